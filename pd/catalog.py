@@ -1,0 +1,534 @@
+"""The service catalog and the contacts: versioned YAML, validated, snapshotted (SPEC 7).
+
+`catalog.yaml` says what the Centre offers and how fast; `contacts.yaml` says
+who is who. Both carry `version`; the ledger keeps every version it has seen
+and refuses a file changed without a new version.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from .errors import ConfigError, NotFound
+from .yamlfile import LineDict, line_of
+
+CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
+ROLES = ("operator", "expert", "manager", "supervisor", "admin", "system")
+PRIORITIES = ("normal", "urgent")
+
+
+class _Checker:
+    """Collects the first problem as 'file:line: reason'."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def fail(self, obj: Any, key: Any, reason: str) -> None:
+        raise ConfigError(f"{self.path}:{line_of(obj, key)}: {reason}")
+
+    def mapping(self, parent: Any, key: Any, *, required: bool = True) -> dict:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        if value is None:
+            if required:
+                self.fail(parent, None, f"missing '{key}'")
+            return LineDict()
+        if not isinstance(value, dict):
+            self.fail(parent, key, f"'{key}' must be a mapping")
+        return value
+
+    def seq(self, parent: Any, key: Any, *, required: bool = True) -> list:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        if value is None:
+            if required:
+                self.fail(parent, None, f"missing '{key}'")
+            return []
+        if not isinstance(value, list):
+            self.fail(parent, key, f"'{key}' must be a list")
+        return value
+
+    def text(self, parent: Any, key: Any, *, required: bool = True, default: str = "") -> str:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        if value is None or value == "":
+            if required:
+                self.fail(parent, None, f"missing '{key}'")
+            return default
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.fail(parent, key, f"'{key}' must be text")
+        return str(value)
+
+    def flag(self, parent: Any, key: Any, default: bool = False) -> bool:
+        value = parent.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(parent, key, f"'{key}' must be true or false")
+        return value
+
+    def duration(self, parent: Any, key: Any, *, required: bool = True, default: str | None = None) -> timedelta:
+        from .calendars import parse_duration
+
+        value = parent.get(key, default) if isinstance(parent, dict) else default
+        if value is None:
+            if required:
+                self.fail(parent, None, f"missing '{key}'")
+            return timedelta(0)
+        try:
+            td = parse_duration(value)
+        except ValueError as exc:
+            self.fail(parent, key, f"'{key}': {exc}")
+        if td <= timedelta(0):
+            self.fail(parent, key, f"'{key}' must be longer than zero")
+        return td
+
+    def names(self, parent: Any, key: Any) -> dict[str, str]:
+        value = parent.get(key)
+        if isinstance(value, str) and value:
+            return {"lv": value, "en": value}
+        if not isinstance(value, dict) or not value.get("lv"):
+            self.fail(parent, key if value is not None else None, f"'{key}' must be text or a mapping with 'lv' (and 'en')")
+        return {"lv": str(value["lv"]), "en": str(value.get("en") or value["lv"])}
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+@dataclass(frozen=True)
+class Times:
+    calendar: str
+    response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: dict[str, str]
+    category: str
+    description: str
+    needs_location: bool
+    operator_can_resolve: bool
+    experts: tuple[str, ...]
+    times: dict[str, Times]
+
+    def label(self, lang: str = "lv") -> str:
+        return self.name.get(lang) or self.name["lv"]
+
+
+@dataclass
+class Catalog:
+    version: str
+    services: dict[str, Service]
+    calendar_specs: dict[str, dict]
+    close_after: timedelta
+    repeat_after: timedelta
+    source: str = ""
+    _calendars: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def service(self, code: str) -> Service:
+        try:
+            return self.services[code.upper()]
+        except KeyError:
+            raise NotFound(f"no service {code!r} in catalog version {self.version} (see: pd catalog list)") from None
+
+    def calendar(self, name: str):  # -> pd.calendars.Calendar
+        cal = self._calendars.get(name)
+        if cal is None:
+            from .calendars import build_calendar
+
+            cal = self._calendars[name] = build_calendar(name, self.calendar_specs[name])
+        return cal
+
+    def times(self, service: str, urgent: bool) -> Times:
+        return self.service(service).times["urgent" if urgent else "normal"]
+
+    # the snapshot is the validated data, so a past version can be rebuilt exactly
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "close_after": self.close_after.total_seconds(),
+                "repeat_after": self.repeat_after.total_seconds(),
+                "calendars": self.calendar_specs,
+                "services": [
+                    {
+                        "code": s.code, "name": s.name, "category": s.category, "description": s.description,
+                        "needs_location": s.needs_location, "operator_can_resolve": s.operator_can_resolve,
+                        "experts": list(s.experts),
+                        "times": {p: {"calendar": t.calendar, "response": t.response.total_seconds(),
+                                      "resolution": t.resolution.total_seconds()} for p, t in s.times.items()},
+                    }
+                    for s in self.services.values()
+                ],
+            },
+            ensure_ascii=False, sort_keys=True, default=str,
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "") -> "Catalog":
+        d = json.loads(text)
+        services = {}
+        for s in d["services"]:
+            services[s["code"]] = Service(
+                code=s["code"], name=s["name"], category=s["category"], description=s["description"],
+                needs_location=s["needs_location"], operator_can_resolve=s["operator_can_resolve"],
+                experts=tuple(s["experts"]),
+                times={p: Times(t["calendar"], timedelta(seconds=t["response"]), timedelta(seconds=t["resolution"]))
+                       for p, t in s["times"].items()},
+            )
+        return cls(version=d["version"], services=services, calendar_specs=d["calendars"],
+                   close_after=timedelta(seconds=d["close_after"]), repeat_after=timedelta(seconds=d["repeat_after"]),
+                   source=source)
+
+
+def _plain(obj: Any) -> Any:
+    """LineDict/LineList/dates -> JSON-able plain data (dates as ISO text)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    return obj
+
+
+def validate_catalog(doc: LineDict, path: str) -> Catalog:
+    c = _Checker(path)
+    version = c.text(doc, "version")
+    settings = c.mapping(doc, "settings", required=False)
+    close_after = c.duration(settings, "close_after", required=False, default="5d")
+    escalation = c.mapping(settings, "escalation", required=False)
+    repeat_after = c.duration(escalation, "repeat_after", required=False, default="1d")
+
+    calendars_node = c.mapping(doc, "calendars")
+    calendar_specs: dict[str, dict] = {}
+    from .calendars import build_calendar
+
+    for name, spec in calendars_node.items():
+        if not isinstance(spec, dict):
+            c.fail(calendars_node, name, f"calendar '{name}' must be a mapping")
+        plain = _plain(spec)
+        try:
+            build_calendar(str(name), plain)
+        except ValueError as exc:
+            c.fail(calendars_node, name, f"calendar '{name}': {exc}")
+        calendar_specs[str(name)] = plain
+
+    services: dict[str, Service] = {}
+    services_node = c.seq(doc, "services")
+    if not services_node:
+        c.fail(doc, "services", "the catalog lists no services")
+    for i, node in enumerate(services_node):
+        if not isinstance(node, dict):
+            c.fail(services_node, i, "each service must be a mapping")
+        code = c.text(node, "code").upper()
+        if code in services:
+            c.fail(node, "code", f"duplicate service code {code!r}")
+        category = c.text(node, "category")
+        if category not in CATEGORIES:
+            c.fail(node, "category", f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+        times_node = c.mapping(node, "times")
+        times: dict[str, Times] = {}
+        for prio in PRIORITIES:
+            t = c.mapping(times_node, prio, required=(prio == "normal"))
+            if not t:
+                continue
+            cal = c.text(t, "calendar")
+            if cal not in calendar_specs:
+                c.fail(t, "calendar", f"unknown calendar {cal!r} (defined: {', '.join(calendar_specs)})")
+            response = c.duration(t, "response")
+            resolution = c.duration(t, "resolution")
+            if resolution < response:
+                c.fail(t, "resolution", "the resolution time is shorter than the response time")
+            times[prio] = Times(cal, response, resolution)
+        for extra in times_node:
+            if extra not in PRIORITIES:
+                c.fail(times_node, extra, f"unknown priority {extra!r} (use normal, urgent)")
+        times.setdefault("urgent", times["normal"])
+        experts = c.seq(node, "experts", required=False)
+        services[code] = Service(
+            code=code,
+            name=c.names(node, "name"),
+            category=category,
+            description=c.text(node, "description", required=False),
+            needs_location=c.flag(node, "needs_location"),
+            operator_can_resolve=c.flag(node, "operator_can_resolve"),
+            experts=tuple(str(e) for e in experts),
+            times=times,
+        )
+    return Catalog(version=version, services=services, calendar_specs=calendar_specs,
+                   close_after=close_after, repeat_after=repeat_after, source=path)
+
+
+# --------------------------------------------------------------------------- contacts
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class Institution:
+    code: str
+    name: str
+    ict_contacts: tuple[Person, ...]
+    report_recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Staff:
+    login: str
+    name: str
+    email: str
+    phone: str
+    roles: tuple[str, ...]
+    manager: str | None
+    services: tuple[str, ...]
+
+    def has(self, *roles: str) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+@dataclass
+class Contacts:
+    version: str
+    desk: Person
+    institutions: dict[str, Institution]
+    staff: dict[str, Staff]
+    source: str = ""
+
+    def institution(self, code: str) -> Institution:
+        try:
+            return self.institutions[code.upper()]
+        except KeyError:
+            raise NotFound(f"no institution {code!r} in contacts version {self.version}") from None
+
+    def person(self, login: str) -> Staff:
+        try:
+            return self.staff[login]
+        except KeyError:
+            raise NotFound(f"no staff member {login!r} in contacts version {self.version}") from None
+
+    def with_role(self, role: str) -> list[Staff]:
+        return [s for s in self.staff.values() if role in s.roles]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": self.version,
+                "desk": vars(self.desk),
+                "institutions": [
+                    {"code": i.code, "name": i.name, "ict_contacts": [vars(p) for p in i.ict_contacts],
+                     "report_recipients": list(i.report_recipients)}
+                    for i in self.institutions.values()
+                ],
+                "staff": [
+                    {"login": s.login, "name": s.name, "email": s.email, "phone": s.phone, "roles": list(s.roles),
+                     "manager": s.manager, "services": list(s.services)}
+                    for s in self.staff.values()
+                ],
+            },
+            ensure_ascii=False, sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "") -> "Contacts":
+        d = json.loads(text)
+        return cls(
+            version=d["version"],
+            desk=Person(**d["desk"]),
+            institutions={
+                i["code"]: Institution(i["code"], i["name"], tuple(Person(**p) for p in i["ict_contacts"]),
+                                       tuple(i["report_recipients"]))
+                for i in d["institutions"]
+            },
+            staff={
+                s["login"]: Staff(s["login"], s["name"], s["email"], s["phone"], tuple(s["roles"]), s["manager"],
+                                  tuple(s["services"]))
+                for s in d["staff"]
+            },
+            source=source,
+        )
+
+
+def _person(c: _Checker, node: Any) -> Person:
+    from .latvian import normalize_email, normalize_phone
+    from .errors import InvalidInput
+
+    email = c.text(node, "email", required=False)
+    phone = c.text(node, "phone", required=False)
+    try:
+        email = normalize_email(email) if email else ""
+    except InvalidInput as exc:
+        c.fail(node, "email", str(exc))
+    try:
+        phone = normalize_phone(phone) if phone else ""
+    except InvalidInput as exc:
+        c.fail(node, "phone", str(exc))
+    return Person(name=c.text(node, "name"), email=email, phone=phone)
+
+
+def validate_contacts(doc: LineDict, path: str) -> Contacts:
+    from .latvian import normalize_email
+    from .errors import InvalidInput
+
+    c = _Checker(path)
+    version = c.text(doc, "version")
+    desk = _person(c, c.mapping(doc, "desk"))
+    institutions: dict[str, Institution] = {}
+    inst_node = c.seq(doc, "institutions")
+    for i, node in enumerate(inst_node):
+        if not isinstance(node, dict):
+            c.fail(inst_node, i, "each institution must be a mapping")
+        code = c.text(node, "code").upper()
+        if code in institutions:
+            c.fail(node, "code", f"duplicate institution code {code!r}")
+        contacts_node = c.seq(node, "ict_contacts")
+        if not contacts_node:
+            c.fail(node, "ict_contacts", f"institution {code} names no ICT contact person [§10]")
+        recipients = []
+        rec_node = c.seq(node, "report_recipients")
+        for j, addr in enumerate(rec_node):
+            try:
+                recipients.append(normalize_email(str(addr)))
+            except InvalidInput as exc:
+                c.fail(rec_node, j, str(exc))
+        institutions[code] = Institution(
+            code=code, name=c.text(node, "name"),
+            ict_contacts=tuple(_person(c, p) for p in contacts_node),
+            report_recipients=tuple(recipients),
+        )
+    staff: dict[str, Staff] = {}
+    staff_node = c.seq(doc, "staff")
+    for i, node in enumerate(staff_node):
+        if not isinstance(node, dict):
+            c.fail(staff_node, i, "each staff member must be a mapping")
+        login = c.text(node, "login")
+        if login in staff:
+            c.fail(node, "login", f"duplicate login {login!r}")
+        roles = tuple(str(r) for r in c.seq(node, "roles"))
+        for r in roles:
+            if r not in ROLES:
+                c.fail(node, "roles", f"unknown role {r!r} (roles: {', '.join(ROLES)})")
+        p = _person(c, node)
+        staff[login] = Staff(login=login, name=p.name, email=p.email, phone=p.phone, roles=roles,
+                             manager=c.text(node, "manager", required=False) or None,
+                             services=tuple(str(s).upper() for s in c.seq(node, "services", required=False)))
+    for i, node in enumerate(staff_node):
+        s = staff[str(node["login"])]
+        if s.manager and s.manager not in staff:
+            c.fail(node, "manager", f"{s.login}'s manager {s.manager!r} is not in staff")
+        if s.manager == s.login:
+            c.fail(node, "manager", f"{s.login} cannot be their own manager")
+        if "expert" in s.roles and not s.manager:
+            c.fail(node, None, f"expert {s.login} has no direct manager [§8.4]")
+    _check_manager_cycles(c, staff, staff_node)
+    if not any("system" in s.roles for s in staff.values()):
+        c.fail(doc, "staff", "no staff member has the 'system' role (cron runs as it)")
+    return Contacts(version=version, desk=desk, institutions=institutions, staff=staff, source=path)
+
+
+def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list) -> None:
+    for i, node in enumerate(staff_node):
+        seen = []
+        cur: str | None = str(node["login"])
+        while cur:
+            if cur in seen:
+                c.fail(node, "manager", f"managers form a cycle: {' -> '.join(seen + [cur])}")
+            seen.append(cur)
+            cur = staff[cur].manager
+
+
+def cross_check(catalog: Catalog, contacts: Contacts) -> list[str]:
+    """Problems between the two files (experts that do not exist, services nobody handles)."""
+    problems = []
+    for s in catalog.services.values():
+        for login in s.experts:
+            person = contacts.staff.get(login)
+            if person is None:
+                problems.append(f"service {s.code}: default expert {login!r} is not in {contacts.source or 'contacts'}")
+            elif "expert" not in person.roles:
+                problems.append(f"service {s.code}: {login!r} is not an expert")
+    for person in contacts.staff.values():
+        for code in person.services:
+            if code not in catalog.services:
+                problems.append(f"staff {person.login}: unknown service {code!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------- loading and snapshots
+
+
+def load(kind: str, path: str) -> Catalog | Contacts:
+    """Load the current file through the ledger's snapshots (fast when unchanged)."""
+    from datetime import datetime, timezone
+
+    import peewee
+
+    from . import yamlfile
+    from .db.connection import write_transaction
+    from .db.models import ConfigSnapshot
+
+    cls = Catalog if kind == "catalog" else Contacts
+    data = yamlfile.read_bytes(path, kind)
+    digest = yamlfile.sha256(data)
+    snap = (ConfigSnapshot.select(ConfigSnapshot.content)
+            .where((ConfigSnapshot.kind == kind) & (ConfigSnapshot.sha256 == digest))
+            .order_by(ConfigSnapshot.id.desc()).first())
+    if snap is not None:
+        return cls.from_json(snap.content, source=path)
+    parsed = parse_file(kind, path, data)
+    with write_transaction():
+        existing = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == parsed.version))
+        if existing is not None:
+            if existing.sha256 != digest:
+                raise ConfigError(
+                    f"{path}:{_version_line(data)}: the {kind} changed but its version is still "
+                    f"{parsed.version!r}; give it a new version"
+                )
+        else:
+            try:
+                ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
+                                      content=parsed.to_json(), raw=data.decode("utf-8"),
+                                      seen_at=datetime.now(timezone.utc))
+            except peewee.IntegrityError:
+                pass  # another process recorded it first
+    return parsed
+
+
+def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
+    from . import yamlfile
+
+    if data is None:
+        data = yamlfile.read_bytes(path, kind)
+    doc = yamlfile.parse(data, path)
+    return validate_catalog(doc, str(path)) if kind == "catalog" else validate_contacts(doc, str(path))
+
+
+def at_version(kind: str, version: str) -> Catalog | Contacts:
+    from .db.models import ConfigSnapshot
+
+    snap = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
+    if snap is None:
+        raise ConfigError(f"the ledger has no snapshot of {kind} version {version!r}")
+    cls = Catalog if kind == "catalog" else Contacts
+    return cls.from_json(snap.content, source=snap.source)
+
+
+def history(kind: str) -> list[dict]:
+    from .db.models import ConfigSnapshot
+
+    return [
+        {"version": s.version, "sha256": s.sha256, "source": s.source, "seen_at": s.seen_at}
+        for s in ConfigSnapshot.select().where(ConfigSnapshot.kind == kind).order_by(ConfigSnapshot.id)
+    ]
+
+
+def _version_line(data: bytes) -> int:
+    for i, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        if line.startswith("version"):
+            return i
+    return 1

@@ -1,0 +1,123 @@
+"""Setting up and checking the ledger: init, info, db upgrade, audit verify."""
+from __future__ import annotations
+
+import typer
+
+from .common import Json, emit_json, out, say, state
+
+db_app = typer.Typer(help="The ledger's schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
+
+
+def init(ctx: typer.Context, as_json: Json = False) -> None:
+    """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
+
+    Safe to repeat. Example: pd init
+    """
+    from ..db import migrations
+    st = state(ctx)
+    from ..db.connection import open_database, redact_url, translate_errors
+
+    open_database(st.settings.database_url)
+    with translate_errors():
+        applied = migrations.upgrade()
+    from ..desk import Desk
+
+    desk = Desk(st.settings)
+    cat, con = desk.catalog, desk.contacts
+    result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
+              "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
+    if as_json:
+        emit_json(result)
+    else:
+        out(f"Ledger ready: {result['database']} (schema {migrations.LATEST}"
+            + (f", applied {', '.join(map(str, applied))}" if applied else ", up to date") + ")")
+        out(f"Catalog {cat.version}, contacts {con.version}")
+
+
+def info(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show the configuration: ledger location and schema, catalog and contacts versions, mail settings.
+
+    Example: pd info --json
+    """
+    import os
+
+    from .. import __version__
+    from ..db import migrations
+    from ..db.connection import redact_url, sqlite_path
+
+    st = state(ctx)
+    s = st.settings
+    desk = st.desk
+    desk.ledger
+    d = {
+        "version": __version__,
+        "database": redact_url(s.database_url),
+        "schema_version": migrations.current_version(),
+        "schema_latest": migrations.LATEST,
+        "catalog": s.catalog_path, "catalog_version": desk.catalog.version,
+        "contacts": s.contacts_path, "contacts_version": desk.contacts.version,
+        "user": s.user, "timezone": s.timezone, "lang": s.lang,
+        "smtp": redact_url(s.smtp_url) if s.smtp_url else None, "mail_dir": s.mail_dir, "mail_from": s.mail_from,
+        "warnings": [],
+    }
+    path = sqlite_path(s.database_url)
+    if path is not None and path.exists() and os.stat(path).st_mode & 0o004:
+        d["warnings"].append(f"the ledger {path} is readable by everyone: chmod o-rwx {path}")
+    if as_json:
+        emit_json(d)
+        return
+    for k, v in d.items():
+        if k != "warnings":
+            out(f"{k + ':':16}{'' if v is None else v}")
+    for w in d["warnings"]:
+        say(f"Warning: {w}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
+    """Apply pending schema migrations (also done by pd init). Example: pd db upgrade"""
+    from ..db import migrations
+    from ..db.connection import open_database, translate_errors
+
+    open_database(state(ctx).settings.database_url)
+    with translate_errors():
+        applied = migrations.upgrade()
+        version = migrations.current_version()
+    if as_json:
+        emit_json({"schema_version": version, "migrations_applied": applied})
+    elif applied:
+        out(f"Schema upgraded to {version} (applied {', '.join(map(str, applied))})")
+    else:
+        out(f"Schema {version} is up to date")
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, as_json: Json = False) -> None:
+    """Recompute the hash chain of every event; report any row changed or removed (exit 7).
+
+    Example: pd audit verify
+    """
+    from ..errors import ConfigError
+    from ..ledger import verify_chain
+
+    st = state(ctx)
+    st.desk.ledger
+    result = verify_chain()
+    if as_json:
+        emit_json(result)
+    elif result["ok"]:
+        out(f"Audit trail intact: {result['events']} events, head {result['head'][:16]}…")
+    if not result["ok"]:
+        raise ConfigError("audit trail broken: " + "; ".join(result["problems"]))
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("info")(info)
+    from . import catalog as _catalog
+
+    app.add_typer(_catalog.catalog_app, name="catalog")
+    app.add_typer(_catalog.contacts_app, name="contacts")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,152 @@
+"""The versioned YAML files: pd catalog …, pd contacts …"""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import Json, emit_json, out, say, state, table
+
+catalog_app = typer.Typer(help="The service catalog (catalog.yaml) and its versions.", no_args_is_help=True)
+contacts_app = typer.Typer(help="Institutions and the Centre's staff (contacts.yaml).", no_args_is_help=True)
+
+
+def _times(t) -> dict:
+    from ..calendars import format_duration
+
+    return {"calendar": t.calendar, "response": format_duration(t.response), "resolution": format_duration(t.resolution)}
+
+
+def _service_dict(s, lang: str) -> dict:
+    return {"code": s.code, "name": s.label(lang), "category": s.category, "description": s.description,
+            "needs_location": s.needs_location, "operator_can_resolve": s.operator_can_resolve,
+            "experts": list(s.experts), "times": {p: _times(t) for p, t in s.times.items()}}
+
+
+@catalog_app.command("list")
+def catalog_list(ctx: typer.Context, as_json: Json = False) -> None:
+    """List the services of the catalog in force. Example: pd catalog list"""
+    st = state(ctx)
+    cat = st.desk.catalog
+    lang = st.settings.lang
+    services = [_service_dict(s, lang) for s in cat.services.values()]
+    if as_json:
+        emit_json({"version": cat.version, "services": services})
+        return
+    table([[s["code"], s["category"], s["name"], s["times"]["normal"]["response"], s["times"]["normal"]["resolution"],
+            s["times"]["normal"]["calendar"], "jā" if s["needs_location"] else ""] for s in services],
+          ["code", "category", "name", "respond", "resolve", "calendar", "location"], title=f"Catalog {cat.version}")
+
+
+@catalog_app.command("show")
+def catalog_show(ctx: typer.Context, code: Annotated[str, typer.Argument(help="Service code.")], as_json: Json = False) -> None:
+    """Show one service: times per priority, calendar, experts. Example: pd catalog show EPASTS"""
+    st = state(ctx)
+    s = _service_dict(st.desk.catalog.service(code), st.settings.lang)
+    if as_json:
+        emit_json(s)
+        return
+    out(f"{s['code']}  {s['name']}  ({s['category']})")
+    if s["description"]:
+        out(s["description"])
+    for prio, t in s["times"].items():
+        out(f"{prio:7} respond within {t['response']}, resolve within {t['resolution']} ({t['calendar']})")
+    out("needs location: " + ("yes" if s["needs_location"] else "no")
+        + "; the desk may resolve it: " + ("yes" if s["operator_can_resolve"] else "no"))
+    out("experts: " + ", ".join(s["experts"]))
+
+
+def _check(kind: str, path: Optional[str], as_json: bool, st) -> None:
+    from ..catalog import cross_check, parse_file
+
+    s = st.settings
+    cat = parse_file("catalog", path if kind == "catalog" and path else s.catalog_path)
+    con = parse_file("contacts", path if kind == "contacts" and path else s.contacts_path)
+    problems = cross_check(cat, con)  # type: ignore[arg-type]
+    this = cat if kind == "catalog" else con
+    result = {"file": this.source, "version": this.version, "ok": not problems, "problems": problems}
+    if as_json:
+        emit_json(result)
+    else:
+        for p in problems:
+            say(p)
+        if not problems:
+            out(f"{this.source}: version {this.version} is valid")
+    if problems:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"{len(problems)} problem(s) between catalog and contacts")
+
+
+@catalog_app.command("check")
+def catalog_check(ctx: typer.Context,
+                  path: Annotated[Optional[str], typer.Argument(help="File to check (default PD_CATALOG).")] = None,
+                  as_json: Json = False) -> None:
+    """Validate catalog.yaml (and its references into contacts.yaml) without touching the ledger.
+
+    Errors name file:line and exit 7. Example: pd catalog check new-catalog.yaml
+    """
+    _check("catalog", path, as_json, state(ctx))
+
+
+@catalog_app.command("history")
+def catalog_history(ctx: typer.Context, as_json: Json = False) -> None:
+    """List every catalog version the ledger has seen. Example: pd catalog history"""
+    _history("catalog", ctx, as_json)
+
+
+def _history(kind: str, ctx: typer.Context, as_json: bool) -> None:
+    from ..catalog import history
+    from ..latvian import format_dt, iso
+
+    st = state(ctx)
+    getattr(st.desk, kind)  # records the file in force
+    rows = history(kind)
+    if as_json:
+        emit_json([{**r, "seen_at": iso(r["seen_at"])} for r in rows])
+        return
+    table([[r["version"], format_dt(r["seen_at"], st.settings.timezone), r["sha256"][:12], r["source"]] for r in rows],
+          ["version", "first seen", "sha256", "file"])
+
+
+@contacts_app.command("show")
+def contacts_show(ctx: typer.Context,
+                  code: Annotated[str, typer.Argument(help="Institution code (VP) or a staff login.")],
+                  as_json: Json = False) -> None:
+    """Show an institution (ICT contacts, report recipients) or a staff member. Example: pd contacts show VP"""
+    st = state(ctx)
+    con = st.desk.contacts
+    if code.upper() in con.institutions:
+        i = con.institution(code)
+        d = {"code": i.code, "name": i.name, "ict_contacts": [vars(p) for p in i.ict_contacts],
+             "report_recipients": list(i.report_recipients)}
+        if as_json:
+            emit_json(d)
+            return
+        out(f"{i.code}  {i.name}")
+        for p in i.ict_contacts:
+            out("ICT contact: " + ", ".join(x for x in (p.name, p.phone, p.email) if x))
+        out("Reports to: " + ", ".join(i.report_recipients))
+        return
+    p = con.person(code)
+    d = {"login": p.login, "name": p.name, "email": p.email, "phone": p.phone, "roles": list(p.roles),
+         "manager": p.manager, "services": list(p.services)}
+    if as_json:
+        emit_json(d)
+        return
+    for k, v in d.items():
+        out(f"{k + ':':10}{', '.join(v) if isinstance(v, list) else (v or '')}")
+
+
+@contacts_app.command("check")
+def contacts_check(ctx: typer.Context,
+                   path: Annotated[Optional[str], typer.Argument(help="File to check (default PD_CONTACTS).")] = None,
+                   as_json: Json = False) -> None:
+    """Validate contacts.yaml (and the catalog's references into it). Example: pd contacts check"""
+    _check("contacts", path, as_json, state(ctx))
+
+
+@contacts_app.command("history")
+def contacts_history(ctx: typer.Context, as_json: Json = False) -> None:
+    """List every contacts version the ledger has seen. Example: pd contacts history"""
+    _history("contacts", ctx, as_json)

@@ -1,0 +1,94 @@
+"""What every command module shares: the app state, options defined once, output."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..config import Settings, load_settings
+
+
+class AppState:
+    """Built once per process; opens nothing until a command needs it."""
+
+    def __init__(self, settings: Settings | None = None):
+        self._settings = settings
+        self._desk = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def desk(self):
+        if self._desk is None:
+            from ..desk import Desk
+
+            self._desk = Desk(self.settings)
+        return self._desk
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = AppState()
+    return root.obj
+
+
+# ---------------------------------------------------------------- options defined once
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+Redact = Annotated[bool, typer.Option("--redact", help="Replace a disclosed password or PIN with [REDACTED] instead of refusing.")]
+Via = Annotated[str, typer.Option("--via", help="How this reached the desk: cli, phone, fax, email, other.", metavar="CHANNEL")]
+Number = Annotated[str, typer.Argument(help="Registration number, e.g. 2026-000123.", metavar="N")]
+OptText = Optional[str]
+
+
+def check_via(via: str) -> str:
+    from ..desk import VIA
+
+    if via not in VIA:
+        raise typer.BadParameter(f"use one of {', '.join(VIA)}", param_hint="--via")
+    return via
+
+
+# ---------------------------------------------------------------- output
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def say(text: str) -> None:
+    """A message for the person (stderr), so stdout stays data."""
+    sys.stderr.write(text + "\n")
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -> None:
+    """A rich table on a terminal (colour unless NO_COLOR), plain text elsewhere."""
+    if not rows:
+        return
+    if is_terminal():
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=title, header_style="bold", show_lines=False)
+        for h in headers:
+            t.add_column(h)
+        for r in rows:
+            t.add_row(*["" if v is None else str(v) for v in r])
+        Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
+    else:
+        from tabulate import tabulate
+
+        out(tabulate([["" if v is None else v for v in r] for r in rows], headers=headers, tablefmt="plain"))

@@ -1,0 +1,372 @@
+"""The operator's and expert's commands of SPEC 2, plus show and list."""
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from typing import Annotated, Optional
+
+import typer
+
+from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, state, table
+
+
+def _instant(value: Optional[str], option: str, tz: str) -> Optional[datetime]:
+    if value is None:
+        return None
+    from ..latvian import parse_instant
+
+    return parse_instant(value, tz)
+
+
+def _date(value: Optional[str], option: str) -> Optional[date]:
+    if value is None:
+        return None
+    try:
+        d = date.fromisoformat(value.strip())
+    except ValueError:
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+    return d
+
+
+def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
+    if as_json:
+        from ..views import request_dict
+
+        emit_json(request_dict(req, tz=state(ctx).settings.timezone))
+        return
+    from ..latvian import STATUS_LABELS, label
+
+    out(f"{req.number} {verb}: {req.status} ({label(STATUS_LABELS, req.status, state(ctx).settings.lang)})")
+
+
+def register(
+    ctx: typer.Context,
+    name: Annotated[Optional[str], typer.Option(help="Requester's name and surname [§6.1].")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Institution code from contacts.yaml (VP, VRS, …).")] = None,
+    unit: Annotated[Optional[str], typer.Option(help="Requester's structural unit.")] = None,
+    position: Annotated[Optional[str], typer.Option(help="Requester's position.")] = None,
+    phone: Annotated[Optional[str], typer.Option(help="Phone, stored as +371XXXXXXXX.")] = None,
+    email: Annotated[Optional[str], typer.Option(help="Requester's e-mail (the desk informs them there).")] = None,
+    location: Annotated[Optional[str], typer.Option(help="Address of the failed device (required by services with needs_location) [§6.6].")] = None,
+    room: Annotated[Optional[str], typer.Option(help="Room of the failed device [§6.6].")] = None,
+    username: Annotated[Optional[str], typer.Option(help="Login in the information system [§6.7] (never a password).")] = None,
+    service: Annotated[Optional[str], typer.Option(help="Service code from the catalog (pd catalog list).")] = None,
+    description: Annotated[Optional[str], typer.Option(help="What the user asks for.")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="How it came: phone, fax, email, other [§5].")] = None,
+    urgent: Annotated[bool, typer.Option("--urgent", help="Urgent: the service's urgent deadlines apply [§8.2].")] = False,
+    received_at: Annotated[Optional[str], typer.Option(help="When it was received (ISO 8601 or dd.mm.yyyy hh:mm, Riga time); default now.")] = None,
+    out_of_scope: Annotated[bool, typer.Option("--out-of-scope", help="Refuse: outside the Centre's competence; names the institution's ICT contact [§7.3].")] = False,
+    reason: Annotated[Optional[str], typer.Option(help="With --out-of-scope: why it is outside the Centre's competence.")] = None,
+    idempotency_key: Annotated[Optional[str], typer.Option(help="A retry with the same key returns the first request instead of registering another.")] = None,
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Register a user's request and allocate its number [§5–§7].
+
+    Example: pd register --name "Jānis Bērziņš" --institution VP --service EPASTS
+    --description "Neienāk e-pasts" --channel phone --email janis.berzins@vp.gov.lv
+    """
+    from ..desk import RegisterInput
+
+    st = state(ctx)
+    check_via(via)
+    data = RegisterInput(name=name, institution=institution, unit=unit, position=position, phone=phone,
+                         email=email, location=location, room=room, username=username, service=service,
+                         description=description, channel=channel, urgent=urgent,
+                         received_at=_instant(received_at, "--received-at", st.settings.timezone))
+    if sys.stdin.isatty() and data.missing():
+        _prompt_missing(st, data)
+    req = st.desk.register(data, out_of_scope=out_of_scope, refusal_reason=reason,
+                           idempotency_key=idempotency_key, redact=redact, via=via)
+    if as_json:
+        _report(ctx, req, True, "registered")
+        return
+    _report(ctx, req, False, "registered")
+    if req.status == "refused" and req.ict_contact:
+        import json as _json
+
+        say("Outside the Centre's competence. The institution's ICT contact person [§7.3]:")
+        for p in _json.loads(req.ict_contact):
+            say("  " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
+
+
+def _prompt_missing(st, data) -> None:
+    labels = {"name": "Requester's name", "institution": "Institution code", "service": "Service code",
+              "description": "Description", "channel": "Channel (phone/fax/email/other)"}
+    for field in data.missing():
+        setattr(data, field, typer.prompt(labels.get(field, field)))
+    try:
+        needs = st.desk.catalog.service(data.service).needs_location
+    except Exception:  # noqa: BLE001 - an unknown service is reported by register itself
+        needs = False
+    for field in data.missing(needs_location=needs):
+        setattr(data, field, typer.prompt({"location": "Location (address)", "room": "Room"}.get(field, field)))
+
+
+def assign(
+    ctx: typer.Context,
+    number: Number,
+    expert: Annotated[str, typer.Option(help="The expert's login (contacts.yaml).")],
+    respond_by: Annotated[Optional[str], typer.Option(help="Response deadline instead of the catalog's (Riga time).")] = None,
+    resolve_by: Annotated[Optional[str], typer.Option(help="Resolution deadline instead of the catalog's (Riga time).")] = None,
+    reason: Annotated[Optional[str], typer.Option(help="Why it is reassigned (required when it already has an expert).")] = None,
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Forward a request to an expert with its response and resolution deadlines [§8.2].
+
+    Example: pd assign 2026-000123 --expert jberzins
+    """
+    st = state(ctx)
+    tz = st.settings.timezone
+    req = st.desk.assign(number, expert, respond_by=_instant(respond_by, "--respond-by", tz),
+                         resolve_by=_instant(resolve_by, "--resolve-by", tz), reason=reason, redact=redact,
+                         via=check_via(via))
+    _report(ctx, req, as_json, f"assigned to {req.expert}")
+
+
+def accept(ctx: typer.Context, number: Number, via: Via = "cli", as_json: Json = False) -> None:
+    """The expert accepts the request for resolution [§9.3].
+
+    Example: pd accept 2026-000123 (an operator records it for the expert with --via phone)
+    """
+    req = state(ctx).desk.accept(number, via=check_via(via))
+    _report(ctx, req, as_json, "accepted")
+
+
+def reject(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option(help="Why the request is not the expert's (required) [§9.2].")],
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """The expert returns the request to the desk as not theirs [§9.2].
+
+    Example: pd reject 2026-000123 --reason "Tas ir VPN, nevis e-pasts"
+    """
+    req = state(ctx).desk.reject(number, reason, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "returned to the desk")
+
+
+def wait(
+    ctx: typer.Context,
+    number: Number,
+    question: Annotated[str, typer.Option(help="What the user is asked; the resolution clock stops [§8.8, §9.5].")],
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Wait for information from the user: the resolution clock pauses.
+
+    Example: pd wait 2026-000123 --question "Kurā telpā atrodas printeris?"
+    """
+    req = state(ctx).desk.wait(number, question, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "waiting for the user")
+
+
+def resume(
+    ctx: typer.Context,
+    number: Number,
+    answer: Annotated[Optional[str], typer.Option(help="The user's answer, recorded with the resumption.")] = None,
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """The user answered: the resolution clock runs again and the deadline moves by the pause.
+
+    Example: pd resume 2026-000123 --answer "Telpa 214"
+    """
+    req = state(ctx).desk.resume(number, answer=answer, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "resumed")
+
+
+def note(
+    ctx: typer.Context,
+    number: Number,
+    text: Annotated[str, typer.Option(help="The progress note [§9.6].")],
+    delay_reason: Annotated[Optional[str], typer.Option(help="Why it will be late [§8.6, §8.4.3]; needs --planned.")] = None,
+    planned: Annotated[Optional[str], typer.Option(help="The planned date of resolution, YYYY-MM-DD.")] = None,
+    resume_: Annotated[bool, typer.Option("--resume", help="The note is the user's answer: resume a waiting request.")] = False,
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Record progress, or a delay with its planned date (the user is told) [§8.6, §9.6].
+
+    Example: pd note 2026-000123 --text "Gaidām rezerves daļu" --delay-reason "Piegāde" --planned 2026-12-04
+    """
+    req = state(ctx).desk.note(number, text, delay_reason=delay_reason, planned=_date(planned, "--planned"),
+                               resume=resume_, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "noted")
+
+
+def resolve(
+    ctx: typer.Context,
+    number: Number,
+    result: Annotated[str, typer.Option(help="What was done; the user receives it [§8.7].")],
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Record the result: by the expert, or by the desk itself where the service allows [§8.1, §8.7].
+
+    Example: pd resolve 2026-000123 --result "Pastkaste atbloķēta"
+    """
+    req = state(ctx).desk.resolve(number, result, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "resolved")
+
+
+def close(
+    ctx: typer.Context,
+    number: Annotated[Optional[str], typer.Argument(help="Registration number (omit with --auto).", metavar="[N]")] = None,
+    auto: Annotated[bool, typer.Option("--auto", help="Close every request resolved longer than the catalog's close_after ago (cron).")] = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Close a resolved request; the user is told [§8.9–§8.11].
+
+    Example: pd close 2026-000123 · cron: pd close --auto
+    """
+    st = state(ctx)
+    if auto == (number is not None):
+        raise typer.BadParameter("give a number N or --auto, not both", param_hint="N / --auto")
+    if auto:
+        closed = st.desk.close_auto(via="cron" if via == "cli" else check_via(via))
+        if as_json:
+            from ..views import request_dict
+
+            emit_json([request_dict(r, tz=st.settings.timezone) for r in closed])
+        else:
+            for r in closed:
+                out(f"{r.number} closed (no objection within {st.desk.catalog.close_after})")
+        return
+    req = st.desk.close(number, via=check_via(via))
+    _report(ctx, req, as_json, "closed")
+
+
+def reopen(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option(help="The user's objection [§8.10].")],
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """The user objected to the result: back to the expert (or the desk) [§8.10].
+
+    Example: pd reopen 2026-000123 --reason "Joprojām nedarbojas"
+    """
+    req = state(ctx).desk.reopen(number, reason, redact=redact, via=check_via(via))
+    _report(ctx, req, as_json, "reopened")
+
+
+def show(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
+    """Show a request and its whole history.
+
+    Example: pd show 2026-000123 --json
+    """
+    from ..views import event_dict, request_dict
+
+    st = state(ctx)
+    desk = st.desk
+    desk.actor  # only staff read the ledger
+    req = desk.get(number)
+    events = desk.history(req)
+    tz = st.settings.timezone
+    if as_json:
+        d = request_dict(req, tz=tz)
+        d["events"] = [event_dict(e, tz) for e in events]
+        emit_json(d)
+        return
+    from ..latvian import STATUS_LABELS, format_dt, label
+
+    d = request_dict(req, tz=tz)
+    r = d["requester"]
+    lines = [
+        f"{req.number}  {req.status} ({label(STATUS_LABELS, req.status, st.settings.lang)})" + ("  STEIDZAMI" if req.urgent else ""),
+        f"Service:     {req.service}",
+        f"Requester:   {r['name']}, {r['institution']}" + "".join(f", {r[k]}" for k in ("unit", "position") if r[k]),
+        "Contacts:    " + ", ".join(x for x in (r["phone"], r["email"]) if x),
+    ]
+    if r["location"] or r["room"]:
+        lines.append(f"Location:    {r['location']} {r['room']}".rstrip())
+    lines += [
+        f"Channel:     {req.channel}",
+        f"Received:    {format_dt(req.received_at, tz)}",
+        f"Expert:      {req.expert or '-'}",
+        f"Respond by:  {format_dt(req.response_due, tz) or '-'}",
+        f"Resolve by:  {format_dt(req.resolution_due, tz) or '-'}",
+    ]
+    if req.planned_date:
+        lines.append(f"Planned:     {req.planned_date:%d.%m.%Y} ({req.delay_reason})")
+    if req.result:
+        lines.append(f"Result:      {req.result}")
+    if req.refusal_reason:
+        lines.append(f"Refused:     {req.refusal_reason}")
+        for p in d["ict_contacts"]:
+            lines.append("ICT contact: " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
+    for e in d["escalations"]:
+        lines.append(f"Escalated:   {e['reason']} (level {e['level']}) to {e['manager'] or '-'} at {e['at']}")
+    lines += ["Description:", "  " + req.description.replace("\n", "\n  "), "History:"]
+    out("\n".join(lines))
+    rows = []
+    for e in events:
+        ed = event_dict(e, tz)
+        who = e.actor + (f" for {e.on_behalf_of}" if e.on_behalf_of else "")
+        detail = "; ".join(f"{k}={v}" for k, v in ed["data"].items() if v not in (None, "", []))
+        rows.append([format_dt(e.at, tz), e.kind, e.to_status or "", who, e.via, detail])
+    table(rows, ["when", "event", "state", "who", "via", "details"])
+
+
+def list_(
+    ctx: typer.Context,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these states (repeatable).")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Only this institution's users.")] = None,
+    expert: Annotated[Optional[str], typer.Option(help="Only requests assigned to this expert.")] = None,
+    service: Annotated[Optional[str], typer.Option(help="Only this service.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only requests past a deadline now.")] = False,
+    escalated: Annotated[bool, typer.Option("--escalated", help="Only requests that were escalated.")] = False,
+    open_: Annotated[bool, typer.Option("--open", help="Only open requests (not resolved, closed or refused).")] = False,
+    since: Annotated[Optional[str], typer.Option("--from", help="Received at or after (Riga time).")] = None,
+    until: Annotated[Optional[str], typer.Option("--to", help="Received before (Riga time).")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many.")] = None,
+    as_json: Json = False,
+) -> None:
+    """List requests, sorted by number.
+
+    Example: pd list --status assigned --expert jberzins · pd list --overdue --json
+    """
+    from ..desk import OPEN_STATES, ListFilter
+
+    st = state(ctx)
+    tz = st.settings.timezone
+    desk = st.desk
+    desk.actor
+    statuses = list(status or []) + (list(OPEN_STATES) if open_ else [])
+    rows = desk.list(ListFilter(statuses=statuses, institution=institution, expert=expert, service=service,
+                                overdue=overdue, escalated=escalated, since=_instant(since, "--from", tz),
+                                until=_instant(until, "--to", tz), limit=limit))
+    if as_json:
+        from ..views import request_dict
+
+        emit_json([request_dict(r, tz=tz) for r in rows])
+        return
+    from ..latvian import format_dt
+
+    table([[r.number, r.status, r.institution, r.service, r.expert or "", format_dt(r.received_at, tz),
+            format_dt(r.resolution_due, tz), (r.description[:50] + "…") if len(r.description) > 50 else r.description]
+           for r in rows], ["number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
+    if not rows:
+        say("No requests match.")
+
+
+def register_commands(app: typer.Typer) -> None:
+    for fn in (register, assign, accept, reject, wait, resume, note, resolve, close, reopen, show):
+        app.command(fn.__name__)(fn)
+    app.command("list")(list_)

@@ -1,0 +1,66 @@
+"""Configuration from the environment and a `.env` file (SPEC 11).
+
+Read once per process; nothing here opens a file other than `.env`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TZ = "Europe/Riga"
+
+
+def _default_database_url() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base) / 'pd' / 'ledger.sqlite3'}"
+
+
+def _shipped(name: str) -> str:
+    return str(PROJECT_ROOT / name)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    catalog_path: str
+    contacts_path: str
+    user: str | None
+    smtp_url: str | None
+    mail_from: str
+    mail_dir: str | None
+    timezone: str
+    lang: str
+    templates_dir: str | None
+    retention_days: int
+    debug: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Build settings from `env` (default: os.environ after loading `.env`)."""
+    if env is None:
+        dotenv = Path(".env")
+        if dotenv.is_file():
+            from dotenv import load_dotenv
+
+            load_dotenv(dotenv, override=False)
+        env = dict(os.environ)
+    return Settings(
+        database_url=env.get("PD_DATABASE_URL") or _default_database_url(),
+        catalog_path=env.get("PD_CATALOG") or _shipped("catalog.yaml"),
+        contacts_path=env.get("PD_CONTACTS") or _shipped("contacts.yaml"),
+        user=env.get("PD_USER") or None,
+        smtp_url=env.get("PD_SMTP_URL") or None,
+        mail_from=env.get("PD_MAIL_FROM") or "Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>",
+        mail_dir=env.get("PD_MAIL_DIR") or None,
+        timezone=env.get("PD_TIMEZONE") or DEFAULT_TZ,
+        lang=(env.get("PD_LANG") or "lv").lower(),
+        templates_dir=env.get("PD_TEMPLATES_DIR") or None,
+        retention_days=int(env.get("PD_RETENTION_DAYS") or 5 * 365),
+        debug=(env.get("PD_DEBUG") or "") not in ("", "0", "false"),
+    )

@@ -1,0 +1,130 @@
+"""The one database object, chosen at run time by PD_DATABASE_URL.
+
+Everything backend-specific lives here: SQLite pragmas and its write lock,
+the PostgreSQL driver, and turning driver errors into pd's exit codes. The
+models and the domain use only portable peewee.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, unquote, urlparse
+
+import peewee
+
+from ..errors import ConfigError, TemporaryFailure
+
+db = peewee.DatabaseProxy()
+
+BUSY_TIMEOUT_S = float(os.environ.get("PD_BUSY_TIMEOUT", "10"))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """sqlite:///relative.db -> relative.db; sqlite:////abs/ledger.db -> /abs/ledger.db."""
+    if not url.startswith("sqlite:"):
+        return None
+    rest = url[len("sqlite://"):].split("?", 1)[0]
+    return Path(unquote(rest[1:] if rest.startswith("/") else rest))
+
+
+def open_database(url: str) -> peewee.Database:
+    """Create (not yet connect) the database for `url` and bind the proxy to it."""
+    if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        assert path is not None
+        if str(path) in ("", ":memory:"):
+            raise ConfigError("PD_DATABASE_URL: an in-memory SQLite ledger would be lost; give a file path")
+        _prepare_sqlite_file(path)
+        database: peewee.Database = peewee.SqliteDatabase(
+            str(path),
+            timeout=BUSY_TIMEOUT_S,
+            lock_type="IMMEDIATE",  # every write transaction takes the write lock up front: no upgrade deadlocks
+            pragmas=(
+                ("journal_mode", "wal"),
+                ("foreign_keys", 1),
+                ("synchronous", "normal"),
+                ("busy_timeout", int(BUSY_TIMEOUT_S * 1000)),
+            ),
+        )
+    elif url.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(url)
+        params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        try:
+            import psycopg2  # noqa: F401  (the optional 'postgres' extra)
+        except ImportError as exc:
+            raise ConfigError("PostgreSQL needs its driver: pip install 'pd[postgres]'") from exc
+        database = peewee.PostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")) or "pd",
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None,
+            port=parsed.port or None,
+            **params,
+        )
+    else:
+        raise ConfigError(f"PD_DATABASE_URL: unsupported scheme in {redact_url(url)!r} (use sqlite:///PATH or postgresql://…)")
+    db.initialize(database)
+    return database
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create a new ledger readable by owner and group only (issue: personal data)."""
+    if path.exists():
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        old = os.umask(0o007)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o660)
+            os.close(fd)
+        finally:
+            os.umask(old)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the ledger {path}: {exc.strerror}") from exc
+
+
+def redact_url(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def is_sqlite() -> bool:
+    return isinstance(db.obj, peewee.SqliteDatabase)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One state change = one transaction (BEGIN IMMEDIATE on SQLite)."""
+    with translate_errors():
+        with db.atomic():
+            yield
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors into pd errors with the exit codes of SPEC 11."""
+    try:
+        yield
+    except peewee.OperationalError as exc:
+        raise classify_operational_error(exc) from exc
+
+
+def classify_operational_error(exc: Exception) -> Exception:
+    text = str(exc).lower()
+    pgcode = getattr(exc.args[0] if exc.args else None, "pgcode", None)
+    if pgcode in ("40001", "40P01", "55P03") or "locked" in text or "busy" in text or "could not obtain lock" in text \
+            or "deadlock" in text or "could not serialize" in text:
+        return TemporaryFailure(f"the ledger is busy (another pd is writing); nothing was changed, try again ({exc})")
+    if "readonly" in text or "read-only" in text or "attempt to write a readonly" in text:
+        return ConfigError(f"the ledger is read-only: {exc}")
+    if "disk is full" in text or "database or disk is full" in text or "no space" in text:
+        return ConfigError(f"the disk is full: {exc}")
+    if "unable to open" in text or "could not connect" in text or "connection refused" in text or "timeout expired" in text:
+        if "could not connect" in text or "connection refused" in text or "timeout expired" in text:
+            return TemporaryFailure(f"cannot reach the database server: {str(exc).splitlines()[0]}")
+        return ConfigError(f"cannot open the ledger: {exc}")
+    return ConfigError(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")

@@ -1,0 +1,594 @@
+"""The Service Desk's process [§6–§9]: every command of SPEC 2 as one method.
+
+Knows nothing of Typer or rich. Each state-changing method checks who may do
+it, checks the current state, then writes the new state, an event in the
+audit chain and the e-mails it causes in one transaction.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable
+
+from . import guard
+from .catalog import Catalog, Contacts, Staff
+from .config import Settings
+from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
+from .ledger import Change, Ledger, utcnow
+
+STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
+OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
+CHANNELS = ("phone", "fax", "email", "other")
+VIA = ("cli", "phone", "fax", "email", "cron", "other")
+ESCALATION_REASONS = ("not_accepted", "unjustified_rejection", "overdue")
+
+# What may follow each state (for the message of a refused transition).
+NEXT_STEPS = {
+    "registered": "assign, resolve (if the desk can resolve it)",
+    "assigned": "accept, reject, wait, assign (reassign with --reason), note",
+    "in_progress": "resolve, wait, note, assign (reassign with --reason)",
+    "returned": "assign (to another expert), resolve (if the desk can resolve it), escalate --reason unjustified-rejection",
+    "waiting_user": "resume, note --resume (the user's answer)",
+    "resolved": "close, reopen",
+    "closed": "nothing: the request is closed",
+    "refused": "nothing: the request was refused as outside the Centre's competence",
+}
+
+LIMITS = {"description": 4000, "reason": 2000, "note": 4000, "result": 4000, "question": 2000, "name": 200,
+          "unit": 200, "position": 200, "location": 300, "room": 50, "username": 100}
+
+
+@dataclass
+class RegisterInput:
+    name: str | None = None
+    institution: str | None = None
+    unit: str | None = None
+    position: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    location: str | None = None
+    room: str | None = None
+    username: str | None = None
+    service: str | None = None
+    description: str | None = None
+    channel: str | None = None
+    urgent: bool = False
+    received_at: datetime | None = None
+
+    REQUIRED = ("name", "institution", "service", "description", "channel")
+
+    def missing(self, needs_location: bool = False) -> list[str]:
+        need = list(self.REQUIRED) + (["location", "room"] if needs_location else [])
+        return [f for f in need if not getattr(self, f)]
+
+
+@dataclass
+class ListFilter:
+    statuses: list[str] = field(default_factory=list)
+    institution: str | None = None
+    expert: str | None = None
+    service: str | None = None
+    overdue: bool = False
+    escalated: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+
+class Desk:
+    """The process, acting as one person (PD_USER) through one channel."""
+
+    def __init__(self, settings: Settings, ledger: Ledger | None = None, *, now: datetime | None = None):
+        self.settings = settings
+        self._ledger = ledger
+        self._catalog: Catalog | None = None
+        self._contacts: Contacts | None = None
+        self._now = now
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.settings)
+        return self._ledger
+
+    def now(self) -> datetime:
+        return self._now or utcnow()
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            from .catalog import load
+
+            self.ledger
+            self._catalog = load("catalog", self.settings.catalog_path)  # type: ignore[assignment]
+        return self._catalog  # type: ignore[return-value]
+
+    @property
+    def contacts(self) -> Contacts:
+        if self._contacts is None:
+            from .catalog import load
+
+            self.ledger
+            self._contacts = load("contacts", self.settings.contacts_path)  # type: ignore[assignment]
+        return self._contacts  # type: ignore[return-value]
+
+    def catalog_for(self, req) -> Catalog:
+        """The catalog version a request is pinned to."""
+        if req.catalog_version == self.catalog.version:
+            return self.catalog
+        from .catalog import at_version
+
+        return at_version("catalog", req.catalog_version)  # type: ignore[return-value]
+
+    @property
+    def actor(self) -> Staff:
+        import getpass
+
+        login = self.settings.user or getpass.getuser()
+        person = self.contacts.staff.get(login)
+        if person is None:
+            raise NotPermitted(f"{login!r} is not Centre staff in {self.contacts.source} (set PD_USER to your login)")
+        return person
+
+    def require(self, *roles: str, what: str) -> Staff:
+        me = self.actor
+        if not me.has(*roles):
+            raise NotPermitted(f"{me.login} may not {what}: it needs the role {' or '.join(roles)}")
+        return me
+
+    def _acting_expert(self, req, what: str) -> tuple[Staff, str | None]:
+        """The assigned expert acts, or an operator records it on their behalf (the event says so)."""
+        me = self.actor
+        if req.expert and me.login == req.expert:
+            return me, None
+        if me.has("operator"):
+            return me, req.expert
+        raise NotPermitted(f"{me.login} may not {what} request {req.number}: it is assigned to {req.expert or 'nobody'}")
+
+    def get(self, number: str):
+        from .db.models import Request
+
+        number = normalize_number(number)
+        req = Request.get_or_none(Request.number == number)
+        if req is None:
+            raise NotFound(f"no request {number}")
+        return req
+
+    def _locked(self, number: str):
+        """Re-read the request inside the write transaction."""
+        return self.get(number)
+
+    @staticmethod
+    def _state(req, allowed: Iterable[str], command: str) -> None:
+        if req.status not in allowed:
+            raise InvalidState(
+                f"request {req.number} is {req.status}; '{command}' needs {' or '.join(allowed)}. "
+                f"From {req.status}: {NEXT_STEPS[req.status]}"
+            )
+
+    def _text(self, field: str, value: str | None, *, redact: bool, required: bool = True,
+              multiline: bool = True) -> str | None:
+        from .latvian import clean_text
+
+        if value is None or not str(value).strip():
+            if required:
+                raise InvalidInput(f"{field} is required")
+            return None
+        value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
+        return guard.check_text(field, value, redact_secrets=redact)
+
+    def _event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):
+        return ch.event(req, kind, actor=self.actor.login, via=via, on_behalf_of=on_behalf_of,
+                        from_status=from_status, to_status=req.status, data=data)
+
+    def _save(self, ch: Change, req) -> None:
+        req.updated_at = ch.at
+        req.save()
+
+    # ------------------------------------------------------------------ register [§5–§7]
+    def register(self, data: RegisterInput, *, out_of_scope: bool = False, refusal_reason: str | None = None,
+                 idempotency_key: str | None = None, redact: bool = False, via: str = "cli"):
+        from .db.models import Request
+
+        me = self.require("operator", "system", what="register requests")
+        d = self._validated_register(data, redact=redact, out_of_scope=out_of_scope)
+        if out_of_scope:
+            refusal_reason = self._text("reason", refusal_reason or "Nav Informācijas centra kompetencē", redact=redact)
+        key = idempotency_key.strip() if idempotency_key else None
+        if key is not None and not (0 < len(key) <= 200):
+            raise InvalidInput("--idempotency-key must be 1 to 200 characters")
+        with self.ledger.change() as ch:
+            if key:
+                existing = Request.get_or_none(Request.idempotency_key == key)
+                if existing is not None:
+                    return existing
+            received = d["received_at"] or ch.at
+            if received > ch.at + timedelta(minutes=5):
+                raise InvalidInput("--received-at is in the future")
+            from .latvian import to_local
+
+            year = to_local(received, self.settings.timezone).year
+            inst = self.contacts.institution(d["institution"])
+            req = Request(
+                number=ch.next_number(year), status="refused" if out_of_scope else "registered",
+                requester_name=d["name"], institution=inst.code, unit=d["unit"] or "", position=d["position"] or "",
+                phone=d["phone"] or "", email=d["email"] or "", location=d["location"] or "", room=d["room"] or "",
+                username=d["username"] or "", service=d["service"], description=d["description"],
+                channel=d["channel"], urgent=bool(d["urgent"]), received_at=received, registered_at=ch.at,
+                registered_by=me.login, catalog_version=self.catalog.version,
+                contacts_version=self.contacts.version, idempotency_key=key, updated_at=ch.at,
+            )
+            if out_of_scope:
+                req.refusal_reason = refusal_reason
+                req.ict_contact = json.dumps([vars(p) for p in inst.ict_contacts], ensure_ascii=False)
+                req.closed_at = ch.at
+            req.save(force_insert=True)
+            self._event(ch, req, "registered", via=via, data={
+                "service": req.service, "channel": req.channel, "urgent": req.urgent, "institution": req.institution,
+                "catalog_version": req.catalog_version, "contacts_version": req.contacts_version,
+            })
+            if out_of_scope:
+                self._event(ch, req, "refused", via=via, from_status="registered",
+                            data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
+                self._notify(ch, req, "refused_user", reason=refusal_reason)
+        return req
+
+    def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
+        from .latvian import normalize_email, normalize_phone
+
+        missing = data.missing()
+        if missing:
+            raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+        service = self.catalog.service(data.service or "")
+        self.contacts.institution(data.institution or "")
+        if service.needs_location and not out_of_scope:
+            lacking = [f for f in ("location", "room") if not getattr(data, f)]
+            if lacking:
+                raise InvalidInput(
+                    f"service {service.code} is a failure of technical resources: "
+                    + " and ".join("--" + f for f in lacking) + " required [§6.6]"
+                )
+        channel = (data.channel or "").lower()
+        if channel not in CHANNELS:
+            raise InvalidInput(f"--channel must be one of {', '.join(CHANNELS)}, not {data.channel!r}")
+        out: dict[str, Any] = {
+            "service": service.code, "institution": (data.institution or "").upper(), "channel": channel,
+            "urgent": data.urgent, "received_at": data.received_at,
+            "phone": normalize_phone(data.phone) if data.phone else "",
+            "email": normalize_email(data.email) if data.email else "",
+        }
+        out["description"] = self._text("description", data.description, redact=redact)
+        for f in ("name", "unit", "position", "location", "room", "username"):
+            out[f] = self._text(f, getattr(data, f), redact=redact, required=(f == "name"), multiline=False)
+        return out
+
+    # ------------------------------------------------------------------ assign [§8.2]
+    def assign(self, number: str, expert: str, *, respond_by: datetime | None = None,
+               resolve_by: datetime | None = None, reason: str | None = None, redact: bool = False,
+               via: str = "cli"):
+        from .db.models import Assignment
+
+        self.require("operator", what="assign requests")
+        person = self.contacts.person(expert)
+        if not person.has("expert"):
+            raise InvalidInput(f"{expert} is not an expert in {self.contacts.source}")
+        reason = self._text("reason", reason, redact=redact, required=False)
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            self._state(req, ("registered", "returned", "assigned", "in_progress"), "assign")
+            reassign = req.status in ("assigned", "in_progress")
+            if reassign and not reason:
+                raise InvalidInput(f"request {req.number} is already with {req.expert}: reassigning needs --reason")
+            if reassign and req.expert == person.login:
+                raise InvalidInput(f"request {req.number} is already assigned to {person.login}")
+            catalog = self.catalog_for(req)
+            times = catalog.times(req.service, req.urgent)
+            cal = catalog.calendar(times.calendar)
+            previous = self._current_assignment(req)
+            response_due = respond_by or cal.due(ch.at, times.response)
+            if resolve_by is not None:
+                resolution_due = resolve_by
+            elif previous is not None:
+                # The resolution deadline belongs to the request, not the expert: a new expert
+                # inherits it, paused time included; only the response clock starts again.
+                resolution_due = req.resolution_due
+            else:
+                resolution_due = cal.due(ch.at, times.resolution)
+            for label, when in (("--respond-by", respond_by), ("--resolve-by", resolve_by)):
+                if when is not None and when <= ch.at:
+                    raise InvalidInput(f"{label} is in the past")
+            if resolution_due < response_due:
+                raise InvalidInput("the resolution deadline is before the response deadline")
+            if previous is not None:
+                previous.ended_at = ch.at
+                previous.ended_reason = "reassigned" if reassign else "rejected"
+                previous.save()
+            a = Assignment.create(
+                request=req, expert=person.login, assigned_at=ch.at, assigned_by=self.actor.login,
+                response_due=response_due, resolution_due=resolution_due, base_resolution_due=resolution_due,
+                calendar=times.calendar, response_calendar=times.calendar, catalog_version=catalog.version,
+                explicit=respond_by is not None or resolve_by is not None, reason=reason,
+            )
+            before = req.status
+            req.status, req.expert = "assigned", person.login
+            req.response_due, req.resolution_due = response_due, resolution_due
+            req.accepted_at = None
+            self._save(ch, req)
+            self._event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
+                "expert": person.login, "assignment": a.id, "response_due": _iso(response_due),
+                "resolution_due": _iso(resolution_due), "calendar": times.calendar,
+                "catalog_version": catalog.version, "reason": reason,
+            })
+            self._notify(ch, req, "assigned_expert", to_login=person.login, note=reason or "")
+            if not reassign and before == "registered":
+                self._notify(ch, req, "forwarded_user")
+        return req
+
+    @staticmethod
+    def _current_assignment(req):
+        from .db.models import Assignment
+
+        return (Assignment.select().where((Assignment.request == req) & Assignment.ended_at.is_null())
+                .order_by(Assignment.id.desc()).first())
+
+    # ------------------------------------------------------------------ the expert's answers [§9]
+    def accept(self, number: str, *, via: str = "cli"):
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            me, behalf = self._acting_expert(req, "accept")
+            self._state(req, ("assigned",), "accept")
+            req.status, req.accepted_at = "in_progress", ch.at
+            self._save(ch, req)
+            self._event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
+        return req
+
+    def reject(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
+        reason = self._text("reason", reason, redact=redact)
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            me, behalf = self._acting_expert(req, "reject")
+            self._state(req, ("assigned",), "reject")
+            a = self._current_assignment(req)
+            if a is not None:
+                a.ended_at, a.ended_reason = ch.at, "rejected"
+                a.save()
+            req.status = "returned"
+            self._save(ch, req)
+            self._event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
+                        data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
+        return req
+
+    def wait(self, number: str, question: str, *, redact: bool = False, via: str = "cli"):
+        from .db.models import Pause
+
+        question = self._text("question", question, redact=redact)
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            me, behalf = self._acting_expert(req, "pause")
+            self._state(req, ("assigned", "in_progress"), "wait")
+            before = req.status
+            Pause.create(request=req, started_at=ch.at, question=question)
+            req.status, req.paused_since = "waiting_user", ch.at
+            self._save(ch, req)
+            self._event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
+                        data={"question": question, "resume_to": before})
+        return req
+
+    def resume(self, number: str, *, answer: str | None = None, redact: bool = False, via: str = "cli"):
+        answer = self._text("note", answer, redact=redact, required=False)
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            if self.actor.login != req.expert:
+                self.require("operator", what="resume requests")
+            self._state(req, ("waiting_user",), "resume")
+            self._resume(ch, req, via=via, answer=answer)
+        return req
+
+    def _resume(self, ch: Change, req, *, via: str, answer: str | None) -> None:
+        from .db.models import Pause
+
+        pause = (Pause.select().where((Pause.request == req) & Pause.ended_at.is_null())
+                 .order_by(Pause.id.desc()).first())
+        a = self._current_assignment(req)
+        back_to = "in_progress" if req.accepted_at else "assigned"
+        moved = timedelta(0)
+        if pause is not None and a is not None:
+            cal = self.catalog_for(req).calendar(a.calendar) if a.catalog_version == req.catalog_version \
+                else _catalog_at(a.catalog_version).calendar(a.calendar)
+            moved = cal.elapsed(pause.started_at, ch.at)
+            pause.ended_at, pause.paused_seconds = ch.at, int(moved.total_seconds())
+            pause.save()
+            if moved > timedelta(0):
+                # due(due(s, d), p) == due(s, d + p): moving the deadline by the paused working
+                # time is the same as extending the resolution time by it.
+                req.resolution_due = cal.due(req.resolution_due, moved)
+                a.resolution_due = req.resolution_due
+                a.save()
+        req.status, req.paused_since = back_to, None
+        self._save(ch, req)
+        self._event(ch, req, "resumed", via=via, from_status="waiting_user", data={
+            "paused_seconds": int(moved.total_seconds()), "resolution_due": _iso(req.resolution_due),
+            "answer": answer,
+        })
+
+    def note(self, number: str, text: str, *, delay_reason: str | None = None, planned: date | None = None,
+             resume: bool = False, redact: bool = False, via: str = "cli"):
+        text = self._text("note", text, redact=redact)
+        delay_reason = self._text("reason", delay_reason, redact=redact, required=False)
+        if (delay_reason is None) != (planned is None):
+            raise InvalidInput("a delay report needs both --delay-reason and --planned")
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            if self.actor.login != req.expert:
+                self.require("operator", what="add notes to requests")
+            behalf = None
+            if delay_reason:
+                self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
+                from .latvian import to_local
+
+                if planned is not None and planned < to_local(ch.at, self.settings.timezone).date():
+                    raise InvalidInput("--planned is in the past")
+                req.delay_reason, req.planned_date, req.delay_reported_at = delay_reason, planned, ch.at
+                behalf = req.expert if self.actor.login != req.expert else None
+            elif req.status in ("closed", "refused"):
+                self._state(req, OPEN_STATES + ("resolved",), "note")
+            if resume and req.status != "waiting_user":
+                self._state(req, ("waiting_user",), "note --resume")
+            self._save(ch, req)
+            self._event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
+                        on_behalf_of=behalf, data={
+                            "text": text, "delay_reason": delay_reason,
+                            "planned_date": planned.isoformat() if planned else None,
+                            "before_deadline": (ch.at <= req.resolution_due) if delay_reason and req.resolution_due else None,
+                        })
+            if delay_reason:
+                self._notify(ch, req, "delay_user")
+            if resume:
+                self._resume(ch, req, via=via, answer=text)
+        return req
+
+    def resolve(self, number: str, result: str, *, redact: bool = False, via: str = "cli"):
+        result = self._text("result", result, redact=redact)
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            if req.status in ("registered", "returned"):
+                self.require("operator", what="resolve requests at the desk")
+                if not self.catalog_for(req).service(req.service).operator_can_resolve:
+                    raise InvalidState(
+                        f"request {req.number} is {req.status} and the desk does not resolve {req.service} itself "
+                        f"(operator_can_resolve: false); assign it to an expert"
+                    )
+                behalf = None
+            else:
+                me, behalf = self._acting_expert(req, "resolve")
+                self._state(req, ("in_progress",), "resolve")
+            before = req.status
+            req.status, req.resolved_at, req.result = "resolved", ch.at, result
+            a = self._current_assignment(req)
+            if a is not None:
+                a.ended_at, a.ended_reason = ch.at, "resolved"
+                a.save()
+            self._save(ch, req)
+            self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf, data={"result": result})
+            self._notify(ch, req, "resolved_user")
+        return req
+
+    def close(self, number: str, *, via: str = "cli"):
+        self.require("operator", "system", what="close requests")
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            self._state(req, ("resolved",), "close")
+            self._close(ch, req, via=via, auto=False)
+        return req
+
+    def _close(self, ch: Change, req, *, via: str, auto: bool) -> None:
+        req.status, req.closed_at = "closed", ch.at
+        self._save(ch, req)
+        self._event(ch, req, "closed", via=via, from_status="resolved", data={"auto": auto})
+        self._notify(ch, req, "closed_user")
+
+    def close_auto(self, *, via: str = "cron") -> list:
+        """Close each request resolved more than `close_after` ago with no objection [§8.10]."""
+        from .db.models import Request
+
+        self.require("operator", "system", what="close requests")
+        cutoff = self.now() - self.catalog.close_after
+        numbers = [r.number for r in Request.select(Request.number)
+                   .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
+        closed = []
+        for number in numbers:
+            with self.ledger.change() as ch:
+                req = self._locked(number)
+                if req.status != "resolved" or req.resolved_at > cutoff:
+                    continue  # reopened or closed meanwhile
+                self._close(ch, req, via=via, auto=True)
+                closed.append(req)
+        return closed
+
+    def reopen(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
+        reason = self._text("reason", reason, redact=redact)
+        self.require("operator", what="reopen requests")
+        with self.ledger.change() as ch:
+            req = self._locked(number)
+            self._state(req, ("resolved",), "reopen")
+            had_expert = bool(req.expert)
+            req.status = "in_progress" if had_expert else "registered"
+            req.resolved_at, req.result = None, None
+            if had_expert:
+                from .db.models import Assignment
+
+                a = (Assignment.select().where(Assignment.request == req).order_by(Assignment.id.desc()).first())
+                if a is not None and a.ended_reason == "resolved":
+                    a.ended_at, a.ended_reason = None, None
+                    a.save()
+            self._save(ch, req)
+            self._event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
+        return req
+
+    # ------------------------------------------------------------------ hooks filled by the e-mail layer
+    def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
+        """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
+        from .notify import queue
+
+        queue(self, ch, req, kind, **extra)
+
+    # ------------------------------------------------------------------ reading
+    def history(self, req) -> list:
+        from .db.models import Event
+
+        return list(Event.select().where(Event.request == req).order_by(Event.id))
+
+    def list(self, f: ListFilter) -> list:
+        from .db.models import Escalation, Request
+
+        q = Request.select()
+        if f.statuses:
+            for s in f.statuses:
+                if s not in STATES:
+                    raise InvalidInput(f"--status {s!r}: use one of {', '.join(STATES)}")
+            q = q.where(Request.status.in_(f.statuses))
+        if f.institution:
+            q = q.where(Request.institution == f.institution.upper())
+        if f.expert:
+            q = q.where(Request.expert == f.expert)
+        if f.service:
+            q = q.where(Request.service == f.service.upper())
+        if f.since:
+            q = q.where(Request.received_at >= f.since)
+        if f.until:
+            q = q.where(Request.received_at < f.until)
+        if f.overdue:
+            now = self.now()
+            q = q.where(
+                ((Request.status == "assigned") & (Request.response_due < now))
+                | (Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now))
+            )
+        if f.escalated:
+            q = q.where(Request.id.in_(Escalation.select(Escalation.request)))
+        q = q.order_by(Request.number)
+        if f.limit:
+            q = q.limit(f.limit)
+        return list(q)
+
+
+def _catalog_at(version: str) -> Catalog:
+    from .catalog import at_version
+
+    return at_version("catalog", version)  # type: ignore[return-value]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    from .latvian import iso
+
+    return iso(dt) if dt else None
+
+
+def normalize_number(text: str) -> str:
+    """Accept '2026-000123' (or '2026-123'); anything else is exit 3."""
+    t = (text or "").strip()
+    year, sep, seq = t.partition("-")
+    if not (sep and year.isdigit() and len(year) == 4 and seq.isdigit() and 1 <= len(seq) <= 6 and int(seq) > 0):
+        raise InvalidInput(f"{text!r} is not a request number (YYYY-NNNNNN, e.g. 2026-000123)")
+    return f"{year}-{int(seq):06d}"

@@ -1,0 +1,145 @@
+"""Opening the ledger, the audit chain and the registration numbers.
+
+Every write goes through `Ledger.change()`: one transaction that takes the
+ledger's write lock (BEGIN IMMEDIATE on SQLite, a row lock on PostgreSQL),
+so numbers are gap-free and the hash chain is linear under any number of
+concurrent writers.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from .config import Settings
+from .errors import ConfigError
+
+GENESIS = "0" * 64
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
+
+
+def hashed_fields(ev, number: str | None) -> dict[str, Any]:
+    """What the chain protects: every column of an event but its own hashes."""
+    at = ev.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return {
+        "id": ev.id, "request": number, "at": at, "actor": ev.actor, "on_behalf_of": ev.on_behalf_of,
+        "via": ev.via, "kind": ev.kind, "from": ev.from_status, "to": ev.to_status, "data": ev.data,
+    }
+
+
+class Ledger:
+    """The opened database plus the settings it was opened with."""
+
+    def __init__(self, settings: Settings, *, migrate: bool = True):
+        from .db import migrations
+        from .db.connection import open_database, translate_errors
+
+        self.settings = settings
+        self.database = open_database(settings.database_url)
+        with translate_errors():
+            self.database.connect(reuse_if_open=True)
+            version = migrations.current_version()
+            migrations.check_not_newer(version)
+            if version < migrations.LATEST:
+                if not migrate:
+                    raise ConfigError(f"the ledger's schema is version {version}; run: pd db upgrade")
+                migrations.upgrade()
+
+    def close(self) -> None:
+        if not self.database.is_closed():
+            self.database.close()
+
+    @contextmanager
+    def change(self) -> Iterator["Change"]:
+        """One state change: all its rows, events and e-mails commit together or not at all."""
+        from .db.connection import write_transaction
+        from .db.models import LedgerHead
+
+        with write_transaction():
+            query = LedgerHead.select().where(LedgerHead.id == 1)
+            if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
+                query = query.for_update()
+            head = query.get()
+            change = Change(head)
+            yield change
+            if change.dirty:
+                LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
+                    LedgerHead.id == 1
+                ).execute()
+
+
+class Change:
+    """The open transaction of one state change; appends events to the chain."""
+
+    def __init__(self, head):
+        self.head = head
+        self.dirty = False
+        self.at = utcnow()
+
+    def event(self, request, kind: str, *, actor: str, via: str, on_behalf_of: str | None = None,
+              from_status: str | None = None, to_status: str | None = None, data: dict | None = None):
+        from .db.models import Event
+
+        ev = Event(
+            request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via, kind=kind,
+            from_status=from_status, to_status=to_status, data=canonical(data or {}), prev_hash=self.head.last_hash,
+            hash="",
+        )
+        ev.save(force_insert=True)  # assigns the id, which is hashed too
+        ev.hash = event_hash(ev.prev_hash, hashed_fields(ev, request.number if request is not None else None))
+        type(ev).update(hash=ev.hash).where(type(ev).id == ev.id).execute()
+        self.head.last_event_id = ev.id
+        self.head.last_hash = ev.hash
+        self.dirty = True
+        return ev
+
+    def next_number(self, year: int) -> str:
+        """The next registration number of `year`, gap-free (we hold the write lock)."""
+        from .db.models import NumberSequence
+
+        NumberSequence.insert(year=year, last=0).on_conflict_ignore().execute()
+        NumberSequence.update(last=NumberSequence.last + 1).where(NumberSequence.year == year).execute()
+        last = NumberSequence.select(NumberSequence.last).where(NumberSequence.year == year).scalar()
+        if last > 999_999:
+            raise ConfigError(f"registration numbers for {year} are exhausted (999999)")
+        return f"{year}-{last:06d}"
+
+
+def verify_chain() -> dict[str, Any]:
+    """Recompute the chain; report the first row changed, removed or inserted."""
+    from .db.models import Event, LedgerHead, Request
+
+    numbers = dict(Request.select(Request.id, Request.number).tuples())
+    prev = GENESIS
+    count = 0
+    last_id = 0
+    problems: list[str] = []
+    query = Event.select().order_by(Event.id)
+    for ev in query.iterator():
+        count += 1
+        if ev.prev_hash != prev:
+            problems.append(f"event {ev.id}: its link to the previous event is broken (a row before it was changed or removed)")
+            break
+        expected = event_hash(prev, hashed_fields(ev, numbers.get(ev.request_id) if ev.request_id else None))
+        if ev.hash != expected:
+            problems.append(f"event {ev.id}: its content does not match its hash (the row was changed)")
+            break
+        prev = ev.hash
+        last_id = ev.id
+    head = LedgerHead.get_or_none(LedgerHead.id == 1)
+    if not problems and head is not None and (head.last_event_id != last_id or head.last_hash != prev):
+        problems.append(f"the chain ends at event {last_id} but the ledger recorded {head.last_event_id}: events were removed from the end")
+    return {"ok": not problems, "events": count, "last_event": last_id, "head": prev, "problems": problems}

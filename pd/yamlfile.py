@@ -1,0 +1,111 @@
+"""Read a YAML file into plain data that remembers the line of every key.
+
+Validation errors then name `file:line` (SPEC 7). Duplicate keys, which YAML
+parsers silently accept, are errors here.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MAX_BYTES = 2 * 1024 * 1024  # a catalog is a few hundred lines; anything near this is a mistake
+
+
+class LineDict(dict):
+    """A mapping with `line` (its own) and `lines` (each key's)."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class LineList(list):
+    line: int = 0
+    lines: list[int]
+
+
+def read_bytes(path: str | Path, what: str) -> bytes:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError(f"{p}: {size} bytes is too large for a {what} file (limit {MAX_BYTES})")
+        return p.read_bytes()
+    except ConfigError:
+        raise
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{p}: {what} file not found") from exc
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the {what} file: {exc.strerror or exc}") from exc
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse(data: bytes, path: str | Path) -> LineDict:
+    """Parse YAML text; raise ConfigError('file:line: reason') on any problem."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def construct_mapping(loader, node, deep=False):  # noqa: ANN001
+        loader.flatten_mapping(node)
+        result = LineDict()
+        result.line = node.start_mark.line + 1
+        result.lines = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: a key must be a plain value") from None
+            if key in result:
+                raise ConfigError(
+                    f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
+                    f"(first at line {result.lines[key]})"
+                )
+            result[key] = loader.construct_object(value_node, deep=True)
+            result.lines[key] = key_node.start_mark.line + 1
+        return result
+
+    def construct_sequence(loader, node, deep=False):  # noqa: ANN001
+        result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+        result.line = node.start_mark.line + 1
+        result.lines = [child.start_mark.line + 1 for child in node.value]
+        return result
+
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:seq", construct_sequence)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        doc = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{path}: YAML nested too deeply") from exc
+    if not isinstance(doc, LineDict):
+        raise ConfigError(f"{path}:1: the file must be a mapping with 'version' at the top, not {type(doc).__name__}")
+    return doc
+
+
+def line_of(obj: Any, key: Any = None) -> int:
+    if key is not None:
+        lines = getattr(obj, "lines", None)
+        if isinstance(lines, dict) and key in lines:
+            return lines[key]
+        if isinstance(lines, list) and isinstance(key, int) and key < len(lines):
+            return lines[key]
+    return getattr(obj, "line", 0)

@@ -79,9 +79,13 @@ def main_callback(
 
 
 from .commands import requests as _requests  # noqa: E402
+from .commands import escalate as _escalate  # noqa: E402
+from .commands import mail as _mail  # noqa: E402
 from .commands import admin as _admin  # noqa: E402
 
 _requests.register_commands(app)
+_escalate.register_commands(app)
+_mail.register_commands(app)
 _admin.register_commands(app)
 
 

@@ -1,0 +1,94 @@
+"""Escalation: pd escalate-overdue (cron) and pd escalate (the operator) [§8.4]."""
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, state
+
+
+def _found_dict(f) -> dict:
+    return {"number": f.number, "reason": f.reason, "level": f.level, "manager": f.manager, "expert": f.expert,
+            "recorded": f.recorded}
+
+
+def escalate_overdue(
+    ctx: typer.Context,
+    now: Annotated[Optional[str], typer.Option("--now", help="Act as if it were this instant (ISO 8601; Riga time without an offset).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be escalated; change nothing.")] = False,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Only queue the managers' mail; leave it to pd mail send.")] = False,
+    as_json: Json = False,
+) -> None:
+    """Escalate to the expert's manager what is not accepted or overdue [§8.4.1, §8.4.3] (for cron).
+
+    Prints one line per escalation and nothing when there is nothing to do; exits 0 unless it failed.
+    Example (crontab): */5 * * * * pd escalate-overdue
+    """
+    from .. import escalation
+    from ..latvian import parse_instant
+
+    st = state(ctx)
+    desk = st.desk
+    desk.require("system", "operator", "admin", what="run escalate-overdue")
+    if now:
+        desk._now = parse_instant(now, st.settings.timezone)
+    when = desk.now()
+    report = escalation.run(desk, when, dry_run=dry_run)
+    for w in report.warnings:
+        say(f"Warning: {w}")
+    sent = None
+    if not dry_run and not no_send and report.escalations:
+        sent = _send_quietly(st, when)
+    if as_json:
+        emit_json({"now": when.isoformat(), "dry_run": dry_run,
+                   "escalations": [_found_dict(f) for f in report.escalations], "mail_sent": sent})
+        return
+    for f in report.escalations:
+        verb = "would escalate" if dry_run else "escalated"
+        out(f"{f.number} {verb}: {f.reason} (level {f.level}) to {f.manager or '-'}")
+
+
+def _send_quietly(st, now) -> int | None:
+    """Send what was queued; a mail problem is a warning here, the escalations stand."""
+    from ..delivery import send_pending
+    from ..errors import PdError
+
+    try:
+        report = send_pending(st.settings, st.desk.ledger, now=now)
+    except PdError as exc:
+        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
+        return None
+    if report.temporary_error:
+        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
+    return len(report.sent)
+
+
+def escalate(
+    ctx: typer.Context,
+    number: Number,
+    reason: Annotated[str, typer.Option(help="unjustified-rejection: the expert's rejection was not justified [§8.4.2].")],
+    note: Annotated[Optional[str], typer.Option(help="The operator's judgement, sent to the manager.")] = None,
+    redact: Redact = False,
+    via: Via = "cli",
+    as_json: Json = False,
+) -> None:
+    """Escalate an unjustified rejection to the expert's manager [§8.4.2].
+
+    Example: pd escalate 2026-000123 --reason unjustified-rejection --note "Pakalpojums ir eksperta atbildībā"
+    """
+    from .. import escalation
+
+    st = state(ctx)
+    f = escalation.escalate_manually(st.desk, number, reason, note, redact=redact, via=check_via(via))
+    if f.warning:
+        say(f"Warning: {f.warning}")
+    if as_json:
+        emit_json(_found_dict(f))
+    else:
+        out(f"{f.number} escalated: {f.reason} to {f.manager or '-'}")
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("escalate")(escalate)
+    app.command("escalate-overdue")(escalate_overdue)

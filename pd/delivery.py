@@ -1,0 +1,140 @@
+"""Delivering the outbox (SPEC 6): claimed, sent, marked sent only after the server said OK.
+
+A message is claimed (pending -> sending) in one short transaction, sent, then
+marked sent in another. Two `pd mail send` processes never send one message
+both; a process killed between the server's OK and the mark leaves the message
+`sending`, and it is retried only after STALE_CLAIM (at-least-once, documented).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from .config import Settings
+from .errors import ConfigError, PdError, TemporaryFailure
+
+MAX_ATTEMPTS = 12
+STALE_CLAIM = timedelta(minutes=30)
+
+
+@dataclass
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    deferred: list[tuple[int, str]] = field(default_factory=list)
+    temporary_error: str | None = None
+
+
+def due_messages(now: datetime, limit: int | None = None) -> list:
+    from .db.models import OutboxMessage as M
+
+    q = (M.select(M.id).where(((M.status == "pending") & (M.next_attempt_at <= now))
+                              | ((M.status == "sending") & (M.next_attempt_at <= now - STALE_CLAIM)))
+         .order_by(M.next_attempt_at, M.id))
+    if limit:
+        q = q.limit(limit)
+    return [m.id for m in q]
+
+
+def _claim(ledger, msg_id: int, now: datetime) -> bool:
+    from .db.connection import write_transaction
+    from .db.models import OutboxMessage as M
+
+    with write_transaction():
+        n = (M.update(status="sending", next_attempt_at=now)
+             .where((M.id == msg_id) & (((M.status == "pending") & (M.next_attempt_at <= now))
+                                        | ((M.status == "sending") & (M.next_attempt_at <= now - STALE_CLAIM))))
+             .execute())
+    return n == 1
+
+
+def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None = None, transport=None) -> SendReport:
+    """Send what is due. Raises ConfigError when no transport is configured (messages wait)."""
+    from .db.connection import write_transaction
+    from .db.models import OutboxMessage as M
+    from .mailer import PermanentMailError, backoff, compose, transport_from_env
+
+    ids = due_messages(now, limit)
+    report = SendReport()
+    if not ids:
+        return report
+    if transport is None:
+        try:
+            transport = transport_from_env(settings.smtp_url, settings.mail_dir)
+        except ConfigError as exc:
+            raise ConfigError(f"{len(ids)} message(s) wait in the outbox: {exc}") from None
+    try:
+        for msg_id in ids:
+            if not _claim(ledger, msg_id, now):
+                continue  # another sender has it
+            m = M.get_by_id(msg_id)
+            recipients = json.loads(m.recipients)
+            try:
+                data = compose(
+                    sender=settings.mail_from, to=recipients, subject=m.subject, body=m.body,
+                    message_id=m.message_id, in_reply_to=m.in_reply_to,
+                    references=[m.references] if m.references else (), date=m.created_at,
+                    attachments=[(m.attachment_name, bytes(m.attachment), _mimetype(m.attachment_name))]
+                    if m.attachment_name else (),
+                )
+                refused = transport.send(settings.mail_from, recipients, data)
+            except TemporaryFailure as exc:
+                with write_transaction():
+                    attempts = m.attempts + 1
+                    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+                    M.update(status=status, attempts=attempts, last_error=str(exc),
+                             next_attempt_at=now + backoff(attempts)).where(M.id == m.id).execute()
+                report.deferred.append((m.id, str(exc)))
+                report.temporary_error = str(exc)
+                break  # the server is down: the rest wait too, in order
+            except (PermanentMailError, PdError) as exc:
+                with write_transaction():
+                    M.update(status="failed", attempts=m.attempts + 1, last_error=str(exc)).where(M.id == m.id).execute()
+                report.failed.append((m.id, str(exc)))
+                continue
+            with write_transaction():
+                note = f"refused by the server: {', '.join(sorted(refused))}" if refused else None
+                M.update(status="sent", attempts=m.attempts + 1, sent_at=now, last_error=note).where(M.id == m.id).execute()
+            report.sent.append(m.id)
+    finally:
+        transport.close()
+    return report
+
+
+def retry(msg_id: int, now: datetime):
+    from .db.connection import write_transaction
+    from .db.models import OutboxMessage as M
+    from .errors import InvalidState, NotFound
+
+    with write_transaction():
+        m = M.get_or_none(M.id == msg_id)
+        if m is None:
+            raise NotFound(f"no message {msg_id} in the outbox")
+        if m.status == "sent":
+            raise InvalidState(f"message {msg_id} was sent at {m.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice")
+        M.update(status="pending", next_attempt_at=now).where(M.id == msg_id).execute()
+    return M.get_by_id(msg_id)
+
+
+def _mimetype(name: str | None) -> str:
+    if name and name.endswith(".xlsx"):
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if name and name.endswith(".csv"):
+        return "text/csv"
+    return "application/octet-stream"
+
+
+def message_dict(m, tz: str = "Europe/Riga", *, body: bool = False) -> dict:
+    from .latvian import iso
+
+    d = {
+        "id": m.id, "request": m.request.number if m.request_id else None, "kind": m.kind,
+        "recipients": json.loads(m.recipients), "subject": m.subject, "status": m.status,
+        "attempts": m.attempts, "created_at": iso(m.created_at, tz), "next_attempt_at": iso(m.next_attempt_at, tz),
+        "sent_at": iso(m.sent_at, tz), "last_error": m.last_error, "message_id": m.message_id,
+        "attachment": m.attachment_name,
+    }
+    if body:
+        d["body"] = m.body
+    return d

@@ -1,0 +1,224 @@
+"""Escalation to the expert's manager [§8.4] (SPEC 5).
+
+One escalation per request, reason, assignment and level, whatever the number
+of runs: a unique key in the ledger, checked inside the writer's lock.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from .errors import InvalidInput, InvalidState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .desk import Desk
+
+REASONS = ("not_accepted", "unjustified_rejection", "overdue")
+
+
+@dataclass
+class Found:
+    number: str
+    reason: str
+    level: int
+    assignment_id: int | None
+    manager: str | None
+    expert: str | None
+    warning: str | None = None
+    recorded: bool = False
+
+
+@dataclass
+class RunReport:
+    escalations: list[Found] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def planned_bound(desk: "Desk", planned) -> datetime:
+    """A planned date is met until the end of that day in Riga."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(desk.settings.timezone)
+    return datetime.combine(planned + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def overdue_bound(desk: "Desk", req) -> datetime | None:
+    """When `overdue` fires: the resolution deadline, or the planned date of a delay reported before it."""
+    if req.resolution_due is None:
+        return None
+    if req.planned_date and req.delay_reported_at and req.delay_reported_at <= req.resolution_due:
+        return max(req.resolution_due, planned_bound(desk, req.planned_date))
+    return req.resolution_due
+
+
+def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None, str | None]:
+    """The expert's direct manager (level 1) or that manager's manager (level 2); supervisors otherwise."""
+    contacts = desk.contacts
+    person = contacts.staff.get(login) if login else None
+    manager = person.manager if person else None
+    if level >= 2 and manager:
+        manager = contacts.staff[manager].manager if manager in contacts.staff else None
+    if manager:
+        return manager, None
+    sups = [s.login for s in contacts.with_role("supervisor")]
+    warning = (f"{login or 'the expert'} has no {'manager' if level == 1 else 'second-level manager'} "
+               f"in contacts: sent to the supervisors ({', '.join(sups) or 'none'})")
+    return (",".join(sups) or None), warning
+
+
+def find(desk: "Desk", now: datetime) -> list[Found]:
+    """What is due for escalation now: cost follows the open set (indexed on status and deadlines)."""
+    from .db.models import Assignment, Escalation, Request
+
+    found: list[Found] = []
+    current = {}
+    candidates = list(
+        Request.select().where(
+            ((Request.status == "assigned") & (Request.response_due < now))
+            | (Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now))
+        ).order_by(Request.id)
+    )
+    ids = [r.id for r in candidates]
+    for a in Assignment.select().where(Assignment.request.in_(ids) & Assignment.ended_at.is_null()) if ids else []:
+        current[a.request_id] = a
+    done = set()
+    if ids:
+        done = {(e.request_id, e.reason, e.assignment_key, e.level)
+                for e in Escalation.select().where(Escalation.request.in_(ids))}
+    for r in candidates:
+        a = current.get(r.id)
+        key = a.id if a else 0
+        reasons = []
+        if r.status == "assigned" and r.response_due and r.response_due < now:
+            reasons.append("not_accepted")
+        bound = overdue_bound(desk, r)
+        if bound is not None and bound < now:
+            reasons.append("overdue")
+        for reason in reasons:
+            if (r.id, reason, key, 1) not in done:
+                mgr, warn = manager_for(desk, r.expert, 1)
+                found.append(Found(r.number, reason, 1, a.id if a else None, mgr, r.expert, warn))
+    # second level: an escalation still unresolved after repeat_after goes one level up
+    repeat = desk.catalog.repeat_after
+    level1 = (Escalation.select(Escalation, Request).join(Request)
+              .where((Escalation.level == 1) & (Escalation.at <= now - repeat)
+                     & (Escalation.reason != "unjustified_rejection")
+                     & Request.status.in_(("assigned", "in_progress"))))
+    for e in level1:
+        r = e.request
+        a = current.get(r.id) or _current(r)
+        if a is None or a.id != e.assignment_key:
+            continue  # reassigned since: the new assignment has its own clock
+        if Escalation.select().where((Escalation.request == r) & (Escalation.reason == e.reason)
+                                     & (Escalation.assignment_key == e.assignment_key)
+                                     & (Escalation.level == 2)).exists():
+            continue
+        mgr, warn = manager_for(desk, r.expert, 2)
+        found.append(Found(r.number, e.reason, 2, a.id, mgr, r.expert, warn))
+    return found
+
+
+def _current(req):
+    from .db.models import Assignment
+
+    return (Assignment.select().where((Assignment.request == req) & Assignment.ended_at.is_null())
+            .order_by(Assignment.id.desc()).first())
+
+
+def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:
+    report = RunReport()
+    for f in find(desk, now):
+        if f.warning and f.warning not in report.warnings:
+            report.warnings.append(f.warning)
+        if dry_run:
+            report.escalations.append(f)
+            continue
+        if record(desk, f, now, via=via):
+            f.recorded = True
+            report.escalations.append(f)
+    return report
+
+
+def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None = None) -> bool:
+    """Write one escalation, its event and the manager's message; False if it already existed."""
+    from .db.models import Escalation
+
+    with desk.ledger.change() as ch:
+        req = desk.get(f.number)
+        exists = Escalation.select().where(
+            (Escalation.request == req) & (Escalation.reason == f.reason)
+            & (Escalation.assignment_key == (f.assignment_id or 0)) & (Escalation.level == f.level)
+        ).exists()
+        if exists:
+            return False
+        Escalation.create(request=req, assignment=f.assignment_id, assignment_key=f.assignment_id or 0,
+                          reason=f.reason, level=f.level, at=now, actor=desk.actor.login, manager=f.manager,
+                          note=note)
+        desk._event(ch, req, "escalated", via=via, from_status=req.status, data={
+            "reason": f.reason, "level": f.level, "manager": f.manager, "expert": f.expert,
+            "assignment": f.assignment_id, "note": note,
+        })
+        _mail_manager(desk, ch, req, f, now)
+    return True
+
+
+def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
+    from .latvian import ESCALATION_REASON_LABELS, label
+    from .notify import queue
+
+    lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
+    logins = [x for x in (f.manager or "").split(",") if x]
+    recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
+    managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
+    msg = queue(desk, ch, req, "escalation_manager", to=recipients,
+                manager_name=", ".join(managers), reason_label=label(ESCALATION_REASON_LABELS, f.reason, lang),
+                history=progress_report(desk, req), level=str(f.level))
+    if msg is None:
+        return
+    # Reminders reach managers only in working time when the service runs on working time.
+    a = _current(req)
+    if a is not None:
+        cal = desk.catalog_for(req).calendar(a.calendar)
+        if cal.kind != "24x7" and not cal.is_working(now):
+            msg.next_attempt_at = cal.due(now, timedelta(seconds=1)) - timedelta(seconds=1)
+            msg.save()
+
+
+def progress_report(desk: "Desk", req) -> str:
+    """The request's history as lines for the manager [§8.4]."""
+    from .latvian import format_dt
+
+    tz = desk.settings.timezone
+    lines = []
+    for ev in desk.history(req):
+        data = json.loads(ev.data or "{}")
+        detail = "; ".join(f"{k}: {v}" for k, v in data.items() if v not in (None, "", [], False)
+                           and k not in ("catalog_version", "contacts_version", "assignment"))
+        who = ev.actor + (f" ({ev.on_behalf_of})" if ev.on_behalf_of else "")
+        lines.append(f"{format_dt(ev.at, tz)}  {ev.kind:<15} {who:<24} {detail}".rstrip())
+    return "\n".join(lines)
+
+
+def escalate_manually(desk: "Desk", number: str, reason: str, note: str | None, *, redact: bool, via: str) -> Found:
+    """`pd escalate N --reason unjustified-rejection` [§8.4.2], by the operator."""
+    from .db.models import Assignment
+
+    desk.require("operator", what="escalate requests")
+    reason = reason.replace("-", "_")
+    if reason != "unjustified_rejection":
+        raise InvalidInput("--reason: the desk escalates by hand only an unjustified rejection "
+                           "(unjustified-rejection); missed deadlines are escalated by pd escalate-overdue")
+    note = desk._text("note", note, redact=redact, required=False)
+    req = desk.get(number)
+    rejected = (Assignment.select().where((Assignment.request == req) & (Assignment.ended_reason == "rejected"))
+                .order_by(Assignment.id.desc()).first())
+    if rejected is None:
+        raise InvalidState(f"request {req.number} is {req.status} and no expert has rejected it; nothing to escalate")
+    mgr, warn = manager_for(desk, rejected.expert, 1)
+    f = Found(req.number, "unjustified_rejection", 1, rejected.id, mgr, rejected.expert, warn)
+    if not record(desk, f, desk.now(), via=via, note=note):
+        raise InvalidState(f"the rejection by {rejected.expert} of {req.number} was already escalated")
+    f.recorded = True
+    return f

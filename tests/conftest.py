@@ -1,0 +1,149 @@
+"""Fixtures: a fresh ledger per test (SQLite file in tmp_path, or a fresh schema on the
+PostgreSQL server named by PD_TEST_DATABASE_URL), the shipped YAML copied so tests can
+edit it, and `pd` run in-process (CliRunner) or as a real subprocess."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+pytest_plugins = ["tests.smtp_fixture"]
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("PD_TEST_DATABASE_URL")
+
+
+def pytest_report_header(config):
+    return f"pd ledger backend: {'postgresql (' + PG_URL + ')' if PG_URL else 'sqlite'}"
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    import psycopg2
+
+    conn = psycopg2.connect(base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE SCHEMA "{schema}"')
+    conn.close()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+def _pg_drop(base: str, schema: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    conn.close()
+
+
+@pytest.fixture
+def ledger_url(tmp_path):
+    if PG_URL:
+        schema = "t_" + uuid.uuid4().hex[:12]
+        yield _pg_schema_url(PG_URL, schema)
+        from pd.db.connection import db
+
+        if db.obj is not None and not db.obj.is_closed():
+            db.obj.close()
+        _pg_drop(PG_URL, schema)
+    else:
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+        from pd.db.connection import db
+
+        if db.obj is not None and not db.obj.is_closed():
+            db.obj.close()
+
+
+@pytest.fixture(autouse=True)
+def pd_env(tmp_path, monkeypatch, ledger_url):
+    """Every test gets its own ledger, YAML copies and no stray configuration."""
+    for key in list(os.environ):
+        if key.startswith("PD_") and key != "PD_TEST_DATABASE_URL":
+            monkeypatch.delenv(key, raising=False)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    env = {
+        "PD_DATABASE_URL": ledger_url,
+        "PD_CATALOG": str(conf / "catalog.yaml"),
+        "PD_CONTACTS": str(conf / "contacts.yaml"),
+        "PD_USER": "operators1",
+        "PD_MAIL_FROM": "Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>",
+        "PD_BUSY_TIMEOUT": "10",
+    }
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    return env
+
+
+@dataclass
+class Run:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        import json
+
+        return json.loads(self.stdout)
+
+
+class Pd:
+    """`pd` in-process: pd("register", ..., user="jberzins")."""
+
+    def __init__(self, env):
+        self.env = env
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, user: str | None = None, input: str | None = None, env: dict | None = None) -> Run:
+        from pd.cli import app
+
+        extra = dict(env or {})
+        if user:
+            extra["PD_USER"] = user
+        result = self.runner.invoke(app, [str(a) for a in args], input=input, env=extra, catch_exceptions=False)
+        return Run(result.exit_code, result.stdout, result.stderr)
+
+    def ok(self, *args: str, **kw) -> Run:
+        r = self(*args, **kw)
+        assert r.exit_code == 0, f"pd {' '.join(map(str, args))} -> {r.exit_code}: {r.stderr}{r.stdout}"
+        return r
+
+    def register(self, **fields) -> str:
+        """Register a request with sensible defaults; returns its number."""
+        values = {"name": "Jānis Bērziņš", "institution": "VP", "service": "EPASTS",
+                  "description": "Neienāk e-pasts kopš rīta", "channel": "phone",
+                  "email": "janis.berzins@vp.gov.lv", "phone": "26123456"}
+        values.update(fields)
+        args = ["register", "--json"]
+        for k, v in values.items():
+            if v is True:
+                args.append("--" + k.replace("_", "-"))
+            elif v not in (None, False):
+                args += ["--" + k.replace("_", "-"), str(v)]
+        return self.ok(*args).json()["number"]
+
+
+@pytest.fixture
+def pd(pd_env):
+    return Pd(pd_env)
+
+
+def run_pd(*args: str, env: dict | None = None, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
+    """A real `pd` process (python -m pd) with the test's environment."""
+    full = dict(os.environ)
+    full.update(env or {})
+    return subprocess.run([sys.executable, "-m", "pd", *map(str, args)], capture_output=True, text=True,
+                          env=full, timeout=timeout, input=input)

@@ -1,0 +1,260 @@
+"""The password guard (SPEC 3, rule 6.7): both sides, redaction, the error message."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pd.errors import ExitCode, InvalidInput
+from pd.guard import REDACTED, Finding, check_text, find_secrets, redact
+
+# (text, the secret that must be found)
+DISCLOSED = [
+    ("parole: Vasara2024", "Vasara2024"),
+    ("Parole ir Saule123", "Saule123"),
+    ("mana parole ir kaķis", "kaķis"),
+    ("Mana parole ir suns, lūdzu palīdzēt", "suns,"),
+    ("paroli: qwerty", "qwerty"),
+    ("paroles: Rīga1201", "Rīga1201"),
+    ("parolei: Xyz9", "Xyz9"),
+    ("Lietotājs aizmirsa paroli, jaunā parole: Ziema#2025", "Ziema#2025"),
+    ("pagaidu parole: Tmp-4455", "Tmp-4455"),
+    ("PAROLE: ABC", "ABC"),
+    ("PAROLE IR VASARA2024", "VASARA2024"),
+    ("Parole - Vasara2024", "Vasara2024"),
+    ("parole:Vasara2024", "Vasara2024"),
+    ("Jaunā parole ir šāda: Abc123", "Abc123"),
+    ("parole tagad ir Abc123", "Abc123"),
+    ("pagaidu parole (derīga 24 h): Abc123", "Abc123"),
+    ("parole Vasara2024", "Vasara2024"),
+    ("jaunā parole abc123", "abc123"),
+    ("nomainīju paroli uz Abc12345", "Abc12345"),
+    ("parole lietotājam jberzins: Abc123", "Abc123"),
+    ("e-pasta parole = ezis99", "ezis99"),
+    ("paroli 'Abc123' nepieņem", "Abc123"),
+    ("login jberzins / parole Zaķis2024!", "Zaķis2024!"),
+    ("password=hunter2", "hunter2"),
+    ("password is letmein", "letmein"),
+    ('My password is "correct horse battery"', "correct horse battery"),
+    ("Password: 'qwerty'", "qwerty"),
+    ("Wi-Fi password: GuestNet2026", "GuestNet2026"),
+    ("password changed to NewPass1!", "NewPass1!"),
+    ("passwd: s3cr3t", "s3cr3t"),
+    ("pwd=abc123", "abc123"),
+    ("user: jberzins pwd: Abc123", "Abc123"),
+    ("pw: abc123", "abc123"),
+    ("pw=Secret!", "Secret!"),
+    ("pass: hunter2", "hunter2"),
+    ("password for jberzins: Abc123", "Abc123"),
+    ("slepenais vārds: Rudens", "Rudens"),
+    ("slepenais vards ir Rudens", "Rudens"),
+    ("пароль: qwerty123", "qwerty123"),
+]
+DISCLOSED_PIN = [
+    ("PIN kods 1234", "1234"),
+    ("PIN: 1234", "1234"),
+    ("PIN-kods ir 1234", "1234"),
+    ("PIN kods: 4321", "4321"),
+    ("pin code 0000", "0000"),
+    ("PIN1: 1234", "1234"),
+    ("PIN2 5678", "5678"),
+    ("pin-kods: 9876", "9876"),
+    ("PUK: 12345678", "12345678"),
+    ("piekļuves kods: AB12CD", "AB12CD"),
+    ("piekļuves kodu: 5566", "5566"),
+    ("access code: 123456", "123456"),
+    ("Lietotāja karte bloķēta, PIN kods ir 2580, lūdzu atbloķēt", "2580,"),
+]
+
+# What a desk writes all day long: never flagged.
+DESK_SENTENCES = [
+    "aizmirsu paroli",
+    "Lietotājs aizmirsa paroli, lūdzu atiestatīt.",
+    "paroles maiņa",
+    "Paroles maiņa nestrādā, parādās kļūda",
+    "nevar nomainīt paroli",
+    "lūdzu atiestatīt paroli",
+    "atiestatīt paroli jberzins01",
+    "Parole nedarbojas",
+    "Parole netiek pieņemta",
+    "Parolei beidzies derīguma termiņš",
+    "Parole ir jāmaina ik pēc 90 dienām",
+    "parole ir nomainīta, lietotājs informēts",
+    "parole ir atjaunota",
+    "parole ir pārāk īsa",
+    "Parole: lietotājs to zina",
+    "Parole: skatīt e-pastu",
+    "Parole: Nomainīta",
+    "Parole derīga līdz 31.12.2026",
+    "Nosūtīta pagaidu parole pa SMS",
+    "nosūtīt pagaidu paroli uz 26123456",
+    "nosūtīt paroli uz jberzins@vp.gov.lv",
+    "Lietotājam nav piekļuves sistēmai, parole nomainīta 12.03.2026",
+    "Lietotājam jānomaina parole e-pastā",
+    "Paroles politika prasa 12 simbolus",
+    "Parole 2024. gadā nomainīta",
+    "reset password",
+    "password expired",
+    "password is expired",
+    "The user's password is not working",
+    "Password reset for account jberzins",
+    "Password reset via self-service portal https://pass.iem.gov.lv",
+    "Password must be at least 12 characters",
+    "Temporary password: sent via SMS",
+    "New password: provided by phone",
+    "password: the same as before",
+    "pieteikums par paroles atiestatīšanu: 2026-000123",
+    "User forgot password, reset done, temp password sent by SMS",
+    "PIN kods bloķēts pēc 3 mēģinājumiem",
+    "PIN ir 4 cipari",
+    "PIN kods: nav saņemts",
+    "Lietotājs ievadīja nepareizu PIN kodu 3 reizes",
+    "Pin the ticket to the board",
+    "Kods: 1234",  # "kods" counts only next to PIN
+    "SMS kods 123456 nav saņemts",
+    "Printeris 3. stāvā nedrukā, kļūdas kods E-1234",
+    "Šķēdes ielā nedarbojas internets, Čaka iela 12, kab. 305",
+    "parole: [REDACTED]",
+    "parole: ***",
+    "Password:\n\nThanks, Jānis",
+    "Parole: Paldies",
+    "password_hint: Mans suns",
+    "Spin 12345 un pinot 5678",
+    "",
+]
+
+
+@pytest.mark.parametrize("text,secret", DISCLOSED + DISCLOSED_PIN)
+def test_disclosed_secret_is_found(text, secret):
+    findings = find_secrets(text)
+    assert findings, f"not flagged: {text!r}"
+    assert [text[f.start:f.end] for f in findings] == [secret]
+
+
+@pytest.mark.parametrize("text,secret", DISCLOSED_PIN[:9])
+def test_pin_kind(text, secret):
+    assert [f.kind for f in find_secrets(text)] == ["pin"]
+
+
+@pytest.mark.parametrize("text,secret", DISCLOSED[:10])
+def test_password_kind(text, secret):
+    assert [f.kind for f in find_secrets(text)] == ["password"]
+
+
+@pytest.mark.parametrize("text", DESK_SENTENCES)
+def test_normal_desk_text_is_not_flagged(text):
+    assert find_secrets(text) == []
+    assert redact(text) == text
+
+
+def test_enough_phrasings_both_sides():
+    assert len(DISCLOSED) + len(DISCLOSED_PIN) >= 25
+    assert len(DESK_SENTENCES) >= 12
+
+
+def test_finding_is_frozen_span_of_the_value_only():
+    text = "Jaunā parole: Vasara2024"
+    [f] = find_secrets(text)
+    assert f == Finding(14, 24, "password")
+    with pytest.raises(AttributeError):
+        f.start = 0  # type: ignore[misc]
+
+
+def test_redact_replaces_every_secret():
+    text = "Lietotājs: jberzins, parole: Vasara2024, PIN: 1234. Lūdzu pārbaudīt."
+    assert redact(text) == "Lietotājs: jberzins, parole: [REDACTED] PIN: [REDACTED] Lūdzu pārbaudīt."
+
+
+def test_redact_keeps_quotes_and_brackets_around_the_secret():
+    assert redact('parole ir "zils zirgs 7" – nestrādā') == 'parole ir "[REDACTED]" – nestrādā'
+    assert redact("(parole: Abc123)") == "(parole: [REDACTED])"
+
+
+def test_redact_a_list_of_secrets():
+    assert redact("Lietotājvārds un parole: jberzins / Abc123") == (
+        "Lietotājvārds un parole: [REDACTED] / [REDACTED]"
+    )
+    assert redact("paroles: Abc123, Xyz789, lūdzu pārbaudīt") == (
+        "paroles: [REDACTED] [REDACTED] lūdzu pārbaudīt"
+    )
+
+
+def test_redact_multiline_intake_email():
+    mail = (
+        "Labdien!\n\nNevaru pieslēgties sistēmai.\n"
+        "Lietotājvārds: jberzins\nParole: Ziema2025!\n\nAr cieņu,\nJānis Bērziņš"
+    )
+    out = redact(mail)
+    assert "Ziema2025" not in out
+    assert "Parole: [REDACTED]\n" in out
+    assert out.endswith("Ar cieņu,\nJānis Bērziņš")
+
+
+def test_redact_is_idempotent():
+    text = "parole: Abc123 un PIN 1234"
+    once = redact(text)
+    assert once == "parole: [REDACTED] un PIN [REDACTED]"
+    assert redact(once) == once
+    assert find_secrets(once) == []
+
+
+def test_case_and_diacritics_do_not_matter():
+    for text in ("PAROLE: X1y2", "Parole: X1y2", "paROLE: X1y2", "SLEPENAIS VĀRDS: X1y2", "slepenais vards: X1y2"):
+        assert redact(text).endswith("[REDACTED]"), text
+
+
+def test_check_text_none_and_clean_text_pass_through():
+    assert check_text("description", None, redact_secrets=False) is None
+    assert check_text("description", "Printeris nedrukā", redact_secrets=False) == "Printeris nedrukā"
+
+
+def test_check_text_refuses_without_revealing_the_secret():
+    text = "Lietotājs jberzins, mana parole ir Vasara2024, lūdzu palīdzēt"
+    with pytest.raises(InvalidInput) as exc:
+        check_text("description", text, redact_secrets=False)
+    message = str(exc.value)
+    assert message == (
+        "description seems to contain a password or PIN; remove it "
+        "(passwords are never stored, rule 6.7) or use --redact"
+    )
+    assert "Vasara2024" not in message and "Vasara" not in message and "jberzins" not in message
+    assert exc.value.exit_code == ExitCode.INVALID_INPUT == 3
+
+
+def test_check_text_redacts_on_request():
+    out = check_text("note", "PIN kods: 1234", redact_secrets=True)
+    assert out == "PIN kods: [REDACTED]"
+
+
+def test_check_text_names_the_field():
+    with pytest.raises(InvalidInput, match=r"^reason seems to contain"):
+        check_text("reason", "password=hunter2", redact_secrets=False)
+
+
+# --- properties -------------------------------------------------------------
+_WORDS = [
+    "parole", "paroli", "Parole:", "password", "pw", "PIN", "PIN kods", "ir", "is", ":", "=", "-", "uz",
+    "Abc123", "1234", "suns", "nedarbojas", "maiņa", '"zils zirgs"', "(pagaidu)", ",", "/", "\n",
+    "Čaka", "Ķekava", "lūdzu", "[REDACTED]", "jberzins01", "26123456", "x@y.lv", "'", '"',
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=12), st.sampled_from([" ", "", "  "]))
+def test_redacted_text_passes_the_guard(words, sep):
+    text = sep.join(words)
+    findings = find_secrets(text)
+    for f in findings:
+        assert 0 <= f.start < f.end <= len(text)
+        assert f.kind in ("password", "pin")
+    assert all(a.end <= b.start for a, b in zip(findings, findings[1:]))
+    out = redact(text)
+    assert find_secrets(out) == []
+    assert out.count(REDACTED) >= len(findings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_scanned_without_error(text):
+    for f in find_secrets(text):
+        assert 0 <= f.start < f.end <= len(text)

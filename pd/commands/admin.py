@@ -1,11 +1,14 @@
 """Setting up and checking the ledger: init, info, db upgrade, audit verify."""
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from .common import Json, emit_json, out, say, state
 
-db_app = typer.Typer(help="The ledger's schema.", no_args_is_help=True)
+db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
 
 
@@ -92,6 +95,53 @@ def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
         out(f"Schema {version} is up to date")
 
 
+@db_app.command("backup")
+def db_backup(ctx: typer.Context,
+              file: Annotated[Path, typer.Argument(help="The new backup file.", metavar="FILE")],
+              as_json: Json = False) -> None:
+    """A consistent copy of the live SQLite ledger while others write (PostgreSQL: pg_dump).
+
+    Example: pd db backup /srv/backup/ledger-$(date +%F).sqlite3
+    """
+    from ..maintenance import backup
+
+    st = state(ctx)
+    st.desk.require("admin", "system", what="back up the ledger")
+    result = backup(st.settings, file)
+    emit_json(result) if as_json else out(f"Backed up {result['source']} to {result['backup']} ({result['bytes']} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(ctx: typer.Context,
+               file: Annotated[Path, typer.Argument(help="A backup made by pd db backup.", metavar="FILE", exists=True, dir_okay=False)],
+               yes: Annotated[bool, typer.Option("--yes", help="Really replace the ledger's content.")] = False,
+               as_json: Json = False) -> None:
+    """Replace the SQLite ledger's content with a backup, then verify its audit trail.
+
+    Example: pd db restore ledger-2026-11-27.sqlite3 --yes
+    """
+    from ..errors import UsageError
+    from ..ledger import verify_chain
+    from ..maintenance import restore
+
+    st = state(ctx)
+    st.desk.require("admin", what="restore the ledger")
+    if not yes:
+        raise UsageError("restoring replaces everything in the ledger; add --yes")
+    result = restore(st.settings, file)
+    from ..db.connection import db
+
+    db.obj.close()
+    st.desk.ledger.database.connect(reuse_if_open=True)
+    check = verify_chain()
+    result["audit"] = check
+    if as_json:
+        emit_json(result)
+    else:
+        out(f"Restored {result['ledger']} from {result['restored_from']}; audit trail "
+            + ("intact" if check["ok"] else "BROKEN: " + "; ".join(check["problems"])))
+
+
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context, as_json: Json = False) -> None:
     """Recompute the hash chain of every event; report any row changed or removed (exit 7).
@@ -121,3 +171,6 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(_catalog.contacts_app, name="contacts")
     app.add_typer(audit_app, name="audit")
     app.add_typer(db_app, name="db")
+    from . import privacy as _privacy
+
+    _privacy.register_commands(app)

@@ -18,6 +18,8 @@ pytest_plugins = ["tests.smtp_fixture"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("PD_TEST_DATABASE_URL")
+if PG_URL:
+    import psycopg2  # noqa: F401  (before pd.db, which hides unused drivers from peewee)
 
 
 def pytest_report_header(config):

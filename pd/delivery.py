@@ -80,14 +80,23 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
                 )
                 refused = transport.send(settings.mail_from, recipients, data)
             except TemporaryFailure as exc:
+                # The server is down: this message and every other one due in this run wait,
+                # each with its attempt counted and its next try pushed back.
+                waiting = [m.id] + [i for i in ids[ids.index(msg_id) + 1:]]
                 with write_transaction():
-                    attempts = m.attempts + 1
-                    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-                    M.update(status=status, attempts=attempts, last_error=str(exc),
-                             next_attempt_at=now + backoff(attempts)).where(M.id == m.id).execute()
-                report.deferred.append((m.id, str(exc)))
+                    for w in M.select().where(M.id.in_(waiting) & M.status.in_(("pending", "sending"))):
+                        attempts = w.attempts + 1
+                        M.update(status="failed" if attempts >= MAX_ATTEMPTS else "pending", attempts=attempts,
+                                 last_error=str(exc), next_attempt_at=now + backoff(attempts)).where(
+                            M.id == w.id).execute()
+                        report.deferred.append((w.id, str(exc)))
                 report.temporary_error = str(exc)
-                break  # the server is down: the rest wait too, in order
+                break
+            except ConfigError:
+                # Our configuration, not the message: put it back untouched and stop (exit 7).
+                with write_transaction():
+                    M.update(status="pending", next_attempt_at=now).where(M.id == m.id).execute()
+                raise
             except (PermanentMailError, PdError) as exc:
                 with write_transaction():
                     M.update(status="failed", attempts=m.attempts + 1, last_error=str(exc)).where(M.id == m.id).execute()
@@ -113,6 +122,8 @@ def retry(msg_id: int, now: datetime):
             raise NotFound(f"no message {msg_id} in the outbox")
         if m.status == "sent":
             raise InvalidState(f"message {msg_id} was sent at {m.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice")
+        if m.status == "sending" and m.next_attempt_at > now - STALE_CLAIM:
+            raise InvalidState(f"message {msg_id} is being sent right now by another pd mail send")
         M.update(status="pending", next_attempt_at=now).where(M.id == msg_id).execute()
     return M.get_by_id(msg_id)
 

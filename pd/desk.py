@@ -430,7 +430,10 @@ class Desk:
 
                 if planned is not None and planned < to_local(ch.at, self.settings.timezone).date():
                     raise InvalidInput("--planned is in the past")
-                req.delay_reason, req.planned_date, req.delay_reported_at = delay_reason, planned, ch.at
+                # The first report's time decides whether the delay was reported before the deadline
+                # [§8.4.3]; a later report updates the reason and the planned date.
+                req.delay_reason, req.planned_date = delay_reason, planned
+                req.delay_reported_at = req.delay_reported_at or ch.at
                 behalf = req.expert if self.actor.login != req.expert else None
             elif req.status in ("closed", "refused"):
                 self._state(req, OPEN_STATES + ("resolved",), "note")

@@ -103,7 +103,7 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
     # second level: an escalation still unresolved after repeat_after goes one level up
     repeat = desk.catalog.repeat_after
     level1 = (Escalation.select(Escalation, Request).join(Request)
-              .where((Escalation.level == 1) & (Escalation.at <= now - repeat)
+              .where((Escalation.level == 1) & (Escalation.at <= now - min(repeat, timedelta(hours=1)))
                      & (Escalation.reason != "unjustified_rejection")
                      & Request.status.in_(("assigned", "in_progress"))))
     for e in level1:
@@ -111,6 +111,11 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
         a = current.get(r.id) or _current(r)
         if a is None or a.id != e.assignment_key:
             continue  # reassigned since: the new assignment has its own clock
+        if not still_holds(desk, r, e.reason, now):
+            continue  # accepted, or the delay's planned date not yet passed: nothing to repeat
+        cal = desk.catalog_for(r).calendar(a.calendar)
+        if cal.due(e.at, repeat) > now:
+            continue  # repeat_after counts the service's working time
         if Escalation.select().where((Escalation.request == r) & (Escalation.reason == e.reason)
                                      & (Escalation.assignment_key == e.assignment_key)
                                      & (Escalation.level == 2)).exists():
@@ -118,6 +123,15 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
         mgr, warn = manager_for(desk, r.expert, 2)
         found.append(Found(r.number, e.reason, 2, a.id, mgr, r.expert, warn))
     return found
+
+
+def still_holds(desk: "Desk", req, reason: str, now: datetime) -> bool:
+    if reason == "not_accepted":
+        return req.status == "assigned" and req.response_due is not None and req.response_due < now
+    if reason == "overdue":
+        bound = overdue_bound(desk, req)
+        return req.status in ("assigned", "in_progress") and bound is not None and bound < now
+    return False
 
 
 def _current(req):

@@ -85,8 +85,12 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
         if req.email:
             recipients.append(req.email)
     if not recipients:
-        reason = ("the requester gave no e-mail address" if kind in USER_KINDS
-                  else f"{to_login or 'the recipient'} has no e-mail address in contacts")
+        if lang == "lv":
+            reason = ("pieteicējs nav norādījis e-pasta adresi" if kind in USER_KINDS
+                      else f"{to_login or 'adresātam'} kontaktos nav e-pasta adreses")
+        else:
+            reason = ("the requester gave no e-mail address" if kind in USER_KINDS
+                      else f"{to_login or 'the recipient'} has no e-mail address in contacts")
         ch.event(req, "mail_skipped", actor=desk.actor.login, via="cli", to_status=req.status,
                  data={"kind": kind, "reason": reason})
         if kind == "desk_notice" or not desk.contacts.desk.email:

@@ -82,12 +82,14 @@ from .commands import requests as _requests  # noqa: E402
 from .commands import escalate as _escalate  # noqa: E402
 from .commands import mail as _mail  # noqa: E402
 from .commands import calendar as _calendar  # noqa: E402
+from .commands import report as _report  # noqa: E402
 from .commands import admin as _admin  # noqa: E402
 
 _requests.register_commands(app)
 _escalate.register_commands(app)
 _mail.register_commands(app)
 _calendar.register_commands(app)
+_report.register_commands(app)
 _admin.register_commands(app)
 
 

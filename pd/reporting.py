@@ -1,0 +1,197 @@
+"""The monthly report's rows from the ledger [§11] (SPEC 8).
+
+A request belongs to an institution's month when it was registered in the
+month or was open at any time during it (not closed or refused before the
+month began). Its state and dates are as they stood at the month's end.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .desk import Desk
+    from .report import ReportRow
+
+
+@dataclass
+class MonthSelection:
+    month: str
+    start: datetime
+    end: datetime
+
+
+def select_month(month: str, tz: str) -> MonthSelection:
+    from .report import month_bounds
+
+    start, end = month_bounds(month, tz)
+    return MonthSelection(month, start, end)
+
+
+def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["ReportRow"]:
+    """The institution's rows in number order, streamed (constant memory per row)."""
+    from .db.models import Escalation, Event, Request
+    from .report import ReportRow
+
+    R = Request
+    base = ((R.institution == institution) & (R.received_at < sel.end)
+            & ((R.received_at >= sel.start) | R.closed_at.is_null() | (R.closed_at >= sel.start)))
+    # Requests changed after the month's end need their state at the end from the history.
+    late_ids = [r for (r,) in R.select(R.id).where(base & (R.updated_at >= sel.end)).tuples()]
+    late = frozenset(late_ids)
+    status_at_end: dict[int, str] = {}
+    if late_ids:
+        for chunk in _chunks(late_ids, 500):
+            # Events before the month's end; for a request registered after it with an earlier
+            # --received-at, the events of its registration (it stood as registered then).
+            for rid, to in (Event.select(Event.request, Event.to_status).join(R)
+                            .where(Event.request.in_(chunk) & Event.to_status.is_null(False)
+                                   & ((Event.at < sel.end) | (Event.at <= R.registered_at)))
+                            .order_by(Event.id).tuples()):
+                status_at_end[rid] = to
+    escalations: dict[int, list[str]] = {}
+    for rid, reason in (Escalation.select(Escalation.request, Escalation.reason).join(R)
+                        .where(base & (Escalation.at < sel.end)).order_by(Escalation.id).tuples()):
+        escalations.setdefault(rid, []).append(reason)
+
+    staff = desk.contacts.staff
+    catalogs: dict[str, object] = {}
+    lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
+    end = sel.end
+    cols = (R.id, R.number, R.received_at, R.channel, R.requester_name, R.unit, R.position, R.service,
+            R.description, R.expert, R.accepted_at, R.resolved_at, R.closed_at, R.status, R.result,
+            R.refusal_reason, R.response_due, R.resolution_due, R.catalog_version, R.urgent)
+    for (rid, number, received, channel, name, unit, position, service, description, expert, accepted,
+         resolved, closed, status, result, refusal, response_due, resolution_due, cver,
+         urgent) in R.select(*cols).where(base).order_by(R.number).tuples().iterator():
+        received, accepted, resolved, closed, response_due, resolution_due = map(
+            _aware, (received, accepted, resolved, closed, response_due, resolution_due))
+        accepted = accepted if accepted and accepted < end else None
+        resolved = resolved if resolved and resolved < end else None
+        closed = closed if closed and closed < end else None
+        state = status_at_end.get(rid, "registered") if rid in late else status
+        catalog = catalogs.get(cver)
+        if catalog is None:
+            catalog = catalogs[cver] = desk.catalog if cver == desk.catalog.version else _catalog_at(cver)
+        svc = catalog.services.get(service)  # type: ignore[attr-defined]
+        hours = None
+        if resolved is not None:
+            times = svc.times["urgent" if urgent else "normal"] if svc else None
+            if times is not None:
+                cal = catalog.calendar(times.calendar)  # type: ignore[attr-defined]
+                hours = round(cal.elapsed(received, resolved).total_seconds() / 3600, 2)
+        if response_due is None:
+            response_met = None
+        elif accepted is not None:
+            response_met = accepted <= response_due
+        elif resolved is not None:
+            response_met = resolved <= response_due
+        else:
+            response_met = False if response_due < end else None
+        if resolution_due is None:
+            resolution_met = None
+        elif resolved is not None:
+            resolution_met = resolved <= resolution_due
+        else:
+            resolution_met = False if resolution_due < end and state not in ("refused",) else None
+        person = staff.get(expert) if expert else None
+        yield ReportRow(
+            number=number, institution=institution, received_at=received, channel=channel,
+            requester_name=name, requester_unit=unit, requester_position=position, service_code=service,
+            service_name=svc.label(lang) if svc else service, description=description,
+            expert=person.name if person else (expert or ""), accepted_at=accepted, resolved_at=resolved,
+            closed_at=closed, status=state, outcome=(refusal if state == "refused" else (result or "")) or "",
+            response_met=response_met, resolution_met=resolution_met, resolve_hours=hours,
+            escalations=tuple(escalations.get(rid, ())),
+        )
+
+
+def _aware(dt):
+    from datetime import timezone
+
+    if dt is None or isinstance(dt, datetime) and dt.tzinfo is not None:
+        return dt
+    if isinstance(dt, str):
+        dt = datetime.fromisoformat(dt)
+    return dt.replace(tzinfo=timezone.utc)
+
+
+def _chunks(seq, n):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _catalog_at(version: str):
+    from .catalog import at_version
+
+    return at_version("catalog", version)
+
+
+def sent_before(month: str, institution: str) -> int:
+    from .db.models import ReportRun
+
+    return ReportRun.select().where((ReportRun.month == month) & (ReportRun.institution == institution)).count()
+
+
+def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, workbook: tuple[str, bytes],
+                summary_text: str, resend: bool) -> None:
+    """Queue the institution's report mail and record that the month was sent, in one transaction."""
+    from .db.models import ReportRun
+    from .errors import InvalidState
+    from .latvian import format_dt
+    from .notify import store
+    from .report import month_label
+
+    inst = desk.contacts.institution(institution)
+    lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
+    with desk.ledger.change() as ch:
+        n = sent_before(month, institution)
+        if n and not resend:
+            raise InvalidState(f"the {month} report of {institution} was already sent; use --resend to send it again")
+        if not inst.report_recipients:
+            raise InvalidState(f"{institution} has no report recipients in contacts.yaml")
+        ReportRun.create(month=month, institution=institution, sent_at=ch.at, actor=desk.actor.login,
+                         fingerprint=fingerprint, resend=n)
+        ctx = {"desk_name": desk.contacts.desk.name, "desk_email": desk.contacts.desk.email,
+               "desk_phone": desk.contacts.desk.phone, "institution_name": inst.name,
+               "month": month_label(month, lang), "summary": summary_text}
+        store(desk, ch, None, "monthly_report", lang, ctx, list(inst.report_recipients), attachment=workbook)
+        ch.event(None, "report_sent", actor=desk.actor.login, via="cli", data={
+            "month": month, "institution": institution, "fingerprint": fingerprint, "resend": n,
+            "recipients": list(inst.report_recipients), "sent_at": format_dt(ch.at)})
+
+
+def summary_text(summary: dict, lang: str) -> str:
+    """A short summary for the mail body."""
+    from .latvian import STATUS_LABELS, label
+
+    lines = []
+    if lang == "lv":
+        lines.append(f"Pieteikumu kopā: {summary['total']}")
+        for st, n in summary["by_status"].items():
+            if n:
+                lines.append(f"  {label(STATUS_LABELS, st, lang)}: {n}")
+        for key, title in (("response", "Reaģēšanas termiņš ievērots"), ("resolution", "Izskatīšanas termiņš ievērots")):
+            s = summary[key]
+            if s["share"] is not None:
+                lines.append(f"{title}: {s['met']} no {s['decided']} ({s['share']:.0%})")
+        if summary["escalated_requests"]:
+            lines.append(f"Eskalēti pieteikumi: {summary['escalated_requests']}")
+    else:
+        lines.append(f"Requests in total: {summary['total']}")
+        for st, n in summary["by_status"].items():
+            if n:
+                lines.append(f"  {label(STATUS_LABELS, st, lang)}: {n}")
+        for key, title in (("response", "Response deadline met"), ("resolution", "Resolution deadline met")):
+            s = summary[key]
+            if s["share"] is not None:
+                lines.append(f"{title}: {s['met']} of {s['decided']} ({s['share']:.0%})")
+        if summary["escalated_requests"]:
+            lines.append(f"Escalated requests: {summary['escalated_requests']}")
+    return "\n".join(lines)
+
+
+def json_dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

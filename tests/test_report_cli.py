@@ -1,0 +1,133 @@
+"""pd report monthly against a real ledger: month boundaries in Riga time, carried-over
+requests, isolation between institutions on every cell, CSV/JSON equal to the sheet, --send."""
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import json
+import zipfile
+
+import openpyxl
+import pytest
+
+
+def _cells(path):
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                if v is not None:
+                    yield str(v)
+
+
+@pytest.fixture
+def month_ledger(pd):
+    """October 2026 for VP and VRS, with a request on each side of the Riga month boundary."""
+    n = {}
+    n["vp_oct_late"] = pd.register(name="Valdis Pēdējais", institution="VP", received_at="2026-10-31T23:30",
+                                   description="Oktobra pēdējā pusstunda")
+    n["vp_nov"] = pd.register(name="Nora Novembre", institution="VP", received_at="2026-11-01T00:30",
+                              description="Novembra sākums")
+    n["vp_sep_open"] = pd.register(name="Sergejs Septembris", institution="VP", received_at="2026-09-15T10:00",
+                                   description="Atvērts kopš septembra")
+    n["vrs_oct"] = pd.register(name="Rūta Robeža", institution="VRS", received_at="2026-10-10T09:00",
+                               description="Robežsardzes pieteikums", email="ruta.robeza@rs.gov.lv")
+    n["vp_refused"] = pd.register(name="Oskars Ārpus", institution="VP", received_at="2026-10-12T09:00",
+                                  out_of_scope=True, reason="Nav Centra kompetencē")
+    pd.ok("assign", n["vrs_oct"], "--expert", "jberzins")
+    pd.ok("accept", n["vrs_oct"], user="jberzins")
+    pd.ok("resolve", n["vrs_oct"], "--result", "Izlabots", user="jberzins")
+    return n
+
+
+def test_month_boundaries_and_carry_over(pd, month_ledger, tmp_path):
+    out = tmp_path / "rep"
+    r = pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--format", "json", "--institution", "VP",
+              user="supervizors")
+    doc = json.loads((out / "pd-2026-10-VP.json").read_text(encoding="utf-8"))
+    numbers = [row["number"] for row in doc["rows"]]
+    # 23:30 on 31 October in Riga is 21:30 UTC: October. 00:30 on 1 November: not.
+    assert month_ledger["vp_oct_late"] in numbers
+    assert month_ledger["vp_nov"] not in numbers
+    # open since September: carried over into October
+    assert month_ledger["vp_sep_open"] in numbers
+    assert month_ledger["vp_refused"] in numbers
+    assert numbers == sorted(numbers)
+    assert doc["summary"]["total"] == 3
+    assert doc["summary"]["by_status"]["refused"] == 1
+    assert str(out / "pd-2026-10-VP.json") in r.stdout
+
+
+def test_each_institution_sees_only_its_own(pd, month_ledger, tmp_path):
+    out = tmp_path / "rep"
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, user="supervizors")
+    vp = list(_cells(out / "pd-2026-10-VP.xlsx"))
+    vrs = list(_cells(out / "pd-2026-10-VRS.xlsx"))
+    for cell in vp:
+        assert "Robež" not in cell and month_ledger["vrs_oct"] not in cell
+    for cell in vrs:
+        for secret in ("Valdis", "Sergejs", "Oskars", month_ledger["vp_oct_late"], month_ledger["vp_sep_open"]):
+            assert secret not in cell
+    assert month_ledger["vrs_oct"] in vrs and "Rūta Robeža" in vrs
+    # the overview has every institution and a chart; the refused request is listed there
+    assert (out / "pd-2026-10-overview.xlsx").exists()
+    with zipfile.ZipFile(out / "pd-2026-10-VP.xlsx") as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+    overview = list(_cells(out / "pd-2026-10-overview.xlsx"))
+    assert month_ledger["vp_refused"] in overview
+
+
+def test_csv_equals_sheet_rows(pd, month_ledger, tmp_path):
+    out = tmp_path / "rep"
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", user="supervizors")
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--format", "csv",
+          user="supervizors")
+    wb = openpyxl.load_workbook(out / "pd-2026-10-VP.xlsx")
+    ws = wb.worksheets[0]
+    sheet = [list(r) for r in ws.iter_rows(values_only=True)]
+    with open(out / "pd-2026-10-VP.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == sheet[0]
+    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]]
+    received = sheet[1][1]
+    assert received.__class__.__name__ == "datetime"
+    assert rows[1][1] == received.strftime("%d.%m.%Y %H:%M")
+
+
+def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server):
+    out = tmp_path / "rep"
+    r = pd("report", "monthly", "--month", "2026-10", "--out", out)
+    assert r.exit_code == 6
+    env = {"PD_SMTP_URL": smtp_server.url}
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--institution", "VRS",
+          "--send", user="supervizors", env=env)
+    reports = [m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]
+    assert len(reports) == 2
+    by_to = {str(m["To"]): m for m in reports}
+    vp = by_to["ikt@vp.gov.lv"]
+    att = [p for p in vp.iter_attachments()]
+    assert [a.get_filename() for a in att] == ["pd-2026-10-VP.xlsx"]
+    data = att[0].get_payload(decode=True)
+    (tmp_path / "got.xlsx").write_bytes(data)
+    assert "Valdis Pēdējais" in list(_cells(tmp_path / "got.xlsx"))
+    assert "Pieteikumu kopā: 3" in vp.get_body(("plain",)).get_content()
+    again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
+               user="supervizors", env=env)
+    assert again.exit_code == 5 and "--resend" in again.stderr
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send", "--resend",
+          user="supervizors", env=env)
+    assert len([m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]) == 3
+
+
+def test_empty_month_gives_valid_workbooks(pd, tmp_path):
+    out = tmp_path / "rep"
+    pd.ok("report", "monthly", "--month", "2025-02", "--out", out, "--institution", "IDB", user="supervizors")
+    wb = openpyxl.load_workbook(out / "pd-2025-02-IDB.xlsx")
+    assert len(wb.worksheets) >= 2
+    assert wb.worksheets[0].cell(1, 1).value == "Numurs"
+
+
+def test_bad_month_is_invalid_input(pd, tmp_path):
+    r = pd("report", "monthly", "--month", "2026-13", "--out", tmp_path, user="supervizors")
+    assert r.exit_code == 3 and "Traceback" not in r.stderr

@@ -212,7 +212,7 @@ class Desk:
             year = to_local(received, self.settings.timezone).year
             inst = self.contacts.institution(d["institution"])
             req = Request(
-                number=ch.next_number(year), status="refused" if out_of_scope else "registered",
+                number=ch.next_number(year), status="registered",
                 requester_name=d["name"], institution=inst.code, unit=d["unit"] or "", position=d["position"] or "",
                 phone=d["phone"] or "", email=d["email"] or "", location=d["location"] or "", room=d["room"] or "",
                 username=d["username"] or "", service=d["service"], description=d["description"],
@@ -220,16 +220,17 @@ class Desk:
                 registered_by=me.login, catalog_version=self.catalog.version,
                 contacts_version=self.contacts.version, idempotency_key=key, updated_at=ch.at,
             )
-            if out_of_scope:
-                req.refusal_reason = refusal_reason
-                req.ict_contact = json.dumps([vars(p) for p in inst.ict_contacts], ensure_ascii=False)
-                req.closed_at = ch.at
             req.save(force_insert=True)
             self._event(ch, req, "registered", via=via, data={
                 "service": req.service, "channel": req.channel, "urgent": req.urgent, "institution": req.institution,
                 "catalog_version": req.catalog_version, "contacts_version": req.contacts_version,
             })
             if out_of_scope:
+                req.status = "refused"
+                req.refusal_reason = refusal_reason
+                req.ict_contact = json.dumps([vars(p) for p in inst.ict_contacts], ensure_ascii=False)
+                req.closed_at = ch.at
+                self._save(ch, req)
                 self._event(ch, req, "refused", via=via, from_status="registered",
                             data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
                 self._notify(ch, req, "refused_user", reason=refusal_reason)
@@ -516,16 +517,21 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "reopen")
-            had_expert = bool(req.expert)
-            req.status = "in_progress" if had_expert else "registered"
-            req.resolved_at, req.result = None, None
-            if had_expert:
-                from .db.models import Assignment
+            from .db.models import Assignment, Event
 
-                a = (Assignment.select().where(Assignment.request == req).order_by(Assignment.id.desc()).first())
-                if a is not None and a.ended_reason == "resolved":
-                    a.ended_at, a.ended_reason = None, None
-                    a.save()
+            # Back to whoever resolved it: the expert's assignment reopens; a request the desk
+            # resolved itself returns to the state it was resolved from.
+            resolved_ev = (Event.select().where((Event.request == req) & (Event.kind == "resolved"))
+                           .order_by(Event.id.desc()).first())
+            resolved_from = resolved_ev.from_status if resolved_ev else "registered"
+            a = Assignment.select().where(Assignment.request == req).order_by(Assignment.id.desc()).first()
+            if resolved_from == "in_progress" and a is not None and a.ended_reason == "resolved":
+                a.ended_at, a.ended_reason = None, None
+                a.save()
+                req.status = "in_progress"
+            else:
+                req.status = resolved_from if resolved_from in ("registered", "returned") else "registered"
+            req.resolved_at, req.result = None, None
             self._save(ch, req)
             self._event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
         return req
@@ -592,6 +598,7 @@ def normalize_number(text: str) -> str:
     """Accept '2026-000123' (or '2026-123'); anything else is exit 3."""
     t = (text or "").strip()
     year, sep, seq = t.partition("-")
-    if not (sep and year.isdigit() and len(year) == 4 and seq.isdigit() and 1 <= len(seq) <= 6 and int(seq) > 0):
+    if not (sep and year.isascii() and year.isdigit() and len(year) == 4 and seq.isascii() and seq.isdigit()
+            and 1 <= len(seq) <= 6 and int(seq) > 0):
         raise InvalidInput(f"{text!r} is not a request number (YYYY-NNNNNN, e.g. 2026-000123)")
     return f"{year}-{int(seq):06d}"

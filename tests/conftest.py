@@ -90,6 +90,24 @@ def pd_env(tmp_path, monkeypatch, ledger_url):
     return env
 
 
+_COMMANDS: dict = {}
+
+
+@pytest.fixture(autouse=True)
+def _build_the_cli_once(monkeypatch):
+    """CliRunner rebuilds Typer's whole command tree on every call (~90% of an in-process
+    run): build it once per session so the suite stays fast."""
+    import typer.main
+    import typer.testing
+
+    def get_command(app):
+        if id(app) not in _COMMANDS:
+            _COMMANDS[id(app)] = typer.main.get_command(app)
+        return _COMMANDS[id(app)]
+
+    monkeypatch.setattr(typer.testing, "_get_command", get_command)
+
+
 @dataclass
 class Run:
     exit_code: int

@@ -28,6 +28,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
 
     desk = Desk(st.settings)
     cat, con = desk.catalog, desk.contacts
+    desk.actor  # only the Centre's staff set up a ledger
     result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
     if as_json:
@@ -52,7 +53,7 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
     st = state(ctx)
     s = st.settings
     desk = st.desk
-    desk.ledger
+    desk.actor
     d = {
         "version": __version__,
         "database": redact_url(s.database_url),
@@ -83,10 +84,12 @@ def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
     from ..db import migrations
     from ..db.connection import open_database, translate_errors
 
-    open_database(state(ctx).settings.database_url)
+    st = state(ctx)
+    open_database(st.settings.database_url)
     with translate_errors():
         applied = migrations.upgrade()
         version = migrations.current_version()
+    st.desk.require("admin", "operator", "system", what="upgrade the ledger")
     if as_json:
         emit_json({"schema_version": version, "migrations_applied": applied})
     elif applied:
@@ -152,7 +155,7 @@ def audit_verify(ctx: typer.Context, as_json: Json = False) -> None:
     from ..ledger import verify_chain
 
     st = state(ctx)
-    st.desk.ledger
+    st.desk.actor
     result = verify_chain()
     if as_json:
         emit_json(result)

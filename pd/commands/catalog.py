@@ -27,6 +27,7 @@ def _service_dict(s, lang: str) -> dict:
 def catalog_list(ctx: typer.Context, as_json: Json = False) -> None:
     """List the services of the catalog in force. Example: pd catalog list"""
     st = state(ctx)
+    st.desk.actor
     cat = st.desk.catalog
     lang = st.settings.lang
     services = [_service_dict(s, lang) for s in cat.services.values()]
@@ -42,6 +43,7 @@ def catalog_list(ctx: typer.Context, as_json: Json = False) -> None:
 def catalog_show(ctx: typer.Context, code: Annotated[str, typer.Argument(help="Service code.")], as_json: Json = False) -> None:
     """Show one service: times per priority, calendar, experts. Example: pd catalog show EPASTS"""
     st = state(ctx)
+    st.desk.actor
     s = _service_dict(st.desk.catalog.service(code), st.settings.lang)
     if as_json:
         emit_json(s)
@@ -100,7 +102,7 @@ def _history(kind: str, ctx: typer.Context, as_json: bool) -> None:
     from ..latvian import format_dt, iso
 
     st = state(ctx)
-    getattr(st.desk, kind)  # records the file in force
+    st.desk.actor  # also records the files in force
     rows = history(kind)
     if as_json:
         emit_json([{**r, "seen_at": iso(r["seen_at"])} for r in rows])
@@ -115,6 +117,7 @@ def contacts_show(ctx: typer.Context,
                   as_json: Json = False) -> None:
     """Show an institution (ICT contacts, report recipients) or a staff member. Example: pd contacts show VP"""
     st = state(ctx)
+    st.desk.actor
     con = st.desk.contacts
     if code.upper() in con.institutions:
         i = con.institution(code)

@@ -97,13 +97,13 @@ def _prompt_missing(st, data) -> None:
     labels = {"name": "Requester's name", "institution": "Institution code", "service": "Service code",
               "description": "Description", "channel": "Channel (phone/fax/email/other)"}
     for field in data.missing():
-        setattr(data, field, typer.prompt(labels.get(field, field)))
+        setattr(data, field, typer.prompt(labels.get(field, field), err=True))  # stdout stays data
     try:
         needs = st.desk.catalog.service(data.service).needs_location
     except Exception:  # noqa: BLE001 - an unknown service is reported by register itself
         needs = False
     for field in data.missing(needs_location=needs):
-        setattr(data, field, typer.prompt({"location": "Location (address)", "room": "Room"}.get(field, field)))
+        setattr(data, field, typer.prompt({"location": "Location (address)", "room": "Room"}.get(field, field), err=True))
 
 
 def assign(

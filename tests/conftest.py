@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,72 @@ def _build_the_cli_once(monkeypatch):
         return _COMMANDS[id(app)]
 
     monkeypatch.setattr(typer.testing, "_get_command", get_command)
+
+
+class RawDB:
+    """The test's ledger reached around pd (to tamper with it, lock it, or read every byte),
+    on SQLite or PostgreSQL alike. Statements use `?` placeholders."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.pg = url.startswith("postgres")
+
+    def _connect(self):
+        if self.pg:
+            import psycopg2
+
+            con = psycopg2.connect(self.url)
+            con.autocommit = True
+            return con
+        import sqlite3
+
+        from pd.db.connection import sqlite_path
+
+        return sqlite3.connect(sqlite_path(self.url), isolation_level=None)
+
+    def execute(self, statement: str, *params):
+        con = self._connect()
+        try:
+            cur = con.cursor()
+            cur.execute(statement.replace("?", "%s") if self.pg else statement, params)
+            return cur.fetchall() if cur.description else []
+        finally:
+            con.close()
+
+    def dump(self) -> bytes:
+        """Every byte the ledger holds (SQLite: the file and its WAL; PostgreSQL: every row as text)."""
+        if not self.pg:
+            from pd.db.connection import sqlite_path
+
+            path = sqlite_path(self.url)
+            return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+        tables = [r[0] for r in self.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+        out = []
+        for t in tables:
+            out += [r[0] for r in self.execute(f'SELECT t::text FROM "{t}" t')]
+        return "\n".join(out).encode("utf-8")
+
+    @contextmanager
+    def write_lock(self):
+        """Hold the ledger's write lock, as another writer would."""
+        con = self._connect()
+        try:
+            cur = con.cursor()
+            if self.pg:
+                con.autocommit = False
+                cur.execute("LOCK TABLE ledger_head IN ACCESS EXCLUSIVE MODE")
+            else:
+                cur.execute("BEGIN IMMEDIATE")
+            yield
+        finally:
+            con.rollback() if self.pg else cur.execute("ROLLBACK")
+            con.close()
+
+
+@pytest.fixture
+def rawdb(pd_env) -> RawDB:
+    return RawDB(pd_env["PD_DATABASE_URL"])
 
 
 @dataclass

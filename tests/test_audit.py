@@ -1,19 +1,13 @@
 """The audit trail (SPEC 10): events are hash-chained; `pd audit verify` finds a row changed or removed."""
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 
 
 @pytest.fixture
-def ledger(pd, pd_env):
-    """Two requests through their cycles; returns (the SQLite path, the first request's events)."""
-    if not pd_env["PD_DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("edits the SQLite file directly")
-    from pd.db.connection import sqlite_path
-
+def ledger(pd, rawdb):
+    """Two requests through their cycles; returns (the raw database, the first request's events)."""
     n = pd.register()
     pd.ok("assign", n, "--expert", "jberzins")
     pd.ok("accept", n, user="jberzins")
@@ -23,15 +17,11 @@ def ledger(pd, pd_env):
     m = pd.register(service="KONSULTACIJA")
     pd.ok("resolve", m, "--result", "Konsultēts")
     events = pd.ok("show", n, "--json").json()["events"]
-    return sqlite_path(pd_env["PD_DATABASE_URL"]), events
+    return rawdb, events
 
 
-def sql(path, statement, *params):
-    con = sqlite3.connect(path, isolation_level=None)
-    try:
-        return con.execute(statement, params).fetchall()
-    finally:
-        con.close()
+def sql(db, statement, *params):
+    return db.execute(statement, *params)
 
 
 def last_event_id(path) -> int:

@@ -116,24 +116,13 @@ def test_numbers_continue_after_a_refused_registration(pd):
     assert pd.register(received_at="2026-06-15T10:00") == "2026-000002"
 
 
-@pytest.mark.skipif(bool(os.environ.get("PD_TEST_DATABASE_URL")), reason="SQLite's write lock")
-def test_a_locked_ledger_is_a_temporary_failure(pd, pd_env):
+def test_a_locked_ledger_is_a_temporary_failure(pd, rawdb):
     """Another writer holds the lock past the busy timeout: exit 8, nothing registered, safe to retry."""
-    import sqlite3
-
-    from pd.db.connection import sqlite_path
-
     pd.ok("init")
-    path = sqlite_path(pd_env["PD_DATABASE_URL"])
-    holder = sqlite3.connect(path, isolation_level=None)
-    try:
-        holder.execute("BEGIN IMMEDIATE")
+    with rawdb.write_lock():
         r = run_pd(*REGISTER, env={"PD_BUSY_TIMEOUT": "0.3"})
         assert r.returncode == 8, r.stderr
         assert "Traceback" not in r.stderr and r.stderr.startswith("Error:")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert _numbers_in_ledger(pd) == []
     r = run_pd(*REGISTER)
     assert r.returncode == 0 and json.loads(r.stdout)["number"] == "2026-000001"

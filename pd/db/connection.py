@@ -51,6 +51,11 @@ def open_database(url: str) -> peewee.Database:
     elif url.startswith(("postgres://", "postgresql://")):
         parsed = urlparse(url)
         params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        # The same busy timeout as SQLite's: a writer waits this long for the ledger's row lock,
+        # then gives up with exit 8 (lock_timeout, SQLSTATE 55P03).
+        timeout = f"-c lock_timeout={int(BUSY_TIMEOUT_S * 1000)}"
+        params["options"] = f"{params['options']} {timeout}" if params.get("options") else timeout
+        params.setdefault("connect_timeout", "10")
         try:
             import psycopg2  # noqa: F401  (the optional 'postgres' extra)
         except ImportError as exc:
@@ -117,7 +122,7 @@ def classify_operational_error(exc: Exception) -> Exception:
     text = str(exc).lower()
     pgcode = getattr(exc.args[0] if exc.args else None, "pgcode", None)
     if pgcode in ("40001", "40P01", "55P03") or "locked" in text or "busy" in text or "could not obtain lock" in text \
-            or "deadlock" in text or "could not serialize" in text:
+            or "deadlock" in text or "could not serialize" in text or "lock timeout" in text:
         return TemporaryFailure(f"the ledger is busy (another pd is writing); nothing was changed, try again ({exc})")
     if "readonly" in text or "read-only" in text or "attempt to write a readonly" in text:
         return ConfigError(f"the ledger is read-only: {exc}")

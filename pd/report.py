@@ -28,6 +28,7 @@ import json
 import re
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 from typing import IO, Any, Iterable, Iterator, Sequence
@@ -50,7 +51,7 @@ PERCENTILE_METHOD = "linear"  # = Excel PERCENTILE.INC / MEDIAN
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # What Excel refuses in a cell (and openpyxl raises on); tabs and newlines are
 # folded into spaces by the whitespace normalisation of the texts.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _MONTHS_LV = (
     "janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs",
@@ -268,7 +269,7 @@ class RowFormatter:
             shorten(r.outcome, OUTCOME_LIMIT),
             self.met(r.response_met),
             self.met(r.resolution_met),
-            None if hours is None else round(hours, 2),
+            None if hours is None else round(float(hours), 2),
             "; ".join([esc.get(e, e) for e in r.escalations]),
         )
 
@@ -288,7 +289,7 @@ def row_to_dict(row: ReportRow, lang: str = "lv") -> dict[str, Any]:
     for i in DATE_COLUMNS:
         key = COLUMN_KEYS[i]
         if out[key] is not None:
-            out[key] = out[key].isoformat()
+            out[key] = out[key].isoformat(timespec="seconds")
     return out
 
 
@@ -323,7 +324,17 @@ _ROW_FIELDS = tuple(f.name for f in fields(ReportRow))
 _ROW_GETTER = attrgetter(*_ROW_FIELDS)
 _ROW_DATES = tuple(i for i, name in enumerate(_ROW_FIELDS) if name.endswith("_at"))
 _ROW_ESCALATIONS = _ROW_FIELDS.index("escalations")
-_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):  # working hours from a NUMERIC column
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_CANONICAL = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default,
+).encode
 
 
 def _utc_iso(dt: datetime | None) -> str | None:
@@ -435,7 +446,7 @@ class SummaryBuilder:
         if r.resolution_met is not None:
             self.resolution[0 if r.resolution_met else 1] += 1
         if r.resolve_hours is not None:
-            self.hours.append(r.resolve_hours)
+            self.hours.append(float(r.resolve_hours))
         if r.escalations:
             self.escalated_requests += 1
             esc = self.escalations
@@ -584,7 +595,7 @@ def rows_to_json(rows: Iterable[ReportRow], meta: ReportMeta) -> dict[str, Any]:
         "institution": {"code": meta.institution_code, "name": meta.institution_name},
         "month": meta.month,
         "month_label": month_label(meta.month, lang),
-        "generated_at": _riga(meta.generated_at).isoformat(),
+        "generated_at": _riga(meta.generated_at).isoformat(timespec="seconds"),
         "catalog_version": meta.catalog_version,
         "contacts_version": meta.contacts_version,
         "lang": lang,

@@ -163,33 +163,27 @@ def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, wo
             "recipients": list(inst.report_recipients), "sent_at": format_dt(ch.at)})
 
 
+_SUMMARY_WORDS = {
+    "lv": {"total": "Pieteikumu kopā", "response": "Reaģēšanas termiņš ievērots",
+           "resolution": "Izskatīšanas termiņš ievērots", "of": "no", "escalated": "Eskalēti pieteikumi"},
+    "en": {"total": "Requests in total", "response": "Response deadline met",
+           "resolution": "Resolution deadline met", "of": "of", "escalated": "Escalated requests"},
+}
+
+
 def summary_text(summary: dict, lang: str) -> str:
     """A short summary for the mail body."""
     from .latvian import STATUS_LABELS, label
 
-    lines = []
-    if lang == "lv":
-        lines.append(f"Pieteikumu kopā: {summary['total']}")
-        for st, n in summary["by_status"].items():
-            if n:
-                lines.append(f"  {label(STATUS_LABELS, st, lang)}: {n}")
-        for key, title in (("response", "Reaģēšanas termiņš ievērots"), ("resolution", "Izskatīšanas termiņš ievērots")):
-            s = summary[key]
-            if s["share"] is not None:
-                lines.append(f"{title}: {s['met']} no {s['decided']} ({s['share']:.0%})")
-        if summary["escalated_requests"]:
-            lines.append(f"Eskalēti pieteikumi: {summary['escalated_requests']}")
-    else:
-        lines.append(f"Requests in total: {summary['total']}")
-        for st, n in summary["by_status"].items():
-            if n:
-                lines.append(f"  {label(STATUS_LABELS, st, lang)}: {n}")
-        for key, title in (("response", "Response deadline met"), ("resolution", "Resolution deadline met")):
-            s = summary[key]
-            if s["share"] is not None:
-                lines.append(f"{title}: {s['met']} of {s['decided']} ({s['share']:.0%})")
-        if summary["escalated_requests"]:
-            lines.append(f"Escalated requests: {summary['escalated_requests']}")
+    w = _SUMMARY_WORDS[lang]
+    lines = [f"{w['total']}: {summary['total']}"]
+    lines += [f"  {label(STATUS_LABELS, st, lang)}: {n}" for st, n in summary["by_status"].items() if n]
+    for key in ("response", "resolution"):
+        s = summary[key]
+        if s["share"] is not None:
+            lines.append(f"{w[key]}: {s['met']} {w['of']} {s['decided']} ({s['share']:.0%})")
+    if summary["escalated_requests"]:
+        lines.append(f"{w['escalated']}: {summary['escalated_requests']}")
     return "\n".join(lines)
 
 

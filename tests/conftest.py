@@ -27,26 +27,20 @@ def pytest_report_header(config):
     return f"pd ledger backend: {'postgresql (' + PG_URL + ')' if PG_URL else 'sqlite'}"
 
 
-def _pg_schema_url(base: str, schema: str) -> str:
+def _pg_admin(base: str, statement: str) -> None:
     import psycopg2
 
     conn = psycopg2.connect(base)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'CREATE SCHEMA "{schema}"')
+        cur.execute(statement)
     conn.close()
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    _pg_admin(base, f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base else "?"
     return f"{base}{sep}options=-csearch_path%3D{schema}"
-
-
-def _pg_drop(base: str, schema: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(base)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    conn.close()
 
 
 @pytest.fixture
@@ -58,7 +52,7 @@ def ledger_url(tmp_path):
 
         if db.obj is not None and not db.obj.is_closed():
             db.obj.close()
-        _pg_drop(PG_URL, schema)
+        _pg_admin(PG_URL, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     else:
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         from pd.db.connection import db
@@ -89,6 +83,41 @@ def pd_env(tmp_path, monkeypatch, ledger_url):
         monkeypatch.setenv(k, v)
     monkeypatch.chdir(tmp_path)
     return env
+
+
+class Clock:
+    """The ledger's clock (the time every change is stamped with), in-process commands only.
+
+    clock.set("2027-01-04T09:00") is Riga time; an offset may be given. clock.now = None
+    returns to the real clock."""
+
+    def __init__(self):
+        self.now = None
+
+    def set(self, text: str) -> None:
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        dt = datetime.fromisoformat(text)
+        self.now = dt if dt.tzinfo else dt.replace(tzinfo=ZoneInfo("Europe/Riga"))
+
+    def advance(self, **kw) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**kw)
+
+    def __call__(self):
+        from datetime import datetime, timezone
+
+        return self.now if self.now is not None else datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr("pd.ledger.utcnow", c)
+    monkeypatch.setattr("pd.desk.utcnow", c)
+    return c
 
 
 _COMMANDS: dict = {}

@@ -18,10 +18,7 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 
-import pd.desk as pd_desk
-import pd.ledger as pd_ledger
 
 RIGA = ZoneInfo("Europe/Riga")
 RESPOND_BY = "2027-01-04T10:00"
@@ -29,27 +26,6 @@ RESOLVE_BY = "2027-01-05T10:00"
 
 
 # ---------------------------------------------------------------- helpers
-@pytest.fixture
-def clock(monkeypatch):
-    """Freeze the ledger's clock (in-process commands only): clock.set("2027-01-04T09:00")."""
-
-    class Clock:
-        now: datetime | None = None
-
-        def set(self, riga_local: str) -> None:
-            self.now = datetime.fromisoformat(riga_local).replace(tzinfo=RIGA)
-
-    c = Clock()
-
-    def fake() -> datetime:
-        assert c.now is not None, "clock.set() first"
-        return c.now
-
-    monkeypatch.setattr(pd_ledger, "utcnow", fake)
-    monkeypatch.setattr(pd_desk, "utcnow", fake)
-    return c
-
-
 def esc(pd, now: str, *extra: str, send: bool = False):
     args = ["escalate-overdue", "--now", now, *extra]
     if not send:

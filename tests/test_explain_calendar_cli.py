@@ -1,29 +1,12 @@
 """Working time through the CLI (SPEC 4): pd calendar due|show|check, pd explain, the pause."""
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-import pd.desk as pd_desk
-import pd.ledger as pd_ledger
 
 RIGA = ZoneInfo("Europe/Riga")
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    class Clock:
-        now: datetime | None = None
-
-        def set(self, riga_local: str) -> None:
-            self.now = datetime.fromisoformat(riga_local).replace(tzinfo=RIGA)
-
-    c = Clock()
-    monkeypatch.setattr(pd_ledger, "utcnow", lambda: c.now)
-    monkeypatch.setattr(pd_desk, "utcnow", lambda: c.now)
-    return c
 
 
 @pytest.mark.parametrize("start,service,urgent,response,resolution", [

@@ -25,14 +25,7 @@ from pd.mailer import (
     thread_root_id,
     transport_from_env,
 )
-from tests.smtp_fixture import (  # noqa: F401  (fixtures used by name)
-    SmtpTestServer,
-    free_port,
-    silent_port,
-    smtp_auth_server,
-    smtp_server,
-    smtp_server_factory,
-)
+from tests.smtp_fixture import free_port  # the fixtures come from conftest's plugin
 
 NUMBER = "2026-000123"
 DOMAIN = "ic.iem.gov.lv"

@@ -3,7 +3,6 @@ and the raw bytes of the ledger (SQLite file and its WAL) after --redact."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

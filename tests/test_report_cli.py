@@ -3,8 +3,6 @@ requests, isolation between institutions on every cell, CSV/JSON equal to the sh
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import json
 import zipfile
 

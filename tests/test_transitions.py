@@ -54,30 +54,6 @@ def transitions(d) -> list[tuple]:
     return [(e["kind"], e["from"], e["to"]) for e in process_events(d)]
 
 
-class Clock:
-    """Controls the ledger's clock (the time every change is stamped with) in-process."""
-
-    def __init__(self):
-        self.now: datetime | None = None
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text).astimezone(timezone.utc)
-
-    def advance(self, **kw) -> None:
-        self.now += timedelta(**kw)
-
-    def __call__(self) -> datetime:
-        return self.now if self.now is not None else datetime.now(timezone.utc)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = Clock()
-    monkeypatch.setattr("pd.ledger.utcnow", c)
-    monkeypatch.setattr("pd.desk.utcnow", c)
-    return c
-
-
 def future_date(days: int = 30) -> str:
     return (datetime.now(RIGA).date() + timedelta(days=days)).isoformat()
 

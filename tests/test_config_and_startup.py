@@ -1,0 +1,48 @@
+"""Configuration from .env, and the start-up discipline: heavy modules load only where used."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import run_pd
+
+HEAVY = ("peewee", "openpyxl", "smtplib", "email.message", "yaml", "holidays", "rich.console", "psycopg2")
+
+
+def _loaded_after(code: str, env: dict) -> list[str]:
+    probe = f"import sys\n{code}\nprint(__import__('json').dumps([m for m in {HEAVY!r} if sys.modules.get(m) is not None]))"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_no_heavy_module(pd_env):
+    import os
+
+    env = dict(os.environ, **pd_env)
+    code = "from pd.cli import app\ntry:\n    app(['--help'], prog_name='pd')\nexcept SystemExit:\n    pass"
+    assert _loaded_after(code, env) == []
+
+
+def test_show_json_needs_only_the_database(pd, pd_env):
+    import os
+
+    n = pd.register()
+    env = dict(os.environ, **pd_env)
+    code = f"from pd.cli import app\ntry:\n    app(['show', '{n}', '--json'], prog_name='pd')\nexcept SystemExit:\n    pass"
+    assert _loaded_after(code, env) == (["peewee", "psycopg2"] if pd_env["PD_DATABASE_URL"].startswith("postgres")
+                                        else ["peewee"])
+
+
+def test_dotenv_in_the_working_directory_configures_pd(pd, pd_env, tmp_path, monkeypatch):
+    pd.register()
+    (tmp_path / ".env").write_text("PD_USER=jberzins\nPD_LANG=en\n", encoding="utf-8")
+    monkeypatch.delenv("PD_USER")
+    r = run_pd("info", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert (d["user"], d["lang"]) == ("jberzins", "en")
+    # the environment wins over .env
+    r = run_pd("info", "--json", env={"PD_USER": "operators1"})
+    assert json.loads(r.stdout)["user"] == "operators1"

@@ -342,3 +342,15 @@ def test_a_second_delay_report_keeps_the_first_reports_protection(pd, clock):
           user="jberzins")
     assert esc_ok(pd, "2027-01-06T12:00:01") == []
     assert esc_ok(pd, "2027-01-13T00:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+
+
+def test_list_overdue_agrees_with_escalation_about_a_reported_delay(pd, clock):
+    clock.set("2027-01-04T09:00")
+    n = pd.register()
+    assign(pd, n)
+    pd.ok("accept", n, user="jberzins")
+    pd.ok("note", n, "--text", "Gaidām", "--delay-reason", "Piegāde", "--planned", "2027-01-08", user="jberzins")
+    clock.set("2027-01-06T12:00")          # past the resolution deadline, before the planned date
+    assert pd.ok("list", "--overdue", "--json").json() == []
+    clock.set("2027-01-09T09:00")          # the planned date has passed
+    assert [r["number"] for r in pd.ok("list", "--overdue", "--json").json()] == [n]

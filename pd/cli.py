@@ -22,6 +22,12 @@ class PdGroup(TyperGroup):
             return super().invoke(ctx)
         except PdError as exc:
             _fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (pd list | head): not an error of ours. Quiet the final
+            # flush of stdout and exit as a process killed by SIGPIPE would.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(141) from None
         except KeyboardInterrupt:
             _fail("interrupted; nothing was changed by the unfinished command", ExitCode.TEMPORARY)
         except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for a person

@@ -124,19 +124,10 @@ class Desk:
 
     @property
     def actor(self) -> Staff:
-        import getpass
-
-        login = self.settings.user or getpass.getuser()
-        person = self.contacts.staff.get(login)
-        if person is None:
-            raise NotPermitted(f"{login!r} is not Centre staff in {self.contacts.source} (set PD_USER to your login)")
-        return person
+        return acting_person(self.settings, self.contacts)
 
     def require(self, *roles: str, what: str) -> Staff:
-        me = self.actor
-        if not me.has(*roles):
-            raise NotPermitted(f"{me.login} may not {what}: it needs the role {' or '.join(roles)}")
-        return me
+        return _with_role(self.actor, roles, what)
 
     def _acting_expert(self, req, what: str) -> tuple[Staff, str | None]:
         """The assigned expert acts, or an operator records it on their behalf (the event says so)."""
@@ -585,6 +576,30 @@ class Desk:
         if f.limit:
             q = q.limit(f.limit)
         return list(q)
+
+
+def acting_person(settings: Settings, contacts: Contacts) -> Staff:
+    """PD_USER, else the login name; they must be Centre staff (SPEC 9)."""
+    import getpass
+
+    login = settings.user or getpass.getuser()
+    person = contacts.staff.get(login)
+    if person is None:
+        raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} (set PD_USER to your login)")
+    return person
+
+
+def authorise(settings: Settings, *roles: str, what: str) -> Staff:
+    """Check the person against contacts.yaml as the file is now, before the ledger is opened."""
+    from .catalog import parse_file
+
+    return _with_role(acting_person(settings, parse_file("contacts", settings.contacts_path)), roles, what)  # type: ignore[arg-type]
+
+
+def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:
+    if not me.has(*roles):
+        raise NotPermitted(f"{me.login} may not {what}: it needs the role {' or '.join(roles)}")
+    return me
 
 
 def _catalog_at(version: str) -> Catalog:

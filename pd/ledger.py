@@ -50,13 +50,14 @@ class Ledger:
         self.settings = settings
         self.database = open_database(settings.database_url)
         with translate_errors():
-            self.database.connect(reuse_if_open=True)
+            _connect(self.database)
             version = migrations.current_version()
             migrations.check_not_newer(version)
-            if version < migrations.LATEST:
-                if not migrate:
-                    raise ConfigError(f"the ledger's schema is version {version}; run: pd db upgrade")
-                migrations.upgrade()
+            if version == 0 and migrate:
+                migrations.upgrade()  # a new ledger
+            elif version < migrations.LATEST:
+                raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
+                                  f"({migrations.LATEST}); an admin runs: pd db upgrade")
 
     def close(self) -> None:
         if not self.database.is_closed():
@@ -79,6 +80,28 @@ class Ledger:
                 LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
                     LedgerHead.id == 1
                 ).execute()
+
+
+def _connect(database) -> None:
+    """Connect; on SQLite, retry while another process holds the lock that
+    `PRAGMA journal_mode=wal` needs (that pragma does not wait on the busy handler)."""
+    import time
+
+    import peewee
+
+    from .db.connection import BUSY_TIMEOUT_S
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            database.connect(reuse_if_open=True)
+            return
+        except peewee.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            if not database.is_closed():
+                database.close()
+            time.sleep(0.05)
 
 
 class Change:

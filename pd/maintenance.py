@@ -120,16 +120,18 @@ def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     desk.require("admin", "supervisor", what="export personal data")
     email = normalize_email(email)
     tz = desk.settings.timezone
-    reqs = list(Request.select().where(Request.email == email).order_by(Request.number))
+    import peewee
+
+    reqs = list(Request.select().where(peewee.fn.LOWER(Request.email) == email.lower()).order_by(Request.number))
     out: dict[str, Any] = {"email": email, "generated_at": desk.now().isoformat(), "requests": [], "messages": []}
     for r in reqs:
         d = request_dict(r, tz=tz)
         d["events"] = [event_dict(e, tz) for e in desk.history(r)]
         out["requests"].append(d)
     for m in OutboxMessage.select().order_by(OutboxMessage.id):
-        if email in json.loads(m.recipients):
+        if email.lower() in (r.lower() for r in json.loads(m.recipients)):
             out["messages"].append(message_dict(m, tz, body=True))
-    person = next((s for s in desk.contacts.staff.values() if s.email == email), None)
+    person = next((s for s in desk.contacts.staff.values() if s.email.lower() == email.lower()), None)
     if person:
         out["staff"] = {"login": person.login, "name": person.name, "roles": list(person.roles)}
     return out

@@ -12,7 +12,6 @@ import re
 import statistics
 import zipfile
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl

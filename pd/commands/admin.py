@@ -12,23 +12,32 @@ db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no
 audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
 
 
+def _migrate(st) -> list[int]:
+    """Check the person against contacts.yaml first, then create or upgrade the ledger."""
+    from ..db import migrations
+    from ..db.connection import open_database, translate_errors
+    from ..desk import authorise
+    from ..ledger import _connect
+
+    authorise(st.settings, "admin", "operator", "system", what="set up or upgrade the ledger")
+    database = open_database(st.settings.database_url)
+    with translate_errors():
+        _connect(database)
+        return migrations.upgrade()
+
+
 def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
 
     Safe to repeat. Example: pd init
     """
     from ..db import migrations
+    from ..db.connection import redact_url
+
     st = state(ctx)
-    from ..db.connection import open_database, redact_url, translate_errors
-
-    open_database(st.settings.database_url)
-    with translate_errors():
-        applied = migrations.upgrade()
-    from ..desk import Desk
-
-    desk = Desk(st.settings)
+    applied = _migrate(st)
+    desk = st.desk
     cat, con = desk.catalog, desk.contacts
-    desk.actor  # only the Centre's staff set up a ledger
     result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
     if as_json:
@@ -82,14 +91,10 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
 def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
     """Apply pending schema migrations (also done by pd init). Example: pd db upgrade"""
     from ..db import migrations
-    from ..db.connection import open_database, translate_errors
 
     st = state(ctx)
-    open_database(st.settings.database_url)
-    with translate_errors():
-        applied = migrations.upgrade()
-        version = migrations.current_version()
-    st.desk.require("admin", "operator", "system", what="upgrade the ledger")
+    applied = _migrate(st)
+    version = migrations.current_version()
     if as_json:
         emit_json({"schema_version": version, "migrations_applied": applied})
     elif applied:

@@ -118,18 +118,26 @@ def translate_errors() -> Iterator[None]:
         raise classify_operational_error(exc) from exc
 
 
-def classify_operational_error(exc: Exception) -> Exception:
-    text = str(exc).lower()
-    pgcode = getattr(exc.args[0] if exc.args else None, "pgcode", None)
-    if pgcode in ("40001", "40P01", "55P03") or "locked" in text or "busy" in text or "could not obtain lock" in text \
-            or "deadlock" in text or "could not serialize" in text or "lock timeout" in text:
-        return TemporaryFailure(f"the ledger is busy (another pd is writing); nothing was changed, try again ({exc})")
-    if "readonly" in text or "read-only" in text or "attempt to write a readonly" in text:
-        return ConfigError(f"the ledger is read-only: {exc}")
-    if "disk is full" in text or "database or disk is full" in text or "no space" in text:
-        return ConfigError(f"the disk is full: {exc}")
-    if "unable to open" in text or "could not connect" in text or "connection refused" in text or "timeout expired" in text:
-        if "could not connect" in text or "connection refused" in text or "timeout expired" in text:
-            return TemporaryFailure(f"cannot reach the database server: {str(exc).splitlines()[0]}")
-        return ConfigError(f"cannot open the ledger: {exc}")
-    return ConfigError(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+def classify_operational_error(exc: BaseException) -> Exception:
+    """A driver error as a pd error with its exit code: busy 8, read-only / full / other 7."""
+    # SQLite rolls back by itself on SQLITE_FULL and the like; peewee's own ROLLBACK then
+    # fails and would hide the real reason.
+    if "cannot rollback" in str(exc).lower() and isinstance(exc.__context__, Exception):
+        return classify_operational_error(exc.__context__)
+    orig = getattr(exc, "orig", None) or (exc.args[0] if exc.args else None)
+    pgcode = getattr(orig, "pgcode", None)  # the SQLSTATE decides, whatever the server's language
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # PostgreSQL adds LINE/caret lines
+    text = reason.lower()
+    if pgcode in ("40001", "40P01", "55P03") or any(
+            w in text for w in ("locked", "busy", "could not obtain lock", "deadlock", "could not serialize",
+                                "lock timeout")):
+        return TemporaryFailure(f"the ledger is busy (another pd is writing); nothing was changed, try again ({reason})")
+    if pgcode == "25006" or "readonly" in text or "read-only" in text:
+        return ConfigError(f"the ledger is read-only: {reason}")
+    if pgcode == "53100" or "disk is full" in text or "no space" in text:
+        return ConfigError(f"the disk is full: {reason}")
+    if any(w in text for w in ("could not connect", "connection refused", "timeout expired")):
+        return TemporaryFailure(f"cannot reach the database server: {reason}")
+    if "unable to open" in text:
+        return ConfigError(f"cannot open the ledger: {reason}")
+    return ConfigError(f"database error: {reason}")

@@ -1,10 +1,14 @@
 """Numbered migrations, recorded in `schema_version` and applied in order.
 
-Applied by `pd init` / `pd db upgrade` and on open; safe to repeat. A ledger
-whose schema is newer than this code is refused (exit 7) rather than guessed at.
+A new ledger is created from the current models and stamped with every
+migration's number (so migration 1 never runs against a later schema).
+An existing ledger is upgraded by `pd db upgrade` / `pd init`, which apply the
+pending migrations in order; other commands refuse an older schema (exit 7)
+rather than change a shared ledger behind the admin's back. A ledger newer than
+this code is refused (exit 7).
 
-Migration 1 is the first released schema (0.1.0). Later migrations must change
-the schema with `playhouse.migrate` operations, never by editing migration 1.
+A later migration changes the schema with `playhouse.migrate` operations; its
+test starts from a ledger of the previous schema (tests/test_migrations.py).
 """
 from __future__ import annotations
 
@@ -44,20 +48,38 @@ def check_not_newer(version: int) -> None:
         )
 
 
+def _lock() -> None:
+    """Serialise migrating processes (SQLite: BEGIN IMMEDIATE already does)."""
+    if not isinstance(db.obj, pw.SqliteDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(72430001)")
+
+
 def upgrade() -> list[int]:
-    """Apply pending migrations; returns the versions applied."""
+    """Create a new ledger or apply pending migrations; returns the versions applied."""
     applied: list[int] = []
+    now = datetime.now(timezone.utc)
     with translate_errors():
         version = current_version()
         check_not_newer(version)
+        if version == LATEST:
+            return applied
+        with db.atomic():
+            _lock()
+            version = current_version()  # another process may have just done it
+            if version == 0:
+                _m001_initial()  # the current schema, every migration included
+                for number, name, _fn in MIGRATIONS:
+                    m.SchemaVersion.create(version=number, name=name, applied_at=now)
+                    applied.append(number)
+                return applied
         for number, name, fn in MIGRATIONS:
             if number <= version:
                 continue
             with db.atomic():
-                # Re-check inside the write lock: another process may have just migrated.
+                _lock()
                 if number <= current_version():
                     continue
                 fn()
-                m.SchemaVersion.create(version=number, name=name, applied_at=datetime.now(timezone.utc))
+                m.SchemaVersion.create(version=number, name=name, applied_at=now)
             applied.append(number)
     return applied

@@ -31,91 +31,9 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # tests.test_load shares the choice of the cron loops' --now
-
-WORKER = r"""
-import contextlib, io, json, os, sys, time
-worker, operator, expert, count = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-import typer.main
-from pd.cli import app
-from pd.db import connection
-cli = typer.main.get_command(app)
-
-def pd(user, *args):
-    os.environ["PD_USER"] = user
-    attempts = 0
-    while True:
-        attempts += 1
-        buf, err = io.StringIO(), io.StringIO()
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-            try:
-                code = cli.main(list(args), prog_name="pd", standalone_mode=False)
-            except SystemExit as exc:
-                code = exc.code
-        dt = time.perf_counter() - t0
-        if connection.db.obj is not None and not connection.db.obj.is_closed():
-            connection.db.obj.close()
-        code = 0 if code is None else int(code)
-        print(json.dumps({"w": worker, "cmd": args[0], "code": code, "attempt": attempts, "s": dt,
-                          "err": err.getvalue().strip()[-300:]}), flush=True)
-        if code != 8 or attempts >= 5:
-            return code, buf.getvalue()
-
-done = 0
-cycle = 0
-while done < count:
-    key = "w%d-c%d" % (worker, cycle)
-    code, out = pd(operator, "register", "--json", "--name", "Slodzes Tests %d" % worker, "--institution", "VRS",
-                   "--service", "EPASTS", "--description", "Slodzes pieteikums %s" % key, "--channel", "email",
-                   "--email", "slodze%d@rs.gov.lv" % worker, "--idempotency-key", key)
-    done += 1
-    if code != 0:
-        cycle += 1
-        continue
-    n = json.loads(out)["number"]
-    print(json.dumps({"w": worker, "number": n}), flush=True)
-    if cycle % 4 == 3:
-        steps = [(operator, "assign", n, "--expert", expert), (expert, "note", n, "--text", "Skatos"),
-                 (operator, "show", n, "--json"), (operator, "list", "--expert", expert, "--limit", "5")]
-    else:
-        steps = [(operator, "assign", n, "--expert", expert), (expert, "accept", n),
-                 (expert, "resolve", n, "--result", "Izdarīts"), (operator, "close", n)]
-    for user, *args in steps:
-        if done >= count:
-            break
-        pd(user, *args)
-        done += 1
-    cycle += 1
-"""
-
-LOOP = r"""
-import contextlib, io, json, os, sys, time
-stop, max_seconds, args = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
-import typer.main
-from pd.cli import app
-from pd.db import connection
-cli = typer.main.get_command(app)
-end = time.monotonic() + max_seconds
-while not os.path.exists(stop) and time.monotonic() < end:
-    buf, err = io.StringIO(), io.StringIO()
-    t0 = time.perf_counter()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(err):
-        try:
-            code = cli.main(list(args), prog_name="pd", standalone_mode=False)
-        except SystemExit as exc:
-            code = exc.code
-    if connection.db.obj is not None and not connection.db.obj.is_closed():
-        connection.db.obj.close()
-    code = 0 if code is None else int(code)
-    print(json.dumps({"cmd": args[0], "code": code, "s": time.perf_counter() - t0,
-                      "err": err.getvalue().strip()[-300:]}), flush=True)
-    time.sleep(0.05)
-"""
-
-PAIRS = [("operators1", "jberzins"), ("operators2", "lkalnina"), ("operators3", "aozols"), ("pdvaditajs", "rkrumins"),
-         ("operators1", "mliepa"), ("operators2", "ezarina"), ("operators3", "kvitols"), ("pdvaditajs", "jberzins")]
-
+sys.path.insert(0, str(ROOT))
+# The same desk processes and cron loops as the CI-sized test, at full size here.
+from tests.test_load import LOOP, PAIRS, WORKER, _working_instant_a_month_on  # noqa: E402
 
 def pct(values: list[float], p: float) -> float:
     if not values:
@@ -158,8 +76,6 @@ def run(backend: str, url: str, work: Path, workers: int, commands: int, max_sec
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")})
     pd_cmd = [sys.executable, "-m", "pd"]
     subprocess.run([*pd_cmd, "init"], env=env, check=True, capture_output=True, timeout=120)
-    from tests.test_load import _working_instant_a_month_on
-
     later = _working_instant_a_month_on()  # managers' mail of working-time services is due then
     stop = work / "stop"
     t0 = time.monotonic()

@@ -257,6 +257,16 @@ def pd(pd_env):
     return Pd(pd_env)
 
 
+def subprocess_env(pd_env: dict, **extra: str) -> dict:
+    """The environment for a real `pd` (or python) subprocess of the test: its ledger and files,
+    and this checkout importable."""
+    env = dict(os.environ)
+    env.update(pd_env)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
 def run_pd(*args: str, env: dict | None = None, timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
     """A real `pd` process (python -m pd) with the test's environment."""
     full = dict(os.environ)

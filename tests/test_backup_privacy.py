@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, run_pd
+from tests.conftest import run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 
@@ -37,12 +37,7 @@ for i in range(count):
 """
 
 
-def _env(pd_env: dict, **extra: str) -> dict:
-    env = dict(os.environ)
-    env.update(pd_env)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
+_env = subprocess_env
 
 
 def _numbers(url: str, env: dict) -> list[str]:

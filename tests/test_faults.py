@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlparse, urlunparse
 
 import pytest
 
-from tests.conftest import ROOT, run_pd
+from tests.conftest import run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 SEED = int(os.environ.get("PD_FAULT_SEED", "20261128"))
@@ -30,12 +30,7 @@ REGISTER = ["register", "--name", "Jānis Bērziņš", "--institution", "VP", "-
 
 
 # --------------------------------------------------------------------------------------------- helpers
-def _env(pd_env: dict, **extra: str) -> dict:
-    env = dict(os.environ)
-    env.update(pd_env)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
+_env = subprocess_env
 
 
 def _ledger():

@@ -8,14 +8,13 @@ the audit trail verifies.  benchmarks/bench_load.py runs the same at full size.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from tests.conftest import ROOT, run_pd
+from tests.conftest import run_pd, subprocess_env
 
 # One desk process: an operator and an expert working through their own requests. Every command is a full
 # `pd` invocation through the CLI entry point (own settings, own connection, own write transaction); the
@@ -105,12 +104,7 @@ PAIRS = [("operators1", "jberzins"), ("operators2", "lkalnina"), ("operators3", 
          ("operators1", "mliepa"), ("operators2", "ezarina"), ("operators3", "kvitols"), ("pdvaditajs", "jberzins")]
 
 
-def _env(pd_env: dict, **extra: str) -> dict:
-    env = dict(os.environ)
-    env.update(pd_env)
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(extra)
-    return env
+_env = subprocess_env
 
 
 def _working_instant_a_month_on() -> str:

@@ -27,11 +27,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)  # a Friday, working time in Riga
 EXPERTS = ["jberzins", "lkalnina", "aozols", "mliepa", "ezarina", "kvitols", "rkrumins"]
 INSTITUTIONS = ["IEM", "VP", "VRS", "VUGD", "PMLP", "NVA", "IDB", "VSC"]
@@ -39,20 +39,9 @@ SERVICES = ["EPASTS", "VPN", "IS-IIS", "PAROLE", "EPASTS-KONTS"]
 
 
 def pg_schema(base: str):
-    import psycopg2
+    from tests.conftest import pg_schema as fresh_schema  # the tests' own helper
 
-    schema = "bench_" + uuid.uuid4().hex[:10]
-
-    def admin(statement: str) -> None:
-        conn = psycopg2.connect(base)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-
-    admin(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", lambda: admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return fresh_schema(base, "bench_")
 
 
 FILL = r"""

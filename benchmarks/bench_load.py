@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -44,21 +43,10 @@ def pct(values: list[float], p: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def pg_schema(base: str) -> tuple[str, callable]:
-    import psycopg2
+def pg_schema(base: str):
+    from tests.conftest import pg_schema as fresh_schema  # the tests' own helper
 
-    schema = "bench_" + uuid.uuid4().hex[:10]
-
-    def admin(statement: str) -> None:
-        conn = psycopg2.connect(base)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-
-    admin(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", lambda: admin(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return fresh_schema(base, "bench_")
 
 
 def run(backend: str, url: str, work: Path, workers: int, commands: int, max_seconds: float) -> dict:

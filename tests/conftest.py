@@ -27,7 +27,8 @@ def pytest_report_header(config):
     return f"pd ledger backend: {'postgresql (' + PG_URL + ')' if PG_URL else 'sqlite'}"
 
 
-def _pg_admin(base: str, statement: str) -> None:
+def pg_admin(base: str, statement: str) -> None:
+    """One statement on the PostgreSQL server at `base`, outside any test ledger."""
     import psycopg2
 
     conn = psycopg2.connect(base)
@@ -37,22 +38,26 @@ def _pg_admin(base: str, statement: str) -> None:
     conn.close()
 
 
-def _pg_schema_url(base: str, schema: str) -> str:
-    _pg_admin(base, f'CREATE SCHEMA "{schema}"')
+def pg_schema(base: str, prefix: str = "t_"):
+    """A fresh schema on the server: (a ledger URL that uses it, a function that drops it).
+    Shared by the tests and the benchmarks."""
+    schema = prefix + uuid.uuid4().hex[:12]
+    pg_admin(base, f'CREATE SCHEMA "{schema}"')
     sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+    return (f"{base}{sep}options=-csearch_path%3D{schema}",
+            lambda: pg_admin(base, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 @pytest.fixture
 def ledger_url(tmp_path):
     if PG_URL:
-        schema = "t_" + uuid.uuid4().hex[:12]
-        yield _pg_schema_url(PG_URL, schema)
+        url, drop = pg_schema(PG_URL)
+        yield url
         from pd.db.connection import db
 
         if db.obj is not None and not db.obj.is_closed():
             db.obj.close()
-        _pg_admin(PG_URL, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        drop()
     else:
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
         from pd.db.connection import db

@@ -6,12 +6,11 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.conftest import run_pd, subprocess_env
+from tests.conftest import pg_schema, run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 
@@ -228,26 +227,8 @@ def _fresh_ledger_urls(pd_env, tmp_path, count: int):
     """`count` fresh, empty ledgers (SQLite files, or PostgreSQL schemas dropped afterwards)."""
     if not PG:
         return [f"sqlite:///{tmp_path / f'fresh-{i}' / 'ledger.sqlite3'}" for i in range(count)], lambda: None
-    import psycopg2
-
-    def admin(statement: str) -> None:
-        conn = psycopg2.connect(PG)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-
-    schemas = ["m_" + uuid.uuid4().hex[:12] for _ in range(count)]
-    for s in schemas:
-        admin(f'CREATE SCHEMA "{s}"')
-    sep = "&" if "?" in PG else "?"
-    urls = [f"{PG}{sep}options=-csearch_path%3D{s}" for s in schemas]
-
-    def drop():
-        for s in schemas:
-            admin(f'DROP SCHEMA IF EXISTS "{s}" CASCADE')
-
-    return urls, drop
+    made = [pg_schema(PG, "m_") for _ in range(count)]
+    return [url for url, _ in made], lambda: [drop() for _, drop in made]
 
 
 def test_inits_at_once_on_a_fresh_ledger_all_succeed(pd_env, tmp_path):

@@ -37,7 +37,7 @@ def due_messages(now: datetime, limit: int | None = None) -> list:
     return [m.id for m in q]
 
 
-def _claim(ledger, msg_id: int, now: datetime) -> bool:
+def _claim(msg_id: int, now: datetime) -> bool:
     from .db.connection import write_transaction
     from .db.models import OutboxMessage as M
 
@@ -66,7 +66,7 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
             raise ConfigError(f"{len(ids)} message(s) wait in the outbox: {exc}") from None
     try:
         for msg_id in ids:
-            if not _claim(ledger, msg_id, now):
+            if not _claim(msg_id, now):
                 continue  # another sender has it
             m = M.get_by_id(msg_id)
             recipients = json.loads(m.recipients)

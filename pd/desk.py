@@ -278,7 +278,7 @@ class Desk:
             catalog = self.catalog_for(req)
             times = catalog.times(req.service, req.urgent)
             cal = catalog.calendar(times.calendar)
-            previous = self._current_assignment(req)
+            previous = self.current_assignment(req)
             response_due = respond_by or cal.due(ch.at, times.response)
             if resolve_by is not None:
                 resolution_due = resolve_by
@@ -319,7 +319,8 @@ class Desk:
         return req
 
     @staticmethod
-    def _current_assignment(req):
+    def current_assignment(req):
+        """The request's open assignment (None when no expert has it)."""
         from .db.models import Assignment
 
         return (Assignment.select().where((Assignment.request == req) & Assignment.ended_at.is_null())
@@ -342,7 +343,7 @@ class Desk:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "reject")
             self._state(req, ("assigned",), "reject")
-            a = self._current_assignment(req)
+            a = self.current_assignment(req)
             if a is not None:
                 a.ended_at, a.ended_reason = ch.at, "rejected"
                 a.save()
@@ -383,7 +384,7 @@ class Desk:
 
         pause = (Pause.select().where((Pause.request == req) & Pause.ended_at.is_null())
                  .order_by(Pause.id.desc()).first())
-        a = self._current_assignment(req)
+        a = self.current_assignment(req)
         back_to = "in_progress" if req.accepted_at else "assigned"
         moved = timedelta(0)
         if pause is not None and a is not None:
@@ -461,7 +462,7 @@ class Desk:
                 self._state(req, ("in_progress",), "resolve")
             before = req.status
             req.status, req.resolved_at, req.result = "resolved", ch.at, result
-            a = self._current_assignment(req)
+            a = self.current_assignment(req)
             if a is not None:
                 a.ended_at, a.ended_reason = ch.at, "resolved"
                 a.save()

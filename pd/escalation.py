@@ -110,7 +110,7 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
                      & Request.status.in_(("assigned", "in_progress"))))
     for e in level1:
         r = e.request
-        a = current.get(r.id) or _current(r)
+        a = current.get(r.id) or desk.current_assignment(r)
         if a is None or a.id != e.assignment_key:
             continue  # reassigned since: the new assignment has its own clock
         if not still_holds(desk, r, e.reason, now):
@@ -134,13 +134,6 @@ def still_holds(desk: "Desk", req, reason: str, now: datetime) -> bool:
         bound = overdue_bound(desk, req)
         return req.status in ("assigned", "in_progress") and bound is not None and bound < now
     return False
-
-
-def _current(req):
-    from .db.models import Assignment
-
-    return (Assignment.select().where((Assignment.request == req) & Assignment.ended_at.is_null())
-            .order_by(Assignment.id.desc()).first())
 
 
 def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:
@@ -194,7 +187,7 @@ def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
     if msg is None:
         return
     # Reminders reach managers only in working time when the service runs on working time.
-    a = _current(req)
+    a = desk.current_assignment(req)
     if a is not None:
         cal = desk.catalog_for(req).calendar(a.calendar)
         if cal.kind != "24x7" and not cal.is_working(now):

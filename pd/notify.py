@@ -15,14 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
 USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user")
 
 
-def _fmt(dt, tz: str) -> str:
-    from .latvian import format_dt
-
-    return format_dt(dt, tz) if dt else ""
-
-
 def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
-    from .latvian import STATUS_LABELS, format_date, label
+    from .latvian import STATUS_LABELS, format_date, format_dt, label
 
     tz = desk.settings.timezone
     contacts = desk.contacts
@@ -48,9 +42,9 @@ def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
         "location": req.location,
         "room": req.room,
         "username": req.username,
-        "received_at": _fmt(req.received_at, tz),
-        "response_due": _fmt(req.response_due, tz),
-        "resolution_due": _fmt(req.resolution_due, tz),
+        "received_at": format_dt(req.received_at, tz),
+        "response_due": format_dt(req.response_due, tz),
+        "resolution_due": format_dt(req.resolution_due, tz),
         "planned_date": format_date(req.planned_date) if req.planned_date else "",
         "delay_reason": req.delay_reason or "",
         "result": req.result or "",

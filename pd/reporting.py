@@ -6,7 +6,6 @@ month began). Its state and dates are as they stood at the month's end.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterator
@@ -201,7 +200,3 @@ def summary_text(summary: dict, lang: str) -> str:
     if summary["escalated_requests"]:
         lines.append(f"{w['escalated']}: {summary['escalated_requests']}")
     return "\n".join(lines)
-
-
-def json_dumps(data) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str)

@@ -531,7 +531,7 @@ class Desk:
     # ------------------------------------------------------------------ hooks filled by the e-mail layer
     def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
         """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
-        from .notify import queue
+        from .mail.notices import queue
 
         queue(self, ch, req, kind, **extra)
 

@@ -175,7 +175,7 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
 
 def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
     from .latvian import ESCALATION_REASON_LABELS, label
-    from .notify import queue
+    from .mail.notices import queue
 
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     logins = [x for x in (f.manager or "").split(",") if x]

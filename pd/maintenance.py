@@ -113,7 +113,7 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
 def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     """Everything the ledger holds about one person (GDPR Art. 15)."""
     from .db.models import OutboxMessage, Request
-    from .delivery import message_dict
+    from .mail.outbox import message_dict
     from .latvian import normalize_email
     from .views import event_dict, request_dict
 

@@ -156,7 +156,7 @@ def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, wo
     from .db.models import ReportRun
     from .errors import InvalidState
     from .latvian import format_dt
-    from .notify import store
+    from .mail.notices import store
     from .report import month_label
 
     inst = desk.contacts.institution(institution)

@@ -1,4 +1,4 @@
-"""pd.mailer: templates, composing, SMTP and directory delivery, back-off."""
+"""pd.mail: templates, composing, SMTP and directory delivery, back-off."""
 from __future__ import annotations
 
 import email
@@ -10,21 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pd import mailer
 from pd.errors import ConfigError, ExitCode, InvalidInput, TemporaryFailure
-from pd.mailer import (
-    KINDS,
-    VARIABLES,
-    DirTransport,
-    PermanentMailError,
-    SmtpTransport,
-    compose,
-    new_message_id,
-    parse_smtp_url,
-    render,
-    thread_root_id,
-    transport_from_env,
-)
+from pd.mail import compose as composing
+from pd.mail import render as rendering
+from pd.mail import transport
+from pd.mail.compose import compose, new_message_id, thread_root_id
+from pd.mail.render import KINDS, VARIABLES, render
+from pd.mail.transport import DirTransport, PermanentMailError, SmtpTransport, parse_smtp_url, transport_from_env
 from tests.smtp_fixture import free_port  # the fixtures come from conftest's plugin
 
 NUMBER = "2026-000123"
@@ -139,7 +131,7 @@ def test_monthly_report_needs_no_number():
 
 
 def test_shipped_templates_validate():
-    assert mailer.validate_templates() == []
+    assert rendering.validate_templates() == []
 
 
 def _write(dirpath: Path, lang: str, kind: str, text: str) -> Path:
@@ -252,7 +244,7 @@ def test_thread_root_is_stable_and_message_ids_unique():
     for mid in ids:
         assert re.fullmatch(rf"<pd-{NUMBER}\.[0-9a-f]{{32}}@{re.escape(DOMAIN)}>", mid)
     assert re.fullmatch(rf"<pd\.[0-9a-f]{{32}}@{re.escape(DOMAIN)}>", new_message_id(None, DOMAIN))
-    assert mailer.domain_of(SENDER) == DOMAIN
+    assert composing.domain_of(SENDER) == DOMAIN
 
 
 def _text(part) -> str:
@@ -366,7 +358,7 @@ def test_compose_needs_a_recipient():
 
 def test_envelope_of():
     _, data = _compose()
-    assert mailer.envelope_of(data) == ("pd@ic.iem.gov.lv", ["janis.berzins@vp.gov.lv", "pd@ic.iem.gov.lv"])
+    assert composing.envelope_of(data) == ("pd@ic.iem.gov.lv", ["janis.berzins@vp.gov.lv", "pd@ic.iem.gov.lv"])
 
 
 # --------------------------------------------------------------------------
@@ -706,9 +698,9 @@ def test_dir_transport_on_a_file_is_config_error(tmp_path):
 
 
 def test_backoff():
-    assert mailer.backoff(0) == timedelta(0)
-    assert [mailer.backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert mailer.backoff(9) == timedelta(minutes=256)
-    assert mailer.backoff(10) == timedelta(hours=6)
-    assert mailer.backoff(10_000) == timedelta(hours=6)
-    assert mailer.backoff(3, base_seconds=10, cap_seconds=30) == timedelta(seconds=30)
+    assert transport.backoff(0) == timedelta(0)
+    assert [transport.backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert transport.backoff(9) == timedelta(minutes=256)
+    assert transport.backoff(10) == timedelta(hours=6)
+    assert transport.backoff(10_000) == timedelta(hours=6)
+    assert transport.backoff(3, base_seconds=10, cap_seconds=30) == timedelta(seconds=30)

@@ -51,7 +51,7 @@ def escalate_overdue(
 
 def _send_quietly(st, now) -> int | None:
     """Send what was queued; a mail problem is a warning here, the escalations stand."""
-    from ..delivery import send_pending
+    from ..mail.outbox import send_pending
     from ..errors import PdError
 
     try:

@@ -21,7 +21,7 @@ def mail_send(
     Exit 8 when the server is unreachable (nothing is lost; retried with back-off), 7 when no
     transport is configured. Example (crontab): * * * * * pd mail send
     """
-    from ..delivery import send_pending
+    from ..mail.outbox import send_pending
     from ..errors import TemporaryFailure
 
     st = state(ctx)
@@ -51,7 +51,7 @@ def mail_list(
 ) -> None:
     """List the outbox. Example: pd mail list --pending"""
     from ..db.models import OutboxMessage as M
-    from ..delivery import message_dict
+    from ..mail.outbox import message_dict
     from ..latvian import format_dt
 
     st = state(ctx)
@@ -85,7 +85,7 @@ def _get(message_id: int):
 def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id (pd mail list).")],
               as_json: Json = False) -> None:
     """Show one message: recipients, subject, body, delivery attempts. Example: pd mail show 12"""
-    from ..delivery import message_dict
+    from ..mail.outbox import message_dict
 
     st = state(ctx)
     st.desk.actor
@@ -105,7 +105,7 @@ def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(meta
 def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id.")],
                as_json: Json = False) -> None:
     """Queue a failed or waiting message to be sent at the next pd mail send. Example: pd mail retry 12"""
-    from ..delivery import message_dict, retry
+    from ..mail.outbox import message_dict, retry
 
     st = state(ctx)
     st.desk.require("operator", "admin", "system", what="retry mail")

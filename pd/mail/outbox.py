@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .config import Settings
-from .errors import ConfigError, PdError, TemporaryFailure
+from ..config import Settings
+from ..errors import ConfigError, PdError, TemporaryFailure
 
 MAX_ATTEMPTS = 12
 STALE_CLAIM = timedelta(minutes=30)
@@ -27,7 +27,7 @@ class SendReport:
 
 
 def due_messages(now: datetime, limit: int | None = None) -> list:
-    from .db.models import OutboxMessage as M
+    from ..db.models import OutboxMessage as M
 
     q = (M.select(M.id).where(((M.status == "pending") & (M.next_attempt_at <= now))
                               | ((M.status == "sending") & (M.next_attempt_at <= now - STALE_CLAIM)))
@@ -38,8 +38,8 @@ def due_messages(now: datetime, limit: int | None = None) -> list:
 
 
 def _claim(msg_id: int, now: datetime) -> bool:
-    from .db.connection import write_transaction
-    from .db.models import OutboxMessage as M
+    from ..db.connection import write_transaction
+    from ..db.models import OutboxMessage as M
 
     with write_transaction():
         n = (M.update(status="sending", next_attempt_at=now)
@@ -51,9 +51,10 @@ def _claim(msg_id: int, now: datetime) -> bool:
 
 def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None = None, transport=None) -> SendReport:
     """Send what is due. Raises ConfigError when no transport is configured (messages wait)."""
-    from .db.connection import write_transaction
-    from .db.models import OutboxMessage as M
-    from .mailer import PermanentMailError, backoff, compose, transport_from_env
+    from ..db.connection import write_transaction
+    from ..db.models import OutboxMessage as M
+    from .compose import compose
+    from .transport import PermanentMailError, backoff, transport_from_env
 
     ids = due_messages(now, limit)
     report = SendReport()
@@ -112,9 +113,9 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
 
 
 def retry(msg_id: int, now: datetime):
-    from .db.connection import write_transaction
-    from .db.models import OutboxMessage as M
-    from .errors import InvalidState, NotFound
+    from ..db.connection import write_transaction
+    from ..db.models import OutboxMessage as M
+    from ..errors import InvalidState, NotFound
 
     with write_transaction():
         m = M.get_or_none(M.id == msg_id)
@@ -137,7 +138,7 @@ def _mimetype(name: str | None) -> str:
 
 
 def message_dict(m, tz: str = "Europe/Riga", *, body: bool = False) -> dict:
-    from .latvian import iso
+    from ..latvian import iso
 
     d = {
         "id": m.id, "request": m.request.number if m.request_id else None, "kind": m.kind,

@@ -9,14 +9,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .desk import Desk
-    from .ledger import Change
+    from ..desk import Desk
+    from ..ledger import Change
 
 USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user")
 
 
 def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
-    from .latvian import STATUS_LABELS, format_date, format_dt, label
+    from ..latvian import STATUS_LABELS, format_date, format_dt, label
 
     tz = desk.settings.timezone
     contacts = desk.contacts
@@ -60,7 +60,7 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     ctx = request_context(desk, req, lang)
     if kind == "resolved_user":
-        from .calendars import format_duration
+        from ..calendars import format_duration
 
         ctx["close_after"] = format_duration(desk.catalog_for(req).close_after)
     if kind == "refused_user":
@@ -96,8 +96,9 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
 
 def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, recipients: list[str],
           attachment: tuple[str, bytes] | None = None):
-    from .db.models import OutboxMessage
-    from .mailer import domain_of, new_message_id, render, thread_root_id
+    from ..db.models import OutboxMessage
+    from .compose import domain_of, new_message_id, thread_root_id
+    from .render import render
 
     subject, body = render(kind, lang, ctx, _templates_dir(desk))
     domain = domain_of(desk.settings.mail_from)

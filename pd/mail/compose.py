@@ -1,0 +1,168 @@
+"""Compose RFC 5322 messages: UTF-8 text, RFC 2047 subject and display names,
+Message-ID / In-Reply-To / References for threading, attachments with RFC 2231
+file names.  No database and no network here.
+"""
+from __future__ import annotations
+
+import email.policy
+import email.utils
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+
+from pd.errors import ConfigError, InvalidInput
+
+
+# --------------------------------------------------------------------------
+# Message-IDs and composing
+# --------------------------------------------------------------------------
+
+_ID_PART = re.compile(r"[^A-Za-z0-9-]+")
+_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+
+def _check_domain(domain: str) -> str:
+    domain = domain.strip().lower()
+    if not _DOMAIN.match(domain):
+        raise ValueError(f"not a mail domain: {domain!r}")
+    return domain
+
+
+def thread_root_id(number: str, domain: str) -> str:
+    """``<pd-2026-000123@domain>``: the same for every message of one request.
+
+    Not sent as any message's own Message-ID; every message of a request
+    carries it in In-Reply-To and References, so mail clients thread them.
+    """
+    return f"<pd-{_ID_PART.sub('-', number).strip('-')}@{_check_domain(domain)}>"
+
+
+def new_message_id(number: str | None, domain: str) -> str:
+    """A fresh unique Message-ID: ``<pd-2026-000123.<uuid hex>@domain>`` (``<pd.<hex>@domain>`` without a number)."""
+    stem = "pd" if not number else f"pd-{_ID_PART.sub('-', number).strip('-')}"
+    return f"<{stem}.{uuid.uuid4().hex}@{_check_domain(domain)}>"
+
+
+def domain_of(address: str) -> str:
+    """The domain of an address (``"PD <pd@ic.iem.gov.lv>"`` -> ``ic.iem.gov.lv``), for Message-IDs."""
+    _, addr = email.utils.parseaddr(address)
+    if "@" not in addr:
+        raise ConfigError(f"not an e-mail address: {address!r}")
+    return addr.rpartition("@")[2].lower()
+
+
+_MSGID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+
+#: The policy of composed messages: SMTP (CRLF), and 7-bit clean, so a
+#: non-ASCII text body is quoted-printable or base64 (whichever is shorter)
+#: and any server takes it without 8BITMIME.
+POLICY = email.policy.SMTP.clone(cte_type="7bit")
+
+
+def _address(value: str, what: str) -> Address:
+    if "\n" in value or "\r" in value:
+        raise InvalidInput(f"{what}: line break in address {value!r}")
+    name, addr = email.utils.parseaddr(value)
+    local, at, domain = addr.rpartition("@")
+    if not at or not local or not domain or not addr.isascii():
+        raise InvalidInput(f"{what}: not a valid e-mail address: {value!r}")
+    try:
+        return Address(display_name=name, addr_spec=addr)
+    except (ValueError, IndexError) as exc:
+        raise InvalidInput(f"{what}: not a valid e-mail address: {value!r} ({exc})") from None
+
+
+def _msgid(value: str, what: str) -> str:
+    value = value.strip()
+    if not _MSGID.match(value):
+        raise ValueError(f"{what}: not a Message-ID: {value!r}")
+    return value
+
+
+def compose(
+    *,
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    message_id: str,
+    cc: Sequence[str] = (),
+    in_reply_to: str | None = None,
+    references: Sequence[str] = (),
+    date: datetime | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
+    reply_to: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
+    """The RFC 5322 bytes (CRLF line ends, 7-bit clean) of one message.
+
+    ``sender``/``to``/``cc``/``reply_to`` are addresses, optionally with a
+    display name (``"Jānis Bērziņš <janis.berzins@vp.gov.lv>"``); a malformed
+    one is ``InvalidInput``.  ``in_reply_to`` is also appended to
+    ``References`` when missing there.  ``date`` defaults to now; a naive
+    datetime is taken as UTC.  ``attachments`` are ``(filename, data,
+    mimetype)``.  Every message also carries ``Auto-Submitted:
+    auto-generated`` (RFC 3834: no out-of-office replies to the desk);
+    ``headers`` adds others (e.g. ``X-PD-Request``).
+    """
+    recipients = [_address(a, "To") for a in to]
+    copies = [_address(a, "Cc") for a in cc]
+    if not recipients and not copies:
+        raise InvalidInput("a message needs at least one recipient")
+
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = _address(sender, "From")
+    if recipients:
+        msg["To"] = recipients
+    if copies:
+        msg["Cc"] = copies
+    if reply_to:
+        msg["Reply-To"] = _address(reply_to, "Reply-To")
+    msg["Subject"] = " ".join(subject.split())
+    when = date or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    msg["Date"] = email.utils.format_datetime(when)
+    msg["Message-ID"] = _msgid(message_id, "message_id")
+    refs = [_msgid(r, "references") for r in references]
+    if in_reply_to:
+        parent = _msgid(in_reply_to, "in_reply_to")
+        msg["In-Reply-To"] = parent
+        if parent not in refs:
+            refs.append(parent)
+    if refs:
+        msg["References"] = " ".join(dict.fromkeys(refs))
+    msg["Auto-Submitted"] = "auto-generated"
+    for name, value in (headers or {}).items():
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"header {name}: line break in value")
+        msg[name] = value
+
+    text = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    msg.set_content(text, subtype="plain", charset="utf-8")
+
+    for filename, data, mimetype in attachments:
+        maintype, slash, subtype = mimetype.partition("/")
+        if not slash or not maintype or not subtype:
+            raise ValueError(f"attachment {filename!r}: not a MIME type: {mimetype!r}")
+        msg.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=filename)
+
+    return msg.as_bytes(policy=POLICY)
+
+
+def envelope_of(data: bytes) -> tuple[str, list[str]]:
+    """``(sender, recipients)`` addresses from a message's From / To, Cc and Bcc headers."""
+    headers = BytesHeaderParser(policy=email.policy.default).parsebytes(data)
+    sender = email.utils.parseaddr(str(headers.get("From", "")))[1]
+    seen: dict[str, None] = {}
+    for name in ("To", "Cc", "Bcc"):
+        for _, addr in email.utils.getaddresses([str(v) for v in headers.get_all(name, [])]):
+            if addr:
+                seen.setdefault(addr, None)
+    return sender, list(seen)

@@ -1,0 +1,222 @@
+"""Mail templates: render a message kind from ``templates/<lang>/<kind>.txt``.
+
+A deployment overrides any file through ``PD_TEMPLATES_DIR``; ``validate_templates``
+checks every kind and language renders with the variables it may use.
+"""
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from pathlib import Path
+
+from pd.errors import ConfigError, InvalidInput, PdError
+
+
+# --------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------
+
+SHIPPED_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("lv", "en")
+
+KINDS = (
+    "assigned_expert",
+    "forwarded_user",
+    "delay_user",
+    "resolved_user",
+    "closed_user",
+    "refused_user",
+    "escalation_manager",
+    "monthly_report",
+    "desk_notice",
+)
+
+_DESK = frozenset({"desk_name", "desk_email", "desk_phone"})
+_COMMON = _DESK | frozenset(
+    {"number", "service_code", "service_name", "description", "status_label", "requester_name"}
+)
+
+#: The variables each kind's shipped template may use (what the caller is
+#: expected to supply).  A supervisor's template may use any of them;
+#: ``render`` itself only checks against the context it is given.
+VARIABLES: Mapping[str, frozenset[str]] = {
+    "assigned_expert": _COMMON
+    | {
+        "expert_name", "urgent_marker", "requester_institution", "requester_unit",
+        "requester_position", "requester_phone", "requester_email", "location", "room",
+        "username", "received_at", "response_due", "resolution_due", "note",
+    },
+    "forwarded_user": _COMMON | {"resolution_due"},
+    "delay_user": _COMMON | {"planned_date", "delay_reason"},
+    "resolved_user": _COMMON | {"result", "close_after"},
+    "closed_user": _COMMON | {"result"},
+    "refused_user": _COMMON | {"reason", "ict_contact"},
+    "escalation_manager": _COMMON
+    | {
+        "manager_name", "expert_name", "reason_label", "response_due", "resolution_due",
+        "planned_date", "history", "level",
+    },
+    # Not about one request: no number, no service; see render().
+    "monthly_report": _DESK | {"institution_name", "month", "summary"},
+    # To the desk itself; ``number`` may also name something other than a
+    # request (e.g. "pārskats 2026-10"), it goes into the [PD ...] tag.
+    "desk_notice": frozenset({"number", "reason", "details", "desk_name"}),
+}
+
+_SUBJECT_PREFIX = "subject:"
+
+
+def template_path(kind: str, lang: str, templates_dir: Path | str | None = None) -> Path:
+    """The file ``render`` reads: the deployment's copy if it has one, else the shipped one."""
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown mail kind {kind!r} (known: {', '.join(KINDS)})")
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"unknown mail language {lang!r} (known: {', '.join(LANGUAGES)})")
+    if templates_dir is not None and str(templates_dir) != "":
+        base = Path(templates_dir)
+        if not base.is_dir():
+            raise ConfigError(f"PD_TEMPLATES_DIR {base}: not a directory")
+        candidate = base / lang / f"{kind}.txt"
+        if candidate.is_file():
+            return candidate
+    return SHIPPED_TEMPLATES_DIR / lang / f"{kind}.txt"
+
+
+def _read_template(path: Path) -> tuple[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"template {path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"template {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"template {path}: cannot read: {exc.strerror or exc}") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first, sep, rest = text.partition("\n")
+    if not first.lower().startswith(_SUBJECT_PREFIX):
+        raise ConfigError(f"template {path}: line 1 must be 'Subject: ...'")
+    subject = first[len(_SUBJECT_PREFIX):].strip()
+    if not subject:
+        raise ConfigError(f"template {path}: line 1: the subject is empty")
+    second, _, body = rest.partition("\n")
+    if second.strip():
+        raise ConfigError(f"template {path}: line 2 must be blank (it separates the subject from the body)")
+    return subject, body
+
+
+def _placeholders(text: str, path: Path, line_offset: int) -> list[str]:
+    """Names used in ``text``; an unterminated ``${`` is an error, a lone ``$`` is text."""
+    names: list[str] = []
+    for match in string.Template.pattern.finditer(text):
+        name = match.group("named") or match.group("braced")
+        if name:
+            names.append(name)
+        elif match.group("invalid") is not None:
+            start = match.start("invalid")
+            if text.startswith("{", start):
+                line = text.count("\n", 0, start) + 1 + line_offset
+                raise ConfigError(f"template {path}: line {line}: unterminated or invalid '${{' placeholder")
+    return names
+
+
+_LABEL_ONLY = re.compile(r"^[^\n]*:$")
+
+
+def _without_placeholders(match: re.Match[str]) -> str:
+    if match.group("escaped") is not None:
+        return "$"
+    if match.group("named") or match.group("braced"):
+        return ""
+    return match.group(0)
+
+
+def _substitute_body(body: str, values: Mapping[str, str]) -> str:
+    """Substitute line by line, leaving out a labelled field with nothing in it.
+
+    A template line that uses placeholders which all render empty, and whose
+    remaining text is nothing or a label ending in ':' ("Telpa: $room"), is
+    left out, so optional fields do not leave dangling labels.
+    """
+    out: list[str] = []
+    for line in body.split("\n"):
+        names = [m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(line)]
+        names = [n for n in names if n]
+        if names and all(values.get(n, "") == "" for n in names):
+            rest = string.Template.pattern.sub(_without_placeholders, line).strip()
+            if rest == "" or _LABEL_ONLY.match(rest):
+                continue
+        out.append(string.Template(line).safe_substitute(values))
+    text = "\n".join(out)
+    text = re.sub(r"[ \t]+\n", "\n", text)          # no trailing blanks
+    text = re.sub(r"\n{3,}", "\n\n", text)          # at most one empty line in a row
+    return text.strip("\n") + "\n"
+
+
+def render(
+    kind: str,
+    lang: str,
+    context: Mapping[str, object],
+    templates_dir: Path | None = None,
+) -> tuple[str, str]:
+    """Render a message kind in a language: ``(subject, body)``.
+
+    The template is ``<templates_dir>/<lang>/<kind>.txt`` when that file exists
+    (a deployment's ``PD_TEMPLATES_DIR``), else the shipped
+    ``pd/mail/templates/<lang>/<kind>.txt``.  Its first line is
+    ``Subject: ...``, then a blank line, then the body.  Placeholders are
+    ``string.Template`` ones (``$name``, ``${name}``, ``$$`` for a dollar); a
+    ``$`` not followed by a name is kept as text.  A placeholder the context
+    lacks raises ``ConfigError("template <path>: unknown placeholder $x")``.
+
+    Values are pre-formatted by the caller; ``None`` renders as "".  In the
+    body a labelled line whose placeholders are all empty ("Telpa: $room") is
+    left out.  The subject is one line (whitespace in values collapsed).
+
+    Every subject must carry the request's tag ``[PD <number>]`` (checked:
+    ``ConfigError`` when a template lost it), except ``monthly_report``, which
+    is about no single request and is tagged ``[PD pārskats <month>]`` (lv) /
+    ``[PD report <month>]`` (en): for it only the ``[PD `` prefix is checked.
+    """
+    path = template_path(kind, lang, templates_dir)
+    subject_t, body_t = _read_template(path)
+    values = {key: ("" if value is None else str(value)) for key, value in context.items()}
+
+    used = _placeholders(subject_t, path, 0) + _placeholders(body_t, path, 2)
+    missing = [name for name in dict.fromkeys(used) if name not in values]
+    if missing:
+        listed = ", ".join(f"${name}" for name in missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise ConfigError(f"template {path}: unknown placeholder{plural} {listed}")
+
+    subject = " ".join(string.Template(subject_t).safe_substitute(values).split())
+    body = _substitute_body(body_t, values)
+
+    if kind == "monthly_report":
+        if "[PD " not in subject:
+            raise ConfigError(f"template {path}: the subject must contain the tag [PD pārskats $month]")
+    else:
+        number = values.get("number")
+        if number is None:
+            raise ValueError(f"render({kind!r}): the context has no 'number'")
+        if f"[PD {number}]" not in subject:
+            raise ConfigError(f"template {path}: the subject must contain [PD $number]")
+    return subject, body
+
+
+def validate_templates(templates_dir: Path | str | None = None) -> list[str]:
+    """Render every kind and language with its documented variables; return the problems found.
+
+    For a ``pd`` check command or a test: an empty list means every template a
+    deployment would use (its own or the shipped one) renders.
+    """
+    problems: list[str] = []
+    for lang in LANGUAGES:
+        for kind in KINDS:
+            sample = {name: f"<{name}>" for name in VARIABLES[kind]}
+            sample["number"] = "2026-000001"
+            try:
+                render(kind, lang, sample, Path(templates_dir) if templates_dir else None)
+            except PdError as exc:
+                problems.append(str(exc))
+    return problems

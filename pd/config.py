@@ -35,6 +35,11 @@ class Settings:
     templates_dir: str | None
     retention_days: int
     debug: bool
+    # How far the acting person's name is trusted: env | os | database (SPEC 9).
+    identity: str = "env"
+    # E-mail intake (SPEC 13): the IMAP mailbox and the folder processed mail is moved to.
+    imap_url: str | None = None
+    imap_done: str = "pd-processed"
 
     @property
     def is_sqlite(self) -> bool:
@@ -63,4 +68,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         templates_dir=env.get("PD_TEMPLATES_DIR") or None,
         retention_days=int(env.get("PD_RETENTION_DAYS") or 5 * 365),
         debug=(env.get("PD_DEBUG") or "") not in ("", "0", "false"),
+        identity=(env.get("PD_IDENTITY") or "env").lower(),
+        imap_url=env.get("PD_IMAP_URL") or None,
+        imap_done=env.get("PD_IMAP_DONE") or "pd-processed",
     )

@@ -5,7 +5,6 @@ of runs: a unique key in the ledger, checked inside the writer's lock.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -174,16 +173,14 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
 
 
 def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
-    from .latvian import ESCALATION_REASON_LABELS, label
-    from .mail.notices import queue
+    from .mail.notices import escalation_context, queue
 
-    lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     logins = [x for x in (f.manager or "").split(",") if x]
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
     managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
-    msg = queue(desk, ch, req, "escalation_manager", to=recipients,
-                manager_name=", ".join(managers), reason_label=label(ESCALATION_REASON_LABELS, f.reason, lang),
-                history=progress_report(desk, req), level=str(f.level))
+    words = escalation_context(desk, req, level=f.level, reason=f.reason, expert=f.expert, managers=managers,
+                               fallback=f.warning is not None, now=now)
+    msg = queue(desk, ch, req, "escalation_manager", to=recipients, **words)
     if msg is None:
         return
     # Reminders reach managers only in working time when the service runs on working time.
@@ -196,18 +193,10 @@ def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
 
 
 def progress_report(desk: "Desk", req) -> str:
-    """The request's history as lines for the manager [§8.4]."""
-    from .latvian import format_dt
+    """The request's history as short lines for the manager [§8.4]: "02.12.2026 10:15 — nodots ekspertam …"."""
+    from .mail.notices import history_text, mail_lang
 
-    tz = desk.settings.timezone
-    lines = []
-    for ev in desk.history(req):
-        data = json.loads(ev.data or "{}")
-        detail = "; ".join(f"{k}: {v}" for k, v in data.items() if v not in (None, "", [], False)
-                           and k not in ("catalog_version", "contacts_version", "assignment"))
-        who = ev.actor + (f" ({ev.on_behalf_of})" if ev.on_behalf_of else "")
-        lines.append(f"{format_dt(ev.at, tz)}  {ev.kind:<15} {who:<24} {detail}".rstrip())
-    return "\n".join(lines)
+    return history_text(desk, req, mail_lang(desk))
 
 
 def escalate_manually(desk: "Desk", number: str, reason: str, note: str | None, *, redact: bool, via: str) -> Found:

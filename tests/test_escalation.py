@@ -180,7 +180,13 @@ def test_second_level_after_repeat_after_goes_to_the_managers_manager(pd):
         ("not_accepted", 1, "vkalejs"), ("not_accepted", 2, "direktors")]
     mails = sorted(manager_mail(pd), key=lambda m: m["id"])
     assert [m["recipients"] for m in mails] == [["valdis.kalejs@ic.iem.gov.lv"], ["inara.dumina@ic.iem.gov.lv"]]
-    assert "(1. līmenis)" in mails[0]["subject"] and "(2. līmenis)" in mails[1]["subject"]
+    assert mails[0]["subject"] == mails[1]["subject"]                    # one thread per request (SPEC 6)
+    first, second = (" ".join(pd.ok("mail", "show", str(m["id"]), "--json").json()["body"].split(" "))
+                     .replace("\n", " ") for m in mails)
+    assert first.startswith(f"Labdien! Jums eskalēts pieteikums Nr. {n} (1. līmenis).")
+    assert second.startswith(f"Labdien! Jums eskalēts pieteikums Nr. {n} (2. līmenis).")
+    assert "kā eksperta tiešā vadītāja vadītājam" in second and "tiešajam vadītājam" in first
+    assert "vadītājam Valdim Kalējam" in second and "(8 stundas)" in second
     assert all(m["next_attempt_at"] == m["created_at"] for m in mails)     # 24x7: not held back
 
 

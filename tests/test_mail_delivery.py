@@ -126,12 +126,14 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
         assert env.data.isascii(), f"{kind}: not 7-bit clean"
         raw_headers = env.data.split(b"\r\n\r\n", 1)[0]
         assert b"=?utf-8?" in raw_headers.lower(), kind
-        # threading: one root per request, never a message's own id
+        # threading: the request's pseudo-root leads References; each recipient's first
+        # message is their root, a later one replies to their previous one (checked below)
         root = f"<pd-{number}@{DOMAIN}>"
-        assert str(msg["In-Reply-To"]) == root, kind
-        assert root in str(msg["References"]).split(), kind
+        assert str(msg["References"]).split()[0] == root, kind
         assert mid != root and mid.startswith(f"<pd-{number}.") and mid.endswith(f"@{DOMAIN}>")
         assert msg["Auto-Submitted"] == "auto-generated"
+        assert msg["X-Auto-Response-Suppress"] == "All"
+        assert msg["X-Loop"] == DESK
         body = _body(msg)
         assert msg.get_content_type() == "text/plain"
         bodies[kind] = body
@@ -141,6 +143,22 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
             assert description in body, kind
 
     assert len(got) == len({str(msg["Message-ID"]) for _, msg in got.values()}) == 7
+    # one subject per request: "[PD N] <short title of the description>"
+    assert {str(msg["Subject"]) for env, msg in got.values() if f"[PD {n}]" in str(msg["Subject"])} == {
+        f"[PD {n}] Neienāk e-pasts kopš rīta"}
+    # per recipient: the first message is the root, each later one names it and its predecessor
+    by_rcpt: dict[str, list] = {}
+    for row in sorted(queued.values(), key=lambda x: x["id"]):
+        by_rcpt.setdefault((row["request"], row["recipients"][0]), []).append(got[row["message_id"]][1])
+    for rcpt, msgs in by_rcpt.items():
+        first = msgs[0]
+        assert first["In-Reply-To"] is None, rcpt
+        for before, msg in zip(msgs, msgs[1:]):
+            refs = str(msg["References"]).split()
+            assert str(msg["In-Reply-To"]) == str(before["Message-ID"]), rcpt
+            assert refs[1] == str(first["Message-ID"]) and refs[-1] == str(before["Message-ID"]), rcpt
+    assert len(by_rcpt[(n, REQUESTER)]) == 4          # forwarded, delay, resolved, closed
+    assert len(by_rcpt[(m, REQUESTER)]) == 1          # refused: a thread of its own
     assert "Reaģēšanas termiņš: 04.01.2027 10:00" in bodies["assigned_expert"]
     assert "Izskatīšanas termiņš: 05.01.2027 10:00" in bodies["assigned_expert"]
     assert "Izskatīšanas termiņš: 05.01.2027 10:00" in bodies["forwarded_user"]
@@ -148,8 +166,9 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
     assert delay_reason in bodies["delay_user"]
     assert result in bodies["resolved_user"]
     assert result in bodies["closed_user"]
-    assert "Valdis Kalējs" in bodies["escalation_manager"]
-    assert "jberzins" in bodies["escalation_manager"]            # the progress report (history)
+    assert "vadītājam Valdim Kalējam" in bodies["escalation_manager"]
+    assert "— nodots ekspertam Jānim Bērziņam" in bodies["escalation_manager"]   # the history, by name
+    assert "jberzins" not in bodies["escalation_manager"]
     assert "Guntis Āboliņš" in bodies["refused_user"]           # VP's ICT contact person [§7.3]
 
     # marked sent, once; a second run sends nothing
@@ -179,12 +198,14 @@ def test_pd_lang_en_gives_english_subjects(pd, smtp_server, monkeypatch):
     pd.ok("resolve", n, "--result", "Mailbox unlocked", user="jberzins")
     pd.ok("close", n)
     assert _send(pd, smtp_server.url).exit_code == 0
-    subjects = {str(msg["Subject"]) for _, msg in _received(smtp_server).values()}
-    assert subjects == {
-        f"[PD {n}] Request assigned to you: E-mail service",
-        f"[PD {n}] Your request has been registered and forwarded",
-        f"[PD {n}] Your request has been resolved",
-        f"[PD {n}] Your request has been resolved and closed",
+    got = sorted(_received(smtp_server).values(), key=lambda x: x[1]["Date"].datetime)
+    assert {str(msg["Subject"]) for _, msg in got} == {f"[PD {n}] Neienāk e-pasts kopš rīta"}
+    firsts = {_body(msg).splitlines()[0] for _, msg in got}
+    assert firsts == {
+        f"Hello, request No. {n} has been assigned to you.",
+        f"Hello, your request No. {n} is registered and with an expert.",
+        f"Hello, your request No. {n} has been resolved.",
+        f"Hello, your request No. {n} has been closed.",
     }
 
 
@@ -207,10 +228,19 @@ def test_a_requester_without_email_gets_no_message_and_the_desk_is_told(pd, smtp
     recipients = sorted(a for env, _ in got for a in env.rcpt_tos)
     assert recipients == sorted([EXPERT, DESK, DESK])
     notices = [msg for env, msg in got if env.rcpt_tos == [DESK]]
+    notices.sort(key=lambda msg: _body(msg).count("izpildīts"))    # forwarded_user's, then resolved_user's
     for msg in notices:
         assert f"[PD {n}]" in str(msg["Subject"])
-        assert str(msg["In-Reply-To"]) == f"<pd-{n}@{DOMAIN}>"
-        assert "nav norādījis e-pasta adresi" in _body(msg)
+        assert str(msg["References"]).split()[0] == f"<pd-{n}@{DOMAIN}>"
+        body = _body(msg)
+        assert body.startswith("Vēstule netika nosūtīta: paziņojums pieteicējam par pieteikuma"), body
+        assert "Iemesls: pieteicējs nav norādījis e-pasta adresi." in body
+        assert "pieteicējam Jānim Bērziņam pa tālruni +371 26123456" in body
+        assert "refused_user" not in body and "resolved_user" not in body and "forwarded_user" not in body
+    assert notices[0]["In-Reply-To"] is None                       # the desk's first message of N: its root
+    assert str(notices[1]["In-Reply-To"]) == str(notices[0]["Message-ID"])
+    assert "Nenosūtītās vēstules teksts:\nLabdien! Jūsu pieteikums Nr." in _body(notices[1]).replace("\r\n", "\n")
+    assert "ir izpildīts" in _body(notices[1])
 
 
 # ---------------------------------------------------------------- failures
@@ -308,7 +338,7 @@ def test_no_transport_is_exit_7_and_pd_mail_dir_writes_eml_files(pd, tmp_path):
         seen.add(mid)
         assert str(msg["Subject"]) == queued[mid]["subject"]
         assert f"[PD {n}]" in str(msg["Subject"])
-        assert str(msg["In-Reply-To"]) == f"<pd-{n}@{DOMAIN}>"
+        assert str(msg["References"]).split()[0] == f"<pd-{n}@{DOMAIN}>"
         assert "Neienāk e-pasts kopš rīta" in _body(msg)
         assert msg["X-PD-Envelope-To"] in (EXPERT, REQUESTER)
     assert seen == set(queued)

@@ -243,8 +243,10 @@ def close(
 
             emit_json([request_dict(r, tz=st.settings.timezone) for r in closed])
         else:
+            from ..mail.wording import duration_words
+
             for r in closed:
-                out(f"{r.number} closed (no objection within {st.desk.catalog.close_after})")
+                out(f"{r.number} closed (no objection within {duration_words(st.desk.catalog.close_after, 'en')})")
         return
     req = st.desk.close(number, via=check_via(via))
     _report(ctx, req, as_json, "closed")

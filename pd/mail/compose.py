@@ -76,6 +76,69 @@ def _address(value: str, what: str) -> Address:
         raise InvalidInput(f"{what}: not a valid e-mail address: {value!r} ({exc})") from None
 
 
+# --------------------------------------------------------------------------
+# The subject, folded by hand
+# --------------------------------------------------------------------------
+#
+# The standard library's folder (email.policy, Python 3.11) loses a space when a
+# long non-ASCII subject folds between two encoded words: "… izskatīšanai:
+# Iekšlietu …" came out as "=?utf-8?b?…aWk6?=\r\n =?utf-8?q?Iek…" — the space
+# between the words is in neither encoded word, and RFC 2047 (6.2) tells a
+# reader to drop the white space between adjacent encoded words, so every
+# client shows "izskatīšanai:Iekšlietu".  We fold the subject ourselves: the
+# ASCII head stays readable, the rest is one run of Q-encoded words whose
+# spaces are inside the words ("_"), each word at most 75 characters, each
+# line at most 76.
+
+_Q_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!*+-/")
+_EW_MAX = 75                     # RFC 2047: an encoded word is at most 75 characters
+_EW_OVERHEAD = len("=?utf-8?q??=")
+
+
+def _q_char(ch: str) -> str:
+    if ch == " ":
+        return "_"
+    return "".join(chr(b) if b in _Q_SAFE else f"={b:02X}" for b in ch.encode("utf-8"))
+
+
+def fold_subject(subject: str, name: str = "Subject") -> str:
+    """The subject as an RFC 5322 header value, already folded ("\r\n " between lines).
+
+    Pure ASCII is folded at spaces.  Otherwise the words before the first
+    non-ASCII word stay as they are, and the rest is Q-encoded words that
+    carry their own spaces, so a decoder puts back exactly ``subject``.
+    """
+    words = subject.split(" ")
+    first = next((i for i, w in enumerate(words) if not w.isascii() or "=?" in w), len(words))
+    head, tail = words[:first], " ".join(words[first:])
+    lines: list[str] = []
+    line = name + ":"
+    for w in head:
+        if len(line) + 1 + len(w) > 76 and line != name + ":":
+            lines.append(line)
+            line = ""
+        line += " " + w
+    if tail:
+        # An encoded run starts after a space: the space before it is plain text (kept by readers).
+        chunk = ""
+        for ch in tail:
+            q = _q_char(ch)
+            if len(chunk) + len(q) + _EW_OVERHEAD > _EW_MAX or (
+                    len(line) + 1 + _EW_OVERHEAD + len(chunk) + len(q) > 76 and chunk):
+                line += f" =?utf-8?q?{chunk}?="
+                lines.append(line)
+                line, chunk = "", ""
+            chunk += q
+        if chunk:
+            if len(line) + 1 + _EW_OVERHEAD + len(chunk) > 76 and line.strip() and line != name + ":":
+                lines.append(line)
+                line = ""
+            line += f" =?utf-8?q?{chunk}?="
+    lines.append(line)
+    value = "\r\n".join(lines)
+    return value[len(name) + 2:] if value.startswith(name + ": ") else value[len(name) + 1:]
+
+
 def _msgid(value: str, what: str) -> str:
     value = value.strip()
     if not _MSGID.match(value):
@@ -97,6 +160,7 @@ def compose(
     attachments: Sequence[tuple[str, bytes, str]] = (),
     reply_to: str | None = None,
     headers: Mapping[str, str] | None = None,
+    loop: str | None = None,
 ) -> bytes:
     """The RFC 5322 bytes (CRLF line ends, 7-bit clean) of one message.
 
@@ -106,8 +170,12 @@ def compose(
     ``References`` when missing there.  ``date`` defaults to now; a naive
     datetime is taken as UTC.  ``attachments`` are ``(filename, data,
     mimetype)``.  Every message also carries ``Auto-Submitted:
-    auto-generated`` (RFC 3834: no out-of-office replies to the desk);
-    ``headers`` adds others (e.g. ``X-PD-Request``).
+    auto-generated`` (RFC 3834: no out-of-office replies to the desk),
+    ``X-Auto-Response-Suppress: All`` (the same for Exchange) and ``X-Loop``
+    naming the desk (``loop``, by default the sender's address); ``headers``
+    adds others (e.g. ``X-PD-Request``).  ``references`` entries may each
+    hold several Message-IDs separated by spaces (as the outbox stores them).
+    The subject is folded by ``fold_subject`` (spaces kept).
     """
     recipients = [_address(a, "To") for a in to]
     copies = [_address(a, "Cc") for a in cc]
@@ -122,13 +190,13 @@ def compose(
         msg["Cc"] = copies
     if reply_to:
         msg["Reply-To"] = _address(reply_to, "Reply-To")
-    msg["Subject"] = " ".join(subject.split())
+    msg.set_raw("Subject", fold_subject(" ".join(subject.split())))
     when = date or datetime.now(timezone.utc)
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     msg["Date"] = email.utils.format_datetime(when)
     msg["Message-ID"] = _msgid(message_id, "message_id")
-    refs = [_msgid(r, "references") for r in references]
+    refs = [_msgid(r, "references") for entry in references for r in entry.split()]
     if in_reply_to:
         parent = _msgid(in_reply_to, "in_reply_to")
         msg["In-Reply-To"] = parent
@@ -136,7 +204,11 @@ def compose(
             refs.append(parent)
     if refs:
         msg["References"] = " ".join(dict.fromkeys(refs))
+    # Never answered by a machine (RFC 3834; Exchange's out-of-office and read
+    # receipts; our own intake knows its X-Loop, SPEC 13).
     msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = loop or msg["From"].addresses[0].addr_spec
     for name, value in (headers or {}).items():
         if "\n" in value or "\r" in value:
             raise ValueError(f"header {name}: line break in value")

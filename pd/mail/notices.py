@@ -2,6 +2,14 @@
 
 The message is rendered when it is queued, so the outbox holds exactly what
 will be delivered; `pd mail send` only composes and sends it.
+
+Threads (SPEC 6): every message of a request has one subject, ``[PD N] <short
+title>``, fixed by the request's first message.  The first message a recipient
+gets about a request is their root; each later one names that root and the
+recipient's previous message in ``References`` (and the previous one in
+``In-Reply-To``), behind the request's pseudo-reference
+``thread_root_id(number, domain)`` — the way Request Tracker threads its
+mail, so every reader (Outlook, Thunderbird, webmail) shows one conversation.
 """
 from __future__ import annotations
 
@@ -14,9 +22,48 @@ if TYPE_CHECKING:  # pragma: no cover
 
 USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user")
 
+#: What each kind of message is, in words, for the desk's notice when it could not be sent.
+MESSAGE_WORDS = {
+    "lv": {
+        "assigned_expert": "paziņojums ekspertam par pieteikuma nodošanu izskatīšanai",
+        "forwarded_user": "paziņojums pieteicējam par pieteikuma reģistrēšanu un nodošanu ekspertam",
+        "delay_user": "paziņojums pieteicējam par kavēšanos un plānoto izpildes termiņu",
+        "resolved_user": "paziņojums pieteicējam par pieteikuma izpildi",
+        "closed_user": "paziņojums pieteicējam par pieteikuma slēgšanu",
+        "refused_user": "paziņojums pieteicējam par pieteikuma noraidīšanu",
+        "escalation_manager": "eskalācijas paziņojums vadītājam",
+    },
+    "en": {
+        "assigned_expert": "the notice to the expert that the request is assigned to them",
+        "forwarded_user": "the notice to the requester that the request was registered and forwarded",
+        "delay_user": "the notice to the requester of the delay and the planned date",
+        "resolved_user": "the notice to the requester that the request was resolved",
+        "closed_user": "the notice to the requester that the request was closed",
+        "refused_user": "the notice to the requester that the request was refused",
+        "escalation_manager": "the escalation notice to the manager",
+    },
+}
+
+
+def mail_lang(desk: "Desk") -> str:
+    return desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
+
+
+def name_of(desk: "Desk", login: str | None) -> str:
+    """A login as a person's name; the desk's automation (role system) is "" (said as nobody)."""
+    if not login:
+        return ""
+    person = desk.contacts.staff.get(login)
+    if person is None:
+        return login if login not in ("system", "cron") else ""
+    if person.has("system") and not person.has("operator"):
+        return ""
+    return person.name
+
 
 def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
     from ..latvian import STATUS_LABELS, format_date, format_dt, label
+    from .wording import phone, short_title
 
     tz = desk.settings.timezone
     contacts = desk.contacts
@@ -24,20 +71,22 @@ def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
     service = catalog.services.get(req.service)
     inst = contacts.institutions.get(req.institution)
     expert = contacts.staff.get(req.expert) if req.expert else None
+    lv = lang == "lv"
     return {
         "number": req.number,
+        "title": short_title(req.description),
         "service_code": req.service,
         "service_name": service.label(lang) if service else req.service,
         "description": req.description,
         "status_label": label(STATUS_LABELS, req.status, lang),
         "desk_name": contacts.desk.name,
         "desk_email": contacts.desk.email,
-        "desk_phone": contacts.desk.phone,
+        "desk_phone": phone(contacts.desk.phone),
         "requester_name": req.requester_name,
         "requester_institution": inst.name if inst else req.institution,
         "requester_unit": req.unit,
         "requester_position": req.position,
-        "requester_phone": req.phone,
+        "requester_phone": phone(req.phone),
         "requester_email": req.email,
         "location": req.location,
         "room": req.room,
@@ -49,70 +98,232 @@ def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
         "delay_reason": req.delay_reason or "",
         "result": req.result or "",
         "expert_name": expert.name if expert else "",
-        "urgent_marker": ("STEIDZAMI: " if lang == "lv" else "URGENT: ") if req.urgent else "",
+        "urgent_marker": ("STEIDZAMI: " if lv else "URGENT: ") if req.urgent else "",
+        "urgent_word": ("steidzams " if lv else "urgent ") if req.urgent else "",
         "note": "",
     }
 
 
+def history_text(desk: "Desk", req, lang: str) -> str:
+    """The request's history for a person: one short line per event, newest last [§8.4]."""
+    from ..latvian import ESCALATION_REASON_LABELS, format_date, format_dt, label
+    from .wording import history_lines
+
+    tz = desk.settings.timezone
+
+    def date_of(text: str) -> str:
+        from datetime import date
+
+        try:
+            return format_date(date.fromisoformat(text))
+        except ValueError:
+            return text
+
+    return "\n".join(history_lines(
+        desk.history(req), lang=lang, name_of=lambda login: name_of(desk, login),
+        when=lambda at: format_dt(at, tz), reason_label=lambda r: label(ESCALATION_REASON_LABELS, r, lang),
+        date_of=date_of))
+
+
+def _contact_lines(people: list[dict], lang: str) -> str:
+    from .wording import phone
+
+    tel = "tālr." if lang == "lv" else "phone"
+    return "\n".join(
+        "  " + ", ".join(x for x in (p.get("name"), f"{tel} {phone(p['phone'])}" if p.get("phone") else "",
+                                     p.get("email")) if x)
+        for p in people)
+
+
+def _kind_context(desk: "Desk", req, kind: str, lang: str, ctx: dict) -> None:
+    from ..latvian import format_dt
+    from .wording import duration_words
+
+    lv = lang == "lv"
+    if kind == "resolved_user":
+        close_after = desk.catalog_for(req).close_after
+        ctx["close_after"] = duration_words(close_after, lang)
+        ctx["close_by"] = format_dt(req.resolved_at + close_after, desk.settings.timezone) if req.resolved_at else ""
+    if kind == "refused_user":
+        people: list[dict] = []
+        if req.ict_contact:
+            try:
+                people = list(json.loads(req.ict_contact))
+            except ValueError:
+                people = []
+        if not people:
+            inst = desk.contacts.institutions.get(req.institution)
+            people = [vars(p) for p in (inst.ict_contacts if inst else ())]
+        ctx["ict_contact"] = _contact_lines(people, lang)
+        many = len(people) > 1
+        ctx["ict_contact_heading"] = (("Kontaktpersonas:" if many else "Kontaktpersona:") if lv
+                                      else ("Contact persons:" if many else "Contact person:")) if people else ""
+    if kind in ("assigned_expert", "escalation_manager"):
+        ctx["room_text"] = (f"telpa {req.room}" if lv else f"room {req.room}") if req.room else ""
+        ctx["workplace"] = ", ".join(x for x in (req.location, ctx["room_text"]) if x)
+
+
 def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = None,
           to: list[str] | None = None, **extra: Any):
-    """Render and store one message; returns the OutboxMessage (or None when nobody can be mailed)."""
-    lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
-    ctx = request_context(desk, req, lang)
-    if kind == "resolved_user":
-        from ..calendars import format_duration
+    """Render and store one message; returns the OutboxMessage (or None when nobody can be mailed).
 
-        ctx["close_after"] = format_duration(desk.catalog_for(req).close_after)
-    if kind == "refused_user":
-        inst = desk.contacts.institutions.get(req.institution)
-        ctx["ict_contact"] = "\n".join(
-            "  " + ", ".join(x for x in (p.name, p.phone, p.email) if x) for p in (inst.ict_contacts if inst else ())
-        )
+    When the addressee has no e-mail address, the event ``mail_skipped`` is
+    written and the desk gets a notice saying which message failed, why, and
+    what to do, with the text it should pass on.
+    """
+    lang = mail_lang(desk)
+    ctx = request_context(desk, req, lang)
+    _kind_context(desk, req, kind, lang, ctx)
     ctx.update({k: ("" if v is None else v) for k, v in extra.items()})
 
     recipients = list(to or [])
+    person = desk.contacts.staff.get(to_login) if to_login else None
     if to_login:
-        person = desk.contacts.staff.get(to_login)
         if person and person.email:
             recipients.append(person.email)
     elif kind in USER_KINDS and not recipients:
         if req.email:
             recipients.append(req.email)
-    if not recipients:
-        if lang == "lv":
-            reason = ("pieteicējs nav norādījis e-pasta adresi" if kind in USER_KINDS
-                      else f"{to_login or 'adresātam'} kontaktos nav e-pasta adreses")
+    if recipients:
+        return store(desk, ch, req, kind, lang, ctx, recipients)
+
+    lv = lang == "lv"
+    who = person.name if person else (ctx.get("manager_name") or "")
+    if kind in USER_KINDS:
+        reason = "pieteicējs nav norādījis e-pasta adresi" if lv else "the requester gave no e-mail address"
+        call = ctx["requester_phone"]
+        if lv:
+            from .wording import REQUESTER, to_person
+
+            whom = to_person(REQUESTER, ctx["requester_name"] or "", "lv")
+            todo = (f"Lūdzu, pastāstiet to {whom} pa tālruni {call}." if call else
+                    f"Lūdzu, pastāstiet to {whom} citā veidā: tālrunis nav norādīts.")
         else:
-            reason = ("the requester gave no e-mail address" if kind in USER_KINDS
-                      else f"{to_login or 'the recipient'} has no e-mail address in contacts")
-        ch.event(req, "mail_skipped", actor=desk.actor.login, via="cli", to_status=req.status,
-                 data={"kind": kind, "reason": reason})
-        if kind == "desk_notice" or not desk.contacts.desk.email:
-            return None
-        return queue(desk, ch, req, "desk_notice", to=[desk.contacts.desk.email],
-                     reason=reason, details=f"{kind}: {ctx.get('status_label', '')}")
-    return store(desk, ch, req, kind, lang, ctx, recipients)
+            todo = (f"Please tell the requester, {ctx['requester_name']}, by phone: {call}." if call else
+                    f"Please tell the requester, {ctx['requester_name']}, another way: no phone was given.")
+    else:
+        reason = ((f"kontaktu failā nav e-pasta adreses adresātam {who}" if who else "adresātam nav e-pasta adreses")
+                  if lv else (f"{who} has no e-mail address in the contacts file" if who
+                              else "the addressee has no e-mail address"))
+        call = person.phone if person and getattr(person, "phone", None) else ""
+        if lv:
+            todo = ((f"Lūdzu, pastāstiet to adresātam pa tālruni {call} " if call else
+                     "Lūdzu, pastāstiet to adresātam citā veidā ")
+                    + "un ierakstiet e-pasta adresi kontaktu failā (contacts.yaml).")
+        else:
+            todo = ((f"Please tell them by phone, {call}, " if call else "Please tell them another way ")
+                    + "and add the e-mail address to the contacts file (contacts.yaml).")
+    ch.event(req, "mail_skipped", actor=desk.actor.login, via="cli", to_status=req.status,
+             data={"kind": kind, "reason": reason})
+    if kind == "desk_notice" or not desk.contacts.desk.email:
+        return None
+    from .render import render
+
+    _, unsent = render(kind, lang, ctx, _templates_dir(desk))
+    return queue(desk, ch, req, "desk_notice", to=[desk.contacts.desk.email],
+                 what=MESSAGE_WORDS[lang].get(kind, kind), reason=reason, todo=todo, details=unsent)
+
+
+def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tuple[str | None, str | None, str | None]:
+    """``(subject, in_reply_to, references)`` of a new message of ``req`` to ``recipients``.
+
+    The subject is the request's first message's (None: none yet); the parent
+    is the last message any of these recipients got about it, the root their
+    first one.
+    """
+    from ..db.models import OutboxMessage as M
+    from .compose import thread_root_id
+
+    if req is None or number is None:
+        return None, None, None
+    pseudo = thread_root_id(number, domain)
+    subject = None
+    roots: list[str] = []
+    parent = None
+    wanted = set(recipients)
+    for m in (M.select(M.id, M.subject, M.recipients, M.message_id).where(M.request == req).order_by(M.id)):
+        if subject is None and m.subject.startswith(f"[PD {number}]"):
+            subject = m.subject
+        try:
+            got = set(json.loads(m.recipients))
+        except ValueError:
+            got = set()
+        if got & wanted:
+            if not roots:
+                roots.append(m.message_id)
+            parent = m.message_id
+    refs = list(dict.fromkeys([pseudo, *roots, *([parent] if parent else [])]))
+    return subject, parent, " ".join(refs)
 
 
 def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, recipients: list[str],
           attachment: tuple[str, bytes] | None = None):
     from ..db.models import OutboxMessage
-    from .compose import domain_of, new_message_id, thread_root_id
+    from .compose import domain_of, new_message_id
     from .render import render
 
     subject, body = render(kind, lang, ctx, _templates_dir(desk))
     domain = domain_of(desk.settings.mail_from)
     number = req.number if req is not None else None
-    root = thread_root_id(number, domain) if number else None
+    thread_subject, parent, references = _thread(req, number, domain, recipients)
     return OutboxMessage.create(
-        request=req, kind=kind, recipients=json.dumps(sorted(set(recipients))), subject=subject, body=body,
-        message_id=new_message_id(number, domain), in_reply_to=root, references=root,
+        request=req, kind=kind, recipients=json.dumps(sorted(set(recipients))), subject=thread_subject or subject,
+        body=body, message_id=new_message_id(number, domain), in_reply_to=parent, references=references,
         attachment_name=attachment[0] if attachment else None, attachment=attachment[1] if attachment else None,
         created_at=ch.at, status="pending", attempts=0, next_attempt_at=ch.at,
     )
+
+
+def escalation_context(desk: "Desk", req, *, level: int, reason: str, expert: str | None,
+                       managers: list[str], fallback: bool, now) -> dict[str, str]:
+    """The words of the escalation mail [§8.4]: who the addressee is to the expert, and why now."""
+    from ..db.models import Escalation
+    from ..latvian import ESCALATION_REASON_LABELS, format_dt, label
+    from .wording import MANAGER, duration_words, to_person
+
+    lang = mail_lang(desk)
+    lv = lang == "lv"
+    tz = desk.settings.timezone
+    ctx = {
+        "manager_name": ", ".join(managers),
+        "reason_label": label(ESCALATION_REASON_LABELS, reason, lang),
+        "level": str(level),
+        "expert_name": name_of(desk, expert),
+        "history": history_text(desk, req, lang),
+        "earlier": "",
+    }
+    if fallback:
+        ctx["role"] = ("Pakalpojumu dienesta uzraudzītājam, jo ekspertam kontaktu failā nav norādīts "
+                       + ("tiešais vadītājs" if level == 1 else "vadītāja vadītājs")) if lv else (
+            "a supervisor of the Service Desk, because the contacts file names no "
+            + ("direct manager" if level == 1 else "second-level manager") + " for the expert")
+    elif level == 1:
+        ctx["role"] = "eksperta tiešajam vadītājam" if lv else "the expert's direct manager"
+    else:
+        ctx["role"] = ("eksperta tiešā vadītāja vadītājam" if lv
+                       else "the manager of the expert's direct manager")
+    if level >= 2:
+        first = (Escalation.select().where((Escalation.request == req) & (Escalation.reason == reason)
+                                           & (Escalation.level == 1)).order_by(Escalation.id.desc()).first())
+        if first is not None:
+            boss = [name_of(desk, x) for x in (first.manager or "").split(",") if x]
+            a = desk.current_assignment(req)
+            working = a is not None and desk.catalog_for(req).calendar(a.calendar).kind != "24x7"
+            wait = duration_words(desk.catalog.repeat_after, lang, working=working)
+            if lv:
+                to = (" " + to_person(MANAGER, boss[0], "lv")) if len(boss) == 1 else ""
+                ctx["earlier"] = (f"Pieteikums jau {format_dt(first.at, tz)} tika eskalēts{to}, "
+                                  f"bet noteiktajā laikā ({wait}) tas nav atrisināts.")
+            else:
+                to = f" to {boss[0]}" if len(boss) == 1 else ""
+                ctx["earlier"] = (f"The request was already escalated{to} on {format_dt(first.at, tz)}, "
+                                  f"and it was not put right in the time allowed ({wait}).")
+    return ctx
 
 
 def _templates_dir(desk: "Desk"):
     from pathlib import Path
 
     return Path(desk.settings.templates_dir) if desk.settings.templates_dir else None
+
+

@@ -34,35 +34,42 @@ KINDS = (
 
 _DESK = frozenset({"desk_name", "desk_email", "desk_phone"})
 _COMMON = _DESK | frozenset(
-    {"number", "service_code", "service_name", "description", "status_label", "requester_name"}
+    {"number", "title", "urgent_marker", "urgent_word", "service_code", "service_name", "description",
+     "status_label", "requester_name"}
 )
+_REQUESTER = frozenset({"requester_institution", "requester_unit", "requester_position", "requester_phone",
+                        "requester_email", "location", "room", "room_text", "workplace"})
 
 #: The variables each kind's shipped template may use (what the caller is
 #: expected to supply).  A supervisor's template may use any of them;
-#: ``render`` itself only checks against the context it is given.
+#: ``render`` itself only checks against the context it is given.  Values are
+#: words for people: dates ``dd.mm.yyyy hh:mm``, durations in words
+#: (``close_after`` "5 dienas"), names, never logins or ISO times.
 VARIABLES: Mapping[str, frozenset[str]] = {
-    "assigned_expert": _COMMON
-    | {
-        "expert_name", "urgent_marker", "requester_institution", "requester_unit",
-        "requester_position", "requester_phone", "requester_email", "location", "room",
-        "username", "received_at", "response_due", "resolution_due", "note",
-    },
+    "assigned_expert": _COMMON | _REQUESTER
+    | {"expert_name", "username", "received_at", "response_due", "resolution_due", "note"},
     "forwarded_user": _COMMON | {"resolution_due"},
-    "delay_user": _COMMON | {"planned_date", "delay_reason"},
-    "resolved_user": _COMMON | {"result", "close_after"},
+    "delay_user": _COMMON | {"planned_date", "delay_reason", "resolution_due"},
+    "resolved_user": _COMMON | {"result", "close_after", "close_by"},
     "closed_user": _COMMON | {"result"},
-    "refused_user": _COMMON | {"reason", "ict_contact"},
-    "escalation_manager": _COMMON
+    "refused_user": _COMMON | {"reason", "ict_contact", "ict_contact_heading"},
+    "escalation_manager": _COMMON | _REQUESTER
     | {
         "manager_name", "expert_name", "reason_label", "response_due", "resolution_due",
-        "planned_date", "history", "level",
+        "planned_date", "history", "level", "role", "earlier",
     },
     # Not about one request: no number, no service; see render().
     "monthly_report": _DESK | {"institution_name", "month", "summary"},
-    # To the desk itself; ``number`` may also name something other than a
-    # request (e.g. "pārskats 2026-10"), it goes into the [PD ...] tag.
-    "desk_notice": frozenset({"number", "reason", "details", "desk_name"}),
+    # To the desk itself, when a message could not be sent: which (``what``),
+    # why (``reason``), what to do (``todo``) and the unsent text (``details``).
+    # ``number`` may also name something other than a request (e.g.
+    # "pārskats 2026-10"), it goes into the [PD ...] tag.
+    "desk_notice": frozenset({"number", "title", "what", "reason", "todo", "details", "desk_name"}),
 }
+
+#: Plain text is wrapped to this many columns (a mail reader's 72–78); a word
+#: longer than that (a URL, a path) is kept whole on a line of its own.
+WIDTH = 76
 
 _SUBJECT_PREFIX = "subject:"
 
@@ -120,7 +127,9 @@ def _placeholders(text: str, path: Path, line_offset: int) -> list[str]:
     return names
 
 
-_LABEL_ONLY = re.compile(r"^[^\n]*:$")
+_LABELLED = re.compile(r"^[^:\n]{1,60}:(\s|$)")
+_HEADING = re.compile(r"^\S[^:\n]{0,60}:$")
+_HANGING = re.compile(r"^(\s*(?:\d\d\.\d\d\.\d{4} \d\d:\d\d — |[-•*] ))")
 
 
 def _without_placeholders(match: re.Match[str]) -> str:
@@ -131,26 +140,55 @@ def _without_placeholders(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def wrap(text: str, width: int = WIDTH) -> str:
+    """Wrap each line of ``text`` to ``width`` columns, at spaces only.
+
+    Words are never broken (a URL, a request number, an address stays
+    whole); a line's indent is kept, and a history line ("02.12.2026 10:15 —
+    ...") or a list item ("- ...") hangs under its text.
+    """
+    import textwrap
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        lead = len(line) - len(line.lstrip(" "))
+        hang = _HANGING.match(line)
+        indent = " " * (len(hang.group(1)) if hang else lead)
+        out.extend(textwrap.wrap(line, width=width, subsequent_indent=indent, break_long_words=False,
+                                 break_on_hyphens=False) or [""])
+    return "\n".join(out)
+
+
 def _substitute_body(body: str, values: Mapping[str, str]) -> str:
-    """Substitute line by line, leaving out a labelled field with nothing in it.
+    """Substitute line by line, leaving out a labelled field with nothing in it; wrap.
 
     A template line that uses placeholders which all render empty, and whose
-    remaining text is nothing or a label ending in ':' ("Telpa: $room"), is
-    left out, so optional fields do not leave dangling labels.
+    remaining text is nothing or starts with a label ("Telpa: $room",
+    "Termiņš: $date ($words)"), is left out, so optional fields leave no
+    dangling labels.  The result is wrapped to ``WIDTH`` columns.
     """
     out: list[str] = []
+    headings: set[int] = set()
     for line in body.split("\n"):
         names = [m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(line)]
         names = [n for n in names if n]
         if names and all(values.get(n, "") == "" for n in names):
             rest = string.Template.pattern.sub(_without_placeholders, line).strip()
-            if rest == "" or _LABEL_ONLY.match(rest):
+            if rest == "" or _LABELLED.match(rest):
                 continue
+        if not names and _HEADING.match(line):
+            headings.add(len(out))
         out.append(string.Template(line).safe_substitute(values))
+    # A template's heading ("Rezultāts:") whose block below came out empty goes too.
+    out = [line for i, line in enumerate(out)
+           if not (i in headings and (i + 1 == len(out) or not out[i + 1].strip()))]
     text = "\n".join(out)
     text = re.sub(r"[ \t]+\n", "\n", text)          # no trailing blanks
     text = re.sub(r"\n{3,}", "\n\n", text)          # at most one empty line in a row
-    return text.strip("\n") + "\n"
+    return wrap(text.strip("\n")) + "\n"
 
 
 def render(

@@ -1,0 +1,280 @@
+"""Words for people (SPEC 6, 12): durations in words, names in the dative, a
+request's history as a short list, a short title for the thread's subject.
+
+Pure functions of their arguments: no database, no desk.  ``notices`` feeds
+them from the ledger; the templates get only their results.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
+# --------------------------------------------------------------------------
+# Numbers and durations in words
+# --------------------------------------------------------------------------
+
+#: (singular, plural) per unit and language.  Latvian takes the singular after
+#: a number ending in 1 but not in 11 ("21 diena", "11 dienas").
+_UNITS = {
+    "lv": {"day": ("diena", "dienas"), "hour": ("stunda", "stundas"), "minute": ("minūte", "minūtes"),
+           "working_day": ("darba diena", "darba dienas"), "working_hour": ("darba stunda", "darba stundas")},
+    "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes"),
+           "working_day": ("working day", "working days"), "working_hour": ("working hour", "working hours")},
+}
+
+
+def count(n: int, unit: str, lang: str = "lv") -> str:
+    """``count(5, "day") == "5 dienas"``; ``count(21, "day") == "21 diena"``; ``count(1, "hour", "en") == "1 hour"``."""
+    one, many = _UNITS[lang][unit]
+    if lang == "lv":
+        singular = n % 10 == 1 and n % 100 != 11
+    else:
+        singular = n == 1
+    return f"{n} {one if singular else many}"
+
+
+def duration_words(td: timedelta, lang: str = "lv", *, working: bool = False) -> str:
+    """A duration as a person says it: "5 dienas", "8 darba stundas", "1 stunda 30 minūtes".
+
+    Whole days of 24 hours are said in days (``working`` days when the
+    duration counts a working calendar's days, i.e. 24-hour "d" units are not
+    meant); otherwise hours and minutes.  Seconds are dropped.
+    """
+    minutes = max(0, int(td.total_seconds()) // 60)
+    if minutes == 0:
+        return count(0, "minute", lang)
+    days, rest = divmod(minutes, 24 * 60)
+    if rest == 0 and not working:
+        return count(days, "day", lang)
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(count(hours, "working_hour" if working else "hour", lang))
+    if mins:
+        parts.append(count(mins, "minute", lang))
+    return " ".join(parts) if lang == "lv" else " and ".join(parts)
+
+
+# --------------------------------------------------------------------------
+# Latvian names in the dative ("nodots ekspertam Jānim Bērziņam")
+# --------------------------------------------------------------------------
+
+# Endings of the nominative and their dative, longest first, by gender.
+_MALE = (("ais", "ajam"), ("is", "im"), ("us", "um"), ("š", "am"), ("s", "am"), ("a", "am"), ("e", "em"))
+_FEMALE = (("ā", "ajai"), ("a", "ai"), ("e", "ei"))
+_WORD = re.compile(r"^[A-ZĀČĒĢĪĶĻŅŠŪŽ][a-zāčēģīķļņšūž]+$")
+
+
+def gender(name: str) -> str | None:
+    """``"m"``, ``"f"`` or None, from the first name's ending (Latvian names only)."""
+    words = name.split()
+    if len(words) < 2 or not all(_WORD.match(w.split("-")[0]) for w in words):
+        return None
+    first = words[0]
+    if first.endswith(("s", "š")):
+        return "m"
+    if first.endswith(("a", "e")):
+        return "f"
+    return None
+
+
+def dative(name: str) -> str | None:
+    """The dative of a Latvian personal name, or None when it cannot be done simply.
+
+    ``dative("Jānis Bērziņš") == "Jānim Bērziņam"``, ``"Laura Kalniņa"`` ->
+    ``"Laurai Kalniņai"``, ``"Māris Liepa"`` -> ``"Mārim Liepam"``.  A name
+    that is not plainly Latvian (a foreign name, initials, one word) is None,
+    so the caller phrases the sentence without declension.
+    """
+    g = gender(name)
+    if g is None:
+        return None
+    endings = _MALE if g == "m" else _FEMALE
+    out = []
+    for word in name.split():
+        parts = []
+        for part in word.split("-"):          # double surnames: both parts decline
+            for nom, dat in endings:
+                if part.endswith(nom):
+                    parts.append(part[: -len(nom)] + dat)
+                    break
+            else:
+                return None
+        out.append("-".join(parts))
+    return " ".join(out)
+
+
+def to_person(role: dict[str, str], name: str, lang: str = "lv") -> str:
+    """"ekspertam Jānim Bērziņam" / "ekspertei Laurai Kalniņai" / "to the expert Jānis Bērziņš".
+
+    ``role`` gives the dative of the role noun by gender (``{"m": "ekspertam",
+    "f": "ekspertei"}``) and its English form (``"en"``).  A name that does not
+    decline simply is put after a colon: "ekspertam: John Smith".
+    """
+    if lang != "lv":
+        return f"{role['en']} {name}".strip()
+    if not name:
+        return role["m"]
+    d = dative(name)
+    if d is None:
+        return f"{role['m']}: {name}"
+    return f"{role[gender(name) or 'm']} {d}"
+
+
+EXPERT = {"m": "ekspertam", "f": "ekspertei", "en": "to the expert"}
+MANAGER = {"m": "vadītājam", "f": "vadītājai", "en": "to the manager"}
+REQUESTER = {"m": "pieteicējam", "f": "pieteicējai", "en": "the requester,"}
+
+
+# --------------------------------------------------------------------------
+# Short texts
+# --------------------------------------------------------------------------
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most ``limit`` characters, cut at a word with "…"."""
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s|\n")
+
+
+def short_title(description: str, limit: int = 60) -> str:
+    """The thread's title: the description's first sentence, at most ``limit`` characters.
+
+    ``"Neienāk e-pasts kopš rīta; Outlook rāda kļūdu"`` -> ``"Neienāk e-pasts kopš rīta"``.
+    """
+    text = (description or "").strip()
+    first = _SENTENCE_END.split(text, maxsplit=1)[0].strip().rstrip(".;!")
+    if len(first) < 12:                          # "Sveiki!" is no title: take more
+        first = text
+    return shorten(first, limit) or "—"
+
+
+def phone(text: str | None) -> str:
+    """``+37126123456`` -> ``+371 26123456`` (how a Latvian number is written); other text as it is."""
+    t = (text or "").strip()
+    if re.fullmatch(r"\+371\d{8}", t):
+        return f"+371 {t[4:]}"
+    return t
+
+
+# --------------------------------------------------------------------------
+# A request's history, for people
+# --------------------------------------------------------------------------
+
+_BY_CHANNEL = {
+    "lv": {"phone": "pa tālruni", "fax": "pa faksu", "email": "pa e-pastu"},
+    "en": {"phone": "by phone", "fax": "by fax", "email": "by e-mail"},
+}
+
+#: How long a quoted text (a reason, a result) may be in one history line.
+QUOTE = 90
+
+
+def _q(text: object) -> str:
+    return shorten(str(text or ""), QUOTE)
+
+
+def history_lines(events: Iterable, *, lang: str, name_of: Callable[[str | None], str],
+                  when: Callable[[object], str], reason_label: Callable[[str], str],
+                  date_of: Callable[[str], str]) -> list[str]:
+    """One short line per event: "02.12.2026 10:15 — nodots ekspertam Jānim Bērziņam".
+
+    ``events`` are ledger events (``kind``, ``at``, ``actor``, ``on_behalf_of``,
+    ``data``); ``name_of`` turns a login into a person's name (or "" for the
+    desk's automation); ``when`` formats an instant; ``reason_label`` words an
+    escalation reason; ``date_of`` formats an ISO date.  No field names, no
+    logins, no ISO times.
+    """
+    lv = lang == "lv"
+    lines = []
+    for ev in events:
+        data = json.loads(ev.data or "{}") if isinstance(ev.data, (str, bytes, type(None))) else dict(ev.data)
+        who = name_of(ev.on_behalf_of or ev.actor)
+        text = _event_text(ev.kind, data, who, lv, name_of, reason_label, date_of, lang)
+        if text:
+            lines.append(f"{when(ev.at)} — {text}")
+    return lines
+
+
+def _by(who: str, lv: bool) -> str:
+    return f" ({who})" if who else ""
+
+
+def _event_text(kind, data, who, lv, name_of, reason_label, date_of, lang) -> str | None:
+    by = _by(who, lv)
+    if kind == "registered":
+        channel = _BY_CHANNEL[lang].get(data.get("channel") or "", "")
+        urgent = (", steidzams" if lv else ", urgent") if data.get("urgent") else ""
+        base = "pieteikums reģistrēts" if lv else "request registered"
+        return f"{base}{' ' + channel if channel else ''}{urgent}{by}"
+    if kind == "refused":
+        base = "noraidīts: nav Centra kompetencē" if lv else "refused: outside the Centre's competence"
+        return base + (f" ({_q(data['reason'])})" if data.get("reason") else "")
+    if kind in ("assigned", "reassigned"):
+        expert = name_of(data.get("expert"))
+        text = ("nodots " + to_person(EXPERT, expert, "lv")) if lv else f"assigned to {expert or 'an expert'}"
+        if kind == "reassigned":
+            text = ("nodots citam ekspertam — " + expert) if lv else f"reassigned to {expert}"
+        if data.get("reason"):
+            text += f" ({_q(data['reason'])})"
+        return text
+    if kind == "accepted":
+        return (f"{who} pieņēma pieteikumu izskatīšanai" if lv else f"{who} accepted the request") if who else (
+            "pieņemts izskatīšanai" if lv else "accepted")
+    if kind == "rejected":
+        base = f"{who} noraidīja pieteikumu" if lv else f"{who} rejected the request"
+        return base + (f": {_q(data['reason'])}" if data.get("reason") else "")
+    if kind == "waiting":
+        base = "lūgta papildu informācija no lietotāja" if lv else "more information asked from the user"
+        return base + by + (f": {_q(data['question'])}" if data.get("question") else "")
+    if kind == "resumed":
+        base = "saņemta lietotāja atbilde, izskatīšana turpinās" if lv else "the user answered; work goes on"
+        return base + (f": {_q(data['answer'])}" if data.get("answer") else "")
+    if kind == "note":
+        base = "piezīme" if lv else "note"
+        return base + by + (f": {_q(data['text'])}" if data.get("text") else "")
+    if kind == "delay_reported":
+        base = "paziņots par kavēšanos" if lv else "delay reported"
+        text = base + by + (f": {_q(data['delay_reason'])}" if data.get("delay_reason") else "")
+        if data.get("planned_date"):
+            text += (f"; plānotais izpildes termiņš {date_of(data['planned_date'])}" if lv
+                     else f"; planned date {date_of(data['planned_date'])}")
+        return text
+    if kind == "resolved":
+        base = "izpildīts" if lv else "resolved"
+        return base + by + (f": {_q(data['result'])}" if data.get("result") else "")
+    if kind == "closed":
+        if data.get("auto"):
+            return ("slēgts, jo iebildumi netika saņemti" if lv else "closed: no objection was received")
+        return ("slēgts" if lv else "closed") + by
+    if kind == "reopened":
+        base = "atvērts atkārtoti pēc lietotāja iebilduma" if lv else "reopened after the user objected"
+        return base + (f": {_q(data['reason'])}" if data.get("reason") else "")
+    if kind == "escalated":
+        managers = [name_of(x) for x in str(data.get("manager") or "").split(",") if x]
+        level = data.get("level") or 1
+        reason = reason_label(data.get("reason") or "")
+        if lv:
+            to = (" " + to_person(MANAGER, managers[0], "lv")) if len(managers) == 1 else (
+                " vadītājiem: " + ", ".join(managers) if managers else "")
+            return f"eskalēts ({level}. līmenis){to}: {reason}"
+        to = f" to {', '.join(managers)}" if managers else ""
+        return f"escalated (level {level}){to}: {reason}"
+    if kind == "mail_skipped":
+        base = "vēstule netika nosūtīta" if lv else "a message could not be sent"
+        return base + (f" ({_q(data['reason'])})" if data.get("reason") else "")
+    if kind == "privacy_purged":
+        return None
+    # A kind this module does not know (e.g. mail taken in by intake): say so plainly, with its words.
+    words = data.get("subject") or data.get("text") or data.get("summary")
+    base = "ieraksts pieteikuma vēsturē" if lv else "entry in the request's history"
+    return base + by + (f": {_q(words)}" if words else "")

@@ -260,8 +260,10 @@ def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, reci
           attachment: tuple[str, bytes] | None = None):
     from ..db.models import OutboxMessage
     from .compose import domain_of, new_message_id
-    from .render import render
+    from .render import VARIABLES, render
 
+    if kind == "desk_notice":            # a caller outside this module may know only number, reason, details
+        ctx = {**{k: "" for k in VARIABLES[kind]}, **ctx}
     subject, body = render(kind, lang, ctx, _templates_dir(desk))
     domain = domain_of(desk.settings.mail_from)
     number = req.number if req is not None else None

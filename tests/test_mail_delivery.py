@@ -239,7 +239,7 @@ def test_a_requester_without_email_gets_no_message_and_the_desk_is_told(pd, smtp
         assert "refused_user" not in body and "resolved_user" not in body and "forwarded_user" not in body
     assert notices[0]["In-Reply-To"] is None                       # the desk's first message of N: its root
     assert str(notices[1]["In-Reply-To"]) == str(notices[0]["Message-ID"])
-    assert "Nenosūtītās vēstules teksts:\nLabdien! Jūsu pieteikums Nr." in _body(notices[1]).replace("\r\n", "\n")
+    assert "Nenosūtītās vēstules teksts:\n  Labdien! Jūsu pieteikums Nr." in _body(notices[1]).replace("\r\n", "\n")
     assert "ir izpildīts" in _body(notices[1])
 
 

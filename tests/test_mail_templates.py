@@ -59,6 +59,7 @@ FULL = {
     "urgent_word": "steidzams ",
     "service_code": "PRINTERIS",
     "service_name": "Printera darbības traucējumi",
+    "service_full": "Printera darbības traucējumi (PRINTERIS)",
     "description": "Ģērbtuves printeris nedrukā; displejā kļūda E-42. Lūdzu, pārbaudiet arī, vai tonera "
                    "kasetne ir oriģināla, jo iepriekšējā bija neoriģināla un radīja svītras, skat. "
                    "https://intranet.vp.gov.lv/ikt/printeri/instrukcija-par-tonera-nomainu-2026.pdf\n"
@@ -105,7 +106,7 @@ FULL = {
 }
 
 #: What every message of a request has, and what each kind cannot be without.
-ALWAYS = {"number", "title", "service_code", "service_name", "description", "status_label", "desk_name",
+ALWAYS = {"number", "title", "service_code", "service_name", "service_full", "description", "status_label", "desk_name",
           "desk_email", "desk_phone", "requester_name"}
 ESSENTIAL = {
     "resolved_user": {"result", "close_after", "close_by"},
@@ -453,6 +454,8 @@ def test_a_whole_request_read_in_a_mail_client(pd, clock, smtp_server):
     assert "Kontaktpersonas:\n  Guntis Āboliņš, tālr. +371 67075212" in refused
     notice = bodies[(k, "desk_notice")]
     assert "pieteicējam Jānim Bērziņam pa tālruni +371 26123456" in notice and "refused_user" not in notice
+    assert "Nenosūtītās vēstules teksts:\n  Labdien! Jūsu pieteikums Nr." in notice
+    assert "Pakalpojums: Attālināta piekļuve (VPN)\n" in bodies[(k, "assigned_expert")]
 
     manager_mails = sorted((row["id"], _text(got[mid][1])) for mid, row in queued.items()
                            if row["kind"] == "escalation_manager")

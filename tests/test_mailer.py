@@ -29,6 +29,7 @@ FULL_CONTEXT = {
     "title": "Ģērbtuves printeris nedrukā",
     "urgent_word": "steidzams ",
     "service_code": "HW-PRINT",
+    "service_full": "Printera darbības traucējumi (HW-PRINT)",
     "service_name": "Printera darbības traucējumi",
     "description": "Ģērbtuves printeris nedrukā; displejā kļūda E-42.\nLūdzu, pārbaudiet.",
     "status_label": "nodots ekspertam",

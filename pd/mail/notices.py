@@ -77,6 +77,8 @@ def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
         "title": short_title(req.description),
         "service_code": req.service,
         "service_name": service.label(lang) if service else req.service,
+        # "E-pasta pakalpojums (EPASTS)", but "Attālināta piekļuve (VPN)" once only
+        "service_full": _with_code(service.label(lang) if service else req.service, req.service),
         "description": req.description,
         "status_label": label(STATUS_LABELS, req.status, lang),
         "desk_name": contacts.desk.name,
@@ -102,6 +104,14 @@ def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
         "urgent_word": ("steidzams " if lv else "urgent ") if req.urgent else "",
         "note": "",
     }
+
+
+def _with_code(name: str, code: str) -> str:
+    return name if code in name else f"{name} ({code})"
+
+
+def _indented(text: str) -> str:
+    return "\n".join(("  " + line) if line else "" for line in text.split("\n"))
 
 
 def history_text(desk: "Desk", req, lang: str) -> str:
@@ -221,7 +231,7 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
 
     _, unsent = render(kind, lang, ctx, _templates_dir(desk))
     return queue(desk, ch, req, "desk_notice", to=[desk.contacts.desk.email],
-                 what=MESSAGE_WORDS[lang].get(kind, kind), reason=reason, todo=todo, details=unsent)
+                 what=MESSAGE_WORDS[lang].get(kind, kind), reason=reason, todo=todo, details=_indented(unsent.rstrip("\n")))
 
 
 def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tuple[str | None, str | None, str | None]:

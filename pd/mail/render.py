@@ -37,7 +37,7 @@ _COMMON = _DESK | frozenset(
     {"number", "title", "urgent_marker", "urgent_word", "service_code", "service_name", "description",
      "status_label", "requester_name"}
 )
-_REQUESTER = frozenset({"requester_institution", "requester_unit", "requester_position", "requester_phone",
+_REQUESTER = frozenset({"service_full", "requester_institution", "requester_unit", "requester_position", "requester_phone",
                         "requester_email", "location", "room", "room_text", "workplace"})
 
 #: The variables each kind's shipped template may use (what the caller is

@@ -179,7 +179,7 @@ def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
     managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
     words = escalation_context(desk, req, level=f.level, reason=f.reason, expert=f.expert, managers=managers,
-                               fallback=f.warning is not None, now=now)
+                               fallback=f.warning is not None)
     msg = queue(desk, ch, req, "escalation_manager", to=recipients, **words)
     if msg is None:
         return

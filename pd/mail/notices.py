@@ -287,7 +287,7 @@ def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, reci
 
 
 def escalation_context(desk: "Desk", req, *, level: int, reason: str, expert: str | None,
-                       managers: list[str], fallback: bool, now) -> dict[str, str]:
+                       managers: list[str], fallback: bool) -> dict[str, str]:
     """The words of the escalation mail [§8.4]: who the addressee is to the expert, and why now."""
     from ..db.models import Escalation
     from ..latvian import ESCALATION_REASON_LABELS, format_dt, label

@@ -422,8 +422,8 @@ def _register_until_full(pd, pd_env, monkeypatch):
         pages = c.execute("PRAGMA page_count").fetchone()[0]
     original = connection.open_database
 
-    def capped(url):
-        database = original(url)
+    def capped(url, **kw):
+        database = original(url, **kw)
         database._pragmas = list(database._pragmas) + [("max_page_count", pages)]
         return database
 

@@ -99,20 +99,21 @@ class Desk:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            from .catalog import load
-
-            self.ledger
-            self._catalog = load("catalog", self.settings.catalog_path)  # type: ignore[assignment]
+            self._load_config()
         return self._catalog  # type: ignore[return-value]
 
     @property
     def contacts(self) -> Contacts:
         if self._contacts is None:
-            from .catalog import load
-
-            self.ledger
-            self._contacts = load("contacts", self.settings.contacts_path)  # type: ignore[assignment]
+            self._load_config()
         return self._contacts  # type: ignore[return-value]
+
+    def _load_config(self) -> None:
+        """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
+        from .catalog import load_pair
+
+        self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
+                                                  lambda: self.ledger)
 
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""

@@ -64,7 +64,7 @@ def _check(kind: str, path: Optional[str], as_json: bool, st) -> None:
     s = st.settings
     cat = parse_file("catalog", path if kind == "catalog" and path else s.catalog_path)
     con = parse_file("contacts", path if kind == "contacts" and path else s.contacts_path)
-    problems = cross_check(cat, con)  # type: ignore[arg-type]
+    problems = [str(p) for p in cross_check(cat, con)]  # type: ignore[arg-type]
     this = cat if kind == "catalog" else con
     result = {"file": this.source, "version": this.version, "ok": not problems, "problems": problems}
     if as_json:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlparse, urlunparse
 
 import pytest
 
-from tests.conftest import run_pd, subprocess_env
+from tests.conftest import clock_env, run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 SEED = int(os.environ.get("PD_FAULT_SEED", "20261128"))
@@ -202,11 +202,13 @@ def test_sigkill_during_escalate_overdue_escalates_each_once(pd, pd_env):
             desk.assign(n, "mliepa", respond_by=due, resolve_by=due + timedelta(minutes=30))
     finally:
         led.close()
-    env = _env(pd_env, PD_USER="system")
     rng = random.Random(SEED + 2)
 
     def at(k: int) -> str:
         return (now + timedelta(hours=1 + k, minutes=45)).isoformat()
+
+    # cron's clock reads the last run's time: no --now is later than the clock (SPEC 5)
+    env = clock_env(at(KILLS), _env(pd_env, PD_USER="system"))
 
     progress = []
 

@@ -264,8 +264,11 @@ def test_a_550_refusal_fails_the_message_for_good_and_a_sent_one_is_not_retried(
     smtp_server.fail_next(1, 550)
 
     r = _send(pd, smtp_server.url)
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 3, r.stderr  # a message failed for good in this run: not 0 (cron tells the admin)
     assert "Traceback" not in r.stderr
+    assert f"Error: 1 message(s) failed for good ({first['id']}; pd mail list --failed), 1 sent" in r.stderr
+    again = _send(pd, smtp_server.url)
+    assert (again.exit_code, again.stdout) == (0, "")  # nothing failed in this run
     failed = _outbox(pd, "--failed")
     assert [x["id"] for x in failed] == [first["id"]]
     assert failed[0]["status"] == "failed"

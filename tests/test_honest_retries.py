@@ -153,11 +153,12 @@ def test_urgent_for_a_service_without_an_urgent_variant_is_exit_3_naming_those_t
     assert pd.ok(*REGISTER, "--urgent").json()["urgent"] is True
 
 
-def test_catalog_list_json_says_which_services_have_an_urgent_variant(pd):
-    from pd.catalog import parse_file
-
-    cat = parse_file("catalog", pd.env["PD_CATALOG"])
-    assert not cat.services["KONSULTACIJA"].has_urgent and cat.services["PAROLE"].has_urgent
+def test_the_catalog_shows_an_urgent_variant_only_where_there_is_one(pd):
+    none = pd.ok("catalog", "show", "EPASTS-KONTS", "--json").json()
+    assert (none["urgent_variant"], list(none["times"])) == (False, ["normal"])
+    some = pd.ok("catalog", "show", "EPASTS", "--json").json()
+    assert (some["urgent_variant"], some["times"]["urgent"]["calendar"]) == (True, "24x7")
+    assert "urgent" not in pd.ok("catalog", "show", "EPASTS-KONTS").stdout
 
 
 # ---------------------------------------------------------------- addresses the mail server can take

@@ -20,7 +20,9 @@ def _times(t) -> dict:
 def _service_dict(s, lang: str) -> dict:
     return {"code": s.code, "name": s.label(lang), "category": s.category, "description": s.description,
             "needs_location": s.needs_location, "operator_can_resolve": s.operator_can_resolve,
-            "experts": list(s.experts), "times": {p: _times(t) for p, t in s.times.items()}}
+            "experts": list(s.experts), "urgent_variant": s.has_urgent,
+            # without an urgent variant there is none to show (--urgent is refused for it)
+            "times": {p: _times(t) for p, t in s.times.items() if p == "normal" or s.has_urgent}}
 
 
 @catalog_app.command("list")

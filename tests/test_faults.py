@@ -591,9 +591,10 @@ HOSTILE = ["'; DROP TABLE request; --", '" OR 1=1 --', "100% _tīrs_ %%", "C:\\t
 def test_sql_metacharacters_are_stored_verbatim(pd, text):
     pd.ok("init")
     single = text  # every text field is single-line except the description
-    n = pd.register(name=single, unit=single, position=single, location=single, room=single[:50],
-                    username=single, description=f"{text}\notrā rinda {text}", email="o'brien%_x@vp.gov.lv",
-                    idempotency_key=text)
+    fields = dict(name=single, unit=single, position=single, location=single, room=single[:50],
+                  username=single, description=f"{text}\notrā rinda {text}", email="o'brien%_x@vp.gov.lv",
+                  idempotency_key=text)
+    n = pd.register(**fields)
     d = pd.ok("show", n, "--json").json()
     assert d["description"] == f"{text}\notrā rinda {text}"
     for key in ("name", "unit", "position", "location", "username"):
@@ -613,8 +614,11 @@ def test_sql_metacharacters_are_stored_verbatim(pd, text):
     # a search-like filter with wildcards matches nothing rather than everything
     assert pd.ok("list", "--json", "--institution", "%").json() == []
     assert pd.ok("list", "--json", "--service", "_").json() == []
-    # the idempotency key is matched exactly too: the same text returns the same request, a wildcard does not
-    assert pd.register(idempotency_key=text) == n
+    # the idempotency key is matched exactly too: the same text (and content) returns the same request,
+    # other content under it is refused, and a wildcard does not match
+    assert pd.register(**fields) == n
+    assert pd("register", "--name", "Cits", "--institution", "VP", "--service", "EPASTS", "--description", "x",
+              "--channel", "phone", "--idempotency-key", text).exit_code == 3
     assert pd.register(idempotency_key="%") != n
 
 

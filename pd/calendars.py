@@ -789,9 +789,13 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
         raise CalendarSpecError(root + ("kind",), f"expected '24x7' or 'working', got {kind!r}")
     unknown = set(spec) - _KEYS[kind]
     if unknown:
+        import difflib
+
         first = min(map(str, unknown))
+        close = difflib.get_close_matches(first, sorted(_KEYS[kind]), n=1, cutoff=0.6)
         raise CalendarSpecError(
-            root + (first,), f"unknown key for a {kind} calendar; allowed: {', '.join(sorted(_KEYS[kind]))}"
+            root + (first,), f"unknown key for a {kind} calendar"
+            + (f" (did you mean {close[0]}?)" if close else f"; allowed: {', '.join(sorted(_KEYS[kind]))}")
         )
     title = _parse_title(spec.get("name"), root + ("name",))
     zone = _parse_tz(spec.get("timezone", tz) or tz, root + ("timezone",))

@@ -9,21 +9,46 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable
 
 from .errors import ConfigError, NotFound
-from .yamlfile import LineDict, line_of
+from .yamlfile import LineDict, check_keys, line_at, line_of
 
 CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
 ROLES = ("operator", "expert", "manager", "supervisor", "admin", "system")
 PRIORITIES = ("normal", "urgent")
 
+# The strict schemas: every key a mapping may hold (an unknown one is exit 7 with a did-you-mean).
+# A new key is one word here, plus reading it in validate_catalog / validate_contacts.
+CATALOG_KEYS = {
+    "the catalog": {"version", "settings", "calendars", "services"},
+    "settings": {"close_after", "escalation"},
+    "settings.escalation": {"repeat_after"},
+    "a service": {"code", "name", "category", "description", "needs_location", "operator_can_resolve",
+                  "experts", "times"},
+    "a service's times": {"calendar", "response", "resolution"},
+    "a name": {"lv", "en"},
+}
+CONTACTS_KEYS = {
+    "the contacts": {"version", "desk", "institutions", "staff"},
+    "desk": {"name", "email", "phone"},
+    "an institution": {"code", "name", "ict_contacts", "report_recipients"},
+    "an ICT contact person": {"name", "email", "phone"},
+    "a staff member": {"login", "name", "email", "phone", "roles", "manager", "services"},
+}
+# Bumped when validation gets stricter: a snapshot validated under an older schema is checked again.
+SCHEMA = 2
+
 
 class _Checker:
     """Collects the first problem as 'file:line: reason'."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, schema: dict[str, set[str]] | None = None):
         self.path = path
+        self.schema = schema or {}
+
+    def keys(self, node: Any, what: str) -> None:
+        check_keys(node, self.schema[what], self.path, what)
 
     def fail(self, obj: Any, key: Any, reason: str) -> None:
         raise ConfigError(f"{self.path}:{line_of(obj, key)}: {reason}")
@@ -86,6 +111,7 @@ class _Checker:
             return {"lv": value, "en": value}
         if not isinstance(value, dict) or not value.get("lv"):
             self.fail(parent, key if value is not None else None, f"'{key}' must be text or a mapping with 'lv' (and 'en')")
+        check_keys(value, {"lv", "en"}, self.path, f"'{key}'")
         return {"lv": str(value["lv"]), "en": str(value.get("en") or value["lv"])}
 
 
@@ -109,6 +135,8 @@ class Service:
     operator_can_resolve: bool
     experts: tuple[str, ...]
     times: dict[str, Times]
+    # Whether the catalog gives an urgent variant; without one, --urgent is refused [§8.2].
+    has_urgent: bool = True
 
     def label(self, lang: str = "lv") -> str:
         return self.name.get(lang) or self.name["lv"]
@@ -123,6 +151,12 @@ class Catalog:
     repeat_after: timedelta
     source: str = ""
     _calendars: dict[str, Any] = field(default_factory=dict, repr=False)
+    # (service code, key) -> line in the file; only when parsed from YAML (not from a snapshot).
+    lines: dict[tuple, int] = field(default_factory=dict, repr=False)
+    schema: int = SCHEMA
+
+    def urgent_services(self) -> list[str]:
+        return [code for code, s in self.services.items() if s.has_urgent]
 
     def service(self, code: str) -> Service:
         try:
@@ -145,6 +179,7 @@ class Catalog:
     def to_json(self) -> str:
         return json.dumps(
             {
+                "schema": SCHEMA,
                 "version": self.version,
                 "close_after": self.close_after.total_seconds(),
                 "repeat_after": self.repeat_after.total_seconds(),
@@ -153,7 +188,7 @@ class Catalog:
                     {
                         "code": s.code, "name": s.name, "category": s.category, "description": s.description,
                         "needs_location": s.needs_location, "operator_can_resolve": s.operator_can_resolve,
-                        "experts": list(s.experts),
+                        "experts": list(s.experts), "has_urgent": s.has_urgent,
                         "times": {p: {"calendar": t.calendar, "response": t.response.total_seconds(),
                                       "resolution": t.resolution.total_seconds()} for p, t in s.times.items()},
                     }
@@ -174,10 +209,12 @@ class Catalog:
                 experts=tuple(s["experts"]),
                 times={p: Times(t["calendar"], timedelta(seconds=t["response"]), timedelta(seconds=t["resolution"]))
                        for p, t in s["times"].items()},
+                # snapshots from before the flag: an urgent variant equal to the normal one was the default
+                has_urgent=s.get("has_urgent", s["times"].get("urgent") != s["times"]["normal"]),
             )
         return cls(version=d["version"], services=services, calendar_specs=d["calendars"],
                    close_after=timedelta(seconds=d["close_after"]), repeat_after=timedelta(seconds=d["repeat_after"]),
-                   source=source)
+                   source=source, schema=d.get("schema", 1))
 
 
 def _plain(obj: Any) -> Any:
@@ -192,11 +229,14 @@ def _plain(obj: Any) -> Any:
 
 
 def validate_catalog(doc: LineDict, path: str) -> Catalog:
-    c = _Checker(path)
+    c = _Checker(path, CATALOG_KEYS)
+    c.keys(doc, "the catalog")
     version = c.text(doc, "version")
     settings = c.mapping(doc, "settings", required=False)
+    c.keys(settings, "settings")
     close_after = c.duration(settings, "close_after", required=False, default="5d")
     escalation = c.mapping(settings, "escalation", required=False)
+    c.keys(escalation, "settings.escalation")
     repeat_after = c.duration(escalation, "repeat_after", required=False, default="1d")
 
     calendars_node = c.mapping(doc, "calendars")
@@ -210,16 +250,20 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
         try:
             build_calendar(str(name), plain)
         except ValueError as exc:
-            c.fail(calendars_node, name, f"calendar '{name}': {exc}")
+            where = tuple(getattr(exc, "path", ())[2:])
+            raise ConfigError(f"{path}:{line_at(spec, where) or line_of(calendars_node, name)}: "
+                              f"calendar '{name}': {exc}") from None
         calendar_specs[str(name)] = plain
 
     services: dict[str, Service] = {}
+    lines: dict[tuple, int] = {}
     services_node = c.seq(doc, "services")
     if not services_node:
         c.fail(doc, "services", "the catalog lists no services")
     for i, node in enumerate(services_node):
         if not isinstance(node, dict):
             c.fail(services_node, i, "each service must be a mapping")
+        c.keys(node, "a service")
         code = c.text(node, "code").upper()
         if code in services:
             c.fail(node, "code", f"duplicate service code {code!r}")
@@ -232,6 +276,7 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             t = c.mapping(times_node, prio, required=(prio == "normal"))
             if not t:
                 continue
+            c.keys(t, "a service's times")
             cal = c.text(t, "calendar")
             if cal not in calendar_specs:
                 c.fail(t, "calendar", f"unknown calendar {cal!r} (defined: {', '.join(calendar_specs)})")
@@ -242,9 +287,14 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             times[prio] = Times(cal, response, resolution)
         for extra in times_node:
             if extra not in PRIORITIES:
-                c.fail(times_node, extra, f"unknown priority {extra!r} (use normal, urgent)")
+                from .yamlfile import did_you_mean
+
+                c.fail(times_node, extra, f"unknown priority {extra!r}{did_you_mean(extra, PRIORITIES)}")
+        has_urgent = "urgent" in times
         times.setdefault("urgent", times["normal"])
         experts = c.seq(node, "experts", required=False)
+        lines[(code,)] = line_of(node)
+        lines[(code, "experts")] = line_of(node, "experts") or line_of(node)
         services[code] = Service(
             code=code,
             name=c.names(node, "name"),
@@ -254,9 +304,10 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             operator_can_resolve=c.flag(node, "operator_can_resolve"),
             experts=tuple(str(e) for e in experts),
             times=times,
+            has_urgent=has_urgent,
         )
     return Catalog(version=version, services=services, calendar_specs=calendar_specs,
-                   close_after=close_after, repeat_after=repeat_after, source=path)
+                   close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
 
 
 # --------------------------------------------------------------------------- contacts
@@ -298,6 +349,9 @@ class Contacts:
     institutions: dict[str, Institution]
     staff: dict[str, Staff]
     source: str = ""
+    # (login, key) -> line in the file; only when parsed from YAML (not from a snapshot).
+    lines: dict[tuple, int] = field(default_factory=dict, repr=False)
+    schema: int = SCHEMA
 
     def institution(self, code: str) -> Institution:
         try:
@@ -317,6 +371,7 @@ class Contacts:
     def to_json(self) -> str:
         return json.dumps(
             {
+                "schema": SCHEMA,
                 "version": self.version,
                 "desk": vars(self.desk),
                 "institutions": [
@@ -349,14 +404,16 @@ class Contacts:
                                   tuple(s["services"]))
                 for s in d["staff"]
             },
-            source=source,
+            source=source, schema=d.get("schema", 1),
         )
 
 
-def _person(c: _Checker, node: Any) -> Person:
+def _person(c: _Checker, node: Any, what: str | None = None) -> Person:
     from .latvian import normalize_email, normalize_phone
     from .errors import InvalidInput
 
+    if what:
+        c.keys(node, what)
     email = c.text(node, "email", required=False)
     phone = c.text(node, "phone", required=False)
     try:
@@ -374,14 +431,16 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
     from .latvian import normalize_email
     from .errors import InvalidInput
 
-    c = _Checker(path)
+    c = _Checker(path, CONTACTS_KEYS)
+    c.keys(doc, "the contacts")
     version = c.text(doc, "version")
-    desk = _person(c, c.mapping(doc, "desk"))
+    desk = _person(c, c.mapping(doc, "desk"), "desk")
     institutions: dict[str, Institution] = {}
     inst_node = c.seq(doc, "institutions")
     for i, node in enumerate(inst_node):
         if not isinstance(node, dict):
             c.fail(inst_node, i, "each institution must be a mapping")
+        c.keys(node, "an institution")
         code = c.text(node, "code").upper()
         if code in institutions:
             c.fail(node, "code", f"duplicate institution code {code!r}")
@@ -397,14 +456,16 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
                 c.fail(rec_node, j, str(exc))
         institutions[code] = Institution(
             code=code, name=c.text(node, "name"),
-            ict_contacts=tuple(_person(c, p) for p in contacts_node),
+            ict_contacts=tuple(_ict_contact(c, code, contacts_node, j) for j in range(len(contacts_node))),
             report_recipients=tuple(recipients),
         )
     staff: dict[str, Staff] = {}
+    lines: dict[tuple, int] = {}
     staff_node = c.seq(doc, "staff")
     for i, node in enumerate(staff_node):
         if not isinstance(node, dict):
             c.fail(staff_node, i, "each staff member must be a mapping")
+        c.keys(node, "a staff member")
         login = c.text(node, "login")
         if login in staff:
             c.fail(node, "login", f"duplicate login {login!r}")
@@ -413,6 +474,8 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
             if r not in ROLES:
                 c.fail(node, "roles", f"unknown role {r!r} (roles: {', '.join(ROLES)})")
         p = _person(c, node)
+        lines[(login,)] = line_of(node)
+        lines[(login, "services")] = line_of(node, "services") or line_of(node)
         staff[login] = Staff(login=login, name=p.name, email=p.email, phone=p.phone, roles=roles,
                              manager=c.text(node, "manager", required=False) or None,
                              services=tuple(str(s).upper() for s in c.seq(node, "services", required=False)))
@@ -424,10 +487,22 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
             c.fail(node, "manager", f"{s.login} cannot be their own manager")
         if "expert" in s.roles and not s.manager:
             c.fail(node, None, f"expert {s.login} has no direct manager [§8.4]")
+        if s.manager and not staff[s.manager].email:
+            c.fail(node, "manager", f"{s.login}'s manager {s.manager} has no e-mail: escalations could not reach them [§8.4]")
     _check_manager_cycles(c, staff, staff_node)
     if not any("system" in s.roles for s in staff.values()):
         c.fail(doc, "staff", "no staff member has the 'system' role (cron runs as it)")
-    return Contacts(version=version, desk=desk, institutions=institutions, staff=staff, source=path)
+    return Contacts(version=version, desk=desk, institutions=institutions, staff=staff, source=path, lines=lines)
+
+
+def _ict_contact(c: _Checker, code: str, contacts_node: list, j: int) -> Person:
+    node = contacts_node[j]
+    if not isinstance(node, dict):
+        c.fail(contacts_node, j, f"institution {code}: each ICT contact person must be a mapping (name, phone, email)")
+    p = _person(c, node, "an ICT contact person")
+    if not (p.phone or p.email):
+        c.fail(node, None, f"institution {code}: ICT contact {p.name} has neither phone nor e-mail [§7.3]")
+    return p
 
 
 def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list) -> None:
@@ -441,61 +516,142 @@ def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list
             cur = staff[cur].manager
 
 
-def cross_check(catalog: Catalog, contacts: Contacts) -> list[str]:
-    """Problems between the two files (experts that do not exist, services nobody handles)."""
+@dataclass(frozen=True)
+class Problem:
+    """A reference between the two files that does not hold, as `file:line: what`."""
+
+    source: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}" if self.line else f"{self.source}: {self.message}"
+
+
+def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
+    """Problems between the two files: a default expert who does not exist, is no expert or does
+    not serve the service; a staff member's service that is not in the catalog."""
     problems = []
     for s in catalog.services.values():
+        where = catalog.lines.get((s.code, "experts"), 0)
         for login in s.experts:
             person = contacts.staff.get(login)
             if person is None:
-                problems.append(f"service {s.code}: default expert {login!r} is not in {contacts.source or 'contacts'}")
+                msg = f"service {s.code}: default expert {login!r} is not in {contacts.source or 'contacts'}"
             elif "expert" not in person.roles:
-                problems.append(f"service {s.code}: {login!r} is not an expert")
+                msg = f"service {s.code}: {login!r} is not an expert"
+            elif s.code not in person.services:
+                msg = (f"service {s.code}: default expert {login} does not serve {s.code} "
+                       f"(their services in {contacts.source or 'contacts'}: {', '.join(person.services) or 'none'})")
+            else:
+                continue
+            problems.append(Problem(catalog.source, where, msg))
     for person in contacts.staff.values():
         for code in person.services:
             if code not in catalog.services:
-                problems.append(f"staff {person.login}: unknown service {code!r}")
+                problems.append(Problem(contacts.source, contacts.lines.get((person.login, "services"), 0),
+                                        f"staff {person.login}: unknown service {code!r} "
+                                        f"(not in {catalog.source or 'the catalog'} version {catalog.version})"))
     return problems
 
 
 # --------------------------------------------------------------------------- loading and snapshots
 
 
-def load(kind: str, path: str) -> Catalog | Contacts:
+def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], Any]) -> tuple[Catalog, Contacts]:
+    """Both files, each validated on its own and then against the other, on every load.
+
+    The files are read before the ledger is opened (a missing file opens nothing), and no
+    snapshot is recorded unless both files and their references hold."""
+    from . import yamlfile
+
+    cat_data = yamlfile.read_bytes(catalog_path, "catalog")
+    con_data = yamlfile.read_bytes(contacts_path, "contacts")
+    open_ledger()
+    cat, cat_pending = _resolve("catalog", catalog_path, cat_data)
+    con, con_pending = _resolve("contacts", contacts_path, con_data)
+    problems = cross_check(cat, con)  # type: ignore[arg-type]
+    if problems:
+        if not (cat.lines and con.lines):  # known from snapshots: parse again to name the lines
+            problems = cross_check(parse_file("catalog", catalog_path, cat_data),  # type: ignore[arg-type]
+                                   parse_file("contacts", contacts_path, con_data))  # type: ignore[arg-type]
+        more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
+        raise ConfigError(f"{problems[0]}{more}")
+    _record(cat_pending)
+    _record(con_pending)
+    return cat, con  # type: ignore[return-value]
+
+
+def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
     """Load the current file through the ledger's snapshots (fast when unchanged)."""
+    from . import yamlfile
+
+    if data is None:
+        data = yamlfile.read_bytes(path, kind)
+    obj, pending = _resolve(kind, path, data)
+    _record(pending)
+    return obj
+
+
+def _resolve(kind: str, path: str, data: bytes) -> tuple[Catalog | Contacts, tuple | None]:
+    """The validated file, and the snapshot still to record (None when the ledger has it)."""
+    from . import yamlfile
+    from .db.connection import translate_errors
+    from .db.models import ConfigSnapshot
+
+    cls = Catalog if kind == "catalog" else Contacts
+    digest = yamlfile.sha256(data)
+    with translate_errors():
+        snap = (ConfigSnapshot.select(ConfigSnapshot.id, ConfigSnapshot.content)
+                .where((ConfigSnapshot.kind == kind) & (ConfigSnapshot.sha256 == digest))
+                .order_by(ConfigSnapshot.id.desc()).first())
+    if snap is not None:
+        known = cls.from_json(snap.content, source=path)
+        if known.schema >= SCHEMA:
+            return known, None
+        # validated by an older, looser pd: check it again, and keep the stricter result
+        parsed = parse_file(kind, path, data)
+        return parsed, ("update", snap.id, parsed)
+    parsed = parse_file(kind, path, data)
+    _same_version(kind, path, data, digest, parsed.version)
+    return parsed, ("create", kind, path, data, digest, parsed)
+
+
+def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) -> None:
+    """A file changed without a new version is refused (SPEC 7)."""
+    from .db.models import ConfigSnapshot
+
+    existing = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
+    if existing is not None and existing.sha256 != digest:
+        raise ConfigError(f"{path}:{_version_line(data)}: the {kind} changed but its version is still "
+                          f"{version!r}; give it a new version")
+
+
+def _record(pending: tuple | None) -> None:
     from datetime import datetime, timezone
 
     import peewee
 
-    from . import yamlfile
     from .db.connection import write_transaction
     from .db.models import ConfigSnapshot
 
-    cls = Catalog if kind == "catalog" else Contacts
-    data = yamlfile.read_bytes(path, kind)
-    digest = yamlfile.sha256(data)
-    snap = (ConfigSnapshot.select(ConfigSnapshot.content)
-            .where((ConfigSnapshot.kind == kind) & (ConfigSnapshot.sha256 == digest))
-            .order_by(ConfigSnapshot.id.desc()).first())
-    if snap is not None:
-        return cls.from_json(snap.content, source=path)
-    parsed = parse_file(kind, path, data)
+    if pending is None:
+        return
+    if pending[0] == "update":
+        _, snap_id, parsed = pending
+        with write_transaction():
+            ConfigSnapshot.update(content=parsed.to_json()).where(ConfigSnapshot.id == snap_id).execute()
+        return
+    _, kind, path, data, digest, parsed = pending
     with write_transaction():
-        existing = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == parsed.version))
-        if existing is not None:
-            if existing.sha256 != digest:
-                raise ConfigError(
-                    f"{path}:{_version_line(data)}: the {kind} changed but its version is still "
-                    f"{parsed.version!r}; give it a new version"
-                )
-        else:
+        _same_version(kind, path, data, digest, parsed.version)
+        if ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == parsed.version)) is None:
             try:
                 ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
                                       content=parsed.to_json(), raw=data.decode("utf-8"),
                                       seen_at=datetime.now(timezone.utc))
             except peewee.IntegrityError:
                 pass  # another process recorded it first
-    return parsed
 
 
 def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:

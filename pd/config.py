@@ -1,15 +1,28 @@
-"""Configuration from the environment and a `.env` file (SPEC 11).
+"""Configuration from the environment and a `.env` file (SPEC 11), checked before anything is written.
 
-Read once per process; nothing here opens a file other than `.env`.
+`load_settings()` builds ONE validated `Settings` at start: every variable of
+`VARIABLES` is parsed and checked here, so a bad value is exit 7 naming the
+variable before the ledger is opened, never an "internal error" after a write.
+A `.env` line that is not `NAME=value`, or a `PD_…` name pd does not know,
+is exit 7 naming `file:line`.
+
+Adding a variable: one `Var(...)` line in VARIABLES (its field, default and
+parser) and one field in `Settings`. Nothing here imports a heavy module.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
+
+from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TZ = "Europe/Riga"
+LANGS = ("lv", "en")
+IDENTITIES = ("env", "os", "database")
 
 
 def _default_database_url() -> str:
@@ -40,35 +53,236 @@ class Settings:
     # E-mail intake (SPEC 13): the IMAP mailbox and the folder processed mail is moved to.
     imap_url: str | None = None
     imap_done: str = "pd-processed"
+    # Seconds a writer waits for the ledger's lock before giving up with exit 8.
+    busy_timeout: float = 10.0
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
+# ------------------------------------------------------------------ the parsers: text -> value, or ValueError(reason)
+def _text(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError("contains a control character")
+    return value
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        v = value.strip().lower()
+        if v not in choices:
+            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+        return v
+    return parse
+
+
+def _database_url(value: str) -> str:
+    v = _text(value.strip())
+    if v.startswith("sqlite:"):
+        if not v.startswith("sqlite:///"):
+            raise ValueError(f"{v!r}: write sqlite:///relative/path or sqlite:////absolute/path")
+        rest = v[len("sqlite:///"):].split("?", 1)[0]
+        if rest in ("", ":memory:", "/"):
+            raise ValueError("an in-memory SQLite ledger would be lost; give a file path")
+        return v
+    if v.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import urlsplit
+
+        try:
+            urlsplit(v).port
+        except ValueError as exc:
+            raise ValueError(f"malformed URL ({exc})") from None
+        return v
+    scheme = v.split(":", 1)[0] if ":" in v else v
+    raise ValueError(f"unsupported scheme {scheme!r} (use sqlite:///PATH or postgresql://…)")
+
+
+def _path(value: str) -> str:
+    return _text(value.strip())
+
+
+def _directory(value: str) -> str:
+    v = _path(value)
+    p = Path(v)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"{v} is not a directory")
+    return v
+
+
+def _existing_directory(value: str) -> str:
+    v = _directory(value)
+    if not Path(v).is_dir():
+        raise ValueError(f"directory {v} does not exist")
+    return v
+
+
+def _login(value: str) -> str:
+    v = value.strip()
+    if not v or any(c.isspace() or not c.isprintable() for c in v) or len(v) > 100:
+        raise ValueError(f"{value!r} is not a login name")
+    return v
+
+
+def _address(value: str) -> str:
+    """A sender the mail server can take: 'Name <local@domain>' or 'local@domain', ASCII local part."""
+    v = _text(value.strip())
+    addr = v[v.rfind("<") + 1:].rstrip(">").strip() if v.endswith(">") else v
+    if addr.count("@") != 1 or not all(addr.split("@")) or any(c.isspace() for c in addr):
+        raise ValueError(f"{v!r} is not an e-mail address (Name <desk@example.lv>)")
+    local = addr.rsplit("@", 1)[0]
+    if not local.isascii():
+        raise ValueError(f"{v!r}: the part before '@' must be ASCII for the mail server to take it")
+    return v
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    v = value.strip()
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Riga)") from None
+    return v
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number of days") from None
+    if n < 1:
+        raise ValueError(f"{n} must be at least 1")
+    return n
+
+
+def _seconds(value: str) -> float:
+    try:
+        s = float(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number of seconds") from None
+    if not math.isfinite(s) or not 0 <= s <= 3600:
+        raise ValueError(f"{value!r} must be between 0 and 3600 seconds")
+    return s
+
+
+def _flag(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("", "0", "false", "no", "off"):
+        return False
+    if v in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"{value!r} is not 1/0, true/false, yes/no")
+
+
+def _url(*schemes: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        from urllib.parse import urlsplit
+
+        v = _text(value.strip())
+        try:
+            parts = urlsplit(v)
+            parts.port
+        except ValueError as exc:
+            raise ValueError(f"malformed URL ({exc})") from None
+        if parts.scheme.lower() not in schemes:
+            raise ValueError(f"the scheme must be {' or '.join(s + '://' for s in schemes)}")
+        if not parts.hostname:
+            raise ValueError("no host")
+        return v
+    return parse
+
+
+def _folder(value: str) -> str:
+    v = _text(value.strip())
+    if not v:
+        raise ValueError("empty folder name")
+    return v
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    field: str
+    default: Callable[[], Any] | Any
+    parse: Callable[[str], Any]
+    help: str = ""
+
+
+# Every variable pd reads. An empty value means "not set" (the default applies).
+VARIABLES: tuple[Var, ...] = (
+    Var("PD_DATABASE_URL", "database_url", _default_database_url, _database_url, "the ledger"),
+    Var("PD_CATALOG", "catalog_path", lambda: _shipped("catalog.yaml"), _path, "catalog.yaml"),
+    Var("PD_CONTACTS", "contacts_path", lambda: _shipped("contacts.yaml"), _path, "contacts.yaml"),
+    Var("PD_USER", "user", None, _login, "the acting person's login"),
+    Var("PD_IDENTITY", "identity", "env", _choice(*IDENTITIES), "how far PD_USER is trusted"),
+    Var("PD_SMTP_URL", "smtp_url", None, _url("smtp", "smtps"), "the mail server"),
+    Var("PD_MAIL_FROM", "mail_from", "Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>", _address, "sender"),
+    Var("PD_MAIL_DIR", "mail_dir", None, _directory, ".eml files instead of SMTP"),
+    Var("PD_LANG", "lang", "lv", _choice(*LANGS), "language of mails and reports"),
+    Var("PD_TEMPLATES_DIR", "templates_dir", None, _existing_directory, "own mail templates"),
+    Var("PD_TIMEZONE", "timezone", DEFAULT_TZ, _timezone, "time zone shown to people"),
+    Var("PD_BUSY_TIMEOUT", "busy_timeout", 10.0, _seconds, "seconds to wait for the ledger's lock"),
+    Var("PD_RETENTION_DAYS", "retention_days", 5 * 365, _positive_int, "days before closed requests are anonymised"),
+    Var("PD_IMAP_URL", "imap_url", None, _url("imap", "imaps"), "the desk's mailbox"),
+    Var("PD_IMAP_DONE", "imap_done", "pd-processed", _folder, "folder for processed mail"),
+    Var("PD_DEBUG", "debug", False, _flag, "tracebacks on errors"),
+)
+KNOWN = frozenset(v.name for v in VARIABLES) | {"PD_TEST_DATABASE_URL"}
+
+
+def check_dotenv(path: Path) -> list[tuple[str, str]]:
+    """The `NAME=value` pairs of a .env file; exit 7 naming `file:line` for a line that is not one,
+    or for a PD_ name pd does not know (with a did-you-mean)."""
+    import difflib
+    import io
+
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    pairs = []
+    for b in parse_stream(io.StringIO(text)):
+        raw = b.original.string
+        line = b.original.line + raw[:len(raw) - len(raw.lstrip())].count("\n")  # leading blank lines
+        if b.error:
+            shown = b.original.string.strip()[:40]
+            raise ConfigError(f"{path}:{line}: not a NAME=value line: {shown!r}")
+        if b.key is None:
+            continue  # a comment or a blank line
+        if b.key.startswith("PD_") and b.key not in KNOWN:
+            close = difflib.get_close_matches(b.key, sorted(KNOWN), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(v.name for v in VARIABLES)})"
+            raise ConfigError(f"{path}:{line}: unknown variable {b.key}{hint}")
+        pairs.append((b.key, b.value or ""))
+    return pairs
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Build settings from `env` (default: os.environ after loading `.env`)."""
+    """Build and check settings from `env` (default: os.environ after loading `.env`).
+
+    Raises ConfigError (exit 7) naming the variable, or `.env:line`."""
     if env is None:
         dotenv = Path(".env")
         if dotenv.is_file():
+            check_dotenv(dotenv)
             from dotenv import load_dotenv
 
-            load_dotenv(dotenv, override=False)
+            load_dotenv(dotenv, override=False)  # the environment wins over .env
         env = dict(os.environ)
-    return Settings(
-        database_url=env.get("PD_DATABASE_URL") or _default_database_url(),
-        catalog_path=env.get("PD_CATALOG") or _shipped("catalog.yaml"),
-        contacts_path=env.get("PD_CONTACTS") or _shipped("contacts.yaml"),
-        user=env.get("PD_USER") or None,
-        smtp_url=env.get("PD_SMTP_URL") or None,
-        mail_from=env.get("PD_MAIL_FROM") or "Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>",
-        mail_dir=env.get("PD_MAIL_DIR") or None,
-        timezone=env.get("PD_TIMEZONE") or DEFAULT_TZ,
-        lang=(env.get("PD_LANG") or "lv").lower(),
-        templates_dir=env.get("PD_TEMPLATES_DIR") or None,
-        retention_days=int(env.get("PD_RETENTION_DAYS") or 5 * 365),
-        debug=(env.get("PD_DEBUG") or "") not in ("", "0", "false"),
-        identity=(env.get("PD_IDENTITY") or "env").lower(),
-        imap_url=env.get("PD_IMAP_URL") or None,
-        imap_done=env.get("PD_IMAP_DONE") or "pd-processed",
-    )
+    values: dict[str, Any] = {}
+    for var in VARIABLES:
+        raw = env.get(var.name)
+        if raw is None or raw.strip() == "":
+            values[var.field] = var.default() if callable(var.default) else var.default
+            continue
+        try:
+            values[var.field] = var.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{var.name}: {exc}") from None
+    return Settings(**values)

@@ -99,20 +99,21 @@ class Desk:
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            from .catalog import load
-
-            self.ledger
-            self._catalog = load("catalog", self.settings.catalog_path)  # type: ignore[assignment]
+            self._load_config()
         return self._catalog  # type: ignore[return-value]
 
     @property
     def contacts(self) -> Contacts:
         if self._contacts is None:
-            from .catalog import load
-
-            self.ledger
-            self._contacts = load("contacts", self.settings.contacts_path)  # type: ignore[assignment]
+            self._load_config()
         return self._contacts  # type: ignore[return-value]
+
+    def _load_config(self) -> None:
+        """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
+        from .catalog import load_pair
+
+        self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
+                                                  lambda: self.ledger)
 
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""
@@ -194,6 +195,7 @@ class Desk:
             if key:
                 existing = Request.get_or_none(Request.idempotency_key == key)
                 if existing is not None:
+                    _same_content(key, existing, d, refusal_reason if out_of_scope else None)
                     return existing
             received = d["received_at"] or ch.at
             if received > ch.at + timedelta(minutes=5):
@@ -234,6 +236,12 @@ class Desk:
         if missing:
             raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
         service = self.catalog.service(data.service or "")
+        if data.urgent and not service.has_urgent:
+            # Otherwise the expert reads "urgent" under the normal deadline [§8.2].
+            raise InvalidInput(
+                f"service {service.code} has no urgent variant in catalog version {self.catalog.version}; "
+                f"--urgent is for: {', '.join(self.catalog.urgent_services()) or 'no service'}"
+            )
         self.contacts.institution(data.institution or "")
         if service.needs_location and not out_of_scope:
             lacking = [f for f in ("location", "room") if not getattr(data, f)]
@@ -259,13 +267,14 @@ class Desk:
     # ------------------------------------------------------------------ assign [§8.2]
     def assign(self, number: str, expert: str, *, respond_by: datetime | None = None,
                resolve_by: datetime | None = None, reason: str | None = None, redact: bool = False,
-               via: str = "cli"):
+               via: str = "cli", force: bool = False):
         from .db.models import Assignment
 
         self.require("operator", what="assign requests")
         person = self.contacts.person(expert)
         if not person.has("expert"):
             raise InvalidInput(f"{expert} is not an expert in {self.contacts.source}")
+        forced = False
         reason = self._text("reason", reason, redact=redact, required=False)
         with self.ledger.change() as ch:
             req = self._locked(number)
@@ -275,6 +284,16 @@ class Desk:
                 raise InvalidInput(f"request {req.number} is already with {req.expert}: reassigning needs --reason")
             if reassign and req.expert == person.login:
                 raise InvalidInput(f"request {req.number} is already assigned to {person.login}")
+            if req.service not in person.services:
+                # An expert is assigned only to the services they serve (SPEC 9); --force is recorded.
+                if not force:
+                    serving = [s.login for s in self.contacts.with_role("expert") if req.service in s.services]
+                    raise InvalidInput(
+                        f"{person.login} does not serve {req.service} (their services: "
+                        f"{', '.join(person.services) or 'none'}); experts for {req.service}: "
+                        f"{', '.join(serving) or 'none'}. Use --force to assign anyway (the history records it)"
+                    )
+                forced = True
             catalog = self.catalog_for(req)
             times = catalog.times(req.service, req.urgent)
             cal = catalog.calendar(times.calendar)
@@ -312,6 +331,7 @@ class Desk:
                 "expert": person.login, "assignment": a.id, "response_due": _iso(response_due),
                 "resolution_due": _iso(resolution_due), "calendar": times.calendar,
                 "catalog_version": catalog.version, "reason": reason,
+                **({"forced": True, "outside_services": list(person.services)} if forced else {}),
             })
             self._notify(ch, req, "assigned_expert", to_login=person.login, note=reason or "")
             if not reassign and before == "registered":
@@ -577,6 +597,39 @@ class Desk:
         if f.limit:
             q = q.limit(f.limit)
         return list(q)
+
+
+_CONTENT = ("name", "institution", "unit", "position", "phone", "email", "location", "room", "username", "service",
+            "description", "channel", "urgent")
+
+
+def _content_digest(content: dict[str, Any]) -> str:
+    import hashlib
+
+    from .ledger import canonical
+
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+def _same_content(key: str, req, d: dict[str, Any], refusal_reason: str | None) -> None:
+    """A retry with an idempotency key must carry the first call's content (as Stripe does):
+    the canonical digest of what was asked is compared with what the first call stored."""
+    asked = {f: d[f] or ("" if f != "urgent" else False) for f in _CONTENT}
+    asked["urgent"] = bool(d["urgent"])
+    asked["refused"] = refusal_reason
+    stored = {"name": req.requester_name, **{f: getattr(req, f) for f in _CONTENT if f != "name"}}
+    stored["urgent"] = bool(req.urgent)
+    stored["refused"] = req.refusal_reason
+    if d["received_at"] is not None:  # without --received-at a retry means "when it was first received"
+        asked["received_at"] = _iso(d["received_at"])
+        stored["received_at"] = _iso(req.received_at)
+    if _content_digest(asked) != _content_digest(stored):
+        differ = [f.replace("_", "-") for f in asked if asked[f] != stored[f]]
+        raise InvalidInput(
+            f"--idempotency-key {key!r} was used for request {req.number} with different content "
+            f"({', '.join('--' + f if f != 'refused' else '--out-of-scope' for f in differ)}); "
+            "a new request needs a new key"
+        )
 
 
 def acting_person(settings: Settings, contacts: Contacts) -> Staff:

@@ -136,6 +136,13 @@ def still_holds(desk: "Desk", req, reason: str, now: datetime) -> bool:
 
 
 def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:
+    from . import ledger
+    from .errors import InvalidInput
+
+    if not dry_run and now > ledger.utcnow():
+        # No manager is told that something is late before it is, and no record is dated ahead.
+        raise InvalidInput("--now is later than the clock: a future instant is for --dry-run only "
+                           "(what would be escalated then); nothing was escalated")
     report = RunReport()
     for f in find(desk, now):
         if f.warning and f.warning not in report.warnings:

@@ -24,6 +24,15 @@ it to the keyword, because desk texts mention passwords all the time
   passes. The nominative ``parole``/``пароль`` names the password itself
   ("jaunā parole abc123"), so there bare whitespace counts as ``uz``/``to``.
 
+Phrasings users really write are covered too: a passphrase of several words
+after a possessive and a colon ("my password: correct horse battery staple",
+"mana parole: zaļš zirgs baterija skava": the run of words up to the
+sentence's end, unless it opens with a negation, a verb form or an answer
+such as "the same"); ``pass X`` right after a login ("login: janis pass
+Abc123"; "pass the printer to IT" stays a verb); a label of a few words after
+"for"/"priekš" and then "is"/"ir" ("the pw for the VPN is X"); the
+full-width colon and equals sign (``parole：X``).
+
 A value list goes on after ``,`` or `` / `` ("parole: jberzins / Abc123");
 a label after "lietotājam"/"for" introduces the value ("password for
 jberzins: Abc123"); a quoted value ("…") is taken whole; the search stops at a
@@ -113,8 +122,9 @@ _KINDS = {
 # Tiers of what joins the keyword to the token.
 _BARE, _WEAK, _EXPLICIT = 0, 1, 2
 
-_SEPARATORS = (":=", "=>", "->", ":", "=", "→", "-", "–", "—")  # longest first
-_STRONG_SEPARATORS = (":=", "=>", "->", ":", "=", "→")
+# longest first; the full-width colon and equals sign (parole：X) are typed from East Asian layouts
+_SEPARATORS = (":=", "=>", "->", ":", "=", "→", "：", "＝", "-", "–", "—")
+_STRONG_SEPARATORS = (":=", "=>", "->", ":", "=", "→", "：", "＝")
 _QUOTES = {'"': '"', "'": "'", "„": "“”\"", "“": "”\"", "”": "”\"", "«": "»", "‘": "’'", "’": "’'", "`": "`"}
 
 # Words between the keyword and the value.
@@ -125,11 +135,11 @@ _NEUTRAL_WORDS = frozenset(
     """
     tagad now sobrid patlaban joprojam still currently jauna jaunaja new temporary
     sada sekojosa sekojosi sekojoss following the as follows mana my his her tava your
-    vina vinas lietotaja users lietotajam for
+    vina vinas lietotaja users lietotajam for prieks
     теперь
     """.split()
 )
-_FOR_WORDS = frozenset(("lietotajam", "lietotaja", "for", "users"))
+_FOR_WORDS = frozenset(("lietotajam", "lietotaja", "for", "users", "prieks"))
 _CHANGE_WORDS = frozenset(
     """
     uz to kā ka na на
@@ -176,6 +186,8 @@ _STOP_WORDS = frozenset(
     netiek nedarbojas nestrādā nestrada nederīga nederiga nepareiza nepareizs
     nepieņem nepienem pieņemta pienemta
     sms e-pasts e-pastā e-pastu epasts email e-mail telefoniski
+    it knows know as before usual last time always different atšķirīga atskiriga cita cits
+    please lūdzu ludzu
     """.split()
 )
 # Prefixes of inflected words of the same kind (checked on the folded token).
@@ -286,6 +298,11 @@ def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
 
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
+# A login just before "pass": "login: janis pass …", "user jberzins, pass …", "lietotājs janis pass …".
+_LOGIN_BEFORE_RE = re.compile(
+    r"(?:^|[^\w])(?:login|logins|user|username|user\s+name|lietotajs|lietotajvards|lietotajvārds|konts|account|id)"
+    r"\s*[:=：]?\s*[^\s:=]+[\s,;/]*$"
+)
 _MAX_CONNECTORS = 8
 
 
@@ -294,7 +311,7 @@ def _candidates(text: str, folded: str, pos: int):
     n = len(text)
     if pos < n:
         ch = text[pos]
-        if not (ch.isspace() or ch in ":=-–—→(" or ch in _QUOTES):
+        if not (ch.isspace() or ch in ":=-–—→(：＝" or ch in _QUOTES):
             return  # "password_hint", "pinot", "parole/PIN" (the next keyword will do)
     tier = _BARE
     strong = False
@@ -351,6 +368,13 @@ def _candidates(text: str, folded: str, pos: int):
         if named and not quoted and tier != _EXPLICIT and text[end - 1] == ":" and end - start > 1:
             tier, strong, i = _EXPLICIT, True, end
             continue
+        # "the pw for the VPN is X", "parole priekš VPN ir X": a label of a few words, then the value.
+        if named and not quoted and tier != _EXPLICIT:
+            after_label = _label_end(text, folded, end)
+            if after_label is not None:
+                i, strong = after_label
+                tier = _EXPLICIT
+                continue
         # "paroles: Abc123, Xyz789": a list goes on after a comma, with looser
         # rules (the next word may well be the sentence going on).
         if tier == _EXPLICIT:
@@ -364,6 +388,74 @@ def _candidates(text: str, folded: str, pos: int):
                 tier, i = _WEAK, k + 1  # "jberzins / Abc123"
                 continue
         return
+
+
+def _label_end(text: str, folded: str, pos: int) -> tuple[int, bool] | None:
+    """After a label's first word: where the value starts if up to two more label words and then
+    ``is``/``ir``/``:`` follow on the same line (and whether it was a strong separator)."""
+    n = len(text)
+    i = pos
+    for _ in range(3):
+        while i < n and text[i] in " \t":
+            i += 1
+        sep = next((s for s in _STRONG_SEPARATORS if folded.startswith(s, i)), None)
+        if sep is not None:
+            return i + len(sep), True
+        j = i
+        while j < n and not text[j].isspace():
+            j += 1
+        if j == i:
+            return None
+        word = folded[i:j]
+        if word in _EXPLICIT_WORDS:
+            return j, False
+        if word.endswith(":") and len(word) > 1:
+            return j, True
+        i = j
+    return None
+
+
+# "my password: correct horse battery staple": after a possessive and a colon, a run of words
+# on its own is the passphrase. The run may not open with a word that answers instead.
+_POSSESSIVE_RE = re.compile(r"(?:^|[\s(\"'„“])(?:my|mana|mans|manu|manai|manas|мой)\s+(?:\S+\s+){0,2}$")
+_NOT_A_PASSPHRASE_START = frozenset(
+    """
+    the a an not no nav none null n/a same see skatit ok okay ask call jautat zvanit sent provided
+    user lietotajs it tas ta is ir was bija to uz ka ka
+    """.split()
+)
+_PASSPHRASE_WORD_RE = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_SENTENCE_END = ".!?,;"
+
+
+def _passphrase_end(text: str, folded: str, start: int) -> int | None:
+    """The end of a passphrase of 2 to 8 words starting at ``start`` (up to a sentence's end)."""
+    n = len(text)
+    i = start
+    words: list[str] = []
+    end = start
+    while i < n and len(words) <= 8:
+        m = _PASSPHRASE_WORD_RE.match(text, i)
+        if not m:
+            break
+        words.append(folded[m.start():m.end()])
+        end = m.end()
+        if end >= n or text[end] == "\n" or text[end] in _SENTENCE_END:
+            break
+        if text[end] not in " \t":
+            return None  # "Abc123#x": a token of symbols is the single-value rule's
+        i = end
+        while i < n and text[i] in " \t":
+            i += 1
+    if not 2 <= len(words) <= 8:
+        return None
+    first = words[0]
+    if first in _NOT_A_PASSPHRASE_START or first.startswith(_STOP_PREFIXES) or (
+            len(first) > 4 and first.endswith(_FORM_ENDINGS)):
+        return None
+    if sum(_is_stop_word(w) for w in words) > 1:
+        return None
+    return end
 
 
 def _value_span(text: str, start: int) -> tuple[int, int, bool] | None:
@@ -414,10 +506,24 @@ def find_secrets(text: str) -> list[Finding]:
         # password itself; other cases are mostly objects of a verb
         # ("atiestatīt paroli jberzins01"), so they need a stronger-looking token.
         nominative = group in ("pw_lv", "pw_ru") and m.group().endswith(("parole", "пароль"))
+        line_start = folded.rfind("\n", 0, m.start()) + 1
+        before = folded[max(line_start, m.start() - 80):m.start()]
+        possessive = rules == "password" and _POSSESSIVE_RE.search(before) is not None
+        after_login = rules == "pass" and _LOGIN_BEFORE_RE.search(before) is not None
+        first = True
         for start, end, quoted, tier, strong in _candidates(text, folded, m.end()):
+            if first and possessive and strong and not quoted:
+                run_end = _passphrase_end(text, folded, start)
+                if run_end is not None and run_end > end:
+                    findings.append(Finding(start, run_end, kind))
+                    break
+            first = False
             if rules == "pass":
-                if not strong:
+                # "pass: X" always; "pass X" only right after a login ("login: janis pass Abc123")
+                if not strong and not after_login:
                     continue
+                if tier == _BARE:
+                    tier = _WEAK
                 token_rules = "password"
             else:
                 token_rules = rules

@@ -440,6 +440,11 @@ def normalize_email(text: str) -> str:
     bad = sorted(set(local) & _EMAIL_LOCAL_FORBIDDEN)
     if bad:
         raise InvalidInput(f"e-mail address{shown} contains {bad[0]!r} before the '@'")
+    if not local.isascii():
+        # The desk's mail server takes no SMTPUTF8: refuse here, not in the outbox later (SPEC 3).
+        first = next(ch for ch in local if not ch.isascii())
+        raise InvalidInput(f"e-mail address{shown} has {first!r} before the '@'; the mail server takes only "
+                           "ASCII there (write it as the institution spells it, e.g. janis.berzins@…)")
     if not domain:
         raise InvalidInput(f"e-mail address{shown} has no domain after the '@'")
     domain = domain.lower()
@@ -460,6 +465,12 @@ def normalize_email(text: str) -> str:
     tld = labels[-1]
     if len(tld) < 2 or tld.isdigit():
         raise InvalidInput(f"e-mail address{shown}: the domain does not end in a valid top-level domain")
+    if not domain.isascii():
+        try:
+            hint = f" (write it as {local}@{domain.encode('idna').decode('ascii')})"
+        except UnicodeError:
+            hint = ""
+        raise InvalidInput(f"e-mail address{shown}: the mail server takes the domain only in ASCII{hint}")
     return f"{local}@{domain}"
 
 

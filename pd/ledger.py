@@ -48,7 +48,7 @@ class Ledger:
         from .db.connection import open_database, translate_errors
 
         self.settings = settings
-        self.database = open_database(settings.database_url)
+        self.database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
         with translate_errors():
             _connect(self.database)
             version = migrations.current_version()
@@ -91,7 +91,7 @@ def _connect(database) -> None:
 
     from .db.connection import BUSY_TIMEOUT_S
 
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    deadline = time.monotonic() + getattr(database, "pd_busy_timeout", BUSY_TIMEOUT_S)
     while True:
         try:
             database.connect(reuse_if_open=True)

@@ -109,3 +109,35 @@ def line_of(obj: Any, key: Any = None) -> int:
         if isinstance(lines, list) and isinstance(key, int) and key < len(lines):
             return lines[key]
     return getattr(obj, "line", 0)
+
+
+def line_at(obj: Any, path: tuple) -> int:
+    """The line of the deepest key of `path` (keys and list indexes) that `obj` holds."""
+    line = getattr(obj, "line", 0)
+    for key in path:
+        found = line_of(obj, key)
+        if found:
+            line = found
+        try:
+            obj = obj[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
+
+
+def did_you_mean(word: Any, choices) -> str:
+    """' (did you mean needs_location?)' for a near miss, else the allowed names."""
+    import difflib
+
+    names = sorted(str(c) for c in choices)
+    close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else f" (allowed: {', '.join(names)})"
+
+
+def check_keys(node: Any, allowed, path: str | Path, what: str) -> None:
+    """A strict schema: a key `allowed` does not name is an error at its own line, with a did-you-mean."""
+    if not isinstance(node, dict):
+        return
+    for key in node:
+        if key not in allowed:
+            raise ConfigError(f"{path}:{line_of(node, key)}: unknown key {key!r} in {what}{did_you_mean(key, allowed)}")

@@ -278,3 +278,30 @@ def run_pd(*args: str, env: dict | None = None, timeout: float = 60, input: str 
     full.update(env or {})
     return subprocess.run([sys.executable, "-m", "pd", *map(str, args)], capture_output=True, text=True,
                           env=full, timeout=timeout, input=input)
+
+
+# ---------------------------------------------------------------- a clock that reads a given time
+FAKE_CLOCK_DIR = ROOT / "tests" / "fakeclock"
+
+
+def clock_env(when: str, env: dict | None = None) -> dict:
+    """The environment for a `pd` subprocess whose clock reads `when` (frozen; Riga time unless
+    an offset is given). `escalate-overdue --now` may not be later than the clock (SPEC 5)."""
+    full = dict(env or {})
+    full["PD_TEST_CLOCK"] = when
+    base = full.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    full["PYTHONPATH"] = os.pathsep.join(p for p in (str(FAKE_CLOCK_DIR), str(ROOT), base) if p)
+    return full
+
+
+@contextmanager
+def clock_at(when: str):
+    """In-process: the ledger's clock reads `when` for the duration (like the `clock` fixture)."""
+    from datetime import datetime
+    from unittest import mock
+    from zoneinfo import ZoneInfo
+
+    at = datetime.fromisoformat(when)
+    at = at if at.tzinfo else at.replace(tzinfo=ZoneInfo("Europe/Riga"))
+    with mock.patch("pd.ledger.utcnow", lambda: at), mock.patch("pd.desk.utcnow", lambda: at):
+        yield at

@@ -18,6 +18,8 @@ from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from tests.conftest import clock_env
+
 
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -27,10 +29,17 @@ RESOLVE_BY = "2027-01-05T10:00"
 
 # ---------------------------------------------------------------- helpers
 def esc(pd, now: str, *extra: str, send: bool = False):
+    """Run cron at `now`: the ledger's clock reads `now` too (a --now later than the clock is
+    only for --dry-run, which runs on the real clock)."""
+    from tests.conftest import clock_at
+
     args = ["escalate-overdue", "--now", now, *extra]
     if not send:
         args.append("--no-send")
-    return pd(*args, user="system")
+    if "--dry-run" in extra:
+        return pd(*args, user="system")
+    with clock_at(now):
+        return pd(*args, user="system")
 
 
 def esc_ok(pd, now: str, *extra: str) -> list[str]:
@@ -227,7 +236,7 @@ def test_managers_mail_for_a_24x7_service_is_sent_at_once(pd):
     assert esc_ok(pd, "2027-01-09T11:00") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]   # Saturday
     (msg,) = manager_mail(pd)
     assert msg["next_attempt_at"] == msg["created_at"]
-    assert datetime.fromisoformat(msg["next_attempt_at"]) <= datetime.now().astimezone()
+    assert datetime.fromisoformat(msg["next_attempt_at"]) <= datetime.fromisoformat("2027-01-09T11:00+02:00")  # cron's time
 
 
 # ---------------------------------------------------------------- pd escalate [§8.4.2]
@@ -313,6 +322,7 @@ def test_two_runs_at_once_record_each_escalation_once(pd, pd_env):
     env.update(pd_env)
     env["PD_USER"] = "system"
     cmd = [sys.executable, "-m", "pd", "escalate-overdue", "--now", "2027-01-04T10:00:01", "--no-send"]
+    env = clock_env("2027-01-04T10:00:01", env)
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outs = [p.communicate(timeout=60) for p in procs]

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlparse, urlunparse
 
 import pytest
 
-from tests.conftest import run_pd, subprocess_env
+from tests.conftest import clock_env, run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 SEED = int(os.environ.get("PD_FAULT_SEED", "20261128"))
@@ -202,11 +202,13 @@ def test_sigkill_during_escalate_overdue_escalates_each_once(pd, pd_env):
             desk.assign(n, "mliepa", respond_by=due, resolve_by=due + timedelta(minutes=30))
     finally:
         led.close()
-    env = _env(pd_env, PD_USER="system")
     rng = random.Random(SEED + 2)
 
     def at(k: int) -> str:
         return (now + timedelta(hours=1 + k, minutes=45)).isoformat()
+
+    # cron's clock reads the last run's time: no --now is later than the clock (SPEC 5)
+    env = clock_env(at(KILLS), _env(pd_env, PD_USER="system"))
 
     progress = []
 
@@ -422,8 +424,8 @@ def _register_until_full(pd, pd_env, monkeypatch):
         pages = c.execute("PRAGMA page_count").fetchone()[0]
     original = connection.open_database
 
-    def capped(url):
-        database = original(url)
+    def capped(url, **kw):
+        database = original(url, **kw)
         database._pragmas = list(database._pragmas) + [("max_page_count", pages)]
         return database
 
@@ -589,9 +591,10 @@ HOSTILE = ["'; DROP TABLE request; --", '" OR 1=1 --', "100% _tīrs_ %%", "C:\\t
 def test_sql_metacharacters_are_stored_verbatim(pd, text):
     pd.ok("init")
     single = text  # every text field is single-line except the description
-    n = pd.register(name=single, unit=single, position=single, location=single, room=single[:50],
-                    username=single, description=f"{text}\notrā rinda {text}", email="o'brien%_x@vp.gov.lv",
-                    idempotency_key=text)
+    fields = dict(name=single, unit=single, position=single, location=single, room=single[:50],
+                  username=single, description=f"{text}\notrā rinda {text}", email="o'brien%_x@vp.gov.lv",
+                  idempotency_key=text)
+    n = pd.register(**fields)
     d = pd.ok("show", n, "--json").json()
     assert d["description"] == f"{text}\notrā rinda {text}"
     for key in ("name", "unit", "position", "location", "username"):
@@ -611,8 +614,11 @@ def test_sql_metacharacters_are_stored_verbatim(pd, text):
     # a search-like filter with wildcards matches nothing rather than everything
     assert pd.ok("list", "--json", "--institution", "%").json() == []
     assert pd.ok("list", "--json", "--service", "_").json() == []
-    # the idempotency key is matched exactly too: the same text returns the same request, a wildcard does not
-    assert pd.register(idempotency_key=text) == n
+    # the idempotency key is matched exactly too: the same text (and content) returns the same request,
+    # other content under it is refused, and a wildcard does not match
+    assert pd.register(**fields) == n
+    assert pd("register", "--name", "Cits", "--institution", "VP", "--service", "EPASTS", "--description", "x",
+              "--channel", "phone", "--idempotency-key", text).exit_code == 3
     assert pd.register(idempotency_key="%") != n
 
 

@@ -258,3 +258,115 @@ def test_redacted_text_passes_the_guard(words, sep):
 def test_any_text_is_scanned_without_error(text):
     for f in find_secrets(text):
         assert 0 <= f.start < f.end <= len(text)
+
+
+# ---------------------------------------------------------------- the phrasings users really write (issue 12)
+# The corpus as one table with both columns: the text, and the secret the guard must find in it
+# (None: a desk sentence that must pass untouched).
+CORPUS = [
+    # a passphrase of several words after "my password:"
+    ("my password: correct horse battery staple", "correct horse battery staple"),
+    ("My password: Correct Horse Battery Staple, please reset it", "Correct Horse Battery Staple"),
+    ("Sveiki! Mana parole: zaļš zirgs baterija skava", "zaļš zirgs baterija skava"),
+    ("mana VPN parole: sarkans ozols pie upes", "sarkans ozols pie upes"),
+    ("my new password: Abc123!", "Abc123!"),  # one token: the single-value rule
+    # "pass X" right after a login
+    ("login: janis pass Abc123", "Abc123"),
+    ("Login: jberzins, pass: Vasara2024", "Vasara2024"),
+    ("user jberzins pass hunter2", "hunter2"),
+    ("lietotājs janis pass Ziema#1", "Ziema#1"),
+    # a label after "for" / "priekš", then "is" / "ir"
+    ("the pw for the VPN is Vpn2026!", "Vpn2026!"),
+    ("The password for the guest wifi is Abc123", "Abc123"),
+    ("parole priekš VPN ir Ziema2026", "Ziema2026"),
+    ("parole lietotājam jberzins ir Rudens55", "Rudens55"),
+    # a full-width colon or equals sign
+    ("parole：Vasara2024", "Vasara2024"),
+    ("password： hunter2", "hunter2"),
+    ("pwd＝abc123", "abc123"),
+    ("PIN：4321", "4321"),
+    # the Latvian counterparts
+    ("mana parole ir Rudens55", "Rudens55"),
+    ("parole ir Saule123", "Saule123"),
+    ("Mana e-pasta parole ir kaķis2", "kaķis2"),
+    # what the desk writes all day: never flagged
+    ("paroles maiņa", None),
+    ("password reset link", None),
+    ("Please send a password reset link", None),
+    ("forgot my password", None),
+    ("User forgot my password again", None),
+    ("pass the printer to IT", None),
+    ("Please pass my regards to Jānis", None),
+    ("login: janis, pass the request to level 2", None),
+    ("User: janis. Pass the form to HR", None),
+    ("my password is not working", None),
+    ("Mana parole nedarbojas", None),
+    ("mana parole: nedarbojas kopš rīta", None),
+    ("my password: the same as before", None),
+    ("my password: see the previous ticket", None),
+    ("my password: expired last week", None),
+    ("my password: user knows it", None),
+    ("my password: ok thanks", None),
+    ("I forgot my password: please reset it", None),
+    ("the pw for the VPN is expired", None),
+    ("the password for the VPN is different now", None),
+    ("parole priekš VPN ir nomainīta", None),
+    ("parole：nedarbojas", None),
+    ("paroles maiņa：skatīt e-pastu", None),
+]
+
+
+@pytest.mark.parametrize("text,secret", CORPUS)
+def test_the_corpus(text, secret):
+    found = [text[f.start:f.end] for f in find_secrets(text)]
+    assert found == ([secret] if secret else []), text
+    if secret:
+        assert secret not in redact(text) and REDACTED in redact(text)
+        with pytest.raises(InvalidInput) as exc:
+            check_text("description", text, redact_secrets=False)
+        assert secret not in str(exc.value)
+    else:
+        assert redact(text) == text
+
+
+def test_the_corpus_has_both_sides():
+    assert sum(s is None for _, s in CORPUS) >= 20 and sum(s is not None for _, s in CORPUS) >= 20
+
+
+_NOUNS = ["zirgs", "baterija", "skava", "ozols", "upe", "mākonis", "horse", "battery", "staple", "river", "cloud",
+          "lapa", "galds", "jūra", "kalns", "saule", "tiger", "window", "garden", "apple"]
+_SECRET = st.builds(lambda a, d, b: a + d + b, st.text("abcdefghXYZ", min_size=2, max_size=6),
+                    st.text("0123456789", min_size=1, max_size=4), st.text("abcXYZ!#", max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_NOUNS), min_size=2, max_size=6), st.sampled_from(["my password", "mana parole",
+                                                                                   "My Password", "mana jaunā parole"]),
+       st.sampled_from([": ", "：", "= ", ":  "]))
+def test_a_passphrase_after_my_password_is_found_whole(words, label, sep):
+    phrase = " ".join(words)
+    text = f"{label}{sep}{phrase}"
+    assert [text[f.start:f.end] for f in find_secrets(text)] == [phrase]
+    assert redact(text) == f"{label}{sep}{REDACTED}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["login:", "Login", "user", "username:", "lietotājs"]), st.sampled_from(["janis", "jberzins"]),
+       _SECRET)
+def test_pass_after_a_login_is_found(login, user, secret):
+    text = f"{login} {user} pass {secret}"
+    assert [text[f.start:f.end] for f in find_secrets(text)] == [secret]
+
+
+@settings(max_examples=150, deadline=None)
+@given(_SECRET, st.sampled_from(["parole", "password", "pwd", "PIN kods"]))
+def test_a_full_width_colon_is_a_colon(secret, keyword):
+    ascii_form = [(f.start, f.end) for f in find_secrets(f"{keyword}: {secret}")]
+    assert [(f.start, f.end) for f in find_secrets(f"{keyword}： {secret}")] == ascii_form
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_NOUNS + ["the", "to", "IT", "HR", "level", "2", "printer", "form"]), max_size=6))
+def test_pass_without_a_login_or_separator_is_a_verb(words):
+    text = " ".join(["Please", "pass", *words])
+    assert find_secrets(text) == []

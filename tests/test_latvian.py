@@ -312,7 +312,6 @@ def test_normalize_phone_does_not_echo_a_long_value():
         (" Janis.Berzins@VP.Gov.LV ", "Janis.Berzins@vp.gov.lv"),
         ("pd@ic.iem.gov.lv", "pd@ic.iem.gov.lv"),
         ("j.berzins+pd@rs.gov.lv", "j.berzins+pd@rs.gov.lv"),
-        ("jānis@pārvalde.lv", "jānis@pārvalde.lv"),
         ("a_b-c@x-y.example.com.", "a_b-c@x-y.example.com"),
     ],
 )
@@ -337,6 +336,9 @@ def test_normalize_email_accepts(text, expected):
         ("janis@vp.gov.1", "top-level domain"),
         ("jan<is>@vp.gov.lv", "contains '<'"),
         ("a" * 250 + "@vp.lv", "the limit is 254"),
+        # the desk's mail server takes no SMTPUTF8: refused at the desk, not in the outbox later
+        ("jānis@vp.gov.lv", "'ā' before the '@'"),
+        ("janis@pārvalde.lv", "janis@xn--prvalde-s3a.lv"),
     ],
 )
 def test_normalize_email_rejects(text, fragment):

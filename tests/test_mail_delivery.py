@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime
+from tests.conftest import clock_at
 
 DOMAIN = "ic.iem.gov.lv"
 DESK = "servicedesk@ic.iem.gov.lv"
@@ -83,7 +84,8 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
     delay_reason = "Nepieciešama piegādātāja iesaiste"
     n = pd.register(description=description)
     _assigned(pd, n)
-    esc = pd.ok("escalate-overdue", "--now", "2027-01-04T10:00:01", "--no-send", user="system")
+    with clock_at("2027-01-04T10:00:01"):  # cron runs at that time: a later --now is for --dry-run only
+        esc = pd.ok("escalate-overdue", "--now", "2027-01-04T10:00:01", "--no-send", user="system")
     assert f"{n} escalated: not_accepted (level 1) to vkalejs" in esc.stdout
     pd.ok("accept", n, user="jberzins")
     pd.ok("note", n, "--text", "Gaidām piegādātāja atbildi", "--delay-reason", delay_reason,
@@ -99,7 +101,8 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
         "assigned_expert", "forwarded_user", "escalation_manager", "delay_user", "resolved_user", "closed_user",
         "refused_user"])
 
-    r = _send(pd, smtp_server.url)
+    with clock_at("2027-01-04T10:00:01"):  # the manager's mail is due from cron's run on
+        r = _send(pd, smtp_server.url)
     assert r.exit_code == 0, r.stderr
     assert r.stdout.count("sent message") == 7
     got = _received(smtp_server)
@@ -291,8 +294,11 @@ def test_a_550_refusal_fails_the_message_for_good_and_a_sent_one_is_not_retried(
     smtp_server.fail_next(1, 550)
 
     r = _send(pd, smtp_server.url)
-    assert r.exit_code == 0, r.stderr
+    assert r.exit_code == 3, r.stderr  # a message failed for good in this run: not 0 (cron tells the admin)
     assert "Traceback" not in r.stderr
+    assert f"Error: 1 message(s) failed for good ({first['id']}; pd mail list --failed), 1 sent" in r.stderr
+    again = _send(pd, smtp_server.url)
+    assert (again.exit_code, again.stdout) == (0, "")  # nothing failed in this run
     failed = _outbox(pd, "--failed")
     assert [x["id"] for x in failed] == [first["id"]]
     assert failed[0]["status"] == "failed"

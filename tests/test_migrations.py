@@ -97,12 +97,15 @@ def _whole_cycle(pd, mail_dir) -> list[str]:
     pd.ok("assign", c, "--expert", "mliepa")
     pd.ok("reject", c, "--reason", "Nav VPN", user="mliepa")
     pd.ok("escalate", c, "--reason", "unjustified-rejection", "--note", "Tas ir VPN")
-    pd.ok("assign", c, "--expert", "kvitols")
+    pd.ok("assign", c, "--expert", "kvitols", "--force")  # outside his services: recorded
     d = pd.register(institution="PMLP", out_of_scope=True, reason="Iestādes iekšējā sistēma")
     e = pd.register(institution="VUGD", service="EPASTS", urgent=True)
     pd.ok("assign", e, "--expert", "lkalnina")
     later = (datetime.now(timezone.utc) + timedelta(days=3)).isoformat(timespec="seconds")
-    pd.ok("escalate-overdue", "--now", later, "--no-send", user="system")
+    from tests.conftest import clock_at
+
+    with clock_at(later):  # cron runs then: a --now later than the clock is for --dry-run only
+        pd.ok("escalate-overdue", "--now", later, "--no-send", user="system")
     pd.ok("mail", "send", "--limit", "3", user="system", env={"PD_MAIL_DIR": str(mail_dir)})
     return [a, b, c, d, e]
 

@@ -156,7 +156,7 @@ def test_contacts_not_a_mapping_and_missing(pd, pd_env, tmp_path):
 
 
 # ---------------------------------------------------------------- versions
-def test_a_changed_catalog_needs_a_new_version(pd, pd_env):
+def test_a_changed_catalog_needs_a_new_version(pd, pd_env, rawdb):
     path = pd_env["PD_CATALOG"]
     old = pd.register(service="EPASTS", urgent=True)
     edit(path, "Iestādes e-pasta kastītes, sūtīšana un saņemšana, Outlook klienta darbība.",
@@ -164,13 +164,15 @@ def test_a_changed_catalog_needs_a_new_version(pd, pd_env):
     r = pd(*REGISTER)
     refused(r, path, line_of(path, "version:"), "2026.2", "version")
     assert pd("catalog", "list").exit_code == 7
-    assert [x["number"] for x in pd.ok("list", "--json").json()] == [old]
+    assert pd("list", "--json").exit_code == 7  # both files are checked on every load
+    assert rawdb.execute("SELECT number FROM request") == [(old,)]  # nothing was stored
 
     # with a new version the change is accepted, and now urgent e-mail must be answered in 45 minutes
     edit(path, 'version: "2026.2"', 'version: "2026.3"')
     edit(path, "      urgent: {calendar: 24x7, response: 30m, resolution: 4h}\n\n  - code: EPASTS-KONTS",
          "      urgent: {calendar: 24x7, response: 45m, resolution: 4h}\n\n  - code: EPASTS-KONTS")
     new = pd.register(service="EPASTS", urgent=True)
+    assert [x["number"] for x in pd.ok("list", "--json").json()] == [old, new]
     history = pd.ok("catalog", "history", "--json").json()
     assert [h["version"] for h in history] == ["2026.2", "2026.3"]
     assert all(h["sha256"] and h["seen_at"] for h in history)

@@ -20,7 +20,7 @@ def _migrate(st) -> list[int]:
     from ..ledger import _connect
 
     authorise(st.settings, "admin", "operator", "system", what="set up or upgrade the ledger")
-    database = open_database(st.settings.database_url)
+    database = open_database(st.settings.database_url, busy_timeout=st.settings.busy_timeout)
     with translate_errors():
         _connect(database)
         return migrations.upgrade()

@@ -20,7 +20,9 @@ def _times(t) -> dict:
 def _service_dict(s, lang: str) -> dict:
     return {"code": s.code, "name": s.label(lang), "category": s.category, "description": s.description,
             "needs_location": s.needs_location, "operator_can_resolve": s.operator_can_resolve,
-            "experts": list(s.experts), "times": {p: _times(t) for p, t in s.times.items()}}
+            "experts": list(s.experts), "urgent_variant": s.has_urgent,
+            # without an urgent variant there is none to show (--urgent is refused for it)
+            "times": {p: _times(t) for p, t in s.times.items() if p == "normal" or s.has_urgent}}
 
 
 @catalog_app.command("list")
@@ -64,7 +66,7 @@ def _check(kind: str, path: Optional[str], as_json: bool, st) -> None:
     s = st.settings
     cat = parse_file("catalog", path if kind == "catalog" and path else s.catalog_path)
     con = parse_file("contacts", path if kind == "contacts" and path else s.contacts_path)
-    problems = cross_check(cat, con)  # type: ignore[arg-type]
+    problems = [str(p) for p in cross_check(cat, con)]  # type: ignore[arg-type]
     this = cat if kind == "catalog" else con
     result = {"file": this.source, "version": this.version, "ok": not problems, "problems": problems}
     if as_json:

@@ -34,9 +34,12 @@ class AppState:
 
 
 def state(ctx: typer.Context) -> AppState:
+    """The app state; the first call checks the whole configuration (exit 7 naming the variable),
+    so no command opens the ledger, let alone writes to it, with a bad value in force."""
     root = ctx.find_root()
     if root.obj is None:
         root.obj = AppState()
+    root.obj.settings
     return root.obj
 
 

@@ -39,7 +39,9 @@ def escalate_overdue(
         say(f"Warning: {w}")
     sent = None
     if not dry_run and not no_send and report.escalations:
-        sent = _send_quietly(st, when)
+        from .. import ledger
+
+        sent = _send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
     if as_json:
         emit_json({"now": when.isoformat(), "dry_run": dry_run,
                    "escalations": [_found_dict(f) for f in report.escalations], "mail_sent": sent})

@@ -18,8 +18,10 @@ def mail_send(
 ) -> None:
     """Deliver the messages that are due by SMTP (PD_SMTP_URL) or as .eml files (PD_MAIL_DIR).
 
-    Exit 8 when the server is unreachable (nothing is lost; retried with back-off), 7 when no
-    transport is configured. Example (crontab): * * * * * pd mail send
+    Exit 3 when a message failed for good in this run (the server refused it, or it ran out of
+    attempts: pd mail list --failed; cron tells the admin), 8 when the server is unreachable
+    (nothing is lost; retried with back-off), 7 when no transport is configured.
+    Example (crontab): * * * * * pd mail send
     """
     from ..mail.outbox import send_pending
     from ..errors import TemporaryFailure
@@ -36,8 +38,27 @@ def mail_send(
             out(f"sent message {i}")
         for i, e in report.failed:
             say(f"message {i} failed for good: {e}")
+    gave_up = _failed_for_good(report)
+    if gave_up:
+        # Not 0: a message nobody will receive needs a person; not 8: retrying will not deliver it.
+        from ..errors import InvalidInput
+
+        also = f"; also {report.temporary_error}, the rest wait" if report.temporary_error else ""
+        raise InvalidInput(f"{len(gave_up)} message(s) failed for good ({', '.join(map(str, gave_up))}; "
+                           f"pd mail list --failed), {len(report.sent)} sent{also}")
     if report.temporary_error:
         raise TemporaryFailure(f"{report.temporary_error}; {len(report.sent)} sent, the rest wait")
+
+
+def _failed_for_good(report) -> list[int]:
+    """The messages this run failed for good: refused, or deferred past their last attempt."""
+    from ..db.models import OutboxMessage as M
+
+    ids = [i for i, _ in report.failed]
+    deferred = [i for i, _ in report.deferred]
+    if deferred:
+        ids += [m.id for m in M.select(M.id).where(M.id.in_(deferred) & (M.status == "failed"))]
+    return sorted(set(ids))
 
 
 @mail_app.command("list")

@@ -113,6 +113,7 @@ def assign(
     respond_by: Annotated[Optional[str], typer.Option(help="Response deadline instead of the catalog's (Riga time).")] = None,
     resolve_by: Annotated[Optional[str], typer.Option(help="Resolution deadline instead of the catalog's (Riga time).")] = None,
     reason: Annotated[Optional[str], typer.Option(help="Why it is reassigned (required when it already has an expert).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Assign an expert outside the services they serve (contacts.yaml); the history records it.")] = False,
     redact: Redact = False,
     via: Via = "cli",
     as_json: Json = False,
@@ -125,7 +126,7 @@ def assign(
     tz = st.settings.timezone
     req = st.desk.assign(number, expert, respond_by=_instant(respond_by, "--respond-by", tz),
                          resolve_by=_instant(resolve_by, "--resolve-by", tz), reason=reason, redact=redact,
-                         via=check_via(via))
+                         via=check_via(via), force=force)
     _report(ctx, req, as_json, f"assigned to {req.expert}")
 
 

@@ -18,7 +18,8 @@ from ..errors import ConfigError, TemporaryFailure
 
 db = peewee.DatabaseProxy()
 
-BUSY_TIMEOUT_S = float(os.environ.get("PD_BUSY_TIMEOUT", "10"))
+# The default wait for the ledger's lock; a deployment sets PD_BUSY_TIMEOUT (checked in pd.config).
+BUSY_TIMEOUT_S = 10.0
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -29,8 +30,10 @@ def sqlite_path(url: str) -> Path | None:
     return Path(unquote(rest[1:] if rest.startswith("/") else rest))
 
 
-def open_database(url: str) -> peewee.Database:
-    """Create (not yet connect) the database for `url` and bind the proxy to it."""
+def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT_S) -> peewee.Database:
+    """Create (not yet connect) the database for `url` and bind the proxy to it.
+
+    `busy_timeout` (seconds, Settings.busy_timeout) is how long a writer waits for the lock."""
     if url.startswith("sqlite:"):
         path = sqlite_path(url)
         assert path is not None
@@ -39,13 +42,13 @@ def open_database(url: str) -> peewee.Database:
         _prepare_sqlite_file(path)
         database: peewee.Database = peewee.SqliteDatabase(
             str(path),
-            timeout=BUSY_TIMEOUT_S,
+            timeout=busy_timeout,
             lock_type="IMMEDIATE",  # every write transaction takes the write lock up front: no upgrade deadlocks
             pragmas=(
                 ("journal_mode", "wal"),
                 ("foreign_keys", 1),
                 ("synchronous", "normal"),
-                ("busy_timeout", int(BUSY_TIMEOUT_S * 1000)),
+                ("busy_timeout", int(busy_timeout * 1000)),
             ),
         )
     elif url.startswith(("postgres://", "postgresql://")):
@@ -53,7 +56,7 @@ def open_database(url: str) -> peewee.Database:
         params = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         # The same busy timeout as SQLite's: a writer waits this long for the ledger's row lock,
         # then gives up with exit 8 (lock_timeout, SQLSTATE 55P03).
-        timeout = f"-c lock_timeout={int(BUSY_TIMEOUT_S * 1000)}"
+        timeout = f"-c lock_timeout={int(busy_timeout * 1000)}"
         params["options"] = f"{params['options']} {timeout}" if params.get("options") else timeout
         params.setdefault("connect_timeout", "10")
         try:
@@ -70,6 +73,7 @@ def open_database(url: str) -> peewee.Database:
         )
     else:
         raise ConfigError(f"PD_DATABASE_URL: unsupported scheme in {redact_url(url)!r} (use sqlite:///PATH or postgresql://…)")
+    database.pd_busy_timeout = busy_timeout  # type: ignore[attr-defined]  (for pd.ledger._connect)
     db.initialize(database)
     return database
 

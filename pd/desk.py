@@ -15,7 +15,7 @@ from . import guard
 from .catalog import Catalog, Contacts, Staff
 from .config import Settings
 from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
-from .ledger import Change, Ledger, utcnow
+from .ledger import Change, Ledger, text_sha256, utc_text as _utc_text, utcnow
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
@@ -215,6 +215,8 @@ class Desk:
             self._event(ch, req, "registered", via=via, data={
                 "service": req.service, "channel": req.channel, "urgent": req.urgent, "institution": req.institution,
                 "catalog_version": req.catalog_version, "contacts_version": req.contacts_version,
+                # what `pd audit verify` compares the row with (since 0.2; older events lack them)
+                "received_at": _utc_text(req.received_at), "description_sha256": text_sha256(req.description),
             })
             if out_of_scope:
                 req.status = "refused"

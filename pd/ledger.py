@@ -31,9 +31,18 @@ def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
 
 
+def utc_text(dt: datetime | None) -> str | None:
+    """An instant as exact UTC text (microseconds kept), as events carry it."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if dt is not None else None
+
+
+def text_sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
 def hashed_fields(ev, number: str | None) -> dict[str, Any]:
     """What the chain protects: every column of an event but its own hashes."""
-    at = ev.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    at = utc_text(ev.at)
     return {
         "id": ev.id, "request": number, "at": at, "actor": ev.actor, "on_behalf_of": ev.on_behalf_of,
         "via": ev.via, "kind": ev.kind, "from": ev.from_status, "to": ev.to_status, "data": ev.data,
@@ -117,13 +126,14 @@ class Change:
         from .db.models import Event
 
         ev = Event(
-            request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via, kind=kind,
-            from_status=from_status, to_status=to_status, data=canonical(data or {}), prev_hash=self.head.last_hash,
-            hash="",
+            id=_next_event_id(), request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via,
+            kind=kind, from_status=from_status, to_status=to_status, data=canonical(data or {}),
+            prev_hash=self.head.last_hash, hash="",
         )
-        ev.save(force_insert=True)  # assigns the id, which is hashed too
+        # The id is hashed too, so it is taken before the row is written: one INSERT, complete,
+        # and never an UPDATE (on PostgreSQL the event table refuses UPDATE and DELETE, SPEC 9).
         ev.hash = event_hash(ev.prev_hash, hashed_fields(ev, request.number if request is not None else None))
-        type(ev).update(hash=ev.hash).where(type(ev).id == ev.id).execute()
+        ev.save(force_insert=True)
         self.head.last_event_id = ev.id
         self.head.last_hash = ev.hash
         self.dirty = True
@@ -139,6 +149,16 @@ class Change:
         if last > 999_999:
             raise ConfigError(f"registration numbers for {year} are exhausted (999999)")
         return f"{year}-{last:06d}"
+
+
+def _next_event_id() -> int:
+    """The id the next event gets. We hold the ledger's write lock, so nobody else takes it."""
+    from .db.connection import db, is_sqlite
+    from .db.models import Event
+
+    if not is_sqlite():  # PostgreSQL: the column's own sequence (ids stay unique even across rollbacks)
+        return db.execute_sql("SELECT nextval(pg_get_serial_sequence('event', 'id'))").fetchone()[0]
+    return (Event.select(Event.id).order_by(Event.id.desc()).limit(1).scalar() or 0) + 1
 
 
 def verify_chain() -> dict[str, Any]:

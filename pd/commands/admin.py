@@ -151,23 +151,57 @@ def db_restore(ctx: typer.Context,
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, as_json: Json = False) -> None:
-    """Recompute the hash chain of every event; report any row changed or removed (exit 7).
+def audit_verify(ctx: typer.Context, as_json: Json = False,
+                 anchor: Annotated[str | None, typer.Option(
+                     "--anchor", metavar="EVENTS:SHA256",
+                     help="A witness from pd audit anchor (or a monthly report): prove the first EVENTS events "
+                          "unchanged.")] = None) -> None:
+    """Audit the whole ledger: the hash chain of every event, each request, assignment, escalation and
+    outbox row against the events that made it, and (SQLite) the file's integrity. Exit 7 on any finding.
 
-    Example: pd audit verify
+    Example: pd audit verify --anchor 1520:3f9a…
     """
+    from ..audit import MAX_IN_MESSAGE, parse_anchor, verify
     from ..errors import ConfigError
-    from ..ledger import verify_chain
 
+    if anchor is not None:
+        parse_anchor(anchor)  # a malformed witness is exit 3 before anything is read
     st = state(ctx)
     st.desk.actor
-    result = verify_chain()
+    result = verify(anchor)
     if as_json:
         emit_json(result)
     elif result["ok"]:
-        out(f"Audit trail intact: {result['events']} events, head {result['head'][:16]}…")
+        witnessed = f"; the first {anchor.split(':')[0]} events are the ones the anchor witnessed" if anchor else ""
+        out(f"Audit trail intact: {result['events']} events, head {(result['head'] or '')[:16]}…, "
+            f"{result['requests']} requests agree with their history{witnessed}")
+    else:
+        for line in result["problems"]:
+            out(line)
     if not result["ok"]:
-        raise ConfigError("audit trail broken: " + "; ".join(result["problems"]))
+        problems = result["problems"]
+        more = f"; … and {len(problems) - MAX_IN_MESSAGE} more (pd audit verify --json)" \
+            if len(problems) > MAX_IN_MESSAGE else ""
+        raise ConfigError(f"audit found {len(problems)} problem{'s' if len(problems) > 1 else ''}: "
+                          + "; ".join(problems[:MAX_IN_MESSAGE]) + more)
+
+
+@audit_app.command("anchor")
+def audit_anchor(ctx: typer.Context, as_json: Json = False) -> None:
+    """Print the chain's head as EVENTS:SHA256, a witness to keep outside the ledger.
+
+    Example: pd audit anchor
+    """
+    from ..audit import anchor
+
+    st = state(ctx)
+    st.desk.actor
+    value = anchor()
+    if as_json:
+        count, digest = value.split(":")
+        emit_json({"anchor": value, "events": int(count), "sha256": digest})
+    else:
+        out(value)
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -44,7 +44,7 @@ def open_database(url: str) -> peewee.Database:
             pragmas=(
                 ("journal_mode", "wal"),
                 ("foreign_keys", 1),
-                ("synchronous", "normal"),
+                ("synchronous", "full"),  # a number once printed survives a power failure (SPEC 10)
                 ("busy_timeout", int(BUSY_TIMEOUT_S * 1000)),
             ),
         )

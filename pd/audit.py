@@ -82,8 +82,38 @@ class Findings:
         return [f"{f['request'] + ' ' if f['request'] else ''}{f['table']}: {f['what']}" for f in self.items]
 
 
+def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
+    """Open the ledger of `settings` and audit it; a file too damaged to open is a finding, not a crash."""
+    import peewee
+
+    from .db import migrations
+    from .db.connection import open_database, translate_errors
+    from .ledger import _connect
+
+    database = open_database(settings.database_url)
+    with translate_errors():
+        _connect(database)
+    try:
+        try:
+            version = migrations.current_version()
+        except peewee.DatabaseError:
+            version = migrations.LATEST  # the steps below name the damage
+        with translate_errors():
+            migrations.check_not_newer(version)
+        if version < migrations.LATEST:
+            from .errors import ConfigError
+
+            raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
+                              f"({migrations.LATEST}); an admin runs: pd db upgrade")
+        return verify(anchor_text)
+    finally:
+        database.close()
+
+
 def verify(anchor_text: str | None = None) -> dict[str, Any]:
     """The whole audit; 'ok' is False when anything was found."""
+    import sqlite3
+
     import peewee
 
     from .db.connection import db
@@ -97,12 +127,17 @@ def verify(anchor_text: str | None = None) -> dict[str, Any]:
              ("event", lambda: _chain(found, result, verify_chain)),
              ("event", lambda: _anchor(found, result, witnessed)),
              ("request", lambda: _replay(found, result))]
-    with db.atomic():  # one snapshot for every step
-        for table, step in steps:
-            try:
-                step()
-            except peewee.DatabaseError as exc:  # a damaged page, a dropped table…
-                found.add(None, table, f"cannot be read: {exc}")
+    damage = (peewee.DatabaseError, sqlite3.DatabaseError)
+    try:
+        with db.atomic():  # one snapshot for every step
+            for table, step in steps:
+                try:
+                    step()
+                except damage as exc:  # a damaged page, a dropped table…
+                    found.add(None, table, f"cannot be read: {exc}")
+    except damage as exc:  # ending the read snapshot failed too (nothing was written)
+        if not found.items:
+            found.add(None, "database", f"cannot be read: {exc}")
     problems = found.lines()
     result.update(ok=not problems, problems=problems, findings=found.items)
     return result
@@ -114,7 +149,12 @@ def _integrity(found: Findings, result: dict) -> None:
     if not is_sqlite():
         result["integrity"] = "not checked (PostgreSQL checks its pages itself; see docs/security.md)"
         return
-    rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check(20)").fetchall()]
+    import sqlite3
+
+    try:
+        rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check(20)").fetchall()]
+    except sqlite3.DatabaseError as exc:  # too damaged to be checked at all
+        rows = [str(exc)]
     result["integrity"] = "ok" if rows == ["ok"] else "damaged"
     if rows != ["ok"]:
         for line in rows:

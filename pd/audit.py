@@ -232,8 +232,9 @@ class _Open:
 
 
 def _replay(found: Findings, result: dict) -> None:
-    from .db.models import Assignment, Escalation, Event, NumberSequence, OutboxMessage, Request
-    from .ledger import text_sha256
+    from .db.connection import db
+    from .db.models import Assignment, Escalation, NumberSequence, OutboxMessage, Request
+    from .ledger import stored_instant, text_sha256
 
     requests = {r["id"]: r for r in Request.select().dicts()}
     result["requests"] = len(requests)
@@ -246,11 +247,13 @@ def _replay(found: Findings, result: dict) -> None:
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
     missing_rows: set[int] = set()
 
-    query = Event.select(Event.id, Event.request, Event.at, Event.actor, Event.kind, Event.from_status,
-                         Event.to_status, Event.data).order_by(Event.id).dicts()
-    for ev in query.iterator():
+    cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event "
+                            "ORDER BY id")  # a plain cursor: the model layer would cost more than the replay
+    for row in cursor:
+        ev = dict(zip(("id", "request", "at", "actor", "kind", "from_status", "to_status"), row))
+        ev["at"] = stored_instant(ev["at"])
         rid = ev["request"]
-        data = json.loads(ev["data"] or "{}")
+        data = json.loads(row[7] or "{}")
         key = (rid, ev["at"])
         kind = ev["kind"]
         for mail in MAIL_CAUSES.get(kind, ()):

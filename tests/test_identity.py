@@ -80,7 +80,7 @@ def test_database_identity(pd, pd_env):
     n = pd.register()  # the owner (the test server's superuser) creates the ledger: migration 4 runs
     pg_admin(PG_URL, f"CREATE ROLE {role} LOGIN")
     try:
-        pg_admin(PG_URL, f"GRANT pd_desk TO {role}")
+        pg_admin(PG_URL, f"GRANT pd_staff TO {role}")
         role_url = owner_url.replace("://pd@", f"://{role}@", 1)
         assert role_url != owner_url
         env = {"PD_IDENTITY": "database", "PD_DATABASE_URL": role_url, "PD_USER": ""}

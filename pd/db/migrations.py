@@ -33,7 +33,7 @@ def _m001_initial() -> None:
 # ledger's state but only add to its history. A trigger refuses UPDATE, DELETE and TRUNCATE
 # of events for every role, the owner included (only a superuser or the owner, by switching
 # the trigger off, can rewrite history; the anchor held by institutions catches that).
-DESK_ROLE = "pd_desk"
+DESK_ROLE = "pd_staff"
 
 
 def _append_only_events() -> None:
@@ -60,12 +60,19 @@ def _append_only_events() -> None:
             END IF;
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- created meanwhile
         END $$""")
-    tables = [t._meta.table_name for t in m.ALL_MODELS if t is not m.Event]
+    schema = _schema()
+    existing = {r[0] for r in db.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
+    tables = [t._meta.table_name for t in m.ALL_MODELS if t is not m.Event and t._meta.table_name in existing]
     db.execute_sql("REVOKE ALL ON event FROM PUBLIC")
-    db.execute_sql(f"GRANT USAGE ON SCHEMA {_schema()} TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT USAGE ON SCHEMA {schema} TO {DESK_ROLE}")
     db.execute_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {DESK_ROLE}")
     db.execute_sql(f"GRANT SELECT, INSERT ON event TO {DESK_ROLE}")
-    db.execute_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_schema()} TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {DESK_ROLE}")
+    # tables and sequences later migrations create (as this owner) are the desk's to use as well
+    db.execute_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE "
+                   f"ON TABLES TO {DESK_ROLE}")
+    db.execute_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {DESK_ROLE}")
 
 
 def _schema() -> str:

@@ -43,7 +43,6 @@ REPLAYED = ("status", "expert", "response_due", "resolution_due", "accepted_at",
             "contacts_version", "received_at", "description")
 # Deadlines travel in events as whole seconds (ISO with the Riga offset).
 _SECONDS = ("response_due", "resolution_due")
-MAX_IN_MESSAGE = 50
 
 
 def anchor() -> str:
@@ -345,8 +344,8 @@ def _replay(found: Findings, result: dict) -> None:
                 found.add(number, "outbox", f"message{'s' if len(ids) > 1 else ''} "
                                             f"{', '.join(map(str, ids))} ({kind}) queued by no event")
             elif kind != "desk_notice" and have[kind] < want[kind]:
-                found.add(number, "outbox", f"event {cause.get(key)} queued a {kind} message; the outbox has "
-                                            "none (a row was deleted)")
+                found.add(number, "outbox", f"event {cause.get(key)} queued a message ({kind}); the outbox "
+                                            "has none (a row was deleted)")
 
     # registration numbers: gap-free and not behind their sequence
     last = dict(NumberSequence.select(NumberSequence.year, NumberSequence.last).tuples())

@@ -161,7 +161,7 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
 
     Example: pd audit verify --anchor 1520:3f9a…
     """
-    from ..audit import MAX_IN_MESSAGE, parse_anchor, verify_ledger
+    from ..audit import parse_anchor, verify_ledger
     from ..desk import authorise
     from ..errors import ConfigError
 
@@ -173,18 +173,19 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
     if as_json:
         emit_json(result)
     elif result["ok"]:
-        witnessed = f"; the first {anchor.split(':')[0]} events are the ones the anchor witnessed" if anchor else ""
-        out(f"Audit trail intact: {result['events']} events, head {(result['head'] or '')[:16]}…, "
-            f"{result['requests']} requests agree with their history{witnessed}")
+        out(f"Audit trail intact: {result['events']} events, {result['requests']} requests, "
+            f"head {(result['head'] or '')[:16]}…")
+        if anchor:
+            out(f"The first {anchor.split(':')[0]} events are the ones the anchor witnessed.")
     else:
         for line in result["problems"]:
             out(line)
     if not result["ok"]:
         problems = result["problems"]
-        more = f"; … and {len(problems) - MAX_IN_MESSAGE} more (pd audit verify --json)" \
-            if len(problems) > MAX_IN_MESSAGE else ""
-        raise ConfigError(f"audit found {len(problems)} problem{'s' if len(problems) > 1 else ''}: "
-                          + "; ".join(problems[:MAX_IN_MESSAGE]) + more)
+        if len(problems) == 1:
+            raise ConfigError(f"audit found 1 problem: {problems[0]}")
+        raise ConfigError(f"audit found {len(problems)} problems{'' if as_json else ', listed above'}; "
+                          f"the first: {problems[0]}")
 
 
 @audit_app.command("anchor")

@@ -15,7 +15,7 @@ from . import guard
 from .catalog import Catalog, Contacts, Staff
 from .config import Settings
 from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
-from .ledger import Change, Ledger, utcnow
+from .ledger import Change, Ledger, text_sha256, utc_text as _utc_text, utcnow
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
@@ -217,6 +217,8 @@ class Desk:
             self._event(ch, req, "registered", via=via, data={
                 "service": req.service, "channel": req.channel, "urgent": req.urgent, "institution": req.institution,
                 "catalog_version": req.catalog_version, "contacts_version": req.contacts_version,
+                # what `pd audit verify` compares the row with (since 0.2; older events lack them)
+                "received_at": _utc_text(req.received_at), "description_sha256": text_sha256(req.description),
             })
             if out_of_scope:
                 req.status = "refused"
@@ -633,14 +635,69 @@ def _same_content(key: str, req, d: dict[str, Any], refusal_reason: str | None) 
 
 
 def acting_person(settings: Settings, contacts: Contacts) -> Staff:
-    """PD_USER, else the login name; they must be Centre staff (SPEC 9)."""
-    import getpass
+    """The acting person, as far as PD_IDENTITY trusts it (SPEC 9); they must be Centre staff.
 
-    login = settings.user or getpass.getuser()
+    env: PD_USER, else the login name (whoever runs pd may name anyone). os: the operating
+    system's account (by uid, not $USER); a PD_USER naming anyone else is exit 6. database
+    (PostgreSQL): the session user the server authenticated, whose role name is the staff login;
+    a PD_USER naming anyone else is exit 6."""
+    mode = settings.identity
+    if mode == "os":
+        login, source = os_login(), "your operating-system login"
+    elif mode == "database":
+        login, source = database_login(settings), "the database role you connected as"
+    else:
+        import getpass
+
+        login, source = settings.user or getpass.getuser(), ""
+    if source and settings.user and settings.user != login:
+        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with PD_IDENTITY={mode} pd acts as "
+                           f"{source}, {login!r}")
     person = contacts.staff.get(login)
     if person is None:
-        raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} (set PD_USER to your login)")
+        hint = f"{source} {login!r} is not a staff login" if source else "set PD_USER to your login"
+        raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} ({hint})")
     return person
+
+
+def os_login() -> str:
+    """The account this process runs as (getuid), which environment variables cannot change."""
+    import os
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise NotPermitted(f"the operating-system account {os.getuid()} has no name; "
+                           "PD_IDENTITY=os needs a named login") from None
+
+
+_DB_LOGINS: dict[str, str] = {}
+
+
+def database_login(settings: Settings) -> str:
+    """`SELECT session_user` on the ledger's PostgreSQL server (once per process)."""
+    from .errors import ConfigError
+
+    if settings.is_sqlite:
+        raise ConfigError("PD_IDENTITY=database needs a PostgreSQL ledger: a SQLite file has no users "
+                          "(use PD_IDENTITY=os)")
+    url = settings.database_url
+    if url not in _DB_LOGINS:
+        from .db.connection import db, open_database, translate_errors
+
+        database = db.obj if db.obj is not None and not db.obj.is_closed() else None
+        own = database is None
+        if own:
+            database = open_database(url)
+        with translate_errors():
+            try:
+                database.connect(reuse_if_open=True)
+                _DB_LOGINS[url] = database.execute_sql("SELECT session_user").fetchone()[0]
+            finally:
+                if own:
+                    database.close()
+    return _DB_LOGINS[url]
 
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:

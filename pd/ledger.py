@@ -31,12 +31,25 @@ def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(fields)).encode("utf-8")).hexdigest()
 
 
+def utc_text(dt: datetime | None) -> str | None:
+    """An instant as exact UTC text (microseconds kept), as events carry it."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if dt is not None else None
+
+
+def text_sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
 def hashed_fields(ev, number: str | None) -> dict[str, Any]:
     """What the chain protects: every column of an event but its own hashes."""
-    at = ev.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return chain_fields(ev.id, number, ev.at, ev.actor, ev.on_behalf_of, ev.via, ev.kind, ev.from_status,
+                        ev.to_status, ev.data)
+
+
+def chain_fields(eid, number, at: datetime, actor, on_behalf_of, via, kind, from_status, to_status, data):
     return {
-        "id": ev.id, "request": number, "at": at, "actor": ev.actor, "on_behalf_of": ev.on_behalf_of,
-        "via": ev.via, "kind": ev.kind, "from": ev.from_status, "to": ev.to_status, "data": ev.data,
+        "id": eid, "request": number, "at": utc_text(at), "actor": actor, "on_behalf_of": on_behalf_of,
+        "via": via, "kind": kind, "from": from_status, "to": to_status, "data": data,
     }
 
 
@@ -117,13 +130,14 @@ class Change:
         from .db.models import Event
 
         ev = Event(
-            request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via, kind=kind,
-            from_status=from_status, to_status=to_status, data=canonical(data or {}), prev_hash=self.head.last_hash,
-            hash="",
+            id=_next_event_id(), request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via,
+            kind=kind, from_status=from_status, to_status=to_status, data=canonical(data or {}),
+            prev_hash=self.head.last_hash, hash="",
         )
-        ev.save(force_insert=True)  # assigns the id, which is hashed too
+        # The id is hashed too, so it is taken before the row is written: one INSERT, complete,
+        # and never an UPDATE (on PostgreSQL the event table refuses UPDATE and DELETE, SPEC 9).
         ev.hash = event_hash(ev.prev_hash, hashed_fields(ev, request.number if request is not None else None))
-        type(ev).update(hash=ev.hash).where(type(ev).id == ev.id).execute()
+        ev.save(force_insert=True)
         self.head.last_event_id = ev.id
         self.head.last_hash = ev.hash
         self.dirty = True
@@ -141,27 +155,54 @@ class Change:
         return f"{year}-{last:06d}"
 
 
+def _next_event_id() -> int:
+    """The id the next event gets. We hold the ledger's write lock, so nobody else takes it."""
+    from .db.connection import db, is_sqlite
+    from .db.models import Event
+
+    if not is_sqlite():  # PostgreSQL: the column's own sequence (ids stay unique even across rollbacks)
+        return db.execute_sql("SELECT nextval(pg_get_serial_sequence('event', 'id'))").fetchone()[0]
+    return (Event.select(Event.id).order_by(Event.id.desc()).limit(1).scalar() or 0) + 1
+
+
+def stored_instant(value) -> datetime:
+    """An instant as the driver returns it for a UtcDateTimeField column (SQLite: naive UTC text;
+    PostgreSQL: a naive UTC datetime), as an aware UTC datetime — without the model layer."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+EVENT_COLUMNS = "id, request_id, at, actor, on_behalf_of, via, kind, from_status, to_status, data, prev_hash, hash"
+
+
 def verify_chain() -> dict[str, Any]:
-    """Recompute the chain; report the first row changed, removed or inserted."""
-    from .db.models import Event, LedgerHead, Request
+    """Recompute the chain; report the first row changed, removed or inserted.
+
+    Reads the rows through a plain cursor (the model layer costs more than the hashing) and
+    hashes exactly what `hashed_fields` hashes."""
+    from .db.connection import db
+    from .db.models import LedgerHead, Request
 
     numbers = dict(Request.select(Request.id, Request.number).tuples())
     prev = GENESIS
     count = 0
     last_id = 0
     problems: list[str] = []
-    query = Event.select().order_by(Event.id)
-    for ev in query.iterator():
+    cursor = db.execute_sql(f"SELECT {EVENT_COLUMNS} FROM event ORDER BY id")
+    for eid, rid, at, actor, behalf, via, kind, frm, to, data, prev_hash, digest in cursor:
         count += 1
-        if ev.prev_hash != prev:
-            problems.append(f"event {ev.id}: its link to the previous event is broken (a row before it was changed or removed)")
+        if prev_hash != prev:
+            problems.append(f"event {eid}: its link to the previous event is broken (a row before it was changed or removed)")
             break
-        expected = event_hash(prev, hashed_fields(ev, numbers.get(ev.request_id) if ev.request_id else None))
-        if ev.hash != expected:
-            problems.append(f"event {ev.id}: its content does not match its hash (the row was changed)")
+        fields = chain_fields(eid, numbers.get(rid) if rid else None, stored_instant(at), actor, behalf, via, kind,
+                              frm, to, data)
+        if digest != event_hash(prev, fields):
+            problems.append(f"event {eid}: its content does not match its hash (the row was changed)")
             break
-        prev = ev.hash
-        last_id = ev.id
+        prev = digest
+        last_id = eid
+    cursor.close()
     head = LedgerHead.get_or_none(LedgerHead.id == 1)
     if not problems and head is not None and (head.last_event_id != last_id or head.last_hash != prev):
         problems.append(f"the chain ends at event {last_id} but the ledger recorded {head.last_event_id}: events were removed from the end")

@@ -157,6 +157,9 @@ class RawDB:
 
             con = psycopg2.connect(self.url)
             con.autocommit = True
+            # The test server's user is a superuser, as a tamperer with the server would be: it
+            # switches off the trigger that keeps events append-only (migration 4).
+            con.cursor().execute("SET session_replication_role = replica")
             return con
         import sqlite3
 
@@ -305,3 +308,43 @@ def clock_at(when: str):
     at = at if at.tzinfo else at.replace(tzinfo=ZoneInfo("Europe/Riga"))
     with mock.patch("pd.ledger.utcnow", lambda: at), mock.patch("pd.desk.utcnow", lambda: at):
         yield at
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "tampers: the test damages its ledger on purpose (no audit after it)")
+
+
+@pytest.fixture(autouse=True)
+def _every_history_verifies(request, ledger_url, tmp_path):
+    """After each test, `pd audit verify` over the ledger it left: every legitimate history must
+    verify clean (SPEC 10). Tests that damage their ledger on purpose (they use `rawdb`, or are
+    marked `tampers`) are left out."""
+    yield
+    if "rawdb" in request.fixturenames or request.node.get_closest_marker("tampers"):
+        return
+    if not PG_URL:
+        from pd.db.connection import sqlite_path
+
+        path = sqlite_path(ledger_url)
+        if path is None or not path.exists() or path.stat().st_size == 0:
+            return
+    result = audit_ledger(ledger_url)
+    assert result is None or result["ok"], "pd audit verify after the test: " + "; ".join(result["problems"])
+
+
+def audit_ledger(url: str):
+    """`pd audit verify` in-process over the ledger at `url` (None: no ledger of this schema there)."""
+    from pd import audit
+    from pd.db import migrations
+    from pd.db.connection import db, open_database
+
+    if db.obj is not None and not db.obj.is_closed():
+        db.obj.close()
+    database = open_database(url)
+    try:
+        database.connect()
+        if migrations.current_version() != migrations.LATEST:
+            return None
+        return audit.verify()
+    finally:
+        database.close()

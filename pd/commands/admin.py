@@ -151,23 +151,59 @@ def db_restore(ctx: typer.Context,
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context, as_json: Json = False) -> None:
-    """Recompute the hash chain of every event; report any row changed or removed (exit 7).
+def audit_verify(ctx: typer.Context, as_json: Json = False,
+                 anchor: Annotated[str | None, typer.Option(
+                     "--anchor", metavar="EVENTS:SHA256",
+                     help="A witness from pd audit anchor (or a monthly report): prove the first EVENTS events "
+                          "unchanged.")] = None) -> None:
+    """Audit the whole ledger: the hash chain of every event, each request, assignment, escalation and
+    outbox row against the events that made it, and (SQLite) the file's integrity. Exit 7 on any finding.
 
-    Example: pd audit verify
+    Example: pd audit verify --anchor 1520:3f9a…
     """
+    from ..audit import parse_anchor, verify_ledger
+    from ..desk import authorise
     from ..errors import ConfigError
-    from ..ledger import verify_chain
 
+    if anchor is not None:
+        parse_anchor(anchor)  # a malformed witness is exit 3 before anything is read
     st = state(ctx)
-    st.desk.actor
-    result = verify_chain()
+    authorise(st.settings, "admin", "operator", "supervisor", "manager", "expert", "system", what="audit the ledger")
+    result = verify_ledger(st.settings, anchor)  # opens the ledger itself: a damaged file is a finding
     if as_json:
         emit_json(result)
     elif result["ok"]:
-        out(f"Audit trail intact: {result['events']} events, head {result['head'][:16]}…")
+        out(f"Audit trail intact: {result['events']} events, {result['requests']} requests, "
+            f"head {(result['head'] or '')[:16]}…")
+        if anchor:
+            out(f"The first {anchor.split(':')[0]} events are the ones the anchor witnessed.")
+    else:
+        for line in result["problems"]:
+            out(line)
     if not result["ok"]:
-        raise ConfigError("audit trail broken: " + "; ".join(result["problems"]))
+        problems = result["problems"]
+        if len(problems) == 1:
+            raise ConfigError(f"audit found 1 problem: {problems[0]}")
+        raise ConfigError(f"audit found {len(problems)} problems{'' if as_json else ', listed above'}; "
+                          f"the first: {problems[0]}")
+
+
+@audit_app.command("anchor")
+def audit_anchor(ctx: typer.Context, as_json: Json = False) -> None:
+    """Print the chain's head as EVENTS:SHA256, a witness to keep outside the ledger.
+
+    Example: pd audit anchor
+    """
+    from ..audit import anchor
+
+    st = state(ctx)
+    st.desk.actor
+    value = anchor()
+    if as_json:
+        count, digest = value.split(":")
+        emit_json({"anchor": value, "events": int(count), "sha256": digest})
+    else:
+        out(value)
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -47,7 +47,7 @@ def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT_S) -> peewee.Data
             pragmas=(
                 ("journal_mode", "wal"),
                 ("foreign_keys", 1),
-                ("synchronous", "normal"),
+                ("synchronous", "full"),  # a number once printed survives a power failure (SPEC 10)
                 ("busy_timeout", int(busy_timeout * 1000)),
             ),
         )

@@ -25,10 +25,64 @@ from . import models as m
 def _m001_initial() -> None:
     db.create_tables(m.ALL_MODELS, safe=True)
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
+    _append_only_events()  # not a model: the trigger and grants of migration 4
+
+
+# Migration 4 (PostgreSQL only; SQLite has no roles: its file's owner can change anything,
+# see docs/security.md). The desk's login roles are members of DESK_ROLE; they may write the
+# ledger's state but only add to its history. A trigger refuses UPDATE, DELETE and TRUNCATE
+# of events for every role, the owner included (only a superuser or the owner, by switching
+# the trigger off, can rewrite history; the anchor held by institutions catches that).
+DESK_ROLE = "pd_staff"
+
+
+def _append_only_events() -> None:
+    if isinstance(db.obj, pw.SqliteDatabase):
+        return
+    # (%% is one %: the driver formats every statement)
+    db.execute_sql("""
+        CREATE OR REPLACE FUNCTION pd_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'the ledger''s history is append-only: %% on event is refused', TG_OP
+                USING ERRCODE = '42501';
+        END $$""")
+    db.execute_sql("DROP TRIGGER IF EXISTS event_append_only ON event")
+    db.execute_sql("CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
+                   "FOR EACH ROW EXECUTE FUNCTION pd_event_append_only()")
+    db.execute_sql("DROP TRIGGER IF EXISTS event_no_truncate ON event")
+    db.execute_sql("CREATE TRIGGER event_no_truncate BEFORE TRUNCATE ON event "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION pd_event_append_only()")
+    # The desk's group role (NOLOGIN; an admin grants it to each person's login role).
+    db.execute_sql(f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{DESK_ROLE}') THEN
+                CREATE ROLE {DESK_ROLE} NOLOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- created meanwhile
+        END $$""")
+    schema = _schema()
+    existing = {r[0] for r in db.execute_sql(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
+    tables = [t._meta.table_name for t in m.ALL_MODELS if t is not m.Event and t._meta.table_name in existing]
+    db.execute_sql("REVOKE ALL ON event FROM PUBLIC")
+    db.execute_sql(f"GRANT USAGE ON SCHEMA {schema} TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT SELECT, INSERT ON event TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {DESK_ROLE}")
+    # tables and sequences later migrations create (as this owner) are the desk's to use as well
+    db.execute_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE "
+                   f"ON TABLES TO {DESK_ROLE}")
+    db.execute_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {DESK_ROLE}")
+
+
+def _schema() -> str:
+    name = db.execute_sql("SELECT current_schema()").fetchone()[0]
+    return '"' + name.replace('"', '""') + '"'
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "initial ledger", _m001_initial),
+    (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""`pd audit verify` on a big ledger against the bare chain check, and register with
+synchronous=NORMAL against FULL, in the same run (SQLite).
+
+    python benchmarks/bench_audit.py                 # 1,000,000 events (200,000 closed requests)
+    python benchmarks/bench_audit.py --events 100000 --registers 200
+
+The ledger is built with bulk inserts (executemany): each request registered, assigned,
+accepted, resolved and closed (5 events, one assignment, four outbox rows), every event
+hashed exactly as pd hashes it, so the audit finds nothing. Timed in-process: verify_chain()
+(the chain only) and audit.verify() (integrity check + chain + replay of every row), each
+best of --repeat. Register: Desk.register in one process, blocks of --registers commits,
+FULL and NORMAL alternating on the same file, median per-commit time of each.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_for(db: Path, tmp: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PD_")}
+    env.update(PD_DATABASE_URL=f"sqlite:///{db}", PD_USER="operators1", PD_CATALOG=str(ROOT / "catalog.yaml"),
+               PD_CONTACTS=str(ROOT / "contacts.yaml"))
+    return env
+
+
+def build(db: Path, events: int) -> None:
+    from pd.latvian import iso
+    from pd.ledger import GENESIS, canonical, event_hash, text_sha256, utc_text
+
+    con = sqlite3.connect(db)
+    versions = dict(con.execute("SELECT kind, version FROM config_snapshot"))
+    cat, cont = versions["catalog"], versions["contacts"]
+    t0 = datetime(2026, 1, 5, 7, 0, tzinfo=timezone.utc)
+    prev, eid = GENESIS, 0
+    reqs, evs, asg, out = [], [], [], []
+
+    def s(dt):
+        return dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ")
+
+    def ev(rid, number, at, actor, kind, frm, to, data):
+        nonlocal prev, eid
+        eid += 1
+        data = canonical(data)
+        fields = {"id": eid, "request": number, "at": utc_text(at), "actor": actor, "on_behalf_of": None,
+                  "via": "cli", "kind": kind, "from": frm, "to": to, "data": data}
+        h = event_hash(prev, fields)
+        evs.append((eid, rid, s(at), actor, None, "cli", kind, frm, to, data, prev, h))
+        prev = h
+
+    n = events // 5
+    mid = 0
+    for i in range(1, n + 1):
+        number = f"2026-{i:06d}"
+        base = t0 + timedelta(seconds=90 * i, microseconds=i % 997)
+        at = [base + timedelta(minutes=k) for k in range(5)]
+        desc = f"Neienāk e-pasts {i}"
+        rd, sd = (at[1] + timedelta(hours=1)).replace(microsecond=0), (at[1] + timedelta(days=1)).replace(microsecond=0)
+        reqs.append((i, number, "closed", "Jānis Bērziņš", "VP", "", "", "", "", "", "", "", "EPASTS", desc, "phone", 0,
+                     s(at[0]), s(at[0]), "operators1", cat, cont, None, "jberzins", s(rd), s(sd), None, None, None,
+                     s(at[2]), s(at[3]), s(at[4]), "Atrisināts", None, None, None, s(at[4])))
+        ev(i, number, at[0], "operators1", "registered", None, "registered",
+           {"service": "EPASTS", "channel": "phone", "urgent": False, "institution": "VP", "catalog_version": cat,
+            "contacts_version": cont, "received_at": utc_text(at[0]), "description_sha256": text_sha256(desc)})
+        ev(i, number, at[1], "operators1", "assigned", "registered", "assigned",
+           {"expert": "jberzins", "assignment": i, "response_due": iso(rd), "resolution_due": iso(sd),
+            "calendar": "darba_laiks", "catalog_version": cat, "reason": None})
+        asg.append((i, i, "jberzins", s(at[1]), "operators1", s(rd), s(sd), s(sd), "darba_laiks", "darba_laiks", cat,
+                    0, None, s(at[3]), "resolved"))
+        ev(i, number, at[2], "jberzins", "accepted", "assigned", "in_progress", {})
+        ev(i, number, at[3], "jberzins", "resolved", "in_progress", "resolved", {"result": "Atrisināts"})
+        ev(i, number, at[4], "operators1", "closed", "resolved", "closed", {"auto": False})
+        for kind, when in (("assigned_expert", at[1]), ("forwarded_user", at[1]), ("resolved_user", at[3]),
+                           ("closed_user", at[4])):
+            mid += 1
+            out.append((mid, i, kind, '["x@vp.gov.lv"]', "Temats", "Teksts", f"<{mid}@ic>", s(when), "sent", 1,
+                        s(when)))
+    con.executemany("INSERT INTO request (id, number, status, requester_name, institution, unit, position, phone, "
+                    "email, location, room, username, service, description, channel, urgent, received_at, "
+                    "registered_at, registered_by, catalog_version, contacts_version, idempotency_key, expert, "
+                    "response_due, resolution_due, planned_date, delay_reason, delay_reported_at, accepted_at, "
+                    "resolved_at, closed_at, result, refusal_reason, ict_contact, paused_since, updated_at) "
+                    "VALUES (" + ",".join("?" * 36) + ")", reqs)
+    con.executemany("INSERT INTO event (id, request_id, at, actor, on_behalf_of, via, kind, from_status, to_status, "
+                    "data, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", evs)
+    con.executemany("INSERT INTO assignment (id, request_id, expert, assigned_at, assigned_by, response_due, "
+                    "resolution_due, base_resolution_due, calendar, response_calendar, catalog_version, explicit, "
+                    "reason, ended_at, ended_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", asg)
+    con.executemany("INSERT INTO outbox_message (id, request_id, kind, recipients, subject, body, message_id, "
+                    "created_at, status, attempts, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", out)
+    con.execute("INSERT OR REPLACE INTO number_sequence (year, last) VALUES (2026, ?)", (n,))
+    con.execute("UPDATE ledger_head SET last_event_id = ?, last_hash = ?", (eid, prev))
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def best(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), result
+
+
+def bench_audit(tmp: Path, events: int, repeat: int) -> None:
+    db = tmp / "audit.sqlite3"
+    env = env_for(db, tmp)
+    subprocess.run([sys.executable, "-m", "pd", "init"], env=env, check=True, capture_output=True)
+    t = time.perf_counter()
+    build(db, events)
+    print(f"built {events:,} events in {time.perf_counter() - t:.1f} s ({db.stat().st_size / 1e6:.0f} MB)")
+    os.environ.update(env)
+    from pd import audit
+    from pd.config import load_settings
+    from pd.ledger import Ledger, verify_chain
+
+    ledger = Ledger(load_settings())
+    chain_s, chain = best(verify_chain, repeat)
+    assert chain["ok"] and chain["events"] >= events - 4, chain
+    full_s, full = best(audit.verify, repeat)
+    assert full["ok"], full["problems"][:5]
+    ledger.close()
+    print(f"verify_chain (the chain only):        {chain_s:6.2f} s   {chain['events'] / chain_s:,.0f} events/s")
+    print(f"audit verify (integrity+chain+replay): {full_s:6.2f} s   {full_s / chain_s:.2f}x the chain")
+
+
+def bench_register(tmp: Path, n: int, blocks: int) -> None:
+    db = tmp / "reg.sqlite3"
+    env = env_for(db, tmp)
+    code = f"""
+import json, statistics, time
+from pd.config import load_settings
+from pd.db.connection import db
+from pd.desk import Desk, RegisterInput
+d = Desk(load_settings()); d.ledger
+res = {{"full": [], "normal": []}}
+for b in range({blocks} * 2):
+    mode = "full" if b % 2 == 0 else "normal"
+    db.execute_sql(f"PRAGMA synchronous={{mode}}")
+    t = time.perf_counter()
+    for i in range({n}):
+        d.register(RegisterInput(name="Līga", institution="VP", service="EPASTS", description="Printeris", channel="phone"))
+    res[mode].append((time.perf_counter() - t) / {n})
+print(json.dumps(res))
+"""
+    r = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    res = json.loads(r.stdout)
+    full, normal = statistics.median(res["full"]), statistics.median(res["normal"])
+    print(f"register, synchronous=NORMAL: {normal * 1000:6.2f} ms/commit  {1 / normal:6.0f}/s")
+    print(f"register, synchronous=FULL:   {full * 1000:6.2f} ms/commit  {1 / full:6.0f}/s  ({full / normal:.2f}x)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--registers", type=int, default=300, help="commits per block")
+    ap.add_argument("--blocks", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="pd-bench-audit-") as d:
+        tmp = Path(d)
+        bench_register(tmp, args.registers, args.blocks)
+        bench_audit(tmp, args.events, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,8 +27,13 @@ def _m001_initial() -> None:
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
 
 
+def _m005_imap_mailbox() -> None:
+    db.create_tables([m.ImapMailbox], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "initial ledger", _m001_initial),
+    (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -242,3 +242,20 @@ ALL_MODELS: list[type[BaseModel]] = [
     OutboxMessage,
     ReportRun,
 ]
+
+
+class ImapMailbox(BaseModel):
+    """Where `pd mail fetch` stands in one IMAP mailbox (SPEC 13): its UIDVALIDITY and the highest UID
+    below which every message of the mailbox has been committed by the intake. A new UIDVALIDITY
+    starts it from 0 again (the intake's Message-ID/digest check makes a rescan harmless)."""
+
+    mailbox = pw.CharField(max_length=255, unique=True)  # user@host:port/folder, never the password
+    uidvalidity = pw.BigIntegerField()
+    last_uid = pw.BigIntegerField(default=0)
+    last_fetch_at = UtcDateTimeField(null=True)
+    fetched = pw.BigIntegerField(default=0)  # messages taken into the ledger, all time
+    uidvalidity_changes = pw.IntegerField(default=0)
+
+
+ALL_MODELS.append(ImapMailbox)
+

@@ -40,6 +40,10 @@ class Settings:
     # E-mail intake (SPEC 13): the IMAP mailbox and the folder processed mail is moved to.
     imap_url: str | None = None
     imap_done: str = "pd-processed"
+    # Attachments of incoming mail larger than this (bytes) are recorded by name and size only.
+    intake_max_attachment: int = 10 * 1024 * 1024
+    # Where a mail pd cannot take apart is also written as a file (besides its quarantine row).
+    intake_quarantine_dir: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -71,4 +75,20 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         identity=(env.get("PD_IDENTITY") or "env").lower(),
         imap_url=env.get("PD_IMAP_URL") or None,
         imap_done=env.get("PD_IMAP_DONE") or "pd-processed",
+        intake_max_attachment=_size(env, "PD_INTAKE_MAX_ATTACHMENT", 10 * 1024 * 1024),
+        intake_quarantine_dir=env.get("PD_INTAKE_QUARANTINE_DIR") or None,
     )
+
+
+def _size(env: dict[str, str], name: str, default: int) -> int:
+    """A byte count: 5000000, 500k, 10M (binary multiples); a bad value is exit 7 naming the variable."""
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    factor = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}.get(text[-1].lower(), 1)
+    number = text[:-1] if factor != 1 else text
+    if not number.isdigit() or int(number) <= 0:
+        from .errors import ConfigError
+
+        raise ConfigError(f"{name}: {text!r} is not a size in bytes (e.g. 10M, 500k, 2000000)")
+    return int(number) * factor

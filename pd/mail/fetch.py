@@ -495,11 +495,13 @@ def _utcnow() -> datetime:
 
 
 # ------------------------------------------------------------------ the command's entry points
-def default_deliver(settings) -> Deliver:
+def default_deliver(settings, cfg: ImapConfig) -> Deliver:
+    source = f"imap:{cfg.key}"[:200]
+
     def deliver(raw: bytes) -> dict:
         from .intake import receive
 
-        return receive(settings, raw, source="imap")
+        return receive(settings, raw, source=source)
 
     return deliver
 
@@ -509,7 +511,7 @@ def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     """One pass: connect, take every message, leave. TemporaryFailure (exit 8) when the server or the
     ledger is unreachable; what was committed before that is moved and reported."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
-    deliver = deliver or default_deliver(settings)
+    deliver = deliver or default_deliver(settings, cfg)
     stop = stop or Stop()
     report = FetchReport(mailbox=cfg.key)
     with Session(cfg) as session:
@@ -524,7 +526,7 @@ def watch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     """Take what is there, then wait with IDLE and take what comes, until `stop`. A lost connection
     or a busy ledger is retried with back-off (1 s doubling to 60 s); a configuration error ends it."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
-    deliver = deliver or default_deliver(settings)
+    deliver = deliver or default_deliver(settings, cfg)
     stop = stop or Stop()
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     report = FetchReport(mailbox=cfg.key)

@@ -283,3 +283,141 @@ def test_imaps_and_starttls_with_a_certificate_made_for_the_test(imap, ledger, m
     imap.append(mail(2))
     assert len(fetch(settings_for(imap.url(query="starttls=1")), deliver=rec).messages) == 1
     assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
+
+
+# ---------------------------------------------------------------------------- end to end: the intake behind it
+def _mids(folder_raws: list[bytes]) -> list[str]:
+    return [mid_of(r) for r in folder_raws]
+
+
+def _stored(rawdb) -> list[str]:
+    return [r[0] for r in rawdb.execute("SELECT message_id FROM inbound_message ORDER BY id")]
+
+
+@pytest.fixture
+def fetch_env(pd_env, imap):
+    return subprocess_env(pd_env, PD_USER="system", PD_IMAP_URL=imap.url())
+
+
+def test_pd_mail_fetch_takes_mail_into_the_intake_and_says_so_per_message(pd, imap, rawdb):
+    raws = [mail(1), mail(2, subject="Re: [PD 2026-000001] kaut kas", body="Paldies!"), mail(3)]
+    imap.append(raws[0], raws[2])
+    r = pd.ok("mail", "fetch", "--json", user="system", env={"PD_IMAP_URL": imap.url()})
+    got = r.json()
+    assert [(g["uid"], g["action"]) for g in got] == [(1, "new"), (2, "new")]
+    assert all(isinstance(g["intake"], int) and g["request"] is None for g in got)
+    assert set(_stored(rawdb)) == {mid_of(raws[0]), mid_of(raws[2])}
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
+    r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
+    assert r.stdout == "" and "no new mail in pd@127.0.0.1" in r.stderr
+    # The same message delivered again is recognised, and moved all the same.
+    imap.append(raws[0])
+    r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
+    assert "UID 3: duplicate — already in the ledger" in r.stdout
+    assert len(_stored(rawdb)) == 2 and imap.uids("INBOX") == []
+
+
+def test_a_mail_that_cannot_be_taken_apart_is_quarantined_and_moved_on(pd, imap, rawdb):
+    broken = (b"From: =?utf-8?q?broken <x@y\r\nContent-Type: multipart/mixed; boundary=\"\r\n"
+              b"Subject: \xff\xfe\x00\r\n\r\n--\r\n\x00\x00garbage")
+    imap.append(broken, mail(2))
+    r = pd.ok("mail", "fetch", "--json", user="system", env={"PD_IMAP_URL": imap.url()})
+    actions = [g["action"] for g in r.json()]
+    assert actions[-1] == "new" and len(actions) == 2
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
+    n_quarantined = rawdb.execute("SELECT COUNT(*) FROM quarantined_message")[0][0]
+    assert (actions[0] == "quarantined") == (n_quarantined == 1)
+
+
+def test_killed_mid_fetch_then_fetched_again_nothing_is_lost_or_doubled(imap, fetch_env, rawdb):
+    raws = [mail(i) for i in range(150)]
+    imap.append(*raws)
+    p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch"], env=fetch_env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    lines = [p.stdout.readline() for _ in range(20)]
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
+    assert p.returncode == -signal.SIGKILL and all(line.startswith("UID ") for line in lines)
+    before = _stored(rawdb)
+    assert 20 <= len(before) < 150 and imap.uids("INBOX")  # killed half-way, for real
+    r = run_pd("mail", "fetch", "--json", env=fetch_env)
+    assert r.returncode == 0, r.stderr
+    assert {g["action"] for g in json.loads(r.stdout)} <= {"new", "duplicate"}
+    stored = _stored(rawdb)
+    assert sorted(stored) == sorted(_mids(raws))  # each once: nothing lost, nothing doubled
+    assert rawdb.execute("SELECT COUNT(*) FROM intake_item")[0][0] == 150
+    assert imap.uids("INBOX") == []
+    assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))  # each moved exactly once
+
+
+def test_two_fetches_at_once_take_each_message_once(imap, fetch_env, rawdb):
+    raws = [mail(i) for i in range(120)]
+    imap.append(*raws)
+    run_pd("db", "upgrade", env=fetch_env)  # a ledger to share (creating one at once is another test's)
+    procs = [subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch", "--json"], env=fetch_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    reports = [json.loads(o) for o, _ in outs]
+    assert sum(g["action"] == "new" for rep in reports for g in rep) == 120
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws))
+    assert imap.uids("INBOX") == []
+    assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))
+
+
+def _lines(stream):
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in stream:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def _next(q, timeout: float = 20.0) -> str:
+    import queue
+
+    try:
+        line = q.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"nothing within {timeout} s") from None
+    assert line is not None, "the stream ended"
+    return line
+
+
+def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_sigterm(imap, fetch_env, rawdb):
+    a, b, c = mail(1), mail(2), mail(3)
+    imap.append(a)
+    p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch", "--watch", "--json"], env=fetch_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = _lines(p.stdout), _lines(p.stderr)
+        assert json.loads(_next(out))["action"] == "new"  # what was there already
+        assert "watching imap://pd:***@127.0.0.1" in _next(err)
+        time.sleep(0.5)  # it waits in IDLE now
+        imap.append(b)
+        assert json.loads(_next(out, 10))["action"] == "new"  # IDLE woke it
+        imap.stop()
+        assert "trying again in" in _next(err)
+        imap.start()
+        imap.append(c)
+        assert json.loads(_next(out, 30))["action"] == "new"  # reconnected by itself
+        assert sorted(_stored(rawdb)) == sorted(_mids([a, b, c]))
+        assert imap.uids("INBOX") == []
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(15) == 0
+        rest = []
+        while (line := _next(err)) is not None and "stopped" not in line:
+            rest.append(line)
+        assert "3 message(s) taken" in line
+        assert all("Traceback" not in x for x in rest)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ..errors import ConfigError, PdError, TemporaryFailure
+from ..errors import ConfigError, NotPermitted, PdError, TemporaryFailure
 
 Deliver = Callable[[bytes], dict]
 OnMessage = Callable[[dict], None]
@@ -350,11 +350,21 @@ class Session:
                         return
                 return
             c.idle()
+            quick_empty = 0
             try:
                 while not stop and time.monotonic() < deadline:
-                    responses = c.idle_check(timeout=min(1.0, max(0.05, deadline - time.monotonic())))
+                    slice_s = min(1.0, max(0.05, deadline - time.monotonic()))
+                    started = time.monotonic()
+                    responses = c.idle_check(timeout=slice_s)
+                    if any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses):
+                        raise ConnectionError("the server said BYE")
                     if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                         return
+                    # imapclient swallows EOF in idle_check: a socket that is "readable" again and again
+                    # with nothing to read has been closed by the other side.
+                    quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < slice_s / 2 else 0
+                    if quick_empty >= 3:
+                        raise ConnectionError("the server closed the connection")
             finally:
                 c.idle_done()
 
@@ -459,7 +469,7 @@ def take(session: Session, deliver: Deliver, report: FetchReport, stop: Stop,
                         continue
                     try:
                         result = deliver(body)
-                    except TemporaryFailure:
+                    except (TemporaryFailure, ConfigError, NotPermitted):  # not this message's fault: stop
                         unbroken = False
                         raise
                     except PdError as exc:  # this message stays; the next one is not held up by it
@@ -512,7 +522,7 @@ def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     ledger is unreachable; what was committed before that is moved and reported."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
     deliver = deliver or default_deliver(settings, cfg)
-    stop = stop or Stop()
+    stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     report = FetchReport(mailbox=cfg.key)
     with Session(cfg) as session:
         session.open()
@@ -527,7 +537,7 @@ def watch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     or a busy ledger is retried with back-off (1 s doubling to 60 s); a configuration error ends it."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
     deliver = deliver or default_deliver(settings, cfg)
-    stop = stop or Stop()
+    stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     report = FetchReport(mailbox=cfg.key)
     backoff = 1.0

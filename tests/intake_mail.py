@@ -164,13 +164,16 @@ def auto_reply(*, subject: str, in_reply_to: str | None = None, sender="Jānis B
 
 def dsn(*, original_message_id: str, recipient: str, original_subject: str = "[PD] x") -> bytes:
     """Postfix's delivery status notification (RFC 3464) for a message the desk sent."""
+    from email.header import Header
+
+    original_subject = Header(original_subject, "utf-8").encode()
     b = "6A1B52E0C1.1764583200/mx.ic.iem.gov.lv"
     return _crlf(
         "From: MAILER-DAEMON@mx.ic.iem.gov.lv (Mail Delivery System)\n"
         "Subject: Undelivered Mail Returned to Sender\n"
         f"To: {DESK}\nAuto-Submitted: auto-replied\nMIME-Version: 1.0\n"
         f"Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"{b}\"\n"
-        f"Message-ID: <20261201100000.6A1B52E0C1@mx.ic.iem.gov.lv>\nDate: Tue,  1 Dec 2026 12:00:00 +0200 (EET)\n\n"
+        f"Message-ID: <20261201100000.{uuid.uuid4().hex[:10].upper()}@mx.ic.iem.gov.lv>\nDate: Tue,  1 Dec 2026 12:00:00 +0200 (EET)\n\n"
         f"--{b}\nContent-Description: Notification\nContent-Type: text/plain; charset=us-ascii\n\n"
         "This is the mail system at host mx.ic.iem.gov.lv.\n\nI'm sorry to have to inform you that your message could not\n"
         f"be delivered to one or more recipients.\n\n<{recipient}>: host mx.vp.gov.lv[10.0.0.5] said: 550 5.1.1\n"

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 PREFIXES = ("re", "aw", "sv", "vs", "antw", "odp", "ynt", "fwd", "fw", "wg", "tr", "rv", "enc", "atb", "pārs",
-            "pars", "pāradr", "ats", "отв", "ответ", "пересл", "vl", "doorst")
+            "pars", "pāradr", "ats", "отв", "ответ", "пересл", "vl", "doorst",
+            # what out-of-office replies put in front (the reply is automatic; the number still names it)
+            "automātiskā atbilde", "automatic reply", "autoreply", "auto", "out of office", "abwesenheitsnotiz")
 _PREFIX = re.compile(
     r"^\s*(?:(?:" + "|".join(sorted(map(re.escape, PREFIXES), key=len, reverse=True)) + r")\.?\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
     r"|\[(?!PD\s)[^\]]{1,30}\]"  # [EXTERNAL], [SPAM?] and the like, not our own tag

@@ -90,8 +90,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
         return text, f"{why}; read as {codec}"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is not None:
+    # A detector guesses wildly on a few bytes: trust it only on a text long enough to judge.
+    best = from_bytes(data).best() if len(data) >= 64 else None
+    if best is not None and best.percent_chaos < 0.2:
         try:
             return data.decode(best.encoding), f"not {', '.join(tried)}; read as {best.encoding} (detected)"
         except (UnicodeDecodeError, LookupError):
@@ -237,7 +238,7 @@ def body_text(msg: EmailMessage, notes: list[str]) -> tuple[str, bool]:
         from .html import html_to_text
 
         return html_to_text(text), True
-    return text, False
+    return text.strip("\n").rstrip(), False
 
 
 def _is_attachment(part) -> bool:
@@ -279,8 +280,8 @@ _QUOTE_START = re.compile(
     r"-{2,}\s*(?:Original Message|Oriģinālā ziņa|Sākotnējā ziņa|Pārsūtītā ziņa|Forwarded message|Ursprüngliche Nachricht)\s*-{2,}"
     r"|_{10,}"
     r"|(?:From|No|Von|Sūtītājs):\s.+"  # Outlook's header block of the quoted mail
-    r"|On .{4,200} wrote:"
-    r"|.{4,200} (?:rakstīja|написал|schrieb):"
+    r"|On [^\n]{4,200}(?:\n[^\n]{0,200})? wrote:"
+    r"|[^\n]*\d[^\n]{4,200} (?:rakstīja|написал|schrieb|skrev|kirjoitti):"
     r")\s*$",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -78,7 +78,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _duplicate(mail, digest: str):
+def _duplicate(mail, digest: str, *, quarantine: bool = True):
     from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
 
     cond = IM.digest == digest
@@ -89,7 +89,7 @@ def _duplicate(mail, digest: str):
         item = found.intakeitem_set.first() if hasattr(found, "intakeitem_set") else None
         return result("duplicate", item.id if item else None, found.request.number if found.request_id else None,
                       message=found.id)
-    q = Q.get_or_none(Q.digest == digest)
+    q = Q.get_or_none(Q.digest == digest) if quarantine else None
     if q is not None and q.replayed_as is None:
         return result("duplicate", None, None, quarantine=q.id)
     return None
@@ -106,7 +106,8 @@ def _after_race(desk, mail, digest: str) -> dict:
     return dup
 
 
-def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: str, now) -> dict:
+def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: str, now, *,
+           replay: bool = False) -> dict:
     from ... import guard
     from ...db.models import InboundMessage as IM
     from .classify import Context, automatic_reason, delivery_report
@@ -117,7 +118,7 @@ def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: s
     with desk.ledger.change() as ch:
         if now is not None:
             ch.at = now
-        dup = _duplicate(mail, digest)
+        dup = _duplicate(mail, digest, quarantine=not replay)
         if dup is not None:
             return dup
         ctx = Context(desk_addresses=_desk_addresses(desk))

@@ -421,3 +421,18 @@ def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_si
         if p.poll() is None:
             p.kill()
             p.wait(5)
+
+
+def test_pd_info_shows_the_intake_configuration_with_the_password_masked(pd, imap):
+    imap.append(mail(1), mail(2))
+    env = {"PD_IMAP_URL": imap.url(), "PD_IMAP_DONE": "Apstrādāts"}
+    pd.ok("mail", "fetch", user="system", env=env)
+    assert imap.uids("Apstrādāts") == [1, 2]  # a Latvian folder name, created (modified UTF-7 on the wire)
+    d = pd.ok("info", "--json", env=env).json()
+    assert d["imap"] == f"imap://pd:***@127.0.0.1:{imap.port}/INBOX"
+    assert d["imap_done"] == "Apstrādāts"
+    assert d["imap_uidvalidity"] == imap.uidvalidity("INBOX") and d["imap_fetched"] == 2
+    assert d["imap_last_fetch"].endswith(("+02:00", "+03:00")) and d["intake_new"] == 2
+    text = pd.ok("info", env=env).stdout
+    assert f"imap:           imap://pd:***@127.0.0.1:{imap.port}/INBOX" in text
+    assert "s3cr" not in text + json.dumps(d)

@@ -403,18 +403,28 @@ def _advance(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int
             M.update(values).where(M.mailbox == cfg.key).execute()
 
 
-def mailbox_status(settings) -> dict | None:
-    """What `pd info` shows of the configured mailbox (None when PD_IMAP_URL is unset or unreadable)."""
-    from ..db.models import ImapMailbox as M
+def intake_configuration(settings) -> dict:
+    """What `pd info` shows of the mail coming in: the mailbox (password masked), the done folder,
+    the last fetch and its UIDVALIDITY, and what waits in the intake queue and the quarantine."""
+    from ..db import models as m
 
+    d: dict = {"imap": mask_url(settings.imap_url), "imap_done": settings.imap_done, "imap_last_fetch": None,
+               "imap_uidvalidity": None, "imap_fetched": 0}
     try:
-        cfg = parse_imap_url(settings.imap_url, settings.imap_done)
-    except ConfigError:
-        return None
-    row = M.get_or_none(M.mailbox == cfg.key)
-    return {"mailbox": cfg.key, "uidvalidity": row.uidvalidity if row else None,
-            "last_uid": row.last_uid if row else None, "last_fetch_at": row.last_fetch_at if row else None,
-            "fetched": row.fetched if row else 0}
+        cfg = parse_imap_url(settings.imap_url, settings.imap_done) if settings.imap_url else None
+    except ConfigError as exc:
+        d["imap_error"] = str(exc)
+        cfg = None
+    if cfg is not None:
+        row = m.ImapMailbox.get_or_none(m.ImapMailbox.mailbox == cfg.key)
+        if row is not None:
+            d.update(imap_last_fetch=row.last_fetch_at, imap_uidvalidity=row.uidvalidity, imap_fetched=row.fetched)
+    if hasattr(m, "IntakeItem"):
+        d["intake_new"] = m.IntakeItem.select().where(m.IntakeItem.status == "new").count()
+    if hasattr(m, "QuarantinedMessage"):
+        q = m.QuarantinedMessage
+        d["quarantined"] = q.select().where(q.replayed_at.is_null()).count()
+    return d
 
 
 # ------------------------------------------------------------------ one pass over the mailbox

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.imap_server import DovecotServer  # noqa: E402
+from tests.imap_server import DovecotServer  # noqa: E402  (after the sys.path line)
 
 BASELINE = r"""
 import sys

@@ -6,13 +6,13 @@ to end through the intake's receive() with real `pd` processes, killed and run s
 """
 from __future__ import annotations
 
+import email.policy
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import email.policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -208,6 +208,24 @@ def test_killed_after_the_commit_and_before_the_move_the_message_is_moved_next_t
     assert report.messages == [] and report.moved == 2  # committed already: moved without asking again
     assert len(rec.calls) == 2
     assert imap.uids("INBOX") == [] and sorted(imap.messages(DONE)) == sorted(raws)
+
+
+def test_sigterm_or_ctrl_c_finishes_the_message_in_hand_and_leaves_the_rest(imap, ledger):
+    from pd.mail.fetch import Stop, fetch
+
+    raws = [mail(i) for i in range(3)]
+    imap.append(*raws)
+    stop = Stop()
+    rec = Recorder(imap)
+
+    def deliver(raw):
+        result = rec(raw)
+        stop.request()  # as the signal handler does, while this message is being stored
+        return result
+
+    report = fetch(settings_for(imap.url()), deliver=deliver, stop=stop)
+    assert [m["uid"] for m in report.messages] == [1]
+    assert imap.messages(DONE) == [raws[0]] and imap.messages("INBOX") == raws[1:]
 
 
 def test_a_new_uidvalidity_rescans_instead_of_trusting_old_uids(imap, ledger):

@@ -35,7 +35,8 @@ def mail_fetch(
     Exit 8 when the server or the ledger cannot be reached (retry later), 7 for a bad PD_IMAP_URL.
     Example (crontab): * * * * * pd mail fetch
     """
-    from ..mail.fetch import Stop, fetch, mask_url, parse_imap_url, watch as watch_mailbox
+    from ..mail.fetch import Stop, fetch, mask_url, parse_imap_url
+    from ..mail.fetch import watch as watch_mailbox
 
     st = state(ctx)
     settings = st.settings
@@ -80,6 +81,9 @@ def mail_fetch(
         emit_json(collected)
     if error is not None:
         raise error
+    if stop.requested:
+        raise TemporaryFailure(f"interrupted; {len(collected)} message(s) taken, the rest stay in {cfg.folder} "
+                               "for the next fetch")
     counts = report.counts()
     if collected or report.moved:
         summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))

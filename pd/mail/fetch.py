@@ -167,6 +167,12 @@ class FetchReport:
         return c
 
 
+def _chunks(uids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """UID sets small enough for any server's command-line limit (Dovecot's is 64 kB)."""
+    for i in range(0, len(uids), size):
+        yield uids[i:i + size]
+
+
 # ------------------------------------------------------------------ errors of the network
 def _network_errors() -> tuple[type[BaseException], ...]:
     import imaplib
@@ -302,16 +308,37 @@ class Session:
         with self.network("listing messages"):
             return sorted(int(u) for u in self.client.search(["NOT", "DELETED"]))
 
+    def _fetch(self, uids: list[int], what: list[str], doing: str) -> dict:
+        """FETCH; when a fetch beside us has just moved some of them (NO [EXPUNGEISSUED]), again for
+        the ones still there."""
+        from imapclient.exceptions import IMAPClientError
+
+        with self.network(doing):
+            try:
+                return self.client.fetch(uids, what)
+            except IMAPClientError as exc:
+                if isinstance(exc, _network_errors()):
+                    raise
+                still = sorted(set(self.pending()) & set(uids))
+                if not still:
+                    return {}
+                try:
+                    return self.client.fetch(still, what)
+                except IMAPClientError as again:
+                    if isinstance(again, _network_errors()):
+                        raise
+                    raise TemporaryFailure(f"the IMAP server would not let us read messages in "
+                                           f"{self.cfg.folder!r}: {_one_line(again)}") from None
+
     def sizes(self, uids: list[int]) -> dict[int, int]:
-        if not uids:
-            return {}
-        with self.network("reading message sizes"):
-            got = self.client.fetch(uids, ["RFC822.SIZE"])
-        return {int(u): int(d.get(b"RFC822.SIZE", 0)) for u, d in got.items()}
+        out: dict[int, int] = {}
+        for part in _chunks(uids):
+            got = self._fetch(part, ["RFC822.SIZE"], "reading message sizes")
+            out.update({int(u): int(d.get(b"RFC822.SIZE", 0)) for u, d in got.items()})
+        return out
 
     def bodies(self, uids: list[int]) -> dict[int, bytes]:
-        with self.network("fetching messages"):
-            got = self.client.fetch(uids, ["BODY.PEEK[]"])
+        got = self._fetch(uids, ["BODY.PEEK[]"], "fetching messages")
         return {int(u): d[b"BODY[]"] for u, d in got.items() if d.get(b"BODY[]") is not None}
 
     def move_done(self, uids: list[int]) -> None:
@@ -323,11 +350,12 @@ class Session:
 
         with self.network("moving messages"):
             try:
-                if self.can_move:
-                    self.client.move(uids, self.cfg.done)
-                else:
-                    self.client.copy(uids, self.cfg.done)
-                    self.client.add_flags(uids, [DELETED], silent=True)
+                for part in _chunks(uids):
+                    if self.can_move:
+                        self.client.move(part, self.cfg.done)
+                    else:  # a kill between the two leaves a second copy in the done folder, never a loss
+                        self.client.copy(part, self.cfg.done)
+                        self.client.add_flags(part, [DELETED], silent=True)
             except IMAPClientError as exc:
                 if isinstance(exc, _network_errors()):
                     raise

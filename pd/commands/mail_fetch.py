@@ -56,8 +56,7 @@ def mail_fetch(
         sys.stdout.flush()
 
     if watch:
-        say(f"pd mail fetch: watching {mask_url(settings.imap_url)} (processed mail goes to {cfg.done}); "
-            "Ctrl-C or SIGTERM stops")
+        say(f"pd mail fetch: watching {mask_url(settings.imap_url)}, done to {cfg.done} (Ctrl-C stops)")
         report = watch_mailbox(settings, on_message=each, stop=stop)
         say(f"pd mail fetch: stopped; {len(report.messages)} message(s) taken in this run")
         return

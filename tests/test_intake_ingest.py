@@ -121,12 +121,13 @@ def test_a_fault_of_ours_on_one_mail_quarantines_it_and_replay_takes_it_in_later
     def broken(*a, **kw):
         raise RuntimeError("a bug in matching")
 
+    original = match.find_request
     monkeypatch.setattr(match, "find_request", broken)
     r = pd("mail", "ingest", "--json", user="system", input=good)
     assert r.exit_code == 0 and r.json()["action"] == "quarantined" and "a bug in matching" in r.json()["error"]
     qid = r.json()["quarantine"]
     assert count(rawdb, "inbound_message") == 0
-    monkeypatch.undo()
+    monkeypatch.setattr(match, "find_request", original)
     r = pd("mail", "ingest", "--json", user="system", input=M.plain(subject="cits"))
     assert r.json()["action"] == "new"
     # pd fixed: the operator replays it, exactly once

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 
 from tests import intake_mail as M
 

@@ -41,7 +41,7 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
     if desk is None:
         desk = Desk(settings, now=now)
     me = desk.require("system", "operator", what="take in mail")  # config and person checked before any write
-    desk.ledger
+    desk.ledger  # noqa: B018 - open the ledger (and check its schema) before taking the mail apart
     try:
         mail = parse(raw, max_attachment=settings.intake_max_attachment)
         stored, redacted = scrub(mail, raw, settings.intake_max_attachment)

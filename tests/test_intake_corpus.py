@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 
 from tests import intake_mail as M
 
@@ -191,3 +190,13 @@ def test_each_kind_of_automatic_mail_is_recognised(pd):
     assert res["action"] == "automatic"
     res = ingest(pd, M.plain(subject="cilvēks", headers="Auto-Submitted: no\n"))
     assert res["action"] == "new"
+
+
+def test_a_password_in_an_html_only_mail_split_by_tags_is_redacted_in_the_kept_html(pd, rawdb):
+    raw = M.html_only(html="<p>Labdien,</p><p>mana parole: <b>Kaķis#2026</b></p><p>Jānis</p>", subject="Pieeja")
+    res = ingest(pd, raw)
+    assert "parole: [REDACTED]" in show(pd, res["intake"])["text"]
+    kept = bytes(rawdb.execute("SELECT raw FROM inbound_message WHERE id = ?", res["message"])[0][0])
+    html = email.message_from_bytes(kept, policy=email.policy.default).get_content()
+    assert "Kaķis#2026" not in html and "[REDACTED]" in html
+    assert "Kaķis#2026".encode() not in rawdb.dump()

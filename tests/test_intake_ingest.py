@@ -121,12 +121,13 @@ def test_a_fault_of_ours_on_one_mail_quarantines_it_and_replay_takes_it_in_later
     def broken(*a, **kw):
         raise RuntimeError("a bug in matching")
 
+    original = match.find_request
     monkeypatch.setattr(match, "find_request", broken)
     r = pd("mail", "ingest", "--json", user="system", input=good)
     assert r.exit_code == 0 and r.json()["action"] == "quarantined" and "a bug in matching" in r.json()["error"]
     qid = r.json()["quarantine"]
     assert count(rawdb, "inbound_message") == 0
-    monkeypatch.undo()
+    monkeypatch.setattr(match, "find_request", original)
     r = pd("mail", "ingest", "--json", user="system", input=M.plain(subject="cits"))
     assert r.json()["action"] == "new"
     # pd fixed: the operator replays it, exactly once
@@ -149,3 +150,13 @@ def test_replay_with_a_repaired_copy(pd, pd_env, rawdb):
     assert res["action"] == "new"
     ev = [json.loads(d) for (d,) in rawdb.execute("SELECT data FROM event WHERE kind = 'mail_replayed'")]
     assert ev == [{"action": "new", "message": res["message"], "quarantine": qid}]
+
+
+def test_a_quarantine_folder_that_cannot_be_written_still_keeps_the_mail_in_its_row(pd, tmp_path, rawdb):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    r = pd("mail", "ingest", "--json", user="system", input=b"\x00junk", env={"PD_INTAKE_QUARANTINE_DIR": str(blocker)})
+    assert r.exit_code == 0 and r.json()["action"] == "quarantined"
+    (data,) = rawdb.execute("SELECT data FROM event WHERE kind = 'mail_quarantined'")[0]
+    assert "not-a-folder" in json.loads(data)["file_error"]
+    assert bytes(rawdb.execute("SELECT raw FROM quarantined_message")[0][0]) == b"\x00junk"

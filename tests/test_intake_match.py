@@ -192,3 +192,19 @@ def test_queue_entries_new_items_unseen_follow_ups_and_when_they_are_seen(pd, cl
     pd.ok("intake", "ignore", str(r1["intake"]), "--reason", "reklāma")
     assert queue_entries(datetime.now(timezone.utc)) == []
     assert r2["request"] == n
+
+
+def test_close_auto_leaves_a_request_with_an_unseen_reply_to_the_operator(pd, clock):
+    clock.set("2026-12-01T09:00")
+    quiet, replied = pd.register(service="KONSULTACIJA"), pd.register(service="KONSULTACIJA")
+    for n in (quiet, replied):
+        pd.ok("resolve", n, "--result", "Izskaidrots")
+    ingest(pd, M.plain(subject=f"Re: [PD {replied}] x", body="Bet tas joprojām nestrādā!\n"))
+    clock.set("2026-12-20T09:00")
+    pd.ok("close", "--auto", user="system")
+    assert pd.ok("show", quiet, "--json").json()["status"] == "closed"
+    assert pd.ok("show", replied, "--json").json()["status"] == "resolved"
+    # once the operator has read it and judged it no objection, the next run closes it
+    pd.ok("intake", "seen", replied)
+    pd.ok("close", "--auto", user="system")
+    assert pd.ok("show", replied, "--json").json()["status"] == "closed"

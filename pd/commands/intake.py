@@ -37,10 +37,15 @@ def intake_list(
     if as_json:
         emit_json([item_dict(i, tz) for i in items])
         return
-    table([[i.id, i.status, format_dt(i.message.received_at, tz), _short(item_dict(i)["from"], 40),
-            _short(i.message.subject, 50), (i.request.number if i.request_id else
-                                            (f"({i.related.number})" if i.related_id else ""))]
-           for i in items], ["id", "status", "received", "from", "subject", "request"])
+    # Narrow terminals first: the name (not the address), and only the columns that say something.
+    rows = [[i.id, i.status, format_dt(i.message.received_at, tz), _short(i.message.sender_name or
+                                                                          i.message.sender_email, 30),
+             _short(i.message.subject, 60), (i.request.number if i.request_id else
+                                             (f"({i.related.number})" if i.related_id else ""))] for i in items]
+    headers = ["id", "status", "received", "from", "subject", "request"]
+    keep = [c for c in range(len(headers))
+            if not (headers[c] == "status" and statuses == ["new"]) and any(str(r[c]) for r in rows)]
+    table([[r[c] for c in keep] for r in rows], [headers[c] for c in keep])
     if not items:
         say("No mail waits for the desk." if statuses == ["new"] else "No such intake items.")
 

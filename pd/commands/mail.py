@@ -158,6 +158,16 @@ def mail_ingest(
         # Whatever stops us storing it now, the mail must not be lost: the MTA retries.
         sys.stderr.write(f"Error: {exc} (not stored; exit 75, the mail system will try again)\n")
         raise typer.Exit(EX_TEMPFAIL) from None
+    except Exception as exc:  # noqa: BLE001 - not even the quarantine took it: keep it at the MTA
+        import os
+
+        if os.environ.get("PD_DEBUG") not in (None, "", "0"):
+            import traceback
+
+            traceback.print_exception(exc)
+        sys.stderr.write(f"Error: internal error: {type(exc).__name__}: {exc} (not stored; exit 75, "
+                         "the mail system will try again)\n")
+        raise typer.Exit(EX_TEMPFAIL) from None
     if as_json:
         emit_json(res)
     else:

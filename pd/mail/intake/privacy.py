@@ -27,7 +27,7 @@ def export(email: str, tz: str) -> list[dict[str, Any]]:
 def purge_targets(request_ids: list[int], before: datetime) -> list[int]:
     """The stored mail to anonymise: that of these requests, and mail older than `before`
     that never became part of a request (new or ignored intake items, automatic mail)."""
-    from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
+    from ...db.models import InboundMessage as IM
 
     ids = set()
     for chunk in range(0, len(request_ids), 500):

@@ -65,3 +65,12 @@ def entries(now: datetime) -> list[dict]:
                     "due": None, "title": title(msg), "detail": detail})
     out.sort(key=lambda e: e["since"])
     return out
+
+
+def pending_objections() -> set[str]:
+    """Numbers of resolved requests with a reply not yet seen: `pd close --auto` leaves them to a person [§8.10]."""
+    from ...db.models import InboundMessage as IM, Request
+
+    q = (IM.select(Request.number).join(Request, on=(IM.request == Request.id))
+         .where(unseen_condition() & (IM.flag == "objection") & (Request.status == "resolved")))
+    return {number for (number,) in q.tuples()}

@@ -32,16 +32,19 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
     Raises TemporaryFailure when the ledger is busy or unreachable: nothing was stored,
     the caller retries (exit 75 for an MTA).
     """
-    from ...desk import Desk
     from .parse import parse
     from .redact import scrub
 
     raw = bytes(raw)
     digest = digest_of(raw)
     if desk is None:
-        desk = Desk(settings, now=now)
-    me = desk.require("system", "operator", what="take in mail")  # config and person checked before any write
-    desk.ledger
+        desk = _desk_for(settings)
+    try:
+        me = desk.require("system", "operator", what="take in mail")  # config and person checked before any write
+        desk.ledger  # noqa: B018 - open the ledger (and check its schema) before taking the mail apart
+    except PdError:
+        _forget(settings)
+        raise
     try:
         mail = parse(raw, max_attachment=settings.intake_max_attachment)
         stored, redacted = scrub(mail, raw, settings.intake_max_attachment)
@@ -53,6 +56,7 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
         return _store(desk, me, mail, stored, redacted, digest, source, now)
     except (TemporaryFailure, PdError) as exc:
         if isinstance(exc, TemporaryFailure) or not _is_mail_fault(exc):
+            _forget(settings)  # the next message starts from a fresh connection
             raise
         return quarantine(desk, raw, digest, source, _reason(exc), now=now)
     except Exception as exc:  # noqa: BLE001 - a fault of ours on this mail must not stop the mailbox
@@ -65,6 +69,44 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
         if isinstance(exc, peewee.IntegrityError):
             return _after_race(desk, mail, digest)
         return quarantine(desk, raw, digest, source, _reason(exc), now=now)
+
+
+# One desk (its ledger connection, contacts and catalog) per process and settings, so that
+# `pd mail fetch` does not reopen the ledger for every message; a changed contacts or
+# catalog file, or another ledger opened in between, makes a new one.
+_DESK: dict = {}
+
+
+def _desk_for(settings):
+    from ...db.connection import db
+    from ...desk import Desk
+
+    stamp = (settings, _mtime(settings.contacts_path), _mtime(settings.catalog_path))
+    cached = _DESK.get("desk")
+    if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
+            and db.obj is cached[1]._ledger.database and not db.obj.is_closed():
+        return cached[1]
+    desk = Desk(settings)
+    _DESK["desk"] = (stamp, desk)
+    return desk
+
+
+def _forget(settings) -> None:
+    cached = _DESK.pop("desk", None)
+    if cached is not None and cached[1]._ledger is not None:
+        try:
+            cached[1]._ledger.close()
+        except Exception:  # noqa: BLE001 - a broken connection may not close cleanly
+            pass
+
+
+def _mtime(path: str) -> float | None:
+    import os
+
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 def _is_mail_fault(exc: PdError) -> bool:
@@ -234,13 +276,15 @@ def quarantine(desk, raw: bytes, digest: str, source: str, error: str, *, now=No
         if existing is not None:
             return result("duplicate", None, None, quarantine=existing.id)
         q = Q.create(received_at=ch.at, source=source[:200], digest=digest, error=error[:2000], raw=kept)
-        path = None
+        file_error = None
         if desk.settings.intake_quarantine_dir:
-            path = _write_file(Path(desk.settings.intake_quarantine_dir), q.id, kept)
-            q.path = str(path)
-            q.save()
+            try:
+                q.path = str(_write_file(Path(desk.settings.intake_quarantine_dir), q.id, kept))
+                q.save()
+            except OSError as exc:  # the row holds the mail; a folder we cannot write must not lose it
+                file_error = f"{desk.settings.intake_quarantine_dir}: {exc.strerror}"
         ch.event(None, "mail_quarantined", actor=desk.actor.login, via="email",
-                 data={"quarantine": q.id, "error": error[:500], "bytes": len(raw)})
+                 data={"quarantine": q.id, "error": error[:500], "bytes": len(raw), "file_error": file_error})
     return result("quarantined", None, None, quarantine=q.id, error=error)
 
 

@@ -13,11 +13,12 @@ from .mail import mail_app
 
 def _line(item: dict) -> str:
     where = {"new": f"intake item {item['intake']}", "follow_up": f"request {item['request']}",
-             "duplicate": "already in the ledger"}.get(item["action"])
-    if where is None:
-        where = ", ".join(x for x in (f"intake item {item['intake']}" if item.get("intake") else "",
-                                      f"request {item['request']}" if item.get("request") else "") if x) or "recorded"
-    return f"UID {item['uid']}: {item['action']} — {where}"
+             "duplicate": "already in the ledger", "automatic": "recorded, never answered",
+             "bounce": "delivery report recorded",
+             "quarantined": f"kept in quarantine {item.get('quarantine')} (pd intake quarantine)"}.get(item["action"])
+    if item["action"] in ("new", "automatic", "bounce") and item.get("request"):
+        where += f", about request {item['request']}"
+    return f"UID {item['uid']}: {item['action']} — {where or 'recorded'}"
 
 
 @mail_app.command("fetch")

@@ -521,6 +521,8 @@ def take(session: Session, deliver: Deliver, report: FetchReport, stop: Stop,
                         mark = uid
                     item = {"uid": uid, "action": result.get("action"), "intake": result.get("intake"),
                             "request": result.get("request")}
+                    if result.get("quarantine") is not None:
+                        item["quarantine"] = result["quarantine"]
                     report.messages.append(item)
                     if on_message is not None:
                         on_message(item)

@@ -93,13 +93,14 @@ def outlook_reply_lv(*, subject: str, in_reply_to: str | None = None, references
 def gmail_reply_en(*, subject: str, in_reply_to: str | None = None, references: list[str] | None = None,
                    sender="Ilze Šķēle <ilze.skele@vp.gov.lv>",
                    reply="Hi,\n\nthe printer is in room 305, second floor.\n\nThanks,\nIlze",
-                   quoted="Please tell us the room of the printer.") -> bytes:
-    """Gmail in English: base64 UTF-8 text and HTML, 'On … wrote:' and '>' quoting."""
+                   quoted="Please tell us the room of the printer.",
+                   attribution=f"On Tue, 1 Dec 2026 at 10:05, Pakalpojumu dienests <\n{DESK}> wrote:") -> bytes:
+    """Gmail: base64 UTF-8 text and HTML, an attribution line ('On … wrote:') and '>' quoting."""
     from email.header import Header
     from email.utils import parseaddr
 
     name, addr = parseaddr(sender)
-    text = (f"{reply}\n\nOn Tue, 1 Dec 2026 at 10:05, Pakalpojumu dienests <\n{DESK}> wrote:\n\n"
+    text = (f"{reply}\n\n{attribution}\n\n"
             + "".join(f"> {line}\n" for line in quoted.split("\n")))
     html = (f"<div dir=\"ltr\">{reply.replace(chr(10), '<br>')}</div><br><div class=\"gmail_quote\">"
             f"<blockquote class=\"gmail_quote\">{quoted}</blockquote></div>")

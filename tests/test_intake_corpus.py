@@ -200,3 +200,20 @@ def test_a_password_in_an_html_only_mail_split_by_tags_is_redacted_in_the_kept_h
     html = email.message_from_bytes(kept, policy=email.policy.default).get_content()
     assert "Kaķis#2026" not in html and "[REDACTED]" in html
     assert "Kaķis#2026".encode() not in rawdb.dump()
+
+
+def test_gmail_in_latvian_and_outlook_in_english_lose_their_quoted_history_too(pd):
+    n = pd.register()
+    lv = M.gmail_reply_en(subject=f"Re: [PD {n}] Neienāk e-pasts", sender="Jānis Bērziņš <janis.berzins@vp.gov.lv>",
+                          reply="Sveiki!\n\nJā, tagad ienāk.\n\nJānis",
+                          attribution="otrd., 2026. g. 1. dec., plkst. 10:05 — lietotājs Pakalpojumu dienests "
+                                      "(<servicedesk@ic.iem.gov.lv>) rakstīja:",
+                          quoted="Vai pasts jau ienāk?")
+    en = M.plain(subject=f"RE: [PD {n}] Neienāk e-pasts", sender="Ilze Šķēle <ilze.skele@vp.gov.lv>",
+                 body="Hello,\n\nstill nothing since 9:00.\n\nIlze\n\n-----Original Message-----\n"
+                      "From: Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>\nSent: Tuesday, December 1, 2026 10:05 AM\n"
+                      "Subject: [PD x] Neienāk e-pasts\n\nIs the mail arriving now?\n")
+    for raw in (lv, en):
+        assert ingest(pd, raw)["action"] == "follow_up"
+    texts = [e["data"]["text"] for e in pd.ok("show", n, "--json").json()["events"] if e["kind"] == "mail_received"]
+    assert texts == ["Sveiki!\n\nJā, tagad ienāk.\n\nJānis", "Hello,\n\nstill nothing since 9:00.\n\nIlze"]

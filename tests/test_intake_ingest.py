@@ -160,3 +160,19 @@ def test_a_quarantine_folder_that_cannot_be_written_still_keeps_the_mail_in_its_
     (data,) = rawdb.execute("SELECT data FROM event WHERE kind = 'mail_quarantined'")[0]
     assert "not-a-folder" in json.loads(data)["file_error"]
     assert bytes(rawdb.execute("SELECT raw FROM quarantined_message")[0][0]) == b"\x00junk"
+
+
+def test_a_ledger_of_the_first_release_keeps_the_mail_at_the_mta_until_the_admin_upgrades(pd_env, rawdb):
+    from tests.test_migrations import _make_v1_ledger
+
+    _make_v1_ledger(pd_env["PD_DATABASE_URL"])
+    env = subprocess_env(pd_env, PD_USER="system")
+    raw = M.plain(subject="Pirms jaunināšanas")
+    r = pd_ingest(env, raw)
+    assert r.returncode == 75 and "pd db upgrade" in r.stderr.decode()
+    up = subprocess.run([sys.executable, "-m", "pd", "db", "upgrade", "--json"], capture_output=True, text=True,
+                        env=subprocess_env(pd_env, PD_USER="admins"))
+    assert up.returncode == 0, up.stderr
+    assert rawdb.execute("SELECT max(version) FROM schema_version")[0][0] >= 2
+    r = pd_ingest(env, raw, "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["action"] == "new"

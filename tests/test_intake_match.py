@@ -208,3 +208,16 @@ def test_close_auto_leaves_a_request_with_an_unseen_reply_to_the_operator(pd, cl
     pd.ok("intake", "seen", replied)
     pd.ok("close", "--auto", user="system")
     assert pd.ok("show", replied, "--json").json()["status"] == "closed"
+
+
+def test_queue_entries_are_as_of_the_given_instant(pd, clock):
+    from datetime import timedelta
+
+    from pd.mail.intake import queue_entries
+
+    clock.set("2026-12-01T09:00")
+    ingest(pd, M.plain(subject="Rīta pasts"))
+    at = clock.now
+    assert queue_entries(at - timedelta(seconds=1)) == []
+    assert [e["title"] for e in queue_entries(at)] == ["Jānis Bērziņš: Rīta pasts"]
+    assert queue_entries(at)[0]["since"] == at

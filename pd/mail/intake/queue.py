@@ -32,10 +32,11 @@ def title(msg) -> str:
 
 
 def entries(now: datetime) -> list[dict]:
+    """The queue as of `now`: mail received after it is not there yet."""
     from ...db.models import InboundMessage as IM, IntakeItem, Request
 
     out: list[dict] = []
-    items = (IntakeItem.select(IntakeItem, IM).join(IM).where(IntakeItem.status == "new")
+    items = (IntakeItem.select(IntakeItem, IM).join(IM).where((IntakeItem.status == "new") & (IM.received_at <= now))
              .order_by(IM.received_at, IntakeItem.id))
     for item in items:
         msg = item.message
@@ -48,7 +49,7 @@ def entries(now: datetime) -> list[dict]:
         out.append({"reason": "intake_new", "request": None, "intake": item.id, "since": msg.received_at,
                     "due": None, "title": title(msg), "detail": detail})
     follow = (IM.select(IM, Request).join(Request, on=(IM.request == Request.id))
-              .where(unseen_condition()).order_by(IM.received_at, IM.id))
+              .where(unseen_condition() & (IM.received_at <= now)).order_by(IM.received_at, IM.id))
     for msg in follow:
         req = msg.request
         if msg.flag == "objection" and req.status == "resolved":

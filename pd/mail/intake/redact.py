@@ -92,6 +92,10 @@ def _replace_header(msg, name: str) -> None:
 
 
 def _set_text(part, text: str) -> None:
+    if part.get_content_subtype() == "html":  # the part is UTF-8 now: so says its own <meta>, too
+        import re
+
+        text = re.sub(r"(<meta[^>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
     disposition = part.get_content_disposition()
     filename = part.get_filename()
     kw = {"disposition": disposition} if disposition else {}

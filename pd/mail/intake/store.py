@@ -62,9 +62,12 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
     except Exception as exc:  # noqa: BLE001 - a fault of ours on this mail must not stop the mailbox
         import peewee
 
-        if isinstance(exc, peewee.OperationalError):
+        if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
             from ...db.connection import classify_operational_error
 
+            _forget(settings)  # the ledger, not the mail: nothing is quarantined, the caller retries
+            if isinstance(exc, peewee.InterfaceError):
+                raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
             raise classify_operational_error(exc) from exc
         if isinstance(exc, peewee.IntegrityError):
             return _after_race(desk, mail, digest)

@@ -57,7 +57,7 @@ def mail_fetch(
         sys.stdout.flush()
 
     if watch:
-        say(f"pd mail fetch: watching {mask_url(settings.imap_url)}, done to {cfg.done} (Ctrl-C stops)")
+        say(f"pd mail fetch: watching {mask_url(settings.imap_url)}; Ctrl-C stops")
         report = watch_mailbox(settings, on_message=each, stop=stop)
         say(f"pd mail fetch: stopped; {len(report.messages)} message(s) taken in this run")
         return
@@ -87,8 +87,7 @@ def mail_fetch(
     counts = report.counts()
     if collected or report.moved:
         summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-        say(f"{len(collected)} message(s) from {cfg.key}" + (f" ({summary})" if summary else "")
-            + f"; {report.moved} moved to {cfg.done}")
+        say(f"{len(collected)} message(s)" + (f": {summary}" if summary else "") + f"; {report.moved} moved to {cfg.done}")
     else:
         say(f"no new mail in {cfg.key}")
     if report.left:

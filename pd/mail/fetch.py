@@ -112,8 +112,8 @@ def parse_imap_url(url: str | None, done: str) -> ImapConfig:
     if scheme == "imaps" and starttls:
         raise ConfigError(f"PD_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap:// ({shown})")
     if scheme == "imap" and not starttls and not _is_loopback(host):
-        raise ConfigError(f"PD_IMAP_URL: plain imap:// sends the password in clear; it is allowed on loopback only. "
-                          f"Use imaps:// or imap://…?starttls=1 ({shown})")
+        raise ConfigError(f"PD_IMAP_URL: plain imap:// (the password in clear) on loopback only; use imaps:// "
+                          f"or ?starttls=1 ({shown})")
     if not parsed.username:
         raise ConfigError(f"PD_IMAP_URL: no user name in {shown!r} (imaps://user:password@host/INBOX)")
     folder = unquote(parsed.path.lstrip("/")) or "INBOX"

@@ -43,7 +43,7 @@ def mail_fetch(
     settings = st.settings
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)  # configuration first (exit 7), nothing written
     desk = st.desk
-    desk.require("system", "operator", "admin", what="fetch mail")
+    desk.require("system", "operator", what="fetch mail")  # as the intake itself requires
     desk.ledger  # the ledger opened (and its schema checked) before any message is touched
 
     stop = Stop()

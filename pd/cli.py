@@ -87,16 +87,20 @@ def main_callback(
 from .commands import requests as _requests  # noqa: E402
 from .commands import escalate as _escalate  # noqa: E402
 from .commands import mail as _mail  # noqa: E402
+from .commands import mail_fetch as _mail_fetch  # noqa: E402
 from .commands import calendar as _calendar  # noqa: E402
 from .commands import report as _report  # noqa: E402
 from .commands import admin as _admin  # noqa: E402
+from .commands import intake as _intake  # noqa: E402
 
 _requests.register_commands(app)
 _escalate.register_commands(app)
 _mail.register_commands(app)
+_mail_fetch.register_commands(app)
 _calendar.register_commands(app)
 _report.register_commands(app)
 _admin.register_commands(app)
+_intake.register_commands(app)
 
 
 def main() -> None:

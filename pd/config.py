@@ -55,6 +55,10 @@ class Settings:
     imap_done: str = "pd-processed"
     # Seconds a writer waits for the ledger's lock before giving up with exit 8.
     busy_timeout: float = 10.0
+    # Attachments of incoming mail larger than this (bytes) are recorded by name and size only.
+    intake_max_attachment: int = 10 * 1024 * 1024
+    # Where a mail pd cannot take apart is also written as a file (besides its quarantine row).
+    intake_quarantine_dir: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -202,6 +206,16 @@ def _folder(value: str) -> str:
 
 
 @dataclass(frozen=True)
+def _size(text: str) -> int:
+    """A byte count: 5000000, 500k, 10M (binary multiples)."""
+    text = text.strip()
+    factor = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}.get(text[-1].lower(), 1)
+    number = text[:-1] if factor != 1 else text
+    if not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"{text!r} is not a size in bytes (e.g. 10M, 500k, 2000000)")
+    return int(number) * factor
+
+
 class Var:
     name: str
     field: str
@@ -227,6 +241,9 @@ VARIABLES: tuple[Var, ...] = (
     Var("PD_RETENTION_DAYS", "retention_days", 5 * 365, _positive_int, "days before closed requests are anonymised"),
     Var("PD_IMAP_URL", "imap_url", None, _url("imap", "imaps"), "the desk's mailbox"),
     Var("PD_IMAP_DONE", "imap_done", "pd-processed", _folder, "folder for processed mail"),
+    Var("PD_INTAKE_MAX_ATTACHMENT", "intake_max_attachment", 10 * 1024 * 1024, _size,
+        "largest attachment of incoming mail stored (larger: name and size only)"),
+    Var("PD_INTAKE_QUARANTINE_DIR", "intake_quarantine_dir", None, _directory, "a copy of each quarantined mail"),
     Var("PD_DEBUG", "debug", False, _flag, "tracebacks on errors"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES) | {"PD_TEST_DATABASE_URL"}

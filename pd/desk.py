@@ -515,6 +515,10 @@ class Desk:
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
+        from .mail.intake.queue import pending_objections
+
+        objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
+        numbers = [n for n in numbers if n not in objected]
         closed = []
         for number in numbers:
             with self.ledger.change() as ch:

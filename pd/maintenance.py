@@ -93,11 +93,15 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
          .where(Request.status.in_(("closed", "refused")) & (Request.closed_at < before)
                 & (Request.requester_name != ANONYMOUS)).order_by(Request.id))
     targets = [(r.id, r.number) for r in q]
-    if dry_run or not targets:
+    from .mail.intake import privacy as mail_privacy
+
+    mails = mail_privacy.purge_targets([i for i, _ in targets], before)
+    if dry_run or not (targets or mails):
         return {"before": before.isoformat(), "requests": len(targets), "dry_run": dry_run,
-                "numbers": [n for _, n in targets]}
+                "numbers": [n for _, n in targets], "mails": len(mails)}
     ids = [i for i, _ in targets]
     with desk.ledger.change() as ch:
+        mail_privacy.purge(mails, before)
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             Request.update(requester_name=ANONYMOUS, position="", phone="", email="", location="", room="",
@@ -105,9 +109,11 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
             OutboxMessage.update(body=f"[{ANONYMOUS}]", recipients="[]", attachment=None).where(
                 OutboxMessage.request.in_(part) & OutboxMessage.status.in_(("sent", "failed"))).execute()
         ch.event(None, "privacy_purged", actor=desk.actor.login, via="cli",
-                 data={"before": before.isoformat(), "requests": len(ids), "first": targets[0][1],
-                       "last": targets[-1][1], "fields": list(PERSONAL_FIELDS)})
-    return {"before": before.isoformat(), "requests": len(ids), "dry_run": False, "numbers": [n for _, n in targets]}
+                 data={"before": before.isoformat(), "requests": len(ids),
+                       "first": targets[0][1] if targets else None, "last": targets[-1][1] if targets else None,
+                       "fields": list(PERSONAL_FIELDS), "mails": len(mails)})
+    return {"before": before.isoformat(), "requests": len(ids), "dry_run": False, "numbers": [n for _, n in targets],
+            "mails": len(mails)}
 
 
 def export_person(desk: "Desk", email: str) -> dict[str, Any]:
@@ -131,6 +137,9 @@ def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     for m in OutboxMessage.select().order_by(OutboxMessage.id):
         if email.lower() in (r.lower() for r in json.loads(m.recipients)):
             out["messages"].append(message_dict(m, tz, body=True))
+    from .mail.intake.privacy import export as export_mail
+
+    out["mail"] = export_mail(email, tz)
     person = next((s for s in desk.contacts.staff.values() if s.email.lower() == email.lower()), None)
     if person:
         out["staff"] = {"login": person.login, "name": person.name, "roles": list(person.roles)}

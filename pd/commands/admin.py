@@ -54,6 +54,7 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
     Example: pd info --json
     """
     import os
+    from zoneinfo import ZoneInfo
 
     from .. import __version__
     from ..db import migrations
@@ -74,6 +75,16 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         "smtp": redact_url(s.smtp_url) if s.smtp_url else None, "mail_dir": s.mail_dir, "mail_from": s.mail_from,
         "warnings": [],
     }
+    from ..mail.fetch import intake_configuration
+
+    d.update(intake_configuration(s))  # mail coming in (SPEC 13)
+    if d.get("imap_last_fetch") is not None:
+        from ..latvian import format_dt
+
+        at = d["imap_last_fetch"]
+        d["imap_last_fetch"] = format_dt(at, s.timezone) if not as_json else at.astimezone(ZoneInfo(s.timezone)).isoformat()
+    if d.get("imap_error"):
+        d["warnings"].append(d.pop("imap_error"))
     path = sqlite_path(s.database_url)
     if path is not None and path.exists() and os.stat(path).st_mode & 0o004:
         d["warnings"].append(f"the ledger {path} is readable by everyone: chmod o-rwx {path}")

@@ -137,5 +137,84 @@ def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(met
         out(f"message {m.id} will be sent at the next pd mail send")
 
 
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+
+
+@mail_app.command("ingest")
+def mail_ingest(
+    ctx: typer.Context,
+    file: Annotated[Optional[str], typer.Argument(metavar="[FILE]", help="An RFC 5322 message; default: stdin (bytes).")] = None,
+    as_json: Json = False,
+) -> None:
+    """Take one incoming message (an MTA's pipe alias, or a file) into the desk (SPEC 13).
+
+    Exit 0 once it is stored (a message pd cannot take apart is kept in the quarantine: also 0);
+    exit 75 (EX_TEMPFAIL) when it cannot be stored now (ledger busy or unreachable, configuration
+    broken): the MTA keeps it and retries. Example (/etc/aliases):
+    servicedesk: "|/usr/bin/env PD_USER=system /opt/pd/bin/pd mail ingest"
+    """
+    import sys
+
+    from ..errors import ConfigError, NotFound, NotPermitted, TemporaryFailure
+
+    st = state(ctx)
+    if file is not None and file != "-":
+        from pathlib import Path
+
+        try:
+            raw = Path(file).read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"no file {file}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+        source = f"ingest:{file}"[:200]
+    else:
+        raw = sys.stdin.buffer.read()
+        source = "ingest:stdin"
+    try:
+        from ..mail.intake import receive
+
+        res = receive(st.settings, raw, source=source)
+    except (TemporaryFailure, ConfigError, NotPermitted) as exc:
+        # Whatever stops us storing it now, the mail must not be lost: the MTA retries.
+        sys.stderr.write(f"Error: {exc} (not stored; exit 75, the mail system will try again)\n")
+        raise typer.Exit(EX_TEMPFAIL) from None
+    except Exception as exc:  # noqa: BLE001 - not even the quarantine took it: keep it at the MTA
+        import os
+
+        if os.environ.get("PD_DEBUG") not in (None, "", "0"):
+            import traceback
+
+            traceback.print_exception(exc)
+        sys.stderr.write(f"Error: internal error: {type(exc).__name__}: {exc} (not stored; exit 75, "
+                         "the mail system will try again)\n")
+        raise typer.Exit(EX_TEMPFAIL) from None
+    if as_json:
+        emit_json(res)
+    else:
+        out(_ingest_words(res))
+
+
+def _ingest_words(res: dict) -> str:
+    action = res["action"]
+    if action == "new":
+        tail = f" (about request {res['request']})" if res.get("request") else ""
+        return f"new intake item {res['intake']}{tail}: pd intake show {res['intake']}"
+    if action == "follow_up":
+        how = {"answer": "; the requester's answer, the request resumed",
+               "objection": "; after it was resolved: a possible objection",
+               "expert": "; from the assigned expert"}.get(res.get("flag") or "", "")
+        return f"follow-up to request {res['request']}{how}"
+    if action == "duplicate":
+        return "already stored (the same message came before); nothing new"
+    if action == "automatic":
+        return f"automatic mail, recorded and not answered ({res.get('reason', '')})"
+    if action == "bounce":
+        return f"delivery report recorded{' for request ' + res['request'] if res.get('request') else ''}"
+    if action == "quarantined":
+        return f"cannot be taken apart; kept in quarantine {res['quarantine']}: {res.get('error', '')}"
+    return action
+
+
 def register_commands(app: typer.Typer) -> None:
     app.add_typer(mail_app, name="mail")

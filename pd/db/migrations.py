@@ -80,9 +80,20 @@ def _schema() -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _m002_intake() -> None:
+    """E-mail intake (SPEC 13): inbound messages, the intake queue and the quarantine."""
+    db.create_tables([m.InboundMessage, m.IntakeItem, m.QuarantinedMessage], safe=True)
+
+
+def _m005_imap_mailbox() -> None:
+    db.create_tables([m.ImapMailbox], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "initial ledger", _m001_initial),
+    (2, "e-mail intake", _m002_intake),
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
+    (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,190 @@
+"""`pd mail fetch` of 1,000 messages from a loopback Dovecot, as a ratio to imapclient alone.
+
+Run by hand (as root or as a user who can run Dovecot; tests/imap_server.py starts it):
+
+    .venv/bin/python benchmarks/bench_fetch.py                        # SQLite (+ PostgreSQL if PD_TEST_DATABASE_URL)
+    scripts/with-postgres .venv/bin/python benchmarks/bench_fetch.py  # both, PostgreSQL on a throwaway server
+    .venv/bin/python benchmarks/bench_fetch.py --messages 1000 --runs 3 --venv /tmp/pd-bench-fetch-venv
+
+pd runs from a regular (non-editable) install: `pip install .` into --venv (made when missing,
+reinstalled with --reinstall). Each run, on one server, interleaved:
+
+1. the baseline — a fresh Python of that venv with imapclient alone: log in, select, list the
+   UIDs, FETCH sizes and then BODY.PEEK[] in batches of 100 (as pd does), MOVE them to a folder;
+   the messages are moved back (not timed);
+2. pd's IMAP layer with the intake replaced by a no-op (what pd adds on the IMAP side alone);
+   the messages are moved back;
+3. `pd mail fetch` into a new ledger: every message parsed, matched and committed by the
+   intake, one transaction each, then moved.
+
+Each is a whole process, start-up included. Medians over --runs; the table is markdown.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.imap_server import DovecotServer  # noqa: E402  (after the sys.path line)
+
+BASELINE = r"""
+import sys
+from imapclient import IMAPClient
+host, port, user, password, folder, dest = sys.argv[1:7]
+c = IMAPClient(host, port=int(port), ssl=False, timeout=60)
+c.login(user, password)
+c.select_folder(folder)
+uids = sorted(c.search(["NOT", "DELETED"]))
+c.fetch(uids, ["RFC822.SIZE"])
+n = 0
+for i in range(0, len(uids), 100):
+    batch = uids[i:i + 100]
+    got = c.fetch(batch, ["BODY.PEEK[]"])
+    n += sum(len(d[b"BODY[]"]) for d in got.values())
+    c.move(batch, dest)
+c.logout()
+print(len(uids), n)
+"""
+
+LAYER_ONLY = r"""
+from pd.config import load_settings
+from pd.ledger import Ledger
+from pd.mail.fetch import fetch
+settings = load_settings()
+Ledger(settings)
+report = fetch(settings, deliver=lambda raw: {"action": "new", "intake": None, "request": None})
+print(len(report.messages))
+"""
+
+
+def messages(n: int) -> list[bytes]:
+    out = []
+    for i in range(n):
+        m = EmailMessage()
+        m["From"] = f"Lietotājs {i} <lietotajs{i}@vp.gov.lv>"
+        m["To"] = "servicedesk@ic.iem.gov.lv"
+        m["Subject"] = f"Neienāk e-pasts kopš rīta ({i})"
+        m["Date"] = "Tue, 01 Dec 2026 10:00:00 +0200"
+        m["Message-ID"] = f"<bench-{i}-{time.time_ns()}@vp.gov.lv>"
+        m.set_content("Labdien!\n\nKopš rīta neienāk e-pasts, lūdzu palīdziet.\n\n"
+                      "Ar cieņu,\nLietotājs\n" + "Lūdzu, skatiet pielikumu un atbildiet. " * 20)
+        out.append(m.as_bytes(policy=SMTP))
+    return out
+
+
+def ensure_venv(venv: Path, reinstall: bool) -> Path:
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        reinstall = True
+    if reinstall:
+        extra = ["postgres"] if os.environ.get("PD_TEST_DATABASE_URL") else []
+        target = f"{ROOT}[{','.join(extra)}]" if extra else str(ROOT)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)],
+                       check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", target], check=True)
+    return py
+
+
+def move_all(srv: DovecotServer, source: str, dest: str) -> None:
+    c = srv.client()
+    c.select_folder(source)
+    uids = c.search(["ALL"])
+    if uids:
+        c.move(uids, dest)
+    c.logout()
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[:4])}… failed ({r.returncode}): {r.stderr[-2000:]}")
+    return elapsed
+
+
+def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: str) -> list[str]:
+    from tests.imap_server import PASSWORD, USER
+
+    pd_bin = str(py.parent / "pd")
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PD_")}
+    base_env.pop("PYTHONPATH", None)
+    cwd = Path(tempfile.mkdtemp(prefix="pd-bench-fetch-"))
+    samples: dict[str, list[float]] = {"imapclient alone": [], "pd's IMAP layer, no-op intake": [],
+                                       "pd mail fetch": []}
+    srv.append(*messages(n))
+    c = srv.client()
+    for folder in ("bench-base", "bench-spent", "pd-processed"):
+        if not c.folder_exists(folder):
+            c.create_folder(folder)
+    c.logout()
+    for r in range(runs):
+        url, drop = ledger_url(cwd, r)
+        env = dict(base_env, PD_DATABASE_URL=url, PD_USER="system", PD_IMAP_URL=srv.url(), PD_BUSY_TIMEOUT="30",
+                   PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+        subprocess.run([pd_bin, "init"], env=env, cwd=cwd, check=True, capture_output=True)
+        samples["imapclient alone"].append(timed(
+            [str(py), "-c", BASELINE, "127.0.0.1", str(srv.port), USER, PASSWORD, "INBOX", "bench-base"], env))
+        move_all(srv, "bench-base", "INBOX")
+        samples["pd's IMAP layer, no-op intake"].append(timed([str(py), "-c", LAYER_ONLY], env))
+        move_all(srv, "pd-processed", "INBOX")
+        # A new ledger for the real thing (the no-op run above only marked UIDs in its own).
+        drop()
+        url, drop = ledger_url(cwd, r + 1000)
+        env["PD_DATABASE_URL"] = url
+        subprocess.run([pd_bin, "init"], env=env, cwd=cwd, check=True, capture_output=True)
+        samples["pd mail fetch"].append(timed([pd_bin, "mail", "fetch"], env))
+        assert srv.uids("INBOX") == [], "pd mail fetch left messages behind"
+        move_all(srv, "pd-processed", "INBOX")
+        drop()
+    base = statistics.median(samples["imapclient alone"])
+    rows = [f"| {label} | {name} | {statistics.median(v):.2f} | {1000 * statistics.median(v) / n:.1f} | "
+            f"{statistics.median(v) / base:.1f}x |" for name, v in samples.items()]
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=1000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--venv", type=Path, default=Path(tempfile.gettempdir()) / "pd-bench-fetch-venv")
+    ap.add_argument("--reinstall", action="store_true", help="pip install . into --venv again")
+    ap.add_argument("--sqlite-only", action="store_true")
+    args = ap.parse_args()
+    py = ensure_venv(args.venv, args.reinstall)
+
+    def sqlite_url(cwd: Path, r: int):
+        path = cwd / f"ledger-{r}.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+
+    backends = [("SQLite", sqlite_url)]
+    pg = os.environ.get("PD_TEST_DATABASE_URL")
+    if pg and not args.sqlite_only:
+        from tests.conftest import pg_schema
+
+        backends.append(("PostgreSQL", lambda cwd, r: pg_schema(pg, "bench_fetch_")))
+    print(f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+          f"{time.strftime('%Y-%m-%d %H:%M')} · {args.messages} messages · median of {args.runs} runs\n")
+    print("| ledger | what | s | ms per message | ratio to imapclient alone |")
+    print("|---|---|---|---|---|")
+    with DovecotServer() as srv:
+        for label, url in backends:
+            for row in bench(py, srv, args.messages, args.runs, url, label):
+                print(row, flush=True)
+            move_all(srv, "INBOX", "bench-spent")  # each backend starts from the same number of messages
+
+
+if __name__ == "__main__":
+    main()

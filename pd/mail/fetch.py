@@ -1,0 +1,602 @@
+"""`pd mail fetch [--watch]`: the IMAP mailbox into the intake (SPEC 13).
+
+The client is imapclient (over the standard library's imaplib). Per message:
+
+1. the body is fetched with BODY.PEEK[] (nothing is marked \\Seen by reading);
+2. `deliver(raw)` — the intake's `receive()` — stores it in ONE ledger transaction and
+   de-duplicates by Message-ID and digest;
+3. only then the message is MOVEd to the done folder (or COPYed and flagged \\Deleted when
+   the server has no MOVE). Nothing is ever expunged.
+
+A kill between 2 and 3 leaves a committed message in the mailbox: the next fetch sees it
+again, the intake says `duplicate`, and it is moved. Two fetches at once both see it; one
+stores it, the other hears `duplicate`. Nothing is lost and nothing is stored twice.
+
+The ledger remembers each mailbox's UIDVALIDITY and the highest UID below which every
+message has been committed (`ImapMailbox.last_uid`, advanced over an unbroken run only):
+such a message still in the mailbox (killed before its move) is moved without being
+fetched again. A new UIDVALIDITY means the UIDs name other messages: the mark starts
+from 0 and everything is fetched (and de-duplicated by the intake) again.
+"""
+from __future__ import annotations
+
+import ipaddress
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+from urllib.parse import parse_qs, unquote, urlparse
+
+from ..errors import ConfigError, NotPermitted, PdError, TemporaryFailure
+
+Deliver = Callable[[bytes], dict]
+OnMessage = Callable[[dict], None]
+
+BATCH_COUNT = 100  # messages per FETCH of bodies
+BATCH_BYTES = 16 * 1024 * 1024  # ... and at most this many bytes (a 20 MB mail goes alone)
+IDLE_RENEW_S = 9 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute cut-off
+BACKOFF_MAX_S = 60.0
+TIMEOUT_S = 60.0
+
+
+# ------------------------------------------------------------------ configuration
+@dataclass(frozen=True)
+class ImapConfig:
+    scheme: str  # imap | imaps
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    folder: str
+    starttls: bool
+    done: str
+
+    @property
+    def key(self) -> str:
+        """The mailbox's name in the ledger: never the password."""
+        return f"{self.user}@{self.host}:{self.port}/{self.folder}"
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "imaps" or self.starttls
+
+
+def mask_url(url: str | None) -> str | None:
+    """The URL with its password replaced by ***, for people and logs."""
+    if not url:
+        return url
+    try:
+        parsed = urlparse(url)
+        if parsed.password is None:
+            return url
+        netloc = parsed.netloc
+        userinfo, _, hostport = netloc.rpartition("@")
+        user = userinfo.split(":", 1)[0]
+        return parsed._replace(netloc=f"{user}:***@{hostport}").geturl()
+    except ValueError:
+        return "(unreadable URL)"
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_imap_url(url: str | None, done: str) -> ImapConfig:
+    """PD_IMAP_URL as a checked configuration; ConfigError (exit 7) naming the variable otherwise."""
+    if not url:
+        raise ConfigError("PD_IMAP_URL is not set (e.g. imaps://user:password@mail.example.lv/INBOX)")
+    shown = mask_url(url)
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError as exc:
+        raise ConfigError(f"PD_IMAP_URL: cannot read {shown!r}: {exc}") from None
+    scheme = parsed.scheme.lower()
+    if scheme not in ("imap", "imaps"):
+        raise ConfigError(f"PD_IMAP_URL: use imaps://… or imap://…?starttls=1, not {scheme or 'no scheme'}:// ({shown})")
+    host = parsed.hostname
+    if not host:
+        raise ConfigError(f"PD_IMAP_URL: no host in {shown!r}")
+    query = {k.lower(): v[-1] for k, v in parse_qs(parsed.query).items()}
+    starttls = query.get("starttls", "0").lower() in ("1", "yes", "true", "on")
+    unknown = set(query) - {"starttls"}
+    if unknown:
+        raise ConfigError(f"PD_IMAP_URL: unknown parameter {', '.join(sorted(unknown))} ({shown})")
+    if scheme == "imaps" and starttls:
+        raise ConfigError(f"PD_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap:// ({shown})")
+    if scheme == "imap" and not starttls and not _is_loopback(host):
+        raise ConfigError(f"PD_IMAP_URL: plain imap:// (the password in clear) on loopback only; use imaps:// "
+                          f"or ?starttls=1 ({shown})")
+    if not parsed.username:
+        raise ConfigError(f"PD_IMAP_URL: no user name in {shown!r} (imaps://user:password@host/INBOX)")
+    folder = unquote(parsed.path.lstrip("/")) or "INBOX"
+    done = (done or "").strip()
+    if not done:
+        raise ConfigError("PD_IMAP_DONE: empty; name the folder processed mail is moved to")
+    if done == folder:
+        raise ConfigError(f"PD_IMAP_DONE: {done!r} is the mailbox fetched from; name another folder")
+    return ImapConfig(scheme=scheme, host=host, port=port or (993 if scheme == "imaps" else 143),
+                      user=unquote(parsed.username), password=unquote(parsed.password or ""),
+                      folder=folder, starttls=starttls, done=done)
+
+
+# ------------------------------------------------------------------ stopping cleanly
+class Stop:
+    """Set by SIGTERM / Ctrl-C: the current message is finished, then the fetch leaves."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __bool__(self) -> bool:
+        return self.requested
+
+    def request(self, *_args: Any) -> None:
+        self.requested = True
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.request)
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.requested and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+
+# ------------------------------------------------------------------ the result of one run
+@dataclass
+class FetchReport:
+    mailbox: str
+    messages: list[dict] = field(default_factory=list)
+    moved: int = 0
+    uidvalidity: int | None = None
+    uidvalidity_changed: bool = False
+    left: list[tuple[int, str]] = field(default_factory=list)  # (uid, why): stays in the mailbox
+
+    def counts(self) -> dict[str, int]:
+        c: dict[str, int] = {}
+        for m in self.messages:
+            c[m["action"]] = c.get(m["action"], 0) + 1
+        return c
+
+
+def _chunks(uids: list[int], size: int = 500) -> Iterator[list[int]]:
+    """UID sets small enough for any server's command-line limit (Dovecot's is 64 kB)."""
+    for i in range(0, len(uids), size):
+        yield uids[i:i + size]
+
+
+# ------------------------------------------------------------------ errors of the network
+def _network_errors() -> tuple[type[BaseException], ...]:
+    import imaplib
+
+    from imapclient.exceptions import IMAPClientAbortError
+
+    return (OSError, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = exc.args[0] if len(exc.args) == 1 else (str(exc) or type(exc).__name__)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+class Session:
+    """One logged-in connection with the fetched folder selected."""
+
+    def __init__(self, cfg: ImapConfig):
+        self.cfg = cfg
+        self.client = None
+        self.uidvalidity = 0
+        self.can_move = False
+
+    # -- connect -----------------------------------------------------------------
+    def open(self) -> "Session":
+        import ssl
+
+        from imapclient import IMAPClient
+        from imapclient.exceptions import LoginError
+
+        cfg = self.cfg
+        where = f"{cfg.host}:{cfg.port}"
+        context = ssl.create_default_context() if cfg.tls else None
+        try:
+            self.client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.scheme == "imaps", ssl_context=context,
+                                     timeout=TIMEOUT_S)
+            if cfg.starttls:
+                if not self.client.has_capability("STARTTLS"):
+                    raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} does not offer STARTTLS")
+                self.client.starttls(context)
+        except ssl.SSLCertVerificationError as exc:
+            self.close()
+            raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} has a certificate we do not trust: "
+                              f"{exc.verify_message or _one_line(exc)} (SSL_CERT_FILE names extra CAs)") from None
+        except _network_errors() as exc:
+            self.close()
+            raise TemporaryFailure(f"cannot reach the IMAP server {where}: {_one_line(exc)}") from None
+        try:
+            if cfg.password.isascii() and cfg.user.isascii():
+                self.client.login(cfg.user, cfg.password)
+            else:  # LOGIN is ASCII only; AUTHENTICATE PLAIN carries UTF-8
+                self.client.plain_login(cfg.user, cfg.password)
+        except LoginError as exc:
+            self.close()
+            why = _one_line(exc)
+            if "UNAVAILABLE" in why.upper():
+                raise TemporaryFailure(f"the IMAP server {where} cannot log in {cfg.user} now: {why}") from None
+            raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} refused the login of {cfg.user}: {why}") from None
+        except _network_errors() as exc:
+            self.close()
+            raise TemporaryFailure(f"the IMAP server {where} dropped the connection at login: {_one_line(exc)}") from None
+        with self.network("selecting the folder"):
+            self._ensure_done_folder()
+            self._select()
+        return self
+
+    def _select(self) -> None:
+        from imapclient.exceptions import IMAPClientError
+
+        try:
+            info = self.client.select_folder(self.cfg.folder)
+        except IMAPClientError as exc:
+            if isinstance(exc, _network_errors()):
+                raise
+            raise ConfigError(f"PD_IMAP_URL: cannot open the folder {self.cfg.folder!r}: {_one_line(exc)}") from None
+        self.uidvalidity = int(info[b"UIDVALIDITY"])
+        self.can_move = self.client.has_capability("MOVE")
+
+    def _ensure_done_folder(self) -> None:
+        from imapclient.exceptions import IMAPClientError
+
+        c = self.client
+        if c.folder_exists(self.cfg.done):
+            return
+        try:
+            c.create_folder(self.cfg.done)
+        except IMAPClientError as exc:
+            if isinstance(exc, _network_errors()):
+                raise
+            if not c.folder_exists(self.cfg.done):  # not merely created by a fetch running beside us
+                raise ConfigError(f"PD_IMAP_DONE: cannot create the folder {self.cfg.done!r}: {_one_line(exc)}") from None
+
+    def close(self) -> None:
+        c, self.client = self.client, None
+        if c is None:
+            return
+        try:
+            c.logout()
+        except Exception:  # noqa: BLE001 - leaving; the connection may be gone already
+            try:
+                c.shutdown()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    class _Net:
+        def __init__(self, session: "Session", doing: str):
+            self.session, self.doing = session, doing
+
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, et, exc, tb) -> bool:
+            if exc is not None and isinstance(exc, _network_errors()):
+                cfg = self.session.cfg
+                raise TemporaryFailure(f"the IMAP connection to {cfg.host}:{cfg.port} failed while "
+                                       f"{self.doing}: {_one_line(exc)}") from None
+            return False
+
+    def network(self, doing: str) -> "Session._Net":
+        return Session._Net(self, doing)
+
+    # -- the mailbox ---------------------------------------------------------------
+    def pending(self) -> list[int]:
+        with self.network("listing messages"):
+            return sorted(int(u) for u in self.client.search(["NOT", "DELETED"]))
+
+    def _fetch(self, uids: list[int], what: list[str], doing: str) -> dict:
+        """FETCH; when a fetch beside us has just moved some of them (NO [EXPUNGEISSUED]), again for
+        the ones still there."""
+        from imapclient.exceptions import IMAPClientError
+
+        with self.network(doing):
+            try:
+                return self.client.fetch(uids, what)
+            except IMAPClientError as exc:
+                if isinstance(exc, _network_errors()):
+                    raise
+                still = sorted(set(self.pending()) & set(uids))
+                if not still:
+                    return {}
+                try:
+                    return self.client.fetch(still, what)
+                except IMAPClientError as again:
+                    if isinstance(again, _network_errors()):
+                        raise
+                    raise TemporaryFailure(f"the IMAP server would not let us read messages in "
+                                           f"{self.cfg.folder!r}: {_one_line(again)}") from None
+
+    def sizes(self, uids: list[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for part in _chunks(uids):
+            got = self._fetch(part, ["RFC822.SIZE"], "reading message sizes")
+            out.update({int(u): int(d.get(b"RFC822.SIZE", 0)) for u, d in got.items()})
+        return out
+
+    def bodies(self, uids: list[int]) -> dict[int, bytes]:
+        got = self._fetch(uids, ["BODY.PEEK[]"], "fetching messages")
+        return {int(u): d[b"BODY[]"] for u, d in got.items() if d.get(b"BODY[]") is not None}
+
+    def move_done(self, uids: list[int]) -> None:
+        """To the done folder; MOVE, else COPY + \\Deleted — never EXPUNGE."""
+        if not uids:
+            return
+        from imapclient import DELETED
+        from imapclient.exceptions import IMAPClientError
+
+        with self.network("moving messages"):
+            try:
+                for part in _chunks(uids):
+                    if self.can_move:
+                        self.client.move(part, self.cfg.done)
+                    else:  # a kill between the two leaves a second copy in the done folder, never a loss
+                        self.client.copy(part, self.cfg.done)
+                        self.client.add_flags(part, [DELETED], silent=True)
+            except IMAPClientError as exc:
+                if isinstance(exc, _network_errors()):
+                    raise
+                # A fetch beside us may have moved some already; what is left is moved next time.
+                gone = set(uids) - set(self.pending())
+                if gone == set(uids):
+                    return
+                raise TemporaryFailure(f"the IMAP server would not move messages to {self.cfg.done!r}: "
+                                       f"{_one_line(exc)}") from None
+
+    def wait(self, stop: Stop, timeout: float = IDLE_RENEW_S) -> None:
+        """Until the mailbox may hold something new (IDLE; NOOP polling without it), `timeout`, or stop."""
+        deadline = time.monotonic() + timeout
+        c = self.client
+        with self.network("waiting for mail (IDLE)"):
+            if not c.has_capability("IDLE"):
+                while not stop and time.monotonic() < deadline:
+                    stop.sleep(min(30.0, deadline - time.monotonic()))
+                    if any(r[1] in (b"EXISTS", b"RECENT") for r in c.noop()[1] if isinstance(r, tuple) and len(r) > 1):
+                        return
+                return
+            c.idle()
+            quick_empty = 0
+            try:
+                while not stop and time.monotonic() < deadline:
+                    slice_s = min(1.0, max(0.05, deadline - time.monotonic()))
+                    started = time.monotonic()
+                    responses = c.idle_check(timeout=slice_s)
+                    if any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses):
+                        raise ConnectionError("the server said BYE")
+                    if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                        return
+                    # imapclient swallows EOF in idle_check: a socket that is "readable" again and again
+                    # with nothing to read has been closed by the other side.
+                    quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < slice_s / 2 else 0
+                    if quick_empty >= 3:
+                        raise ConnectionError("the server closed the connection")
+            finally:
+                c.idle_done()
+
+
+# ------------------------------------------------------------------ the ledger's mark
+def _state(cfg: ImapConfig, uidvalidity: int, now: datetime) -> tuple[int, bool]:
+    """(last_uid, uidvalidity changed?) for this mailbox, recording a new UIDVALIDITY."""
+    from ..db.connection import write_transaction
+    from ..db.models import ImapMailbox as M
+
+    with write_transaction():
+        M.insert(mailbox=cfg.key, uidvalidity=uidvalidity, last_uid=0).on_conflict_ignore().execute()
+        row = M.get(M.mailbox == cfg.key)
+        if row.uidvalidity == uidvalidity:
+            return int(row.last_uid), False
+        M.update(uidvalidity=uidvalidity, last_uid=0, uidvalidity_changes=M.uidvalidity_changes + 1).where(
+            (M.mailbox == cfg.key) & (M.uidvalidity == row.uidvalidity)).execute()
+        return 0, True
+
+
+def _advance(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int, now: datetime | None) -> None:
+    """Raise the mark (never lower it: a fetch beside us may be further on) and count what was taken."""
+    from ..db.connection import write_transaction
+    from ..db.models import ImapMailbox as M
+
+    values: dict = {}
+    if taken:
+        values[M.fetched] = M.fetched + taken
+    if now is not None:
+        values[M.last_fetch_at] = now
+    with write_transaction():
+        if last_uid is not None:
+            M.update(last_uid=last_uid).where((M.mailbox == cfg.key) & (M.uidvalidity == uidvalidity)
+                                              & (M.last_uid < last_uid)).execute()
+        if values:
+            M.update(values).where(M.mailbox == cfg.key).execute()
+
+
+def intake_configuration(settings) -> dict:
+    """What `pd info` shows of the mail coming in: the mailbox (password masked), the done folder,
+    the last fetch and its UIDVALIDITY, and what waits in the intake queue and the quarantine."""
+    from ..db import models as m
+
+    d: dict = {"imap": mask_url(settings.imap_url), "imap_done": settings.imap_done, "imap_last_fetch": None,
+               "imap_uidvalidity": None, "imap_fetched": 0}
+    try:
+        cfg = parse_imap_url(settings.imap_url, settings.imap_done) if settings.imap_url else None
+    except ConfigError as exc:
+        d["imap_error"] = str(exc)
+        cfg = None
+    if cfg is not None:
+        row = m.ImapMailbox.get_or_none(m.ImapMailbox.mailbox == cfg.key)
+        if row is not None:
+            d.update(imap_last_fetch=row.last_fetch_at, imap_uidvalidity=row.uidvalidity, imap_fetched=row.fetched)
+    if hasattr(m, "IntakeItem"):
+        d["intake_new"] = m.IntakeItem.select().where(m.IntakeItem.status == "new").count()
+    if hasattr(m, "QuarantinedMessage"):
+        q = m.QuarantinedMessage
+        d["quarantined"] = q.select().where(q.replayed_at.is_null()).count()
+    return d
+
+
+# ------------------------------------------------------------------ one pass over the mailbox
+def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= BATCH_COUNT or total + size > BATCH_BYTES):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def take(session: Session, deliver: Deliver, report: FetchReport, stop: Stop,
+         on_message: OnMessage | None = None, clock: Callable[[], datetime] | None = None) -> None:
+    """Every message now in the folder: into the ledger, then to the done folder."""
+    now = (clock or _utcnow)()
+    cfg = session.cfg
+    validity = session.uidvalidity
+    last_uid, changed = _state(cfg, validity, now)
+    report.uidvalidity = validity
+    if changed:
+        report.uidvalidity_changed = True
+        print(f"pd mail fetch: {cfg.key} has a new UIDVALIDITY ({validity}); every message in it is checked again",
+              file=sys.stderr)
+    uids = session.pending()
+    committed_before = [u for u in uids if u <= last_uid]  # committed by an earlier run, killed before its move
+    session.move_done(committed_before)
+    report.moved += len(committed_before)
+    todo = [u for u in uids if u > last_uid]
+    unbroken = True  # the mark advances only over a run with nothing left behind
+    taken = 0
+    try:
+        for batch in _batches(todo, session.sizes(todo)):
+            if stop:
+                break
+            raw = session.bodies(batch)
+            done: list[int] = []
+            mark = None
+            try:
+                for uid in batch:
+                    if stop:
+                        unbroken = False
+                        break
+                    body = raw.get(uid)
+                    if body is None:  # moved by a fetch beside us since we listed it (or so we hope:
+                        unbroken = False  # the mark stops here, so nothing unseen is ever moved unread)
+                        continue
+                    try:
+                        result = deliver(body)
+                    except (TemporaryFailure, ConfigError, NotPermitted):  # not this message's fault: stop
+                        unbroken = False
+                        raise
+                    except PdError as exc:  # this message stays; the next one is not held up by it
+                        unbroken = False
+                        report.left.append((uid, str(exc)))
+                        print(f"pd mail fetch: message UID {uid} stays in {cfg.folder}: {exc}", file=sys.stderr)
+                        continue
+                    done.append(uid)
+                    taken += result.get("action") != "duplicate"
+                    if unbroken:
+                        mark = uid
+                    item = {"uid": uid, "action": result.get("action"), "intake": result.get("intake"),
+                            "request": result.get("request")}
+                    if result.get("quarantine") is not None:
+                        item["quarantine"] = result["quarantine"]
+                    report.messages.append(item)
+                    if on_message is not None:
+                        on_message(item)
+            finally:
+                # Committed messages are marked and moved even when the batch stops half-way.
+                if mark is not None or taken:
+                    _advance(cfg, validity, mark, taken, None)
+                    taken = 0
+                session.move_done(done)
+                report.moved += len(done)
+    finally:
+        try:
+            _advance(cfg, validity, None, 0, _utcnow())
+        except PdError:
+            pass
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ------------------------------------------------------------------ the command's entry points
+def default_deliver(settings, cfg: ImapConfig) -> Deliver:
+    source = f"imap:{cfg.key}"[:200]
+
+    def deliver(raw: bytes) -> dict:
+        from .intake import receive
+
+        return receive(settings, raw, source=source)
+
+    return deliver
+
+
+def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | None = None,
+          stop: Stop | None = None) -> FetchReport:
+    """One pass: connect, take every message, leave. TemporaryFailure (exit 8) when the server or the
+    ledger is unreachable; what was committed before that is moved and reported."""
+    cfg = parse_imap_url(settings.imap_url, settings.imap_done)
+    deliver = deliver or default_deliver(settings, cfg)
+    stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
+    report = FetchReport(mailbox=cfg.key)
+    with Session(cfg) as session:
+        session.open()
+        take(session, deliver, report, stop, on_message)
+    return report
+
+
+def watch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | None = None,
+          stop: Stop | None = None, say: Callable[[str], None] | None = None,
+          idle_renew_s: float = IDLE_RENEW_S) -> FetchReport:
+    """Take what is there, then wait with IDLE and take what comes, until `stop`. A lost connection
+    or a busy ledger is retried with back-off (1 s doubling to 60 s); a configuration error ends it."""
+    cfg = parse_imap_url(settings.imap_url, settings.imap_done)
+    deliver = deliver or default_deliver(settings, cfg)
+    stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
+    say = say or (lambda text: print(text, file=sys.stderr, flush=True))
+    report = FetchReport(mailbox=cfg.key)
+    backoff = 1.0
+    while not stop:
+        try:
+            with Session(cfg) as session:
+                session.open()
+                if backoff > 1.0:
+                    say(f"pd mail fetch: connected to {cfg.key} again")
+                backoff = 1.0
+                while not stop:
+                    take(session, deliver, report, stop, on_message)
+                    if stop:
+                        break
+                    session.wait(stop, idle_renew_s)
+        except TemporaryFailure as exc:
+            if stop:
+                break
+            say(f"pd mail fetch: {exc}; trying again in {backoff:g} s")
+            stop.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX_S)
+    return report

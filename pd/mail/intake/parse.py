@@ -1,0 +1,296 @@
+"""Step 1: take one RFC 5322 message apart into what the desk reads.
+
+Text is decoded by the declared charset, else UTF-8, else Windows-1257, else
+the charset a detector finds (SPEC 13); a character that none of them can
+read shows as U+FFFD and the message says so in `charset_note`: nothing is
+dropped silently. The original bytes are never changed here.
+"""
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+from ...errors import InvalidInput
+
+
+class BrokenMail(InvalidInput):
+    """A message that cannot be taken apart: it goes to the quarantine."""
+
+
+@dataclass
+class Attachment:
+    name: str
+    size: int
+    type: str
+    stored: bool = True
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "size": self.size, "type": self.type, "stored": self.stored}
+
+
+@dataclass
+class ParsedMail:
+    message: EmailMessage
+    message_id: str | None
+    sender_name: str
+    sender_email: str
+    subject: str
+    sent_at: datetime | None
+    in_reply_to: list[str]
+    references: list[str]
+    text: str
+    html: bool
+    attachments: list[Attachment] = field(default_factory=list)
+    charset_notes: list[str] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        """A header's decoded text ('' when absent); several occurrences joined by ', '."""
+        return ", ".join(header_values(self.message, name))
+
+    @property
+    def reply(self) -> str:
+        return reply_part(self.text)
+
+
+FALLBACKS = ("utf-8", "cp1257")
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
+    """(text, note): the declared charset, else UTF-8, else Windows-1257, else detected.
+
+    `note` says how the text was read when it was not simply its declared charset.
+    """
+    tried: list[str] = []
+    if declared:
+        codec = _codec(declared)
+        if codec:
+            try:
+                return data.decode(codec), None
+            except (UnicodeDecodeError, LookupError):
+                tried.append(declared)
+        else:
+            tried.append(declared)
+    for codec in FALLBACKS:
+        if declared and _codec(declared) == codec:
+            continue
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            tried.append(codec)
+            continue
+        if not declared and (codec == "utf-8" or data.isascii()):
+            return text, None
+        why = f"declared {declared!r} did not fit" if declared else "no charset declared"
+        return text, f"{why}; read as {codec}"
+    from charset_normalizer import from_bytes
+
+    # A detector guesses wildly on a few bytes: trust it only on a text long enough to judge.
+    best = from_bytes(data).best() if len(data) >= 64 else None
+    if best is not None and best.percent_chaos < 0.2:
+        try:
+            return data.decode(best.encoding), f"not {', '.join(tried)}; read as {best.encoding} (detected)"
+        except (UnicodeDecodeError, LookupError):
+            pass
+    # No charset reads every byte: the unreadable ones show as U+FFFD, and the note says so.
+    text = data.decode("cp1257", errors="replace")
+    return text, f"not {', '.join(tried)}; {text.count(chr(0xFFFD))} unreadable byte(s) shown as \ufffd"
+
+
+def _codec(name: str) -> str | None:
+    import codecs
+
+    name = name.strip().strip('"').lower()
+    if name in ("unknown-8bit", "x-unknown", "unknown", "8bit", "us-ascii", "ascii"):
+        return None if name != "us-ascii" and name != "ascii" else "utf-8"  # ASCII-declared 8-bit text is usually UTF-8
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def header_values(msg: EmailMessage, name: str) -> list[str]:
+    """Every occurrence of a header, decoded: RFC 2047 words, and raw 8-bit text by the charset rules."""
+    out = []
+    lname = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == lname:
+            out.append(decode_header(value))
+    return out
+
+
+def decode_header(value: str) -> str:
+    """A raw header value (8-bit bytes surrogate-escaped) as text."""
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        value, _ = decode_bytes(value.encode("ascii", "surrogateescape"))
+    value = re.sub(r"\r?\n[ \t]", " ", value)  # unfold, keeping the space
+    if "=?" not in value:
+        return value.strip()
+    try:
+        parts = email.header.decode_header(value)
+    except Exception:  # noqa: BLE001 - a malformed encoded word stays as written
+        return value.strip()
+    pieces = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            chunk, _ = decode_bytes(chunk, charset)
+        pieces.append(chunk)
+    # decode_header keeps the plain text between encoded words with its own spaces
+    text = "".join(pieces) if any(isinstance(c, bytes) for c, _ in parts) else value
+    return " ".join(text.split())
+
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def message_ids(value: str) -> list[str]:
+    return _MSGID.findall(value or "")
+
+
+def parse(raw: bytes, *, max_attachment: int) -> ParsedMail:
+    """Take `raw` apart; BrokenMail when it is not a message at all."""
+    from email.parser import BytesParser
+
+    if not raw or not raw.strip():
+        raise BrokenMail("the message is empty")
+    head = raw.lstrip()[:2000].split(b"\n", 1)[0]
+    if b":" not in head or not re.match(rb"^[!-9;-~]+:", head):
+        raise BrokenMail("the message does not begin with a header line")
+    try:
+        msg = BytesParser(policy=email.policy.default).parsebytes(raw)
+    except Exception as exc:  # noqa: BLE001 - the parser is lenient; anything it throws is a broken mail
+        raise BrokenMail(f"the message cannot be parsed: {type(exc).__name__}: {exc}") from exc
+    if not any(True for _ in msg.raw_items()):
+        raise BrokenMail("the message has no headers")
+
+    name, addr = _sender(msg)
+    subject = " ".join(", ".join(header_values(msg, "Subject")).split())
+    sent_at = _date(", ".join(header_values(msg, "Date")))
+    mid = (message_ids(", ".join(header_values(msg, "Message-ID"))) or [None])[0]
+    notes: list[str] = []
+    text, html = body_text(msg, notes)
+    atts = attachments(msg, max_attachment)
+    return ParsedMail(
+        message=msg, message_id=mid, sender_name=name, sender_email=addr, subject=subject, sent_at=sent_at,
+        in_reply_to=message_ids(", ".join(header_values(msg, "In-Reply-To"))),
+        references=message_ids(" ".join(header_values(msg, "References"))),
+        text=text, html=html, attachments=atts, charset_notes=notes,
+    )
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    for header in ("From", "Sender", "Return-Path"):
+        values = header_values(msg, header)
+        if values:
+            name, addr = email.utils.parseaddr(values[0])
+            if addr:
+                return " ".join(name.split()), addr.strip().lower()
+    return "", ""
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def part_text(part, notes: list[str] | None = None) -> str:
+    """A text part's content as text, by the charset rules."""
+    data = part.get_payload(decode=True)
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    charset = part.get_param("charset")
+    if isinstance(charset, tuple):  # RFC 2231 form
+        charset = email.utils.collapse_rfc2231_value(charset)
+    text, note = decode_bytes(data, charset)
+    if note and notes is not None:
+        notes.append(note)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def body_text(msg: EmailMessage, notes: list[str]) -> tuple[str, bool]:
+    """(text, came_from_html): the plain body, else the HTML body turned into text."""
+    try:
+        body = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:  # noqa: BLE001
+        body = None
+    if body is None:
+        if msg.get_content_maintype() == "text" and not _is_attachment(msg):
+            body = msg
+        else:
+            return "", False
+    text = part_text(body, notes)
+    if body.get_content_subtype() == "html":
+        from .html import html_to_text
+
+        return html_to_text(text), True
+    return text.strip("\n").rstrip(), False
+
+
+def _is_attachment(part) -> bool:
+    return (part.get_content_disposition() == "attachment") or bool(part.get_filename())
+
+
+def attachments(msg: EmailMessage, max_size: int) -> list[Attachment]:
+    """Every attachment with its name, size and type; `stored` is False over the limit."""
+    out = []
+    try:
+        body = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:  # noqa: BLE001
+        body = None
+    for part in msg.walk():
+        if part is msg or part.is_multipart() or part is body:
+            continue
+        ctype = part.get_content_type()
+        if not _is_attachment(part) and ctype.startswith(("text/plain", "text/html", "multipart/")):
+            continue  # an alternative of the body, not something attached
+        name = attachment_name(part)
+        data = part.get_payload(decode=True) or b""
+        out.append(Attachment(name=name, size=len(data), type=ctype, stored=len(data) <= max_size))
+    return out
+
+
+def attachment_name(part) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        name = None
+    if name:
+        return decode_header(str(name))
+    return f"(bez nosaukuma).{part.get_content_subtype()}"
+
+
+# -------------------------------------------------------------------- the new text without the quoted history
+_QUOTE_START = re.compile(
+    r"^(?:"
+    r"-{2,}\s*(?:Original Message|Oriģinālā ziņa|Sākotnējā ziņa|Pārsūtītā ziņa|Forwarded message|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|_{10,}"
+    r"|(?:From|No|Von|Sūtītājs):\s.+"  # Outlook's header block of the quoted mail
+    r"|On [^\n]{4,200}(?:\n[^\n]{0,200})? wrote:"
+    r"|[^\n]*\d[^\n]{4,200} (?:rakstīja|написал|schrieb|skrev|kirjoitti):"
+    r")\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def reply_part(text: str) -> str:
+    """The text the sender wrote now: cut at the first quoted-history marker and '>' lines."""
+    m = _QUOTE_START.search(text)
+    head = text[: m.start()] if m else text
+    lines = [ln for ln in head.split("\n") if not ln.lstrip().startswith(">")]
+    out = "\n".join(lines).strip()
+    return out or text.strip()

@@ -1,0 +1,458 @@
+"""pd mail fetch: a real Dovecot on loopback (tests/imap_server.py), SQLite and PostgreSQL.
+
+The IMAP layer's promises are tested twice: with an injected `deliver` that records what it
+was given and when (so the test can see that nothing is moved before it returned), and end
+to end through the intake's receive() with real `pd` processes, killed and run side by side.
+"""
+from __future__ import annotations
+
+import email.policy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+
+from tests.conftest import run_pd, subprocess_env
+from tests.imap_server import DovecotServer
+
+DONE = "pd-processed"
+
+
+@pytest.fixture
+def imap():
+    srv = DovecotServer()
+    srv.start()
+    yield srv
+    srv.close()
+
+
+def mail(n: int, *, subject: str | None = None, sender: str = "Jānis Bērziņš <janis.berzins@vp.gov.lv>",
+         body: str | None = None) -> bytes:
+    m = EmailMessage()
+    m["From"] = sender
+    m["To"] = "servicedesk@ic.iem.gov.lv"
+    m["Subject"] = subject or f"Neienāk e-pasts nr. {n}"
+    m["Date"] = "Tue, 01 Dec 2026 10:00:00 +0200"
+    m["Message-ID"] = make_msgid(idstring=f"t{n}", domain="vp.gov.lv")
+    m.set_content(body or f"Labdien! Kopš rīta neienāk e-pasts ({n}). Ar cieņu, Jānis")
+    return m.as_bytes(policy=email.policy.SMTP)  # CRLF, as the server keeps it
+
+
+def settings_for(url: str, done: str = DONE):
+    from pd.config import load_settings
+
+    env = dict(os.environ, PD_IMAP_URL=url, PD_IMAP_DONE=done)
+    return load_settings(env)
+
+
+class Recorder:
+    """An intake stand-in: de-duplicates by Message-ID, and looks at the server while it is called."""
+
+    def __init__(self, imap: DovecotServer, fail_on: dict | None = None):
+        self.imap, self.fail_on, self.seen, self.calls = imap, fail_on or {}, {}, []
+        self.in_inbox_when_called: list[bool] = []
+
+    def __call__(self, raw: bytes) -> dict:
+        import email
+
+        mid = email.message_from_bytes(raw)["Message-ID"]
+        self.calls.append(mid)
+        self.in_inbox_when_called.append(raw in self.imap.messages("INBOX"))
+        if mid in self.fail_on:
+            raise self.fail_on[mid]
+        if mid in self.seen:
+            return {"action": "duplicate", "intake": self.seen[mid], "request": None}
+        self.seen[mid] = len(self.seen) + 1
+        return {"action": "new", "intake": self.seen[mid], "request": None}
+
+
+@pytest.fixture
+def ledger(pd_env):
+    from pd.config import load_settings
+    from pd.ledger import Ledger
+
+    led = Ledger(load_settings())
+    yield led
+    led.close()
+
+
+def mid_of(raw: bytes) -> str:
+    import email
+
+    return email.message_from_bytes(raw)["Message-ID"]
+
+
+# ---------------------------------------------------------------------------- configuration
+@pytest.mark.parametrize("url, words", [
+    ("imap://pd:hunter2x@mail.example.lv/INBOX", "loopback only"),
+    ("pop3://pd:hunter2x@127.0.0.1/INBOX", "use imaps://"),
+    ("imaps://pd:hunter2x@127.0.0.1/INBOX?starttls=1", "TLS already"),
+    ("imaps://127.0.0.1/INBOX", "no user name"),
+    ("imaps://pd:hunter2x@127.0.0.1/INBOX?cafile=x", "unknown parameter"),
+])
+def test_a_bad_url_is_exit_7_naming_the_variable_and_never_the_password(pd, url, words):
+    r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
+    assert r.exit_code == 7, r.stderr
+    assert r.stderr.startswith("Error: PD_IMAP_URL") and words in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert "hunter2x" not in r.stderr + r.stdout
+
+
+def test_no_url_and_a_done_folder_equal_to_the_mailbox_are_exit_7(pd):
+    r = pd("mail", "fetch")
+    assert r.exit_code == 7 and "PD_IMAP_URL is not set" in r.stderr
+    r = pd("mail", "fetch", env={"PD_IMAP_URL": "imap://pd:x@127.0.0.1/INBOX", "PD_IMAP_DONE": "INBOX"})
+    assert r.exit_code == 7 and r.stderr.startswith("Error: PD_IMAP_DONE")
+
+
+def test_an_unreachable_server_is_exit_8_in_one_line(pd):
+    from tests.smtp_fixture import free_port
+
+    r = pd("mail", "fetch", env={"PD_IMAP_URL": f"imap://pd:hunter2x@127.0.0.1:{free_port()}/INBOX"})
+    assert r.exit_code == 8
+    assert r.stderr.startswith("Error: cannot reach the IMAP server 127.0.0.1:")
+    assert len(r.stderr.strip().splitlines()) == 1 and "hunter2x" not in r.stderr
+
+
+def test_a_wrong_password_is_exit_7(pd, imap):
+    url = imap.url().replace("s3cr%40t", "wrong")
+    r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
+    assert r.exit_code == 7 and "refused the login of pd" in r.stderr, r.stderr
+
+
+def test_the_url_is_shown_masked():
+    from pd.mail.fetch import mask_url
+
+    assert mask_url("imaps://desk:s3cr%40t@mail.example.lv:993/INBOX") == "imaps://desk:***@mail.example.lv:993/INBOX"
+    assert mask_url("imap://127.0.0.1/INBOX") == "imap://127.0.0.1/INBOX"
+
+
+# ---------------------------------------------------------------------------- the IMAP layer
+def test_each_message_is_delivered_then_moved_and_a_second_fetch_takes_nothing(imap, ledger):
+    from pd.mail.fetch import fetch
+
+    raws = [mail(i) for i in range(3)]
+    imap.append(*raws)
+    rec = Recorder(imap)
+    report = fetch(settings_for(imap.url()), deliver=rec)
+    assert [m["action"] for m in report.messages] == ["new"] * 3
+    assert rec.calls == [mid_of(r) for r in raws]
+    assert rec.in_inbox_when_called == [True, True, True]  # nothing moved before the ledger had it
+    assert imap.uids("INBOX") == []
+    assert sorted(imap.messages(DONE)) == sorted(raws)  # the done folder was created, the bytes kept
+
+    again = fetch(settings_for(imap.url()), deliver=rec)
+    assert again.messages == [] and len(rec.calls) == 3
+
+
+def test_a_busy_ledger_stops_the_fetch_and_leaves_the_rest_in_the_mailbox(imap, ledger):
+    from pd.errors import TemporaryFailure
+    from pd.mail.fetch import fetch
+
+    raws = [mail(i) for i in range(3)]
+    imap.append(*raws)
+    rec = Recorder(imap, fail_on={mid_of(raws[1]): TemporaryFailure("the ledger is busy")})
+    with pytest.raises(TemporaryFailure):
+        fetch(settings_for(imap.url()), deliver=rec)
+    assert imap.messages(DONE) == [raws[0]]  # the committed one was moved all the same
+    assert imap.messages("INBOX") == raws[1:]
+    rec.fail_on = {}
+    report = fetch(settings_for(imap.url()), deliver=rec)
+    assert [m["action"] for m in report.messages] == ["new", "new"]
+    assert sorted(imap.messages(DONE)) == sorted(raws)
+
+
+def test_a_message_the_intake_refuses_stays_and_does_not_hold_up_the_next(imap, ledger):
+    from pd.errors import InvalidInput
+    from pd.mail.fetch import fetch
+
+    raws = [mail(i) for i in range(3)]
+    imap.append(*raws)
+    rec = Recorder(imap, fail_on={mid_of(raws[0]): InvalidInput("cannot store it")})
+    report = fetch(settings_for(imap.url()), deliver=rec)
+    assert [m["uid"] for m in report.messages] == [2, 3] and [u for u, _ in report.left] == [1]
+    assert imap.messages("INBOX") == [raws[0]]
+    # The mark did not pass the message left behind: it is offered again, and taken once it can be.
+    rec.fail_on = {}
+    report = fetch(settings_for(imap.url()), deliver=rec)
+    assert [m["uid"] for m in report.messages] == [1]
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 3
+
+
+def test_killed_after_the_commit_and_before_the_move_the_message_is_moved_next_time_unread(imap, ledger, monkeypatch):
+    from pd.mail import fetch as f
+
+    raws = [mail(i) for i in range(2)]
+    imap.append(*raws)
+    rec = Recorder(imap)
+
+    class Killed(BaseException):
+        pass
+
+    def killed(self, uids):
+        if uids:
+            raise Killed()
+
+    monkeypatch.setattr(f.Session, "move_done", killed)
+    with pytest.raises(Killed):
+        f.fetch(settings_for(imap.url()), deliver=rec)
+    assert len(rec.calls) == 2 and imap.messages("INBOX") == raws
+    monkeypatch.undo()
+    report = f.fetch(settings_for(imap.url()), deliver=rec)
+    assert report.messages == [] and report.moved == 2  # committed already: moved without asking again
+    assert len(rec.calls) == 2
+    assert imap.uids("INBOX") == [] and sorted(imap.messages(DONE)) == sorted(raws)
+
+
+def test_sigterm_or_ctrl_c_finishes_the_message_in_hand_and_leaves_the_rest(imap, ledger):
+    from pd.mail.fetch import Stop, fetch
+
+    raws = [mail(i) for i in range(3)]
+    imap.append(*raws)
+    stop = Stop()
+    rec = Recorder(imap)
+
+    def deliver(raw):
+        result = rec(raw)
+        stop.request()  # as the signal handler does, while this message is being stored
+        return result
+
+    report = fetch(settings_for(imap.url()), deliver=deliver, stop=stop)
+    assert [m["uid"] for m in report.messages] == [1]
+    assert imap.messages(DONE) == [raws[0]] and imap.messages("INBOX") == raws[1:]
+
+
+def test_a_new_uidvalidity_rescans_instead_of_trusting_old_uids(imap, ledger):
+    """The folder is re-created (as after a server migration): UIDs 1 and 2 now name other
+    messages. Trusting the old mark would move them to the done folder unread."""
+    from pd.db.models import ImapMailbox
+    from pd.mail.fetch import fetch
+
+    url = imap.url("Desk")
+    a, b, c, d = (mail(i) for i in range(4))
+    imap.append(a, b, folder="Desk")
+    rec = Recorder(imap)
+    fetch(settings_for(url), deliver=rec)
+    row = ImapMailbox.get()
+    assert (row.last_uid, row.uidvalidity) == (2, imap.uidvalidity("Desk"))
+
+    cl = imap.client()
+    cl.delete_folder("Desk")
+    cl.create_folder("Desk")
+    cl.logout()
+    imap.append(c, d, a, folder="Desk")  # UIDs 1, 2, 3 again; `a` is an old message delivered twice
+    assert imap.uids("Desk") == [1, 2, 3] and imap.uidvalidity("Desk") != row.uidvalidity
+
+    report = fetch(settings_for(url), deliver=rec)
+    assert report.uidvalidity_changed
+    assert [m["action"] for m in report.messages] == ["new", "new", "duplicate"]
+    assert imap.uids("Desk") == [] and len(imap.messages(DONE)) == 5
+    row = ImapMailbox.get()
+    assert (row.last_uid, row.uidvalidity, row.uidvalidity_changes) == (3, imap.uidvalidity("Desk"), 1)
+
+
+def test_a_uidvalidity_change_in_place_is_noticed(imap, ledger):
+    from pd.mail.fetch import fetch
+
+    raws = [mail(i) for i in range(2)]
+    imap.append(raws[0])
+    rec = Recorder(imap)
+    fetch(settings_for(imap.url()), deliver=rec)
+    imap.reset_uidvalidity("INBOX")
+    imap.append(raws[1])
+    report = fetch(settings_for(imap.url()), deliver=rec)
+    assert report.uidvalidity_changed and [m["action"] for m in report.messages] == ["new"]
+
+
+def test_without_move_it_copies_and_flags_deleted_and_never_expunges(ledger):
+    from pd.mail.fetch import fetch
+
+    with DovecotServer(capabilities_without=("MOVE",)) as imap:
+        cl = imap.client()
+        assert not cl.has_capability("MOVE")
+        cl.logout()
+        raws = [mail(i) for i in range(2)]
+        imap.append(*raws)
+        rec = Recorder(imap)
+        report = fetch(settings_for(imap.url()), deliver=rec)
+        assert len(report.messages) == 2
+        assert imap.messages("INBOX") == raws  # still there: flagged, not expunged
+        assert imap.uids("INBOX", deleted=False) == []
+        assert sorted(imap.messages(DONE)) == sorted(raws)
+        assert fetch(settings_for(imap.url()), deliver=rec).messages == [] and len(rec.calls) == 2
+
+
+def test_imaps_and_starttls_with_a_certificate_made_for_the_test(imap, ledger, monkeypatch):
+    from pd.errors import ConfigError
+    from pd.mail.fetch import fetch
+
+    imap.append(mail(1))
+    with pytest.raises(ConfigError, match="certificate we do not trust"):
+        fetch(settings_for(imap.url(scheme="imaps")), deliver=Recorder(imap))
+    monkeypatch.setenv("SSL_CERT_FILE", str(imap.cert))
+    rec = Recorder(imap)
+    assert len(fetch(settings_for(imap.url(scheme="imaps")), deliver=rec).messages) == 1
+    imap.append(mail(2))
+    assert len(fetch(settings_for(imap.url(query="starttls=1")), deliver=rec).messages) == 1
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
+
+
+# ---------------------------------------------------------------------------- end to end: the intake behind it
+def _mids(folder_raws: list[bytes]) -> list[str]:
+    return [mid_of(r) for r in folder_raws]
+
+
+def _stored(rawdb) -> list[str]:
+    return [r[0] for r in rawdb.execute("SELECT message_id FROM inbound_message ORDER BY id")]
+
+
+@pytest.fixture
+def fetch_env(pd_env, imap):
+    return subprocess_env(pd_env, PD_USER="system", PD_IMAP_URL=imap.url())
+
+
+def test_pd_mail_fetch_takes_mail_into_the_intake_and_says_so_per_message(pd, imap, rawdb):
+    raws = [mail(1), mail(2, subject="Re: [PD 2026-000001] kaut kas", body="Paldies!"), mail(3)]
+    imap.append(raws[0], raws[2])
+    r = pd.ok("mail", "fetch", "--json", user="system", env={"PD_IMAP_URL": imap.url()})
+    got = r.json()
+    assert [(g["uid"], g["action"]) for g in got] == [(1, "new"), (2, "new")]
+    assert all(isinstance(g["intake"], int) and g["request"] is None for g in got)
+    assert set(_stored(rawdb)) == {mid_of(raws[0]), mid_of(raws[2])}
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
+    r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
+    assert r.stdout == "" and "no new mail in pd@127.0.0.1" in r.stderr
+    # The same message delivered again is recognised, and moved all the same.
+    imap.append(raws[0])
+    r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
+    assert "UID 3: duplicate — already in the ledger" in r.stdout
+    assert len(_stored(rawdb)) == 2 and imap.uids("INBOX") == []
+
+
+def test_a_mail_that_cannot_be_taken_apart_is_quarantined_and_moved_on(pd, imap, rawdb):
+    broken = b"\x8f\xff binary junk, no header at all\r\nparole: Slepens#99\r\n"
+    imap.append(broken, mail(2))
+    r = pd.ok("mail", "fetch", "--json", user="system", env={"PD_IMAP_URL": imap.url()})
+    got = r.json()
+    assert [g["action"] for g in got] == ["quarantined", "new"]
+    assert rawdb.execute("SELECT id FROM quarantined_message") == [(got[0]["quarantine"],)]
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2  # moved on, never blocking the next
+    imap.append(broken)
+    r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
+    assert r.stdout.startswith("UID 3: ") and imap.uids("INBOX") == []
+
+
+def test_killed_mid_fetch_then_fetched_again_nothing_is_lost_or_doubled(imap, fetch_env, rawdb):
+    raws = [mail(i) for i in range(150)]
+    imap.append(*raws)
+    p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch"], env=fetch_env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    lines = [p.stdout.readline() for _ in range(20)]
+    p.send_signal(signal.SIGKILL)
+    p.wait(10)
+    assert p.returncode == -signal.SIGKILL and all(line.startswith("UID ") for line in lines)
+    before = _stored(rawdb)
+    assert 20 <= len(before) < 150 and imap.uids("INBOX")  # killed half-way, for real
+    r = run_pd("mail", "fetch", "--json", env=fetch_env)
+    assert r.returncode == 0, r.stderr
+    assert {g["action"] for g in json.loads(r.stdout)} <= {"new", "duplicate"}
+    stored = _stored(rawdb)
+    assert sorted(stored) == sorted(_mids(raws))  # each once: nothing lost, nothing doubled
+    assert rawdb.execute("SELECT COUNT(*) FROM intake_item")[0][0] == 150
+    assert imap.uids("INBOX") == []
+    assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))  # each moved exactly once
+
+
+def test_two_fetches_at_once_take_each_message_once(imap, fetch_env, rawdb):
+    raws = [mail(i) for i in range(120)]
+    imap.append(*raws)
+    run_pd("db", "upgrade", env=fetch_env)  # a ledger to share (creating one at once is another test's)
+    env = dict(fetch_env, PD_BUSY_TIMEOUT="60")  # two writers on a machine shared with other work
+    procs = [subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch", "--json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    reports = [json.loads(o) for o, _ in outs]
+    assert sum(g["action"] == "new" for rep in reports for g in rep) == 120
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws))
+    assert imap.uids("INBOX") == []
+    assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))
+
+
+def _lines(stream):
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in stream:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
+def _next(q, timeout: float = 20.0) -> str:
+    import queue
+
+    try:
+        line = q.get(timeout=timeout)
+    except queue.Empty:
+        raise AssertionError(f"nothing within {timeout} s") from None
+    assert line is not None, "the stream ended"
+    return line
+
+
+def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_sigterm(imap, fetch_env, rawdb):
+    a, b, c = mail(1), mail(2), mail(3)
+    imap.append(a)
+    p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch", "--watch", "--json"], env=fetch_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = _lines(p.stdout), _lines(p.stderr)
+        assert json.loads(_next(out))["action"] == "new"  # what was there already
+        assert "watching imap://pd:***@127.0.0.1" in _next(err)
+        time.sleep(0.5)  # it waits in IDLE now
+        imap.append(b)
+        assert json.loads(_next(out, 10))["action"] == "new"  # IDLE woke it
+        imap.stop()
+        assert "trying again in" in _next(err)
+        imap.start()
+        imap.append(c)
+        assert json.loads(_next(out, 30))["action"] == "new"  # reconnected by itself
+        assert sorted(_stored(rawdb)) == sorted(_mids([a, b, c]))
+        assert imap.uids("INBOX") == []
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(15) == 0
+        rest = []
+        while (line := _next(err)) is not None and "stopped" not in line:
+            rest.append(line)
+        assert "3 message(s) taken" in line
+        assert all("Traceback" not in x for x in rest)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+
+
+def test_pd_info_shows_the_intake_configuration_with_the_password_masked(pd, imap):
+    imap.append(mail(1), mail(2))
+    env = {"PD_IMAP_URL": imap.url(), "PD_IMAP_DONE": "Apstrādāts"}
+    pd.ok("mail", "fetch", user="system", env=env)
+    assert imap.uids("Apstrādāts") == [1, 2]  # a Latvian folder name, created (modified UTF-7 on the wire)
+    d = pd.ok("info", "--json", env=env).json()
+    assert d["imap"] == f"imap://pd:***@127.0.0.1:{imap.port}/INBOX"
+    assert d["imap_done"] == "Apstrādāts"
+    assert d["imap_uidvalidity"] == imap.uidvalidity("INBOX") and d["imap_fetched"] == 2
+    assert d["imap_last_fetch"].endswith(("+02:00", "+03:00")) and d["intake_new"] == 2
+    text = pd.ok("info", env=env).stdout
+    assert f"imap:           imap://pd:***@127.0.0.1:{imap.port}/INBOX" in text
+    assert "s3cr" not in text + json.dumps(d)

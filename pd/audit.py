@@ -264,6 +264,8 @@ def _replay(found: Findings, result: dict) -> None:
             mails[key][data.get("kind")] -= 1
             if data.get("kind") != "desk_notice":
                 desk_notices[key] += 1
+        if kind == "mail_bounced" and data.get("kind") != "desk_notice":
+            desk_notices[key] += 1  # the desk is told of a bounced mail (SPEC 13)
         if rid is None:
             continue
         if rid not in requests:

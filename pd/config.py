@@ -198,6 +198,19 @@ def _url(*schemes: str) -> Callable[[str], str]:
     return parse
 
 
+def _imap_url(value: str) -> str:
+    """The one parser of PD_IMAP_URL is pd mail fetch's (imported only when the variable is set)."""
+    from .errors import ConfigError
+    from .mail.fetch import parse_imap_url
+
+    v = _text(value.strip())
+    try:
+        parse_imap_url(v, done="\x00")  # the done folder is checked with PD_IMAP_DONE when fetching
+    except ConfigError as exc:
+        raise ValueError(str(exc).removeprefix("PD_IMAP_URL: ")) from None
+    return v
+
+
 def _folder(value: str) -> str:
     v = _text(value.strip())
     if not v:
@@ -205,7 +218,6 @@ def _folder(value: str) -> str:
     return v
 
 
-@dataclass(frozen=True)
 def _size(text: str) -> int:
     """A byte count: 5000000, 500k, 10M (binary multiples)."""
     text = text.strip()
@@ -216,6 +228,7 @@ def _size(text: str) -> int:
     return int(number) * factor
 
 
+@dataclass(frozen=True)
 class Var:
     name: str
     field: str
@@ -239,7 +252,7 @@ VARIABLES: tuple[Var, ...] = (
     Var("PD_TIMEZONE", "timezone", DEFAULT_TZ, _timezone, "time zone shown to people"),
     Var("PD_BUSY_TIMEOUT", "busy_timeout", 10.0, _seconds, "seconds to wait for the ledger's lock"),
     Var("PD_RETENTION_DAYS", "retention_days", 5 * 365, _positive_int, "days before closed requests are anonymised"),
-    Var("PD_IMAP_URL", "imap_url", None, _url("imap", "imaps"), "the desk's mailbox"),
+    Var("PD_IMAP_URL", "imap_url", None, _imap_url, "the desk's mailbox"),
     Var("PD_IMAP_DONE", "imap_done", "pd-processed", _folder, "folder for processed mail"),
     Var("PD_INTAKE_MAX_ATTACHMENT", "intake_max_attachment", 10 * 1024 * 1024, _size,
         "largest attachment of incoming mail stored (larger: name and size only)"),

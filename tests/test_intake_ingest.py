@@ -155,7 +155,10 @@ def test_replay_with_a_repaired_copy(pd, pd_env, rawdb):
 def test_a_quarantine_folder_that_cannot_be_written_still_keeps_the_mail_in_its_row(pd, tmp_path, rawdb):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
-    r = pd("mail", "ingest", "--json", user="system", input=b"\x00junk", env={"PD_INTAKE_QUARANTINE_DIR": str(blocker)})
+    # (a file where the folder is would be refused by the configuration check, exit 75: a folder
+    # under that file passes the check and fails only when the mail is written)
+    r = pd("mail", "ingest", "--json", user="system", input=b"\x00junk",
+           env={"PD_INTAKE_QUARANTINE_DIR": str(blocker / "quarantine")})
     assert r.exit_code == 0 and r.json()["action"] == "quarantined"
     (data,) = rawdb.execute("SELECT data FROM event WHERE kind = 'mail_quarantined'")[0]
     assert "not-a-folder" in json.loads(data)["file_error"]

@@ -157,7 +157,6 @@ def mail_ingest(
 
     from ..errors import ConfigError, NotFound, NotPermitted, TemporaryFailure
 
-    st = state(ctx)
     if file is not None and file != "-":
         from pathlib import Path
 
@@ -174,6 +173,7 @@ def mail_ingest(
     try:
         from ..mail.intake import receive
 
+        st = state(ctx)  # a broken configuration is the admin's to fix; the MTA keeps the mail meanwhile
         res = receive(st.settings, raw, source=source)
     except (TemporaryFailure, ConfigError, NotPermitted) as exc:
         # Whatever stops us storing it now, the mail must not be lost: the MTA retries.

@@ -47,6 +47,15 @@ def main() -> None:
     ap.add_argument("--venv", type=Path, default=None, help="Reuse (or make) the regular install here.")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pd-bench-ingest-"))
+    try:
+        run(args, tmp)
+    finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, tmp: Path) -> None:
     pd = str(regular_install(args.venv or tmp / "venv"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PD_DATABASE_URL=f"sqlite:///{tmp / 'ledger.sqlite3'}", PD_USER="operators1", PYTHONPATH="",

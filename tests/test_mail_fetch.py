@@ -126,6 +126,13 @@ def test_a_wrong_password_is_exit_7(pd, imap):
     assert r.exit_code == 7 and "refused the login of pd" in r.stderr, r.stderr
 
 
+def test_only_the_system_or_an_operator_fetches_and_an_expert_touches_nothing(pd, imap):
+    imap.append(mail(1))
+    r = pd("mail", "fetch", user="jberzins", env={"PD_IMAP_URL": imap.url()})
+    assert r.exit_code == 6 and r.stderr.startswith("Error: ")
+    assert imap.uids("INBOX") == [1] and imap.uids(DONE) == []
+
+
 def test_the_url_is_shown_masked():
     from pd.mail.fetch import mask_url
 

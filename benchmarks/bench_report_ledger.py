@@ -5,7 +5,7 @@ openpyxl write-only alone writing the same cells (run by hand).
 
 1. Fills an SQLite ledger (bulk inserts) with N requests received in October 2026
    across the institutions of contacts.yaml, closed, resolved or open, ~8% escalated.
-2. baseline: a subprocess reads the same rows through pd.reporting (untimed), formats
+2. baseline: a subprocess reads the same rows through pd.report.ledger (untimed), formats
    the cells (untimed), then times openpyxl write-only writing them, one workbook per
    institution.
 3. pd: times the command `pd report monthly --month 2026-10` as a subprocess (start-up,
@@ -32,8 +32,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from pd.config import load_settings
 from pd.desk import Desk
-from pd.report import formatter, headers
-from pd.reporting import rows_for, select_month
+from pd.report.ledger import rows_for, select_month
+from pd.report.rows import formatter, headers
 desk = Desk(load_settings())
 sel = select_month("2026-10", "Europe/Riga")
 from datetime import datetime

@@ -17,24 +17,21 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from pd import report_xlsx
 from pd.latvian import lv_sort_key
-from pd.report import (
+from pd.report import xlsx as report_xlsx
+from pd.report.csv_json import rows_to_json, write_csv
+from pd.report.measures import SummaryBuilder, fingerprint, summarize
+from pd.report.rows import (
     COLUMN_KEYS,
     ReportMeta,
     ReportRow,
-    SummaryBuilder,
-    fingerprint,
     headers,
     month_bounds,
     month_label,
     previous_month,
     row_to_dict,
-    rows_to_json,
-    summarize,
-    write_csv,
 )
-from pd.report_xlsx import write_institution_workbook, write_overview_workbook
+from pd.report.xlsx import write_institution_workbook, write_overview_workbook
 
 UTC = timezone.utc
 RIGA = ZoneInfo("Europe/Riga")

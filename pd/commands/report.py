@@ -34,8 +34,11 @@ def monthly(
     from ..errors import InvalidInput
     from ..latvian import lv_sort_key, to_local
     from ..ledger import utcnow
-    from ..report import ReportMeta, SummaryBuilder, previous_month, rows_to_json, write_csv
-    from ..reporting import record_sent, rows_for, select_month, summary_text
+    from ..report.csv_json import rows_to_json, write_csv
+    from ..report.ledger import rows_for, select_month
+    from ..report.measures import SummaryBuilder
+    from ..report.rows import ReportMeta, previous_month
+    from ..report.send import record_sent, summary_text
 
     st = state(ctx)
     desk = st.desk
@@ -66,7 +69,7 @@ def monthly(
 
         raise ConfigError(f"--out {out_dir}: {exc.strerror}") from None
     if send:
-        from ..reporting import sent_before
+        from ..report.send import sent_before
 
         already = [c for c in codes if sent_before(month, c)]
         if already and not resend:
@@ -87,7 +90,7 @@ def monthly(
             rows = _tee_refused(rows_for(desk, sel, code), refused)
             path = out_dir / f"pd-{month}-{code}.{fmt}"
             if fmt == "xlsx":
-                from ..report_xlsx import write_institution_workbook
+                from ..report.xlsx import write_institution_workbook
 
                 summary = write_institution_workbook(path, meta, rows, totals=totals)
             elif fmt == "csv":
@@ -117,7 +120,7 @@ def monthly(
                 progress.advance(code)
         overview = out_dir / f"pd-{month}-overview.{fmt}"
         if fmt == "xlsx":
-            from ..report_xlsx import write_overview_workbook
+            from ..report.xlsx import write_overview_workbook
 
             write_overview_workbook(overview, replace(meta0, institution_code="IC",
                                                       institution_name="Visas iestādes" if lang == "lv" else "All institutions"),

@@ -37,7 +37,8 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from pd.report import (
+from .measures import SummaryBuilder, combine_summaries
+from .rows import (
     COLUMN_KEYS,
     DATE_COLUMNS,
     ESCALATION_REASONS,
@@ -45,11 +46,9 @@ from pd.report import (
     RIGA,
     STATUSES,
     TEXT_COLUMNS,
-    clean_text,
     ReportMeta,
     ReportRow,
-    SummaryBuilder,
-    combine_summaries,
+    clean_text,
     formatter,
     headers,
     month_label,

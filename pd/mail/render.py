@@ -29,6 +29,7 @@ KINDS = (
     "refused_user",
     "escalation_manager",
     "monthly_report",
+    "monthly_report_overview",
     "desk_notice",
 )
 
@@ -58,7 +59,9 @@ VARIABLES: Mapping[str, frozenset[str]] = {
         "planned_date", "history", "level",
     },
     # Not about one request: no number, no service; see render().
-    "monthly_report": _DESK | {"institution_name", "month", "summary"},
+    "monthly_report": _DESK | {"institution_name", "month", "summary", "anchor"},
+    # The Centre's overview across institutions, to the Centre's management.
+    "monthly_report_overview": _DESK | {"month", "summary", "anchor"},
     # To the desk itself; ``number`` may also name something other than a
     # request (e.g. "pārskats 2026-10"), it goes into the [PD ...] tag.
     "desk_notice": frozenset({"number", "reason", "details", "desk_name"}),
@@ -192,7 +195,7 @@ def render(
     subject = " ".join(string.Template(subject_t).safe_substitute(values).split())
     body = _substitute_body(body_t, values)
 
-    if kind == "monthly_report":
+    if kind.startswith("monthly_report"):
         if "[PD " not in subject:
             raise ConfigError(f"template {path}: the subject must contain the tag [PD pārskats $month]")
     else:

@@ -65,6 +65,12 @@ class ReportRow:
     resolution_met: bool | None
     resolve_hours: float | None
     escalations: tuple[str, ...] = ()
+    # The calendar the hours are counted in (its name in the report's language),
+    # whether it is working time (True) or round the clock (False), and the
+    # expert's group: the team of the expert's direct manager (its name).
+    calendar: str = ""
+    working_time: bool | None = None
+    expert_group: str = ""
 
 
 @dataclass
@@ -77,6 +83,7 @@ class ReportMeta:
     contacts_version: str
     lang: str = "lv"
     fingerprint: str = ""
+    anchor: str = ""  # pd.audit.anchor() when the report was made: EVENTS:SHA256
 
 
 # The sheet's columns, in order: key (also the JSON key), Latvian, English.
@@ -91,6 +98,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("service_name", "Pakalpojums", "Service"),
     ("description", "Īss apraksts", "Short description"),
     ("expert", "Eksperts", "Expert"),
+    ("expert_group", "Ekspertu grupa", "Expert group"),
     ("accepted_at", "Pieņemts izskatīšanai", "Accepted"),
     ("resolved_at", "Izpildīts", "Resolved"),
     ("closed_at", "Slēgts", "Closed"),
@@ -98,7 +106,8 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("outcome", "Rezultāts vai atteikuma iemesls", "Result or reason for refusal"),
     ("response_met", "Reaģēšanas termiņš ievērots", "Response deadline met"),
     ("resolution_met", "Izskatīšanas termiņš ievērots", "Resolution deadline met"),
-    ("resolve_hours", "Izpildes laiks, darba stundas", "Time to resolve, working hours"),
+    ("resolve_hours", "Izpildes laiks, stundas pēc kalendāra", "Time to resolve, hours by calendar"),
+    ("calendar", "Kalendārs", "Calendar"),
     ("escalations", "Eskalācijas", "Escalations"),
 )
 COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
@@ -108,9 +117,24 @@ HOURS_COLUMN = COLUMN_KEYS.index("resolve_hours")
 TEXT_COLUMNS = tuple(
     COLUMN_KEYS.index(k) for k in (
         "requester_name", "requester_unit", "requester_position",
-        "service_name", "description", "expert", "outcome",
+        "service_name", "description", "expert", "expert_group", "outcome",
     )
 )
+
+
+_HOURS_KIND: dict[bool | None, tuple[str, str]] = {
+    True: ("darba stundas", "working hours"),
+    False: ("diennakts stundas", "clock hours"),
+    None: ("stundas", "hours"),
+}
+
+
+def calendar_label(calendar: str, working_time: bool | None, lang: str = "lv") -> str:
+    """What the hours are: ``"Darba laiks (darba stundas)"``, ``"Visu diennakti (diennakts stundas)"``.
+
+    Hours are called working hours only where the calendar is working time (SPEC 8)."""
+    kind = _HOURS_KIND[working_time][1 if lang == "en" else 0]
+    return f"{calendar} ({kind})" if calendar else kind
 
 
 def headers(lang: str) -> list[str]:
@@ -242,6 +266,7 @@ class RowFormatter:
             clean_text(r.service_name),
             shorten(r.description),
             clean_text(r.expert),
+            clean_text(r.expert_group),
             _riga(r.accepted_at),
             _riga(r.resolved_at),
             _riga(r.closed_at),
@@ -250,6 +275,7 @@ class RowFormatter:
             self.met(r.response_met),
             self.met(r.resolution_met),
             None if hours is None else round(float(hours), 2),
+            r.calendar,
             "; ".join([esc.get(e, e) for e in r.escalations]),
         )
 

@@ -132,11 +132,12 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
     """
     from openpyxl import Workbook
 
-    from pd.report.rows import formatter
+    from pd.report.rows import COLUMN_KEYS, DATE_COLUMNS, formatter
+    from pd.report.xlsx import _REFUSED_COLUMNS
 
     values = formatter("lv").values
-    dates = (1, 10, 11, 12)
-    refused_cols = (0, 1, 2, 3, 4, 5, 6, 7, 8, 14)
+    dates = DATE_COLUMNS
+    refused_cols = _REFUSED_COLUMNS
     elapsed = 0.0
     refused: list[tuple] = []
     for code, _name, n, numbering in _split(rows, institutions):
@@ -157,7 +158,7 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
         t0 = time.perf_counter()
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("Pieteikumi")
-        ws.append(["h"] * 19)
+        ws.append(["h"] * len(COLUMN_KEYS))
         for v in prepared:
             ws.append(v)
         wb.save(out / f"base-{code}.xlsx")

@@ -1,7 +1,7 @@
 """The whole `pd report monthly` on a ledger with a month of 100,000 requests, against
 openpyxl write-only alone writing the same cells (run by hand).
 
-    .venv/bin/python benchmarks/bench_report_ledger.py [--requests 100000]
+    .venv/bin/python benchmarks/bench_report_ledger.py [--requests 100000] [--ledger PATH]
 
 1. Fills an SQLite ledger (bulk inserts) with N requests received in October 2026
    across the institutions of contacts.yaml, closed, resolved or open, ~8% escalated
@@ -131,7 +131,8 @@ def fill(url: str, n: int) -> None:
         for k in range(0, len(escal), 5000):
             Escalation.insert_many(escal[k:k + 5000]).execute()
     desk.ledger.close()
-    print(f"filled {n} requests, {len(escal)} escalations in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    print(f"filled {n} requests in the month and {earlier} before it, {len(escal)} escalations "
+          f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 
 def timed_child(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -149,10 +150,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--ledger", type=Path, help="reuse (or keep) the filled ledger at this path")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pd-bench-report-"))
-    url = f"sqlite:///{tmp / 'ledger.sqlite3'}"
-    fill(url, args.requests)
+    ledger = args.ledger or tmp / "ledger.sqlite3"
+    url = f"sqlite:///{ledger}"
+    if not ledger.exists():
+        fill(url, args.requests)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PD_DATABASE_URL=url, PD_USER="supervizors")
     base_times, pd_times, pd_rss = [], [], []

@@ -97,7 +97,7 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
             state = status
         accepted = accepted if accepted and accepted < end else None
         resolved = resolved if resolved and resolved < end else None
-        closed = closed if closed and closed < end and state == "closed" else None
+        closed = closed if closed and closed < end and state in ("closed", "refused") else None
         catalog = catalogs.get(cver)
         if catalog is None:
             catalog = catalogs[cver] = desk.catalog if cver == desk.catalog.version else _catalog_at(cver)

@@ -433,8 +433,10 @@ class _RowWriter:
         self.wrapped = wrapped
         self.row_idx = 1  # the header
 
-    def append(self, r: ReportRow) -> None:
-        vals = self.values(r)
+    def append(self, r: ReportRow, vals: tuple | None = None) -> None:
+        """Append ``r``; ``vals``: its ``formatter(lang).values(r)`` when the caller has them already."""
+        if vals is None:
+            vals = self.values(r)
         if self.full:
             v = [x if x != "" else None for x in vals]
         else:
@@ -883,18 +885,36 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
     sh = _Sheet(ws, widths)
     sh.head(*titles)
     reasons = formatter(lang).escalation
-    date_cell = _cell(ws, None, fmt=DATE_FORMAT, align=_TOP)
+    levels = {lvl: level_label(lvl, lang) for lvl in _LEVELS}
+    # One pre-styled cell per column, reused for every row (written before append returns).
+    cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_TOP), _cell(ws, None, align=_TOP)]
+    if with_institution:
+        cells.append(_cell(ws, None, align=_TOP))
+    cells += [_cell(ws, None, align=_WRAP) for _ in range(5)]
+    per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
     n = 0
     for e in escalations:
-        d = copy(date_cell)
-        d.value = _naive_riga(e.at)
-        cells = [d, _cell(ws, e.number, align=_TOP)]
+        values = [_naive_riga(e.at), e.number]
         if with_institution:
-            cells.append(_cell(ws, e.institution, align=_TOP))
-        cells += [sh.wrap(e.service_name), sh.wrap(level_label(e.level, lang)),
-                  sh.wrap(reasons.get(e.reason, e.reason)), sh.wrap(e.expert or None),
-                  sh.wrap(e.manager or None)]
-        sh.put(*cells)
+            values.append(e.institution)
+        values += [e.service_name, levels.get(e.level) or level_label(e.level, lang),
+                   reasons.get(e.reason, e.reason), e.expert or None, e.manager or None]
+        row = []
+        lines = 1
+        for i, (c, v) in enumerate(zip(cells, values)):
+            if v is None:
+                row.append(None)
+                continue
+            c.value = v
+            row.append(c)
+            if isinstance(v, str) and len(v) > per_line[i]:
+                lines = max(lines, _lines(v, widths[i]))
+        sh.row += 1
+        if lines > 1:
+            _set_row_height(ws, sh.row, lines)
+        ws.append(row)
+        if lines > 1:
+            _drop_row_height(ws, sh.row)
         n += 1
     if not n:
         sh.put(_cell(ws, _t("no_escalations", lang), font=_ITALIC))
@@ -928,14 +948,16 @@ def _write_request_sheets(ws_req, ws_dl, lang: str, rows, builder: SummaryBuilde
                           totals: SummaryBuilder | None) -> int:
     req = _table(ws_req, lang, REQUEST_COLUMNS).append
     dl = _table(ws_dl, lang, DEADLINE_COLUMNS).append
+    values = formatter(lang).values
     add = builder.add
     add_total = totals.add if totals is not None else None
     for r in ordered(rows):
         add(r)
         if add_total is not None:
             add_total(r)
-        req(r)
-        dl(r)
+        vals = values(r)  # formatted once for both sheets
+        req(r, vals)
+        dl(r, vals)
     n = builder.total
     ws_req.auto_filter.ref = f"A1:{get_column_letter(len(REQUEST_COLUMNS))}{n + 1}"
     ws_dl.auto_filter.ref = f"A1:{get_column_letter(len(DEADLINE_COLUMNS))}{n + 1}"

@@ -9,7 +9,7 @@ mode in its own subprocess:
 * baseline — openpyxl write-only writing the same cells (the same values,
   prepared before the clock starts, no styles, no summary, no charts);
 * pd — every institution workbook plus the overview through
-  ``pd.report_xlsx`` (values computed from the rows, styles, summary, charts).
+  ``pd.report.xlsx`` (values computed from the rows, styles, summary, charts).
 
 Each mode is run once for the time and ru_maxrss (no tracing) and once more
 under tracemalloc for its Python heap peak. Prints a markdown table.
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pd.report import (  # noqa: E402
+from pd.report.rows import (  # noqa: E402
     ESCALATION_REASONS, STATUSES, ReportMeta, ReportRow, month_bounds,
 )
 
@@ -132,11 +132,12 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
     """
     from openpyxl import Workbook
 
-    from pd.report import formatter
+    from pd.report.rows import COLUMN_KEYS, DATE_COLUMNS, formatter
+    from pd.report.xlsx import _REFUSED_COLUMNS
 
     values = formatter("lv").values
-    dates = (1, 10, 11, 12)
-    refused_cols = (0, 1, 2, 3, 4, 5, 6, 7, 8, 14)
+    dates = DATE_COLUMNS
+    refused_cols = _REFUSED_COLUMNS
     elapsed = 0.0
     refused: list[tuple] = []
     for code, _name, n, numbering in _split(rows, institutions):
@@ -157,7 +158,7 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
         t0 = time.perf_counter()
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("Pieteikumi")
-        ws.append(["h"] * 19)
+        ws.append(["h"] * len(COLUMN_KEYS))
         for v in prepared:
             ws.append(v)
         wb.save(out / f"base-{code}.xlsx")
@@ -182,13 +183,13 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
 
 
 def run_pd(out: Path, rows: int, institutions: int) -> float:
-    """All institution workbooks and the overview through pd.report_xlsx.
+    """All institution workbooks and the overview through pd.report.xlsx.
 
     The rows are generated lazily; the generation time is subtracted (it
     stands for the database cursor, not the report).
     """
-    from pd.report import SummaryBuilder
-    from pd.report_xlsx import write_institution_workbook, write_overview_workbook
+    from pd.report.measures import SummaryBuilder
+    from pd.report.xlsx import write_institution_workbook, write_overview_workbook
 
     gen_time = 0.0
 

@@ -72,6 +72,7 @@ FULL_CONTEXT = {
     "institution_name": "Valsts policija",
     "month": "2026. gada oktobris",
     "summary": "Reģistrēti: 42\nIzpildīti termiņā: 39\nEskalēti: 2",
+    "anchor": "1234:" + "ab" * 32,
     "details": "Lietotājam nav norādīta e-pasta adrese.",
 }
 
@@ -86,7 +87,7 @@ FULL_CONTEXT = {
 def test_every_template_renders_with_a_full_context(kind, lang):
     subject, body = render(kind, lang, FULL_CONTEXT)
     assert subject and "\n" not in subject
-    if kind == "monthly_report":
+    if kind.startswith("monthly_report"):
         tag = "[PD pārskats 2026. gada oktobris]" if lang == "lv" else "[PD report 2026. gada oktobris]"
         assert tag in subject
     else:

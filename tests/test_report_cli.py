@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -65,7 +66,7 @@ def test_each_institution_sees_only_its_own(pd, month_ledger, tmp_path):
     for cell in vp:
         assert "Robež" not in cell and month_ledger["vrs_oct"] not in cell
     for cell in vrs:
-        for secret in ("Valdis", "Sergejs", "Oskars", month_ledger["vp_oct_late"], month_ledger["vp_sep_open"]):
+        for secret in ("Valdis Pēdējais", "Sergejs", "Oskars", month_ledger["vp_oct_late"], month_ledger["vp_sep_open"]):
             assert secret not in cell
     assert month_ledger["vrs_oct"] in vrs and "Rūta Robeža" in vrs
     # the overview has every institution and a chart; the refused request is listed there
@@ -82,12 +83,17 @@ def test_csv_equals_sheet_rows(pd, month_ledger, tmp_path):
     pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--format", "csv",
           user="supervizors")
     wb = openpyxl.load_workbook(out / "pd-2026-10-VP.xlsx")
-    ws = wb.worksheets[0]
+    ws = wb["Pieteikumi"]
     sheet = [list(r) for r in ws.iter_rows(values_only=True)]
+    raw = (out / "pd-2026-10-VP.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark
     with open(out / "pd-2026-10-VP.csv", encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    assert rows[0] == sheet[0]
-    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]]
+        rows = list(csv.reader(fh, delimiter=";"))
+    assert all(len(r) == len(rows[0]) for r in rows)
+    # the CSV has every column of the two request sheets, in one row per request
+    deadlines = [list(r) for r in wb["Termiņi"].iter_rows(values_only=True)]
+    assert set(rows[0]) == set(sheet[0]) | set(deadlines[0])
+    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]] == [r[0] for r in deadlines[1:]]
     received = sheet[1][1]
     assert received.__class__.__name__ == "datetime"
     assert rows[1][1] == received.strftime("%d.%m.%Y %H:%M")
@@ -101,8 +107,13 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--institution", "VRS",
           "--send", user="supervizors", env=env)
     reports = [m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]
-    assert len(reports) == 2
+    assert len(reports) == 3  # VP, VRS and the overview to the Centre's management
     by_to = {str(m["To"]): m for m in reports}
+    overview = by_to["vadiba@ic.iem.gov.lv"]
+    assert [a.get_filename() for a in overview.iter_attachments()] == ["pd-2026-10-overview.xlsx"]
+    body = overview.get_body(("plain",)).get_content()
+    assert "Pieteikumu kopā: 4" in body
+    assert re.search(r"Audita enkurs: \d+:[0-9a-f]{64}", body)
     vp = by_to["ikt@vp.gov.lv"]
     att = [p for p in vp.iter_attachments()]
     assert [a.get_filename() for a in att] == ["pd-2026-10-VP.xlsx"]
@@ -112,18 +123,19 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     assert "Pieteikumu kopā: 3" in vp.get_body(("plain",)).get_content()
     again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
                user="supervizors", env=env)
-    assert again.exit_code == 5 and "--resend" in again.stderr
+    assert again.exit_code == 5 and "--resend" in again.stderr and "overview" in again.stderr
     pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send", "--resend",
           user="supervizors", env=env)
-    assert len([m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]) == 3
+    assert len([m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]) == 5
 
 
 def test_empty_month_gives_valid_workbooks(pd, tmp_path):
     out = tmp_path / "rep"
     pd.ok("report", "monthly", "--month", "2025-02", "--out", out, "--institution", "IDB", user="supervizors")
     wb = openpyxl.load_workbook(out / "pd-2025-02-IDB.xlsx")
-    assert len(wb.worksheets) >= 2
-    assert wb.worksheets[0].cell(1, 1).value == "Numurs"
+    assert wb.sheetnames[0] == "Kopsavilkums" and wb.active.title == "Kopsavilkums"
+    assert wb["Pieteikumi"].cell(1, 1).value == "Numurs"
+    assert wb["Pieteikumi"].max_row == 1
 
 
 def test_bad_month_is_invalid_input(pd, tmp_path):

@@ -15,26 +15,24 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import openpyxl
+from openpyxl.utils import get_column_letter
 import pytest
 
-from pd import report_xlsx
 from pd.latvian import lv_sort_key
-from pd.report import (
+from pd.report import xlsx as report_xlsx
+from pd.report.csv_json import rows_to_json, write_csv
+from pd.report.measures import SummaryBuilder, fingerprint, summarize
+from pd.report.rows import (
     COLUMN_KEYS,
     ReportMeta,
     ReportRow,
-    SummaryBuilder,
-    fingerprint,
     headers,
     month_bounds,
     month_label,
     previous_month,
     row_to_dict,
-    rows_to_json,
-    summarize,
-    write_csv,
 )
-from pd.report_xlsx import write_institution_workbook, write_overview_workbook
+from pd.report.xlsx import write_institution_workbook, write_overview_workbook
 
 UTC = timezone.utc
 RIGA = ZoneInfo("Europe/Riga")
@@ -68,6 +66,9 @@ def make_row(n: int, **kw) -> ReportRow:
         resolution_met=None,
         resolve_hours=None,
         escalations=(),
+        calendar="Darba laiks",
+        working_time=True,
+        expert_group="Valdis Kalējs",
     )
     base.update(kw)
     return ReportRow(**base)
@@ -89,7 +90,8 @@ def sample_rows() -> list[ReportRow]:
             accepted_at=utc(2026, 10, 5, 12, 0), resolved_at=utc(2026, 10, 8, 12, 0),
             status="resolved", outcome=f"Nomainīts barošanas bloks. {LATVIAN}",
             response_met=True, resolution_met=False, resolve_hours=21.25,
-            escalations=("overdue",),
+            escalations=("overdue",), calendar="Visu diennakti", working_time=False,
+            expert_group="Gunta Siliņa",
         ),
         make_row(
             1, status="assigned", response_met=False, escalations=("not_accepted", "overdue"),
@@ -141,6 +143,31 @@ def riga_naive(dt: datetime | None) -> datetime | None:
 
 def sheet_rows(ws) -> list[tuple]:
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+def detail_cells(wb, lang: str = "lv") -> list[list]:
+    """The request rows' cells in COLUMN_KEYS order, joined from the two detail sheets by number."""
+    names = ("Pieteikumi", "Termiņi") if lang == "lv" else ("Requests", "Deadlines")
+    heads = dict(zip(headers(lang), COLUMN_KEYS))
+    joined: dict[str, dict] = {}
+    order = []
+    for name in names:
+        ws = wb[name]
+        keys = [heads[c.value] for c in ws[1]]
+        for cells in ws.iter_rows(min_row=2):
+            number = cells[0].value
+            if number not in joined:
+                joined[number] = {}
+                order.append(number)
+            for key, c in zip(keys, cells):
+                joined[number][key] = c
+    return [[joined[n].get(k) for k in COLUMN_KEYS] for n in order]
+
+
+def detail_rows(wb, lang: str = "lv") -> list[tuple]:
+    """Header and rows of the requests in COLUMN_KEYS order (the CSV's layout)."""
+    rows = [tuple(None if c is None else c.value for c in r) for r in detail_cells(wb, lang)]
+    return [tuple(headers(lang))] + rows
 
 
 def find_row(ws, label: str, start: int = 1) -> tuple:
@@ -230,21 +257,52 @@ def test_summarize_counts_from_the_rows():
     assert s["by_service"] == {"C02": 1, "C01": 1, "H01": 3, "E01": 1, "S02": 1}
     assert s["response"] == {"met": 4, "not_met": 2, "decided": 6, "share": 4 / 6}
     assert s["resolution"] == {"met": 3, "not_met": 1, "decided": 4, "share": 0.75}
-    hours = [9.5, 21.25, 2.0, 4.75]
-    assert s["resolve_hours"]["count"] == 4
-    assert s["resolve_hours"]["median"] == statistics.median(hours) == 7.125
+    # Hours only within one calendar: working hours and clock hours are not added up.
+    working, clock = s["resolve_hours"]
+    assert (working["calendar"], working["working_time"]) == ("Darba laiks", True)
+    assert (clock["calendar"], clock["working_time"]) == ("Visu diennakti", False)
+    hours = [9.5, 2.0, 4.75]
+    assert working["count"] == 3 and clock["count"] == 1
+    assert working["median"] == statistics.median(hours) == 4.75
+    assert working["mean"] == pytest.approx(statistics.mean(hours))
     p90 = statistics.quantiles(hours, n=10, method="inclusive")[8]
-    assert s["resolve_hours"]["p90"] == pytest.approx(p90)
+    assert working["p90"] == pytest.approx(p90)
+    assert clock["median"] == clock["mean"] == 21.25
+    # Per service and calendar: H01 has two working-time rows and the round-the-clock one.
+    h01 = [m for m in s["services"] if m["code"] == "H01"]
+    assert [(m["calendar"], m["count"]) for m in h01] == [("Darba laiks", 2), ("Visu diennakti", 1)]
+    assert h01[1]["resolution"] == {"met": 0, "not_met": 1, "decided": 1, "share": 0.0}
+    # Per expert group and calendar; the refused request never went to an expert.
+    groups = {(g["group"], g["calendar"]): g["count"] for g in s["groups"]}
+    assert groups == {("Gunta Siliņa", "Visu diennakti"): 1, ("Valdis Kalējs", "Darba laiks"): 6}
     assert s["escalations"] == {"not_accepted": 1, "unjustified_rejection": 1, "overdue": 2}
     assert s["escalated_requests"] == 3
+    assert s["open_by_age"] is None  # no month end given
 
 
 def test_summarize_empty():
-    s = summarize([])
+    s = summarize([], end=utc(2026, 10, 31, 22, 0))
     assert s["total"] == 0
     assert s["response"]["share"] is None
-    assert s["resolve_hours"]["median"] is None and s["resolve_hours"]["p90"] is None
+    assert s["resolve_hours"] == [] and s["services"] == [] and s["groups"] == []
     assert s["by_service"] == {}
+    assert s["open_by_age"] == {"1d": 0, "3d": 0, "7d": 0, "30d": 0, "more": 0}
+
+
+def test_open_requests_by_age_at_the_month_end():
+    end = utc(2026, 10, 31, 22, 0)  # 1 November 00:00 in Riga
+    rows = [
+        make_row(1, status="assigned", received_at=end - timedelta(hours=3)),        # up to 1 day
+        make_row(2, status="in_progress", received_at=end - timedelta(days=1)),      # exactly 1 day
+        make_row(3, status="waiting_user", received_at=end - timedelta(days=2)),     # 1-3
+        make_row(4, status="registered", received_at=end - timedelta(days=10)),      # 7-30
+        make_row(5, status="returned", received_at=end - timedelta(days=45)),        # more
+        make_row(6, status="closed", received_at=end - timedelta(days=45)),          # not open
+        make_row(7, status="resolved", received_at=end - timedelta(days=5)),         # not open
+        make_row(8, status="refused", received_at=end - timedelta(days=5)),          # not open
+    ]
+    s = summarize(rows, end=end)
+    assert s["open_by_age"] == {"1d": 2, "3d": 1, "7d": 0, "30d": 1, "more": 1}
 
 
 def test_fingerprint_is_canonical():
@@ -275,26 +333,34 @@ def test_fingerprint_is_canonical():
 def test_requests_sheet_layout(workbook):
     path, rows, _summary = workbook
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Pieteikumi", "Kopsavilkums"]
+    assert wb.sheetnames == ["Kopsavilkums", "Pakalpojumi", "Ekspertu grupas", "Tendence",
+                             "Eskalācijas", "Pieteikumi", "Termiņi"]
+    assert wb.active.title == "Kopsavilkums"
     ws = wb["Pieteikumi"]
     header = [c.value for c in ws[1]]
-    assert header == headers("lv")
     assert header[:3] == ["Numurs", "Saņemts", "Kanāls"]
-    assert "Statuss mēneša beigās" in header and "Reaģēšanas termiņš ievērots" in header
-    assert all(c.font.b for c in ws[1])
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:S{len(rows) + 1}"
-    assert ws.column_dimensions["I"].width >= 40  # the description
-    numbers = [r[0] for r in sheet_rows(ws)[1:]]
-    assert numbers == sorted(r.number for r in rows)
+    assert "Statuss mēneša beigās" in header and "Rezultāts vai atteikuma iemesls" in header
+    dl = [c.value for c in wb["Termiņi"][1]]
+    assert dl[:2] == ["Numurs", "Saņemts"]
+    assert "Reaģēšanas termiņš ievērots" in dl and "Kalendārs" in dl
+    # between them, every column of the CSV
+    assert set(header) | set(dl) == set(headers("lv"))
+    for name in ("Pieteikumi", "Termiņi"):
+        ws = wb[name]
+        assert all(c.font.b for c in ws[1])
+        assert ws.freeze_panes == "C2"
+        assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}{len(rows) + 1}"
+        numbers = [r[0] for r in sheet_rows(ws)[1:]]
+        assert numbers == sorted(r.number for r in rows)
+    assert wb["Pieteikumi"].column_dimensions["I"].width >= 28  # the description
 
 
 def test_requests_sheet_values_and_types(workbook):
     path, rows, _summary = workbook
-    ws = openpyxl.load_workbook(path)["Pieteikumi"]
+    wb = openpyxl.load_workbook(path)
     col = {k: i for i, k in enumerate(COLUMN_KEYS)}
     by_number = {r.number: r for r in rows}
-    for cells in ws.iter_rows(min_row=2):
+    for cells in detail_cells(wb):
         values = [c.value for c in cells]
         r = by_number[values[0]]
         for key in ("received_at", "accepted_at", "resolved_at", "closed_at"):
@@ -309,12 +375,14 @@ def test_requests_sheet_values_and_types(workbook):
         else:
             assert isinstance(hours, (int, float)) and hours == r.resolve_hours
             assert cells[col["resolve_hours"]].number_format == "0.0"
+        assert values[col["calendar"]] == r.calendar
+        assert values[col["expert_group"]] == (r.expert_group or None)
         assert values[col["requester_name"]] == r.requester_name
         assert values[col["service_code"]] == r.service_code
         met = {None: None, True: "Jā", False: "Nē"}
         assert values[col["response_met"]] == met[r.response_met]
         assert values[col["resolution_met"]] == met[r.resolution_met]
-    rows_by_number = {row[0]: row for row in sheet_rows(ws)[1:]}
+    rows_by_number = {row[0]: row for row in detail_rows(wb)[1:]}
     # Riga time: 21:30 UTC on 31 October is 23:30 in Riga; both 03:30 of 25 October.
     assert rows_by_number["2026-000001"][1] == datetime(2026, 10, 31, 23, 30)
     assert rows_by_number["2026-000009"][1] == datetime(2026, 10, 25, 3, 30)
@@ -334,8 +402,7 @@ def test_requests_sheet_values_and_types(workbook):
 
 def test_latvian_text_round_trips(workbook):
     path, _rows, _summary = workbook
-    ws = openpyxl.load_workbook(path)["Pieteikumi"]
-    three = {row[0]: row for row in sheet_rows(ws)}["2026-000003"]
+    three = {row[0]: row for row in detail_rows(openpyxl.load_workbook(path))}["2026-000003"]
     assert three[COLUMN_KEYS.index("requester_name")] == f"Ņina Ķēniņa {LATVIAN}"
     assert three[COLUMN_KEYS.index("outcome")] == f"Nomainīts barošanas bloks. {LATVIAN}"
 
@@ -361,7 +428,7 @@ def test_control_characters_and_line_breaks_are_cleaned(tmp_path):
                    outcome="x" * 40000)
     path = tmp_path / "c.xlsx"
     write_institution_workbook(path, meta(), [row])
-    got = sheet_rows(openpyxl.load_workbook(path)["Pieteikumi"])[1]
+    got = detail_rows(openpyxl.load_workbook(path))[1]
     assert got[COLUMN_KEYS.index("description")] == "Rinda viens rinda divi zvans"
     assert got[COLUMN_KEYS.index("requester_name")] == "Ģirts Ķuzis"
     assert got[COLUMN_KEYS.index("resolve_hours")] == 3.25
@@ -393,11 +460,15 @@ def test_summary_sheet_numbers_recomputed_from_rows(workbook):
     share_cell = wb["Kopsavilkums"].cell(find_row_index(wb["Kopsavilkums"], "Reaģēšanas termiņš"), 5)
     assert share_cell.number_format == "0.0%"
 
-    hours = sorted(r.resolve_hours for r in rows if r.resolve_hours is not None)
-    assert find_row(ws, "Mediāna")[1] == pytest.approx(statistics.median(hours))
+    # Resolution time per calendar, each in its own hours: count, mean, median, P90
+    hours = sorted(r.resolve_hours for r in rows if r.resolve_hours is not None and r.working_time)
+    working = find_row(ws, "Darba laiks (darba stundas)")
     p90 = statistics.quantiles(hours, n=10, method="inclusive")[8]
-    assert find_row(ws, "90. procentile")[1] == pytest.approx(p90)
-    assert find_row(ws, "Izpildīto pieteikumu skaits")[1] == len(hours)
+    assert working[1:5] == pytest.approx((len(hours), statistics.mean(hours), statistics.median(hours), p90))
+    clock = find_row(ws, "Visu diennakti (diennakts stundas)")
+    assert clock[1:5] == pytest.approx((1, 21.25, 21.25, 21.25))
+    assert not any("working hours" in str(v) or "darba stundas" in str(v)
+                   for v in find_row(ws, "Visu diennakti (diennakts stundas)"))
 
     for reason, lbl in {"not_accepted": "Eskalēts: nav apstiprināta pieņemšana",
                         "unjustified_rejection": "Eskalēts: nepamatots noraidījums",
@@ -405,13 +476,19 @@ def test_summary_sheet_numbers_recomputed_from_rows(workbook):
         assert find_row(ws, lbl)[1] == sum(r.escalations.count(reason) for r in rows)
     assert find_row(ws, "Eskalētie pieteikumi")[1] == sum(bool(r.escalations) for r in rows)
 
-    # Per service, in Latvian order of the names
-    start = find_row_index(ws, "Kods")
-    table = [row[:3] for row in ws.iter_rows(min_row=start + 1, values_only=True) if row[0]]
+    # Per service and calendar, in Latvian order of the names (the services sheet)
+    svc = openpyxl.load_workbook(path)["Pakalpojumi"]
+    table = []
+    for row in svc.iter_rows(min_row=2, values_only=True):
+        if not row[0]:
+            break  # the table ends at the first blank row (a note follows)
+        table.append(row[:4])
     names = {r.service_code: r.service_name for r in rows}
     expected = sorted(
-        ((code, names[code], sum(r.service_code == code for r in rows)) for code in names),
-        key=lambda t: lv_sort_key(t[1]),
+        ((code, names[code], f"{cal} ({'darba stundas' if w else 'diennakts stundas'})",
+          sum(r.service_code == code and r.calendar == cal for r in rows))
+         for code, cal, w in {(r.service_code, r.calendar, r.working_time) for r in rows}),
+        key=lambda t: (lv_sort_key(t[1]), t[2] != "Darba laiks (darba stundas)"),
     )
     assert table == expected
     assert [t[1] for t in table][:3] == ["cukurs", "Čipkartes lasītājs", "Datora bojājums"]
@@ -426,21 +503,24 @@ def test_summary_charts_reference_the_summary_tables(workbook):
         names = z.namelist()
         assert "xl/charts/chart1.xml" in names and "xl/charts/chart2.xml" in names
         charts = [z.read(f"xl/charts/chart{i}.xml").decode() for i in (1, 2)]
-        rels = z.read("xl/worksheets/_rels/sheet2.xml.rels").decode()
-        assert "drawing1.xml" in rels  # the drawing hangs on the summary sheet
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+        assert "drawing1.xml" in rels  # the drawing hangs on the summary sheet (the first)
         drawing_rels = z.read("xl/drawings/_rels/drawing1.xml.rels").decode()
         assert "chart1.xml" in drawing_rels and "chart2.xml" in drawing_rels
-    deadlines, services = charts
-    assert "<barChart>" in deadlines and "<barChart>" in services
+    deadlines, ages = charts
+    assert "<barChart>" in deadlines and "<barChart>" in ages
     d = find_row_index(ws, "Reaģēšanas termiņš")
     assert f"'Kopsavilkums'!$B${d}:$B${d + 1}" in deadlines  # met
     assert f"'Kopsavilkums'!$C${d}:$C${d + 1}" in deadlines  # not met
     assert f"'Kopsavilkums'!$A${d}:$A${d + 1}" in deadlines  # categories
-    h = find_row_index(ws, "Kods")
-    n = 5
-    assert f"'Kopsavilkums'!$C${h + 1}:$C${h + n}" in services
-    assert f"'Kopsavilkums'!$B${h + 1}:$B${h + n}" in services
-    assert '<delete val="0"' in services  # axes visible in Excel
+    a = find_row_index(ws, "līdz 1 dienai")
+    assert f"'Kopsavilkums'!$B${a}:$B${a + 4}" in ages
+    assert f"'Kopsavilkums'!$A${a}:$A${a + 4}" in ages
+    for chart in charts:
+        assert '<delete val="0"' in chart  # axes visible in Excel
+        assert '<tickLblSkip val="1"' in chart  # every category label
+        assert 'numFmt formatCode="0"' in chart and "<majorUnit val=" in chart  # integer axis
+        assert 'typeface="Arial"' in chart  # the workbook's one font family
 
 
 def test_document_properties(workbook):
@@ -471,16 +551,19 @@ def test_regenerated_workbook_has_the_same_fingerprint(tmp_path):
 
 def test_empty_month_gives_a_valid_workbook(tmp_path):
     path = tmp_path / "empty.xlsx"
-    s = write_institution_workbook(path, meta(), [])
+    s = write_institution_workbook(path, meta(), [], end=utc(2026, 10, 31, 22, 0))
     assert s["total"] == 0
     wb = openpyxl.load_workbook(path)
-    ws = wb["Pieteikumi"]
-    assert sheet_rows(ws) == [tuple(headers("lv"))]
-    assert ws.auto_filter.ref == "A1:S1"
+    assert wb.active.title == "Kopsavilkums"
+    for name in ("Pieteikumi", "Termiņi"):
+        ws = wb[name]
+        assert len(sheet_rows(ws)) == 1
+        assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}1"
     summary = wb["Kopsavilkums"]
     assert find_row(summary, "Pieteikumi kopā")[1] == 0
     find_row(summary, "Šajā mēnesī pieteikumu nav.")
-    assert find_row(summary, "Mediāna")[1] is None
+    assert find_row(summary, "7–30 dienas")[1] == 0
+    find_row(wb["Eskalācijas"], "Šajā mēnesī eskalāciju nav.")
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         assert not [n for n in z.namelist() if n.startswith("xl/charts/")]
@@ -502,18 +585,27 @@ def test_totals_builder_collects_across_institutions(tmp_path):
     write_institution_workbook(tmp_path / "a.xlsx", meta(), rows[:3], totals=totals)
     write_institution_workbook(tmp_path / "b.xlsx", meta(), rows[3:], totals=totals)
     assert totals.result() == summarize(rows)
+    end = utc(2026, 10, 31, 22, 0)
+    totals = SummaryBuilder(end=end)
+    write_institution_workbook(tmp_path / "c.xlsx", meta(), rows[:3], totals=totals, end=end)
+    write_institution_workbook(tmp_path / "d.xlsx", meta(), rows[3:], totals=totals, end=end)
+    assert totals.result() == summarize(rows, end=end)
 
 
 def test_english_workbook(tmp_path):
     path = tmp_path / "en.xlsx"
     write_institution_workbook(path, meta("en"), sample_rows())
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Requests", "Summary"]
+    assert wb.sheetnames == ["Summary", "Services", "Expert groups", "Trend", "Escalations",
+                             "Requests", "Deadlines"]
     ws = wb["Requests"]
     assert [c.value for c in ws[1]][:3] == ["Number", "Received", "Channel"]
     assert wb.properties.title == "Monthly report 2026-10 — VP"
     assert find_row(wb["Summary"], "Requests in total")[1] == 7
-    one = {row[0]: row for row in sheet_rows(ws)}["2026-000001"]
+    # Working hours only where the calendar is working time
+    find_row(wb["Summary"], "Darba laiks (working hours)")
+    find_row(wb["Summary"], "Visu diennakti (clock hours)")
+    one = {row[0]: row for row in detail_rows(wb, "en")}["2026-000001"]
     assert one[COLUMN_KEYS.index("response_met")] == "No"
 
 
@@ -542,11 +634,10 @@ def test_public_api_path_writes_the_same_workbook(tmp_path, monkeypatch):
 # CSV and JSON: the same rows and columns as the sheet
 
 def _sheet_as_text(path) -> list[list[str]]:
-    """The requests sheet as the CSV should spell it."""
-    ws = openpyxl.load_workbook(path)["Pieteikumi"]
+    """The request sheets as the CSV should spell them (hours with a decimal comma)."""
     hours = COLUMN_KEYS.index("resolve_hours")
     out = []
-    for row in sheet_rows(ws):
+    for row in detail_rows(openpyxl.load_workbook(path)):
         line = []
         for i, v in enumerate(row):
             if v is None:
@@ -554,7 +645,7 @@ def _sheet_as_text(path) -> list[list[str]]:
             elif isinstance(v, datetime):
                 line.append(v.strftime("%d.%m.%Y %H:%M"))
             elif i == hours and isinstance(v, (int, float)):
-                line.append(repr(float(v)))  # 2.0 comes back from the sheet as 2
+                line.append(repr(float(v)).replace(".", ","))  # 2.0 comes back from the sheet as 2
             else:
                 line.append(str(v))
         out.append(line)
@@ -565,7 +656,7 @@ def test_csv_rows_equal_the_sheet(workbook):
     path, rows, _summary = workbook
     buf = io.StringIO(newline="")
     assert write_csv(buf, rows, "lv") == len(rows)
-    parsed = list(csv.reader(io.StringIO(buf.getvalue())))
+    parsed = list(csv.reader(io.StringIO(buf.getvalue()), delimiter=";"))
     sheet = _sheet_as_text(path)
     assert parsed[0] == headers("lv") == sheet[0]
     assert len(parsed) == len(sheet)
@@ -586,10 +677,10 @@ def test_json_rows_equal_the_sheet(workbook):
     assert [c["label"] for c in doc["columns"]] == headers("lv")
     assert doc["fingerprint"] == fingerprint(rows)
     assert doc["summary"] == summarize(rows)
+    assert doc["audit_anchor"] == meta().anchor
     assert doc["month_label"] == "2026. gada oktobris"
     assert doc["generated_at"] == "2026-11-01T08:00:00+02:00"
-    ws = openpyxl.load_workbook(path)["Pieteikumi"]
-    sheet = sheet_rows(ws)[1:]
+    sheet = detail_rows(openpyxl.load_workbook(path))[1:]
     assert len(doc["rows"]) == len(sheet)
     for obj, row in zip(doc["rows"], sheet):
         assert list(obj) == list(COLUMN_KEYS)
@@ -638,7 +729,9 @@ def test_overview_workbook(tmp_path):
         refused, total=totals.result(),
     )
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Iestādes", "Noraidītie"]
+    assert wb.sheetnames == ["Kopsavilkums", "Iestādes", "Pakalpojumi", "Ekspertu grupas", "Tendence",
+                             "Eskalācijas", "Noraidītie"]
+    assert wb.active.title == "Kopsavilkums"
     ws = wb["Iestādes"]
     table = sheet_rows(ws)
     header = table[0]
@@ -652,10 +745,12 @@ def test_overview_workbook(tmp_path):
     assert total[col["Pieteikumi kopā"]] == 11
     assert vp[col["slēgts"]] == 3 and vrs[col["slēgts"]] == 4 and total[col["slēgts"]] == 7
     assert vrs[col["Izskatīšanas termiņš ievērots, %"]] == pytest.approx(0.5)
-    assert vrs[col["Izpildes laika mediāna, h"]] == pytest.approx(2.5)
-    all_hours = [r.resolve_hours for r in rows + vrs_rows if r.resolve_hours is not None]
-    assert total[col["Izpildes laika mediāna, h"]] == pytest.approx(statistics.median(all_hours))
     assert total[col["Eskalēts: pārsniegts termiņš"]] == 2
+    # The Centre-wide resolution time per calendar, from every row
+    all_hours = [r.resolve_hours for r in rows + vrs_rows if r.resolve_hours is not None and r.working_time]
+    working = find_row(wb["Kopsavilkums"], "Darba laiks (darba stundas)")
+    assert working[1] == len(all_hours)
+    assert working[3] == pytest.approx(statistics.median(all_hours))
     assert ws.cell(2, col["Reaģēšanas termiņš ievērots, %"] + 1).number_format == "0.0%"
 
     ref = sheet_rows(wb["Noraidītie"])
@@ -668,8 +763,8 @@ def test_overview_workbook(tmp_path):
     assert wb["Noraidītie"].freeze_panes == "A2"
 
     with zipfile.ZipFile(path) as z:
-        chart = z.read("xl/charts/chart1.xml").decode()
-        assert "'Iestādes'!$C$2:$C$3" in chart
+        charts = [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith("xl/charts/chart")]
+        assert any("'Iestādes'!$C$2:$C$3" in chart for chart in charts)
     assert wb.properties.title == "Ikmēneša pārskats 2026-10 — visas iestādes"
 
 
@@ -678,8 +773,11 @@ def test_overview_without_total_adds_counts_up(tmp_path):
     s = summarize(rows)
     path = tmp_path / "o.xlsx"
     write_overview_workbook(path, meta(), [("VP", "Valsts policija", s), ("VRS", "Valsts robežsardze", s)], [])
-    table = sheet_rows(openpyxl.load_workbook(path)["Iestādes"])
+    wb = openpyxl.load_workbook(path)
+    table = sheet_rows(wb["Iestādes"])
     assert table[3][2] == 14
-    median_col = table[0].index("Izpildes laika mediāna, h")
-    assert table[3][median_col] is None  # not combinable from medians
-    assert sheet_rows(openpyxl.load_workbook(path)["Noraidītie"])[1:] == []
+    # medians cannot be combined from medians: no resolution times without the rows
+    summary = wb["Kopsavilkums"]
+    start = find_row_index(summary, "Izpildes laiks pēc kalendāra")
+    assert summary.cell(start + 1, 1).value.startswith("Stundas skaita")  # the note, no rows
+    assert sheet_rows(wb["Noraidītie"])[1:] == []

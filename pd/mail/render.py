@@ -29,6 +29,7 @@ KINDS = (
     "refused_user",
     "escalation_manager",
     "monthly_report",
+    "monthly_report_overview",
     "desk_notice",
 )
 
@@ -59,7 +60,9 @@ VARIABLES: Mapping[str, frozenset[str]] = {
         "planned_date", "history", "level", "role", "earlier",
     },
     # Not about one request: no number, no service; see render().
-    "monthly_report": _DESK | {"institution_name", "month", "summary"},
+    "monthly_report": _DESK | {"institution_name", "month", "summary", "anchor"},
+    # The Centre's overview across institutions, to the Centre's management.
+    "monthly_report_overview": _DESK | {"month", "summary", "anchor"},
     # To the desk itself, when a message could not be sent: which (``what``),
     # why (``reason``), what to do (``todo``) and the unsent text (``details``).
     # ``number`` may also name something other than a request (e.g.
@@ -230,7 +233,7 @@ def render(
     subject = " ".join(string.Template(subject_t).safe_substitute(values).split())
     body = _substitute_body(body_t, values)
 
-    if kind == "monthly_report":
+    if kind.startswith("monthly_report"):
         if "[PD " not in subject:
             raise ConfigError(f"template {path}: the subject must contain the tag [PD pārskats $month]")
     else:

@@ -1,0 +1,323 @@
+"""The report's rows: one ReportRow per request, its columns, and the month [SPEC 8, §11].
+
+Pure: no database, no Typer/rich, no openpyxl. ``pd.report.ledger`` selects
+the rows from the ledger; ``pd.report.measures`` adds them up; the writers
+(``xlsx``, ``csv_json``) lay them out. Naive datetimes are taken as UTC
+(SQLite hands them back so).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from typing import Any, Iterable, Iterator, Sequence
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+RIGA = ZoneInfo("Europe/Riga")
+
+STATUSES = (
+    "registered", "assigned", "in_progress", "returned",
+    "waiting_user", "resolved", "closed", "refused",
+)
+CHANNELS = ("phone", "fax", "email", "other")
+ESCALATION_REASONS = ("not_accepted", "unjustified_rejection", "overdue")
+
+DESCRIPTION_LIMIT = 120
+OUTCOME_LIMIT = 32000  # an Excel cell holds at most 32,767 characters
+PERCENTILE_METHOD = "linear"  # = Excel PERCENTILE.INC / MEDIAN
+
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# What Excel refuses in a cell (and openpyxl raises on); tabs and newlines are
+# folded into spaces by the whitespace normalisation of the texts.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+_MONTHS_LV = (
+    "janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs",
+    "jūlijs", "augusts", "septembris", "oktobris", "novembris", "decembris",
+)
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    number: str
+    institution: str
+    received_at: datetime
+    channel: str
+    requester_name: str
+    requester_unit: str
+    requester_position: str
+    service_code: str
+    service_name: str
+    description: str
+    expert: str
+    accepted_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    status: str
+    outcome: str
+    response_met: bool | None
+    resolution_met: bool | None
+    resolve_hours: float | None
+    escalations: tuple[str, ...] = ()
+    # The calendar the hours are counted in (its name in the report's language),
+    # whether it is working time (True) or round the clock (False), and the
+    # expert's group: the team of the expert's direct manager (its name).
+    calendar: str = ""
+    working_time: bool | None = None
+    expert_group: str = ""
+
+
+@dataclass
+class ReportMeta:
+    institution_code: str
+    institution_name: str
+    month: str
+    generated_at: datetime
+    catalog_version: str
+    contacts_version: str
+    lang: str = "lv"
+    fingerprint: str = ""
+    anchor: str = ""  # pd.audit.anchor() when the report was made: EVENTS:SHA256
+
+
+# The sheet's columns, in order: key (also the JSON key), Latvian, English.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("number", "Numurs", "Number"),
+    ("received_at", "Saņemts", "Received"),
+    ("channel", "Kanāls", "Channel"),
+    ("requester_name", "Pieteicējs", "Requester"),
+    ("requester_unit", "Struktūrvienība", "Unit"),
+    ("requester_position", "Amats", "Position"),
+    ("service_code", "Pakalpojuma kods", "Service code"),
+    ("service_name", "Pakalpojums", "Service"),
+    ("description", "Īss apraksts", "Short description"),
+    ("expert", "Eksperts", "Expert"),
+    ("expert_group", "Ekspertu grupa", "Expert group"),
+    ("accepted_at", "Pieņemts izskatīšanai", "Accepted"),
+    ("resolved_at", "Izpildīts", "Resolved"),
+    ("closed_at", "Slēgts", "Closed"),
+    ("status", "Statuss mēneša beigās", "State at month end"),
+    ("outcome", "Rezultāts vai atteikuma iemesls", "Result or reason for refusal"),
+    ("response_met", "Reaģēšanas termiņš ievērots", "Response deadline met"),
+    ("resolution_met", "Izskatīšanas termiņš ievērots", "Resolution deadline met"),
+    ("resolve_hours", "Izpildes laiks, stundas pēc kalendāra", "Time to resolve, hours by calendar"),
+    ("calendar", "Kalendārs", "Calendar"),
+    ("escalations", "Eskalācijas", "Escalations"),
+)
+COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
+DATE_COLUMNS = tuple(i for i, k in enumerate(COLUMN_KEYS) if k.endswith("_at"))
+HOURS_COLUMN = COLUMN_KEYS.index("resolve_hours")
+# Free texts a person typed: guarded against formula injection in CSV/xlsx.
+TEXT_COLUMNS = tuple(
+    COLUMN_KEYS.index(k) for k in (
+        "requester_name", "requester_unit", "requester_position",
+        "service_name", "description", "expert", "expert_group", "outcome",
+    )
+)
+
+
+_HOURS_KIND: dict[bool | None, tuple[str, str]] = {
+    True: ("darba stundas", "working hours"),
+    False: ("diennakts stundas", "clock hours"),
+    None: ("stundas", "hours"),
+}
+
+
+def calendar_label(calendar: str, working_time: bool | None, lang: str = "lv") -> str:
+    """What the hours are: ``"Darba laiks (darba stundas)"``, ``"Visu diennakti (diennakts stundas)"``.
+
+    Hours are called working hours only where the calendar is working time (SPEC 8)."""
+    kind = _HOURS_KIND[working_time][1 if lang == "en" else 0]
+    return f"{calendar} ({kind})" if calendar else kind
+
+
+def headers(lang: str) -> list[str]:
+    """The column headers of the requests sheet (and CSV) in ``lang``."""
+    i = 2 if lang == "en" else 1
+    return [c[i] for c in COLUMNS]
+
+
+# --------------------------------------------------------------------------
+# Months
+
+def _parse_month(month: str) -> tuple[int, int]:
+    m = _MONTH_RE.match(month or "")
+    if not m:
+        raise ValueError(f"month must be YYYY-MM, not {month!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def month_bounds(month: str, tz: str = "Europe/Riga") -> tuple[datetime, datetime]:
+    """``[start, end)`` of ``month`` in ``tz`` local time, as aware UTC datetimes.
+
+    ``month_bounds("2026-10")`` is 2026-09-30 21:00 UTC to 2026-10-31 22:00 UTC:
+    October starts in summer time (+03:00) and ends in winter time (+02:00),
+    so 23:30 on 31 October in Riga (21:30 UTC) is still October.
+    """
+    year, mon = _parse_month(month)
+    zone = ZoneInfo(tz)
+    nyear, nmon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    start = datetime(year, mon, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(nyear, nmon, 1, tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def previous_month(today: date) -> str:
+    """The month before ``today``'s, as ``YYYY-MM`` (the report's default)."""
+    if today.month == 1:
+        return f"{today.year - 1}-12"
+    return f"{today.year}-{today.month - 1:02d}"
+
+
+def month_label(month: str, lang: str = "lv") -> str:
+    """``"2026. gada oktobris"`` / ``"October 2026"``."""
+    year, mon = _parse_month(month)
+    if lang == "en":
+        return f"{_MONTHS_EN[mon - 1]} {year}"
+    return f"{year}. gada {_MONTHS_LV[mon - 1]}"
+
+
+# --------------------------------------------------------------------------
+# One row as the sheet shows it
+
+def _aware(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
+
+
+def _riga(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(RIGA)
+
+
+def clean_text(text: str | None) -> str:
+    """Whitespace folded to single spaces, characters Excel refuses removed."""
+    if not text:
+        return ""
+    # Fast path: the usual single-line text with nothing to fold or remove.
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        return text
+    text = " ".join(text.split())
+    if _CONTROL_RE.search(text):
+        text = _CONTROL_RE.sub("", text)
+    return text
+
+
+def shorten(text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
+    text = clean_text(text)
+    if len(text) > limit:
+        text = text[:limit].rstrip() + "…"
+    return text
+
+
+def _label_map(table: Any, lang: str) -> dict:
+    from pd.latvian import label
+
+    # The tables are {lang: {value: label}}; label() raises on an unknown lang.
+    return {key: label(table, key, lang) for key in table.get(lang, table["lv"])}
+
+
+class RowFormatter:
+    """Turns a ReportRow into the sheet's values, with the labels of one language.
+
+    ``values(row)`` gives a tuple in ``COLUMNS`` order: str (``""`` when
+    blank), aware Europe/Riga datetimes or None, the hours as float or None.
+    Built once per language: the label look-ups are plain dict hits.
+    """
+
+    __slots__ = ("lang", "status", "channel", "escalation", "yes", "no")
+
+    def __init__(self, lang: str = "lv"):
+        from pd.latvian import (
+            CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, YES_NO, label,
+        )
+
+        self.lang = lang
+        self.status = _label_map(STATUS_LABELS, lang)
+        self.channel = _label_map(CHANNEL_LABELS, lang)
+        self.escalation = _label_map(ESCALATION_REASON_LABELS, lang)
+        self.yes = label(YES_NO, True, lang)
+        self.no = label(YES_NO, False, lang)
+
+    def met(self, value: bool | None) -> str:
+        if value is None:
+            return ""
+        return self.yes if value else self.no
+
+    def values(self, r: ReportRow) -> tuple:
+        esc = self.escalation
+        hours = r.resolve_hours
+        return (
+            clean_text(r.number),
+            _riga(r.received_at),
+            self.channel.get(r.channel, r.channel),
+            clean_text(r.requester_name),
+            clean_text(r.requester_unit),
+            clean_text(r.requester_position),
+            clean_text(r.service_code),
+            clean_text(r.service_name),
+            shorten(r.description),
+            clean_text(r.expert),
+            clean_text(r.expert_group),
+            _riga(r.accepted_at),
+            _riga(r.resolved_at),
+            _riga(r.closed_at),
+            self.status.get(r.status, r.status),
+            shorten(r.outcome, OUTCOME_LIMIT),
+            self.met(r.response_met),
+            self.met(r.resolution_met),
+            None if hours is None else round(float(hours), 2),
+            r.calendar,
+            "; ".join([esc.get(e, e) for e in r.escalations]),
+        )
+
+
+@lru_cache(maxsize=4)
+def formatter(lang: str = "lv") -> RowFormatter:
+    return RowFormatter(lang)
+
+
+def row_to_dict(row: ReportRow, lang: str = "lv") -> dict[str, Any]:
+    """The row as the sheet shows it, keyed by ``COLUMN_KEYS`` in sheet order.
+
+    Times are ISO 8601 with the Riga offset (``2026-10-31T23:30:00+02:00``),
+    blank times and hours are None, texts and labels are strings.
+    """
+    out = dict(zip(COLUMN_KEYS, formatter(lang).values(row)))
+    for i in DATE_COLUMNS:
+        key = COLUMN_KEYS[i]
+        if out[key] is not None:
+            out[key] = out[key].isoformat(timespec="seconds")
+    return out
+
+
+def ordered(rows: Iterable[ReportRow]) -> Iterable[ReportRow]:
+    """Rows in number order: a sequence is sorted; an iterator must come sorted.
+
+    Streaming from the database (``ORDER BY number``) keeps memory flat; an
+    iterator out of order raises ValueError when the disorder is met.
+    """
+    if isinstance(rows, Sequence):
+        if all(rows[i].number < rows[i + 1].number for i in range(len(rows) - 1)):
+            return rows
+        return sorted(rows, key=lambda r: r.number)
+    return _checked_order(iter(rows))
+
+
+def _checked_order(rows: Iterator[ReportRow]) -> Iterator[ReportRow]:
+    last = ""
+    for r in rows:
+        if r.number <= last:
+            raise ValueError(
+                f"report rows must come ordered by number: {r.number} after {last}"
+            )
+        last = r.number
+        yield r

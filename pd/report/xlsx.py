@@ -1,0 +1,1187 @@
+"""The monthly report's workbooks [SPEC 8, §11], written with openpyxl.
+
+Imported only by the report command (openpyxl is heavy). Every workbook is
+written in openpyxl's write-only mode: rows stream to a temporary file as
+they come, so memory stays flat whatever the month's size, and the summary is
+accumulated in the same pass (``SummaryBuilder``). Sheets are created in the
+order they are shown (the summary first, and active) and filled in any order:
+each streams to its own temporary file. A workbook is saved to a hidden
+temporary name beside ``path`` (mode 0640) and renamed into place.
+
+Layout (sheet names in Latvian / English)
+-----------------------------------------
+Institution workbook: "Kopsavilkums" (the month in figures: deadlines met,
+resolution time per calendar, open requests by age, escalations; the
+fingerprint and the audit anchor; two charts on their own printed page),
+"Pakalpojumi" (per service and calendar), "Ekspertu grupas" (per expert
+group and calendar), "Tendence" (the last 12 months, two charts),
+"Eskalācijas" (each escalation: date, level, reason, expert, manager),
+"Pieteikumi" and "Termiņi" (one row per request, in two halves that each
+print legibly across an A4 page: what was asked and its outcome; the
+deadlines, times and escalations; both led by the number).
+
+Overview workbook (the Centre's): the same sheets across all institutions,
+with "Iestādes" (one row per institution) after the summary and "Noraidītie"
+(requests refused as outside the Centre's competence) at the end.
+
+Print: every sheet A4 landscape, fitted to the page width (as many pages
+down as needed), header rows repeated on each page, page numbers in the
+footer. One font family everywhere (Arial; LibreOffice shows it as its
+metric twin Liberation Sans), charts included.
+"""
+from __future__ import annotations
+
+import math
+from copy import copy
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import RichTextProperties
+from openpyxl.drawing.text import CharacterProperties, Font as DrawingFont, Paragraph, ParagraphProperties
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.pagebreak import Break
+
+from .files import private_file
+from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
+from .rows import (
+    COLUMN_KEYS,
+    DATE_COLUMNS,
+    ESCALATION_REASONS,
+    HOURS_COLUMN,
+    RIGA,
+    STATUSES,
+    ReportMeta,
+    ReportRow,
+    calendar_label,
+    clean_text,
+    formatter,
+    headers,
+    month_label,
+    ordered,
+)
+
+DATE_FORMAT = "dd.mm.yyyy hh:mm"
+HOURS_FORMAT = "0.0"
+PERCENT_FORMAT = "0.0%"
+
+FONT_NAME = "Arial"
+FONT_SIZE = 10
+_BASE = Font(name=FONT_NAME, size=FONT_SIZE, family=2)
+_BOLD = Font(name=FONT_NAME, size=FONT_SIZE, family=2, bold=True)
+_ITALIC = Font(name=FONT_NAME, size=FONT_SIZE, family=2, italic=True)
+_TITLE = Font(name=FONT_NAME, size=14, family=2, bold=True)
+_SMALL = Font(name=FONT_NAME, size=8, family=2)  # the 64-digit hashes, to fit the summary's width
+_HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_TOP = Alignment(vertical="top")
+
+# Column widths of the requests sheet, in COLUMNS order (characters of the
+# default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room.
+_WIDTHS = {
+    "number": 11.5, "received_at": 16.5, "channel": 8.5, "requester_name": 16,
+    "requester_unit": 16, "requester_position": 12, "service_code": 17,
+    "service_name": 18, "description": 30, "expert": 14, "expert_group": 14,
+    "accepted_at": 16.5, "resolved_at": 16.5, "closed_at": 16.5, "status": 14,
+    "outcome": 28, "response_met": 11, "resolution_met": 11.5, "resolve_hours": 11,
+    "calendar": 13, "escalations": 30,
+}
+# Texts that wrap in the requests sheet (the rest are short).
+_WRAPPED = frozenset((
+    "requester_name", "requester_unit", "requester_position", "service_name", "description",
+    "expert", "expert_group", "status", "outcome", "calendar", "escalations",
+))
+
+_TEXTS: dict[str, tuple[str, str]] = {
+    "requests_sheet": ("Pieteikumi", "Requests"),
+    "deadlines_sheet": ("Termiņi", "Deadlines"),
+    "summary_sheet": ("Kopsavilkums", "Summary"),
+    "services_sheet": ("Pakalpojumi", "Services"),
+    "groups_sheet": ("Ekspertu grupas", "Expert groups"),
+    "trend_sheet": ("Tendence", "Trend"),
+    "escalations_sheet": ("Eskalācijas", "Escalations"),
+    "institutions_sheet": ("Iestādes", "Institutions"),
+    "refused_sheet": ("Noraidītie", "Refused"),
+    "report": ("Ikmēneša pārskats", "Monthly report"),
+    "institution": ("Iestāde", "Institution"),
+    "month": ("Mēnesis", "Month"),
+    "generated": ("Sagatavots", "Generated"),
+    "catalog": ("Pakalpojumu kataloga versija", "Service catalog version"),
+    "contacts": ("Kontaktu versija", "Contacts version"),
+    "fingerprint": ("Kontrolsumma (SHA-256)", "Fingerprint (SHA-256)"),
+    "anchor": ("Audita enkurs (notikumi:SHA-256)", "Audit anchor (events:SHA-256)"),
+    "anchor_note": (
+        "Enkurs apliecina pārskata brīža notikumu žurnālu: pd audit verify --anchor … pierāda, ka tas nav mainīts.",
+        "The anchor witnesses the event log as it stood: pd audit verify --anchor … proves it unchanged.",
+    ),
+    "empty": ("Šajā mēnesī pieteikumu nav.", "No requests this month."),
+    "total": ("Pieteikumi kopā", "Requests in total"),
+    "requests": ("Pieteikumi", "Requests"),
+    "by_status": ("Statuss mēneša beigās", "State at month end"),
+    "by_channel": ("Saņemšanas kanāls", "Channel"),
+    "count": ("Skaits", "Count"),
+    "deadlines": ("Termiņi", "Deadlines"),
+    "met": ("Ievērots", "Met"),
+    "not_met": ("Nav ievērots", "Not met"),
+    "decided": ("Izvērtēti", "Decided"),
+    "share": ("Ievērots, %", "Met, %"),
+    "response": ("Reaģēšanas termiņš", "Response deadline"),
+    "resolution": ("Izskatīšanas termiņš", "Resolution deadline"),
+    "hours_by_calendar": ("Izpildes laiks pēc kalendāra", "Time to resolve by calendar"),
+    "calendar": ("Kalendārs (stundu veids)", "Calendar (kind of hours)"),
+    "resolved_n": ("Izpildīti", "Resolved"),
+    "mean_h": ("Vidēji, h", "Mean, h"),
+    "median_h": ("Mediāna, h", "Median, h"),
+    "p90_h": ("90. procentile, h", "90th percentile, h"),
+    "method": (
+        "Stundas skaita pakalpojuma kalendārs: darba laika pakalpojumiem darba stundas, "
+        "visu diennakti sniegtajiem diennakts stundas. Mediāna un procentile: lineāra "
+        "interpolācija (kā Excel MEDIAN, PERCENTILE.INC).",
+        "Hours are counted in the service's calendar: working hours for working-time services, "
+        "clock hours for round-the-clock ones. Median and percentile: linear interpolation "
+        "(as Excel MEDIAN, PERCENTILE.INC).",
+    ),
+    "ages": ("Neizpildītie pieteikumi mēneša beigās pēc vecuma", "Open requests at month end by age"),
+    "age": ("Vecums (kopš saņemšanas)", "Age (since received)"),
+    "escalations": ("Eskalācijas pēc iemesla", "Escalations by reason"),
+    "escalated_requests": ("Eskalētie pieteikumi", "Requests escalated"),
+    "code": ("Kods", "Code"),
+    "service": ("Pakalpojums", "Service"),
+    "group": ("Ekspertu grupa (vadītājs)", "Expert group (manager)"),
+    "no_group": ("(nav nodots ekspertam)", "(not assigned to an expert)"),
+    "response_met_n": ("Reaģēšanas termiņš ievērots", "Response deadline met"),
+    "resolution_met_n": ("Izskatīšanas termiņš ievērots", "Resolution deadline met"),
+    "of_decided": ("Izvērtēti", "Decided"),
+    "chart_deadlines": ("Termiņu ievērošana", "Deadlines met"),
+    "chart_ages": ("Neizpildītie pieteikumi pēc vecuma", "Open requests by age"),
+    "all_institutions": ("visas iestādes", "all institutions"),
+    "total_row": ("Kopā", "Total"),
+    "chart_institutions": ("Pieteikumi pa iestādēm", "Requests per institution"),
+    "chart_shares": ("Ievēroto termiņu īpatsvars", "Share of deadlines met"),
+    "response_share": ("Reaģēšanas termiņš ievērots, %", "Response deadline met, %"),
+    "resolution_share": ("Izskatīšanas termiņš ievērots, %", "Resolution deadline met, %"),
+    "reason_refused": ("Atteikuma iemesls", "Reason for refusal"),
+    "trend_month": ("Mēnesis", "Month"),
+    "received": ("Saņemti", "Received"),
+    "accepted_n": ("Pieņemti izskatīšanai", "Accepted"),
+    "in_time": ("no tiem termiņā", "of them in time"),
+    "resolved_in_month": ("Izpildīti", "Resolved"),
+    "trend_note": (
+        "Katrā mēnesī: saņemtie pieteikumi; mēnesī pieņemtie un cik no tiem reaģēšanas termiņā; "
+        "mēnesī izpildītie un cik no tiem izskatīšanas termiņā.",
+        "Each month: requests received; accepted in the month and how many within the response "
+        "deadline; resolved in the month and how many within the resolution deadline.",
+    ),
+    "chart_trend_counts": ("Saņemti un izpildīti pieteikumi pa mēnešiem", "Requests received and resolved per month"),
+    "chart_trend_shares": ("Termiņā izpildīto īpatsvars pa mēnešiem", "Share resolved in time per month"),
+    "esc_at": ("Datums", "Date"),
+    "number": ("Pieteikums", "Request"),
+    "level": ("Līmenis", "Level"),
+    "reason": ("Iemesls", "Reason"),
+    "expert": ("Eksperts", "Expert"),
+    "manager": ("Vadītājs, kam eskalēts", "Manager escalated to"),
+    "no_escalations": ("Šajā mēnesī eskalāciju nav.", "No escalations this month."),
+    "page": ("lapa &P no &N", "page &P of &N"),
+}
+
+_AGE_LABELS: dict[str, tuple[str, str]] = {
+    "1d": ("līdz 1 dienai", "up to 1 day"),
+    "3d": ("1–3 dienas", "1–3 days"),
+    "7d": ("3–7 dienas", "3–7 days"),
+    "30d": ("7–30 dienas", "7–30 days"),
+    "more": ("vairāk nekā 30 dienas", "more than 30 days"),
+}
+_LEVELS: dict[int, tuple[str, str]] = {
+    1: ("1 — tiešais vadītājs", "1 — direct manager"),
+    2: ("2 — vadītāja vadītājs", "2 — manager's manager"),
+}
+
+# Short names of the escalation reasons for table labels and headers (the
+# requests sheet uses the full labels of pd.latvian).
+_ESCALATION_SHORT: dict[str, tuple[str, str]] = {
+    "not_accepted": ("Eskalēts: nav apstiprināta pieņemšana", "Escalated: not accepted"),
+    "unjustified_rejection": ("Eskalēts: nepamatots noraidījums", "Escalated: unjustified rejection"),
+    "overdue": ("Eskalēts: pārsniegts termiņš", "Escalated: overdue"),
+}
+
+
+def _escalation_short(reason: str, lang: str) -> str:
+    names = _ESCALATION_SHORT.get(reason)
+    if names is None:
+        return formatter(lang).escalation.get(reason, reason)
+    return names[1 if lang == "en" else 0]
+
+
+def _t(key: str, lang: str) -> str:
+    return _TEXTS[key][1 if lang == "en" else 0]
+
+
+def _pick(table: dict, key, lang: str) -> str:
+    return table[key][1 if lang == "en" else 0]
+
+
+def level_label(level: int, lang: str) -> str:
+    names = _LEVELS.get(level)
+    return names[1 if lang == "en" else 0] if names else str(level)
+
+
+# --------------------------------------------------------------------------
+# Cells
+
+class _StyledCell(Cell):
+    """A cell whose style is fixed when it is made: its style id is looked up once.
+
+    openpyxl looks the id up (hashing the style) for every styled cell it
+    writes; the report reuses one styled cell per column for 100,000 rows."""
+
+    __slots__ = ("_sid",)
+
+    @property
+    def style_id(self):
+        return self._sid
+
+    @property
+    def has_style(self):
+        return True
+
+
+def _cell(ws, value, *, font=None, fmt=None, fill=None, align=None) -> Any:
+    """A styled cell (value and style set here; the style must not change afterwards)."""
+    c = _StyledCell(ws, row=1, column=1, value=value)
+    c.font = font if font is not None else _BASE
+    if fmt is not None:
+        c.number_format = fmt
+    if fill is not None:
+        c.fill = fill
+    if align is not None:
+        c.alignment = align
+    c._sid = ws.parent._cell_styles.add(c._style)
+    return c
+
+
+def _text_cell(ws, value: str) -> Any:
+    """A text that openpyxl would take for a formula or an error code stays text."""
+    c = WriteOnlyCell(ws, value=value)
+    c.data_type = "s"
+    return c
+
+
+def _header_row(ws, titles: Sequence[str]) -> list:
+    return [_cell(ws, h, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN) for h in titles]
+
+
+def _naive_riga(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(RIGA).replace(tzinfo=None)
+
+
+# Row heights: a write-only sheet cannot be measured by the program that opens
+# it (LibreOffice keeps the stored height), so a row with wrapped text gets its
+# height here, from the text's length and the column's width.
+_CHARS_PER_WIDTH = 1.1  # characters of ordinary text per unit of column width (Arial 10)
+_BOLD_CHARS_PER_WIDTH = 1.0
+_LINE_PT = 12.75        # one line of Arial 10
+_MAX_LINES = 8
+
+
+def _lines(text: str, width: float, factor: float = _CHARS_PER_WIDTH) -> int:
+    per_line = max(1, int(width * factor))
+    n = 0
+    for part in text.split("\n"):
+        n += max(1, -(-len(part) // per_line))
+    return min(n, _MAX_LINES)
+
+
+def _set_row_height(ws, row_idx: int, lines: int) -> None:
+    """A height for the row about to be appended (a plain dict the writer reads and we drop after)."""
+    dict.__setitem__(ws.row_dimensions, row_idx, {"ht": f"{lines * _LINE_PT + 1.5:.2f}", "customHeight": "1"})
+
+
+def _drop_row_height(ws, row_idx: int) -> None:
+    dict.pop(ws.row_dimensions, row_idx, None)
+
+
+def _header_height(ws, titles: Sequence[str], widths: Sequence[float]) -> None:
+    lines = max([_lines(t, w, _BOLD_CHARS_PER_WIDTH) for t, w in zip(titles, widths)] + [1])
+    ws.row_dimensions[1].height = lines * _LINE_PT + 2
+
+
+def _print_setup(ws, lang: str, title_rows: str | None = "1:1") -> None:
+    """A4 landscape, fitted to the page width, ``title_rows`` repeated, page numbers.
+
+    Before the first append (the sheet properties go out with the sheet's head)."""
+    ps = ws.page_setup
+    ps.orientation = "landscape"
+    ps.paperSize = "9"  # A4 (ECMA-376 paper size code)
+    ps.fitToWidth = 1
+    ps.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.print_options.gridLines = False
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.left.text = "&A"
+    ws.oddFooter.right.text = _t("page", lang)
+    ws.oddFooter.left.font = ws.oddFooter.right.font = FONT_NAME
+    ws.oddFooter.left.size = ws.oddFooter.right.size = 8
+
+
+def _setup_table_sheet(ws, widths: Sequence[float], lang: str, freeze: str = "A2",
+                       titles: Sequence[str] = ()) -> None:
+    """Before the first append: column widths, frozen header (its height from ``titles``), print setup."""
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    ws.freeze_panes = freeze
+    if titles:
+        _header_height(ws, titles, widths)
+    _print_setup(ws, lang)
+
+
+def _fast_path_supported() -> bool:
+    """Whether openpyxl's write-only internals are the ones _fast_values_to_row mimics."""
+    import openpyxl
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+    probe = WriteOnlyCell(None)
+    return (
+        openpyxl.__version__.startswith("3.1.")
+        and hasattr(WriteOnlyWorksheet, "_values_to_row")
+        and hasattr(probe, "_value") and hasattr(probe, "data_type")
+    )
+
+
+# Set to False to use only openpyxl's public API (the tests compare both).
+FAST_ROWS = _fast_path_supported()
+
+
+def _install_fast_rows(ws) -> None:
+    """Replace the sheet's per-row cell conversion by a leaner one.
+
+    openpyxl's ``WriteOnlyWorksheet._values_to_row`` binds every value
+    through ``Cell.value`` (type sniffing, an illegal-character regex, a
+    formula check) and, for a ready-made styled cell, first fails that with a
+    ValueError whose message formats the cell's repr. The rows written here
+    are already clean (``clean_text``), so strings and numbers are bound
+    directly, as text (a leading "=" stays text, not a formula), and styled
+    cells are passed through. Anything else goes the public way.
+    """
+    plain_types = {str: "s", int: "n", float: "n"}
+
+    def values_to_row(values, row_idx):
+        cell = WriteOnlyCell(ws)
+        for col_idx, value in enumerate(values, 1):
+            if value is None:
+                continue
+            dt = plain_types.get(type(value))
+            if dt is not None:
+                cell._value = value
+                cell.data_type = dt
+            elif isinstance(value, Cell):
+                value.column = col_idx
+                value.row = row_idx
+                yield value
+                continue
+            else:
+                cell.value = value
+            cell.column = col_idx
+            cell.row = row_idx
+            yield cell
+            if cell.has_style:
+                cell = WriteOnlyCell(ws)
+
+    ws._values_to_row = values_to_row
+
+
+class _RowWriter:
+    """Appends ReportRows to a write-only sheet with as little per-cell work as it can.
+
+    One pre-styled cell per column (top-aligned; dates and hours with their
+    number format, long texts wrapped) is reused for every row: openpyxl
+    writes an appended row before ``append`` returns, so no style object is
+    made per cell. Empty values are left out. Texts are always bound as text
+    (a leading "=" is not a formula). With FAST_ROWS the sheet binds values
+    directly (``_install_fast_rows``).
+    """
+
+    def __init__(self, ws, lang: str, columns: Sequence[int] | None = None,
+                 institution_at: int | None = None, widths: dict[str, float] | None = None):
+        self.ws = ws
+        self.fast = FAST_ROWS
+        if self.fast:
+            _install_fast_rows(ws)
+        self.institution_at = institution_at
+        self.values = formatter(lang).values
+        self.columns = tuple(columns) if columns is not None else tuple(range(len(COLUMN_KEYS)))
+        self.full = columns is None
+        shift = 0 if institution_at is None else 1
+        styled = []
+        wrapped = []
+        widths = []
+        if institution_at is not None:
+            styled.append((institution_at, _cell(ws, None, align=_TOP), "s"))
+        for j, src in enumerate(self.columns):
+            out = j + (shift if institution_at is not None and j >= institution_at else 0)
+            key = COLUMN_KEYS[src]
+            if src in DATE_COLUMNS:
+                styled.append((out, _cell(ws, None, fmt=DATE_FORMAT, align=_TOP), "d"))
+            elif src == HOURS_COLUMN:
+                styled.append((out, _cell(ws, None, fmt=HOURS_FORMAT, align=_TOP), "n"))
+            else:
+                styled.append((out, _cell(ws, None, align=_WRAP if key in _WRAPPED else _TOP), "s"))
+                if key in _WRAPPED:
+                    width = (widths or {}).get(key, _WIDTHS[key])
+                    wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
+        self.styled = sorted(styled, key=lambda t: t[0])
+        self.wrapped = wrapped
+        self.row_idx = 1  # the header
+
+    def append(self, r: ReportRow, vals: tuple | None = None) -> None:
+        """Append ``r``; ``vals``: its ``formatter(lang).values(r)`` when the caller has them already."""
+        if vals is None:
+            vals = self.values(r)
+        if self.full:
+            v = [x if x != "" else None for x in vals]
+        else:
+            v = [vals[i] if vals[i] != "" else None for i in self.columns]
+        if self.institution_at is not None:
+            v.insert(self.institution_at, clean_text(r.institution) or None)
+        fast = self.fast
+        for j, c, kind in self.styled:
+            x = v[j]
+            if x is None:
+                continue
+            if kind == "d":
+                x = x.replace(tzinfo=None)  # already Riga wall-clock time
+            if fast:
+                c._value = x
+                c.data_type = kind
+            else:
+                c.value = x
+                if kind == "s":
+                    c.data_type = "s"
+            v[j] = c
+        self.row_idx += 1
+        lines = 1
+        for j, per_line in self.wrapped:
+            x = _text_of(v, j)
+            if x is not None and len(x) > per_line:
+                n = _lines(x, per_line / _CHARS_PER_WIDTH)
+                if n > lines:
+                    lines = n
+        ws = self.ws
+        if lines > 1:
+            _set_row_height(ws, self.row_idx, lines)
+            ws.append(v)
+            _drop_row_height(ws, self.row_idx)
+        else:
+            ws.append(v)
+
+
+def _text_of(v: list, j: int):
+    """The text of column ``j`` of a row about to be appended (a bound cell or a plain value)."""
+    x = v[j]
+    return x._value if isinstance(x, Cell) else x
+
+
+# --------------------------------------------------------------------------
+# Workbook, properties, saving
+
+def _new_workbook() -> Workbook:
+    """A write-only workbook whose default font (the "Normal" style) is FONT_NAME."""
+    wb = Workbook(write_only=True)
+    wb._fonts = IndexedList([copy(_BASE)])
+    normal = wb._named_styles["Normal"]
+    normal.font = copy(_BASE)
+    normal.bind(wb)
+    return wb
+
+
+@contextmanager
+def _workbook() -> Iterator[Workbook]:
+    """A write-only workbook whose temporary sheet files are removed on failure."""
+    wb = _new_workbook()
+    try:
+        yield wb
+    except BaseException:
+        _abort(wb)
+        raise
+
+
+def _abort(wb: Workbook) -> None:
+    for ws in wb.worksheets:
+        try:
+            if ws._rows is not None:
+                ws._rows.close()
+            if ws._writer is not None:
+                ws._writer.close()
+                ws._writer.cleanup()
+        except Exception:  # best effort: openpyxl removes its temp files at exit
+            pass
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    """Save with the first sheet (the summary) active; the file is 0640, renamed into place."""
+    wb.active = 0
+    with private_file(Path(path), "wb") as fh:
+        wb.save(fh)
+
+
+def _set_properties(wb: Workbook, meta: ReportMeta, title: str, fingerprint: str,
+                    scope: str) -> None:
+    lang = meta.lang
+    generated = meta.generated_at
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=UTC)
+    generated_local = generated.astimezone(RIGA).strftime("%d.%m.%Y %H:%M")
+    lines = [
+        f"{_t('institution', lang)}: {scope}",
+        f"{_t('month', lang)}: {meta.month} ({month_label(meta.month, lang)})",
+        f"{_t('generated', lang)}: {generated_local}",
+        f"{_t('catalog', lang)}: {meta.catalog_version}",
+        f"{_t('contacts', lang)}: {meta.contacts_version}",
+        f"{_t('fingerprint', lang)}: {fingerprint}",
+        f"{_t('anchor', lang)}: {meta.anchor}",
+    ]
+    p = wb.properties
+    p.title = title
+    p.subject = f"{_t('report', lang)} — {scope} — {month_label(meta.month, lang)}"
+    p.description = "\n".join(lines)
+    p.keywords = "; ".join([
+        "pd", meta.institution_code or "IC", meta.month,
+        f"catalog={meta.catalog_version}", f"contacts={meta.contacts_version}",
+        f"sha256={fingerprint}", f"anchor={meta.anchor}",
+    ])
+    p.category = _t("report", lang)
+    p.creator = "pd — Pakalpojumu dienests"
+    p.language = "en" if lang == "en" else "lv-LV"
+    p.identifier = fingerprint
+    naive_utc = generated.astimezone(UTC).replace(tzinfo=None)
+    p.created = naive_utc
+    p.modified = naive_utc
+    for name, value in (
+        ("pd.institution", meta.institution_code),
+        ("pd.institution_name", meta.institution_name),
+        ("pd.month", meta.month),
+        ("pd.generated_at", generated.astimezone(RIGA).isoformat(timespec="seconds")),
+        ("pd.catalog_version", meta.catalog_version),
+        ("pd.contacts_version", meta.contacts_version),
+        ("pd.fingerprint", fingerprint),
+        ("pd.audit_anchor", meta.anchor),
+        ("pd.lang", lang),
+    ):
+        wb.custom_doc_props.append(StringProperty(name=name, value=str(value or "")))
+
+
+# --------------------------------------------------------------------------
+# Charts
+
+def _rich_text(size: int = 9, bold: bool = False, rot: int = 0) -> RichText:
+    """Chart text in FONT_NAME; ``rot``: degrees (negative: rising to the right)."""
+    cp = CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=size * 100, b=bold)
+    body = RichTextProperties(rot=rot * 60000) if rot else None
+    return RichText(bodyPr=body, p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)])
+
+
+def _nice_step(top: float) -> int:
+    """An integer axis step giving about five steps up to ``top`` (1, 2, 5, 10, 20, 50, …)."""
+    if top <= 5:
+        return 1
+    raw = top / 5
+    mag = 10 ** int(math.floor(math.log10(raw)))
+    for m in (1, 2, 5, 10):
+        if raw <= m * mag:
+            return int(m * mag)
+    return int(10 * mag)  # pragma: no cover
+
+
+def _style_chart(ch, title: str, *, counts_max: float | None = None, percent: bool = False) -> None:
+    ch.title = title
+    ch.style = 10
+    # openpyxl 3.1 leaves the axes' <c:delete> unset and Excel hides them.
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    ch.x_axis.tickLblSkip = 1  # every category label
+    ch.x_axis.txPr = _rich_text(8)
+    ch.y_axis.txPr = _rich_text(8)
+    ch.y_axis.scaling.min = 0
+    if percent:
+        ch.y_axis.number_format = "0%"
+        ch.y_axis.scaling.max = 1
+        ch.y_axis.majorUnit = 0.2
+    elif counts_max is not None:
+        step = _nice_step(counts_max)
+        ch.y_axis.number_format = "0"
+        ch.y_axis.majorUnit = step
+        ch.y_axis.scaling.max = max(step, math.ceil(counts_max / step) * step)
+    if ch.legend is not None:
+        ch.legend.position = "b"
+        ch.legend.txPr = _rich_text(8)
+    ch.title.tx.rich.p[0].pPr = ParagraphProperties(
+        defRPr=CharacterProperties(latin=DrawingFont(typeface=FONT_NAME), sz=1100, b=True))
+
+
+def _bar_chart(title: str, *, horizontal: bool = False, counts_max: float | None = None,
+               percent: bool = False) -> BarChart:
+    ch = BarChart()
+    ch.type = "bar" if horizontal else "col"
+    if horizontal:
+        ch.x_axis.scaling.orientation = "maxMin"  # top to bottom as in the table
+    _style_chart(ch, title, counts_max=counts_max, percent=percent)
+    return ch
+
+
+def _page_break_before(ws, row: int) -> None:
+    """Start a new printed page at ``row`` (1-based): the charts below print whole."""
+    ws.row_breaks.append(Break(id=row - 1))
+
+
+# --------------------------------------------------------------------------
+# Sheets
+
+class _Sheet:
+    """Appends rows to a write-only sheet and counts them (charts need the row numbers).
+
+    A row with wrapped text gets a height for its longest text (``widths``:
+    the sheet's column widths)."""
+
+    def __init__(self, ws, widths: Sequence[float] = ()):
+        self.ws = ws
+        self.row = 0
+        self.widths = list(widths)
+
+    def put(self, *cells) -> int:
+        self.row += 1
+        lines = 1
+        for i, c in enumerate(cells):
+            if (isinstance(c, Cell) and c.alignment is not None and c.alignment.wrap_text
+                    and isinstance(c.value, str)):
+                width = sum(self.widths[i:i + 1]) or 10
+                lines = max(lines, _lines(c.value, width, _BOLD_CHARS_PER_WIDTH if c.font.b else _CHARS_PER_WIDTH))
+        if lines > 1:
+            _set_row_height(self.ws, self.row, lines)
+        self.ws.append(list(cells))
+        if lines > 1:
+            _drop_row_height(self.ws, self.row)
+        return self.row
+
+    def head(self, *titles) -> int:
+        return self.put(*[_cell(self.ws, t, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN)
+                          for t in titles])
+
+    def bold(self, value) -> Any:
+        return _cell(self.ws, value, font=_BOLD)
+
+    def pct(self, value) -> Any:
+        return None if value is None else _cell(self.ws, value, fmt=PERCENT_FORMAT)
+
+    def hrs(self, value) -> Any:
+        return None if value is None else _cell(self.ws, value, fmt=HOURS_FORMAT)
+
+    def wrap(self, value, font=None) -> Any:
+        return _cell(self.ws, value, align=_WRAP, font=font)
+
+    def note(self, text: str) -> None:
+        """An italic note across the sheet's columns, as lines that fit their width."""
+        import textwrap
+
+        width = int(sum(self.widths) * _CHARS_PER_WIDTH * 0.95) or 100
+        for line in textwrap.wrap(text, width):
+            self.put(_cell(self.ws, line, font=_ITALIC))
+
+
+def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
+    """The month in figures on the first printed page; on the second, the
+    escalations and channels, then two charts (a page break keeps them whole)."""
+    lang = meta.lang
+    widths = (50, 17, 17, 17, 17)
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    _print_setup(ws, lang, title_rows=None)
+    sh = _Sheet(ws, widths)
+    put, head = sh.put, sh.head
+
+    generated = meta.generated_at
+    if generated.tzinfo is None:
+        generated = generated.replace(tzinfo=UTC)
+    put(_cell(ws, f"{_t('report', lang)} — {scope}", font=_TITLE))
+    put(_t("month", lang), month_label(meta.month, lang))
+    put(_t("generated", lang), _cell(ws, _naive_riga(generated), fmt=DATE_FORMAT,
+                                     align=Alignment(horizontal="left")))
+    put(_t("catalog", lang), meta.catalog_version)
+    put(_t("contacts", lang), meta.contacts_version)
+    put(_t("fingerprint", lang), _cell(ws, s.get("fingerprint") or meta.fingerprint, font=_SMALL))
+    put(_t("anchor", lang), _cell(ws, meta.anchor or "", font=_SMALL))
+    sh.note(_t("anchor_note", lang))
+    put()
+    put(sh.bold(_t("total", lang)), sh.bold(s["total"]))
+    if not s["total"]:
+        put(sh.bold(_t("empty", lang)))
+    put()
+
+    deadlines_head = head(_t("deadlines", lang), _t("met", lang), _t("not_met", lang),
+                          _t("decided", lang), _t("share", lang))
+    for key in ("response", "resolution"):
+        d = s[key]
+        put(_t(key, lang), d["met"], d["not_met"], d["decided"], sh.pct(d["share"]))
+    put()
+
+    head(_t("hours_by_calendar", lang), _t("resolved_n", lang), _t("mean_h", lang),
+         _t("median_h", lang), _t("p90_h", lang))
+    for h in s["resolve_hours"]:
+        put(calendar_label(h["calendar"], h["working_time"], lang), h["count"],
+            sh.hrs(h["mean"]), sh.hrs(h["median"]), sh.hrs(h["p90"]))
+    sh.note(_t("method", lang))
+    put()
+
+    ages = s.get("open_by_age") or {}
+    ages_head = head(_t("ages", lang), _t("count", lang))
+    for key, _bound in AGE_BUCKETS:
+        put(_pick(_AGE_LABELS, key, lang), ages.get(key, 0))
+    put()
+
+    # Page 2: the charts (blank rows under them), page 3: the remaining tables.
+    chart_row = sh.row + 1
+    _page_break_before(ws, chart_row)
+    for _ in range(20):
+        put()
+    _page_break_before(ws, sh.row + 1)
+    fmt = formatter(lang)
+    head(_t("by_status", lang), _t("count", lang))
+    for st, count in s["by_status"].items():
+        put(fmt.status.get(st, st), count)
+    put()
+    head(_t("escalations", lang), _t("count", lang))
+    for reason, count in s["escalations"].items():
+        put(_escalation_short(reason, lang), count)
+    put(sh.bold(_t("escalated_requests", lang)), s["escalated_requests"])
+    put()
+    head(_t("by_channel", lang), _t("count", lang))
+    for ch, count in s["by_channel"].items():
+        put(fmt.channel.get(ch, ch), count)
+
+    if not s["total"]:
+        return
+    top = max([s[k]["met"] for k in ("response", "resolution")]
+              + [s[k]["not_met"] for k in ("response", "resolution")] + [1])
+    ch = _bar_chart(_t("chart_deadlines", lang), counts_max=top)
+    ch.add_data(Reference(ws, min_col=2, max_col=3, min_row=deadlines_head,
+                          max_row=deadlines_head + 2), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=deadlines_head + 1,
+                                max_row=deadlines_head + 2))
+    ch.width, ch.height = 12, 9
+    ws.add_chart(ch, f"A{chart_row}")
+
+    top = max(list(ages.values()) + [1])
+    ch = _bar_chart(_t("chart_ages", lang), counts_max=top)
+    ch.add_data(Reference(ws, min_col=2, min_row=ages_head, max_row=ages_head + len(AGE_BUCKETS)),
+                titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=ages_head + 1,
+                                max_row=ages_head + len(AGE_BUCKETS)))
+    ch.legend = None
+    ch.width, ch.height = 12.5, 9
+    ws.add_chart(ch, f"C{chart_row}")
+
+
+def _measure_cells(sh: _Sheet, m: dict) -> list:
+    r, z = m["response"], m["resolution"]
+    h = m["hours"]
+    return [m["count"], r["met"], r["decided"], sh.pct(r["share"]),
+            z["met"], z["decided"], sh.pct(z["share"]), sh.hrs(h["mean"]), sh.hrs(h["median"])]
+
+
+def _measure_titles(lang: str) -> list[str]:
+    return [
+        _t("requests", lang),
+        _t("response_met_n", lang), _t("of_decided", lang), "%",
+        _t("resolution_met_n", lang), _t("of_decided", lang), "%",
+        _t("mean_h", lang), _t("median_h", lang),
+    ]
+
+
+def _write_services_sheet(ws, lang: str, s: dict) -> None:
+    """Per service and calendar: requests, deadlines met, hours to resolve."""
+    widths = [16, 34, 26] + [11] * 9
+    titles = [_t("code", lang), _t("service", lang), _t("calendar", lang), *_measure_titles(lang)]
+    _setup_table_sheet(ws, widths, lang, titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles)
+    for m in s.get("services") or []:
+        sh.put(m["code"], sh.wrap(m["name"]), sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)),
+               *_measure_cells(sh, m))
+    sh.put()
+    sh.note(_t("method", lang))
+
+
+def _write_groups_sheet(ws, lang: str, s: dict) -> None:
+    """Per expert group (the expert's manager) and calendar."""
+    widths = [30, 26] + [11] * 9
+    titles = [_t("group", lang), _t("calendar", lang), *_measure_titles(lang)]
+    _setup_table_sheet(ws, widths, lang, titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles)
+    for m in s.get("groups") or []:
+        sh.put(sh.wrap(m["group"] or _t("no_group", lang)),
+               sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)), *_measure_cells(sh, m))
+    sh.put()
+    sh.note(_t("method", lang))
+
+
+def _short_month(month: str) -> str:
+    year, mon = month.split("-")
+    return f"{mon}.{year}"
+
+
+def _write_trend_sheet(ws, lang: str, trend: Sequence[dict]) -> None:
+    """The last 12 months: the table and a chart of the counts on the first page,
+    a chart of the shares in time on the second."""
+    widths = [14, 14, 16, 16, 12, 14, 14, 12, 14]
+    titles = [_t("trend_month", lang), _t("received", lang), _t("accepted_n", lang), _t("in_time", lang), "%",
+              _t("resolved_in_month", lang), _t("in_time", lang), "%"]
+    _setup_table_sheet(ws, widths, lang, titles=titles)
+    sh = _Sheet(ws, widths[:8])
+    sh.head(*titles)
+    first = sh.row + 1
+    for t in trend:
+        r, z = t["response"], t["resolution"]
+        sh.put(_short_month(t["month"]), t["received"], r["decided"], r["met"], sh.pct(r["share"]),
+               t["resolved"], z["met"], sh.pct(z["share"]))
+    last = sh.row
+    sh.put()
+    sh.note(_t("trend_note", lang))
+    if not trend:
+        return
+    chart_row = sh.row + 2
+    top = max([t["received"] for t in trend] + [t["resolved"] for t in trend] + [1])
+    ch = _bar_chart(_t("chart_trend_counts", lang), counts_max=top)
+    for col in (2, 6):
+        ch.add_data(Reference(ws, min_col=col, min_row=1, max_row=last), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    ch.x_axis.txPr = _rich_text(8, rot=-45)
+    ch.width, ch.height = 11.5, 8
+    ws.add_chart(ch, f"A{chart_row}")
+
+    ch = LineChart()
+    _style_chart(ch, _t("chart_trend_shares", lang), percent=True)
+    ch.add_data(Reference(ws, min_col=5, min_row=first, max_row=last))
+    ch.add_data(Reference(ws, min_col=8, min_row=first, max_row=last))
+    ch.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
+    ch.series[0].tx = SeriesLabel(v=_t("response_share", lang))
+    ch.series[1].tx = SeriesLabel(v=_t("resolution_share", lang))
+    for series in ch.series:
+        series.smooth = False
+        series.marker.symbol = "circle"
+    ch.x_axis.txPr = _rich_text(8, rot=-45)
+    ch.width, ch.height = 13.5, 8
+    ws.add_chart(ch, f"E{chart_row}")
+
+
+def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institution: bool) -> int:
+    """Each escalation: date, request, service, level, reason in words, expert, manager."""
+    widths = [16.5, 12.5] + ([9] if with_institution else []) + [26, 22, 44, 20, 20]
+    titles = [_t("esc_at", lang), _t("number", lang)]
+    if with_institution:
+        titles.append(_t("institution", lang))
+    titles += [_t("service", lang), _t("level", lang), _t("reason", lang), _t("expert", lang),
+               _t("manager", lang)]
+    _setup_table_sheet(ws, widths, lang, titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles)
+    reasons = formatter(lang).escalation
+    levels = {lvl: level_label(lvl, lang) for lvl in _LEVELS}
+    # One pre-styled cell per column, reused for every row (written before append returns).
+    cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_TOP), _cell(ws, None, align=_TOP)]
+    if with_institution:
+        cells.append(_cell(ws, None, align=_TOP))
+    cells += [_cell(ws, None, align=_WRAP) for _ in range(5)]
+    per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
+    n = 0
+    for e in escalations:
+        values = [_naive_riga(e.at), e.number]
+        if with_institution:
+            values.append(e.institution)
+        values += [e.service_name, levels.get(e.level) or level_label(e.level, lang),
+                   reasons.get(e.reason, e.reason), e.expert or None, e.manager or None]
+        row = []
+        lines = 1
+        for i, (c, v) in enumerate(zip(cells, values)):
+            if v is None:
+                row.append(None)
+                continue
+            c.value = v
+            row.append(c)
+            if isinstance(v, str) and len(v) > per_line[i]:
+                lines = max(lines, _lines(v, widths[i]))
+        sh.row += 1
+        if lines > 1:
+            _set_row_height(ws, sh.row, lines)
+        ws.append(row)
+        if lines > 1:
+            _drop_row_height(ws, sh.row)
+        n += 1
+    if not n:
+        sh.put(_cell(ws, _t("no_escalations", lang), font=_ITALIC))
+    else:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{n + 1}"
+    return n
+
+
+# The request rows are too wide for one legible A4 page (21 columns), so they
+# are printed as two sheets, each led by the number and the time received:
+# who asked what and what came of it; and the deadlines, times and escalations.
+REQUEST_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in (
+    "number", "received_at", "channel", "requester_name", "requester_unit", "requester_position",
+    "service_code", "service_name", "description", "expert", "expert_group", "status", "outcome",
+))
+DEADLINE_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in (
+    "number", "received_at", "service_code", "accepted_at", "resolved_at", "closed_at", "status",
+    "response_met", "resolution_met", "resolve_hours", "calendar", "escalations",
+))
+
+
+def _table(ws, lang: str, columns: Sequence[int]) -> "_RowWriter":
+    titles = [headers(lang)[i] for i in columns]
+    widths = [_WIDTHS[COLUMN_KEYS[i]] for i in columns]
+    _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
+    ws.append(_header_row(ws, titles))
+    return _RowWriter(ws, lang, columns)
+
+
+def _write_request_sheets(ws_req, ws_dl, lang: str, rows, builder: SummaryBuilder,
+                          totals: SummaryBuilder | None) -> int:
+    req = _table(ws_req, lang, REQUEST_COLUMNS).append
+    dl = _table(ws_dl, lang, DEADLINE_COLUMNS).append
+    values = formatter(lang).values
+    add = builder.add
+    add_total = totals.add if totals is not None else None
+    for r in ordered(rows):
+        add(r)
+        if add_total is not None:
+            add_total(r)
+        vals = values(r)  # formatted once for both sheets
+        req(r, vals)
+        dl(r, vals)
+    n = builder.total
+    ws_req.auto_filter.ref = f"A1:{get_column_letter(len(REQUEST_COLUMNS))}{n + 1}"
+    ws_dl.auto_filter.ref = f"A1:{get_column_letter(len(DEADLINE_COLUMNS))}{n + 1}"
+    return n
+
+
+# --------------------------------------------------------------------------
+# Institution workbook
+
+def write_institution_workbook(
+    path: Path,
+    meta: ReportMeta,
+    rows: Sequence[ReportRow] | Iterable[ReportRow],
+    summary: dict | None = None,
+    *,
+    totals: SummaryBuilder | None = None,
+    end: datetime | None = None,
+    trend: Sequence[dict] = (),
+    escalations: Iterable = (),
+) -> dict:
+    """Write one institution's monthly workbook; return its summary.
+
+    ``rows``: a sequence (sorted here) or an iterator already in number order
+    (streamed from the database; raises ValueError on disorder). The summary
+    is computed in the same pass unless ``summary`` is given. ``totals``, when
+    given, is fed every row too (the Centre-wide summary for the overview).
+    ``end``: the month's end, for the open requests by age. ``trend``: the
+    last 12 months (``pd.report.ledger.trend``); ``escalations``: the
+    month's ``EscalationRow``s. The returned dict is the summary plus
+    ``fingerprint``, computed over the rows written.
+    """
+    lang = meta.lang
+    with _workbook() as wb:
+        ws_sum = wb.create_sheet(_t("summary_sheet", lang))
+        ws_svc = wb.create_sheet(_t("services_sheet", lang))
+        ws_grp = wb.create_sheet(_t("groups_sheet", lang))
+        ws_trend = wb.create_sheet(_t("trend_sheet", lang))
+        ws_esc = wb.create_sheet(_t("escalations_sheet", lang))
+        ws_req = wb.create_sheet(_t("requests_sheet", lang))
+        ws_dl = wb.create_sheet(_t("deadlines_sheet", lang))
+
+        builder = SummaryBuilder(fingerprint=True, end=end)
+        _write_request_sheets(ws_req, ws_dl, lang, rows, builder, totals)
+        fp = builder.fingerprint()
+        if summary is None:
+            summary = builder.result()
+        summary = dict(summary, fingerprint=fp)
+        meta = replace(meta, fingerprint=fp)
+
+        scope = f"{meta.institution_name} ({meta.institution_code})"
+        _write_summary_sheet(ws_sum, meta, summary, scope)
+        _write_services_sheet(ws_svc, lang, summary)
+        _write_groups_sheet(ws_grp, lang, summary)
+        _write_trend_sheet(ws_trend, lang, trend)
+        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=False)
+        _set_properties(
+            wb, meta, f"{_t('report', lang)} {meta.month} — {meta.institution_code}", fp, scope,
+        )
+        _save(wb, path)
+    return summary
+
+
+# --------------------------------------------------------------------------
+# Overview workbook
+
+_REFUSED_COLUMNS = tuple(
+    COLUMN_KEYS.index(k) for k in (
+        "number", "received_at", "channel", "requester_name", "requester_unit",
+        "requester_position", "service_code", "service_name", "description", "outcome",
+    )
+)
+
+
+def _overview_headers(lang: str) -> list[str]:
+    fmt = formatter(lang)
+    return (
+        [_t("code", lang), _t("institution", lang), _t("total", lang)]
+        + [fmt.status.get(st, st) for st in STATUSES]
+        + [_t("response_share", lang), _t("resolution_share", lang)]
+        + [_escalation_short(e, lang) for e in ESCALATION_REASONS]
+        + [_t("escalated_requests", lang)]
+    )
+
+
+def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, str, dict]],
+                              total: dict) -> None:
+    titles = _overview_headers(lang)
+    ncol = len(titles)
+    widths = [9, 30] + [11.5] * (ncol - 2)
+    _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles)
+
+    def line(code, name, s, bold=False) -> list:
+        font = _BOLD if bold else None
+
+        def pct(v):
+            return None if v is None else _cell(ws, v, fmt=PERCENT_FORMAT, font=font)
+
+        vals = (
+            [code, name, s["total"]]
+            + [s["by_status"].get(st, 0) for st in STATUSES]
+            + [pct(s["response"]["share"]), pct(s["resolution"]["share"])]
+            + [s["escalations"].get(e, 0) for e in ESCALATION_REASONS]
+            + [s.get("escalated_requests", 0)]
+        )
+        if bold:
+            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, font=_BOLD) for v in vals]
+        return vals
+
+    for code, name, s in institutions:
+        sh.put(*line(code, name, s))
+    n = len(institutions)
+    ws.auto_filter.ref = f"A1:{get_column_letter(ncol)}{n + 1}"
+    sh.put(*line(_t("total_row", lang), _t("all_institutions", lang), total, bold=True))
+    if not n:
+        return
+    chart_row = sh.row + 3
+    _page_break_before(ws, chart_row)
+    top = max([s["total"] for _c, _n, s in institutions] + [1])
+    ch = _bar_chart(_t("chart_institutions", lang), counts_max=top)
+    ch.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    ch.legend = None
+    ch.width, ch.height = 13, 8
+    ws.add_chart(ch, f"A{chart_row}")
+
+    share_col = 3 + len(STATUSES) + 1
+    ch = _bar_chart(_t("chart_shares", lang), percent=True)
+    ch.add_data(Reference(ws, min_col=share_col, max_col=share_col + 1, min_row=1, max_row=n + 1),
+                titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
+    ch.width, ch.height = 17, 8
+    ws.add_chart(ch, f"G{chart_row}")
+
+
+def write_overview_workbook(
+    path: Path,
+    meta: ReportMeta,
+    institutions: Sequence[tuple[str, str, dict]],
+    refused: Iterable[ReportRow],
+    *,
+    total: dict | None = None,
+    trend: Sequence[dict] = (),
+    escalations: Iterable = (),
+) -> dict:
+    """The Centre's overview: the month across institutions; returns its summary.
+
+    ``total``: the Centre-wide summary (``SummaryBuilder.result()`` of a
+    builder given as ``totals=`` to every ``write_institution_workbook``);
+    without it the counts are added up and the per-service, per-group and
+    hours tables stay empty. ``refused``: the requests refused as outside
+    the Centre's competence, listed on the last sheet in number order.
+    """
+    lang = meta.lang
+    institutions = list(institutions)
+    if total is None:
+        total = combine_summaries(s for _c, _n, s in institutions)
+    fp = meta.fingerprint or _overview_fingerprint(institutions)
+    total = dict(total, fingerprint=fp)
+    meta = replace(meta, fingerprint=fp)
+    with _workbook() as wb:
+        ws_sum = wb.create_sheet(_t("summary_sheet", lang))
+        ws_inst = wb.create_sheet(_t("institutions_sheet", lang))
+        ws_svc = wb.create_sheet(_t("services_sheet", lang))
+        ws_grp = wb.create_sheet(_t("groups_sheet", lang))
+        ws_trend = wb.create_sheet(_t("trend_sheet", lang))
+        ws_esc = wb.create_sheet(_t("escalations_sheet", lang))
+        ws_ref = wb.create_sheet(_t("refused_sheet", lang))
+
+        scope = f"{meta.institution_name} — {_t('all_institutions', lang)}"
+        _write_summary_sheet(ws_sum, meta, total, scope)
+        _write_institutions_sheet(ws_inst, lang, institutions, total)
+        _write_services_sheet(ws_svc, lang, total)
+        _write_groups_sheet(ws_grp, lang, total)
+        _write_trend_sheet(ws_trend, lang, trend)
+        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=True)
+
+        # The refused requests
+        ref_keys = [COLUMN_KEYS[i] for i in _REFUSED_COLUMNS]
+        all_headers = headers(lang)
+        ref_titles = [all_headers[i] for i in _REFUSED_COLUMNS]
+        ref_titles.insert(1, _t("institution", lang))
+        ref_titles[-1] = _t("reason_refused", lang)
+        widths = [_WIDTHS[k] for k in ref_keys]
+        widths.insert(1, 9)
+        widths[-1] = 36
+        _setup_table_sheet(ws_ref, widths, lang, titles=ref_titles)
+        ws_ref.append(_header_row(ws_ref, ref_titles))
+        writer = _RowWriter(ws_ref, lang, _REFUSED_COLUMNS, institution_at=1, widths={"outcome": widths[-1]})
+        count = 0
+        for r in ordered(refused):
+            writer.append(r)
+            count += 1
+        ws_ref.auto_filter.ref = f"A1:{get_column_letter(len(ref_titles))}{count + 1}"
+
+        _set_properties(wb, meta, f"{_t('report', lang)} {meta.month} — {_t('all_institutions', lang)}",
+                        fp, scope)
+        _save(wb, path)
+    return total
+
+
+def _overview_fingerprint(institutions: Sequence[tuple[str, str, dict]]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for code, _name, s in sorted(institutions, key=lambda t: t[0]):
+        h.update(f"{code}:{s.get('fingerprint', '')}\n".encode())
+    return h.hexdigest()

@@ -33,7 +33,6 @@ MAIL_CAUSES: dict[str, tuple[str, ...]] = {
     "resolved": ("resolved_user",),
     "closed": ("closed_user",),
     "escalated": ("escalation_manager",),
-    "report_sent": ("monthly_report",),
 }
 
 # Request columns the replay derives, in the order findings are reported.
@@ -264,6 +263,9 @@ def _replay(found: Findings, result: dict) -> None:
             mails[key][data.get("kind")] -= 1
             if data.get("kind") != "desk_notice":
                 desk_notices[key] += 1
+        if kind == "report_sent":  # an institution's report, or the Centre's overview
+            mails[key][data.get("kind", "monthly_report")] += 1
+            cause.setdefault(key, ev["id"])
         if kind == "mail_bounced" and data.get("kind") != "desk_notice":
             desk_notices[key] += 1  # the desk is told of a bounced mail (SPEC 13)
         if rid is None:

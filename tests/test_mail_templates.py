@@ -29,8 +29,8 @@ from pd.mail.wording import count, dative, duration_words, history_lines, short_
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "2026-000123"
 DESK = "servicedesk@ic.iem.gov.lv"
-#: Kinds this helper's templates cover; monthly_report belongs to the report (issue 11 item 2–3).
-REQUEST_KINDS = [k for k in KINDS if k != "monthly_report"]
+#: Kinds about one request; the monthly report mails (monthly_report, monthly_report_overview) belong to the report (issue 11 item 2–3).
+REQUEST_KINDS = [k for k in KINDS if not k.startswith("monthly_report")]
 
 DMY_HM = re.compile(r"\b\d\d\.\d\d\.\d{4} \d\d:\d\d\b")
 ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")

@@ -113,7 +113,7 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     assert [a.get_filename() for a in overview.iter_attachments()] == ["pd-2026-10-overview.xlsx"]
     body = overview.get_body(("plain",)).get_content()
     assert "Pieteikumu kopā: 4" in body
-    assert re.search(r"Audita enkurs: \d+:[0-9a-f]{64}", body)
+    assert re.search(r"Audita enkurs \(notikumi:SHA-256\):\s+\d+:[0-9a-f]{64}\s", body)
     vp = by_to["ikt@vp.gov.lv"]
     att = [p for p in vp.iter_attachments()]
     assert [a.get_filename() for a in att] == ["pd-2026-10-VP.xlsx"]

@@ -70,7 +70,7 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
                "desk_phone": desk.contacts.desk.phone, "month": month_label(month, lang), **extra}
         store(desk, ch, None, kind, lang, ctx, recipients, attachment=workbook)
         ch.event(None, "report_sent", actor=desk.actor.login, via="cli", data={
-            "month": month, "institution": what, "fingerprint": fingerprint, "resend": n,
+            "kind": kind, "month": month, "institution": what, "fingerprint": fingerprint, "resend": n,
             "recipients": sorted(set(recipients)), "sent_at": format_dt(ch.at),
             "audit_anchor": extra.get("anchor", "")})
 

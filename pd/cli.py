@@ -90,6 +90,7 @@ from .commands import mail as _mail  # noqa: E402
 from .commands import calendar as _calendar  # noqa: E402
 from .commands import report as _report  # noqa: E402
 from .commands import admin as _admin  # noqa: E402
+from .commands import queue as _queue  # noqa: E402
 
 _requests.register_commands(app)
 _escalate.register_commands(app)
@@ -97,6 +98,7 @@ _mail.register_commands(app)
 _calendar.register_commands(app)
 _report.register_commands(app)
 _admin.register_commands(app)
+_queue.register_commands(app)
 
 
 def main() -> None:

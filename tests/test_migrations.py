@@ -120,7 +120,7 @@ def test_a_first_release_ledger_upgrades_with_every_row_intact(pd, pd_env, tmp_p
     up = run_pd("db", "upgrade", "--json", env=env)
     assert up.returncode == 0, up.stderr
     assert json.loads(up.stdout)["schema_version"] == migrations.LATEST
-    assert json.loads(up.stdout)["migrations_applied"] == list(range(2, migrations.LATEST + 1))
+    assert json.loads(up.stdout)["migrations_applied"] == [n for n, _, _ in migrations.MIGRATIONS if n > 1]
     again = run_pd("db", "upgrade", env=env)
     assert again.returncode == 0 and "up to date" in again.stdout, again.stdout + again.stderr
     init = run_pd("init", env=env)

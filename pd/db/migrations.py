@@ -25,10 +25,27 @@ from . import models as m
 def _m001_initial() -> None:
     db.create_tables(m.ALL_MODELS, safe=True)
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
+    _search_index_ddl()
+
+
+def _search_index_ddl() -> None:
+    """The search index (not a model: an FTS5 table on SQLite, a tsvector table on PostgreSQL)."""
+    from ..search import create_index
+
+    create_index()
+
+
+def _m003_search_index() -> None:
+    """pd search: the index, built for the requests an existing ledger already holds."""
+    from ..search import rebuild
+
+    _search_index_ddl()
+    rebuild()
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "initial ledger", _m001_initial),
+    (3, "search index", _m003_search_index),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -132,7 +132,7 @@ def resolved(desk: "Desk", now: datetime) -> list[dict]:
     by_id = {r.id: r for r in rows}
     # Mail recorded in a request's history carries its sender under "from" (the intake's follow-up events).
     for ev in (Event.select(Event.request, Event.at, Event.data)
-               .where(Event.request.in_(list(by_id))).order_by(Event.id)):
+               .where(Event.request.in_(list(by_id)))):
         r = by_id[ev.request_id]
         if r.resolved_at is not None and ev.at > r.resolved_at and ev.request_id not in replies:
             data = json.loads(ev.data or "{}")

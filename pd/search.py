@@ -124,7 +124,9 @@ def index(request_ids: Iterable[int]) -> None:
     if not ids:
         return
     events: dict[int, list] = {i: [] for i in ids}
-    for ev in (Event.select(Event.request, Event.data).where(Event.request.in_(ids)).order_by(Event.id)):
+    # No ORDER BY: SQLite would walk the whole event table in id order instead of the request index.
+    for ev in sorted(Event.select(Event.id, Event.request, Event.data).where(Event.request.in_(ids)),
+                     key=lambda ev: ev.id):
         events[ev.request_id].append(ev)
     docs = [(r.id, *document(r, events[r.id])) for r in Request.select().where(Request.id.in_(ids))]
     if is_sqlite():

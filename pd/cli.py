@@ -92,6 +92,8 @@ from .commands import calendar as _calendar  # noqa: E402
 from .commands import report as _report  # noqa: E402
 from .commands import admin as _admin  # noqa: E402
 from .commands import intake as _intake  # noqa: E402
+from .commands import queue as _queue  # noqa: E402
+from .commands import search as _search  # noqa: E402
 
 _requests.register_commands(app)
 _escalate.register_commands(app)
@@ -101,6 +103,8 @@ _calendar.register_commands(app)
 _report.register_commands(app)
 _admin.register_commands(app)
 _intake.register_commands(app)
+_queue.register_commands(app)
+_search.register_commands(app)
 
 
 def main() -> None:

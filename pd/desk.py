@@ -587,16 +587,10 @@ class Desk:
         if f.until:
             q = q.where(Request.received_at < f.until)
         if f.overdue:
-            # As escalate-overdue sees it: a delay reported before the deadline holds until its planned date.
-            from .latvian import to_local
+            # Exactly what a run of escalate-overdue now finds late, whatever the state (SPEC 5).
+            from .escalation import late_filter
 
-            now = self.now()
-            today = to_local(now, self.settings.timezone).date()
-            delayed = ((Request.delay_reported_at <= Request.resolution_due) & (Request.planned_date >= today))
-            q = q.where(
-                ((Request.status == "assigned") & (Request.response_due < now))
-                | (Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now) & ~delayed)
-            )
+            q = q.where(late_filter(self, self.now()))
         if f.escalated:
             q = q.where(Request.id.in_(Escalation.select(Escalation.request)))
         q = q.order_by(Request.number)

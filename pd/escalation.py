@@ -67,20 +67,60 @@ def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None
     return (",".join(sups) or None), warning
 
 
+def late_conditions(desk: "Desk", now: datetime) -> dict:
+    """THE rule of lateness (SPEC 5), as SQL: {reason: condition} for `not_accepted` and `overdue`.
+
+    `pd escalate-overdue` and `pd list --overdue` both use it (`late_filter`), and so does `pd queue`.
+    A delay reported before the resolution deadline holds until the end of its planned date in Riga:
+    that is `planned_date >= today` (the planned date's day has not ended). `delay_reported_at` and
+    `planned_date` are NULL on most rows, and a negated comparison with NULL is NULL, which drops the
+    row: the "still held" test is therefore written positively, with each NULL spelt out.
+    Every branch starts with the status and a range on one deadline, so the (status, deadline) indexes
+    carry it and the cost follows the open set, not the ledger's size."""
+    from .db.models import Request
+    from .latvian import to_local
+
+    today = to_local(now, desk.settings.timezone).date()
+    delay_lapsed = (Request.delay_reported_at.is_null() | Request.planned_date.is_null()
+                    | (Request.delay_reported_at > Request.resolution_due) | (Request.planned_date < today))
+    return {
+        "not_accepted": (Request.status == "assigned") & (Request.response_due < now),
+        "overdue": Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now) & delay_lapsed,
+    }
+
+
+def late_filter(desk: "Desk", now: datetime):
+    """A WHERE condition: the requests a run of escalate-overdue at `now` finds late, whatever their state."""
+    c = late_conditions(desk, now)
+    return c["not_accepted"] | c["overdue"]
+
+
+def late_requests(desk: "Desk", now: datetime, query=None) -> list[tuple]:
+    """(request, [reasons]) for each late request, in id order; `query` narrows a Request select."""
+    from .db.models import Request
+
+    c = late_conditions(desk, now)
+    base = query if query is not None else Request.select()
+    # No ORDER BY: it would turn the (status, deadline) index scans into a scan of the table.
+    rows = base.select_extend(c["not_accepted"].alias("late_not_accepted"), c["overdue"].alias("late_overdue")) \
+        .where(late_filter(desk, now))
+    out = []
+    for r in sorted(rows, key=lambda r: r.id):
+        reasons = [reason for reason in REASONS if reason != "unjustified_rejection"
+                   and getattr(r, "late_" + reason, None)]
+        out.append((r, reasons))
+    return out
+
+
 def find(desk: "Desk", now: datetime) -> list[Found]:
     """What is due for escalation now: cost follows the open set (indexed on status and deadlines)."""
     from .db.models import Assignment, Escalation, Request
 
     found: list[Found] = []
     current = {}
-    # No ORDER BY: it would turn the (status, deadline) index scans into a scan of the table.
-    candidates = sorted(
-        Request.select().where(
-            ((Request.status == "assigned") & (Request.response_due < now))
-            | (Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now))
-        ),
-        key=lambda r: r.id,
-    )
+    late = late_requests(desk, now)
+    candidates = [r for r, _ in late]
+    late_now = {r.id: reasons for r, reasons in late}
     ids = [r.id for r in candidates]
     for a in Assignment.select().where(Assignment.request.in_(ids) & Assignment.ended_at.is_null()) if ids else []:
         current[a.request_id] = a
@@ -88,15 +128,9 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
     if ids:
         done = {(e.request_id, e.reason, e.assignment_key, e.level)
                 for e in Escalation.select().where(Escalation.request.in_(ids))}
-    for r in candidates:
+    for r, reasons in late:
         a = current.get(r.id)
         key = a.id if a else 0
-        reasons = []
-        if r.status == "assigned" and r.response_due and r.response_due < now:
-            reasons.append("not_accepted")
-        bound = overdue_bound(desk, r)
-        if bound is not None and bound < now:
-            reasons.append("overdue")
         for reason in reasons:
             if (r.id, reason, key, 1) not in done:
                 mgr, warn = manager_for(desk, r.expert, 1)
@@ -112,7 +146,7 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
         a = current.get(r.id) or desk.current_assignment(r)
         if a is None or a.id != e.assignment_key:
             continue  # reassigned since: the new assignment has its own clock
-        if not still_holds(desk, r, e.reason, now):
+        if e.reason not in late_now.get(r.id, ()):
             continue  # accepted, or the delay's planned date not yet passed: nothing to repeat
         cal = desk.catalog_for(r).calendar(a.calendar)
         if cal.due(e.at, repeat) > now:
@@ -124,15 +158,6 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
         mgr, warn = manager_for(desk, r.expert, 2)
         found.append(Found(r.number, e.reason, 2, a.id, mgr, r.expert, warn))
     return found
-
-
-def still_holds(desk: "Desk", req, reason: str, now: datetime) -> bool:
-    if reason == "not_accepted":
-        return req.status == "assigned" and req.response_due is not None and req.response_due < now
-    if reason == "overdue":
-        bound = overdue_bound(desk, req)
-        return req.status in ("assigned", "in_progress") and bound is not None and bound < now
-    return False
 
 
 def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:

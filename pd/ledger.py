@@ -89,6 +89,10 @@ class Ledger:
             head = query.get()
             change = Change(head)
             yield change
+            if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
+                from .search import index
+
+                index(change.touched)
             if change.dirty:
                 LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
                     LedgerHead.id == 1
@@ -124,6 +128,11 @@ class Change:
         self.head = head
         self.dirty = False
         self.at = utcnow()
+        self.touched: set[int] = set()  # requests whose search documents this change rewrites
+
+    def touch(self, request_ids) -> None:
+        """Re-index these requests at the end of the change (a change that writes no event for them)."""
+        self.touched.update(request_ids)
 
     def event(self, request, kind: str, *, actor: str, via: str, on_behalf_of: str | None = None,
               from_status: str | None = None, to_status: str | None = None, data: dict | None = None):
@@ -136,6 +145,8 @@ class Change:
         )
         # The id is hashed too, so it is taken before the row is written: one INSERT, complete,
         # and never an UPDATE (on PostgreSQL the event table refuses UPDATE and DELETE, SPEC 9).
+        if request is not None:
+            self.touched.add(request.id)
         ev.hash = event_hash(ev.prev_hash, hashed_fields(ev, request.number if request is not None else None))
         ev.save(force_insert=True)
         self.head.last_event_id = ev.id

@@ -108,6 +108,7 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
                            username="", idempotency_key=None, updated_at=ch.at).where(Request.id.in_(part)).execute()
             OutboxMessage.update(body=f"[{ANONYMOUS}]", recipients="[]", attachment=None).where(
                 OutboxMessage.request.in_(part) & OutboxMessage.status.in_(("sent", "failed"))).execute()
+            ch.touch(part)  # the search index forgets them too
         ch.event(None, "privacy_purged", actor=desk.actor.login, via="cli",
                  data={"before": before.isoformat(), "requests": len(ids),
                        "first": targets[0][1] if targets else None, "last": targets[-1][1] if targets else None,

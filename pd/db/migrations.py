@@ -25,6 +25,7 @@ from . import models as m
 def _m001_initial() -> None:
     db.create_tables(m.ALL_MODELS, safe=True)
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
+    _search_index_ddl()
     _append_only_events()  # not a model: the trigger and grants of migration 4
 
 
@@ -64,6 +65,7 @@ def _append_only_events() -> None:
     existing = {r[0] for r in db.execute_sql(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
     tables = [t._meta.table_name for t in m.ALL_MODELS if t is not m.Event and t._meta.table_name in existing]
+    tables += [t for t in ("request_search",) if t in existing]  # pd search's index, kept by every change
     db.execute_sql("REVOKE ALL ON event FROM PUBLIC")
     db.execute_sql(f"GRANT USAGE ON SCHEMA {schema} TO {DESK_ROLE}")
     db.execute_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(tables)} TO {DESK_ROLE}")
@@ -89,9 +91,25 @@ def _m005_imap_mailbox() -> None:
     db.create_tables([m.ImapMailbox], safe=True)
 
 
+def _search_index_ddl() -> None:
+    """The search index (not a model: an FTS5 table on SQLite, a tsvector table on PostgreSQL)."""
+    from ..search import create_index
+
+    create_index()
+
+
+def _m003_search_index() -> None:
+    """pd search: the index, built for the requests an existing ledger already holds."""
+    from ..search import rebuild
+
+    _search_index_ddl()
+    rebuild()
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (1, "initial ledger", _m001_initial),
     (2, "e-mail intake", _m002_intake),
+    (3, "search index", _m003_search_index),
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
     (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
 ]

@@ -1,0 +1,173 @@
+"""pd queue: what needs the desk now, most urgent first (SPEC 14)."""
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from .common import Json, emit_json, is_terminal, out, say, state
+
+LABELS = {"late": "LATE", "due_soon": "due soon", "returned": "returned", "intake_new": "new mail",
+          "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
+STYLES = {"late": "bold red", "due_soon": "yellow", "returned": "magenta", "objection": "magenta"}
+WIDE = 110  # from this width the table also shows since when an entry has waited
+
+
+def _ident(e: dict) -> str:
+    return e["request"] or (f"mail {e['intake']}" if e["intake"] is not None else "")
+
+
+def _plain(entries: list[dict], tz: str) -> None:
+    from tabulate import tabulate
+
+    from ..latvian import format_dt
+
+    out(tabulate([[LABELS[e["reason"]], _ident(e), format_dt(e["due"], tz), format_dt(e["since"], tz), e["detail"],
+                   e["title"]] for e in entries],
+                 headers=["why", "number", "due", "since", "detail", "title"], tablefmt="plain"))
+
+
+def _table(entries: list[dict], tz: str, width: int):
+    """A rich table for `width` columns: the number and the dates are never cut; the detail wraps and the
+    title gives way (one line, ellipsis)."""
+    from rich.table import Table
+
+    from ..latvian import format_dt
+
+    wide = width >= WIDE
+    fixed = [("why", max(len(LABELS[e["reason"]]) for e in entries)), ("number", 11), ("due", 16)]
+    if wide:
+        fixed.append(("since", 16))
+    gap = 2
+    rest = width - sum(w for _, w in fixed) - gap * (len(fixed) + 1)
+    detail = min(max(len(e["detail"]) for e in entries), max(14, rest // 2))
+    title_w = max(6, rest - detail)
+    t = Table.grid(padding=(0, gap, 0, 0), pad_edge=False)
+    for name, w in fixed:
+        t.add_column(name, width=w, no_wrap=True)
+    t.add_column("detail", width=detail, overflow="fold")
+    t.add_column("title", width=title_w, no_wrap=True, overflow="ellipsis")
+    t.add_row(*[name for name, _ in fixed], "detail", "title", style="bold underline")
+    for e in entries:
+        cells = [LABELS[e["reason"]], _ident(e), format_dt(e["due"], tz)]
+        if wide:
+            cells.append(format_dt(e["since"], tz))
+        t.add_row(*cells, e["detail"], e["title"], style=STYLES.get(e["reason"]))
+    return t
+
+
+def _view(entries: list[dict], now, tz: str, width: int, footer: str = ""):
+    from rich.console import Group
+    from rich.text import Text
+
+    from ..latvian import format_dt
+
+    head = Text(f"pd queue · {format_dt(now, tz)} · "
+                + (f"{len(entries)} waiting for the desk" if entries else "nothing needs the desk now"),
+                style="bold")
+    parts = [head]
+    if entries:
+        parts.append(_table(entries, tz, width))
+    if footer:
+        parts.append(Text(footer, style="dim"))
+    return Group(*parts)
+
+
+def _terminal_size(console):
+    """The terminal's size now. A COLUMNS/LINES exported by a shell is fixed at the size the terminal had
+    then, and rich would keep to it: the wallboard follows the terminal itself."""
+    import sys
+
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except OSError:
+        return console.size
+    console.size = (size.columns, size.lines)
+    return console.size
+
+
+def _watch(desk, tz: str, interval: float) -> None:
+    """Redraw every `interval` seconds on the alternate screen, and at once when the terminal is resized."""
+    import signal
+    import threading
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+
+    from .. import queue
+
+    console = Console(no_color=bool(os.environ.get("NO_COLOR")))
+    resized = threading.Event()
+    previous = signal.signal(signal.SIGWINCH, lambda *_: resized.set())
+    footer = f"refreshed every {interval:g} s · Ctrl-C leaves"
+    try:
+        with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False,
+                  redirect_stderr=False) as live:
+            while True:
+                now = desk.now()
+                entries = queue.entries(desk, now)
+                size = _terminal_size(console)
+                live.update(_view(entries, now, tz, size.width, footer), refresh=True)
+                next_query = time.monotonic() + interval
+                while time.monotonic() < next_query:
+                    # SIGWINCH wakes us at once; the size is also polled, as a resize can come before
+                    # the handler is in place (a terminal that settles its size after starting pd).
+                    resized.wait(min(0.5, max(0.0, next_query - time.monotonic())))
+                    resized.clear()
+                    if _terminal_size(console) != size:  # the same entries at the new width, at once
+                        size = _terminal_size(console)
+                        live.update(_view(entries, now, tz, size.width, footer), refresh=True)
+    except KeyboardInterrupt:
+        pass  # Live has left the alternate screen and restored the cursor
+    finally:
+        signal.signal(signal.SIGWINCH, previous)
+
+
+def queue_(
+    ctx: typer.Context,
+    watch: Annotated[bool, typer.Option("--watch", help="Keep the view live on the terminal (the desk's wallboard); Ctrl-C leaves.")] = False,
+    interval: Annotated[float, typer.Option(min=1, max=3600, help="With --watch: seconds between refreshes.")] = 10,
+    as_json: Json = False,
+) -> None:
+    """What needs the desk now, most urgent first, each entry saying why: late, due within the hour,
+    returned by an expert, new mail, follow-ups, objections, waiting for the user long, ready to close.
+
+    Example: pd queue · pd queue --watch · pd queue --json
+    """
+    from .. import queue
+    from ..errors import UsageError
+
+    st = state(ctx)
+    desk = st.desk
+    tz = st.settings.timezone
+    desk.actor  # only staff read the ledger
+    if watch:
+        if as_json:
+            raise UsageError("--watch is for a terminal; scripts run pd queue --json")
+        if not is_terminal():
+            raise UsageError("--watch needs a terminal; piped, run pd queue (plain text) or pd queue --json")
+        _watch(desk, tz, interval)
+        return
+    now = desk.now()
+    entries = queue.entries(desk, now)
+    if as_json:
+        from ..latvian import iso
+
+        emit_json({"now": iso(now, tz), "entries": [queue.as_json(e, tz) for e in entries]})
+        return
+    if not entries:
+        say("Nothing needs the desk now.")
+        return
+    if is_terminal():
+        from rich.console import Console
+
+        console = Console(no_color=bool(os.environ.get("NO_COLOR")))
+        console.print(_view(entries, now, tz, console.width))
+    else:
+        _plain(entries, tz)
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("queue")(queue_)

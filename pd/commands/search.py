@@ -1,0 +1,65 @@
+"""pd search: requests by number, requester, texts and mail (SPEC 14)."""
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from .common import Json, emit_json, is_terminal, out, say, state
+
+
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="A number or part of it, a name, an e-mail, a phone, words.", metavar="TEXT")],
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many, best first.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """Find requests by number, requester (name, e-mail, phone), description, notes, results and mail
+    text, best matches first. Latvian letters match their plain forms: "berzins" finds Bērziņš.
+
+    Example: pd search berzins · pd search "+371 2612" · pd search 2026-0001 --json
+    """
+    from .. import search as finder
+    from ..latvian import format_dt
+
+    st = state(ctx)
+    desk = st.desk
+    tz = st.settings.timezone
+    desk.actor  # only staff read the ledger
+    hits = finder.find(desk, text, limit)
+    if as_json:
+        from ..views import request_dict
+
+        emit_json([{**request_dict(r, tz=tz), "score": None if score == float("inf") else score}
+                   for r, score in hits])
+        return
+    if not hits:
+        say("No requests match.")
+        return
+    rows = [[r.number, r.status, format_dt(r.received_at, tz), r.requester_name,
+             (r.description or "").strip().splitlines()[0] if (r.description or "").strip() else ""]
+            for r, _ in hits]
+    headers = ["number", "status", "received", "requester", "description"]
+    if not is_terminal():
+        from tabulate import tabulate
+
+        out(tabulate(rows, headers=headers, tablefmt="plain"))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table.grid(padding=(0, 2, 0, 0))
+    t.add_column(no_wrap=True, min_width=11)  # a number and a date are never cut
+    t.add_column(no_wrap=True)
+    t.add_column(no_wrap=True, min_width=16)
+    t.add_column(no_wrap=True, overflow="ellipsis", max_width=24)
+    t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
+    t.add_row(*headers, style="bold underline")
+    for row in rows:
+        t.add_row(*row)
+    Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
+
+
+def register_commands(app: typer.Typer) -> None:
+    app.command("search")(search)

@@ -1,0 +1,215 @@
+"""What needs the desk now (SPEC 14): `pd queue`, the 24/7 desk's wallboard.
+
+Entries come from a list of sources, each a function `(desk, now) -> list[dict]`; one place ranks
+them (`rank`). An entry is a dict:
+
+    reason   one of REASONS, most urgent first
+    request  registration number, or None (an intake mail not yet a request)
+    intake   intake item id, or None
+    since    aware datetime: since when it has been waiting for the desk
+    due      aware datetime or None: the deadline it has missed or is about to miss
+    title    the request's (or mail's) short title
+    detail   why, in words: "late by 2 h 15 min", "due in 40 min", …
+
+Every query starts from the status and a range on one indexed column, so the cost follows the open
+set, not the ledger's size (benchmarks/bench_queue.py).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .desk import Desk
+
+REASONS = ("late", "due_soon", "returned", "intake_new", "follow_up", "objection", "waiting_long",
+           "ready_to_close")
+SOON = timedelta(hours=1)  # due_soon: a deadline within the hour
+WAITING_LONG = timedelta(days=3)  # waiting_long: waiting for the user longer than this
+TITLE_LEN = 60
+
+Source = Callable[["Desk", datetime], list]
+
+
+def span(td: timedelta) -> str:
+    """A duration in words for the desk: '2 d 3 h', '2 h 15 min', '40 min' (rounded down to minutes)."""
+    minutes = max(0, int(td.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def title(text: str | None) -> str:
+    """The first line, cut to TITLE_LEN characters."""
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return line if len(line) <= TITLE_LEN else line[:TITLE_LEN - 1].rstrip() + "…"
+
+
+def entry(reason: str, *, since: datetime, detail: str, request: str | None = None, intake=None,
+          due: datetime | None = None, title_text: str | None = None) -> dict:
+    assert reason in REASONS, reason
+    return {"reason": reason, "request": request, "intake": intake, "since": since, "due": due,
+            "title": title(title_text), "detail": detail}
+
+
+# ---------------------------------------------------------------- the sources
+def deadlines(desk: "Desk", now: datetime) -> list[dict]:
+    """late (SPEC 5's rule, the one escalate-overdue uses) and due_soon (a deadline within the hour)."""
+    from .db.models import Request
+    from .escalation import late_requests, overdue_bound
+
+    out = []
+    late_ids = set()
+    for r, reasons in late_requests(desk, now):
+        late_ids.add(r.id)
+        if "overdue" in reasons:
+            due, what = overdue_bound(desk, r), "resolution"
+        else:
+            due, what = r.response_due, "not accepted"
+        out.append(entry("late", request=r.number, since=due, due=due, title_text=r.description,
+                         detail=f"late by {span(now - due)} ({what})"))
+    soon = now + SOON
+    today = _today(desk, now)
+    open_with_expert = Request.status.in_(("assigned", "in_progress"))
+    # A delay reported before the deadline holds until the end of its planned day: that end may be soon too.
+    candidates = Request.select().where(
+        ((Request.status == "assigned") & (Request.response_due >= now) & (Request.response_due < soon))
+        | (open_with_expert & (Request.resolution_due >= now) & (Request.resolution_due < soon))
+        | (open_with_expert & (Request.resolution_due < now) & (Request.planned_date == today))
+    )
+    for r in sorted(candidates, key=lambda r: r.id):
+        if r.id in late_ids:
+            continue
+        dues = []
+        if r.status == "assigned" and r.response_due and now <= r.response_due < soon:
+            dues.append((r.response_due, "response"))
+        bound = overdue_bound(desk, r)
+        if bound is not None and now <= bound < soon:
+            dues.append((bound, "resolution"))
+        if not dues:
+            continue
+        due, what = min(dues)
+        out.append(entry("due_soon", request=r.number, since=r.updated_at, due=due, title_text=r.description,
+                         detail=f"due in {span(due - now)} ({what})"))
+    return out
+
+
+def returned(desk: "Desk", now: datetime) -> list[dict]:
+    """Returned by an expert [§9.2]: the desk assigns it again, resolves it, or escalates the rejection."""
+    from .db.models import Assignment, Request
+
+    rows = list(Request.select().where(Request.status == "returned"))
+    if not rows:
+        return []
+    last = {}
+    for a in (Assignment.select(Assignment.request, Assignment.expert, Assignment.ended_at)
+              .where(Assignment.request.in_([r.id for r in rows]) & (Assignment.ended_reason == "rejected"))):
+        if a.request_id not in last or a.ended_at > last[a.request_id].ended_at:
+            last[a.request_id] = a
+    out = []
+    for r in rows:
+        a = last.get(r.id)
+        since = a.ended_at if a else r.updated_at
+        who = f"by {a.expert} " if a else ""
+        out.append(entry("returned", request=r.number, since=since, title_text=r.description,
+                         detail=f"returned {who}{span(now - since)} ago"))
+    return out
+
+
+def resolved(desk: "Desk", now: datetime) -> list[dict]:
+    """objection (mail from the user after the result [§8.10]) and ready_to_close (past close_after)."""
+    from .db.models import Event, Request
+
+    rows = list(Request.select().where(Request.status == "resolved"))
+    if not rows:
+        return []
+    replies: dict[int, object] = {}
+    by_id = {r.id: r for r in rows}
+    # Mail recorded in a request's history carries its sender under "from" (the intake's follow-up events).
+    for ev in (Event.select(Event.request, Event.at, Event.data)
+               .where(Event.request.in_(list(by_id)))):
+        r = by_id[ev.request_id]
+        if r.resolved_at is not None and ev.at > r.resolved_at and ev.request_id not in replies:
+            data = json.loads(ev.data or "{}")
+            if data.get("from"):
+                replies[ev.request_id] = (ev.at, data["from"])
+    out = []
+    cutoff = now - desk.catalog.close_after
+    for r in rows:
+        if r.id in replies:
+            at, sender = replies[r.id]
+            out.append(entry("objection", request=r.number, since=at, title_text=r.description,
+                             detail=f"reply from {sender} {span(now - at)} after the result: reopen or close"))
+        elif r.resolved_at is not None and r.resolved_at <= cutoff:
+            out.append(entry("ready_to_close", request=r.number, since=r.resolved_at, title_text=r.description,
+                             detail=f"resolved {span(now - r.resolved_at)} ago, no objection"))
+    return out
+
+
+def waiting(desk: "Desk", now: datetime, threshold: timedelta = WAITING_LONG) -> list[dict]:
+    """Waiting for the user longer than the threshold [§8.8]: time to remind them, or to give up."""
+    from .db.models import Request
+
+    out = []
+    for r in Request.select().where((Request.status == "waiting_user") & (Request.paused_since <= now - threshold)):
+        out.append(entry("waiting_long", request=r.number, since=r.paused_since, title_text=r.description,
+                         detail=f"waiting for the user {span(now - r.paused_since)}"))
+    return out
+
+
+def _intake_entries(now: datetime) -> list[dict]:
+    """intake_new, follow_up and objection entries (new mail, follow-ups not yet seen, replies after
+    the result), from the e-mail intake package."""
+    from .mail.intake import queue_entries
+
+    return queue_entries(now)
+
+
+def intake(desk: "Desk", now: datetime) -> list[dict]:
+    return _intake_entries(now)
+
+
+SOURCES: list[Source] = [deadlines, returned, intake, resolved, waiting]
+
+
+# ---------------------------------------------------------------- the one ranking
+def rank(entries: Iterable[dict]) -> list[dict]:
+    """Most urgent first: by reason (REASONS' order), then within a reason the longest late / soonest due /
+    longest waiting first. One entry per request (its most urgent reason); intake items are all kept."""
+    def key(e: dict):
+        return (REASONS.index(e["reason"]), e["due"] or e["since"], e["since"], e["request"] or "",
+                str(e["intake"] or ""))
+
+    out, seen = [], set()
+    for e in sorted(entries, key=key):
+        if e["request"] is not None:
+            if e["request"] in seen:
+                continue
+            seen.add(e["request"])
+        out.append(e)
+    return out
+
+
+def entries(desk: "Desk", now: datetime, sources: Iterable[Source] | None = None) -> list[dict]:
+    """What needs the desk at `now`, most urgent first."""
+    gathered: list[dict] = []
+    for source in (SOURCES if sources is None else sources):
+        gathered.extend(source(desk, now))
+    return rank(gathered)
+
+
+def as_json(e: dict, tz: str) -> dict:
+    from .latvian import iso
+
+    return {**e, "since": iso(e["since"], tz), "due": iso(e["due"], tz)}
+
+
+def _today(desk: "Desk", now: datetime):
+    from .latvian import to_local
+
+    return to_local(now, desk.settings.timezone).date()

@@ -1,0 +1,197 @@
+"""pd search (SPEC 14): requests by number, requester, texts and mail, best matches first.
+
+One search document per request, built here in Python and folded here (lower case, Latvian letters to
+their plain forms: "Bērziņš" -> "berzins", "Ķekava" -> "kekava"), then indexed by the database:
+SQLite FTS5 (unicode61, remove_diacritics 2) and PostgreSQL full text (the 'simple' configuration on a
+tsvector column with a GIN index). Folding in Python rather than with the databases' own tools
+(FTS5's diacritics removal, PostgreSQL's unaccent) makes both ledgers find exactly the same requests,
+and needs no extension on the PostgreSQL server (unaccent is not installed everywhere, and an
+extension is per database, not per schema).
+
+Fragments: the registration number and the phone are also indexed as digit strings, whole and with every
+suffix of at least three digits of the sequence / local number ("2026000123", "000123" … "123";
+"37126123456", "26123456" … "456"), so a prefix query on the digits the person typed ("123",
+"2026-0001", "+371 2", "6123 456") finds any run of digits inside them.
+
+The index is written in the transaction of the change (Ledger.change: every request an event touches
+is re-indexed before the commit), so a search sees a change the moment it is committed. Migration 3
+builds it for an existing ledger; a new ledger gets it from migration 1 (`create_index`).
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from typing import Iterable
+
+EVENT_KEYS = ("text", "subject", "from", "result", "reason", "question", "answer", "note")
+WORD = re.compile(r"[^\W_]+")
+# digits (with the spaces, dashes, dots and plus signs people type in numbers and phones), not inside a word
+DIGIT_RUN = re.compile(r"(?<![^\W_])\+?(?:\d[\d\s\-./()]*\d|\d)(?![^\W_])")
+MIN_SUFFIX = 3
+WEIGHTS = (10.0, 4.0, 1.0)  # ident (number, requester), body (description, result), history (notes, mail)
+
+
+def fold(text: str | None) -> str:
+    """Lower case without diacritics: ā č ē ģ ī ķ ļ ņ š ū ž become a c e g i k l n s u z."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str | None) -> list[str]:
+    return WORD.findall(fold(text))
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in (text or "") if ch.isascii() and ch.isdigit())
+
+
+def _suffixes(digits: str) -> list[str]:
+    return [digits[i:] for i in range(len(digits) - MIN_SUFFIX + 1)]
+
+
+def number_tokens(number: str) -> list[str]:
+    """2026-000123: "2026000123", the sequence's suffixes "000123" … "123", and "123" itself."""
+    year, _, seq = number.partition("-")
+    return [year + seq, *_suffixes(seq), seq.lstrip("0") or "0"]
+
+
+def phone_tokens(phone: str | None) -> list[str]:
+    """+37126123456: "37126123456", and the suffixes of the local number "26123456" … "456" (not across the
+    country code, or "12" would match every mobile phone)."""
+    digits = _digits(phone)
+    if not digits:
+        return []
+    local = digits[3:] if digits.startswith("371") and len(digits) == 11 else digits
+    return [digits, *_suffixes(local)]
+
+
+def document(req, events: Iterable) -> tuple[str, str, str]:
+    """The three weighted columns of a request's search document, as space-separated folded words."""
+    from .maintenance import ANONYMOUS
+
+    anonymised = req.requester_name == ANONYMOUS
+    ident = [req.number, req.institution, req.service]
+    ident += number_tokens(req.number)
+    if not anonymised:  # after a privacy purge nothing personal stays findable
+        ident += [req.requester_name, req.email, req.phone, req.username, req.unit, req.position, req.location,
+                  req.room]
+        ident += phone_tokens(req.phone)
+    body = [req.description, req.result, req.refusal_reason, req.delay_reason]
+    history = []
+    if not anonymised:
+        for ev in events:
+            data = json.loads(ev.data or "{}")
+            history += [str(data[k]) for k in EVENT_KEYS if data.get(k)]
+    return (" ".join(w for part in ident for w in words(part)),
+            " ".join(w for part in body for w in words(part)),
+            " ".join(w for part in history for w in words(part)))
+
+
+# ---------------------------------------------------------------- the index: DDL
+def create_index() -> None:
+    """The search index's tables (idempotent): run by migration 1 on a new ledger and by migration 3."""
+    from .db.connection import db, is_sqlite
+
+    if is_sqlite():
+        db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS request_search USING fts5("
+                       "ident, body, history, tokenize = 'unicode61 remove_diacritics 2')")
+    else:
+        db.execute_sql("CREATE TABLE IF NOT EXISTS request_search ("
+                       "request_id BIGINT PRIMARY KEY REFERENCES request (id) ON DELETE CASCADE, "
+                       "doc TSVECTOR NOT NULL)")
+        db.execute_sql("CREATE INDEX IF NOT EXISTS request_search_doc ON request_search USING GIN (doc)")
+
+
+def rebuild() -> int:
+    """Index every request (migration 3, for a ledger that had none); returns how many."""
+    from .db.models import Request
+
+    ids = [r[0] for r in Request.select(Request.id).order_by(Request.id).tuples()]
+    for i in range(0, len(ids), 500):
+        index(ids[i:i + 500])
+    return len(ids)
+
+
+def index(request_ids: Iterable[int]) -> None:
+    """(Re)write the search documents of these requests, in the caller's transaction."""
+    from .db.connection import db, is_sqlite
+    from .db.models import Event, Request
+
+    ids = sorted(set(request_ids))
+    if not ids:
+        return
+    events: dict[int, list] = {i: [] for i in ids}
+    # No ORDER BY: SQLite would walk the whole event table in id order instead of the request index.
+    for ev in sorted(Event.select(Event.id, Event.request, Event.data).where(Event.request.in_(ids)),
+                     key=lambda ev: ev.id):
+        events[ev.request_id].append(ev)
+    docs = [(r.id, *document(r, events[r.id])) for r in Request.select().where(Request.id.in_(ids))]
+    if is_sqlite():
+        db.execute_sql(f"DELETE FROM request_search WHERE rowid IN ({', '.join('?' * len(ids))})", ids)
+        for doc in docs:
+            db.execute_sql("INSERT INTO request_search (rowid, ident, body, history) VALUES (?, ?, ?, ?)", doc)
+    else:
+        for doc in docs:
+            db.execute_sql(
+                "INSERT INTO request_search (request_id, doc) VALUES (%s, "
+                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
+                "|| setweight(to_tsvector('simple', %s), 'C')) "
+                "ON CONFLICT (request_id) DO UPDATE SET doc = EXCLUDED.doc", doc)
+
+
+# ---------------------------------------------------------------- the query
+def terms(query: str) -> list[str]:
+    """What the person typed as index terms, each matched as a prefix: runs of digits (with the spaces,
+    dashes and plus signs people type inside numbers and phones) become one digit term; the rest words."""
+    text = fold(query)
+    out = []
+    for m in DIGIT_RUN.finditer(text):
+        out.append("".join(ch for ch in m.group() if ch.isdigit()))
+    out += [w for w in WORD.findall(DIGIT_RUN.sub(" ", text))]
+    return [t for t in dict.fromkeys(out) if t]
+
+
+def search(query: str, limit: int = 20) -> list[tuple[int, float]]:
+    """(request id, score) of the best matches, best first (every term must match, as a prefix)."""
+    from .db.connection import db, is_sqlite
+
+    ts = terms(query)
+    if not ts:
+        return []
+    if is_sqlite():
+        match = " AND ".join('"' + t.replace('"', '""') + '"*' for t in ts)
+        rows = db.execute_sql(
+            "SELECT rowid, bm25(request_search, ?, ?, ?) AS score FROM request_search "
+            "WHERE request_search MATCH ? ORDER BY score, rowid DESC LIMIT ?", (*WEIGHTS, match, limit)).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+    tsquery = " & ".join("'" + t.replace("'", "''") + "':*" for t in ts)
+    rows = db.execute_sql(
+        "SELECT request_id, ts_rank(ARRAY[0.1, %s, %s, %s]::float4[], doc, q) AS score "
+        "FROM request_search, to_tsquery('simple', %s) AS q WHERE doc @@ q "
+        "ORDER BY score DESC, request_id DESC LIMIT %s",
+        (WEIGHTS[2] / WEIGHTS[0], WEIGHTS[1] / WEIGHTS[0], 1.0, tsquery, limit)).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def find(desk, query: str, limit: int = 20) -> list[tuple[object, float]]:
+    """The requests that match `query`, best first; the request whose number it is comes first of all."""
+    from .db.models import Request
+    from .desk import normalize_number
+    from .errors import InvalidInput
+
+    if not query or not query.strip():
+        raise InvalidInput("search: give some text to look for (a number, a name, a phone, words)")
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("--limit must be between 1 and 1000")
+    hits = search(query, limit)
+    try:
+        exact = Request.get_or_none(Request.number == normalize_number(query.strip()))
+    except InvalidInput:
+        exact = None
+    if exact is not None:
+        hits = [(exact.id, float("inf"))] + [h for h in hits if h[0] != exact.id][:limit - 1]
+    rows = {r.id: r for r in Request.select().where(Request.id.in_([i for i, _ in hits]))} if hits else {}
+    return [(rows[i], score) for i, score in hits if i in rows]

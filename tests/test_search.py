@@ -76,9 +76,9 @@ def test_notes_results_questions_and_mail_text_are_found(pd, people, clock):
     pd.ok("accept", b, user="jberzins")
     pd.ok("note", b, "--text", "Pārbaudīts Exchange žurnāls", user="jberzins")
     pd.ok("wait", b, "--question", "Vai Outlook rāda kļūdu 0x800ccc0e?", user="jberzins")
-    pd.ok("assign", z, "--expert", "mliepa")
+    pd.ok("assign", z, "--expert", "mliepa", "--force")  # the wrong expert, who then rejects it
     pd.ok("reject", z, "--reason", "Šis ir tīkla segmenta jautājums", user="mliepa")
-    pd.ok("assign", k, "--expert", "rkrumins")
+    pd.ok("assign", k, "--expert", "rkrumins", "--force")
     pd.ok("accept", k, user="rkrumins")
     pd.ok("resolve", k, "--result", "Nomainīta tonera kasetne", user="rkrumins")
     _mail_in_history(k, "ilze.ozola@vugd.gov.lv", "Re: printeris", "Paldies, tagad drukā ļoti gaiši")

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from . import guard
 from .catalog import Catalog, Contacts, Staff
 from .config import Settings
 from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
@@ -168,6 +167,8 @@ class Desk:
                 raise InvalidInput(f"{field} is required")
             return None
         value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
+        from . import guard  # the password guard only where text is written (not for pd show)
+
         return guard.check_text(field, value, redact_secrets=redact)
 
     def _event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):

@@ -187,8 +187,3 @@ def calendar_check(
     if not transfers:
         say("No transferred days in this period: if the Cabinet has ordered any, add them to catalog.yaml "
             "(days_off / working_days) under a new version.")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("explain")(explain)
-    app.add_typer(calendar_app, name="calendar")

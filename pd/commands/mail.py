@@ -114,7 +114,3 @@ def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(met
         emit_json(message_dict(m, st.settings.timezone))
     else:
         out(f"message {m.id} will be sent at the next pd mail send")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.add_typer(mail_app, name="mail")

@@ -364,9 +364,3 @@ def list_(
            for r in rows], ["number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
     if not rows:
         say("No requests match.")
-
-
-def register_commands(app: typer.Typer) -> None:
-    for fn in (register, assign, accept, reject, wait, resume, note, resolve, close, reopen, show):
-        app.command(fn.__name__)(fn)
-    app.command("list")(list_)

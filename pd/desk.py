@@ -34,6 +34,8 @@ NEXT_STEPS = {
     "refused": "nothing: the request was refused as outside the Centre's competence",
 }
 
+REQUESTER_FIELDS = ("name", "institution", "unit", "position", "phone", "email", "location", "room", "username")
+
 LIMITS = {"description": 4000, "reason": 2000, "note": 4000, "result": 4000, "question": 2000, "name": 200,
           "unit": 200, "position": 200, "location": 300, "room": 50, "username": 100}
 
@@ -535,6 +537,35 @@ class Desk:
         from .mail.notices import queue
 
         queue(self, ch, req, kind, **extra)
+
+    # ------------------------------------------------------------------ recall [SPEC 14]
+    def requester_of(self, number: str) -> dict[str, str]:
+        """The requester's fields of request N (`pd register --like N`), by RegisterInput's names."""
+        self.require("operator", "system", what="register requests")
+        req = self.get(number)
+        return {f: getattr(req, "requester_name" if f == "name" else f) or "" for f in REQUESTER_FIELDS}
+
+    def earlier_requester(self, *, phone: str | None = None, email: str | None = None) -> dict[str, str] | None:
+        """The requester of the latest request with this phone or e-mail (normalised), or None."""
+        from .db.models import Request
+
+        if not (phone or email):
+            return None
+        cond = (Request.phone == phone) if phone else (Request.email == email)
+        req = Request.select().where(cond).order_by(Request.id.desc()).first()
+        if req is None:
+            return None
+        return {"number": req.number, **{f: getattr(req, "requester_name" if f == "name" else f) or ""
+                                         for f in REQUESTER_FIELDS}}
+
+    def expected_deadlines(self, req) -> tuple[datetime, datetime]:
+        """The response and resolution deadlines the catalog gives a request registered now
+        (what the caller is told; `pd assign` sets the binding ones)."""
+        cat = self.catalog_for(req)
+        times = cat.times(req.service, req.urgent)
+        cal = cat.calendar(times.calendar)
+        start = req.registered_at
+        return cal.due(start, times.response), cal.due(start, times.resolution)
 
     # ------------------------------------------------------------------ reading
     def history(self, req) -> list:

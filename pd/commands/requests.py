@@ -60,6 +60,7 @@ def register(
     out_of_scope: Annotated[bool, typer.Option("--out-of-scope", help="Refuse: outside the Centre's competence; names the institution's ICT contact [§7.3].")] = False,
     reason: Annotated[Optional[str], typer.Option(help="With --out-of-scope: why it is outside the Centre's competence.")] = None,
     idempotency_key: Annotated[Optional[str], typer.Option(help="A retry with the same key returns the first request instead of registering another.")] = None,
+    like: Annotated[Optional[str], typer.Option("--like", metavar="N", help="Copy the requester's fields from request N (a returning caller); options given override them.", autocompletion=_complete_number)] = None,
     redact: Redact = False,
     via: Via = "cli",
     as_json: Json = False,
@@ -68,6 +69,8 @@ def register(
 
     Example: pd register --name "Jānis Bērziņš" --institution VP --service EPASTS
     --description "Neienāk e-pasts" --channel phone --email janis.berzins@vp.gov.lv
+    · a returning caller: pd register --like 2026-000123 --service VPN --description "…" --channel phone
+    · on a terminal, what is missing is asked for (Ctrl-C leaves with nothing stored)
     """
     from ..desk import RegisterInput
 
@@ -77,14 +80,29 @@ def register(
                          email=email, location=location, room=room, username=username, service=service,
                          description=description, channel=channel, urgent=urgent,
                          received_at=_instant(received_at, "--received-at", st.settings.timezone))
-    if sys.stdin.isatty() and data.missing():
-        _prompt_missing(st, data)
+    if like:
+        for field, value in st.desk.requester_of(like).items():
+            if getattr(data, field) is None and value:
+                setattr(data, field, value)
+    if sys.stdin.isatty() and sys.stderr.isatty() and (data.missing() or not (data.phone or data.email)):
+        from .register_prompt import prompt_register
+
+        prompt_register(st, data, redact=redact)
     req = st.desk.register(data, out_of_scope=out_of_scope, refusal_reason=reason,
                            idempotency_key=idempotency_key, redact=redact, via=via)
     if as_json:
         _report(ctx, req, True, "registered")
         return
     _report(ctx, req, False, "registered")
+    if req.status == "registered":
+        from ..latvian import format_dt
+
+        respond, resolve = st.desk.expected_deadlines(req)
+        tz = st.settings.timezone
+        if st.settings.lang == "lv":
+            out(f"Pieteicējam: reaģēšanas termiņš {format_dt(respond, tz)}, izskatīšanas termiņš {format_dt(resolve, tz)}")
+        else:
+            out(f"Tell the caller: response by {format_dt(respond, tz)}, resolution by {format_dt(resolve, tz)} (Riga time)")
     if req.status == "refused" and req.ict_contact:
         import json as _json
 
@@ -93,17 +111,10 @@ def register(
             say("  " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
 
 
-def _prompt_missing(st, data) -> None:
-    labels = {"name": "Requester's name", "institution": "Institution code", "service": "Service code",
-              "description": "Description", "channel": "Channel (phone/fax/email/other)"}
-    for field in data.missing():
-        setattr(data, field, typer.prompt(labels.get(field, field), err=True))  # stdout stays data
-    try:
-        needs = st.desk.catalog.service(data.service).needs_location
-    except Exception:  # noqa: BLE001 - an unknown service is reported by register itself
-        needs = False
-    for field in data.missing(needs_location=needs):
-        setattr(data, field, typer.prompt({"location": "Location (address)", "room": "Room"}.get(field, field), err=True))
+def _complete_number(incomplete: str):
+    from .completion import complete_number
+
+    return complete_number(incomplete)
 
 
 def assign(

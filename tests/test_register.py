@@ -256,12 +256,13 @@ def test_on_a_terminal_missing_fields_are_prompted_for(pd, pd_env):
                               "--json"],
                              stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         os.close(slave)
-        os.write(master, "DATORS\nMonitors nerāda attēlu\nphone\nBrīvības iela 61\n214\n".encode("utf-8"))
+        os.write(master, "26123456\njanis@vp.gov.lv\nDATORS\nBrīvības iela 61\n214\nMonitors nerāda attēlu\nphone\nn\n"
+                 .encode("utf-8"))
         out, err = p.communicate(timeout=60)
     finally:
         os.close(master)
     assert p.returncode == 0, err.decode("utf-8")
-    for prompt in ("Service", "Description", "Channel", "Location", "Room"):
+    for prompt in ("Tālrunis", "E-pasts", "Pakalpojums", "Apraksts", "Saņemšanas veids", "Adrese", "Telpa"):
         assert prompt in err.decode("utf-8")
     assert json.loads(out.decode("utf-8"))["number"] == "2026-000001"  # prompts never mix into --json
     d = show(pd, "2026-000001")

@@ -84,7 +84,7 @@ def register(
         for field, value in st.desk.requester_of(like).items():
             if getattr(data, field) is None and value:
                 setattr(data, field, value)
-    if sys.stdin.isatty() and sys.stderr.isatty() and (data.missing() or not (data.phone or data.email)):
+    if sys.stdin.isatty() and (data.missing() or not (data.phone or data.email)):
         from .register_prompt import prompt_register
 
         prompt_register(st, data, redact=redact)

@@ -295,44 +295,107 @@ def show(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
         d["events"] = [event_dict(e, tz) for e in events]
         emit_json(d)
         return
-    from ..latvian import STATUS_LABELS, format_dt, label
+    _show_text(st, req, events)
 
+
+def _show_text(st, req, events) -> None:
+    """The request for a person: labels in PD_LANG, local dates, people by name, history in words."""
+    from ..latvian import format_dt, parse_instant
+    from ..views import event_dict, is_late, request_dict
+    from ..wording import SHOW_LABELS, describe, status_label
+
+    tz, desk = st.settings.timezone, st.desk
+    lang = st.settings.lang if st.settings.lang in SHOW_LABELS else "en"
+    L = SHOW_LABELS[lang]
+    staff = desk.contacts.staff
     d = request_dict(req, tz=tz)
     r = d["requester"]
-    lines = [
-        f"{req.number}  {req.status} ({label(STATUS_LABELS, req.status, st.settings.lang)})" + ("  STEIDZAMI" if req.urgent else ""),
-        f"Service:     {req.service}",
-        f"Requester:   {r['name']}, {r['institution']}" + "".join(f", {r[k]}" for k in ("unit", "position") if r[k]),
-        "Contacts:    " + ", ".join(x for x in (r["phone"], r["email"]) if x),
-    ]
+
+    def name_of(login):
+        person = staff.get(login) if login else None
+        return person.name if person else (login or "-")
+
+    def when(text):
+        return format_dt(parse_instant(text, tz), tz) if text else "-"
+
+    late = is_late(desk, req, desk.now())
+    head = f"{req.number}  {req.status} ({status_label(req.status, lang)})"
+    head += (f"  {L['urgent']}" if req.urgent else "") + (f"  ! {L['late']}" if late else "")
+    rows: list[tuple[str, str]] = []
+    try:
+        service = f"{req.service} — {desk.catalog_for(req).service(req.service).label(lang)}"
+    except Exception:  # noqa: BLE001 - a service no longer in any catalog version still shows its code
+        service = req.service
+    inst = desk.contacts.institutions.get(req.institution)
+    rows.append(("service", service))
+    rows.append(("requester", ", ".join(x for x in (r["name"], f"{req.institution}" + (f" ({inst.name})" if inst else ""),
+                                                    r["unit"], r["position"]) if x)))
+    rows.append(("contacts", ", ".join(x for x in (r["phone"], r["email"]) if x) or "-"))
     if r["location"] or r["room"]:
-        lines.append(f"Location:    {r['location']} {r['room']}".rstrip())
-    lines += [
-        f"Channel:     {req.channel}",
-        f"Received:    {format_dt(req.received_at, tz)}",
-        f"Expert:      {req.expert or '-'}",
-        f"Respond by:  {format_dt(req.response_due, tz) or '-'}",
-        f"Resolve by:  {format_dt(req.resolution_due, tz) or '-'}",
-    ]
+        rows.append(("location", f"{r['location']} {r['room']}".strip()))
+    if r["username"]:
+        rows.append(("username", r["username"]))
+    from ..latvian import CHANNEL_LABELS, label
+
+    rows.append(("channel", label(CHANNEL_LABELS, req.channel, lang)))
+    rows.append(("received", format_dt(req.received_at, tz)))
+    if req.expert:
+        person = staff.get(req.expert)
+        rows.append(("expert", f"{name_of(req.expert)} ({req.expert})" + (f", {person.phone}" if person and person.phone else "")))
+    else:
+        rows.append(("expert", "-"))
+    rows.append(("respond_by", format_dt(req.response_due, tz) or "-"))
+    rows.append(("resolve_by", format_dt(req.resolution_due, tz) or "-"))
     if req.planned_date:
-        lines.append(f"Planned:     {req.planned_date:%d.%m.%Y} ({req.delay_reason})")
+        rows.append(("planned", f"{req.planned_date:%d.%m.%Y} ({req.delay_reason})"))
     if req.result:
-        lines.append(f"Result:      {req.result}")
+        rows.append(("result", req.result))
     if req.refusal_reason:
-        lines.append(f"Refused:     {req.refusal_reason}")
+        rows.append(("refused", req.refusal_reason))
         for p in d["ict_contacts"]:
-            lines.append("ICT contact: " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
+            rows.append(("ict", ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x)))
     for e in d["escalations"]:
-        lines.append(f"Escalated:   {e['reason']} (level {e['level']}) to {e['manager'] or '-'} at {e['at']}")
-    lines += ["Description:", "  " + req.description.replace("\n", "\n  "), "History:"]
+        from ..latvian import ESCALATION_REASON_LABELS
+
+        rows.append(("escalated", f"{when(e['at'])} {label(ESCALATION_REASON_LABELS, e['reason'], lang)} "
+                                  f"({L['level']} {e['level']}) → {', '.join(name_of(m) for m in (e['manager'] or '-').split(','))}"))
+    import textwrap
+
+    tty = sys.stdout.isatty()
+    if tty:
+        from .layout import terminal_width
+
+        width = terminal_width()
+
+    def wrapped(text: str, indent: int) -> list[str]:
+        """On a terminal, whole words within the width; piped, the text as it is."""
+        if not tty:
+            return text.split("\n")
+        return [x for para in text.split("\n") for x in (textwrap.wrap(para, max(width - indent, 20)) or [""])]
+
+    pad = max(len(L[k]) for k, _ in rows) + 2
+    lines = [head]
+    for k, v in rows:
+        parts = wrapped(v, pad)
+        lines.append(f"{(L[k] + ':').ljust(pad)}{parts[0]}")
+        lines += [" " * pad + x for x in parts[1:]]
+    lines += [f"{L['description']}:"] + ["  " + x for x in wrapped(req.description, 2)] + ["", f"{L['history']}:"]
     out("\n".join(lines))
-    rows = []
+    history = []
     for e in events:
         ed = event_dict(e, tz)
-        who = e.actor + (f" for {e.on_behalf_of}" if e.on_behalf_of else "")
-        detail = "; ".join(f"{k}={v}" for k, v in ed["data"].items() if v not in (None, "", []))
-        rows.append([format_dt(e.at, tz), e.kind, e.to_status or "", who, e.via, detail])
-    table(rows, ["when", "event", "state", "who", "via", "details"])
+        history.append([format_dt(e.at, tz), name_of(e.actor), describe(ed, lang, name_of=name_of, when=when)])
+    if tty:
+        w_when, w_who = 16, max([len(L["who"])] + [len(h[1]) for h in history])
+        rest = max(width - w_when - w_who - 4, 20)
+        out(f"{L['when']:<{w_when}}  {L['who']:<{w_who}}  {L['what']}")
+        for at, who, what in history:
+            parts = textwrap.wrap(what, rest) or [""]
+            out(f"{at:<{w_when}}  {who:<{w_who}}  {parts[0]}")
+            for more in parts[1:]:
+                out(" " * (w_when + w_who + 4) + more)
+    else:
+        table(history, [L["when"], L["who"], L["what"]])
 
 
 def list_(
@@ -369,9 +432,22 @@ def list_(
         emit_json([request_dict(r, tz=tz) for r in rows])
         return
     from ..latvian import format_dt
+    from ..views import is_late
 
-    table([[r.number, r.status, r.institution, r.service, r.expert or "", format_dt(r.received_at, tz),
-            format_dt(r.resolution_due, tz), (r.description[:50] + "…") if len(r.description) > 50 else r.description]
-           for r in rows], ["number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
+    now = desk.now()
+    late = [is_late(desk, r, now) for r in rows]
+    cells = [["!" if lt else "", r.number, r.status, r.institution, r.service, r.expert or "",
+              format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
+             for r, lt in zip(rows, late)]
     if not rows:
         say("No requests match.")
+    elif sys.stdout.isatty():
+        from .layout import Column, render
+
+        columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
+                   Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
+                   Column("description", flex=True)]
+        out("\n".join(render(cells, columns, highlight=late)))
+    else:
+        table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
+              ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])

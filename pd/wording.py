@@ -16,7 +16,7 @@ SHOW_LABELS: dict[str, dict[str, str]] = {
         "respond_by": "Reaģēt līdz", "resolve_by": "Izpildīt līdz", "planned": "Plānots", "result": "Rezultāts",
         "refused": "Noraidīts", "ict": "IKT kontakts", "escalated": "Eskalēts", "description": "Apraksts",
         "history": "Vēsture", "urgent": "STEIDZAMI", "late": "NOKAVĒTS", "when": "kad", "who": "kas",
-        "what": "notikums", "level": "līmenis",
+        "what": "notikums", "level": "līmenis", "room": "telpa",
     },
     "en": {
         "service": "Service", "requester": "Requester", "contacts": "Contacts", "location": "Location",
@@ -24,7 +24,7 @@ SHOW_LABELS: dict[str, dict[str, str]] = {
         "respond_by": "Respond by", "resolve_by": "Resolve by", "planned": "Planned", "result": "Result",
         "refused": "Refused", "ict": "ICT contact", "escalated": "Escalated", "description": "Description",
         "history": "History", "urgent": "URGENT", "late": "LATE", "when": "when", "who": "who",
-        "what": "what happened", "level": "level",
+        "what": "what happened", "level": "level", "room": "room",
     },
 }
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, state, table
+from .common import Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
 def _instant(value: Optional[str], option: str, tz: str) -> Optional[datetime]:
@@ -44,7 +44,7 @@ def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
 def register(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Option(help="Requester's name and surname [§6.1].")] = None,
-    institution: Annotated[Optional[str], typer.Option(help="Institution code from contacts.yaml (VP, VRS, …).")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Institution code from contacts.yaml (VP, VRS, …).", autocompletion=completes("institution"))] = None,
     unit: Annotated[Optional[str], typer.Option(help="Requester's structural unit.")] = None,
     position: Annotated[Optional[str], typer.Option(help="Requester's position.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="Phone, stored as +371XXXXXXXX.")] = None,
@@ -52,15 +52,15 @@ def register(
     location: Annotated[Optional[str], typer.Option(help="Address of the failed device (required by services with needs_location) [§6.6].")] = None,
     room: Annotated[Optional[str], typer.Option(help="Room of the failed device [§6.6].")] = None,
     username: Annotated[Optional[str], typer.Option(help="Login in the information system [§6.7] (never a password).")] = None,
-    service: Annotated[Optional[str], typer.Option(help="Service code from the catalog (pd catalog list).")] = None,
+    service: Annotated[Optional[str], typer.Option(help="Service code from the catalog (pd catalog list).", autocompletion=completes("service"))] = None,
     description: Annotated[Optional[str], typer.Option(help="What the user asks for.")] = None,
-    channel: Annotated[Optional[str], typer.Option(help="How it came: phone, fax, email, other [§5].")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="How it came: phone, fax, email, other [§5].", autocompletion=completes("channel"))] = None,
     urgent: Annotated[bool, typer.Option("--urgent", help="Urgent: the service's urgent deadlines apply [§8.2].")] = False,
     received_at: Annotated[Optional[str], typer.Option(help="When it was received (ISO 8601 or dd.mm.yyyy hh:mm, Riga time); default now.")] = None,
     out_of_scope: Annotated[bool, typer.Option("--out-of-scope", help="Refuse: outside the Centre's competence; names the institution's ICT contact [§7.3].")] = False,
     reason: Annotated[Optional[str], typer.Option(help="With --out-of-scope: why it is outside the Centre's competence.")] = None,
     idempotency_key: Annotated[Optional[str], typer.Option(help="A retry with the same key returns the first request instead of registering another.")] = None,
-    like: Annotated[Optional[str], typer.Option("--like", metavar="N", help="Copy the requester's fields from request N (a returning caller); options given override them.", autocompletion=_complete_number)] = None,
+    like: Annotated[Optional[str], typer.Option("--like", metavar="N", help="Copy the requester's fields from request N (a returning caller); options given override them.", autocompletion=completes("number"))] = None,
     redact: Redact = False,
     via: Via = "cli",
     as_json: Json = False,
@@ -111,16 +111,10 @@ def register(
             say("  " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
 
 
-def _complete_number(incomplete: str):
-    from .completion import complete_number
-
-    return complete_number(incomplete)
-
-
 def assign(
     ctx: typer.Context,
     number: Number,
-    expert: Annotated[str, typer.Option(help="The expert's login (contacts.yaml).")],
+    expert: Annotated[str, typer.Option(help="The expert's login (contacts.yaml).", autocompletion=completes("expert"))],
     respond_by: Annotated[Optional[str], typer.Option(help="Response deadline instead of the catalog's (Riga time).")] = None,
     resolve_by: Annotated[Optional[str], typer.Option(help="Resolution deadline instead of the catalog's (Riga time).")] = None,
     reason: Annotated[Optional[str], typer.Option(help="Why it is reassigned (required when it already has an expert).")] = None,
@@ -332,7 +326,7 @@ def _show_text(st, req, events) -> None:
                                                     r["unit"], r["position"]) if x)))
     rows.append(("contacts", ", ".join(x for x in (r["phone"], r["email"]) if x) or "-"))
     if r["location"] or r["room"]:
-        rows.append(("location", f"{r['location']} {r['room']}".strip()))
+        rows.append(("location", ", ".join(x for x in (r["location"], f"{L['room']} {r['room']}" if r["room"] else "") if x)))
     if r["username"]:
         rows.append(("username", r["username"]))
     from ..latvian import CHANNEL_LABELS, label
@@ -401,9 +395,9 @@ def _show_text(st, req, events) -> None:
 def list_(
     ctx: typer.Context,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these states (repeatable).")] = None,
-    institution: Annotated[Optional[str], typer.Option(help="Only this institution's users.")] = None,
-    expert: Annotated[Optional[str], typer.Option(help="Only requests assigned to this expert.")] = None,
-    service: Annotated[Optional[str], typer.Option(help="Only this service.")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Only this institution's users.", autocompletion=completes("institution"))] = None,
+    expert: Annotated[Optional[str], typer.Option(help="Only requests assigned to this expert.", autocompletion=completes("expert"))] = None,
+    service: Annotated[Optional[str], typer.Option(help="Only this service.", autocompletion=completes("service"))] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only requests past a deadline now.")] = False,
     escalated: Annotated[bool, typer.Option("--escalated", help="Only requests that were escalated.")] = False,
     open_: Annotated[bool, typer.Option("--open", help="Only open requests (not resolved, closed or refused).")] = False,

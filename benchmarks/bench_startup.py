@@ -43,6 +43,8 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--before", metavar="VENV", help="another regular install (e.g. the previous release) whose "
+                    "pd show and pd register run in the same rounds, for a before/after in one run")
     args = ap.parse_args()
     py = sys.executable
     import pd
@@ -67,6 +69,10 @@ def main() -> None:
         "pd show N --json": pdcmd + ["show", "2026-000001", "--json"],
         "pd register … --json": register,
     }
+    if args.before:
+        old = [str(Path(args.before) / "bin" / "pd")]
+        cases["before: pd show N --json"] = old + ["show", "2026-000001", "--json"]
+        cases["before: pd register … --json"] = old + register[1:]
     wall: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(3):  # warm the page cache and the bytecode
@@ -79,7 +85,8 @@ def main() -> None:
             cpu[name].append(c)
     base_w = statistics.median(wall['python -c "import sqlite3"'])
     base_c = statistics.median(cpu['python -c "import sqlite3"'])
-    targets = {"pd --help": 10, "pd show N --json": 6, "pd register … --json": 7}
+    targets = {"pd --help": 10, "pd show N --json": 6, "pd register … --json": 7,
+               "before: pd show N --json": 6, "before: pd register … --json": 7}
     load = os.getloadavg()
     print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
           f"Python {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M %Z')} · {args.runs} runs each · "

@@ -126,5 +126,11 @@ def test_explain_shows_the_lunch_break_and_the_weekend_it_skipped(pd_env, desk):
 def test_calendar_grid_names_every_column(pd_env):
     r = run_pd("calendar", "show", "2026-11", env=subprocess_env(pd_env))
     header = r.stdout.splitlines()[0]
-    assert re.split(r"\s{2,}", header.strip()) == ["date", "day", "working hours", "kind of day", "holiday or reason"]
-    assert any("18.11.2026" in x and "svētku diena" in x for x in r.stdout.splitlines())
+    assert re.split(r"\s{2,}", header.strip()) == ["date", "day", "working hours", "kind of day"]
+    assert any("18.11.2026" in x and "svētku diena – Latvijas Republikas Proklamēšanas diena" in x
+               for x in r.stdout.splitlines())
+    text = screen(pd_env, 80, "calendar", "show", "2026-11")
+    lines = [ANSI.sub("", x) for x in text.splitlines() if x.strip()]
+    assert all(len(x) <= 80 for x in lines)
+    assert lines[1].split()[:5] == ["date", "day", "working", "hours", "kind"]
+    assert sum(bool(re.match(r"\d\d\.11\.2026  ", x)) for x in lines) == 30  # every day, its date whole

@@ -153,9 +153,19 @@ def calendar_show(
         emit_json({"calendar": cal.name, "month": month, "days": rows})
         return
     total = sum(((b.hour * 60 + b.minute or 1440) - (a.hour * 60 + a.minute)) for i in days for a, b in i.intervals)
-    table([[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], r["hours"] or "—",
-             REASON_LABELS.get(r["reason"], r["reason"] or ""), r["name"] or ""] for r in rows],
-          ["date", "day", "working hours", "kind of day", "holiday or reason"], title=f"{cal.name} {month}")
+    grid = [[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], r["hours"] or "—",
+             " – ".join(x for x in (REASON_LABELS.get(r["reason"], r["reason"] or ""), r["name"] or "") if x)]
+            for r in rows]
+    headers = ["date", "day", "working hours", "kind of day"]
+    import sys
+
+    if sys.stdout.isatty():  # fitted to the terminal: the holiday's name gives way, never a date
+        from .layout import Column, render
+
+        out(f"{cal.name} {month}")
+        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])))
+    else:
+        table(grid, headers)
     out(f"{sum(1 for i in days if i.working)} working days, {total // 60} h {total % 60:02d} min")
 
 

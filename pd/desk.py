@@ -613,13 +613,17 @@ class Desk:
 
 def acting_person(settings: Settings, contacts: Contacts) -> Staff:
     """PD_USER, else the login name; they must be Centre staff (SPEC 9)."""
-    import getpass
-
-    login = settings.user or getpass.getuser()
+    login = settings.user or _login_name()
     person = contacts.staff.get(login)
     if person is None:
         raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} (set PD_USER to your login)")
     return person
+
+
+def _login_name() -> str:
+    import getpass  # with termios: only when PD_USER is not set
+
+    return getpass.getuser()
 
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:

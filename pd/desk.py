@@ -542,8 +542,7 @@ class Desk:
     def requester_of(self, number: str) -> dict[str, str]:
         """The requester's fields of request N (`pd register --like N`), by RegisterInput's names."""
         self.require("operator", "system", what="register requests")
-        req = self.get(number)
-        return {f: getattr(req, "requester_name" if f == "name" else f) or "" for f in REQUESTER_FIELDS}
+        return _requester(self.get(number))
 
     def earlier_requester(self, *, phone: str | None = None, email: str | None = None) -> dict[str, str] | None:
         """The requester of the latest request with this phone or e-mail (normalised), or None."""
@@ -555,8 +554,7 @@ class Desk:
         req = Request.select().where(cond).order_by(Request.id.desc()).first()
         if req is None:
             return None
-        return {"number": req.number, **{f: getattr(req, "requester_name" if f == "name" else f) or ""
-                                         for f in REQUESTER_FIELDS}}
+        return {"number": req.number, **_requester(req)}
 
     def expected_deadlines(self, req) -> tuple[datetime, datetime]:
         """The response and resolution deadlines the catalog gives a request registered now
@@ -618,6 +616,10 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
     if person is None:
         raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} (set PD_USER to your login)")
     return person
+
+
+def _requester(req) -> dict[str, str]:
+    return {f: getattr(req, "requester_name" if f == "name" else f) or "" for f in REQUESTER_FIELDS}
 
 
 def _login_name() -> str:

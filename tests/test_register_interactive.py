@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 import pexpect
 import pytest
@@ -121,6 +122,7 @@ def test_ctrl_c_at_any_prompt_exits_130_and_stores_nothing(pd, pd_env, rawdb, at
             c.expect(prompt)
             c.sendline(answer)
     c.expect(at)
+    time.sleep(0.5)  # a person presses Ctrl-C once the prompt waits for input (readline has set up)
     c.sendintr()
     c.expect("nothing was registered")
     finish(c)

@@ -575,11 +575,16 @@ class WorkingCalendar:
                             entry["name"] = info.name
                     by_day[day] = entry
                     counted.append(entry)
+                elif a > entry["_end"]:  # a break (lunch) between two working intervals of the day
+                    entry.setdefault("breaks", []).append(
+                        {"from": _clock(_from_us(entry["_end"]).astimezone(self.tz), day), "to": _clock(a_loc, day)})
                 entry["to"] = _clock(b_loc, day)
                 entry["_us"] += b - a
+                entry["_end"] = b
             i += 1
         for entry in counted:
             entry["minutes"] = _minutes(entry.pop("_us"))
+            entry.pop("_end")
 
         skipped: list[dict[str, Any]] = []
         shortened: list[dict[str, Any]] = []

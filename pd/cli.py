@@ -1,21 +1,167 @@
-"""The `pd` command: joins the command groups and turns errors into one line and an exit code."""
+"""The `pd` command: joins the command groups and turns errors into one line and an exit code.
+
+Commands are listed in `COMMANDS` below, one line each: the command's name and where it lives,
+``"module:attribute"``. The attribute is a function (it becomes the command ``pd NAME``, its
+docstring the help text) or a ``typer.Typer`` (it becomes the group ``pd NAME …``). Adding a
+command module is adding its line(s) there, e.g.::
+
+    "queue": "pd.commands.queue:queue",           # a function
+    "intake": "pd.commands.intake:intake_app",    # a typer.Typer group
+
+Nothing is imported or built until it is needed: a run imports the module of the command it
+invokes and builds that one Typer command (a group builds only the subcommand invoked).
+Building every command's parameters from its signature on every call cost more than
+everything else pd does for ``pd show N --json`` (docs/benchmarks.md). ``pd --help`` reads
+only the docstrings. A subcommand added to an existing group with ``@group_app.command()``
+needs no line here.
+"""
 from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
+from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .errors import ExitCode, PdError
 
+# name -> "module:attribute", in the order `pd --help` lists them (the process order).
+COMMANDS: dict[str, str] = {
+    "register": "pd.commands.requests:register",
+    "assign": "pd.commands.requests:assign",
+    "accept": "pd.commands.requests:accept",
+    "reject": "pd.commands.requests:reject",
+    "wait": "pd.commands.requests:wait",
+    "resume": "pd.commands.requests:resume",
+    "note": "pd.commands.requests:note",
+    "resolve": "pd.commands.requests:resolve",
+    "close": "pd.commands.requests:close",
+    "reopen": "pd.commands.requests:reopen",
+    "show": "pd.commands.requests:show",
+    "list": "pd.commands.requests:list_",
+    "escalate": "pd.commands.escalate:escalate",
+    "escalate-overdue": "pd.commands.escalate:escalate_overdue",
+    "mail": "pd.commands.mail:mail_app",
+    "explain": "pd.commands.calendar:explain",
+    "calendar": "pd.commands.calendar:calendar_app",
+    "report": "pd.commands.report:report_app",
+    "init": "pd.commands.admin:init",
+    "info": "pd.commands.admin:info",
+    "catalog": "pd.commands.catalog:catalog_app",
+    "contacts": "pd.commands.catalog:contacts_app",
+    "audit": "pd.commands.admin:audit_app",
+    "db": "pd.commands.admin:db_app",
+    "privacy": "pd.commands.privacy:privacy_app",
+    "completion": "pd.commands.completion:completion",
+    "intake": "pd.commands.intake:intake_app",
+    "queue": "pd.commands.queue:queue_",
+    "search": "pd.commands.search:search",
+}
 
-class PdGroup(TyperGroup):
+
+def _resolve(spec: str) -> Any:
+    module, _, attribute = spec.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+class LazyGroup(TyperGroup):
+    """A command group that builds a subcommand only when it is looked up.
+
+    `lazy` maps a name to what builds it: a "module:attribute" string (the root's COMMANDS),
+    a Typer CommandInfo or a Typer TyperInfo (a group's registered commands and groups)."""
+
+    lazy: dict[str, Any]
+
+    def list_commands(self, ctx):  # keep the order they were listed (the process order)
+        return list(self.lazy) + [n for n in self.commands if n not in self.lazy]
+
+    def _target(self, name: str) -> Any:
+        target = self.lazy.get(name)
+        return _resolve(target) if isinstance(target, str) else target
+
+    def get_command(self, ctx, cmd_name):
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.commands[cmd_name] = _build(cmd_name, self._target(cmd_name))
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx, formatter) -> None:
+        """`--help` lists the commands from their docstrings, without building them."""
+        rows = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            cmd = self.commands.get(name) or TyperCommand(name=name, help=_help_of(self._target(name)))
+            if not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _help_of(target: Any) -> str:
+    import inspect
+
+    from typer.models import CommandInfo, TyperInfo
+
+    if isinstance(target, typer.Typer):
+        target = TyperInfo(target)
+    if isinstance(target, TyperInfo):
+        from typer.main import solve_typer_info_help
+
+        return solve_typer_info_help(target) or ""
+    if isinstance(target, CommandInfo):
+        return inspect.cleandoc(target.help) if target.help else (inspect.getdoc(target.callback) or "")
+    return inspect.getdoc(target) or ""
+
+
+def _build(name: str, target: Any):
+    from typer.main import get_command_from_info
+    from typer.models import CommandInfo, TyperInfo
+
+    if isinstance(target, typer.Typer):
+        target = TyperInfo(target, name=name)
+    if isinstance(target, TyperInfo):
+        return lazy_group(target)
+    if not isinstance(target, CommandInfo):
+        target = CommandInfo(name=name, callback=target)
+    return get_command_from_info(target, pretty_exceptions_short=app.pretty_exceptions_short,
+                                            rich_markup_mode=app.rich_markup_mode)
+
+
+def lazy_group(info, lazy: dict[str, Any] | None = None):
+    """The Click group of a Typer app (TyperInfo) whose subcommands are built on first use."""
+    from typer.main import get_command_name, get_group_from_info
+    from typer.models import DefaultPlaceholder
+
+    inner = info.typer_instance
+    if lazy is None:
+        lazy = {}
+        for c in inner.registered_commands:
+            lazy[c.name or get_command_name(c.callback.__name__)] = c
+        for g in inner.registered_groups:
+            lazy[g.name if not isinstance(g.name, DefaultPlaceholder) else g.typer_instance.info.name] = g
+    cls = inner.info.cls if not isinstance(inner.info.cls, DefaultPlaceholder) else None
+    if cls is None or not issubclass(cls, LazyGroup):
+        info.cls = LazyGroup
+    saved = inner.registered_commands, inner.registered_groups
+    inner.registered_commands, inner.registered_groups = [], []  # Typer would build them all
+    try:
+        # the root's settings hold for every group (no rich help, our own error handling)
+        group = get_group_from_info(info, pretty_exceptions_short=app.pretty_exceptions_short,
+                                    rich_markup_mode=app.rich_markup_mode, suggest_commands=inner.suggest_commands)
+    finally:
+        inner.registered_commands, inner.registered_groups = saved
+    group.lazy = lazy
+    return group
+
+
+class PdGroup(LazyGroup):
     """Every command runs through here: a PdError becomes `Error: …` on stderr and its exit code."""
 
-    def list_commands(self, ctx):  # keep the order commands were added (the process order)
-        return list(self.commands)
+    lazy = COMMANDS
 
     def invoke(self, ctx):
         try:
@@ -64,7 +210,7 @@ app = typer.Typer(
     "Operators register and forward users' requests; experts accept, report and resolve; cron escalates "
     "what is overdue and sends the mail; supervisors send the monthly reports.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=False,  # our own two options below: Typer's build them on every call (~2 ms)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -77,37 +223,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _completion(install: bool):
+    def callback(ctx, param, value):
+        if value and not ctx.resilient_parsing:
+            from typer.completion import install_callback, show_callback
+
+            (install_callback if install else show_callback)(ctx, param, value)
+        return value
+    return callback
+
+
 @app.callback()
 def main_callback(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    install_completion: bool = typer.Option(False, "--install-completion", callback=_completion(True), is_eager=True,
+                                            expose_value=False, help="Install completion for the current shell."),
+    show_completion: bool = typer.Option(False, "--show-completion", callback=_completion(False), is_eager=True,
+                                         expose_value=False, help="Show the completion script for the current shell."),
 ) -> None:
     """Acting person: PD_USER (else the login name); ledger: PD_DATABASE_URL. See README for the rest."""
 
 
-from .commands import requests as _requests  # noqa: E402
-from .commands import escalate as _escalate  # noqa: E402
-from .commands import mail as _mail  # noqa: E402
-from .commands import mail_fetch as _mail_fetch  # noqa: E402
-from .commands import calendar as _calendar  # noqa: E402
-from .commands import report as _report  # noqa: E402
-from .commands import admin as _admin  # noqa: E402
-from .commands import intake as _intake  # noqa: E402
-from .commands import queue as _queue  # noqa: E402
-from .commands import search as _search  # noqa: E402
-
-_requests.register_commands(app)
-_escalate.register_commands(app)
-_mail.register_commands(app)
-_mail_fetch.register_commands(app)
-_calendar.register_commands(app)
-_report.register_commands(app)
-_admin.register_commands(app)
-_intake.register_commands(app)
-_queue.register_commands(app)
-_search.register_commands(app)
-
-
 def main() -> None:
+    if "_PD_COMPLETE" in os.environ:  # the shell asks for completions: Typer's completion classes
+        from typer._completion_classes import completion_init
+
+        completion_init()
     app(prog_name="pd")
 
 

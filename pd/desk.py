@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from . import guard
 from .catalog import Catalog, Contacts, Staff
 from .config import Settings
 from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
@@ -34,6 +33,8 @@ NEXT_STEPS = {
     "closed": "nothing: the request is closed",
     "refused": "nothing: the request was refused as outside the Centre's competence",
 }
+
+REQUESTER_FIELDS = ("name", "institution", "unit", "position", "phone", "email", "location", "room", "username")
 
 LIMITS = {"description": 4000, "reason": 2000, "note": 4000, "result": 4000, "question": 2000, "name": 200,
           "unit": 200, "position": 200, "location": 300, "room": 50, "username": 100}
@@ -169,6 +170,8 @@ class Desk:
                 raise InvalidInput(f"{field} is required")
             return None
         value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
+        from . import guard  # the password guard only where text is written (not for pd show)
+
         return guard.check_text(field, value, redact_secrets=redact)
 
     def _event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):
@@ -561,6 +564,33 @@ class Desk:
 
         queue(self, ch, req, kind, **extra)
 
+    # ------------------------------------------------------------------ recall [SPEC 14]
+    def requester_of(self, number: str) -> dict[str, str]:
+        """The requester's fields of request N (`pd register --like N`), by RegisterInput's names."""
+        self.require("operator", "system", what="register requests")
+        return _requester(self.get(number))
+
+    def earlier_requester(self, *, phone: str | None = None, email: str | None = None) -> dict[str, str] | None:
+        """The requester of the latest request with this phone or e-mail (normalised), or None."""
+        from .db.models import Request
+
+        if not (phone or email):
+            return None
+        cond = (Request.phone == phone) if phone else (Request.email == email)
+        req = Request.select().where(cond).order_by(Request.id.desc()).first()
+        if req is None:
+            return None
+        return {"number": req.number, **_requester(req)}
+
+    def expected_deadlines(self, req) -> tuple[datetime, datetime]:
+        """The response and resolution deadlines the catalog gives a request registered now
+        (what the caller is told; `pd assign` sets the binding ones)."""
+        cat = self.catalog_for(req)
+        times = cat.times(req.service, req.urgent)
+        cal = cat.calendar(times.calendar)
+        start = req.registered_at
+        return cal.due(start, times.response), cal.due(start, times.resolution)
+
     # ------------------------------------------------------------------ reading
     def history(self, req) -> list:
         from .db.models import Event
@@ -696,6 +726,10 @@ def database_login(settings: Settings) -> str:
                 if own:
                     database.close()
     return _DB_LOGINS[url]
+
+
+def _requester(req) -> dict[str, str]:
+    return {f: getattr(req, "requester_name" if f == "name" else f) or "" for f in REQUESTER_FIELDS}
 
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:

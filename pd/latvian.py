@@ -508,3 +508,28 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
     if not multiline and "\n" in value:
         raise InvalidInput(f"{field} must be a single line")
     return value
+
+
+# --------------------------------------------------------------------------
+# Channels as a person says them
+# --------------------------------------------------------------------------
+CHANNEL_WORDS: dict[str, str] = {
+    "phone": "phone", "tel": "phone", "telefons": "phone", "talrunis": "phone", "zvans": "phone",
+    "mobilais": "phone", "fax": "fax", "fakss": "fax", "faks": "fax",
+    "email": "email", "e-mail": "email", "mail": "email", "epasts": "email", "e-pasts": "email", "pasts": "email",
+    "other": "other", "cits": "other", "cita": "other", "citi": "other", "klatiene": "other",
+}
+
+
+def channel_from_word(text: str) -> str:
+    """The channel (phone, fax, email, other) of a word an operator types, English or Latvian
+    ("telefons", "tālrunis", "e-pasts", "fakss", "cits"); InvalidInput names the valid ones."""
+    channels = tuple(CHANNEL_LABELS["en"])  # phone, fax, email, other: the order of SPEC 3
+    word = "".join(c for c in unicodedata.normalize("NFD", (text or "").strip().lower())
+                   if not unicodedata.combining(c))
+    if word.isdigit() and 1 <= int(word) <= len(channels):
+        return channels[int(word) - 1]
+    if word in CHANNEL_WORDS:
+        return CHANNEL_WORDS[word]
+    valid = ", ".join(f"{c} ({CHANNEL_LABELS['lv'][c]})" for c in channels)
+    raise InvalidInput(f"channel {text.strip()!r} is not one of {valid}")

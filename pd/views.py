@@ -58,3 +58,17 @@ def event_dict(ev, tz: str = "Europe/Riga") -> dict[str, Any]:
         "id": ev.id, "at": iso(ev.at, tz), "kind": ev.kind, "actor": ev.actor, "on_behalf_of": ev.on_behalf_of,
         "via": ev.via, "from": ev.from_status, "to": ev.to_status, "data": json.loads(ev.data or "{}"),
     }
+
+
+
+def is_late(desk, req, now) -> bool:
+    """Past a deadline now, as escalate-overdue sees it: the response deadline while assigned,
+    the resolution deadline (or a delay's planned date reported before it) while with the expert."""
+    from .escalation import overdue_bound
+
+    if req.status == "assigned" and req.response_due is not None and req.response_due < now:
+        return True
+    if req.status not in ("assigned", "in_progress"):
+        return False
+    bound = overdue_bound(desk, req)
+    return bound is not None and bound < now

@@ -224,8 +224,10 @@ def test_explain_names_the_skipped_days() -> None:
         "duration": "16h",
         "due": "2026-11-20T09:30:00+02:00",
         "counted": [
-            {"date": "2026-11-17", "from": "08:30", "to": "16:00", "minutes": 420},
-            {"date": "2026-11-19", "from": "08:30", "to": "17:00", "minutes": 480},
+            {"date": "2026-11-17", "from": "08:30", "to": "16:00", "minutes": 420,
+             "breaks": [{"from": "12:00", "to": "12:30"}]},  # lunch is not counted, and explain says so
+            {"date": "2026-11-19", "from": "08:30", "to": "17:00", "minutes": 480,
+             "breaks": [{"from": "12:00", "to": "12:30"}]},
             {"date": "2026-11-20", "from": "08:30", "to": "09:30", "minutes": 60},
         ],
         "skipped": [{"date": "2026-11-18", "reason": "holiday", "name": "Latvijas Republikas Proklamēšanas diena"}],

@@ -46,3 +46,27 @@ def test_dotenv_in_the_working_directory_configures_pd(pd, pd_env, tmp_path, mon
     # the environment wins over .env
     r = run_pd("info", "--json", env={"PD_USER": "operators1"})
     assert json.loads(r.stdout)["user"] == "operators1"
+
+
+def test_show_builds_only_its_own_command(pd, pd_env):
+    """The command table is lazy: `pd show` imports no other command module, not the password
+    guard (it writes no text), YAML or the calendars; `--help` reads docstrings and builds nothing."""
+    import os
+
+    n = pd.register()
+    env = dict(os.environ, **pd_env)
+    probe = ("import sys, json\nfrom pd.cli import app\n"
+             "try:\n    app(sys.argv[1:], prog_name='pd')\nexcept SystemExit:\n    pass\n"
+             "sys.stdout = sys.__stdout__\n"
+             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('pd.commands.')"
+             " or m in ('pd.guard', 'yaml', 'pd.calendars'))))")
+    for args, expected in (
+        (["show", n, "--json"], ["pd.commands.common", "pd.commands.requests"]),
+        (["--help"], [m for m in ("pd.commands.admin", "pd.commands.calendar", "pd.commands.catalog",
+                                  "pd.commands.common", "pd.commands.completion", "pd.commands.escalate",
+                                  "pd.commands.mail", "pd.commands.privacy", "pd.commands.report",
+                                  "pd.commands.requests")]),
+    ):
+        r = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout.strip().splitlines()[-1]) == expected, args

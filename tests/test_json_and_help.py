@@ -192,8 +192,12 @@ def test_latvian_text_round_trips_through_a_real_process(pd_env, locale_env):
 # ---------------------------------------------------------------- help everywhere
 def _walk(cmd, path=()):
     yield path, cmd
-    for name, sub in getattr(cmd, "commands", {}).items():
-        yield from _walk(sub, path + (name,))
+    if hasattr(cmd, "list_commands"):  # groups build their commands lazily: ask for each
+        import typer
+
+        ctx = typer.Context(cmd)
+        for name in cmd.list_commands(ctx):
+            yield from _walk(cmd.get_command(ctx, name), path + (name,))
 
 
 def _tree():

@@ -256,14 +256,35 @@ def test_on_a_terminal_missing_fields_are_prompted_for(pd, pd_env):
                               "--json"],
                              stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         os.close(slave)
-        os.write(master, "DATORS\nMonitors nerāda attēlu\nphone\nBrīvības iela 61\n214\n".encode("utf-8"))
+        os.write(master, "26123456\njanis@vp.gov.lv\nDATORS\nBrīvības iela 61\n214\nMonitors nerāda attēlu\nphone\nn\n"
+                 .encode("utf-8"))
         out, err = p.communicate(timeout=60)
     finally:
         os.close(master)
     assert p.returncode == 0, err.decode("utf-8")
-    for prompt in ("Service", "Description", "Channel", "Location", "Room"):
+    for prompt in ("Tālrunis", "E-pasts", "Pakalpojums", "Apraksts", "Saņemšanas veids", "Adrese", "Telpa"):
         assert prompt in err.decode("utf-8")
     assert json.loads(out.decode("utf-8"))["number"] == "2026-000001"  # prompts never mix into --json
     d = show(pd, "2026-000001")
     assert (d["service"], d["description"], d["channel"]) == ("DATORS", "Monitors nerāda attēlu", "phone")
     assert (d["requester"]["location"], d["requester"]["room"]) == ("Brīvības iela 61", "214")
+
+
+def test_like_copies_the_requesters_fields_and_options_override_them(pd):
+    first = pd.register(name="Līga Ozola", institution="PMLP", phone="20001111", email="liga.ozola@pmlp.gov.lv",
+                        unit="Vīzu nodaļa", position="inspektore", username="lozola")
+    r = pd.ok("register", "--like", first, "--service", "VPN", "--description", "VPN nestrādā", "--channel", "phone",
+              "--position", "vecākā inspektore", "--json").json()
+    assert r["number"] != first and r["service"] == "VPN"
+    assert r["requester"] == {"name": "Līga Ozola", "institution": "PMLP", "unit": "Vīzu nodaļa",
+                              "position": "vecākā inspektore", "phone": "+37120001111",
+                              "email": "liga.ozola@pmlp.gov.lv", "location": "", "room": "", "username": "lozola"}
+    missing = pd("register", "--like", "2026-000999", "--service", "VPN", "--description", "x", "--channel", "fax")
+    assert missing.exit_code == 4 and "2026-000999" in missing.stderr
+
+
+def test_register_tells_the_deadlines_to_give_the_caller(pd, clock):
+    clock.set("2026-12-04T16:00")  # a Friday afternoon: EPASTS responds in 2 working hours
+    r = pd.ok("register", "--name", "A B", "--institution", "VP", "--service", "EPASTS", "--description", "x y",
+              "--channel", "phone", "--email", "a@vp.gov.lv", env={"PD_LANG": "en"})
+    assert r.stdout.splitlines()[1] == "Tell the caller: response by 07.12.2026 09:30, resolution by 08.12.2026 16:00 (Riga time)"

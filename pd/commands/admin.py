@@ -216,16 +216,3 @@ def audit_anchor(ctx: typer.Context, as_json: Json = False) -> None:
     else:
         out(value)
 
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("info")(info)
-    from . import catalog as _catalog
-
-    app.add_typer(_catalog.catalog_app, name="catalog")
-    app.add_typer(_catalog.contacts_app, name="contacts")
-    app.add_typer(audit_app, name="audit")
-    app.add_typer(db_app, name="db")
-    from . import privacy as _privacy
-
-    _privacy.register_commands(app)

@@ -80,7 +80,9 @@ def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
         out(f"  from {when(p['start'])} + {p['duration']} on calendar {p['calendar']} = {when(p['due'])}")
         for c in p["counted"]:
             extra = f" ({REASON_LABELS.get(c.get('reason'), c.get('reason'))})" if c.get("reason") else ""
-            out(f"    counted {date.fromisoformat(c['date']):%a %d.%m.%Y} {c['from']}–{c['to']} = {c['minutes']} min{extra}")
+            breaks = "".join(f", break {br['from']}–{br['to']} skipped" for br in c.get("breaks", ()))
+            out(f"    counted {date.fromisoformat(c['date']):%a %d.%m.%Y} {c['from']}–{c['to']} = {c['minutes']} min"
+                f"{breaks}{extra}")
         for s in p["skipped"]:
             out(f"    skipped {date.fromisoformat(s['date']):%a %d.%m.%Y}: {REASON_LABELS.get(s['reason'], s['reason'])}"
                 + (f" – {s['name']}" if s.get("name") else ""))
@@ -151,9 +153,19 @@ def calendar_show(
         emit_json({"calendar": cal.name, "month": month, "days": rows})
         return
     total = sum(((b.hour * 60 + b.minute or 1440) - (a.hour * 60 + a.minute)) for i in days for a, b in i.intervals)
-    table([[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], r["hours"] or "—",
-             REASON_LABELS.get(r["reason"], r["reason"] or ""), r["name"] or ""] for r in rows],
-          ["date", "day", "working hours", "", "name"], title=f"{cal.name} {month}")
+    grid = [[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], r["hours"] or "—",
+             " – ".join(x for x in (REASON_LABELS.get(r["reason"], r["reason"] or ""), r["name"] or "") if x)]
+            for r in rows]
+    headers = ["date", "day", "working hours", "kind of day"]
+    import sys
+
+    if sys.stdout.isatty():  # fitted to the terminal: the holiday's name gives way, never a date
+        from .layout import Column, render
+
+        out(f"{cal.name} {month}")
+        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])))
+    else:
+        table(grid, headers)
     out(f"{sum(1 for i in days if i.working)} working days, {total // 60} h {total % 60:02d} min")
 
 
@@ -187,8 +199,3 @@ def calendar_check(
     if not transfers:
         say("No transferred days in this period: if the Cabinet has ordered any, add them to catalog.yaml "
             "(days_off / working_days) under a new version.")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("explain")(explain)
-    app.add_typer(calendar_app, name="calendar")

@@ -44,10 +44,22 @@ def state(ctx: typer.Context) -> AppState:
 
 
 # ---------------------------------------------------------------- options defined once
+def completes(kind: str):
+    """A shell-completion callback (service, institution, expert, channel, open_number, number)
+    that imports pd.commands.completion only when the shell asks: the commands pay nothing."""
+    def complete(incomplete: str):
+        from . import completion
+
+        return getattr(completion, "complete_" + kind)(incomplete)
+    complete.__name__ = f"complete_{kind}"
+    return complete
+
+
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
 Redact = Annotated[bool, typer.Option("--redact", help="Replace a disclosed password or PIN with [REDACTED] instead of refusing.")]
 Via = Annotated[str, typer.Option("--via", help="How this reached the desk: cli, phone, fax, email, other.", metavar="CHANNEL")]
-Number = Annotated[str, typer.Argument(help="Registration number, e.g. 2026-000123.", metavar="N")]
+Number = Annotated[str, typer.Argument(help="Registration number, e.g. 2026-000123.", metavar="N",
+                                       autocompletion=completes("open_number"))]
 OptText = Optional[str]
 
 

@@ -89,8 +89,3 @@ def escalate(
         emit_json(_found_dict(f))
     else:
         out(f"{f.number} escalated: {f.reason} to {f.manager or '-'}")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("escalate")(escalate)
-    app.command("escalate-overdue")(escalate_overdue)

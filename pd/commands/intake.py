@@ -259,7 +259,3 @@ def intake_replay(
         from .mail import _ingest_words
 
         out(_ingest_words(res))
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.add_typer(intake_app, name="intake")

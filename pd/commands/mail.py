@@ -216,5 +216,4 @@ def _ingest_words(res: dict) -> str:
     return action
 
 
-def register_commands(app: typer.Typer) -> None:
-    app.add_typer(mail_app, name="mail")
+from . import mail_fetch as _mail_fetch  # noqa: E402,F401  (adds `pd mail fetch` to this group)

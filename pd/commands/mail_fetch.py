@@ -95,7 +95,3 @@ def mail_fetch(
 
         raise InvalidInput(f"{len(report.left)} message(s) stay in {cfg.folder} (see above); "
                            "they are tried again at the next fetch")
-
-
-def register_commands(app: typer.Typer) -> None:
-    """`pd mail fetch` joins the `pd mail` group (registered by pd.commands.mail)."""

@@ -49,7 +49,3 @@ def export(
     data = export_person(state(ctx).desk, email)
     emit_json(data)
     say(f"{len(data['requests'])} request(s), {len(data['messages'])} message(s)")
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.add_typer(privacy_app, name="privacy")

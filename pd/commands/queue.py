@@ -167,7 +167,3 @@ def queue_(
         console.print(_view(entries, now, tz, console.width))
     else:
         _plain(entries, tz)
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("queue")(queue_)

@@ -93,7 +93,3 @@ class _Progress:
 
 def _progress(total: int):
     return _Progress(total) if sys.stderr.isatty() and total > 1 else None
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.add_typer(report_app, name="report")

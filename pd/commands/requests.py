@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, state, table
+from .common import Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
 def _instant(value: Optional[str], option: str, tz: str) -> Optional[datetime]:
@@ -44,7 +44,7 @@ def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
 def register(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Option(help="Requester's name and surname [§6.1].")] = None,
-    institution: Annotated[Optional[str], typer.Option(help="Institution code from contacts.yaml (VP, VRS, …).")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Institution code from contacts.yaml (VP, VRS, …).", autocompletion=completes("institution"))] = None,
     unit: Annotated[Optional[str], typer.Option(help="Requester's structural unit.")] = None,
     position: Annotated[Optional[str], typer.Option(help="Requester's position.")] = None,
     phone: Annotated[Optional[str], typer.Option(help="Phone, stored as +371XXXXXXXX.")] = None,
@@ -52,14 +52,15 @@ def register(
     location: Annotated[Optional[str], typer.Option(help="Address of the failed device (required by services with needs_location) [§6.6].")] = None,
     room: Annotated[Optional[str], typer.Option(help="Room of the failed device [§6.6].")] = None,
     username: Annotated[Optional[str], typer.Option(help="Login in the information system [§6.7] (never a password).")] = None,
-    service: Annotated[Optional[str], typer.Option(help="Service code from the catalog (pd catalog list).")] = None,
+    service: Annotated[Optional[str], typer.Option(help="Service code from the catalog (pd catalog list).", autocompletion=completes("service"))] = None,
     description: Annotated[Optional[str], typer.Option(help="What the user asks for.")] = None,
-    channel: Annotated[Optional[str], typer.Option(help="How it came: phone, fax, email, other [§5].")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="How it came: phone, fax, email, other [§5].", autocompletion=completes("channel"))] = None,
     urgent: Annotated[bool, typer.Option("--urgent", help="Urgent: the service's urgent deadlines apply [§8.2].")] = False,
     received_at: Annotated[Optional[str], typer.Option(help="When it was received (ISO 8601 or dd.mm.yyyy hh:mm, Riga time); default now.")] = None,
     out_of_scope: Annotated[bool, typer.Option("--out-of-scope", help="Refuse: outside the Centre's competence; names the institution's ICT contact [§7.3].")] = False,
     reason: Annotated[Optional[str], typer.Option(help="With --out-of-scope: why it is outside the Centre's competence.")] = None,
     idempotency_key: Annotated[Optional[str], typer.Option(help="A retry with the same key returns the first request instead of registering another.")] = None,
+    like: Annotated[Optional[str], typer.Option("--like", metavar="N", help="Copy the requester's fields from request N (a returning caller); options given override them.", autocompletion=completes("number"))] = None,
     redact: Redact = False,
     via: Via = "cli",
     as_json: Json = False,
@@ -68,6 +69,8 @@ def register(
 
     Example: pd register --name "Jānis Bērziņš" --institution VP --service EPASTS
     --description "Neienāk e-pasts" --channel phone --email janis.berzins@vp.gov.lv
+    · a returning caller: pd register --like 2026-000123 --service VPN --description "…" --channel phone
+    · on a terminal, what is missing is asked for (Ctrl-C leaves with nothing stored)
     """
     from ..desk import RegisterInput
 
@@ -77,14 +80,29 @@ def register(
                          email=email, location=location, room=room, username=username, service=service,
                          description=description, channel=channel, urgent=urgent,
                          received_at=_instant(received_at, "--received-at", st.settings.timezone))
-    if sys.stdin.isatty() and data.missing():
-        _prompt_missing(st, data)
+    if like:
+        for field, value in st.desk.requester_of(like).items():
+            if getattr(data, field) is None and value:
+                setattr(data, field, value)
+    if sys.stdin.isatty() and (data.missing() or not (data.phone or data.email)):
+        from .register_prompt import prompt_register
+
+        prompt_register(st, data, redact=redact)
     req = st.desk.register(data, out_of_scope=out_of_scope, refusal_reason=reason,
                            idempotency_key=idempotency_key, redact=redact, via=via)
     if as_json:
         _report(ctx, req, True, "registered")
         return
     _report(ctx, req, False, "registered")
+    if req.status == "registered":
+        from ..latvian import format_dt
+
+        respond, resolve = st.desk.expected_deadlines(req)
+        tz = st.settings.timezone
+        if st.settings.lang == "lv":
+            out(f"Pieteicējam: reaģēšanas termiņš {format_dt(respond, tz)}, izskatīšanas termiņš {format_dt(resolve, tz)}")
+        else:
+            out(f"Tell the caller: response by {format_dt(respond, tz)}, resolution by {format_dt(resolve, tz)} (Riga time)")
     if req.status == "refused" and req.ict_contact:
         import json as _json
 
@@ -93,23 +111,10 @@ def register(
             say("  " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
 
 
-def _prompt_missing(st, data) -> None:
-    labels = {"name": "Requester's name", "institution": "Institution code", "service": "Service code",
-              "description": "Description", "channel": "Channel (phone/fax/email/other)"}
-    for field in data.missing():
-        setattr(data, field, typer.prompt(labels.get(field, field), err=True))  # stdout stays data
-    try:
-        needs = st.desk.catalog.service(data.service).needs_location
-    except Exception:  # noqa: BLE001 - an unknown service is reported by register itself
-        needs = False
-    for field in data.missing(needs_location=needs):
-        setattr(data, field, typer.prompt({"location": "Location (address)", "room": "Room"}.get(field, field), err=True))
-
-
 def assign(
     ctx: typer.Context,
     number: Number,
-    expert: Annotated[str, typer.Option(help="The expert's login (contacts.yaml).")],
+    expert: Annotated[str, typer.Option(help="The expert's login (contacts.yaml).", autocompletion=completes("expert"))],
     respond_by: Annotated[Optional[str], typer.Option(help="Response deadline instead of the catalog's (Riga time).")] = None,
     resolve_by: Annotated[Optional[str], typer.Option(help="Resolution deadline instead of the catalog's (Riga time).")] = None,
     reason: Annotated[Optional[str], typer.Option(help="Why it is reassigned (required when it already has an expert).")] = None,
@@ -287,52 +292,115 @@ def show(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
         d["events"] = [event_dict(e, tz) for e in events]
         emit_json(d)
         return
-    from ..latvian import STATUS_LABELS, format_dt, label
+    _show_text(st, req, events)
 
+
+def _show_text(st, req, events) -> None:
+    """The request for a person: labels in PD_LANG, local dates, people by name, history in words."""
+    from ..latvian import format_dt, parse_instant
+    from ..views import event_dict, is_late, request_dict
+    from ..wording import SHOW_LABELS, describe, status_label
+
+    tz, desk = st.settings.timezone, st.desk
+    lang = st.settings.lang if st.settings.lang in SHOW_LABELS else "en"
+    L = SHOW_LABELS[lang]
+    staff = desk.contacts.staff
     d = request_dict(req, tz=tz)
     r = d["requester"]
-    lines = [
-        f"{req.number}  {req.status} ({label(STATUS_LABELS, req.status, st.settings.lang)})" + ("  STEIDZAMI" if req.urgent else ""),
-        f"Service:     {req.service}",
-        f"Requester:   {r['name']}, {r['institution']}" + "".join(f", {r[k]}" for k in ("unit", "position") if r[k]),
-        "Contacts:    " + ", ".join(x for x in (r["phone"], r["email"]) if x),
-    ]
+
+    def name_of(login):
+        person = staff.get(login) if login else None
+        return person.name if person else (login or "-")
+
+    def when(text):
+        return format_dt(parse_instant(text, tz), tz) if text else "-"
+
+    late = is_late(desk, req, desk.now())
+    head = f"{req.number}  {req.status} ({status_label(req.status, lang)})"
+    head += (f"  {L['urgent']}" if req.urgent else "") + (f"  ! {L['late']}" if late else "")
+    rows: list[tuple[str, str]] = []
+    try:
+        service = f"{req.service} — {desk.catalog_for(req).service(req.service).label(lang)}"
+    except Exception:  # noqa: BLE001 - a service no longer in any catalog version still shows its code
+        service = req.service
+    inst = desk.contacts.institutions.get(req.institution)
+    rows.append(("service", service))
+    rows.append(("requester", ", ".join(x for x in (r["name"], f"{req.institution}" + (f" ({inst.name})" if inst else ""),
+                                                    r["unit"], r["position"]) if x)))
+    rows.append(("contacts", ", ".join(x for x in (r["phone"], r["email"]) if x) or "-"))
     if r["location"] or r["room"]:
-        lines.append(f"Location:    {r['location']} {r['room']}".rstrip())
-    lines += [
-        f"Channel:     {req.channel}",
-        f"Received:    {format_dt(req.received_at, tz)}",
-        f"Expert:      {req.expert or '-'}",
-        f"Respond by:  {format_dt(req.response_due, tz) or '-'}",
-        f"Resolve by:  {format_dt(req.resolution_due, tz) or '-'}",
-    ]
+        rows.append(("location", ", ".join(x for x in (r["location"], f"{L['room']} {r['room']}" if r["room"] else "") if x)))
+    if r["username"]:
+        rows.append(("username", r["username"]))
+    from ..latvian import CHANNEL_LABELS, label
+
+    rows.append(("channel", label(CHANNEL_LABELS, req.channel, lang)))
+    rows.append(("received", format_dt(req.received_at, tz)))
+    if req.expert:
+        person = staff.get(req.expert)
+        rows.append(("expert", f"{name_of(req.expert)} ({req.expert})" + (f", {person.phone}" if person and person.phone else "")))
+    else:
+        rows.append(("expert", "-"))
+    rows.append(("respond_by", format_dt(req.response_due, tz) or "-"))
+    rows.append(("resolve_by", format_dt(req.resolution_due, tz) or "-"))
     if req.planned_date:
-        lines.append(f"Planned:     {req.planned_date:%d.%m.%Y} ({req.delay_reason})")
+        rows.append(("planned", f"{req.planned_date:%d.%m.%Y} ({req.delay_reason})"))
     if req.result:
-        lines.append(f"Result:      {req.result}")
+        rows.append(("result", req.result))
     if req.refusal_reason:
-        lines.append(f"Refused:     {req.refusal_reason}")
+        rows.append(("refused", req.refusal_reason))
         for p in d["ict_contacts"]:
-            lines.append("ICT contact: " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
+            rows.append(("ict", ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x)))
     for e in d["escalations"]:
-        lines.append(f"Escalated:   {e['reason']} (level {e['level']}) to {e['manager'] or '-'} at {e['at']}")
-    lines += ["Description:", "  " + req.description.replace("\n", "\n  "), "History:"]
+        from ..latvian import ESCALATION_REASON_LABELS
+
+        rows.append(("escalated", f"{when(e['at'])} {label(ESCALATION_REASON_LABELS, e['reason'], lang)} "
+                                  f"({L['level']} {e['level']}) → {', '.join(name_of(m) for m in (e['manager'] or '-').split(','))}"))
+    import textwrap
+
+    tty = sys.stdout.isatty()
+    if tty:
+        from .layout import terminal_width
+
+        width = terminal_width()
+
+    def wrapped(text: str, indent: int) -> list[str]:
+        """On a terminal, whole words within the width; piped, the text as it is."""
+        if not tty:
+            return text.split("\n")
+        return [x for para in text.split("\n") for x in (textwrap.wrap(para, max(width - indent, 20)) or [""])]
+
+    pad = max(len(L[k]) for k, _ in rows) + 2
+    lines = [head]
+    for k, v in rows:
+        parts = wrapped(v, pad)
+        lines.append(f"{(L[k] + ':').ljust(pad)}{parts[0]}")
+        lines += [" " * pad + x for x in parts[1:]]
+    lines += [f"{L['description']}:"] + ["  " + x for x in wrapped(req.description, 2)] + ["", f"{L['history']}:"]
     out("\n".join(lines))
-    rows = []
+    history = []
     for e in events:
         ed = event_dict(e, tz)
-        who = e.actor + (f" for {e.on_behalf_of}" if e.on_behalf_of else "")
-        detail = "; ".join(f"{k}={v}" for k, v in ed["data"].items() if v not in (None, "", []))
-        rows.append([format_dt(e.at, tz), e.kind, e.to_status or "", who, e.via, detail])
-    table(rows, ["when", "event", "state", "who", "via", "details"])
+        history.append([format_dt(e.at, tz), name_of(e.actor), describe(ed, lang, name_of=name_of, when=when)])
+    if tty:
+        w_when, w_who = 16, max([len(L["who"])] + [len(h[1]) for h in history])
+        rest = max(width - w_when - w_who - 4, 20)
+        out(f"{L['when']:<{w_when}}  {L['who']:<{w_who}}  {L['what']}")
+        for at, who, what in history:
+            parts = textwrap.wrap(what, rest) or [""]
+            out(f"{at:<{w_when}}  {who:<{w_who}}  {parts[0]}")
+            for more in parts[1:]:
+                out(" " * (w_when + w_who + 4) + more)
+    else:
+        table(history, [L["when"], L["who"], L["what"]])
 
 
 def list_(
     ctx: typer.Context,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these states (repeatable).")] = None,
-    institution: Annotated[Optional[str], typer.Option(help="Only this institution's users.")] = None,
-    expert: Annotated[Optional[str], typer.Option(help="Only requests assigned to this expert.")] = None,
-    service: Annotated[Optional[str], typer.Option(help="Only this service.")] = None,
+    institution: Annotated[Optional[str], typer.Option(help="Only this institution's users.", autocompletion=completes("institution"))] = None,
+    expert: Annotated[Optional[str], typer.Option(help="Only requests assigned to this expert.", autocompletion=completes("expert"))] = None,
+    service: Annotated[Optional[str], typer.Option(help="Only this service.", autocompletion=completes("service"))] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only requests past a deadline now.")] = False,
     escalated: Annotated[bool, typer.Option("--escalated", help="Only requests that were escalated.")] = False,
     open_: Annotated[bool, typer.Option("--open", help="Only open requests (not resolved, closed or refused).")] = False,
@@ -361,15 +429,22 @@ def list_(
         emit_json([request_dict(r, tz=tz) for r in rows])
         return
     from ..latvian import format_dt
+    from ..views import is_late
 
-    table([[r.number, r.status, r.institution, r.service, r.expert or "", format_dt(r.received_at, tz),
-            format_dt(r.resolution_due, tz), (r.description[:50] + "…") if len(r.description) > 50 else r.description]
-           for r in rows], ["number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
+    now = desk.now()
+    late = [is_late(desk, r, now) for r in rows]
+    cells = [["!" if lt else "", r.number, r.status, r.institution, r.service, r.expert or "",
+              format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
+             for r, lt in zip(rows, late)]
     if not rows:
         say("No requests match.")
+    elif sys.stdout.isatty():
+        from .layout import Column, render
 
-
-def register_commands(app: typer.Typer) -> None:
-    for fn in (register, assign, accept, reject, wait, resume, note, resolve, close, reopen, show):
-        app.command(fn.__name__)(fn)
-    app.command("list")(list_)
+        columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
+                   Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
+                   Column("description", flex=True)]
+        out("\n".join(render(cells, columns, highlight=late)))
+    else:
+        table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
+              ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])

@@ -59,7 +59,3 @@ def search(
     for row in rows:
         t.add_row(*row)
     Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
-
-
-def register_commands(app: typer.Typer) -> None:
-    app.command("search")(search)

@@ -1,0 +1,84 @@
+"""Tables that fit the terminal [SPEC 14]: numbers and dates are never cut, the free text gives way.
+
+A column is kept whole (registration numbers, dates, codes), may be dropped when even the
+free text at its narrowest does not leave room (`drop` order: the higher, the sooner), or is
+the one flexible column, cut to one line with an ellipsis. Colour only on a terminal and never
+with NO_COLOR; marks that matter (late: "!") are characters, so they survive without colour.
+No rich here: `pd list` stays a cheap command.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+
+GAP = "  "
+RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+
+
+@dataclass
+class Column:
+    header: str
+    drop: int = 0  # 0: always shown; otherwise dropped (highest first) when the width is short
+    flex: bool = False  # the one column that is cut to fit (with "…")
+    min_width: int = 12
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def cut(text: str, width: int) -> str:
+    """One line of at most `width` characters, "…" where it was cut."""
+    line = " ".join(str(text).split())
+    if len(line) <= width:
+        return line
+    return line[: max(width - 1, 0)].rstrip() + "…" if width > 0 else ""
+
+
+def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[Column], list[list[str]]]:
+    """The columns (and cells) that fit `width`; the flexible column takes what is left."""
+    keep = list(range(len(columns)))
+
+    def need(idx: list[int]) -> int:
+        fixed = sum(max([len(columns[i].header)] + [len(r[i]) for r in rows]) for i in idx if not columns[i].flex)
+        flex = sum(columns[i].min_width for i in idx if columns[i].flex)
+        return fixed + flex + len(GAP) * (len(idx) - 1)
+
+    for i in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop):
+        if need(keep) <= width:
+            break
+        keep.remove(i)
+    cols = [columns[i] for i in keep]
+    cells = [[r[i] for i in keep] for r in rows]
+    widths = [max([len(c.header)] + [len(r[j]) for r in cells]) for j, c in enumerate(cols)]
+    used = sum(w for w, c in zip(widths, cols) if not c.flex) + len(GAP) * (len(cols) - 1)
+    for j, c in enumerate(cols):
+        if c.flex:
+            widths[j] = max(min(widths[j], width - used), min(c.min_width, widths[j]))
+            for r in cells:
+                r[j] = cut(r[j], widths[j])
+    return [Column(c.header, c.drop, c.flex, w) for c, w in zip(cols, widths)], cells
+
+
+def render(rows: list[list[str]], columns: list[Column], *, width: int | None = None,
+           highlight: list[bool] | None = None) -> list[str]:
+    """Lines of a table fitted to the terminal; `highlight` rows in red (when colour is on)."""
+    cols, cells = fit(rows, columns, width or terminal_width())
+    paint = colour()
+
+    def line(values: list[str]) -> str:
+        parts = [v.ljust(c.min_width) for v, c in zip(values, cols)]
+        return GAP.join(parts).rstrip()
+
+    head = line([c.header for c in cols])
+    out = [f"{BOLD}{head}{RESET}" if paint else head]
+    for k, r in enumerate(cells):
+        text = line(r)
+        out.append(f"{RED}{text}{RESET}" if paint and highlight and highlight[k] else text)
+    return out

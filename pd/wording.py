@@ -1,0 +1,111 @@
+"""A request's history in words, in Latvian or English (`pd show`), with people by name.
+
+Each event kind has one sentence per language; the event's data fill it. A kind not known
+here (added by a later feature) is shown by its name and data, so nothing is ever hidden.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, label
+
+SHOW_LABELS: dict[str, dict[str, str]] = {
+    "lv": {
+        "service": "Pakalpojums", "requester": "Pieteicējs", "contacts": "Kontakti", "location": "Vieta",
+        "username": "Lietotājvārds", "channel": "Saņemts pa", "received": "Saņemts", "expert": "Eksperts",
+        "respond_by": "Reaģēt līdz", "resolve_by": "Izpildīt līdz", "planned": "Plānots", "result": "Rezultāts",
+        "refused": "Noraidīts", "ict": "IKT kontakts", "escalated": "Eskalēts", "description": "Apraksts",
+        "history": "Vēsture", "urgent": "STEIDZAMI", "late": "NOKAVĒTS", "when": "kad", "who": "kas",
+        "what": "notikums", "level": "līmenis", "room": "telpa",
+    },
+    "en": {
+        "service": "Service", "requester": "Requester", "contacts": "Contacts", "location": "Location",
+        "username": "Username", "channel": "Channel", "received": "Received", "expert": "Expert",
+        "respond_by": "Respond by", "resolve_by": "Resolve by", "planned": "Planned", "result": "Result",
+        "refused": "Refused", "ict": "ICT contact", "escalated": "Escalated", "description": "Description",
+        "history": "History", "urgent": "URGENT", "late": "LATE", "when": "when", "who": "who",
+        "what": "what happened", "level": "level", "room": "room",
+    },
+}
+
+_WORDS: dict[str, dict[str, str]] = {
+    "lv": {
+        "registered": "reģistrēja ({service}, {channel}{urgent})",
+        "assigned": "nodeva ekspertam {expert}; reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
+        "reassigned": "nodeva citam ekspertam {expert} ({reason}); reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
+        "accepted": "pieņēma izskatīšanai",
+        "rejected": "atgrieza Pakalpojumu dienestam: {reason}",
+        "waiting": "jautāja lietotājam: {question}",
+        "resumed": "turpina: lietotājs atbildēja{answer}; izpildīt līdz {resolution_due}",
+        "note": "piezīme: {text}",
+        "delay_reported": "ziņoja par kavējumu ({delay_reason}; plānots {planned_date}): {text}",
+        "resolved": "izpildīja: {result}",
+        "closed": "slēdza{auto}",
+        "reopened": "atvēra no jauna: {reason}",
+        "refused": "noraidīja (nav Centra kompetencē): {reason}",
+        "escalated": "eskalēja vadītājam {manager} ({level}. līmenis): {reason}",
+        "mail_skipped": "e-pasts netika nosūtīts: {reason}",
+        "_on_behalf": " (eksperta {who} vārdā)", "_urgent": ", steidzami", "_auto": " automātiski",
+    },
+    "en": {
+        "registered": "registered it ({service}, {channel}{urgent})",
+        "assigned": "assigned it to {expert}; respond by {response_due}, resolve by {resolution_due}",
+        "reassigned": "reassigned it to {expert} ({reason}); respond by {response_due}, resolve by {resolution_due}",
+        "accepted": "accepted it for resolution",
+        "rejected": "returned it to the desk: {reason}",
+        "waiting": "asked the user: {question}",
+        "resumed": "resumed: the user answered{answer}; resolve by {resolution_due}",
+        "note": "noted: {text}",
+        "delay_reported": "reported a delay ({delay_reason}; planned for {planned_date}): {text}",
+        "resolved": "resolved it: {result}",
+        "closed": "closed it{auto}",
+        "reopened": "reopened it: {reason}",
+        "refused": "refused it (outside the Centre's competence): {reason}",
+        "escalated": "escalated it to {manager} (level {level}): {reason}",
+        "mail_skipped": "no e-mail was sent: {reason}",
+        "_on_behalf": " (for the expert {who})", "_urgent": ", urgent", "_auto": " automatically",
+    },
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], str], when: Callable[[str], str]) -> str:
+    """One event (`pd.views.event_dict`) as a sentence; `name_of` turns a login into a name,
+    `when` an ISO instant into dd.mm.yyyy hh:mm."""
+    lang = lang if lang in _WORDS else "en"
+    words = _WORDS[lang]
+    data = dict(ev.get("data") or {})
+    template = words.get(ev["kind"])
+    if template is None:  # a kind this version does not know: its name and data, as they are
+        shown = "; ".join(f"{k}={v}" for k, v in data.items() if v not in (None, "", []))
+        return f"{ev['kind']}" + (f": {shown}" if shown else "")
+    values = _Blank({k: v for k, v in data.items() if v not in (None, "")})
+    for k in ("response_due", "resolution_due"):
+        if data.get(k):
+            values[k] = when(data[k])
+    if data.get("planned_date"):
+        from datetime import date
+
+        values["planned_date"] = format_date(date.fromisoformat(data["planned_date"]))
+    for k in ("expert", "manager"):
+        if data.get(k):
+            values[k] = ", ".join(name_of(x) for x in str(data[k]).split(","))
+    if data.get("channel"):
+        values["channel"] = label(CHANNEL_LABELS, data["channel"], lang)
+    if ev["kind"] == "escalated" and data.get("reason"):
+        values["reason"] = label(ESCALATION_REASON_LABELS, data["reason"], lang)
+    values["urgent"] = words["_urgent"] if data.get("urgent") else ""
+    values["auto"] = words["_auto"] if data.get("auto") else ""
+    values["answer"] = f": {data['answer']}" if data.get("answer") else ""
+    text = template.format_map(values)
+    if ev.get("on_behalf_of"):
+        text += words["_on_behalf"].format(who=name_of(ev["on_behalf_of"]))
+    return text
+
+
+def status_label(status: str, lang: str) -> str:
+    return label(STATUS_LABELS, status, lang)

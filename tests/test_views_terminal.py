@@ -1,0 +1,136 @@
+"""`pd list` and `pd show` as a person sees them: in a real pseudo-terminal of 80 and 120 columns
+the lines fit, registration numbers and dates are whole, the description gives way on one line,
+late requests carry "!" (and colour unless NO_COLOR); piped, plain text without colour."""
+from __future__ import annotations
+
+import re
+import sys
+
+import pexpect
+import pytest
+
+from tests.conftest import run_pd, subprocess_env
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+NUMBER = re.compile(r"\b\d{4}-\d{6}\b")
+WHEN = re.compile(r"\b\d\d\.\d\d\.\d{4} \d\d:\d\d\b")
+LONG = ("Pēc Windows atjauninājuma darbstacija vairs nepieslēdzas pie tīkla diska, "
+        "lietotājs nevar atvērt arhīva dokumentus un strādāt ar lietvedības sistēmu")
+
+
+def screen(pd_env, width: int, *args: str, **extra) -> str:
+    env = subprocess_env(pd_env, **extra)
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    if "NO_COLOR" not in extra:
+        env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "pd", *args], env=env, encoding="utf-8", timeout=60,
+                          dimensions=(60, width))
+    text = child.read()
+    child.close()
+    assert child.exitstatus == 0, text
+    return text.replace("\r\n", "\n")
+
+
+@pytest.fixture
+def desk(pd, clock):
+    """Four requests, one of them late (assigned three days ago and never accepted)."""
+    clock.set("2026-11-20T15:00")  # a Friday: the deadlines run over the weekend
+    late = pd.register(description=LONG, service="DATORS", location="Čiekurkalna 1. līnija 1", room="214")
+    pd.ok("assign", late, "--expert", "aozols")
+    clock.now = None
+    others = [pd.register(description=LONG + f" ({i})", institution="VUGD") for i in range(2)]
+    pd.ok("assign", others[0], "--expert", "jberzins")
+    pd.ok("note", others[0], "--text", LONG, user="jberzins")
+    quiet = pd.register(description="Īss")
+    return {"late": late, "all": [late, *others, quiet], "noted": others[0]}
+
+
+def _due(pd, number: str) -> str:
+    from pd.latvian import format_dt, parse_instant
+
+    d = pd.ok("show", number, "--json").json()
+    return format_dt(parse_instant(d["resolution_due"])) if d["resolution_due"] else ""
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_list_fits_the_terminal_and_keeps_numbers_and_dates_whole(pd, pd_env, desk, width):
+    text = screen(pd_env, width, "list")
+    lines = [ANSI.sub("", x) for x in text.splitlines() if x.strip()]
+    assert all(len(x) <= width for x in lines), [len(x) for x in lines]
+    assert len(lines) == 1 + len(desk["all"])  # a header and one line per request: nothing wraps
+    assert lines[0].split()[:3] == ["!", "number", "status"]
+    for number, line in zip(desk["all"], lines[1:]):
+        assert NUMBER.findall(line) == [number]
+        due = _due(pd, number)
+        if due:
+            assert due in line
+        assert line.startswith("!") == (number == desk["late"])
+    assert any(line.rstrip().endswith("…") for line in lines[1:])  # the description gave way
+    assert "\x1b[31m" in text  # the late row in red on a terminal
+    if width == 120:
+        assert "received" in lines[0] and "expert" in lines[0]
+        assert all(len(WHEN.findall(x)) >= 1 for x in lines[1:])
+
+
+def test_list_marks_late_without_colour_under_no_color(pd_env, desk):
+    text = screen(pd_env, 80, "list", NO_COLOR="1")
+    assert not ANSI.search(text)
+    late = [x for x in text.splitlines()[1:] if x.startswith("!")]
+    assert len(late) == 1 and desk["late"] in late[0]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_show_in_words_with_local_dates_and_names(pd, pd_env, desk, width):
+    text = screen(pd_env, width, "show", desk["noted"], PD_LANG="lv")
+    lines = text.splitlines()
+    assert all(len(ANSI.sub("", x)) <= width for x in lines)
+    assert NUMBER.findall(lines[0]) == [desk["noted"]]
+    assert "Eksperts:" in text and "Jānis Bērziņš (jberzins), +37129111001" in text
+    history = text.split("Vēsture:")[1].strip().splitlines()
+    assert history[0].split() == ["kad", "kas", "notikums"]
+    starts = [x for x in history[1:] if WHEN.match(x)]
+    assert len(starts) == 3  # registered, assigned, the note: each starts with a whole date
+    assert "Anna Bērziņa" in starts[0] and "reģistrēja" in starts[0]
+    assert "nodeva ekspertam Jānis Bērziņš" in starts[1]
+    assert "piezīme:" in starts[2] and "Jānis Bērziņš" in starts[2]
+    assert "=" not in text.split("Vēsture:")[1] and "T09:" not in text  # no key=value, no ISO stamps
+    words = " ".join(x.strip() for x in history[3:] if x.strip())
+    assert " ".join(LONG.split()[:6]) in words  # the note wraps, whole words, nothing lost
+    assert LONG.split()[-1] in words
+
+
+def test_show_in_english_with_pd_lang_en(pd_env, desk):
+    text = screen(pd_env, 120, "show", desk["late"], PD_LANG="en")
+    assert "Expert:" in text and "Andris Ozols (aozols)" in text and "History:" in text
+    assert "! LATE" in text.splitlines()[0]
+    assert "assigned it to Andris Ozols; respond by 23.11.2026" in text
+
+
+def test_piped_views_are_plain_text(pd_env, desk):
+    for args in (["list"], ["show", desk["late"]], ["explain", desk["late"]], ["calendar", "show", "2026-11"]):
+        r = run_pd(*args, env=subprocess_env(pd_env))
+        assert r.returncode == 0, r.stderr
+        assert not ANSI.search(r.stdout), args
+    listed = run_pd("list", env=subprocess_env(pd_env)).stdout.splitlines()
+    assert [NUMBER.findall(x) for x in listed[1:]] == [[n] for n in desk["all"]]
+
+
+def test_explain_shows_the_lunch_break_and_the_weekend_it_skipped(pd_env, desk):
+    r = run_pd("explain", desk["late"], env=subprocess_env(pd_env))
+    assert r.returncode == 0, r.stderr
+    assert "break 12:00–12:30 skipped" in r.stdout
+    assert "skipped Sat 21.11.2026: brīvdiena" in r.stdout
+
+
+def test_calendar_grid_names_every_column(pd_env):
+    r = run_pd("calendar", "show", "2026-11", env=subprocess_env(pd_env))
+    header = r.stdout.splitlines()[0]
+    assert re.split(r"\s{2,}", header.strip()) == ["date", "day", "working hours", "kind of day"]
+    assert any("18.11.2026" in x and "svētku diena – Latvijas Republikas Proklamēšanas diena" in x
+               for x in r.stdout.splitlines())
+    text = screen(pd_env, 80, "calendar", "show", "2026-11")
+    lines = [ANSI.sub("", x) for x in text.splitlines() if x.strip()]
+    assert all(len(x) <= 80 for x in lines)
+    assert lines[1].split()[:5] == ["date", "day", "working", "hours", "kind"]
+    assert sum(bool(re.match(r"\d\d\.11\.2026  ", x)) for x in lines) == 30  # every day, its date whole

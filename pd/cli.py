@@ -42,9 +42,12 @@ COMMANDS: dict[str, str] = {
     "reopen": "pd.commands.requests:reopen",
     "show": "pd.commands.requests:show",
     "list": "pd.commands.requests:list_",
+    "queue": "pd.commands.queue:queue_",
+    "search": "pd.commands.search:search",
     "escalate": "pd.commands.escalate:escalate",
     "escalate-overdue": "pd.commands.escalate:escalate_overdue",
     "mail": "pd.commands.mail:mail_app",
+    "intake": "pd.commands.intake:intake_app",
     "explain": "pd.commands.calendar:explain",
     "calendar": "pd.commands.calendar:calendar_app",
     "report": "pd.commands.report:report_app",
@@ -56,9 +59,6 @@ COMMANDS: dict[str, str] = {
     "db": "pd.commands.admin:db_app",
     "privacy": "pd.commands.privacy:privacy_app",
     "completion": "pd.commands.completion:completion",
-    "intake": "pd.commands.intake:intake_app",
-    "queue": "pd.commands.queue:queue_",
-    "search": "pd.commands.search:search",
 }
 
 

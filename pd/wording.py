@@ -45,6 +45,14 @@ _WORDS: dict[str, dict[str, str]] = {
         "refused": "noraidīja (nav Centra kompetencē): {reason}",
         "escalated": "eskalēja vadītājam {manager} ({level}. līmenis): {reason}",
         "mail_skipped": "e-pasts netika nosūtīts: {reason}",
+        "mail_received": "saņemts e-pasts{flag} no {from} «{subject}»: {text}",
+        "intake_registered": "reģistrēja no e-pasta ({from} «{subject}»)",
+        "intake_received": "saņemts e-pasts slēgtam pieteikumam no {from} «{subject}» (jauns ienākošais vienums)",
+        "mail_seen": "operators izskatīja saņemtos e-pastus",
+        "mail_bounced": "e-pasts nav piegādāts: {failed}",
+        "privacy_purged": "pieteicēja personas dati anonimizēti",
+        "_flag_answer": " (lietotāja atbilde)", "_flag_objection": " (iespējams iebildums)",
+        "_flag_expert": " (eksperta vārds)",
         "_on_behalf": " (eksperta {who} vārdā)", "_urgent": ", steidzami", "_auto": " automātiski",
     },
     "en": {
@@ -63,6 +71,14 @@ _WORDS: dict[str, dict[str, str]] = {
         "refused": "refused it (outside the Centre's competence): {reason}",
         "escalated": "escalated it to {manager} (level {level}): {reason}",
         "mail_skipped": "no e-mail was sent: {reason}",
+        "mail_received": "e-mail received{flag} from {from} “{subject}”: {text}",
+        "intake_registered": "registered it from e-mail ({from} “{subject}”)",
+        "intake_received": "e-mail to the closed request from {from} “{subject}” (a new intake item)",
+        "mail_seen": "the operator saw the mail received",
+        "mail_bounced": "e-mail not delivered: {failed}",
+        "privacy_purged": "the requester's personal data anonymised",
+        "_flag_answer": " (the user's answer)", "_flag_objection": " (possibly an objection)",
+        "_flag_expert": " (the expert's word)",
         "_on_behalf": " (for the expert {who})", "_urgent": ", urgent", "_auto": " automatically",
     },
 }
@@ -101,6 +117,9 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
     values["urgent"] = words["_urgent"] if data.get("urgent") else ""
     values["auto"] = words["_auto"] if data.get("auto") else ""
     values["answer"] = f": {data['answer']}" if data.get("answer") else ""
+    values["flag"] = words.get(f"_flag_{data.get('flag')}", "")
+    if isinstance(data.get("failed"), list):
+        values["failed"] = ", ".join(map(str, data["failed"]))
     text = template.format_map(values)
     if ev.get("on_behalf_of"):
         text += words["_on_behalf"].format(who=name_of(ev["on_behalf_of"]))

@@ -19,7 +19,7 @@ def test_commands_options_and_subcommands(pd_env):
     assert complete(pd_env, "pd reg") == ["register"]
     assert "escalate-overdue" in complete(pd_env, "pd esc")
     assert complete(pd_env, "pd register --ser") == ["--service"]
-    assert complete(pd_env, "pd mail ") == ["send", "list", "show", "retry"]
+    assert complete(pd_env, "pd mail ") == ["send", "list", "show", "retry", "ingest", "fetch"]
 
 
 def test_codes_experts_and_open_numbers(pd, pd_env):

@@ -117,12 +117,16 @@ def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
     redact = options.pop("redact", False)
     via = check_via(options.pop("via", "cli"))
     received = options.pop("received_at", None)
+    like = options.pop("like", None)
     data = RegisterInput(**options, received_at=_requests._instant(received, "--received-at", st.settings.timezone))
+    _requests.apply_like(st, data, like)
     if sys.stdin.isatty():
+        from .register_prompt import prompt_register
+
         st.desk.require("operator", what="register intake mail")
         prefill(st.desk, get_item(item_id), data)
         if data.missing():
-            _requests._prompt_missing(st, data)
+            prompt_register(st, data, redact=redact)
     item, req = register(st.desk, item_id, data, redact=redact, via=via)
     if as_json:
         from ..views import request_dict

@@ -30,6 +30,14 @@ def _date(value: Optional[str], option: str) -> Optional[date]:
     return d
 
 
+def apply_like(st, data, like: str | None) -> None:
+    """`--like N`: the requester's fields of request N where the options left them empty."""
+    if like:
+        for field, value in st.desk.requester_of(like).items():
+            if getattr(data, field) is None and value:
+                setattr(data, field, value)
+
+
 def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
     if as_json:
         from ..views import request_dict
@@ -80,10 +88,7 @@ def register(
                          email=email, location=location, room=room, username=username, service=service,
                          description=description, channel=channel, urgent=urgent,
                          received_at=_instant(received_at, "--received-at", st.settings.timezone))
-    if like:
-        for field, value in st.desk.requester_of(like).items():
-            if getattr(data, field) is None and value:
-                setattr(data, field, value)
+    apply_like(st, data, like)
     if sys.stdin.isatty() and (data.missing() or not (data.phone or data.email)):
         from .register_prompt import prompt_register
 

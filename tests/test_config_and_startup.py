@@ -64,8 +64,9 @@ def test_show_builds_only_its_own_command(pd, pd_env):
         (["show", n, "--json"], ["pd.commands.common", "pd.commands.requests"]),
         (["--help"], [m for m in ("pd.commands.admin", "pd.commands.calendar", "pd.commands.catalog",
                                   "pd.commands.common", "pd.commands.completion", "pd.commands.escalate",
-                                  "pd.commands.mail", "pd.commands.privacy", "pd.commands.report",
-                                  "pd.commands.requests")]),
+                                  "pd.commands.intake", "pd.commands.mail", "pd.commands.mail_fetch",
+                                  "pd.commands.privacy", "pd.commands.queue", "pd.commands.report",
+                                  "pd.commands.requests", "pd.commands.search")]),
     ):
         r = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stderr

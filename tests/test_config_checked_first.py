@@ -113,7 +113,11 @@ def test_a_bad_dotenv_is_exit_7_naming_file_and_line(pd, rawdb, tmp_path, monkey
     pd.register()
     monkeypatch.delenv("PD_USER")
     (tmp_path / ".env").write_text(text, encoding="utf-8")
-    r = pd(*REGISTER)
+    import os
+    from unittest import mock
+
+    with mock.patch.dict(os.environ):  # python-dotenv writes into os.environ: leave no PD_ value behind
+        r = pd(*REGISTER)
     assert r.exit_code == 7, r.stderr
     if line is not None:
         assert r.stderr.startswith(f"Error: .env:{line}: "), r.stderr

@@ -434,10 +434,10 @@ def list_(
         emit_json([request_dict(r, tz=tz) for r in rows])
         return
     from ..latvian import format_dt
-    from ..views import is_late
+    from ..views import late_ids
 
-    now = desk.now()
-    late = [is_late(desk, r, now) for r in rows]
+    late_now = late_ids(desk, rows, desk.now())
+    late = [r.id in late_now for r in rows]
     cells = [["!" if lt else "", r.number, r.status, r.institution, r.service, r.expert or "",
               format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
              for r, lt in zip(rows, late)]

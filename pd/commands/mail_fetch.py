@@ -85,7 +85,9 @@ def mail_fetch(
         raise TemporaryFailure(f"interrupted; {len(collected)} message(s) taken, the rest stay in {cfg.folder} "
                                "for the next fetch")
     counts = report.counts()
-    if collected or report.moved:
+    if report.busy:
+        say(f"another pd mail fetch is taking {cfg.key} now; nothing taken by this one")
+    elif collected or report.moved:
         summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
         say(f"{len(collected)} message(s)" + (f": {summary}" if summary else "") + f"; {report.moved} moved to {cfg.done}")
     else:

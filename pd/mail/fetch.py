@@ -159,6 +159,7 @@ class FetchReport:
     uidvalidity: int | None = None
     uidvalidity_changed: bool = False
     left: list[tuple[int, str]] = field(default_factory=list)  # (uid, why): stays in the mailbox
+    busy: bool = False  # another pd mail fetch on this machine was taking this mailbox: nothing taken
 
     def counts(self) -> dict[str, int]:
         c: dict[str, int] = {}
@@ -556,6 +557,47 @@ def default_deliver(settings, cfg: ImapConfig) -> Deliver:
     return deliver
 
 
+class MailboxLock:
+    """One pd mail fetch per mailbox on this machine at a time (an flock the kernel drops when the
+    process dies, however it dies). Two sessions MOVEing the same UIDs at once can leave a copy of
+    each in the done folder; the ledger is safe either way (receive() de-duplicates), the mailbox
+    would not be. `blocking`: wait for it (--watch); otherwise `held` is False when it is taken."""
+
+    def __init__(self, key: str, *, blocking: bool, stop: "Stop | None" = None):
+        import hashlib
+        import tempfile
+        from pathlib import Path
+
+        name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        self.path = Path(tempfile.gettempdir()) / f"pd-mail-fetch-{name}.lock"
+        self.blocking, self.stop, self.held, self._fd = blocking, stop, False, None
+
+    def __enter__(self) -> "MailboxLock":
+        import fcntl
+        import os
+
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.held = True
+                return self
+            except BlockingIOError:
+                if not self.blocking or (self.stop is not None and self.stop):
+                    return self
+                if self.stop is not None:
+                    self.stop.sleep(1.0)
+                else:
+                    time.sleep(1.0)
+
+    def __exit__(self, *exc) -> None:
+        import os
+
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the lock
+            self._fd = None
+
+
 def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | None = None,
           stop: Stop | None = None) -> FetchReport:
     """One pass: connect, take every message, leave. TemporaryFailure (exit 8) when the server or the
@@ -564,9 +606,13 @@ def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     deliver = deliver or default_deliver(settings, cfg)
     stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     report = FetchReport(mailbox=cfg.key)
-    with Session(cfg) as session:
-        session.open()
-        take(session, deliver, report, stop, on_message)
+    with MailboxLock(cfg.key, blocking=False) as lock:
+        if not lock.held:
+            report.busy = True
+            return report
+        with Session(cfg) as session:
+            session.open()
+            take(session, deliver, report, stop, on_message)
     return report
 
 
@@ -580,6 +626,11 @@ def watch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     report = FetchReport(mailbox=cfg.key)
+    with MailboxLock(cfg.key, blocking=True, stop=stop):  # a cron fetch beside it takes nothing meanwhile
+        return _watch(cfg, deliver, report, stop, say, on_message, idle_renew_s)
+
+
+def _watch(cfg, deliver, report, stop, say, on_message, idle_renew_s) -> FetchReport:
     backoff = 1.0
     while not stop:
         try:

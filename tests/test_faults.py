@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlparse, urlunparse
 
 import pytest
 
-from tests.conftest import clock_env, run_pd, subprocess_env
+from tests.conftest import clock_at, clock_env, run_pd, subprocess_env
 
 PG = os.environ.get("PD_TEST_DATABASE_URL")
 SEED = int(os.environ.get("PD_FAULT_SEED", "20261128"))
@@ -192,14 +192,18 @@ def test_sigkill_during_escalate_overdue_escalates_each_once(pd, pd_env):
 
     pd.ok("init")
     led = _ledger()
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    # A Saturday: VPN's normal calendar (darba-laiks) has no working time from here to the last round
+    # (18:45), so no level-1 escalation can reach repeat_after (8 working hours) and go on to level 2,
+    # whatever the wall clock says when the suite runs (on a weekday morning it once did: 309 != 300).
+    now = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)
     per_batch = 10
     try:
-        desk = _desk(led)
-        numbers = _register_inprocess(desk, KILLS * per_batch)
-        for i, n in enumerate(numbers):
-            due = now + timedelta(hours=1 + i // per_batch)
-            desk.assign(n, "mliepa", respond_by=due, resolve_by=due + timedelta(minutes=30))
+        with clock_at(now.isoformat()):
+            desk = _desk(led)
+            numbers = _register_inprocess(desk, KILLS * per_batch)
+            for i, n in enumerate(numbers):
+                due = now + timedelta(hours=1 + i // per_batch)
+                desk.assign(n, "mliepa", respond_by=due, resolve_by=due + timedelta(minutes=30))
     finally:
         led.close()
     rng = random.Random(SEED + 2)
@@ -230,6 +234,11 @@ def test_sigkill_during_escalate_overdue_escalates_each_once(pd, pd_env):
     assert r.returncode == 0, r.stderr
     state = check_ledger_consistent()
     assert state["escalations"] == 2 * len(numbers)  # not_accepted and overdue, level 1
+    led = _ledger()
+    try:
+        assert Escalation.select().where(Escalation.level != 1).count() == 0
+    finally:
+        led.close()
     again = run_pd("escalate-overdue", "--now", at(KILLS), "--no-send", "--json", env=env)
     assert again.returncode == 0 and json.loads(again.stdout)["escalations"] == []
     assert run_pd("audit", "verify", env=env).returncode == 0

@@ -91,9 +91,10 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json(d)
         return
+    width = max(len(k) for k in d if k != "warnings") + 2
     for k, v in d.items():
         if k != "warnings":
-            out(f"{k + ':':16}{'' if v is None else v}")
+            out(f"{k + ':':{width}}{'' if v is None else v}".rstrip())
     for w in d["warnings"]:
         say(f"Warning: {w}")
 

@@ -31,8 +31,8 @@ SHOW_LABELS: dict[str, dict[str, str]] = {
 _WORDS: dict[str, dict[str, str]] = {
     "lv": {
         "registered": "reģistrēja ({service}, {channel}{urgent})",
-        "assigned": "nodeva ekspertam {expert}; reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
-        "reassigned": "nodeva citam ekspertam {expert} ({reason}); reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
+        "assigned": "nodeva {to_expert}; reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
+        "reassigned": "pārnodeva {to_expert} ({reason}); reaģēt līdz {response_due}, izpildīt līdz {resolution_due}",
         "accepted": "pieņēma izskatīšanai",
         "rejected": "atgrieza Pakalpojumu dienestam: {reason}",
         "waiting": "jautāja lietotājam: {question}",
@@ -43,7 +43,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "closed": "slēdza{auto}",
         "reopened": "atvēra no jauna: {reason}",
         "refused": "noraidīja (nav Centra kompetencē): {reason}",
-        "escalated": "eskalēja vadītājam {manager} ({level}. līmenis): {reason}",
+        "escalated": "eskalēja {to_manager} ({level}. līmenis): {reason}",
         "mail_skipped": "e-pasts netika nosūtīts: {reason}",
         "mail_received": "saņemts e-pasts{flag} no {from} «{subject}»: {text}",
         "intake_registered": "reģistrēja no e-pasta ({from} «{subject}»)",
@@ -107,9 +107,14 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
         from datetime import date
 
         values["planned_date"] = format_date(date.fromisoformat(data["planned_date"]))
-    for k in ("expert", "manager"):
+    for k, role in (("expert", "EXPERT"), ("manager", "MANAGER")):
         if data.get(k):
-            values[k] = ", ".join(name_of(x) for x in str(data[k]).split(","))
+            names = [name_of(x) for x in str(data[k]).split(",")]
+            values[k] = ", ".join(names)
+            if lang == "lv":  # "nodeva ekspertam Jānim Bērziņam", "vadītājai Ilzei Šķēlei"
+                from .mail import wording as declension
+
+                values["to_" + k] = ", ".join(declension.to_person(getattr(declension, role), n) for n in names)
     if data.get("channel"):
         values["channel"] = label(CHANNEL_LABELS, data["channel"], lang)
     if ev["kind"] == "escalated" and data.get("reason"):

@@ -92,12 +92,30 @@ def test_show_in_words_with_local_dates_and_names(pd, pd_env, desk, width):
     starts = [x for x in history[1:] if WHEN.match(x)]
     assert len(starts) == 3  # registered, assigned, the note: each starts with a whole date
     assert "Anna Bērziņa" in starts[0] and "reģistrēja" in starts[0]
-    assert "nodeva ekspertam Jānis Bērziņš" in starts[1]
+    assert "nodeva ekspertam Jānim Bērziņam" in starts[1]  # the name declines (dative)
     assert "piezīme:" in starts[2] and "Jānis Bērziņš" in starts[2]
     assert "=" not in text.split("Vēsture:")[1] and "T09:" not in text  # no key=value, no ISO stamps
     words = " ".join(x.strip() for x in history[3:] if x.strip())
     assert " ".join(LONG.split()[:6]) in words  # the note wraps, whole words, nothing lost
     assert LONG.split()[-1] in words
+
+
+def test_show_at_80_columns_puts_a_long_actor_above_the_text(pd, pd_env, desk):
+    """Beside "Pakalpojumu dienesta automātika" an 80-column table would leave the text a column of
+    a few words: the history then gives each event a line with its date and actor, the text under it."""
+    pd.ok("escalate-overdue", user="system")
+    text = screen(pd_env, 80, "show", desk["late"], PD_LANG="lv")
+    lines = [ANSI.sub("", x) for x in text.splitlines()]
+    assert all(len(x) <= 80 for x in lines)
+    history = text.split("Vēsture:")[1].strip("\n").splitlines()
+    starts = [i for i, x in enumerate(history) if WHEN.match(x)]
+    assert [history[i][18:] for i in starts][:2] == ["Anna Bērziņa", "Anna Bērziņa"]
+    assert history[starts[-1]][18:] == "Pakalpojumu dienesta automātika"
+    body = [x for i, x in enumerate(history) if i not in starts]
+    assert body and all(x.startswith(" " * 18) and x[18] != " " for x in body)
+    assert any(x.strip().startswith("nodeva ekspertam Andrim Ozolam;") for x in body)
+    assert any(x.strip().startswith("eskalēja vadītājam") for x in body)
+    assert max(len(x) for x in body) > 60  # the text uses the width, not a narrow column
 
 
 def test_show_in_english_with_pd_lang_en(pd_env, desk):

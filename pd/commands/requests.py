@@ -389,7 +389,15 @@ def _show_text(st, req, events) -> None:
         history.append([format_dt(e.at, tz), name_of(e.actor), describe(ed, lang, name_of=name_of, when=when)])
     if tty:
         w_when, w_who = 16, max([len(L["who"])] + [len(h[1]) for h in history])
-        rest = max(width - w_when - w_who - 4, 20)
+        rest = width - w_when - w_who - 4
+        if rest < 40:
+            # Narrow (80 columns beside a long name): who beside when, what on the lines under it,
+            # so the text is not squeezed into a column of a few words.
+            for at, who, what in history:
+                out(f"{at}  {who}")
+                for part in textwrap.wrap(what, max(width - w_when - 2, 20)) or [""]:
+                    out(" " * (w_when + 2) + part)
+            return
         out(f"{L['when']:<{w_when}}  {L['who']:<{w_who}}  {L['what']}")
         for at, who, what in history:
             parts = textwrap.wrap(what, rest) or [""]

@@ -4,7 +4,8 @@ Whatever the order of register/assign/accept/reject/wait/resume/note/resolve/clo
 escalate-overdue, by whichever person: every request is in a state SPEC 2 names; a command does exactly
 what SPEC 2's table allows from the request's state, and anything else is refused (exit 5 for the state,
 6 for the person, 3 for the input) and changes nothing; replaying a request's events gives its status;
-the audit chain verifies after every example.
+after every step the whole ledger audits clean (`pd audit verify`: rows replayed from events, every
+assignment, escalation and outbox row accounted for) and the numbers are gap-free.
 
 The Desk is driven in-process (one ledger for the whole run; each example registers its own requests).
 """
@@ -99,6 +100,7 @@ def make_machine(ledger, base_settings):
             super().__init__()
             self.numbers: list[str] = []
             self.steps = {"ok": 0, 5: 0, 6: 0, 3: 0}
+            self.audits = 0
 
         # ------------------------------------------------------------------ helpers
         def _who(self, actor: str, row: dict) -> str:
@@ -327,6 +329,25 @@ def make_machine(ledger, base_settings):
                 seen = {r.status for r in Request.select(Request.status).where(Request.number.in_(self.numbers))}
                 assert seen <= STATES
 
+        @invariant()
+        def the_whole_ledger_audits_and_numbers_are_gap_free(self):
+            """After every step: `pd audit verify` (the chain, each request's row replayed from its events,
+            every assignment, escalation and outbox row accounted for by the event that made it, SQLite's
+            integrity check) finds nothing, and each year's numbers are 1..N with the sequence at N."""
+            from pd import audit
+            from pd.db.models import NumberSequence, Request
+
+            result = audit.verify()
+            assert result["ok"], result["problems"]
+            by_year: dict[int, list[int]] = {}
+            for (number,) in Request.select(Request.number).tuples():
+                year, seq = number.split("-")
+                by_year.setdefault(int(year), []).append(int(seq))
+            for year, seqs in by_year.items():
+                assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"the numbers of {year} have a gap"
+                assert NumberSequence.get_by_id(year).last == len(seqs)
+            self.audits += 1
+
         def teardown(self):
             from pd.ledger import verify_chain
 
@@ -334,7 +355,7 @@ def make_machine(ledger, base_settings):
                 _check_history(n)
             chain = verify_chain()
             assert chain["ok"], chain["problems"]
-            TOTALS.append(self.steps)
+            TOTALS.append(dict(self.steps, audits=self.audits))
 
     return DeskMachine
 
@@ -356,7 +377,8 @@ def test_any_order_of_commands_keeps_the_request_in_a_spec_state(pd_env):
             suppress_health_check=list(HealthCheck)))
     finally:
         ledger.close()
-    summary = {k: sum(t[k] for t in TOTALS) for k in ("ok", 5, 6, 3)}
+    summary = {k: sum(t[k] for t in TOTALS) for k in ("ok", 5, 6, 3, "audits")}
     print("state machine steps:", summary, "in", len(TOTALS), "examples")
     print("transitions taken:", sorted(VISITED))
     assert summary["ok"] > 0 and summary[5] > 0  # it did go through transitions and refusals
+    assert summary["audits"] >= summary["ok"]  # the whole-ledger audit ran after every step

@@ -436,6 +436,10 @@ def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_si
         imap.append(c)
         assert json.loads(_next(out, 30))["action"] == "new"  # reconnected by itself
         assert sorted(_stored(rawdb)) == sorted(_mids([a, b, c]))
+        # the line is printed once the ledger has committed; the MOVE to the done folder follows it
+        deadline = time.monotonic() + 10
+        while imap.uids("INBOX") and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert imap.uids("INBOX") == []
         p.send_signal(signal.SIGTERM)
         assert p.wait(15) == 0

@@ -230,11 +230,10 @@ def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
         return " & ".join("'" + t.replace("'", "''") + "':*" + weights for t in ts)
 
     rows = db.execute_sql(
-        "SELECT request_id, CASE WHEN doc @@ to_tsquery('simple', %s) THEN %s "
-        "WHEN doc @@ to_tsquery('simple', %s) THEN %s ELSE %s END AS score "
-        "FROM request_search WHERE doc @@ to_tsquery('simple', %s) "
-        "ORDER BY score DESC, request_id DESC LIMIT %s",
-        (tsquery("A"), WEIGHTS[0], tsquery("AB"), WEIGHTS[1], WEIGHTS[2], tsquery(""), limit)).fetchall()
+        "SELECT request_id, CASE WHEN doc @@ a THEN %s WHEN doc @@ ab THEN %s ELSE %s END AS score "
+        "FROM request_search, to_tsquery('simple', %s) AS q, to_tsquery('simple', %s) AS a, "
+        "to_tsquery('simple', %s) AS ab WHERE doc @@ q ORDER BY score DESC, request_id DESC LIMIT %s",
+        (*WEIGHTS, tsquery(""), tsquery("A"), tsquery("AB"), limit)).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
 
 

@@ -154,25 +154,86 @@ def terms(query: str) -> list[str]:
     return [t for t in dict.fromkeys(out) if t]
 
 
+# Best matches first, in three levels: every word found in the number or the requester (ident), then every
+# word found there or in the description / result (body), then anywhere (history: notes, questions, mail);
+# within a level the newest request first. Each level is one index query that stops at the LIMIT, so the
+# cost follows what is shown, not how many requests match (bm25 over thousands of matches, and its pass over
+# every matching document to weigh the words, cost as much again as the match itself).
+LEVELS = ("{ident}", "{ident body}", "")  # FTS5 column filters; PostgreSQL: the weights A, AB, any
+# A word typed is a prefix. On SQLite a prefix query reads and merges the whole document list of every
+# indexed word it begins before it returns a row, once per query; the few words of the index it stands for
+# are looked up instead (fts5vocab) and matched exactly, each read only as far as the LIMIT needs. This
+# many such words or more (a short or common beginning), and the prefix query it is.
+MAX_EXPANSIONS = 128
+MIN_EXPANDED = 3  # shorter beginnings stand for too many words to list
+
+
 def search(query: str, limit: int = 20) -> list[tuple[int, float]]:
-    """(request id, score) of the best matches, best first (every term must match, as a prefix)."""
+    """(request id, score) of the best matches, best first (every term must match, as a prefix). The score
+    is the weight of the level the request was found at (WEIGHTS: 10 number / requester, 4 description /
+    result, 1 history)."""
     from .db.connection import db, is_sqlite
 
     ts = terms(query)
     if not ts:
         return []
-    if is_sqlite():
-        match = " AND ".join('"' + t.replace('"', '""') + '"*' for t in ts)
-        rows = db.execute_sql(
-            "SELECT rowid, bm25(request_search, ?, ?, ?) AS score FROM request_search "
-            "WHERE request_search MATCH ? ORDER BY score, rowid DESC LIMIT ?", (*WEIGHTS, match, limit)).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-    tsquery = " & ".join("'" + t.replace("'", "''") + "':*" for t in ts)
+    if not is_sqlite():
+        return _search_postgres(ts, limit)
+    with db.atomic("DEFERRED"):  # the words of the index and the matches from one snapshot
+        db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.request_search_vocab "
+                       "USING fts5vocab(main, request_search, row)")  # this connection's view of the words
+        match = " AND ".join(_phrase(t) for t in ts)
+        found: dict[int, float] = {}
+        for columns, score in zip(LEVELS, WEIGHTS):
+            spec = f"{columns} : ({match})" if columns else match
+            rows = db.execute_sql(
+                "SELECT rowid FROM request_search WHERE request_search MATCH ? ORDER BY rowid DESC LIMIT ?",
+                (spec, limit + len(found))).fetchall()
+            for (rowid,) in rows:
+                if len(found) < limit:
+                    found.setdefault(int(rowid), score)
+            if len(found) >= limit:
+                break
+    return list(found.items())
+
+
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _phrase(term: str) -> str:
+    """The FTS5 query for `term` typed as a prefix: the indexed words it begins, matched exactly (an OR of
+    them), or `"term"*` when they are too many to list (or the term is not plain ASCII letters and digits,
+    which the tokenizer could fold further: the prefix query folds it the same way as the index)."""
+    from .db.connection import db
+
+    if len(term) < MIN_EXPANDED or not (term.isascii() and term.isalnum()):
+        return _quoted(term) + "*"
+    # Words longer than the term that begin with it ("\x01" sorts before any character a word holds; the
+    # term itself is matched whether or not it is indexed: its own list is never read here).
+    longer = [r[0] for r in db.execute_sql(
+        "SELECT term FROM temp.request_search_vocab WHERE term >= ? AND term < ? LIMIT ?",
+        (term + "\x01", term[:-1] + chr(ord(term[-1]) + 1), MAX_EXPANSIONS)).fetchall()
+        if r[0].startswith(term)]
+    if len(longer) >= MAX_EXPANSIONS:
+        return _quoted(term) + "*"
+    if not longer:
+        return _quoted(term)
+    return "(" + " OR ".join(_quoted(t) for t in (term, *longer)) + ")"
+
+
+def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
+    """The same levels with the weights of the tsvector: A (ident), B (body), C (history)."""
+    from .db.connection import db
+
+    def tsquery(weights: str) -> str:
+        return " & ".join("'" + t.replace("'", "''") + "':*" + weights for t in ts)
+
     rows = db.execute_sql(
-        "SELECT request_id, ts_rank(ARRAY[0.1, %s, %s, %s]::float4[], doc, q) AS score "
-        "FROM request_search, to_tsquery('simple', %s) AS q WHERE doc @@ q "
-        "ORDER BY score DESC, request_id DESC LIMIT %s",
-        (WEIGHTS[2] / WEIGHTS[0], WEIGHTS[1] / WEIGHTS[0], 1.0, tsquery, limit)).fetchall()
+        "SELECT request_id, CASE WHEN doc @@ a THEN %s WHEN doc @@ ab THEN %s ELSE %s END AS score "
+        "FROM request_search, to_tsquery('simple', %s) AS q, to_tsquery('simple', %s) AS a, "
+        "to_tsquery('simple', %s) AS ab WHERE doc @@ q ORDER BY score DESC, request_id DESC LIMIT %s",
+        (*WEIGHTS, tsquery(""), tsquery("A"), tsquery("AB"), limit)).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
 
 

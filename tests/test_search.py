@@ -118,6 +118,49 @@ def test_best_matches_first(pd, people):
     assert found(pd, b)[0] == b
 
 
+def test_several_words_best_where_every_one_is_found(pd):
+    """Every word in the number or the requester first, then every word there or in the description, then
+    anywhere (a note); among equals the newest first, and --limit keeps the best."""
+    def person(name: str, description: str, **kw) -> str:
+        return pd.register(name=name, description=description, email="pieteicejs@vp.gov.lv", **kw)
+
+    history = person("Anna Liepa", "VPN nesavienojas")
+    pd.ok("note", history, "--text", "Zvanīja Ozols")
+    split = person("Andris Ozols", "VPN nesavienojas")  # the name, and the description
+    older = person("Pēteris Ozols", "Nav interneta", location="VPN serveru telpa")  # both in ident
+    body = person("Anna Liepa", "Ozols ziņo: VPN nesavienojas")  # both in the description
+    ident = person("Pēteris Ozols", "Nav interneta", location="VPN serveru telpa")
+    r = pd.ok("search", "ozols vpn", "--json").json()
+    hits = [x["number"] for x in r]
+    assert hits[:2] == [ident, older] and set(hits[2:4]) == {split, body} and hits[4:] == [history]
+    assert hits[2:4] == sorted(hits[2:4], reverse=True)  # the newest first
+    scores = [x["score"] for x in r]
+    assert scores[0] == scores[1] > scores[2] == scores[3] > scores[4]
+    assert found(pd, "ozols vpn", "--limit", "3") == hits[:3]
+
+
+def test_every_way_a_beginning_is_matched_finds_the_same(pd, people, monkeypatch):
+    """A word typed is a beginning: the index's words it begins are listed and matched exactly (SQLite), or
+    the prefix query is run when they are many, when the beginning is short, or when it holds letters the
+    tokenizer folds itself: the same requests either way, in the same order."""
+    more = [pd.register(name="Ilze Ozoliņa", phone="29000001"), pd.register(name="Kārlis Ozols", phone="29000002"),
+            pd.register(name="Søren Ødegård", phone="29000003", email="soren@vp.gov.lv")]
+    listed = found(pd, "ozol")
+    assert set(listed) == {people["kekava"], *more[:2]}
+    assert found(pd, "ozoli") == [more[0]]
+    assert found(pd, "2900000") == more[::-1]
+    monkeypatch.setattr("pd.search.MAX_EXPANSIONS", 1)  # "ozol" begins ozola, ozolina, ozols: the prefix query
+    assert found(pd, "ozol") == listed
+    assert found(pd, "2900000") == more[::-1]
+    assert found(pd, "oz", "--limit", "50") == listed  # too short to list
+    assert found(pd, "Søre") == [more[2]]  # not plain ASCII: the prefix query
+    assert found(pd, "ødegård") == [more[2]]
+    # a letter the index's tokenizer folds on its own (the lunate sigma, "ς" once folded here, is "σ" there):
+    # only the prefix query finds it as the tokenizer wrote it
+    greek = pd.register(name="Ϲωκράτης Παππάς", phone="29000004")
+    assert found(pd, "ϲωκρ") == [greek]
+
+
 def test_a_change_is_found_at_once_and_a_purge_forgotten_at_once(pd, people, clock):
     b = people["berzins"]
     assert found(pd, "kurzeme") == []

@@ -94,7 +94,7 @@ _TOP = Alignment(vertical="top")
 # default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room.
 _WIDTHS = {
     "number": 11.5, "received_at": 16.5, "channel": 8.5, "requester_name": 16,
-    "requester_unit": 16, "requester_position": 12, "service_code": 17,
+    "requester_unit": 16, "requester_position": 12, "service_code": 18.5,
     "service_name": 18, "description": 30, "expert": 14, "expert_group": 14,
     "accepted_at": 16.5, "resolved_at": 16.5, "closed_at": 16.5, "status": 14,
     "outcome": 28, "response_met": 11, "resolution_met": 11.5, "resolve_hours": 11,
@@ -876,6 +876,10 @@ def _measure_cells(sh: _Sheet, m: dict) -> list:
             z["met"], z["decided"], sh.pct(z["share"]), sh.hrs(h["mean"]), sh.hrs(h["median"])]
 
 
+# The columns of _measure_cells; "Izskatīšanas" (bold) fits its header unbroken.
+_MEASURE_WIDTHS = [11, 12, 11, 9, 12, 11, 9, 11, 11]
+
+
 def _measure_titles(lang: str) -> list[str]:
     return [
         _t("requests", lang),
@@ -887,7 +891,7 @@ def _measure_titles(lang: str) -> list[str]:
 
 def _write_services_sheet(ws, lang: str, s: dict) -> None:
     """Per service and calendar: requests, deadlines met, hours to resolve."""
-    widths = [16, 34, 26] + [11] * 9
+    widths = [18.5, 34, 26] + _MEASURE_WIDTHS
     titles = [_t("code", lang), _t("service", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
@@ -901,7 +905,7 @@ def _write_services_sheet(ws, lang: str, s: dict) -> None:
 
 def _write_groups_sheet(ws, lang: str, s: dict) -> None:
     """Per expert group (the expert's manager) and calendar."""
-    widths = [30, 26] + [11] * 9
+    widths = [30, 26] + _MEASURE_WIDTHS
     titles = [_t("group", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
@@ -1147,7 +1151,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
                               total: dict) -> None:
     titles = _overview_headers(lang)
     ncol = len(titles)
-    widths = [9, 30] + [11.5] * (ncol - 2)
+    widths = [9, 30] + [12.5] * (ncol - 2)  # "Pakalpojumu" (bold) whole in a header
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
     sh.head(*titles)

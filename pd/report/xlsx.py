@@ -5,8 +5,11 @@ written in openpyxl's write-only mode: rows stream to a temporary file as
 they come, so memory stays flat whatever the month's size, and the summary is
 accumulated in the same pass (``SummaryBuilder``). Sheets are created in the
 order they are shown (the summary first, and active) and filled in any order:
-each streams to its own temporary file. A workbook is saved to a hidden
-temporary name beside ``path`` (mode 0640) and renamed into place.
+each streams to its own temporary file. The rows of the big sheets (requests,
+deadlines, escalations, refused) are written as XML by pd (``_RawRows``), the
+cells as openpyxl writes them: openpyxl's cell-by-cell writer was most of a big
+month's time. A workbook is saved to a hidden temporary name beside ``path``
+(mode 0640) and renamed into place.
 
 Layout (sheet names in Latvian / English)
 -----------------------------------------

@@ -1,24 +1,30 @@
 """Benchmark of the monthly report's workbooks (run by hand, not in the tests).
 
-    .venv/bin/python benchmarks/bench_report.py [--rows 100000] [--institutions 10]
+    /tmp/bench-venv/bin/python benchmarks/bench_report.py [--rows 100000] [--institutions 10]
+
+(pd from a regular install: ``pip install .`` into a separate venv; the children run
+outside the checkout.)
 
 Generates synthetic ReportRows with Latvian text, institution by institution
 (as the report command streams them from the database), and measures, each
 mode in its own subprocess:
 
 * baseline — openpyxl write-only writing the same cells (the same values,
-  prepared before the clock starts, no styles, no summary, no charts);
+  prepared before the clock starts, no styles, no summary, no charts): per
+  institution the two request sheets pd writes (13 + 12 columns), and the
+  overview's refused requests;
 * pd — every institution workbook plus the overview through
   ``pd.report.xlsx`` (values computed from the rows, styles, summary, charts).
 
-Each mode is run once for the time and ru_maxrss (no tracing) and once more
-under tracemalloc for its Python heap peak. Prints a markdown table.
+Each mode is run once for the time (wall and CPU) and ru_maxrss (no tracing)
+and once more under tracemalloc for its Python heap peak. Prints a markdown table.
 """
 from __future__ import annotations
 
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import subprocess
@@ -28,10 +34,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from pd.report.rows import (  # noqa: E402
+from pd.report.rows import (
     ESCALATION_REASONS, STATUSES, ReportMeta, ReportRow, month_bounds,
 )
 
@@ -124,7 +127,7 @@ def _split(rows: int, institutions: int) -> list[tuple[str, str, int, dict]]:
     return out
 
 
-def run_baseline(out: Path, rows: int, institutions: int) -> float:
+def run_baseline(out: Path, rows: int, institutions: int) -> tuple[float, float]:
     """openpyxl write-only alone: the same cells, values prepared untimed.
 
     The requests sheet of every institution, and an overview workbook with
@@ -132,22 +135,23 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
     """
     from openpyxl import Workbook
 
-    from pd.report.rows import COLUMN_KEYS, DATE_COLUMNS, formatter
-    from pd.report.xlsx import _REFUSED_COLUMNS
+    from pd.report.rows import DATE_COLUMNS, formatter
+    from pd.report.xlsx import _REFUSED_COLUMNS, DEADLINE_COLUMNS, REQUEST_COLUMNS
 
     values = formatter("lv").values
     dates = DATE_COLUMNS
     refused_cols = _REFUSED_COLUMNS
-    elapsed = 0.0
+    elapsed = cpu = 0.0
     refused: list[tuple] = []
     for code, _name, n, numbering in _split(rows, institutions):
-        prepared = []
+        requests, deadlines = [], []
         for r in synthetic_rows(code, n, **numbering):
             v = [x if x != "" else None for x in values(r)]
             for i in dates:
                 if v[i] is not None:
                     v[i] = v[i].replace(tzinfo=None)
-            prepared.append(tuple(v))
+            requests.append(tuple(v[i] for i in REQUEST_COLUMNS))
+            deadlines.append(tuple(v[i] for i in DEADLINE_COLUMNS))
             if r.status == "refused" and len(refused) < REFUSED_CAP:
                 ref = [v[i] for i in refused_cols]
                 ref.insert(1, code)
@@ -155,19 +159,22 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
         # The prepared cells must not slow the cyclic GC down (pd streams).
         gc.collect()
         gc.freeze()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         wb = Workbook(write_only=True)
-        ws = wb.create_sheet("Pieteikumi")
-        ws.append(["h"] * len(COLUMN_KEYS))
-        for v in prepared:
-            ws.append(v)
+        for title, cols, prepared in (("Pieteikumi", REQUEST_COLUMNS, requests),
+                                      ("Termiņi", DEADLINE_COLUMNS, deadlines)):
+            ws = wb.create_sheet(title)
+            ws.append(["h"] * len(cols))
+            for v in prepared:
+                ws.append(v)
         wb.save(out / f"base-{code}.xlsx")
         elapsed += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         gc.unfreeze()
-        del prepared
+        del requests, deadlines
     gc.collect()
     gc.freeze()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Iestādes")
     for _ in range(institutions + 2):
@@ -178,20 +185,21 @@ def run_baseline(out: Path, rows: int, institutions: int) -> float:
         ws.append(v)
     wb.save(out / "base-overview.xlsx")
     elapsed += time.perf_counter() - t0
+    cpu += time.process_time() - c0
     gc.unfreeze()
-    return elapsed
+    return elapsed, cpu
 
 
-def run_pd(out: Path, rows: int, institutions: int) -> float:
+def run_pd(out: Path, rows: int, institutions: int) -> tuple[float, float]:
     """All institution workbooks and the overview through pd.report.xlsx.
 
-    The rows are generated lazily; the generation time is subtracted (it
-    stands for the database cursor, not the report).
+    The rows are generated lazily; the generation time (wall and CPU) is
+    subtracted (it stands for the database cursor, not the report).
     """
     from pd.report.measures import SummaryBuilder
     from pd.report.xlsx import write_institution_workbook, write_overview_workbook
 
-    gen_time = 0.0
+    gen_time = gen_cpu = 0.0
 
     class Timed:
         def __init__(self, it):
@@ -201,15 +209,16 @@ def run_pd(out: Path, rows: int, institutions: int) -> float:
             return self
 
         def __next__(self):
-            nonlocal gen_time
-            t = time.perf_counter()
+            nonlocal gen_time, gen_cpu
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return next(self.it)
             finally:
                 gen_time += time.perf_counter() - t
+                gen_cpu += time.process_time() - c
 
     generated = datetime(2026, 11, 1, 6, 0, tzinfo=timezone.utc)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     totals = SummaryBuilder()
     summaries = []
     refused: list = []
@@ -230,7 +239,7 @@ def run_pd(out: Path, rows: int, institutions: int) -> float:
     meta = ReportMeta("IC", "Informācijas centrs", "2026-10", generated, "2026.3", "2026.2", "lv", "")
     write_overview_workbook(out / "pd-2026-10-overview.xlsx", meta, summaries, refused,
                             total=totals.result())
-    return time.perf_counter() - t0 - gen_time
+    return time.perf_counter() - t0 - gen_time, time.process_time() - c0 - gen_cpu
 
 
 def child(mode: str, rows: int, institutions: int, trace: bool) -> None:
@@ -240,18 +249,18 @@ def child(mode: str, rows: int, institutions: int, trace: bool) -> None:
         tracemalloc.start()
     with tempfile.TemporaryDirectory() as d:
         fn = run_baseline if mode == "baseline" else run_pd
-        seconds = fn(Path(d), rows, institutions)
+        seconds, cpu = fn(Path(d), rows, institutions)
         size = sum(p.stat().st_size for p in Path(d).iterdir())
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "tracemalloc_peak": peak, "maxrss_kb": rss_kb,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "tracemalloc_peak": peak, "maxrss_kb": rss_kb,
                       "bytes": size}))
 
 
 def spawn(mode: str, rows: int, institutions: int, trace: bool) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, "--rows", str(rows),
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", mode, "--rows", str(rows),
            "--institutions", str(institutions)] + (["--trace"] if trace else [])
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=tempfile.gettempdir())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -279,21 +288,25 @@ def main() -> None:
         traced = spawn(mode, args.rows, args.institutions, True)
         results[mode] = (best, traced)
     base, pd_ = results["baseline"][0], results["pd"][0]
+    cpu = {m: min(r["cpu"] for r in runs[m]) for m in runs}
+    with open("/proc/loadavg") as fh:
+        load = " ".join(fh.read().split()[:3])
     print(f"{args.rows} rows, {args.institutions} institutions; openpyxl {openpyxl.__version__}, "
-          f"lxml {'yes' if openpyxl.LXML else 'no'}, Python {sys.version.split()[0]}\n")
-    print("| mode | seconds | ratio | ru_maxrss MB | tracemalloc peak MB | output MB |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f"lxml {'yes' if openpyxl.LXML else 'no'}, Python {sys.version.split()[0]}; "
+          f"{time.strftime('%Y-%m-%d')}, load average {load}\n")
+    print("| mode | wall s | ratio | CPU s | ratio | ru_maxrss MB | tracemalloc peak MB | output MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for mode, label in (("baseline", "openpyxl write-only, same cells"),
                         ("pd", "pd: institution workbooks + overview")):
         best, traced = results[mode]
         print(f"| {label} | {best['seconds']:.2f} | {best['seconds'] / base['seconds']:.2f} "
+              f"| {cpu[mode]:.2f} | {cpu[mode] / cpu['baseline']:.2f} "
               f"| {best['maxrss_kb'] / 1024:.0f} | {traced['tracemalloc_peak'] / 2**20:.1f} "
               f"| {best['bytes'] / 2**20:.1f} |")
     ratio = pd_["seconds"] / base["seconds"]
-    print(f"\nratio pd / baseline = {ratio:.2f} (target ≤ 1.30); best of {args.repeat}; "
-          "all runs (s): " + "; ".join(
+    print(f"\nratio pd / baseline = {ratio:.2f} wall, {cpu['pd'] / cpu['baseline']:.2f} CPU (target ≤ 1.30); "
+          f"best of {args.repeat}; all runs (s): " + "; ".join(
               f"{m} " + ", ".join(f"{r['seconds']:.1f}" for r in runs[m]) for m in runs))
-
 
 if __name__ == "__main__":
     main()

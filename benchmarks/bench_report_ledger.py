@@ -1,17 +1,26 @@
 """The whole `pd report monthly` on a ledger with a month of 100,000 requests, against
-openpyxl write-only alone writing the same cells (run by hand).
+openpyxl write-only alone writing the same cells (run by hand, from a regular install).
 
-    .venv/bin/python benchmarks/bench_report_ledger.py [--requests 100000] [--ledger PATH]
+    python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install .
+    cd /tmp && /tmp/bench-venv/bin/python /path/to/benchmarks/bench_report_ledger.py \
+        [--requests 100000] [--repeat 2] [--ledger PATH]
 
-1. Fills an SQLite ledger (bulk inserts) with N requests received in October 2026
-   across the institutions of contacts.yaml, closed, resolved or open, ~8% escalated
-   (levels 1 and 2), ~10% urgent (round-the-clock calendar), and N/10 more spread over
-   the 11 months before, for the trend sheet.
-2. baseline: a subprocess reads the same rows through pd.report.ledger (untimed), formats
-   the cells (untimed), then times openpyxl write-only writing them, one workbook per
-   institution.
+1. Fills an SQLite ledger (bulk inserts, in a child process) with N requests received in
+   October 2026 across the institutions of contacts.yaml, closed, resolved or open, ~8%
+   escalated (levels 1 and 2), ~10% urgent (round-the-clock calendar), and N/10 more spread
+   over the 11 months before, for the trend sheet.
+2. baseline: a subprocess reads the same rows and escalations through pd.report.ledger
+   (untimed), formats the cells as pd does (untimed), then times openpyxl write-only writing
+   the cells pd writes, unstyled: per institution the two request sheets (13 + 12 columns)
+   and the escalations sheet, and the overview's escalations and refused sheets. Only pd's
+   small tables of totals (~6,000 cells) are not in it. The earlier baseline (each
+   request's 21 values once, one sheet) is timed too, for comparison with older figures.
 3. pd: times the command `pd report monthly --month 2026-10` as a subprocess (start-up,
    queries, summaries, charts, the overview — everything), and its peak RSS.
+
+Wall time and CPU time (user + sys: of the child from os.wait4 for pd, of the timed part for
+the baselines) are printed with the load average: the CPU ratio is the one to trust on a
+shared machine.
 """
 from __future__ import annotations
 
@@ -34,34 +43,70 @@ from pathlib import Path
 from openpyxl import Workbook
 from pd.config import load_settings
 from pd.desk import Desk
-from pd.report.ledger import rows_for, select_month
+from pd.report.ledger import escalations_for, rows_for, select_month
 from pd.report.rows import formatter, headers
+from pd.report.xlsx import DEADLINE_COLUMNS, REQUEST_COLUMNS, _REFUSED_COLUMNS, level_label
 desk = Desk(load_settings())
 sel = select_month("2026-10", "Europe/Riga")
 from datetime import datetime
 from zoneinfo import ZoneInfo
 RIGA = ZoneInfo("Europe/Riga")
-values = formatter("lv").values
-def cells(r):  # what pd writes: Riga wall-clock datetimes (Excel has no time zones)
-    return [v.astimezone(RIGA).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v for v in values(r)]
-prepared = {code: [cells(r) for r in rows_for(desk, sel, code)] for code in desk.contacts.institutions}
+fmt = formatter("lv")
+values = fmt.values
+mode = sys.argv[2]
+def cell(v):  # what pd writes: Riga wall-clock datetimes (Excel has no time zones), no cell for a blank
+    if isinstance(v, datetime) and v.tzinfo:
+        return v.astimezone(RIGA).replace(tzinfo=None)
+    return None if v == "" else v
+def esc(e, inst):
+    v = [e.at, e.number] + ([e.institution] if inst else []) + [
+        e.service_name, level_label(e.level, "lv"), fmt.escalation.get(e.reason, e.reason), e.expert, e.manager]
+    return [cell(x) for x in v]
+codes = list(desk.contacts.institutions)
+rows = {code: [[cell(x) for x in values(r)] for r in rows_for(desk, sel, code)] for code in codes}
+refused = [[cell(x) for x in values(r)] + [r.institution] for code in codes
+           for r in rows_for(desk, sel, code) if r.status == "refused"]
+refused.sort(key=lambda v: v[0])
+escalations = {code: [esc(e, False) for e in escalations_for(desk, sel, code)] for code in codes}
+all_escalations = [esc(e, True) for e in escalations_for(desk, sel, None)]
+head = headers("lv")
+def pick(cols, rows):
+    return [[v[i] for i in cols] for v in rows]
+if mode == "once":  # the earlier baseline: the 21 values of a request once, one sheet
+    books = {f"once-{code}.xlsx": [("Pieteikumi", head, rows[code])] for code in codes}
+else:  # the cells pd writes: the request rows in its two sheets, the escalations, the refused
+    books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code]),
+                                   ("Pieteikumi", pick(REQUEST_COLUMNS, [head])[0], pick(REQUEST_COLUMNS, rows[code])),
+                                   ("Termiņi", pick(DEADLINE_COLUMNS, [head])[0], pick(DEADLINE_COLUMNS, rows[code]))]
+             for code in codes}
+    ref = [0, 21, *_REFUSED_COLUMNS[1:]]  # the institution second
+    books["base-overview.xlsx"] = [("Eskalācijas", head[:8], all_escalations),
+                                   ("Noraidītie", head[:11], pick(ref, refused))]
+del rows, refused, escalations, all_escalations
+n = sum(sum(x is not None for v in sheet_rows for x in v) for sheets in books.values() for _n, _t, sheet_rows in sheets)
 out = Path(sys.argv[1])
 t0 = time.perf_counter()
-for code, rows in prepared.items():
+c0 = time.process_time()
+for name, sheets in books.items():
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Pieteikumi")
-    ws.append(headers("lv"))
-    for v in rows:
-        ws.append(v)
-    wb.save(out / f"base-{code}.xlsx")
-print(time.perf_counter() - t0, sum(len(r) for r in prepared.values()))
+    for title, titles, sheet_rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(titles)
+        for v in sheet_rows:
+            ws.append(v)
+    wb.save(out / name)
+print(time.perf_counter() - t0, time.process_time() - c0, n)
 '''
 
 
+# The checkout's catalog and contacts (a regular install does not ship them).
+CONFIG = {"PD_CATALOG": str(ROOT / "catalog.yaml"), "PD_CONTACTS": str(ROOT / "contacts.yaml")}
+
+
 def fill(url: str, n: int) -> None:
-    env = dict(os.environ, PD_DATABASE_URL=url, PD_USER="operators1")
+    env = dict(os.environ, PD_DATABASE_URL=url, PD_USER="operators1", **CONFIG)
     subprocess.run([sys.executable, "-m", "pd", "init"], env=env, check=True, stdout=subprocess.DEVNULL)
-    os.environ.update(PD_DATABASE_URL=url, PD_USER="operators1")
+    os.environ.update(PD_DATABASE_URL=url, PD_USER="operators1", **CONFIG)
     from pd.config import load_settings
     from pd.db.models import Escalation, Request
     from pd.desk import Desk
@@ -135,15 +180,19 @@ def fill(url: str, n: int) -> None:
           f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
 
-def timed_child(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise SystemExit(f"{cmd}: {r.returncode}\n{r.stderr}")
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(rss, before) / 1024, r.stdout
+def timed_child(cmd: list[str], env: dict) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds user+sys, peak RSS MB, stdout) of one child process (os.wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        _pid, status, ru = os.wait4(p.pid, 0)
+        elapsed = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if p.returncode != 0:
+            raise SystemExit(f"{cmd}: {p.returncode}\n{err.read()}")
+        return elapsed, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024, out.read()
 
 
 def main() -> None:
@@ -151,32 +200,61 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--ledger", type=Path, help="reuse (or keep) the filled ledger at this path")
+    ap.add_argument("--fill-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.fill_only:
+        fill(f"sqlite:///{args.ledger}", args.requests)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="pd-bench-report-"))
     ledger = args.ledger or tmp / "ledger.sqlite3"
     url = f"sqlite:///{ledger}"
     if not ledger.exists():
-        fill(url, args.requests)
+        # In a child: a forked child's ru_maxrss counts the parent's pages it started with.
+        subprocess.run([sys.executable, __file__, "--fill-only", "--ledger", str(ledger),
+                        "--requests", str(args.requests)], check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PD_DATABASE_URL=url, PD_USER="supervizors")
-    base_times, pd_times, pd_rss = [], [], []
+    env.update(PD_DATABASE_URL=url, PD_USER="supervizors", **CONFIG)
+    where = subprocess.run([sys.executable, "-c", "import pd; print(pd.__file__)"], env=env,
+                           capture_output=True, text=True).stdout.strip()
+    if where.startswith(str(ROOT)):
+        print(f"warning: pd is imported from the checkout ({where}), not a regular install", file=sys.stderr)
+    base, once, pdr = [], [], []  # (wall, cpu) per round
+    pd_rss = 0.0
+    cells = {}
+    loads = [_loadavg()]
     for k in range(args.repeat):
         out = tmp / f"out{k}"
         out.mkdir()
-        # ru_maxrss of RUSAGE_CHILDREN is the largest child so far: run pd first each round
-        t, rss, _ = timed_child([sys.executable, "-m", "pd", "report", "monthly", "--month", "2026-10",
-                                 "--out", str(out)], env)
-        pd_times.append(t)
-        pd_rss.append(rss)
-        _, _, stdout = timed_child([sys.executable, "-c", BASELINE, str(out)], env)
-        base_times.append(float(stdout.split()[0]))
-    b, p = min(base_times), min(pd_times)
-    print(f"{args.requests} requests, {len(os.sched_getaffinity(0))} cores, {time.strftime('%Y-%m-%d')}\n")
-    print("| run | seconds (best of %d) | ratio | peak RSS MB |" % args.repeat)
-    print("|---|---|---|---|")
-    print(f"| openpyxl write-only alone, the same cells | {b:.1f} | 1.00 | – |")
-    print(f"| `pd report monthly` (whole command: queries, workbooks, charts, overview) | {p:.1f} | {p / b:.2f} | {pd_rss[0]:.0f} |")
+        t, cpu, rss, _ = timed_child([sys.executable, "-m", "pd", "report", "monthly", "--month", "2026-10",
+                                      "--out", str(out)], env)
+        pdr.append((t, cpu))
+        pd_rss = max(pd_rss, rss)
+        for mode, runs in (("same", base), ("once", once)):
+            _, _, _, stdout = timed_child([sys.executable, "-c", BASELINE, str(out), mode], env)
+            wall, cpu, n = stdout.split()
+            runs.append((float(wall), float(cpu)))
+            cells[mode] = int(n)
+        loads.append(_loadavg())
+        print(f"round {k + 1}: pd {t:.1f} s ({pdr[-1][1]:.1f} s CPU), openpyxl the same cells {base[-1][0]:.1f} s "
+              f"({base[-1][1]:.1f} s CPU), 21 values once {once[-1][0]:.1f} s ({once[-1][1]:.1f} s CPU), "
+              f"load {loads[-1]}", file=sys.stderr)
+    bw, bc = min(w for w, _ in base), min(c for _, c in base)
+    ow, oc = min(w for w, _ in once), min(c for _, c in once)
+    pw, pc = min(w for w, _ in pdr), min(c for _, c in pdr)
+    print(f"{args.requests} requests, {len(os.sched_getaffinity(0))} cores, {time.strftime('%Y-%m-%d')}, "
+          f"load average {' / '.join(loads)} (before and after each round)\n")
+    print(f"| run (best of {args.repeat}) | wall s | CPU s | ratio (wall) | ratio (CPU) | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    print(f"| openpyxl write-only, the cells pd writes ({cells['same']:,} non-blank: both request sheets, "
+          f"escalations, refused) | {bw:.1f} | {bc:.1f} | 1.00 | 1.00 | – |")
+    print(f"| `pd report monthly` (whole command: start-up, queries, all sheets, charts, overview) | {pw:.1f} "
+          f"| {pc:.1f} | {pw / bw:.2f} | {pc / bc:.2f} | {pd_rss:.0f} |")
+    print(f"| (earlier baseline: openpyxl write-only, each request's 21 values once, {cells['once']:,} cells) "
+          f"| {ow:.1f} | {oc:.1f} | pd {pw / ow:.2f} | pd {pc / oc:.2f} | – |")
 
+def _loadavg() -> str:
+    with open("/proc/loadavg") as fh:
+        return " ".join(fh.read().split()[:3])
 
 if __name__ == "__main__":
     main()

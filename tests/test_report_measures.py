@@ -159,9 +159,19 @@ def test_state_at_the_month_end(pd, october, tmp_path):
     out = tmp_path / "nov"
     pd.ok("report", "monthly", "--month", "2026-11", "--out", out, "--institution", "VP", "--format", "json",
           user="supervizors")
-    nov = {r["number"]: r for r in json.loads((out / "pd-2026-11-VP.json").read_text(encoding="utf-8"))["rows"]}
+    nov_doc = json.loads((out / "pd-2026-11-VP.json").read_text(encoding="utf-8"))
+    nov = {r["number"]: r for r in nov_doc["rows"]}
     assert nov[october["D"]]["outcome"] == "Novembra rezultāts"
     assert nov[october["D"]]["status"] == "izpildīts"
+    # the trend counts each request in the month of each step: D received and accepted in
+    # October, resolved in November
+    *_, octo, novo = nov_doc["trend"]
+    assert (octo["month"], novo["month"]) == ("2026-10", "2026-11")
+    assert (octo["received"], octo["response"]["decided"], octo["response"]["met"]) == (6, 4, 3)
+    assert (octo["resolved"], octo["resolution"]["decided"], octo["resolution"]["met"]) == (3, 3, 2)
+    assert (novo["received"], novo["response"]["decided"], novo["resolved"]) == (0, 0, 1)
+    assert novo["resolution"]["decided"] == 1
+    assert nov_doc["trend"][0]["month"] == "2025-12"
 
 
 def test_workbook_opens_on_the_summary_and_prints(pd, october, tmp_path, rawdb):

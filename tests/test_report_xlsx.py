@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import openpyxl
+from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl.utils import get_column_letter
 import pytest
 
@@ -26,11 +27,13 @@ from pd.report.rows import (
     COLUMN_KEYS,
     ReportMeta,
     ReportRow,
+    clean_text,
     headers,
     month_bounds,
     month_label,
     previous_month,
     row_to_dict,
+    shorten,
 )
 from pd.report.xlsx import write_institution_workbook, write_overview_workbook
 
@@ -609,25 +612,80 @@ def test_english_workbook(tmp_path):
     assert one[COLUMN_KEYS.index("response_met")] == "No"
 
 
+def _escalation_rows() -> list:
+    from pd.report.ledger import EscalationRow
+
+    return [
+        EscalationRow(number="2026-000003", institution="VP", at=utc(2026, 10, 6, 9, 15), level=1,
+                      reason="overdue", expert="Gunta Šteina", manager="Valdis Kalējs",
+                      service_name="Datora bojājums"),
+        EscalationRow(number="2026-000001", institution="VP", at=utc(2026, 10, 31, 21, 45), level=2,
+                      reason="not_accepted", expert="", manager="R&D <vadītājs> \"Ķ\"",
+                      service_name="=SUM(A1) " + "ļoti garš nosaukums " * 4),
+    ]
+
+
+def _all_cells(path) -> dict:
+    """Every sheet's cells as a reader sees them (value, type, format, font, alignment, fill) and its
+    row heights."""
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        cells = [[(c.coordinate, c.value, c.data_type, c.number_format, c.font.name, c.font.sz, c.font.b,
+                   c.font.i, c.alignment.wrap_text, c.alignment.vertical, c.fill.fill_type,
+                   c.fill.fgColor.rgb if c.fill.fill_type else None)
+                  for c in row if c.value is not None or c.has_style]
+                 for row in ws.iter_rows()]
+        heights = {k: (d.height, d.customHeight) for k, d in ws.row_dimensions.items() if d.height}
+        out[ws.title] = (cells, heights, ws.auto_filter.ref, ws.freeze_panes, ws.print_title_rows)
+    return out
+
+
 def test_public_api_path_writes_the_same_workbook(tmp_path, monkeypatch):
-    rows = sample_rows()
-    fast, slow = tmp_path / "fast.xlsx", tmp_path / "slow.xlsx"
-    write_institution_workbook(fast, meta(), rows)
-    write_overview_workbook(tmp_path / "fast-o.xlsx", meta(), [("VP", "Valsts policija", summarize(rows))],
-                            [r for r in rows if r.status == "refused"])
+    """The rows written as XML (FAST_ROWS) read back as openpyxl's public API writes them."""
+    assert report_xlsx.FAST_ROWS  # openpyxl 3.1 with lxml, as pinned: the fast path is the one in use
+    rows = sample_rows() + [
+        make_row(20, requester_name="A & B <c> \"d\" 'e'", description="x < y && z > 0 ]]> &amp;",
+                 calendar="Darba <laiks> & co", outcome=" ".join(["garš"] * 200), resolve_hours=0.0,
+                 accepted_at=utc(2026, 10, 5, 8, 0), resolved_at=utc(2026, 10, 5, 8, 0),
+                 status="resolved", response_met=True, resolution_met=True),
+        make_row(21, requester_name="", requester_unit="", expert="", expert_group="", channel="email",
+                 received_at=datetime(2026, 10, 3, 4, 5, 6, 789000, tzinfo=UTC)),
+    ]
+
+    def write(tag):
+        write_institution_workbook(tmp_path / f"{tag}.xlsx", meta(), rows, escalations=_escalation_rows())
+        write_overview_workbook(tmp_path / f"{tag}-o.xlsx", meta(), [("VP", "Valsts policija", summarize(rows))],
+                                [r for r in rows if r.status == "refused"], escalations=_escalation_rows())
+    write("fast")
     monkeypatch.setattr(report_xlsx, "FAST_ROWS", False)
-    write_institution_workbook(slow, meta(), rows)
-    write_overview_workbook(tmp_path / "slow-o.xlsx", meta(), [("VP", "Valsts policija", summarize(rows))],
-                            [r for r in rows if r.status == "refused"])
-    for a, b in ((fast, slow), (tmp_path / "fast-o.xlsx", tmp_path / "slow-o.xlsx")):
-        wa, wb_ = openpyxl.load_workbook(a), openpyxl.load_workbook(b)
-        assert wa.sheetnames == wb_.sheetnames
-        for name in wa.sheetnames:
-            ca = [[(c.value, c.data_type, c.number_format, c.font.b) for c in row]
-                  for row in wa[name].iter_rows()]
-            cb = [[(c.value, c.data_type, c.number_format, c.font.b) for c in row]
-                  for row in wb_[name].iter_rows()]
-            assert ca == cb, name
+    write("slow")
+    for a, b in (("fast", "slow"), ("fast-o", "slow-o")):
+        ca, cb = _all_cells(tmp_path / f"{a}.xlsx"), _all_cells(tmp_path / f"{b}.xlsx")
+        assert list(ca) == list(cb)
+        for name in ca:
+            assert ca[name] == cb[name], name
+    fast = _all_cells(tmp_path / "fast.xlsx")
+    texts = {c[1] for row in fast["Pieteikumi"][0] for c in row}
+    assert "A & B <c> \"d\" 'e'" in texts and "x < y && z > 0 ]]> &amp;" in texts
+    esc = fast["Eskalācijas"][0]
+    assert esc[2][0][1] == datetime(2026, 10, 31, 23, 45)  # Riga wall-clock time (winter, +02:00)
+    assert esc[2][5][1] == "R&D <vadītājs> \"Ķ\""
+    assert fast["Eskalācijas"][1] == {1: (27.0, True), 3: (52.5, True)}  # 4 lines for the long service name
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(max_size=60), min_size=3, max_size=3))
+def test_any_text_round_trips_through_the_xml_rows(tmp_path, texts):
+    """Whatever a person typed is written as well-formed XML and reads back as clean_text made it."""
+    name, description, outcome = texts
+    row = make_row(1, requester_name=name, description=description, outcome=outcome, status="closed")
+    path = tmp_path / "t.xlsx"
+    write_institution_workbook(path, meta(), [row])
+    got = detail_rows(openpyxl.load_workbook(path))[1]
+    assert got[COLUMN_KEYS.index("requester_name")] == (clean_text(name) or None)
+    assert got[COLUMN_KEYS.index("description")] == (shorten(description) or None)
+    assert got[COLUMN_KEYS.index("outcome")] == (clean_text(outcome) or None)
 
 
 # --------------------------------------------------------------------------

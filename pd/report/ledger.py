@@ -225,36 +225,59 @@ def trend(desk: "Desk", month: str, tz: str, months: int = 12) -> dict[str | Non
 
     For each month: requests received in it; requests accepted in it and how
     many within the response deadline; requests resolved in it and how many
-    within the resolution deadline. One aggregate query per month."""
+    within the resolution deadline. One query over the whole span: each
+    request's months of receipt, acceptance and resolution (by ``CASE`` on
+    the months' bounds) and whether its deadlines were met, grouped and
+    counted by the database, then added up here."""
     import peewee
 
     from ..db.models import Request as R
     from .rows import month_bounds
 
-    def n(cond):
-        return peewee.fn.COALESCE(peewee.fn.SUM(peewee.Case(None, [(cond, 1)], 0)), 0)
+    names = _months_back(month, months)
+    bounds = [month_bounds(m, tz)[0] for m in names] + [month_bounds(names[-1], tz)[1]]
 
+    def bucket(col):
+        """The index of the month ``col`` falls in, NULL outside the span (or when NULL)."""
+        whens = [(col < bounds[0], None)] + [(col < b, i) for i, b in enumerate(bounds[1:])]
+        return peewee.Case(None, whens, None)
+
+    span = lambda col: (col >= bounds[0]) & (col < bounds[-1])  # noqa: E731
+    cols = (R.institution, bucket(R.received_at), bucket(R.accepted_at), R.response_due.is_null(False),
+            R.accepted_at <= R.response_due, bucket(R.resolved_at), R.resolution_due.is_null(False),
+            R.resolved_at <= R.resolution_due)
+    q = (R.select(*cols, peewee.fn.COUNT(R.id))
+         .where(span(R.received_at) | span(R.accepted_at) | span(R.resolved_at))
+         .group_by(*cols))
+    # per institution: per month [received, accepted with a due time, in time, resolved with a due, in time]
+    counts: dict[str | None, list[list[int]]] = {}
+    for inst, received, accepted, has_response_due, response_met, resolved, has_resolution_due, \
+            resolution_met, n in q.tuples():
+        for key in (inst, None):
+            per = counts.get(key)
+            if per is None:
+                per = counts[key] = [[0] * 6 for _ in names]
+            if received is not None:
+                per[received][0] += n
+            if accepted is not None and has_response_due:
+                per[accepted][1] += n
+                if response_met:
+                    per[accepted][2] += n
+            if resolved is not None:
+                per[resolved][3] += n
+                if has_resolution_due:
+                    per[resolved][4] += n
+                    if resolution_met:
+                        per[resolved][5] += n
     out: dict[str | None, list[dict]] = {}
-    for m in _months_back(month, months):
-        start, end = month_bounds(m, tz)
-        received = (R.received_at >= start) & (R.received_at < end)
-        accepted = (R.accepted_at >= start) & (R.accepted_at < end)
-        resolved = (R.resolved_at >= start) & (R.resolved_at < end)
-        q = (R.select(R.institution, n(received), n(accepted & R.response_due.is_null(False)),
-                      n(accepted & (R.accepted_at <= R.response_due)), n(resolved),
-                      n(resolved & R.resolution_due.is_null(False)),
-                      n(resolved & (R.resolved_at <= R.resolution_due)))
-             .where(received | accepted | resolved).group_by(R.institution))
-        rows = {inst: tuple(int(v) for v in vals) for inst, *vals in q.tuples()}
-        total = tuple(sum(col) for col in zip(*rows.values())) if rows else (0,) * 6
-        for inst in [None, *desk.contacts.institutions]:
-            vals = total if inst is None else rows.get(inst, (0,) * 6)
-            out.setdefault(inst, []).append({
-                "month": m, "received": vals[0],
-                "response": _share_of(vals[2], vals[1]),
-                "resolved": vals[3],
-                "resolution": _share_of(vals[5], vals[4]),
-            })
+    zero = [[0] * 6 for _ in names]
+    for inst in [None, *desk.contacts.institutions]:
+        out[inst] = [{
+            "month": m, "received": vals[0],
+            "response": _share_of(vals[2], vals[1]),
+            "resolved": vals[3],
+            "resolution": _share_of(vals[5], vals[4]),
+        } for m, vals in zip(names, counts.get(inst, zero))]
     return out
 
 

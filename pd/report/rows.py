@@ -275,7 +275,7 @@ class RowFormatter:
             self.met(r.response_met),
             self.met(r.resolution_met),
             None if hours is None else round(float(hours), 2),
-            r.calendar,
+            clean_text(r.calendar),
             "; ".join([esc.get(e, e) for e in r.escalations]),
         )
 

@@ -5,8 +5,11 @@ written in openpyxl's write-only mode: rows stream to a temporary file as
 they come, so memory stays flat whatever the month's size, and the summary is
 accumulated in the same pass (``SummaryBuilder``). Sheets are created in the
 order they are shown (the summary first, and active) and filled in any order:
-each streams to its own temporary file. A workbook is saved to a hidden
-temporary name beside ``path`` (mode 0640) and renamed into place.
+each streams to its own temporary file. The rows of the big sheets (requests,
+deadlines, escalations, refused) are written as XML by pd (``_RawRows``), the
+cells as openpyxl writes them: openpyxl's cell-by-cell writer was most of a big
+month's time. A workbook is saved to a hidden temporary name beside ``path``
+(mode 0640) and renamed into place.
 
 Layout (sheet names in Latvian / English)
 -----------------------------------------
@@ -50,7 +53,10 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.functions import xmlfile
 
 from .files import private_file
 from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
@@ -91,7 +97,7 @@ _TOP = Alignment(vertical="top")
 # default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room.
 _WIDTHS = {
     "number": 11.5, "received_at": 16.5, "channel": 8.5, "requester_name": 16,
-    "requester_unit": 16, "requester_position": 12, "service_code": 17,
+    "requester_unit": 16, "requester_position": 12, "service_code": 18.5,
     "service_name": 18, "description": 30, "expert": 14, "expert_group": 14,
     "accepted_at": 16.5, "resolved_at": 16.5, "closed_at": 16.5, "status": 14,
     "outcome": 28, "response_met": 11, "resolution_met": 11.5, "resolve_hours": 11,
@@ -354,15 +360,15 @@ def _setup_table_sheet(ws, widths: Sequence[float], lang: str, freeze: str = "A2
 
 
 def _fast_path_supported() -> bool:
-    """Whether openpyxl's write-only internals are the ones _fast_values_to_row mimics."""
+    """Whether openpyxl's write-only internals are the ones ``_RawRows`` builds on (3.1, with lxml)."""
     import openpyxl
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet._writer import WorksheetWriter
 
-    probe = WriteOnlyCell(None)
     return (
         openpyxl.__version__.startswith("3.1.")
-        and hasattr(WriteOnlyWorksheet, "_values_to_row")
-        and hasattr(probe, "_value") and hasattr(probe, "data_type")
+        and bool(openpyxl.LXML)  # lxml's incremental writer can be flushed before a raw write
+        and hasattr(WriteOnlyWorksheet, "_get_writer") and hasattr(WorksheetWriter, "get_stream")
     )
 
 
@@ -370,69 +376,137 @@ def _fast_path_supported() -> bool:
 FAST_ROWS = _fast_path_supported()
 
 
-def _install_fast_rows(ws) -> None:
-    """Replace the sheet's per-row cell conversion by a leaner one.
+class _RawRowsWriter(WorksheetWriter):
+    """openpyxl 3.1's writer of a write-only sheet, into which rows can also go as ready XML.
 
-    openpyxl's ``WriteOnlyWorksheet._values_to_row`` binds every value
-    through ``Cell.value`` (type sniffing, an illegal-character regex, a
-    formula check) and, for a ready-made styled cell, first fails that with a
-    ValueError whose message formats the cell's repr. The rows written here
-    are already clean (``clean_text``), so strings and numbers are bound
-    directly, as text (a leading "=" stays text, not a formula), and styled
-    cells are passed through. Anything else goes the public way.
-    """
-    plain_types = {str: "s", int: "n", float: "n"}
+    openpyxl writes each cell of a write-only sheet through lxml, element by
+    element (``lxml_write_cell``: some 5 µs a cell, most of a big report's
+    time). Its sheet writer streams into a temporary file through lxml's
+    incremental ``xmlfile``; this one hands ``xmlfile`` a Python file instead,
+    so a row of XML made by ``_RawRows`` can be written to that file between
+    openpyxl's own writes (``write_xml`` flushes lxml's buffer first). The
+    sheet's head and tail (views, columns, print settings, filter, charts)
+    are still openpyxl's."""
 
-    def values_to_row(values, row_idx):
-        cell = WriteOnlyCell(ws)
-        for col_idx, value in enumerate(values, 1):
-            if value is None:
+    _fh: Any = None
+    _xf: Any = None
+
+    def get_stream(self):  # openpyxl 3.1's, on a Python file object
+        with open(self.out, "wb") as fh, xmlfile(fh) as xf:
+            self._fh, self._xf = fh, xf
+            with xf.element("worksheet", xmlns=SHEET_MAIN_NS):
+                try:
+                    while True:
+                        el = (yield)
+                        if el is True:
+                            yield xf
+                        elif el is None:
+                            continue
+                        else:
+                            xf.write(el)
+                except GeneratorExit:
+                    pass
+
+    def write_xml(self, text: str) -> None:
+        self._xf.flush()
+        self._fh.write(text.encode())
+
+
+_EXCEL_EPOCH = 693594  # date(1899, 12, 30).toordinal(): day 0 of Excel's Windows dates
+
+
+def _excel_serial(dt: datetime) -> float:
+    """A datetime's wall-clock time as an Excel serial, as openpyxl's ``to_excel`` computes it
+    (its time zone, if any, is dropped: the report's times are Riga wall-clock times)."""
+    days = dt.toordinal() - _EXCEL_EPOCH
+    if 0 < days <= 60:  # Excel's 29 February 1900
+        days -= 1
+    return days + (dt.hour * 3600 + dt.minute * 60 + dt.second + dt.microsecond / 10**6) / 86400
+
+
+class _RawRows:
+    """Rows of a write-only sheet written as XML, the cells as openpyxl 3.1 writes them.
+
+    ``columns``: per column, ``(kind, style_id)``: ``"s"`` text (an inline
+    string: always text, a leading "=" is no formula), ``"d"`` a datetime
+    (its wall-clock time as an Excel serial number), ``"n"`` a number (both
+    written as openpyxl does: ``"%.16g"``).
+    ``append(values, lines)``: a None or "" value leaves its cell out;
+    ``lines`` > 1 gives the row a height (as ``_set_row_height``). Texts must
+    be clean (``clean_text``): no characters XML refuses. Rows appended
+    through openpyxl (``ws.append``: the header) must all come first; then
+    ``after_openpyxl_rows(n)``."""
+
+    def __init__(self, ws, columns: Sequence[tuple[str, int]]):
+        parent = ws.parent
+        if parent.iso_dates or parent.epoch.toordinal() != _EXCEL_EPOCH:  # pragma: no cover
+            raise RuntimeError("the report's workbooks use the Windows epoch and serial dates")
+        if ws._writer is not None:  # pragma: no cover - a programming error
+            raise RuntimeError("the XML rows' writer must be given to the sheet before its first row")
+        self.ws = ws
+        self.writer = ws._writer = _RawRowsWriter(ws)  # as WriteOnlyWorksheet._get_writer would
+        self.writer.write_top()
+        self.cells = []
+        for j, (kind, sid) in enumerate(columns):
+            letter = get_column_letter(j + 1)
+            tail = f'" s="{sid}" t="inlineStr"><is><t>' if kind == "s" else f'" s="{sid}" t="n"><v>'
+            self.cells.append((j, kind, f'<c r="{letter}', tail))
+        self.heights = {n: f' ht="{n * _LINE_PT + 1.5:.2f}" customHeight="1"' for n in range(2, _MAX_LINES + 1)}
+        self.row = 0
+        self._raw = False
+
+    def after_openpyxl_rows(self, n: int) -> None:
+        """The sheet's first ``n`` rows were appended through openpyxl (which numbers its own)."""
+        if self._raw:  # pragma: no cover - a programming error
+            raise RuntimeError("openpyxl's rows must come before the XML rows")
+        self.row = n
+
+    def append(self, values: Sequence, lines: int = 1) -> None:
+        self._raw = True
+        self.row += 1
+        r = str(self.row)
+        parts = [f'<row r="{r}"{self.heights[lines]}>' if lines > 1 else f'<row r="{r}">']
+        add = parts.append
+        for j, kind, head, tail in self.cells:
+            x = values[j]
+            if x is None or x == "":
                 continue
-            dt = plain_types.get(type(value))
-            if dt is not None:
-                cell._value = value
-                cell.data_type = dt
-            elif isinstance(value, Cell):
-                value.column = col_idx
-                value.row = row_idx
-                yield value
-                continue
+            if kind == "s":
+                if "&" in x or "<" in x or ">" in x:
+                    x = x.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                if x != x.strip():  # as openpyxl: leading or trailing white space kept
+                    add(f'{head}{r}{tail[:-1]} xml:space="preserve">{x}</t></is></c>')
+                else:
+                    add(f"{head}{r}{tail}{x}</t></is></c>")
             else:
-                cell.value = value
-            cell.column = col_idx
-            cell.row = row_idx
-            yield cell
-            if cell.has_style:
-                cell = WriteOnlyCell(ws)
-
-    ws._values_to_row = values_to_row
+                add(f"{head}{r}{tail}{_excel_serial(x) if kind == 'd' else x:.16g}</v></c>")
+        add("</row>")
+        self.writer.write_xml("".join(parts))
 
 
 class _RowWriter:
-    """Appends ReportRows to a write-only sheet with as little per-cell work as it can.
+    """Appends ReportRows to a write-only sheet, led by its header row.
 
-    One pre-styled cell per column (top-aligned; dates and hours with their
-    number format, long texts wrapped) is reused for every row: openpyxl
-    writes an appended row before ``append`` returns, so no style object is
-    made per cell. Empty values are left out. Texts are always bound as text
-    (a leading "=" is not a formula). With FAST_ROWS the sheet binds values
-    directly (``_install_fast_rows``).
+    Each column has one style (top-aligned; dates and hours with their number
+    format, long texts wrapped); a row with wrapped text gets a height for
+    its longest text. Empty values are left out; texts are always text (a
+    leading "=" is not a formula). With FAST_ROWS the rows are written as XML
+    (``_RawRows``); otherwise through openpyxl's public API, one pre-styled
+    cell per column reused for every row (openpyxl writes an appended row
+    before ``append`` returns). Call before anything is appended to ``ws``.
     """
 
     def __init__(self, ws, lang: str, columns: Sequence[int] | None = None,
-                 institution_at: int | None = None, widths: dict[str, float] | None = None):
+                 institution_at: int | None = None, widths: dict[str, float] | None = None,
+                 titles: Sequence[str] = ()):
         self.ws = ws
         self.fast = FAST_ROWS
-        if self.fast:
-            _install_fast_rows(ws)
         self.institution_at = institution_at
         self.values = formatter(lang).values
         self.columns = tuple(columns) if columns is not None else tuple(range(len(COLUMN_KEYS)))
-        self.full = columns is None
         shift = 0 if institution_at is None else 1
         styled = []
         wrapped = []
-        widths = []
         if institution_at is not None:
             styled.append((institution_at, _cell(ws, None, align=_TOP), "s"))
         for j, src in enumerate(self.columns):
@@ -446,57 +520,57 @@ class _RowWriter:
                 styled.append((out, _cell(ws, None, align=_WRAP if key in _WRAPPED else _TOP), "s"))
                 if key in _WRAPPED:
                     width = (widths or {}).get(key, _WIDTHS[key])
-                    wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
+                    per_line = max(1, int(width * _CHARS_PER_WIDTH))
+                    # what _lines(text, per_line / _CHARS_PER_WIDTH) divides by (the float round trip
+                    # can make it one less than per_line): the heights stay as they were
+                    wrapped.append((out, per_line, max(1, int(per_line / _CHARS_PER_WIDTH * _CHARS_PER_WIDTH))))
         self.styled = sorted(styled, key=lambda t: t[0])
         self.wrapped = wrapped
         self.row_idx = 1  # the header
+        if self.fast:
+            self.raw = _RawRows(ws, [(kind, c._sid) for _j, c, kind in self.styled])
+            ws.append(_header_row(ws, titles))  # through openpyxl, into the raw writer's file
+            self.raw.after_openpyxl_rows(1)
+        else:
+            ws.append(_header_row(ws, titles))
 
     def append(self, r: ReportRow, vals: tuple | None = None) -> None:
         """Append ``r``; ``vals``: its ``formatter(lang).values(r)`` when the caller has them already."""
         if vals is None:
             vals = self.values(r)
-        if self.full:
-            v = [x if x != "" else None for x in vals]
-        else:
-            v = [vals[i] if vals[i] != "" else None for i in self.columns]
+        v = [vals[i] for i in self.columns]
         if self.institution_at is not None:
-            v.insert(self.institution_at, clean_text(r.institution) or None)
-        fast = self.fast
+            v.insert(self.institution_at, clean_text(r.institution))
+        self.row_idx += 1
+        lines = 1
+        for j, per_line, divisor in self.wrapped:
+            x = v[j]
+            if len(x) > per_line:
+                n = _lines(x, per_line / _CHARS_PER_WIDTH) if "\n" in x else min(-(-len(x) // divisor), _MAX_LINES)
+                if n > lines:
+                    lines = n
+        if self.fast:
+            self.raw.append(v, lines)
+            return
+        row: list = []
         for j, c, kind in self.styled:
             x = v[j]
-            if x is None:
+            if x is None or x == "":
+                row.append(None)
                 continue
             if kind == "d":
                 x = x.replace(tzinfo=None)  # already Riga wall-clock time
-            if fast:
-                c._value = x
-                c.data_type = kind
-            else:
-                c.value = x
-                if kind == "s":
-                    c.data_type = "s"
-            v[j] = c
-        self.row_idx += 1
-        lines = 1
-        for j, per_line in self.wrapped:
-            x = _text_of(v, j)
-            if x is not None and len(x) > per_line:
-                n = _lines(x, per_line / _CHARS_PER_WIDTH)
-                if n > lines:
-                    lines = n
+            c.value = x
+            if kind == "s":
+                c.data_type = "s"
+            row.append(c)
         ws = self.ws
         if lines > 1:
             _set_row_height(ws, self.row_idx, lines)
-            ws.append(v)
+            ws.append(row)
             _drop_row_height(ws, self.row_idx)
         else:
-            ws.append(v)
-
-
-def _text_of(v: list, j: int):
-    """The text of column ``j`` of a row about to be appended (a bound cell or a plain value)."""
-    x = v[j]
-    return x._value if isinstance(x, Cell) else x
+            ws.append(row)
 
 
 # --------------------------------------------------------------------------
@@ -805,6 +879,10 @@ def _measure_cells(sh: _Sheet, m: dict) -> list:
             z["met"], z["decided"], sh.pct(z["share"]), sh.hrs(h["mean"]), sh.hrs(h["median"])]
 
 
+# The columns of _measure_cells; "Izskatīšanas" (bold) fits its header unbroken.
+_MEASURE_WIDTHS = [11, 12, 11, 9, 12, 11, 9, 11, 11]
+
+
 def _measure_titles(lang: str) -> list[str]:
     return [
         _t("requests", lang),
@@ -816,7 +894,7 @@ def _measure_titles(lang: str) -> list[str]:
 
 def _write_services_sheet(ws, lang: str, s: dict) -> None:
     """Per service and calendar: requests, deadlines met, hours to resolve."""
-    widths = [16, 34, 26] + [11] * 9
+    widths = [18.5, 34, 26] + _MEASURE_WIDTHS
     titles = [_t("code", lang), _t("service", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
@@ -830,7 +908,7 @@ def _write_services_sheet(ws, lang: str, s: dict) -> None:
 
 def _write_groups_sheet(ws, lang: str, s: dict) -> None:
     """Per expert group (the expert's manager) and calendar."""
-    widths = [30, 26] + [11] * 9
+    widths = [30, 26] + _MEASURE_WIDTHS
     titles = [_t("group", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
@@ -900,40 +978,53 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
     titles += [_t("service", lang), _t("level", lang), _t("reason", lang), _t("expert", lang),
                _t("manager", lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
-    sh = _Sheet(ws, widths)
-    sh.head(*titles)
     reasons = formatter(lang).escalation
     levels = {lvl: level_label(lvl, lang) for lvl in _LEVELS}
-    # One pre-styled cell per column, reused for every row (written before append returns).
+    # One style per column; without FAST_ROWS one pre-styled cell per column, reused for
+    # every row (written before append returns).
     cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_TOP), _cell(ws, None, align=_TOP)]
+    kinds = ["d", "s"]
     if with_institution:
         cells.append(_cell(ws, None, align=_TOP))
+        kinds.append("s")
     cells += [_cell(ws, None, align=_WRAP) for _ in range(5)]
+    kinds += ["s"] * 5
+    raw = _RawRows(ws, [(k, c._sid) for k, c in zip(kinds, cells)]) if FAST_ROWS else None
+    sh = _Sheet(ws, widths)
+    sh.head(*titles)
+    if raw is not None:
+        raw.after_openpyxl_rows(sh.row)
     per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
     n = 0
     for e in escalations:
-        values = [_naive_riga(e.at), e.number]
+        values = [_naive_riga(e.at), clean_text(e.number)]
         if with_institution:
-            values.append(e.institution)
-        values += [e.service_name, levels.get(e.level) or level_label(e.level, lang),
-                   reasons.get(e.reason, e.reason), e.expert or None, e.manager or None]
-        row = []
+            values.append(clean_text(e.institution))
+        values += [clean_text(e.service_name), levels.get(e.level) or level_label(e.level, lang),
+                   reasons.get(e.reason, e.reason), clean_text(e.expert), clean_text(e.manager)]
         lines = 1
-        for i, (c, v) in enumerate(zip(cells, values)):
-            if v is None:
+        for i, v in enumerate(values):
+            if isinstance(v, str) and len(v) > per_line[i]:
+                lines = max(lines, _lines(v, widths[i]))
+        n += 1
+        sh.row += 1
+        if raw is not None:
+            raw.append(values, lines)
+            continue
+        row = []
+        for c, v, kind in zip(cells, values, kinds):
+            if v is None or v == "":
                 row.append(None)
                 continue
             c.value = v
+            if kind == "s":
+                c.data_type = "s"  # a text, even one starting with "=", is no formula
             row.append(c)
-            if isinstance(v, str) and len(v) > per_line[i]:
-                lines = max(lines, _lines(v, widths[i]))
-        sh.row += 1
         if lines > 1:
             _set_row_height(ws, sh.row, lines)
         ws.append(row)
         if lines > 1:
             _drop_row_height(ws, sh.row)
-        n += 1
     if not n:
         sh.put(_cell(ws, _t("no_escalations", lang), font=_ITALIC))
     else:
@@ -958,8 +1049,7 @@ def _table(ws, lang: str, columns: Sequence[int]) -> "_RowWriter":
     titles = [headers(lang)[i] for i in columns]
     widths = [_WIDTHS[COLUMN_KEYS[i]] for i in columns]
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
-    ws.append(_header_row(ws, titles))
-    return _RowWriter(ws, lang, columns)
+    return _RowWriter(ws, lang, columns, titles=titles)
 
 
 def _write_request_sheets(ws_req, ws_dl, lang: str, rows, builder: SummaryBuilder,
@@ -1064,7 +1154,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
                               total: dict) -> None:
     titles = _overview_headers(lang)
     ncol = len(titles)
-    widths = [9, 30] + [11.5] * (ncol - 2)
+    widths = [9, 30] + [12.5] * (ncol - 2)  # "Pakalpojumu" (bold) whole in a header
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
     sh.head(*titles)
@@ -1164,8 +1254,8 @@ def write_overview_workbook(
         widths.insert(1, 9)
         widths[-1] = 36
         _setup_table_sheet(ws_ref, widths, lang, titles=ref_titles)
-        ws_ref.append(_header_row(ws_ref, ref_titles))
-        writer = _RowWriter(ws_ref, lang, _REFUSED_COLUMNS, institution_at=1, widths={"outcome": widths[-1]})
+        writer = _RowWriter(ws_ref, lang, _REFUSED_COLUMNS, institution_at=1, widths={"outcome": widths[-1]},
+                            titles=ref_titles)
         count = 0
         for r in ordered(refused):
             writer.append(r)

@@ -214,11 +214,12 @@ def test_workbook_opens_on_the_summary_and_prints(pd, october, tmp_path, rawdb):
     assert trend[12][:2] == ("10.2026", 6) and len([r for r in trend[1:13] if r[0]]) == 12
     groups = [r for r in wb["Ekspertu grupas"].iter_rows(values_only=True)]
     assert ("Gunta Siliņa", "Darba laiks (darba stundas)", 1) == groups[1][:3]
-    # a date cell is wide enough for dd.mm.yyyy hh:mm (16 characters) in every sheet
+    # a date cell is wide enough for dd.mm.yyyy hh:mm (16 characters) and a gap before the next column
     for ws in (wb["Pieteikumi"], wb["Termiņi"], wb["Eskalācijas"]):
         for c in ws[2]:
             if isinstance(c.value, datetime):
-                assert ws.column_dimensions[c.column_letter].width >= 16.5, (ws.title, c.coordinate)
+                assert ws.column_dimensions[c.column_letter].width >= 17.5, (ws.title, c.coordinate)
+                assert c.alignment.horizontal == "left", (ws.title, c.coordinate)  # not against the next text
 
 
 def test_csv_is_for_a_latvian_spreadsheet(pd, october, tmp_path):

@@ -839,3 +839,32 @@ def test_overview_without_total_adds_counts_up(tmp_path):
     start = find_row_index(summary, "Izpildes laiks pēc kalendāra")
     assert summary.cell(start + 1, 1).value.startswith("Stundas skaita")  # the note, no rows
     assert sheet_rows(wb["Noraidītie"])[1:] == []
+
+
+# --------------------------------------------------------------------------
+# Row heights: a printed row shows every line of its wrapped text
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(alphabet="abcāčēģīķļņšūž;,.", min_size=1, max_size=12), min_size=1, max_size=30),
+       per_line=st.integers(12, 40))
+def test_wrap_count_is_the_lines_of_a_word_wrap(words, per_line):
+    """As many lines as a greedy word wrap gives (textwrap, whole words), up to the row's cap."""
+    import textwrap
+
+    from pd.report.xlsx import _MAX_LINES, _wrap_count
+
+    text = " ".join(words)
+    assert _wrap_count(text, per_line) == min(len(textwrap.wrap(text, per_line)), _MAX_LINES)
+
+
+def test_a_description_that_wraps_to_three_lines_gets_a_three_line_row(tmp_path):
+    """66 characters in a 33-character column: two lines by length, three as wrapped (the printed
+    row used to cut off "neparādās.")."""
+    from pd.report.xlsx import _LINE_PT, _WIDTHS
+
+    text = "Dators neieslēdzas pēc strāvas pārrāvuma; ekrānā nekas neparādās."
+    path = tmp_path / "pd-2026-10-VP.xlsx"
+    write_institution_workbook(path, meta(), [make_row(1, description=text)])
+    ws = openpyxl.load_workbook(path)["Pieteikumi"]
+    assert _WIDTHS["description"] == 30
+    assert ws.row_dimensions[2].height >= 3 * _LINE_PT

@@ -92,14 +92,18 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
+# Dates start at the left of their column like the texts around them: right-aligned, a date ran
+# into the next column's text on the printed page ("02.12.2026 16:38tālrunis").
+_DATE_ALIGN = Alignment(horizontal="left", vertical="top")
 
 # Column widths of the requests sheet, in COLUMNS order (characters of the
-# default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room.
+# default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room (a date is
+# right-aligned: at 16.5 it touched the next column's text when printed).
 _WIDTHS = {
-    "number": 11.5, "received_at": 16.5, "channel": 8.5, "requester_name": 16,
+    "number": 11.5, "received_at": 17.5, "channel": 8.5, "requester_name": 16,
     "requester_unit": 16, "requester_position": 12, "service_code": 18.5,
     "service_name": 18, "description": 30, "expert": 14, "expert_group": 14,
-    "accepted_at": 16.5, "resolved_at": 16.5, "closed_at": 16.5, "status": 14,
+    "accepted_at": 17.5, "resolved_at": 17.5, "closed_at": 17.5, "status": 14,
     "outcome": 28, "response_met": 11, "resolution_met": 11.5, "resolve_hours": 11,
     "calendar": 13, "escalations": 30,
 }
@@ -305,11 +309,35 @@ _MAX_LINES = 8
 
 
 def _lines(text: str, width: float, factor: float = _CHARS_PER_WIDTH) -> int:
-    per_line = max(1, int(width * factor))
+    return _wrap_count(text, max(1, int(width * factor)))
+
+
+def _wrap_count(text: str, per_line: int) -> int:
+    """The lines ``text`` takes when wrapped at whole words, ``per_line`` characters a line, as a
+    spreadsheet wraps it (a word longer than a line is broken). Dividing the length by the line
+    overlooks the room a wrap leaves at each line's end: "Dators neieslēdzas pēc strāvas
+    pārrāvuma; ekrānā nekas neparādās." is 66 characters, 2 lines of 33 by length, 3 wrapped,
+    and the row was printed with its last line cut off."""
     n = 0
     for part in text.split("\n"):
-        n += max(1, -(-len(part) // per_line))
-    return min(n, _MAX_LINES)
+        used = -1  # characters on the current line, -1 before its first word
+        lines = 1
+        for word in part.split():
+            w = len(word)
+            if used < 0:
+                used = w
+            elif used + 1 + w <= per_line:
+                used += 1 + w
+            else:
+                lines += 1
+                used = w
+            while used > per_line:  # a word longer than the line is broken
+                lines += 1
+                used -= per_line
+        n += lines
+        if n >= _MAX_LINES:
+            return _MAX_LINES
+    return n
 
 
 def _set_row_height(ws, row_idx: int, lines: int) -> None:
@@ -513,17 +541,14 @@ class _RowWriter:
             out = j + (shift if institution_at is not None and j >= institution_at else 0)
             key = COLUMN_KEYS[src]
             if src in DATE_COLUMNS:
-                styled.append((out, _cell(ws, None, fmt=DATE_FORMAT, align=_TOP), "d"))
+                styled.append((out, _cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN), "d"))
             elif src == HOURS_COLUMN:
                 styled.append((out, _cell(ws, None, fmt=HOURS_FORMAT, align=_TOP), "n"))
             else:
                 styled.append((out, _cell(ws, None, align=_WRAP if key in _WRAPPED else _TOP), "s"))
                 if key in _WRAPPED:
                     width = (widths or {}).get(key, _WIDTHS[key])
-                    per_line = max(1, int(width * _CHARS_PER_WIDTH))
-                    # what _lines(text, per_line / _CHARS_PER_WIDTH) divides by (the float round trip
-                    # can make it one less than per_line): the heights stay as they were
-                    wrapped.append((out, per_line, max(1, int(per_line / _CHARS_PER_WIDTH * _CHARS_PER_WIDTH))))
+                    wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
         self.styled = sorted(styled, key=lambda t: t[0])
         self.wrapped = wrapped
         self.row_idx = 1  # the header
@@ -543,10 +568,10 @@ class _RowWriter:
             v.insert(self.institution_at, clean_text(r.institution))
         self.row_idx += 1
         lines = 1
-        for j, per_line, divisor in self.wrapped:
+        for j, per_line in self.wrapped:
             x = v[j]
-            if len(x) > per_line:
-                n = _lines(x, per_line / _CHARS_PER_WIDTH) if "\n" in x else min(-(-len(x) // divisor), _MAX_LINES)
+            if len(x) > per_line or "\n" in x:
+                n = _wrap_count(x, per_line)
                 if n > lines:
                     lines = n
         if self.fast:
@@ -971,7 +996,7 @@ def _write_trend_sheet(ws, lang: str, trend: Sequence[dict]) -> None:
 
 def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institution: bool) -> int:
     """Each escalation: date, request, service, level, reason in words, expert, manager."""
-    widths = [16.5, 12.5] + ([9] if with_institution else []) + [26, 22, 44, 20, 20]
+    widths = [17.5, 12.5] + ([9] if with_institution else []) + [26, 22, 44, 20, 20]
     titles = [_t("esc_at", lang), _t("number", lang)]
     if with_institution:
         titles.append(_t("institution", lang))
@@ -982,7 +1007,7 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
     levels = {lvl: level_label(lvl, lang) for lvl in _LEVELS}
     # One style per column; without FAST_ROWS one pre-styled cell per column, reused for
     # every row (written before append returns).
-    cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_TOP), _cell(ws, None, align=_TOP)]
+    cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN), _cell(ws, None, align=_TOP)]
     kinds = ["d", "s"]
     if with_institution:
         cells.append(_cell(ws, None, align=_TOP))

@@ -75,8 +75,9 @@ def test_show_builds_only_its_own_command(pd, pd_env):
 
 # What every command used to pay for on start-up and no longer does (docs/benchmarks.md, Start-up):
 # the dataclass decorator (it compiles each class's methods with exec on import; pd.record does
-# without), getpass when PD_USER names the person, unicodedata and PyYAML/dotenv for a read.
-NOT_ON_START = ("dataclasses", "getpass", "termios", "yaml", "dotenv")
+# without), getpass when PD_USER names the person, the e-mail intake's models, unicodedata and
+# PyYAML/dotenv for a read.
+NOT_ON_START = ("dataclasses", "getpass", "termios", "yaml", "dotenv", "pd.db.intake_models")
 
 
 def _main_probe(args: list[str]) -> str:

@@ -12,12 +12,18 @@ to the baseline, and the median CPU time (user + system of the child, from wait4
 loaded machine disturbs less than the wall clock. The floor is what this stack costs before
 pd does anything: `import typer, peewee, sqlite3, json` with the unused database drivers
 hidden from peewee, as pd.db hides them.
+
+With --callgrind, each case also runs once under `valgrind --tool=callgrind` and the table
+gains its instruction count: within a fraction of a percent the same on a busy machine as on
+an idle one (time is not counted), so it is what to compare between two runs of this script.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import platform
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,12 +46,25 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
+def instructions(cmd: list[str], env: dict) -> float:
+    """Millions of instructions the command executes (callgrind's 'Collected')."""
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if r.returncode != 0 or m is None:
+        raise SystemExit(f"callgrind: {' '.join(cmd)} exited {r.returncode}")
+    return int(m.group(1)) / 1e6
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--before", metavar="VENV", help="another regular install (e.g. the previous release) whose "
                     "pd show and pd register run in the same rounds, for a before/after in one run")
+    ap.add_argument("--callgrind", action="store_true", help="also count each case's instructions (valgrind)")
     args = ap.parse_args()
+    if args.callgrind and shutil.which("valgrind") is None:
+        raise SystemExit("--callgrind needs valgrind (apt-get install valgrind)")
     py = sys.executable
     import pd
 
@@ -83,6 +102,7 @@ def main() -> None:
             w, c = timed(cmd, env)
             wall[name].append(w)
             cpu[name].append(c)
+    ir = {name: instructions(cmd, env) for name, cmd in cases.items()} if args.callgrind else {}
     base_w = statistics.median(wall['python -c "import sqlite3"'])
     base_c = statistics.median(cpu['python -c "import sqlite3"'])
     targets = {"pd --help": 10, "pd show N --json": 6, "pd register … --json": 7,
@@ -91,12 +111,15 @@ def main() -> None:
     print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
           f"Python {platform.python_version()} · {time.strftime('%Y-%m-%d %H:%M %Z')} · {args.runs} runs each · "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
-    print("| command | median wall ms | wall ratio | median CPU ms | CPU ratio | target |")
-    print("|---|---:|---:|---:|---:|---|")
+    base_i = ir.get('python -c "import sqlite3"')
+    print("| command | median wall ms | wall ratio | median CPU ms | CPU ratio |"
+          + (" instructions (M) | instr. ratio |" if ir else "") + " target |")
+    print("|---|---:|---:|---:|---:|" + ("---:|---:|" if ir else "") + "---|")
     for name in cases:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
         t = targets.get(name)
-        print(f"| `{name}` | {w * 1000:.0f} | {w / base_w:.1f}x | {c * 1000:.0f} | {c / base_c:.1f}x | "
+        counted = f" {ir[name]:.0f} | {ir[name] / base_i:.2f}x |" if ir else ""
+        print(f"| `{name}` | {w * 1000:.0f} | {w / base_w:.1f}x | {c * 1000:.0f} | {c / base_c:.1f}x |{counted} "
               f"{'≤ %dx' % t if t else ('baseline' if name.startswith('python') else 'floor')} |")
 
 

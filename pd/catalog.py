@@ -7,11 +7,11 @@ and refuses a file changed without a new version.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
 from .errors import ConfigError, NotFound
+from .record import Frozen, Record, fresh
 from .yamlfile import LineDict, check_keys, line_at, line_of
 
 CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
@@ -118,15 +118,13 @@ class _Checker:
 # --------------------------------------------------------------------------- catalog
 
 
-@dataclass(frozen=True)
-class Times:
+class Times(Frozen):
     calendar: str
     response: timedelta
     resolution: timedelta
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(Frozen):
     code: str
     name: dict[str, str]
     category: str
@@ -142,17 +140,16 @@ class Service:
         return self.name.get(lang) or self.name["lv"]
 
 
-@dataclass
-class Catalog:
+class Catalog(Record):
     version: str
     services: dict[str, Service]
     calendar_specs: dict[str, dict]
     close_after: timedelta
     repeat_after: timedelta
     source: str = ""
-    _calendars: dict[str, Any] = field(default_factory=dict, repr=False)
+    _calendars: dict[str, Any] = fresh(dict)
     # (service code, key) -> line in the file; only when parsed from YAML (not from a snapshot).
-    lines: dict[tuple, int] = field(default_factory=dict, repr=False)
+    lines: dict[tuple, int] = fresh(dict)
     schema: int = SCHEMA
 
     def urgent_services(self) -> list[str]:
@@ -313,23 +310,20 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
 # --------------------------------------------------------------------------- contacts
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(Frozen):
     name: str
     email: str = ""
     phone: str = ""
 
 
-@dataclass(frozen=True)
-class Institution:
+class Institution(Frozen):
     code: str
     name: str
     ict_contacts: tuple[Person, ...]
     report_recipients: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Staff:
+class Staff(Frozen):
     login: str
     name: str
     email: str
@@ -342,15 +336,14 @@ class Staff:
         return any(r in self.roles for r in roles)
 
 
-@dataclass
-class Contacts:
+class Contacts(Record):
     version: str
     desk: Person
     institutions: dict[str, Institution]
     staff: dict[str, Staff]
     source: str = ""
     # (login, key) -> line in the file; only when parsed from YAML (not from a snapshot).
-    lines: dict[tuple, int] = field(default_factory=dict, repr=False)
+    lines: dict[tuple, int] = fresh(dict)
     schema: int = SCHEMA
 
     def institution(self, code: str) -> Institution:
@@ -373,9 +366,9 @@ class Contacts:
             {
                 "schema": SCHEMA,
                 "version": self.version,
-                "desk": vars(self.desk),
+                "desk": self.desk.as_dict(),
                 "institutions": [
-                    {"code": i.code, "name": i.name, "ict_contacts": [vars(p) for p in i.ict_contacts],
+                    {"code": i.code, "name": i.name, "ict_contacts": [p.as_dict() for p in i.ict_contacts],
                      "report_recipients": list(i.report_recipients)}
                     for i in self.institutions.values()
                 ],
@@ -516,8 +509,7 @@ def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list
             cur = staff[cur].manager
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Frozen):
     """A reference between the two files that does not hold, as `file:line: what`."""
 
     source: str

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import ConfigError
+from .record import Frozen
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TZ = "Europe/Riga"
@@ -34,8 +34,7 @@ def _shipped(name: str) -> str:
     return str(PROJECT_ROOT / name)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Frozen):
     database_url: str
     catalog_path: str
     contacts_path: str
@@ -228,8 +227,7 @@ def _size(text: str) -> int:
     return int(number) * factor
 
 
-@dataclass(frozen=True)
-class Var:
+class Var(Frozen):
     name: str
     field: str
     default: Callable[[], Any] | Any

@@ -7,14 +7,16 @@ audit chain and the e-mails it causes in one transaction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .catalog import Catalog, Contacts, Staff
-from .config import Settings
 from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
 from .ledger import Change, Ledger, text_sha256, utc_text as _utc_text, utcnow
+from .record import Record, fresh
+
+if TYPE_CHECKING:  # the catalog module loads with the catalog (Desk._load_config), not with the desk
+    from .catalog import Catalog, Contacts, Staff
+    from .config import Settings
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
@@ -40,8 +42,7 @@ LIMITS = {"description": 4000, "reason": 2000, "note": 4000, "result": 4000, "qu
           "unit": 200, "position": 200, "location": 300, "room": 50, "username": 100}
 
 
-@dataclass
-class RegisterInput:
+class RegisterInput(Record):
     name: str | None = None
     institution: str | None = None
     unit: str | None = None
@@ -64,9 +65,8 @@ class RegisterInput:
         return [f for f in need if not getattr(self, f)]
 
 
-@dataclass
-class ListFilter:
-    statuses: list[str] = field(default_factory=list)
+class ListFilter(Record):
+    statuses: list[str] = fresh(list)
     institution: str | None = None
     expert: str | None = None
     service: str | None = None
@@ -226,7 +226,7 @@ class Desk:
             if out_of_scope:
                 req.status = "refused"
                 req.refusal_reason = refusal_reason
-                req.ict_contact = json.dumps([vars(p) for p in inst.ict_contacts], ensure_ascii=False)
+                req.ict_contact = json.dumps([p.as_dict() for p in inst.ict_contacts], ensure_ascii=False)
                 req.closed_at = ch.at
                 self._save(ch, req)
                 self._event(ch, req, "refused", via=via, from_status="registered",
@@ -674,10 +674,12 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
         login, source = os_login(), "your operating-system login"
     elif mode == "database":
         login, source = database_login(settings), "the database role you connected as"
+    elif settings.user:
+        login, source = settings.user, ""
     else:
         import getpass
 
-        login, source = settings.user or getpass.getuser(), ""
+        login, source = getpass.getuser(), ""
     if source and settings.user and settings.user != login:
         raise NotPermitted(f"PD_USER={settings.user!r} is not you: with PD_IDENTITY={mode} pd acts as "
                            f"{source}, {login!r}")

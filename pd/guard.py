@@ -46,17 +46,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import Any
 
 from pd.errors import InvalidInput
+from pd.record import Frozen
 
 __all__ = ["Finding", "find_secrets", "redact", "check_text", "REDACTED"]
 
 REDACTED = "[REDACTED]"
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Frozen):
     """The span ``text[start:end]`` of a secret value (not its keyword)."""
 
     start: int
@@ -90,11 +90,29 @@ def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+class _Pattern:
+    """A regular expression compiled on first use (re caches nothing across processes).
+
+    Most texts name no password, so most registrations never need the patterns below; compiling
+    them all on import cost every command that writes text about a millisecond."""
+
+    __slots__ = ("_args", "_compiled")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern | None = None
+
+    def __getattr__(self, name: str) -> Any:  # search, match, fullmatch, finditer
+        if self._compiled is None:
+            self._compiled = re.compile(*self._args)
+        return getattr(self._compiled, name)
+
+
 # --------------------------------------------------------------------------
 # Keywords (on folded text). Each alternative is a named group giving its kind.
 # --------------------------------------------------------------------------
-_KEYWORD_RE = re.compile(
-    r"(?<![^\W_])(?:"
+_KEYWORD_WORD = (
+    r"(?:"
     # parole and its cases (parole, paroli, paroles, parolei, parolē, parolēm,
     # paroļu) also inside compounds: sākumparole, pagaidparole, e-pastparole.
     r"(?P<pw_lv>[^\W\d_]*parol(?:e|i|es|ei|em|u|ite)s?)"
@@ -105,8 +123,13 @@ _KEYWORD_RE = re.compile(
     r"|(?P<code>(?:piekluves|access)[\s-]+(?:kod[^\W\d_]*|codes?))"
     r"|(?P<pin>(?:pin|puk)[12]?(?:[\s-]*(?:kods|kodu|koda|kodi|kodus|kodam|codes?|numbers?|numurs|numuru|nr\.?))?"
     r"|пин[\s-]*код[^\W\d_]*|пин|пук)"
-    r")(?![^\W\d_])",  # a whole word: backtracks "parolei" past "parole", refuses "pinot"
+    r")"
 )
+# a whole word: backtracks "parolei" past "parole", refuses "pinot"
+_KEYWORD_RE = _Pattern(r"(?<![^\W_])" + _KEYWORD_WORD + r"(?![^\W\d_])")
+# Every keyword above holds one of these (tests/test_guard.py checks it): a folded text without
+# any of them names no password or PIN, and is passed without compiling the keyword pattern.
+_KEYWORD_STEMS = ("parol", "slepen", "pass", "pw", "p/w", "парол", "piekluves", "access", "pin", "puk", "пин", "пук")
 
 # group -> (reported kind, rules)
 _KINDS = {
@@ -225,9 +248,9 @@ def _is_stop_word(word: str) -> bool:
 
 
 _SYMBOLS = set("!#$%^&*+=?~|<>{}[]\\@;_€£§")
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_URL_RE = re.compile(r"(?:https?://|www\.)", re.IGNORECASE)
-_PHONE_RE = re.compile(r"(?:\+?371|00371)?[26]\d{7}")
+_EMAIL_RE = _Pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_URL_RE = _Pattern(r"(?:https?://|www\.)", re.IGNORECASE)
+_PHONE_RE = _Pattern(r"(?:\+?371|00371)?[26]\d{7}")
 _TRAILING_CLASSIFY = ".,;:!?)]}>\"'”’»…"
 _LEADING_CLASSIFY = "([{<\"'„“«‘"
 
@@ -297,9 +320,9 @@ def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
     return False
 
 
-_WORD_RE = re.compile(r"[^\W\d_]+")
+_WORD_RE = _Pattern(r"[^\W\d_]+")
 # A login just before "pass": "login: janis pass …", "user jberzins, pass …", "lietotājs janis pass …".
-_LOGIN_BEFORE_RE = re.compile(
+_LOGIN_BEFORE_RE = _Pattern(
     r"(?:^|[^\w])(?:login|logins|user|username|user\s+name|lietotajs|lietotajvards|lietotajvārds|konts|account|id)"
     r"\s*[:=：]?\s*[^\s:=]+[\s,;/]*$"
 )
@@ -417,14 +440,14 @@ def _label_end(text: str, folded: str, pos: int) -> tuple[int, bool] | None:
 
 # "my password: correct horse battery staple": after a possessive and a colon, a run of words
 # on its own is the passphrase. The run may not open with a word that answers instead.
-_POSSESSIVE_RE = re.compile(r"(?:^|[\s(\"'„“])(?:my|mana|mans|manu|manai|manas|мой)\s+(?:\S+\s+){0,2}$")
+_POSSESSIVE_RE = _Pattern(r"(?:^|[\s(\"'„“])(?:my|mana|mans|manu|manai|manas|мой)\s+(?:\S+\s+){0,2}$")
 _NOT_A_PASSPHRASE_START = frozenset(
     """
     the a an not no nav none null n/a same see skatit ok okay ask call jautat zvanit sent provided
     user lietotajs it tas ta is ir was bija to uz ka ka
     """.split()
 )
-_PASSPHRASE_WORD_RE = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_PASSPHRASE_WORD_RE = _Pattern(r"[^\W_](?:[\w'’-]*[^\W_])?")
 _SENTENCE_END = ".!?,;"
 
 
@@ -498,6 +521,8 @@ def find_secrets(text: str) -> list[Finding]:
     if not text:
         return []
     folded = _fold(text)
+    if not any(stem in folded for stem in _KEYWORD_STEMS):
+        return []
     findings: list[Finding] = []
     for m in _KEYWORD_RE.finditer(folded):
         group = m.lastgroup or "pw_en"

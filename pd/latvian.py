@@ -4,16 +4,20 @@ Collation of names, the Latvian and English labels used in e-mails and
 reports, dates for people (``dd.mm.yyyy hh:mm``, Europe/Riga), phone numbers
 (``+371XXXXXXXX``), e-mail addresses and the clean-up every free text gets.
 
-Imports are stdlib only and cheap: this module loads on every command.
+Imports are stdlib only and cheap: this module loads on every command. The time-zone database
+(zoneinfo, which asks sysconfig where it lives) and unicodedata load on first use; the
+patterns are compiled on first use (re's own cache keeps them).
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING
 
 from pd.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 __all__ = [
     "RIGA",
@@ -62,6 +66,8 @@ def _char_weights(ch: str) -> tuple[tuple[int, int], int, int]:
     ps = _PRIMARY_SECONDARY.get(lower)
     if ps is not None:
         return (_C_LETTER, ps[0]), ps[1], tertiary
+    import unicodedata
+
     if ch.isdigit():
         return (_C_DIGIT, unicodedata.digit(ch, 0) if ch.isdecimal() else ord(ch)), 0, tertiary
     if ch.isspace():
@@ -82,6 +88,8 @@ def lv_sort_key(s: str) -> tuple:
     >>> sorted(["Ķekava", "Kuldīga", "čūska", "cukurs"], key=lv_sort_key)
     ['cukurs', 'čūska', 'Kuldīga', 'Ķekava']
     """
+    import unicodedata
+
     if s is None:
         s = ""
     elif not isinstance(s, str):
@@ -238,6 +246,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _zone(tz: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(tz)  # ZoneInfo caches instances per key
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -279,11 +289,11 @@ def iso(dt: datetime | None, tz: str = RIGA) -> str | None:
     return to_local(dt, tz).isoformat(timespec="seconds")
 
 
-_DMY_RE = re.compile(
+_DMY = (
     r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
-_ISO_START_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_START = r"\d{4}-\d{2}-\d{2}"
 _INSTANT_HELP = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM] or DD.MM.YYYY HH:MM"
 
 
@@ -310,14 +320,14 @@ def parse_instant(text: str, tz: str = RIGA) -> datetime:
         raise InvalidInput("the date and time is empty; " + _INSTANT_HELP)
     zone = _zone(tz)
     dt: datetime
-    m = _DMY_RE.fullmatch(raw)
+    m = re.fullmatch(_DMY, raw)
     try:
         if m:
             dt = datetime(
                 int(m["y"]), int(m["m"]), int(m["d"]),
                 int(m["H"] or 0), int(m["M"] or 0), int(m["S"] or 0),
             )
-        elif _ISO_START_RE.match(raw):
+        elif re.match(_ISO_START, raw):
             iso_text = raw
             if len(iso_text) > 10 and iso_text[10] == " ":
                 iso_text = iso_text[:10] + "T" + iso_text[11:].lstrip()
@@ -355,6 +365,8 @@ def normalize_phone(text: str) -> str:
     >>> normalize_phone("00371 6712-3456")
     '+37167123456'
     """
+    import unicodedata
+
     if text is None or not str(text).strip():
         raise InvalidInput("phone number is empty")
     raw = unicodedata.normalize("NFKC", str(text)).strip()
@@ -416,6 +428,8 @@ def normalize_email(text: str) -> str:
     >>> normalize_email(" Janis.Berzins@VP.Gov.LV ")
     'Janis.Berzins@vp.gov.lv'
     """
+    import unicodedata
+
     if text is None or not str(text).strip():
         raise InvalidInput("e-mail address is empty")
     raw = unicodedata.normalize("NFC", str(text)).strip()
@@ -479,7 +493,7 @@ def normalize_email(text: str) -> str:
 # --------------------------------------------------------------------------
 # C0/C1 controls except \t and \n, DEL, surrogates, and the bidirectional
 # overrides/isolates that can make text display differently from what it holds.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -> str:
@@ -490,6 +504,8 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
     text, a control character (named by code point and position) or a text
     longer than ``max_len`` characters.
     """
+    import unicodedata
+
     if text is None:
         raise InvalidInput(f"{field} is required")
     value = unicodedata.normalize("NFC", str(text))
@@ -500,7 +516,7 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
         raise InvalidInput(f"{field} is empty")
     if len(value) > max_len:
         raise InvalidInput(f"{field} is {len(value)} characters; the limit is {max_len}")
-    bad = _CONTROL_RE.search(value)
+    bad = re.search(_CONTROL, value)
     if bad:
         raise InvalidInput(
             f"{field} contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}"
@@ -524,6 +540,8 @@ CHANNEL_WORDS: dict[str, str] = {
 def channel_from_word(text: str) -> str:
     """The channel (phone, fax, email, other) of a word an operator types, English or Latvian
     ("telefons", "tālrunis", "e-pasts", "fakss", "cits"); InvalidInput names the valid ones."""
+    import unicodedata
+
     channels = tuple(CHANNEL_LABELS["en"])  # phone, fax, email, other: the order of SPEC 3
     word = "".join(c for c in unicodedata.normalize("NFD", (text or "").strip().lower())
                    if not unicodedata.combining(c))

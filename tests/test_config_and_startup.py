@@ -85,3 +85,57 @@ def test_show_builds_only_its_own_command(pd, pd_env):
         r = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout.strip().splitlines()[-1]) == expected, args
+
+
+# What every command used to pay for on start-up and no longer does (docs/benchmarks.md, Start-up):
+# the dataclass decorator (it compiles each class's methods with exec on import; pd.record does
+# without), getpass when PD_USER names the person, the e-mail intake's models, unicodedata and
+# PyYAML/dotenv for a read.
+NOT_ON_START = ("dataclasses", "getpass", "termios", "yaml", "dotenv", "pd.db.intake_models")
+
+
+def _main_probe(args: list[str]) -> str:
+    """`pd ARGS` through pd.__main__ (the console script's path), reporting at exit which of
+    NOT_ON_START (and unicodedata) were imported and how the collector stood during the command."""
+    return ("import atexit, gc, json, sys\n"
+            "import pd.cli\n"
+            "seen = {}\n"
+            "real = pd.cli.main\n"
+            "def main():\n"
+            "    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())\n"
+            "    real()\n"
+            "pd.cli.main = main\n"
+            "@atexit.register\n"
+            "def report():\n"
+            f"    seen['loaded'] = [m for m in {NOT_ON_START + ('unicodedata',)!r} if m in sys.modules]\n"
+            "    sys.__stdout__.write('\\n' + json.dumps(seen) + '\\n')\n"
+            f"sys.argv = ['pd', *{args!r}]\n"
+            "from pd.__main__ import main as start\n"
+            "start()\n")
+
+
+def _run_main_probe(args: list[str], env: dict) -> dict:
+    r = subprocess.run([sys.executable, "-c", _main_probe(args)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def test_show_and_register_skip_what_start_up_no_longer_needs(pd, pd_env):
+    import os
+
+    n = pd.register()
+    env = dict(os.environ, **pd_env)
+    shown = _run_main_probe(["show", n, "--json"], env)
+    assert shown["loaded"] == []  # a read needs no unicodedata either
+    registered = _run_main_probe(["register", "--json", "--name", "Jānis Bērziņš", "--institution", "VP",
+                                  "--service", "EPASTS", "--description", "Neienāk e-pasts", "--channel", "phone"], env)
+    assert registered["loaded"] == ["unicodedata"]  # text clean-up and the password guard need it
+
+
+def test_the_collector_runs_for_the_command_with_start_up_set_aside(pd, pd_env):
+    """pd.__main__ keeps the cyclic collector off while pd.cli loads and freezes what it loaded;
+    the command itself runs with the collector on (a long `pd mail fetch --watch` must collect)."""
+    import os
+
+    seen = _run_main_probe(["--version"], dict(os.environ, **pd_env))
+    assert seen["enabled"] is True and seen["frozen"] > 10_000

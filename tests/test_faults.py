@@ -42,12 +42,10 @@ def _ledger():
 
 
 def _desk(ledger, user: str = "operators1"):
-    from dataclasses import replace
-
     from pd.config import load_settings
     from pd.desk import Desk
 
-    return Desk(replace(load_settings(), user=user), ledger=ledger)
+    return Desk(load_settings().replace(user=user), ledger=ledger)
 
 
 def _register_inprocess(desk, n: int) -> list[str]:

@@ -370,3 +370,38 @@ def test_a_full_width_colon_is_a_colon(secret, keyword):
 def test_pass_without_a_login_or_separator_is_a_verb(words):
     text = " ".join(["Please", "pass", *words])
     assert find_secrets(text) == []
+
+
+# ---------------------------------------------------------------- the keyword stems (pd.guard skips the
+# keyword pattern, and does not even compile it, for a text that holds none of _KEYWORD_STEMS)
+@settings(max_examples=500, deadline=None)
+@given(st.data())
+def test_every_keyword_holds_a_stem(data):
+    import re
+
+    from pd.guard import _KEYWORD_STEMS, _KEYWORD_WORD
+
+    keyword = data.draw(st.from_regex(re.compile(_KEYWORD_WORD), fullmatch=True))
+    assert any(stem in keyword for stem in _KEYWORD_STEMS), keyword
+
+
+@pytest.mark.parametrize("text", [t for t, _ in DISCLOSED + DISCLOSED_PIN])
+def test_the_stems_pass_every_disclosed_text_to_the_keyword_pattern(text):
+    from pd.guard import _KEYWORD_RE, _KEYWORD_STEMS, _fold
+
+    folded = _fold(text)
+    assert _KEYWORD_RE.search(folded) and any(stem in folded for stem in _KEYWORD_STEMS)
+
+
+def test_the_guard_compiles_its_patterns_only_for_a_text_that_names_a_keyword():
+    import subprocess
+    import sys
+
+    probe = ("import pd.guard as g\n"
+             "g.check_text('description', 'Neienāk e-pasts, printeris nedrukā', redact_secrets=False)\n"
+             "print(sum(p._compiled is not None for p in vars(g).values() if isinstance(p, g._Pattern)))\n"
+             "g.find_secrets('parole: Vasara2024')\n"
+             "print(g._KEYWORD_RE._compiled is not None)")
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "True"]

@@ -11,7 +11,6 @@ The Desk is driven in-process (one ledger for the whole run; each example regist
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, settings
@@ -92,7 +91,7 @@ def make_machine(ledger, base_settings):
 
     def desk(login: str) -> Desk:
         if login not in desks:
-            desks[login] = Desk(replace(base_settings, user=login), ledger=ledger)
+            desks[login] = Desk(base_settings.replace(user=login), ledger=ledger)
         return desks[login]
 
     class DeskMachine(RuleBasedStateMachine):

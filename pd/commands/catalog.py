@@ -123,7 +123,7 @@ def contacts_show(ctx: typer.Context,
     con = st.desk.contacts
     if code.upper() in con.institutions:
         i = con.institution(code)
-        d = {"code": i.code, "name": i.name, "ict_contacts": [vars(p) for p in i.ict_contacts],
+        d = {"code": i.code, "name": i.name, "ict_contacts": [p.as_dict() for p in i.ict_contacts],
              "report_recipients": list(i.report_recipients)}
         if as_json:
             emit_json(d)

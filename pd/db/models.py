@@ -2,10 +2,16 @@
 
 Times are stored as aware UTC instants; they are shown in Europe/Riga by the
 presentation layer only.
+
+The e-mail intake's tables (SPEC 13) are defined in pd.db.intake_models and load on first
+use, through this module as well (`from pd.db.models import InboundMessage`, `ALL_MODELS`):
+defining a peewee model costs ~1.4M instructions, and most commands never touch them
+(docs/benchmarks.md, Start-up).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
@@ -229,7 +235,7 @@ class ReportRun(BaseModel):
         indexes = ((("month", "institution", "resend"), True),)
 
 
-ALL_MODELS: list[type[BaseModel]] = [
+CORE_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
     ConfigSnapshot,
     LedgerHead,
@@ -244,82 +250,21 @@ ALL_MODELS: list[type[BaseModel]] = [
 ]
 
 
-# ---------------------------------------------------------------- e-mail intake (SPEC 13)
-class InboundMessage(BaseModel):
-    """One message that reached the desk, stored whole after the password guard.
+INTAKE_MODEL_NAMES = ("InboundMessage", "IntakeItem", "QuarantinedMessage", "ImapMailbox")
 
-    `raw` is the message as received, except that disclosed secrets are replaced by
-    [REDACTED] and attachments over the size limit are cut out (their name and size stay
-    in `attachments`). `digest` is of the bytes as received, so the same copy twice is
-    one message even without a Message-ID.
-    """
+if TYPE_CHECKING:
+    from .intake_models import ImapMailbox, InboundMessage, IntakeItem, QuarantinedMessage
 
-    id = pw.BigAutoField()
-    received_at = UtcDateTimeField(index=True)
-    source = pw.CharField(max_length=200)  # ingest:stdin | ingest:FILE | imap:…
-    message_id = pw.CharField(max_length=500, null=True, unique=True)
-    digest = pw.CharField(max_length=64, unique=True)
-    sender_name = pw.CharField(max_length=300, default="")
-    sender_email = pw.CharField(max_length=320, default="", index=True)
-    subject = pw.TextField(default="")
-    sent_at = UtcDateTimeField(null=True)  # the mail's own Date
-    text = pw.TextField(default="")  # the readable text (HTML turned into text), redacted
-    reply = pw.TextField(default="")  # the text without the quoted history
-    html = pw.BooleanField(default=False)  # the text came from an HTML-only mail
-    charset_note = pw.TextField(null=True)  # how a text part was decoded when its charset was not declared/right
-    attachments = pw.TextField(default="[]")  # JSON list of {name, size, type, stored}
-    raw = pw.BlobField()
-    redacted = pw.BooleanField(default=False)
-    action = pw.CharField(max_length=16)  # new | follow_up | automatic | bounce
-    flag = pw.CharField(max_length=16, null=True)  # answer | objection | expert | closed | None
-    auto_reason = pw.TextField(null=True)  # why it counts as automatic mail
-    request = pw.ForeignKeyField(Request, backref="inbound", null=True, on_delete="RESTRICT")
-    event_id = pw.BigIntegerField(null=True)  # the follow-up's event in N's history
-    seen_at = UtcDateTimeField(null=True)
-    seen_by = pw.CharField(max_length=64, null=True)
+    ALL_MODELS: list[type[BaseModel]]
 
 
-class IntakeItem(BaseModel):
-    """A mail waiting for the operator: register it, attach it to a request, or ignore it."""
+def __getattr__(name: str) -> Any:
+    """The intake's models, and ALL_MODELS (every table, in creation order), on first use."""
+    if name in INTAKE_MODEL_NAMES or name == "ALL_MODELS":
+        from . import intake_models
 
-    message = pw.ForeignKeyField(InboundMessage, unique=True, on_delete="RESTRICT")
-    status = pw.CharField(max_length=12, index=True)  # new | registered | attached | ignored
-    created_at = UtcDateTimeField()
-    related = pw.ForeignKeyField(Request, null=True, on_delete="RESTRICT", backref="related_intake")  # a closed N it names
-    request = pw.ForeignKeyField(Request, null=True, on_delete="RESTRICT", backref="intake_items")
-    decided_at = UtcDateTimeField(null=True)
-    decided_by = pw.CharField(max_length=64, null=True)
-    reason = pw.TextField(null=True)
-
-
-class QuarantinedMessage(BaseModel):
-    """A message pd could not take apart: kept (redacted where it is readable) for a replay."""
-
-    received_at = UtcDateTimeField(index=True)
-    source = pw.CharField(max_length=200)
-    digest = pw.CharField(max_length=64, unique=True)
-    error = pw.TextField()
-    raw = pw.BlobField()
-    path = pw.TextField(null=True)  # the copy in PD_INTAKE_QUARANTINE_DIR
-    replayed_at = UtcDateTimeField(null=True)
-    replayed_as = pw.BigIntegerField(null=True)  # the InboundMessage a replay stored
-
-
-ALL_MODELS += [InboundMessage, IntakeItem, QuarantinedMessage]
-
-
-class ImapMailbox(BaseModel):
-    """Where `pd mail fetch` stands in one IMAP mailbox (SPEC 13): its UIDVALIDITY and the highest UID
-    below which every message of the mailbox has been committed by the intake. A new UIDVALIDITY
-    starts it from 0 again (the intake's Message-ID/digest check makes a rescan harmless)."""
-
-    mailbox = pw.CharField(max_length=255, unique=True)  # user@host:port/folder, never the password
-    uidvalidity = pw.BigIntegerField()
-    last_uid = pw.BigIntegerField(default=0)
-    last_fetch_at = UtcDateTimeField(null=True)
-    fetched = pw.BigIntegerField(default=0)  # messages taken into the ledger, all time
-    uidvalidity_changes = pw.IntegerField(default=0)
-
-
-ALL_MODELS.append(ImapMailbox)
-
+        for model in INTAKE_MODEL_NAMES:
+            globals()[model] = getattr(intake_models, model)
+        globals()["ALL_MODELS"] = CORE_MODELS + [getattr(intake_models, n) for n in INTAKE_MODEL_NAMES]
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -107,7 +107,9 @@ def _set_text(part, text: str) -> None:
 def _still_secret(data: bytes) -> bool:
     from email.parser import BytesParser
 
-    msg = BytesParser(policy=email.policy.default).parsebytes(data)
+    from .parse import POLICY
+
+    msg = BytesParser(policy=POLICY).parsebytes(data)
     for _, value in msg.raw_items():
         if guard.find_secrets(decode_header(value)):
             return True

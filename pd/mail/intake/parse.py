@@ -49,10 +49,29 @@ class ParsedMail:
     html: bool
     attachments: list[Attachment] = field(default_factory=list)
     charset_notes: list[str] = field(default_factory=list)
+    # The message's headers by lower-case name, decoded when first asked for (a mail is asked for
+    # ~20 headers: one pass over them instead of one each). Forgotten when a header is changed.
+    _headers: dict[str, list] | None = field(default=None, repr=False, compare=False)
+    _decoded: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def header(self, name: str) -> str:
         """A header's decoded text ('' when absent); several occurrences joined by ', '."""
-        return ", ".join(header_values(self.message, name))
+        return ", ".join(self.header_values(name))
+
+    def header_values(self, name: str) -> list[str]:
+        """Every occurrence of a header, decoded (as header_values() of the message)."""
+        lname = name.lower()
+        decoded = self._decoded.get(lname)
+        if decoded is None:
+            if self._headers is None:
+                self._headers = _index(self.message)
+            decoded = self._decoded[lname] = [decode_header(v) for v in self._headers.get(lname, ())]
+        return decoded
+
+    def forget_headers(self) -> None:
+        """The message's headers were changed: read them again."""
+        self._headers = None
+        self._decoded.clear()
 
     @property
     def reply(self) -> str:
@@ -155,11 +174,19 @@ def header_values(msg: EmailMessage, name: str) -> list[str]:
     return out
 
 
+def _index(msg: EmailMessage) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for key, value in msg.raw_items():
+        out.setdefault(key.lower(), []).append(value)
+    return out
+
+
 def decode_header(value: str) -> str:
     """A raw header value (8-bit bytes surrogate-escaped) as text."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and any("\udc80" <= ch <= "\udcff" for ch in value):
         value, _ = decode_bytes(value.encode("ascii", "surrogateescape"))
-    value = re.sub(r"\r?\n[ \t]", " ", value)  # unfold, keeping the space
+    if "\n" in value:
+        value = re.sub(r"\r?\n[ \t]", " ", value)  # unfold, keeping the space
     if "=?" not in value:
         return value.strip()
     try:
@@ -199,24 +226,22 @@ def parse(raw: bytes, *, max_attachment: int) -> ParsedMail:
     if not any(True for _ in msg.raw_items()):
         raise BrokenMail("the message has no headers")
 
-    name, addr = _sender(msg)
-    subject = " ".join(", ".join(header_values(msg, "Subject")).split())
-    sent_at = _date(", ".join(header_values(msg, "Date")))
-    mid = (message_ids(", ".join(header_values(msg, "Message-ID"))) or [None])[0]
-    notes: list[str] = []
-    text, html = body_text(msg, notes)
-    atts = attachments(msg, max_attachment)
-    return ParsedMail(
-        message=msg, message_id=mid, sender_name=name, sender_email=addr, subject=subject, sent_at=sent_at,
-        in_reply_to=message_ids(", ".join(header_values(msg, "In-Reply-To"))),
-        references=message_ids(" ".join(header_values(msg, "References"))),
-        text=text, html=html, attachments=atts, charset_notes=notes,
-    )
+    mail = ParsedMail(message=msg, message_id=None, sender_name="", sender_email="", subject="", sent_at=None,
+                      in_reply_to=[], references=[], text="", html=False)
+    mail.sender_name, mail.sender_email = _sender(mail)
+    mail.subject = " ".join(mail.header("Subject").split())
+    mail.sent_at = _date(mail.header("Date"))
+    mail.message_id = (message_ids(mail.header("Message-ID")) or [None])[0]
+    mail.in_reply_to = message_ids(mail.header("In-Reply-To"))
+    mail.references = message_ids(" ".join(mail.header_values("References")))
+    mail.text, mail.html = body_text(msg, mail.charset_notes)
+    mail.attachments = attachments(msg, max_attachment)
+    return mail
 
 
-def _sender(msg: EmailMessage) -> tuple[str, str]:
+def _sender(mail: ParsedMail) -> tuple[str, str]:
     for header in ("From", "Sender", "Return-Path"):
-        values = header_values(msg, header)
+        values = mail.header_values(header)
         if values:
             name, addr = email.utils.parseaddr(values[0])
             if addr:

@@ -35,9 +35,11 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
     for lname, name in names.items():
         if lname in _STRUCTURAL:
             continue
-        if any(guard.find_secrets(decode_header(v)) for k, v in msg.raw_items() if k.lower() == lname):
+        if any(guard.find_secrets(v) for v in mail.header_values(lname)):
             _replace_header(msg, name)
             changed = redacted = True
+    if redacted:
+        mail.forget_headers()  # what is read of them from now on is the redacted text
     for part in list(msg.walk()):
         if part.is_multipart():
             continue

@@ -53,9 +53,9 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
                              charset="utf-8", disposition="inline")
             changed = True
             continue
-        if part.get_content_maintype() != "text":
+        if not ctype.startswith("text/"):
             continue
-        text = part_text(part)
+        text = part_text(part, data=data)
         if ctype == "text/html":
             red = guard.redact(text)
             # Only an HTML part that shows a secret is laid out properly (lxml is slow to load):

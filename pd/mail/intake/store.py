@@ -57,11 +57,11 @@ LOCK_BUDGET_S = 0.25
 
 def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | None = None, desk=None,
                  stop: Callable[[], bool] | None = None, inside: Callable[[list], None] | None = None,
-                 budget_s: float = LOCK_BUDGET_S) -> list:
+                 budget_s: float | None = None) -> list:
     """Store the first messages of `raws` in ONE transaction; a result per message taken, in order.
 
     At least one message is taken; more while the transaction has held the ledger's lock for less
-    than `budget_s` and `stop()` is false. A result is SPEC 13's dict, or the PdError that kept the
+    than `budget_s` (LOCK_BUDGET_S) and `stop()` is false. A result is SPEC 13's dict, or the PdError that kept the
     message out of the ledger (a fault of the desk's, not of the mail: it stays with the caller).
     When that error is a TemporaryFailure, ConfigError or NotPermitted, it is the last result: the
     messages before it are committed, the caller stops there. `inside(results)` runs in the
@@ -86,7 +86,7 @@ def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | No
             break
         prepared.append(_prepare(settings, raw))
     try:
-        return _Batch(desk, me, source).run(prepared, now, budget_s, inside)
+        return _Batch(desk, me, source).run(prepared, now, LOCK_BUDGET_S if budget_s is None else budget_s, inside)
     except BaseException as exc:
         import peewee
 

@@ -345,11 +345,21 @@ def _insert(model, rows: list[dict]) -> None:
 _DESK: dict = {}
 
 
+def share_desk(settings, desk) -> None:
+    """Let receive() and receive_many() use `desk`, which the command has opened already (its
+    ledger connection, contacts and catalog), instead of opening and reading them a second time."""
+    _DESK["desk"] = (_stamp(settings), desk)
+
+
+def _stamp(settings) -> tuple:
+    return (settings, _mtime(settings.contacts_path), _mtime(settings.catalog_path))
+
+
 def _desk_for(settings):
     from ...db.connection import db
     from ...desk import Desk
 
-    stamp = (settings, _mtime(settings.contacts_path), _mtime(settings.catalog_path))
+    stamp = _stamp(settings)
     cached = _DESK.get("desk")
     if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
             and db.obj is cached[1]._ledger.database and not db.obj.is_closed():

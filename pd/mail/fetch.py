@@ -433,6 +433,8 @@ def _raise_mark(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: 
                 now: datetime | None = None) -> None:
     """Raise the mark (never lower it: a fetch beside us may be further on) and count what was taken,
     in the open transaction."""
+    import peewee
+
     from ..db.models import ImapMailbox as M
 
     values: dict = {}
@@ -440,9 +442,9 @@ def _raise_mark(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: 
         values[M.fetched] = M.fetched + taken
     if now is not None:
         values[M.last_fetch_at] = now
-    if last_uid is not None:
-        M.update(last_uid=last_uid).where((M.mailbox == cfg.key) & (M.uidvalidity == uidvalidity)
-                                          & (M.last_uid < last_uid)).execute()
+    if last_uid is not None:  # (one statement: it runs in every batch's transaction)
+        values[M.last_uid] = peewee.Case(None, [((M.uidvalidity == uidvalidity) & (M.last_uid < last_uid), last_uid)],
+                                         M.last_uid)
     if values:
         M.update(values).where(M.mailbox == cfg.key).execute()
 

@@ -183,24 +183,34 @@ class _Batch:
 
     # -- which messages may be duplicates: one query for the whole batch
     def _lookup(self, prepared: list[_Prepared]) -> None:
+        """One query under the lock (no savepoint: a SELECT the server refuses is a fault of the
+        ledger's); a value the driver cannot send makes every message get the full check."""
+        import peewee
+
         from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
 
         digests = [p.digest for p in prepared]
-        mids = [_mid(p.mail) for p in prepared if p.mail is not None and p.mail.message_id]
+        mids = []
+        for p in prepared:
+            if p.mail is not None and p.mail.message_id:
+                if "\x00" in p.mail.message_id:  # (PostgreSQL cannot be sent it): checked alone
+                    self.digests.add(p.digest)
+                else:
+                    mids.append(_mid(p.mail))
         cond = IM.digest.in_(digests)
         if mids:
             cond = cond | IM.message_id.in_(mids)
+        query = IM.select(IM.digest, IM.message_id).where(cond).union_all(
+            Q.select(Q.digest, peewee.SQL("NULL")).where(Q.digest.in_(digests)))
         try:
-            with self.ch.savepoint():
-                for digest, mid in IM.select(IM.digest, IM.message_id).where(cond).tuples():
-                    self.digests.add(digest)
-                    if mid:
-                        self.mids.add(mid)
-                self.digests.update(d for (d,) in Q.select(Q.digest).where(Q.digest.in_(digests)).tuples())
-        except Exception as exc:  # noqa: BLE001 - a value the driver refuses: check each message alone
-            if _ledger_fault(exc):
-                raise
+            rows = list(query.tuples())
+        except (ValueError, UnicodeError):  # refused by the driver before it reached the server
             self.check_all = True
+            return
+        for digest, mid in rows:
+            self.digests.add(digest)
+            if mid:
+                self.mids.add(mid)
 
     def _suspect(self, p: _Prepared) -> bool:
         return self.check_all or p.digest in self.digests or (

@@ -136,7 +136,7 @@ def parse_imap_url(url: str | None, done: str) -> ImapConfig:
 
 # ------------------------------------------------------------------ stopping cleanly
 class Stop:
-    """Set by SIGTERM / Ctrl-C: the current message is finished, then the fetch leaves."""
+    """Set by SIGTERM / Ctrl-C: the messages in hand are stored, then the fetch leaves."""
 
     def __init__(self) -> None:
         self.requested = False

@@ -118,7 +118,8 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
         p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode != 0:
             err.seek(0)
-            raise SystemExit(f"{' '.join(cmd[:4])}… failed ({p.returncode}): {err.read()[-2000:].decode(errors='replace')}")
+            tail = err.read()[-2000:].decode(errors="replace")
+            raise SystemExit(f"{' '.join(cmd[:4])}… failed ({p.returncode}): {tail}")
     return elapsed, usage.ru_utime + usage.ru_stime
 
 

@@ -374,9 +374,11 @@ def test_pass_without_a_login_or_separator_is_a_verb(words):
 
 # The speed-ups of the scan (pd mail fetch guards every mail it takes in) must change nothing.
 _KEYWORDISH = st.lists(st.one_of(
-    st.sampled_from(["parole", "PAROĻU", "Parolē", "slepenais vārds", "password", "PASSWD", "pass", "pw", "P/W",
-                     "пароль", "ПАРОЛЯ", "piekļuves kods", "ACCESS code", "PIN", "puk2", "ПИН-код", "пук", "pinot"]),
-    st.text(alphabet="aāAĀeēEĒlļLĻoOpPrRsSšŠwWdDcCkKnNņuUiIīvV/пПаАрРоОлЛьЬиИнНкКуУ -:=\n0123456789", max_size=12),
+    st.sampled_from(["parole", "PAROĻU", "Parolē", "slepenais vārds", "password", "PASSWD", "pass", "pw",
+                     "P/W", "пароль", "ПАРОЛЯ", "piekļuves kods", "ACCESS code", "PIN", "puk2", "ПИН-код", "пук",
+                     "pinot"]),
+    st.text(alphabet="aāAĀeēEĒlļLĻoOpPrRsSšŠwWdDcCkKnNņuUiIīvV/пПаАрРоОлЛьЬиИнНкКуУ -:=\n0123456789",
+            max_size=12),
 ), max_size=8).map("".join)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 import email
 import email.policy
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests import intake_mail as M
 
 
@@ -220,8 +223,6 @@ def test_gmail_in_latvian_and_outlook_in_english_lose_their_quoted_history_too(p
 
 
 # ---------------------------------------------------------------- the sender's address, the quick way
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _NAME = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
 _ATOM = st.text(alphabet="abcxyzABCĀā019_+-.'!#", min_size=1, max_size=8)

@@ -393,8 +393,8 @@ def test_a_mail_that_fails_mid_batch_is_quarantined_and_the_rest_of_the_batch_is
                                                                                         monkeypatch):
     """A fault of ours on the third mail of a batch: its savepoint is rolled back and it is quarantined
     in the same transaction; the mails before and after it are stored, all five moved."""
-    import pd.mail.intake.match as match
     from pd.mail.fetch import fetch
+    from pd.mail.intake import match
 
     raws = [mail(i) for i in range(5)]
     raws[2] = mail(2, subject="Šī izraisa kļūdu")
@@ -420,10 +420,10 @@ def test_a_mail_refused_for_the_desks_reason_mid_batch_stays_and_the_rest_are_st
                                                                                      monkeypatch):
     """Not the mail's fault (a PdError other than invalid input): it stays in the mailbox, alone; the
     mark stops before it; the next fetch takes it once it can."""
-    import pd.mail.intake.match as match
     from pd.db.models import ImapMailbox
     from pd.errors import InvalidState
     from pd.mail.fetch import fetch
+    from pd.mail.intake import match
 
     raws = [mail(i) for i in range(5)]
     original = match.find_request
@@ -517,7 +517,7 @@ def test_killed_inside_a_batch_transaction_then_fetched_again_each_message_is_st
     raws = [mail(i) for i in range(1, 251)]
     imap.append(*raws)
     p = subprocess.run([sys.executable, "-c", KILLED_INSIDE_A_BATCH], env=fetch_env, capture_output=True, text=True,
-                       timeout=120)
+                       timeout=120, check=False)
     assert p.returncode == -signal.SIGKILL, p.stderr
     stored = _stored(rawdb)
     # Committed: the first batch, and perhaps the start of the second (a transaction holds the lock

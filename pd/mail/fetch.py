@@ -568,7 +568,7 @@ def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop
                         break
                     seen: dict = {}
 
-                    def inside(outcomes: list, rest=rest, pos=pos, unbroken=unbroken, seen=seen) -> None:
+                    def inside(outcomes: list, batch=batch, rest=rest, pos=pos, unbroken=unbroken, seen=seen) -> None:
                         # in the intake's transaction: the mark rises with the messages it commits
                         acc = seen["acc"] = _account(batch, pos, rest, outcomes, unbroken)
                         _raise_mark(cfg, validity, acc.mark, acc.taken)

@@ -450,14 +450,15 @@ def _message_fields(at, source: str, mail, stored: bytes, redacted: bool, digest
     from ... import guard
 
     text = guard.redact(mail.text)
-    return dict(
-        received_at=at, source=source[:200], message_id=(mail.message_id or None) and _mid(mail),
-        digest=digest, sender_name=guard.redact(mail.sender_name)[:300], sender_email=mail.sender_email[:320],
-        subject=guard.redact(mail.subject), sent_at=mail.sent_at, text=text, reply=guard.redact(mail.reply),
-        html=mail.html, charset_note="; ".join(dict.fromkeys(mail.charset_notes)) or None,
-        attachments=json.dumps([a.as_dict() for a in mail.attachments], ensure_ascii=False),
-        raw=stored, redacted=redacted or text != mail.text, action="new",
-    )
+    return {
+        "received_at": at, "source": source[:200], "message_id": (mail.message_id or None) and _mid(mail),
+        "digest": digest, "sender_name": guard.redact(mail.sender_name)[:300],
+        "sender_email": mail.sender_email[:320], "subject": guard.redact(mail.subject), "sent_at": mail.sent_at,
+        "text": text, "reply": guard.redact(mail.reply), "html": mail.html,
+        "charset_note": "; ".join(dict.fromkeys(mail.charset_notes)) or None,
+        "attachments": json.dumps([a.as_dict() for a in mail.attachments], ensure_ascii=False),
+        "raw": stored, "redacted": redacted or text != mail.text, "action": "new",
+    }
 
 
 def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, source: str, *,
@@ -465,9 +466,9 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
     follow-up or a new intake item."""
     from ...db.models import InboundMessage as IM
+    from ..compose import domain_of
     from .classify import Context, automatic_reason, delivery_report
     from .match import find_request
-    from ..compose import domain_of
 
     domain = domain_of(desk.settings.mail_from)
     dup = _duplicate(mail, digest, quarantine=not replay)

@@ -14,10 +14,12 @@ reinstalled with --reinstall). Each run, on one server, interleaved:
    the messages are moved back (not timed);
 2. pd's IMAP layer with the intake replaced by a no-op (what pd adds on the IMAP side alone);
    the messages are moved back;
-3. `pd mail fetch` into a new ledger: every message parsed, matched and committed by the
-   intake, one transaction each, then moved.
+3. `pd mail fetch` into a new ledger: every message parsed, guarded, matched and committed by
+   the intake (a transaction per IMAP batch), then moved.
 
-Each is a whole process, start-up included. Medians over --runs; the table is markdown.
+Each is a whole process, start-up included: its wall time and its CPU time (user + system, from
+wait4). Medians over --runs; the load average is printed beside them (the machine is shared: the
+CPU ratio is the steadier figure). The table is markdown.
 """
 from __future__ import annotations
 
@@ -106,13 +108,19 @@ def move_all(srv: DovecotServer, source: str, dest: str) -> None:
     c.logout()
 
 
-def timed(cmd: list[str], env: dict) -> float:
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd[:4])}… failed ({r.returncode}): {r.stderr[-2000:]}")
-    return elapsed
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system of the child, from wait4)."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(p.pid, 0)
+        elapsed = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            err.seek(0)
+            tail = err.read()[-2000:].decode(errors="replace")
+            raise SystemExit(f"{' '.join(cmd[:4])}… failed ({p.returncode}): {tail}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: str) -> list[str]:
@@ -122,8 +130,9 @@ def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: st
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PD_")}
     base_env.pop("PYTHONPATH", None)
     cwd = Path(tempfile.mkdtemp(prefix="pd-bench-fetch-"))
-    samples: dict[str, list[float]] = {"imapclient alone": [], "pd's IMAP layer, no-op intake": [],
-                                       "pd mail fetch": []}
+    samples: dict[str, list[tuple[float, float]]] = {"imapclient alone": [], "pd's IMAP layer, no-op intake": [],
+                                                     "pd mail fetch": []}
+    loads: list[str] = []
     srv.append(*messages(n))
     c = srv.client()
     for folder in ("bench-base", "bench-spent", "pd-processed"):
@@ -131,6 +140,7 @@ def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: st
             c.create_folder(folder)
     c.logout()
     for r in range(runs):
+        loads.append(open("/proc/loadavg").read().split()[0])
         url, drop = ledger_url(cwd, r)
         env = dict(base_env, PD_DATABASE_URL=url, PD_USER="system", PD_IMAP_URL=srv.url(), PD_BUSY_TIMEOUT="30",
                    PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
@@ -149,9 +159,14 @@ def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: st
         assert srv.uids("INBOX") == [], "pd mail fetch left messages behind"
         move_all(srv, "pd-processed", "INBOX")
         drop()
-    base = statistics.median(samples["imapclient alone"])
-    rows = [f"| {label} | {name} | {statistics.median(v):.2f} | {1000 * statistics.median(v) / n:.1f} | "
-            f"{statistics.median(v) / base:.1f}x |" for name, v in samples.items()]
+    loads.append(open("/proc/loadavg").read().split()[0])
+    base = statistics.median(w for w, _ in samples["imapclient alone"])
+    base_cpu = statistics.median(c for _, c in samples["imapclient alone"])
+    rows = []
+    for name, v in samples.items():
+        wall, cpu = statistics.median(w for w, _ in v), statistics.median(c for _, c in v)
+        rows.append(f"| {label} | {name} | {wall:.2f} | {1000 * wall / n:.1f} | {wall / base:.1f}x | {cpu:.2f} | "
+                    f"{cpu / base_cpu:.1f}x | {', '.join(loads)} |")
     return rows
 
 
@@ -177,8 +192,9 @@ def main() -> None:
         backends.append(("PostgreSQL", lambda cwd, r: pg_schema(pg, "bench_fetch_")))
     print(f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
           f"{time.strftime('%Y-%m-%d %H:%M')} · {args.messages} messages · median of {args.runs} runs\n")
-    print("| ledger | what | s | ms per message | ratio to imapclient alone |")
-    print("|---|---|---|---|---|")
+    print("| ledger | what | wall s | wall ms per message | wall ratio to imapclient alone | CPU s (user+sys) | "
+          "CPU ratio | load average (1 min) at each run's start and the end |")
+    print("|---|---|---|---|---|---|---|---|")
     with DovecotServer() as srv:
         for label, url in backends:
             for row in bench(py, srv, args.messages, args.runs, url, label):

@@ -4,6 +4,9 @@ from __future__ import annotations
 import email
 import email.policy
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests import intake_mail as M
 
 
@@ -217,3 +220,33 @@ def test_gmail_in_latvian_and_outlook_in_english_lose_their_quoted_history_too(p
         assert ingest(pd, raw)["action"] == "follow_up"
     texts = [e["data"]["text"] for e in pd.ok("show", n, "--json").json()["events"] if e["kind"] == "mail_received"]
     assert texts == ["Sveiki!\n\nJā, tagad ienāk.\n\nJānis", "Hello,\n\nstill nothing since 9:00.\n\nIlze"]
+
+
+# ---------------------------------------------------------------- the sender's address, the quick way
+
+_NAME = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_ATOM = st.text(alphabet="abcxyzABCĀā019_+-.'!#", min_size=1, max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NAME, st.lists(_ATOM, min_size=1, max_size=3), st.lists(_ATOM, min_size=1, max_size=3),
+       st.sampled_from(["", " ", "  ", "\t"]))
+def test_the_quick_address_reading_is_parseaddrs(name, local, domain, space):
+    """parse_address() reads `Name <local@domain>` itself when it can: exactly as parseaddr() would,
+    as pd uses it (the name's words joined by one space); anything else goes to parseaddr()."""
+    import email.utils
+
+    from pd.mail.intake.parse import parse_address
+
+    value = f"{name}{space}<{'.'.join(local)}@{'.'.join(domain)}>"
+    got = parse_address(value)
+    want = email.utils.parseaddr(value)
+    assert (" ".join(got[0].split()), got[1]) == (" ".join(want[0].split()), want[1])
+
+
+def test_the_quick_address_reading_takes_the_plain_form():
+    from pd.mail.intake.parse import _PLAIN_ADDRESS
+
+    assert _PLAIN_ADDRESS.fullmatch("Lietotājs 0 <lietotajs0@vp.gov.lv>")
+    assert _PLAIN_ADDRESS.fullmatch("<janis.berzins@vp.gov.lv>")
+    assert not _PLAIN_ADDRESS.fullmatch('"Bērziņš, Jānis" <janis@vp.gov.lv>')

@@ -357,7 +357,8 @@ def test_a_mail_that_cannot_be_taken_apart_is_quarantined_and_moved_on(pd, imap,
 
 
 def test_killed_mid_fetch_then_fetched_again_nothing_is_lost_or_doubled(imap, fetch_env, rawdb):
-    raws = [mail(i) for i in range(150)]
+    # (four IMAP batches, so that the kill, after the first batch's lines, lands before the end)
+    raws = [mail(i) for i in range(400)]
     imap.append(*raws)
     p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch"], env=fetch_env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
@@ -366,15 +367,175 @@ def test_killed_mid_fetch_then_fetched_again_nothing_is_lost_or_doubled(imap, fe
     p.wait(10)
     assert p.returncode == -signal.SIGKILL and all(line.startswith("UID ") for line in lines)
     before = _stored(rawdb)
-    assert 20 <= len(before) < 150 and imap.uids("INBOX")  # killed half-way, for real
+    assert 20 <= len(before) < 400 and imap.uids("INBOX")  # killed half-way, for real
     r = run_pd("mail", "fetch", "--json", env=fetch_env)
     assert r.returncode == 0, r.stderr
     assert {g["action"] for g in json.loads(r.stdout)} <= {"new", "duplicate"}
     stored = _stored(rawdb)
     assert sorted(stored) == sorted(_mids(raws))  # each once: nothing lost, nothing doubled
-    assert rawdb.execute("SELECT COUNT(*) FROM intake_item")[0][0] == 150
+    assert rawdb.execute("SELECT COUNT(*) FROM intake_item")[0][0] == 400
     assert imap.uids("INBOX") == []
     assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))  # each moved exactly once
+
+
+# ---------------------------------------------------------------------------- batches: a transaction per IMAP batch
+def _instants(rawdb) -> list:
+    return [r[0] for r in rawdb.execute("SELECT received_at FROM inbound_message UNION ALL "
+                                        "SELECT received_at FROM quarantined_message")]
+
+
+def _chain_ok() -> bool:
+    from pd.ledger import verify_chain
+
+    return verify_chain()["ok"]
+
+
+def test_a_mail_that_fails_mid_batch_is_quarantined_and_the_rest_of_the_batch_is_stored(imap, ledger, rawdb,
+                                                                                        monkeypatch):
+    """A fault of ours on the third mail of a batch: its savepoint is rolled back and it is quarantined
+    in the same transaction; the mails before and after it are stored, all five moved."""
+    from pd.mail.fetch import fetch
+    from pd.mail.intake import match
+
+    raws = [mail(i) for i in range(5)]
+    raws[2] = mail(2, subject="Šī izraisa kļūdu")
+    original = match.find_request
+
+    def find_request(m, domain):
+        if m.subject == "Šī izraisa kļūdu":
+            raise RuntimeError("a bug in matching")
+        return original(m, domain)
+
+    monkeypatch.setattr(match, "find_request", find_request)
+    imap.append(*raws)
+    report = fetch(settings_for(imap.url()))
+    assert [m["action"] for m in report.messages] == ["new", "new", "quarantined", "new", "new"]
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws[:2] + raws[3:]))
+    assert rawdb.execute("SELECT error FROM quarantined_message")[0][0].startswith("RuntimeError: a bug in matching")
+    assert len(_instants(rawdb)) == 5 and len(set(_instants(rawdb))) == 1  # one transaction: one instant for all
+    assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 5
+    assert _chain_ok()
+
+
+def test_a_mail_refused_for_the_desks_reason_mid_batch_stays_and_the_rest_are_stored(imap, ledger, rawdb,
+                                                                                     monkeypatch):
+    """Not the mail's fault (a PdError other than invalid input): it stays in the mailbox, alone; the
+    mark stops before it; the next fetch takes it once it can."""
+    from pd.db.models import ImapMailbox
+    from pd.errors import InvalidState
+    from pd.mail.fetch import fetch
+    from pd.mail.intake import match
+
+    raws = [mail(i) for i in range(5)]
+    original = match.find_request
+
+    def find_request(m, domain):
+        if m.message_id == mid_of(raws[2]):
+            raise InvalidState("not now")
+        return original(m, domain)
+
+    monkeypatch.setattr(match, "find_request", find_request)
+    imap.append(*raws)
+    report = fetch(settings_for(imap.url()))
+    assert [(m["uid"], m["action"]) for m in report.messages] == [(1, "new"), (2, "new"), (4, "new"), (5, "new")]
+    assert report.left == [(3, "not now")]
+    assert imap.messages("INBOX") == [raws[2]] and ImapMailbox.get().last_uid == 2
+    assert len(set(_instants(rawdb))) == 1 and rawdb.execute("SELECT COUNT(*) FROM quarantined_message") == [(0,)]
+    monkeypatch.setattr(match, "find_request", original)
+    report = fetch(settings_for(imap.url()))
+    assert [(m["uid"], m["action"]) for m in report.messages] == [(3, "new")]
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws)) and imap.uids("INBOX") == []
+    assert _chain_ok()
+
+
+def test_when_the_insert_of_a_run_fails_each_of_its_mails_is_stored_alone(imap, ledger, rawdb, monkeypatch):
+    """The new mails of a batch are written with one INSERT per table; when the database refuses it,
+    the run is rolled back to its savepoint (the chain's head too) and each mail is stored alone."""
+    import peewee
+
+    from pd.mail.fetch import fetch
+    from pd.mail.intake import store
+
+    refused: list = []
+    original = store._insert
+
+    def insert(model, rows):
+        if not refused:
+            refused.append(len(rows))
+            raise peewee.IntegrityError("refused by the test")
+        return original(model, rows)
+
+    monkeypatch.setattr(store, "_insert", insert)
+    raws = [mail(i) for i in range(4)]
+    imap.append(*raws)
+    report = fetch(settings_for(imap.url()))
+    assert refused == [4]
+    assert [m["action"] for m in report.messages] == ["new"] * 4
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws))
+    assert rawdb.execute("SELECT COUNT(*) FROM intake_item") == [(4,)]
+    assert rawdb.execute("SELECT COUNT(*) FROM event WHERE kind = 'intake_received'") == [(4,)]
+    assert len(set(_instants(rawdb))) == 1 and _chain_ok()
+
+
+def test_a_text_the_database_refuses_mid_batch_never_holds_up_the_rest(ledger, rawdb):
+    """A NUL character (Dovecot replaces it, so receive_many() is given the bytes directly): SQLite
+    stores it; PostgreSQL refuses it in a text column, so the run's INSERT fails, then that mail
+    alone, which is quarantined. The others are stored either way, in the one transaction."""
+    from pd.config import load_settings
+    from pd.mail.intake.store import receive_many
+
+    raws = [mail(0), mail(1, body="Labdien!\x00 Nulles baits."), mail(2)]
+    results = receive_many(load_settings(), raws, source="test")
+    assert [r["action"] for r in results] == ["new", "quarantined" if rawdb.pg else "new", "new"]
+    assert set(_mids([raws[0], raws[2]])) <= set(_stored(rawdb))
+    assert len(_instants(rawdb)) == 3 and len(set(_instants(rawdb))) == 1 and _chain_ok()
+
+
+# Run as `python -c` with the test's environment: pd mail fetch, SIGKILLed inside the transaction that
+# takes message nr. 150 (the second IMAP batch), after its messages are written and before the commit.
+KILLED_INSIDE_A_BATCH = r"""
+import os, signal, sys
+from pd.mail.intake import store
+
+original = store._insert
+armed = []
+
+def insert(model, rows):
+    if model.__name__ == "InboundMessage" and any(r["subject"].endswith("nr. 150") for r in rows):
+        armed.append(True)
+    elif armed:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(model, rows)
+
+store._insert = insert
+sys.argv = ["pd", "mail", "fetch"]
+from pd.cli import main
+main()
+"""
+
+
+def test_killed_inside_a_batch_transaction_then_fetched_again_each_message_is_stored_once(imap, fetch_env, rawdb):
+    raws = [mail(i) for i in range(1, 251)]
+    imap.append(*raws)
+    p = subprocess.run([sys.executable, "-c", KILLED_INSIDE_A_BATCH], env=fetch_env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    stored = _stored(rawdb)
+    # Committed: the first batch, and perhaps the start of the second (a transaction holds the lock
+    # 0.25 s at most); nothing of the transaction that was killed.
+    k = len(stored)
+    assert 100 <= k < 150 and sorted(stored) == sorted(_mids(raws[:k]))
+    assert rawdb.execute("SELECT last_uid FROM imap_mailbox") == [(k,)]  # raised with each commit
+    assert sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws[:100]))  # a batch is moved after its commits
+    assert len(imap.uids("INBOX")) == 150
+    r = run_pd("mail", "fetch", "--json", env=fetch_env)
+    assert r.returncode == 0, r.stderr
+    assert [g["action"] for g in json.loads(r.stdout)] == ["new"] * (250 - k)  # the committed ones moved unread
+    assert sorted(_stored(rawdb)) == sorted(_mids(raws))
+    assert imap.uids("INBOX") == [] and sorted(_mids(imap.messages(DONE))) == sorted(_mids(raws))
+    assert rawdb.execute("SELECT COUNT(*) FROM event WHERE kind = 'intake_received'") == [(250,)]
+    v = run_pd("audit", "verify", env=fetch_env)
+    assert v.returncode == 0, v.stdout + v.stderr
 
 
 def test_two_fetches_at_once_take_each_message_once(imap, fetch_env, rawdb):

@@ -45,6 +45,9 @@ def mail_fetch(
     desk = st.desk
     desk.require("system", "operator", what="fetch mail")  # as the intake itself requires
     desk.ledger  # the ledger opened (and its schema checked) before any message is touched
+    from ..mail.intake.store import share_desk
+
+    share_desk(settings, desk)  # the intake stores with it: the ledger and the YAML files are opened once
 
     stop = Stop()
     stop.install()

@@ -1,16 +1,20 @@
 """`pd mail fetch [--watch]`: the IMAP mailbox into the intake (SPEC 13).
 
-The client is imapclient (over the standard library's imaplib). Per message:
+The client is imapclient (over the standard library's imaplib). Per batch of up to 100
+messages (and 16 MB):
 
-1. the body is fetched with BODY.PEEK[] (nothing is marked \\Seen by reading);
-2. `deliver(raw)` — the intake's `receive()` — stores it in ONE ledger transaction and
-   de-duplicates by Message-ID and digest;
-3. only then the message is MOVEd to the done folder (or COPYed and flagged \\Deleted when
+1. the bodies are fetched with BODY.PEEK[] (nothing is marked \\Seen by reading);
+2. the intake's `receive_many()` stores them in ONE ledger transaction (or a few: it holds the
+   ledger's lock ~0.25 s at most), each message in a savepoint of its own, de-duplicated by
+   Message-ID and digest; the mailbox's mark (below) is raised in the same transaction;
+3. only then the messages are MOVEd to the done folder (or COPYed and flagged \\Deleted when
    the server has no MOVE). Nothing is ever expunged.
 
-A kill between 2 and 3 leaves a committed message in the mailbox: the next fetch sees it
-again, the intake says `duplicate`, and it is moved. Two fetches at once both see it; one
-stores it, the other hears `duplicate`. Nothing is lost and nothing is stored twice.
+A kill before 2 commits leaves nothing of that transaction in the ledger: the next fetch takes
+those messages again. A kill between 2 and 3 leaves committed messages in the mailbox: the next
+fetch moves them without reading them (the mark), or, past a gap in the mark, sees them again,
+hears `duplicate`, and moves them. Two fetches at once both see them; one stores each, the
+other hears `duplicate`. Nothing is lost and nothing is stored twice.
 
 The ledger remembers each mailbox's UIDVALIDITY and the highest UID below which every
 message has been committed (`ImapMailbox.last_uid`, advanced over an unbroken run only):
@@ -32,6 +36,9 @@ from urllib.parse import parse_qs, unquote, urlparse
 from ..errors import ConfigError, NotPermitted, PdError, TemporaryFailure
 
 Deliver = Callable[[bytes], dict]
+# (bodies, stop, inside) -> a result (dict, or the PdError that kept it out) for each of the first
+# bodies, committed in one transaction that ran inside(results) before its commit.
+DeliverMany = Callable[[list[bytes], "Stop", Callable[[list], None]], list]
 OnMessage = Callable[[dict], None]
 
 BATCH_COUNT = 100  # messages per FETCH of bodies
@@ -129,7 +136,7 @@ def parse_imap_url(url: str | None, done: str) -> ImapConfig:
 
 # ------------------------------------------------------------------ stopping cleanly
 class Stop:
-    """Set by SIGTERM / Ctrl-C: the current message is finished, then the fetch leaves."""
+    """Set by SIGTERM / Ctrl-C: the messages in hand are stored, then the fetch leaves."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -415,8 +422,19 @@ def _state(cfg: ImapConfig, uidvalidity: int, now: datetime) -> tuple[int, bool]
 
 
 def _advance(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int, now: datetime | None) -> None:
-    """Raise the mark (never lower it: a fetch beside us may be further on) and count what was taken."""
+    """In a transaction of its own: raise the mark, count what was taken, note when."""
     from ..db.connection import write_transaction
+
+    with write_transaction():
+        _raise_mark(cfg, uidvalidity, last_uid, taken, now)
+
+
+def _raise_mark(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int,
+                now: datetime | None = None) -> None:
+    """Raise the mark (never lower it: a fetch beside us may be further on) and count what was taken,
+    in the open transaction."""
+    import peewee
+
     from ..db.models import ImapMailbox as M
 
     values: dict = {}
@@ -424,12 +442,11 @@ def _advance(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int
         values[M.fetched] = M.fetched + taken
     if now is not None:
         values[M.last_fetch_at] = now
-    with write_transaction():
-        if last_uid is not None:
-            M.update(last_uid=last_uid).where((M.mailbox == cfg.key) & (M.uidvalidity == uidvalidity)
-                                              & (M.last_uid < last_uid)).execute()
-        if values:
-            M.update(values).where(M.mailbox == cfg.key).execute()
+    if last_uid is not None:  # (one statement: it runs in every batch's transaction)
+        values[M.last_uid] = peewee.Case(None, [((M.uidvalidity == uidvalidity) & (M.last_uid < last_uid), last_uid)],
+                                         M.last_uid)
+    if values:
+        M.update(values).where(M.mailbox == cfg.key).execute()
 
 
 def intake_configuration(settings) -> dict:
@@ -471,7 +488,51 @@ def _batches(uids: list[int], sizes: dict[int, int]) -> Iterator[list[int]]:
         yield batch
 
 
-def take(session: Session, deliver: Deliver, report: FetchReport, stop: Stop,
+@dataclass
+class _Account:
+    """What one delivery did to a batch: the UIDs to move, the mark, what is reported."""
+
+    pos: int  # the index in the batch of the first UID not yet accounted for
+    unbroken: bool
+    mark: int | None = None
+    taken: int = 0
+    done: list[int] = field(default_factory=list)
+    items: list[dict] = field(default_factory=list)
+    left: list[tuple[int, str]] = field(default_factory=list)
+    stop: PdError | None = None  # delivery stopped here: raise it once the rest is recorded
+
+
+def _account(batch: list[int], pos: int, uids: list[int], outcomes: list, unbroken: bool) -> _Account:
+    """Walk the batch from `pos` over the delivered `uids` (those with a body, in order) and their outcomes."""
+    acc = _Account(pos, unbroken)
+    results = dict(zip(uids, outcomes))
+    while acc.pos < len(batch) and results:
+        uid = batch[acc.pos]
+        acc.pos += 1
+        if uid not in results:  # moved by a fetch beside us since we listed it (or so we hope:
+            acc.unbroken = False  # the mark stops here, so nothing unseen is ever moved unread)
+            continue
+        outcome = results.pop(uid)
+        if isinstance(outcome, (TemporaryFailure, ConfigError, NotPermitted)):  # not this message's fault: stop
+            acc.unbroken, acc.stop = False, outcome
+            break
+        if isinstance(outcome, PdError):  # this message stays; the next one is not held up by it
+            acc.unbroken = False
+            acc.left.append((uid, str(outcome)))
+            continue
+        acc.done.append(uid)
+        acc.taken += outcome.get("action") != "duplicate"
+        if acc.unbroken:
+            acc.mark = uid
+        item = {"uid": uid, "action": outcome.get("action"), "intake": outcome.get("intake"),
+                "request": outcome.get("request")}
+        if outcome.get("quarantine") is not None:
+            item["quarantine"] = outcome["quarantine"]
+        acc.items.append(item)
+    return acc
+
+
+def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop,
          on_message: OnMessage | None = None, clock: Callable[[], datetime] | None = None) -> None:
     """Every message now in the folder: into the ledger, then to the done folder."""
     now = (clock or _utcnow)()
@@ -489,49 +550,44 @@ def take(session: Session, deliver: Deliver, report: FetchReport, stop: Stop,
     report.moved += len(committed_before)
     todo = [u for u in uids if u > last_uid]
     unbroken = True  # the mark advances only over a run with nothing left behind
-    taken = 0
     try:
         for batch in _batches(todo, session.sizes(todo)):
             if stop:
                 break
             raw = session.bodies(batch)
             done: list[int] = []
-            mark = None
+            pos = 0
             try:
-                for uid in batch:
+                while pos < len(batch):
                     if stop:
                         unbroken = False
                         break
-                    body = raw.get(uid)
-                    if body is None:  # moved by a fetch beside us since we listed it (or so we hope:
-                        unbroken = False  # the mark stops here, so nothing unseen is ever moved unread)
-                        continue
-                    try:
-                        result = deliver(body)
-                    except (TemporaryFailure, ConfigError, NotPermitted):  # not this message's fault: stop
+                    rest = [u for u in batch[pos:] if u in raw]
+                    if not rest:  # the rest were moved by a fetch beside us
                         unbroken = False
-                        raise
-                    except PdError as exc:  # this message stays; the next one is not held up by it
-                        unbroken = False
-                        report.left.append((uid, str(exc)))
-                        print(f"pd mail fetch: message UID {uid} stays in {cfg.folder}: {exc}", file=sys.stderr)
-                        continue
-                    done.append(uid)
-                    taken += result.get("action") != "duplicate"
-                    if unbroken:
-                        mark = uid
-                    item = {"uid": uid, "action": result.get("action"), "intake": result.get("intake"),
-                            "request": result.get("request")}
-                    if result.get("quarantine") is not None:
-                        item["quarantine"] = result["quarantine"]
-                    report.messages.append(item)
-                    if on_message is not None:
-                        on_message(item)
+                        break
+                    seen: dict = {}
+
+                    def inside(outcomes: list, batch=batch, rest=rest, pos=pos, unbroken=unbroken, seen=seen) -> None:
+                        # in the intake's transaction: the mark rises with the messages it commits
+                        acc = seen["acc"] = _account(batch, pos, rest, outcomes, unbroken)
+                        _raise_mark(cfg, validity, acc.mark, acc.taken)
+
+                    outcomes = deliver([raw[u] for u in rest], stop, inside)
+                    acc = seen.get("acc") or _account(batch, pos, rest, outcomes, unbroken)
+                    pos, unbroken = acc.pos, acc.unbroken
+                    done += acc.done
+                    for uid, why in acc.left:
+                        report.left.append((uid, why))
+                        print(f"pd mail fetch: message UID {uid} stays in {cfg.folder}: {why}", file=sys.stderr)
+                    for item in acc.items:
+                        report.messages.append(item)
+                        if on_message is not None:
+                            on_message(item)
+                    if acc.stop is not None:
+                        raise acc.stop
             finally:
-                # Committed messages are marked and moved even when the batch stops half-way.
-                if mark is not None or taken:
-                    _advance(cfg, validity, mark, taken, None)
-                    taken = 0
+                # Committed messages are moved even when the batch stops half-way.
                 session.move_done(done)
                 report.moved += len(done)
     finally:
@@ -546,15 +602,43 @@ def _utcnow() -> datetime:
 
 
 # ------------------------------------------------------------------ the command's entry points
-def default_deliver(settings, cfg: ImapConfig) -> Deliver:
+def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
+    """The intake: a batch of messages per ledger transaction."""
     source = f"imap:{cfg.key}"[:200]
 
-    def deliver(raw: bytes) -> dict:
-        from .intake import receive
+    def deliver(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
+        from .intake.store import receive_many
 
-        return receive(settings, raw, source=source)
+        return receive_many(settings, bodies, source=source, stop=lambda: bool(stop), inside=inside)
 
     return deliver
+
+
+def one_at_a_time(deliver: Deliver) -> DeliverMany:
+    """A `deliver(raw) -> dict` that commits each message itself, as a DeliverMany: the mark is
+    raised in a transaction of its own after the messages it has taken."""
+
+    def many(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
+        from ..db.connection import write_transaction
+
+        out: list = []
+        for body in bodies:
+            if out and stop:
+                break
+            try:
+                out.append(deliver(body))
+            except (TemporaryFailure, ConfigError, NotPermitted) as exc:
+                if not out:
+                    raise
+                out.append(exc)  # the ones before it are committed: they are recorded, then it stops
+                break
+            except PdError as exc:
+                out.append(exc)
+        with write_transaction():
+            inside(out)
+        return out
+
+    return many
 
 
 class MailboxLock:
@@ -598,12 +682,19 @@ class MailboxLock:
             self._fd = None
 
 
-def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | None = None,
-          stop: Stop | None = None) -> FetchReport:
+def _deliverer(settings, cfg: ImapConfig, deliver: Deliver | None, deliver_many: DeliverMany | None) -> DeliverMany:
+    if deliver_many is not None:
+        return deliver_many
+    return one_at_a_time(deliver) if deliver is not None else default_deliver(settings, cfg)
+
+
+def fetch(settings, *, deliver: Deliver | None = None, deliver_many: DeliverMany | None = None,
+          on_message: OnMessage | None = None, stop: Stop | None = None) -> FetchReport:
     """One pass: connect, take every message, leave. TemporaryFailure (exit 8) when the server or the
-    ledger is unreachable; what was committed before that is moved and reported."""
+    ledger is unreachable; what was committed before that is moved and reported. `deliver` (one
+    message at a time) or `deliver_many` replace the intake (tests, benchmarks)."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
-    deliver = deliver or default_deliver(settings, cfg)
+    deliver = _deliverer(settings, cfg, deliver, deliver_many)
     stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     report = FetchReport(mailbox=cfg.key)
     with MailboxLock(cfg.key, blocking=False) as lock:
@@ -616,13 +707,13 @@ def fetch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | N
     return report
 
 
-def watch(settings, *, deliver: Deliver | None = None, on_message: OnMessage | None = None,
-          stop: Stop | None = None, say: Callable[[str], None] | None = None,
+def watch(settings, *, deliver: Deliver | None = None, deliver_many: DeliverMany | None = None,
+          on_message: OnMessage | None = None, stop: Stop | None = None, say: Callable[[str], None] | None = None,
           idle_renew_s: float = IDLE_RENEW_S) -> FetchReport:
     """Take what is there, then wait with IDLE and take what comes, until `stop`. A lost connection
     or a busy ledger is retried with back-off (1 s doubling to 60 s); a configuration error ends it."""
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)
-    deliver = deliver or default_deliver(settings, cfg)
+    deliver = _deliverer(settings, cfg, deliver, deliver_many)
     stop = Stop() if stop is None else stop  # (a Stop is falsy until requested)
     say = say or (lambda text: print(text, file=sys.stderr, flush=True))
     report = FetchReport(mailbox=cfg.key)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .parse import ParsedMail, header_values, message_ids, part_text
+from .parse import ParsedMail, message_ids, part_text
 
 
 def _auto_submitted(mail: ParsedMail, ctx: "Context") -> str | None:
@@ -35,7 +35,7 @@ def _mailing_list(mail: ParsedMail, ctx: "Context") -> str | None:
 
 
 def _our_loop(mail: ParsedMail, ctx: "Context") -> str | None:
-    loops = [v.strip().lower() for v in header_values(mail.message, "X-Loop")]
+    loops = [v.strip().lower() for v in mail.header_values("X-Loop")]
     for v in loops:
         if any(a and a in v for a in ctx.desk_addresses):
             return f"X-Loop: {v} (the desk's own mail)"

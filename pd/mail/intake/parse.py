@@ -14,6 +14,7 @@ import email.utils
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
 from ...errors import InvalidInput
@@ -48,15 +49,64 @@ class ParsedMail:
     html: bool
     attachments: list[Attachment] = field(default_factory=list)
     charset_notes: list[str] = field(default_factory=list)
+    # The message's headers by lower-case name, decoded when first asked for (a mail is asked for
+    # ~20 headers: one pass over them instead of one each). Forgotten when a header is changed.
+    _headers: dict[str, list] | None = field(default=None, repr=False, compare=False)
+    _decoded: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def header(self, name: str) -> str:
         """A header's decoded text ('' when absent); several occurrences joined by ', '."""
-        return ", ".join(header_values(self.message, name))
+        return ", ".join(self.header_values(name))
+
+    def header_values(self, name: str) -> list[str]:
+        """Every occurrence of a header, decoded (as header_values() of the message)."""
+        lname = name.lower()
+        decoded = self._decoded.get(lname)
+        if decoded is None:
+            if self._headers is None:
+                self._headers = _index(self.message)
+            decoded = self._decoded[lname] = [decode_header(v) for v in self._headers.get(lname, ())]
+        return decoded
+
+    def forget_headers(self) -> None:
+        """The message's headers were changed: read them again."""
+        self._headers = None
+        self._decoded.clear()
 
     @property
     def reply(self) -> str:
         return reply_part(self.text)
 
+
+class _RepeatedHeaders(HeaderRegistry):
+    """The standard header factory, remembering the structural headers that repeat from mail to mail.
+
+    The email package parses a header again each time it is looked at (and builds a new class for it):
+    a plain one-part mail has its Content-Type parsed a dozen times (~0.1 ms each) while it is taken
+    apart and guarded. Header objects are immutable, so one parse serves every look at the same value.
+    """
+
+    _NAMES = frozenset({"content-type", "content-transfer-encoding", "content-disposition", "mime-version"})
+    _LIMIT = 512
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[tuple[str, str], object] = {}
+
+    def __call__(self, name, value):
+        if name.lower() not in self._NAMES:
+            return super().__call__(name, value)
+        key = (name, value)
+        header = self._seen.get(key)
+        if header is None:
+            if len(self._seen) >= self._LIMIT:
+                self._seen.clear()
+            header = self._seen[key] = super().__call__(name, value)
+        return header
+
+
+#: email.policy.default with the header cache above: what every incoming mail is parsed with.
+POLICY = email.policy.default.clone(header_factory=_RepeatedHeaders())
 
 FALLBACKS = ("utf-8", "cp1257")
 
@@ -124,11 +174,19 @@ def header_values(msg: EmailMessage, name: str) -> list[str]:
     return out
 
 
+def _index(msg: EmailMessage) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for key, value in msg.raw_items():
+        out.setdefault(key.lower(), []).append(value)
+    return out
+
+
 def decode_header(value: str) -> str:
     """A raw header value (8-bit bytes surrogate-escaped) as text."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not value.isascii() and any("\udc80" <= ch <= "\udcff" for ch in value):
         value, _ = decode_bytes(value.encode("ascii", "surrogateescape"))
-    value = re.sub(r"\r?\n[ \t]", " ", value)  # unfold, keeping the space
+    if "\n" in value:
+        value = re.sub(r"\r?\n[ \t]", " ", value)  # unfold, keeping the space
     if "=?" not in value:
         return value.strip()
     try:
@@ -162,32 +220,44 @@ def parse(raw: bytes, *, max_attachment: int) -> ParsedMail:
     if b":" not in head or not re.match(rb"^[!-9;-~]+:", head):
         raise BrokenMail("the message does not begin with a header line")
     try:
-        msg = BytesParser(policy=email.policy.default).parsebytes(raw)
+        msg = BytesParser(policy=POLICY).parsebytes(raw)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient; anything it throws is a broken mail
         raise BrokenMail(f"the message cannot be parsed: {type(exc).__name__}: {exc}") from exc
     if not any(True for _ in msg.raw_items()):
         raise BrokenMail("the message has no headers")
 
-    name, addr = _sender(msg)
-    subject = " ".join(", ".join(header_values(msg, "Subject")).split())
-    sent_at = _date(", ".join(header_values(msg, "Date")))
-    mid = (message_ids(", ".join(header_values(msg, "Message-ID"))) or [None])[0]
-    notes: list[str] = []
-    text, html = body_text(msg, notes)
-    atts = attachments(msg, max_attachment)
-    return ParsedMail(
-        message=msg, message_id=mid, sender_name=name, sender_email=addr, subject=subject, sent_at=sent_at,
-        in_reply_to=message_ids(", ".join(header_values(msg, "In-Reply-To"))),
-        references=message_ids(" ".join(header_values(msg, "References"))),
-        text=text, html=html, attachments=atts, charset_notes=notes,
-    )
+    mail = ParsedMail(message=msg, message_id=None, sender_name="", sender_email="", subject="", sent_at=None,
+                      in_reply_to=[], references=[], text="", html=False)
+    mail.sender_name, mail.sender_email = _sender(mail)
+    mail.subject = " ".join(mail.header("Subject").split())
+    mail.sent_at = _date(mail.header("Date"))
+    mail.message_id = (message_ids(mail.header("Message-ID")) or [None])[0]
+    mail.in_reply_to = message_ids(mail.header("In-Reply-To"))
+    mail.references = message_ids(" ".join(mail.header_values("References")))
+    body = _body(msg)
+    mail.text, mail.html = body_text(msg, mail.charset_notes, body=body)
+    mail.attachments = attachments(msg, max_attachment, body=body)
+    return mail
 
 
-def _sender(msg: EmailMessage) -> tuple[str, str]:
+# `Name <local@domain>` with nothing in the name that the address grammar gives a meaning to: what
+# most mail has, and what parseaddr() reads as (the name's words, the address) at a tenth of its cost.
+_PLAIN_ADDRESS = re.compile(r'([^"(),.:;<>@\[\]\\]*?)\s*<([\w+-]+(?:\.[\w+-]+)*@[\w-]+(?:\.[\w-]+)*)>\s*', re.ASCII)
+
+
+def parse_address(value: str) -> tuple[str, str]:
+    """email.utils.parseaddr(value), quickly for the plain form."""
+    m = _PLAIN_ADDRESS.fullmatch(value)
+    if m is not None and m.group(1).isprintable():
+        return " ".join(m.group(1).split()), m.group(2)
+    return email.utils.parseaddr(value)
+
+
+def _sender(mail: ParsedMail) -> tuple[str, str]:
     for header in ("From", "Sender", "Return-Path"):
-        values = header_values(msg, header)
+        values = mail.header_values(header)
         if values:
-            name, addr = email.utils.parseaddr(values[0])
+            name, addr = parse_address(values[0])
             if addr:
                 return " ".join(name.split()), addr.strip().lower()
     return "", ""
@@ -207,9 +277,10 @@ def _date(value: str) -> datetime | None:
     return dt.astimezone(timezone.utc)
 
 
-def part_text(part, notes: list[str] | None = None) -> str:
-    """A text part's content as text, by the charset rules."""
-    data = part.get_payload(decode=True)
+def part_text(part, notes: list[str] | None = None, *, data: bytes | None = None) -> str:
+    """A text part's content as text, by the charset rules (`data`: its decoded payload, when known)."""
+    if data is None:
+        data = part.get_payload(decode=True)
     if data is None:
         payload = part.get_payload()
         data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
@@ -222,12 +293,20 @@ def part_text(part, notes: list[str] | None = None) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def body_text(msg: EmailMessage, notes: list[str]) -> tuple[str, bool]:
-    """(text, came_from_html): the plain body, else the HTML body turned into text."""
+_UNKNOWN = object()
+
+
+def _body(msg: EmailMessage):
     try:
-        body = msg.get_body(preferencelist=("plain", "html"))
+        return msg.get_body(preferencelist=("plain", "html"))
     except Exception:  # noqa: BLE001
-        body = None
+        return None
+
+
+def body_text(msg: EmailMessage, notes: list[str], *, body=_UNKNOWN) -> tuple[str, bool]:
+    """(text, came_from_html): the plain body, else the HTML body turned into text."""
+    if body is _UNKNOWN:
+        body = _body(msg)
     if body is None:
         if msg.get_content_maintype() == "text" and not _is_attachment(msg):
             body = msg
@@ -245,13 +324,11 @@ def _is_attachment(part) -> bool:
     return (part.get_content_disposition() == "attachment") or bool(part.get_filename())
 
 
-def attachments(msg: EmailMessage, max_size: int) -> list[Attachment]:
+def attachments(msg: EmailMessage, max_size: int, *, body=_UNKNOWN) -> list[Attachment]:
     """Every attachment with its name, size and type; `stored` is False over the limit."""
     out = []
-    try:
-        body = msg.get_body(preferencelist=("plain", "html"))
-    except Exception:  # noqa: BLE001
-        body = None
+    if body is _UNKNOWN:
+        body = _body(msg)
     for part in msg.walk():
         if part is msg or part.is_multipart() or part is body:
             continue

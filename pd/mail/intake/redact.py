@@ -35,9 +35,11 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
     for lname, name in names.items():
         if lname in _STRUCTURAL:
             continue
-        if any(guard.find_secrets(decode_header(v)) for k, v in msg.raw_items() if k.lower() == lname):
+        if any(guard.find_secrets(v) for v in mail.header_values(lname)):
             _replace_header(msg, name)
             changed = redacted = True
+    if redacted:
+        mail.forget_headers()  # what is read of them from now on is the redacted text
     for part in list(msg.walk()):
         if part.is_multipart():
             continue
@@ -51,9 +53,9 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
                              charset="utf-8", disposition="inline")
             changed = True
             continue
-        if part.get_content_maintype() != "text":
+        if not ctype.startswith("text/"):
             continue
-        text = part_text(part)
+        text = part_text(part, data=data)
         if ctype == "text/html":
             red = guard.redact(text)
             # Only an HTML part that shows a secret is laid out properly (lxml is slow to load):
@@ -107,7 +109,9 @@ def _set_text(part, text: str) -> None:
 def _still_secret(data: bytes) -> bool:
     from email.parser import BytesParser
 
-    msg = BytesParser(policy=email.policy.default).parsebytes(data)
+    from .parse import POLICY
+
+    msg = BytesParser(policy=POLICY).parsebytes(data)
     for _, value in msg.raw_items():
         if guard.find_secrets(decode_header(value)):
             return True

@@ -1,17 +1,28 @@
-"""Step 6: store one message and act on it, in ONE transaction of the ledger.
+"""Step 6: store messages and act on them, in ONE transaction of the ledger.
 
-The pipeline (receive): parse -> guard -> (in the write transaction) duplicate?
--> delivery report? -> automatic? -> which request? -> follow-up, answer,
-objection, expert's word, or a new intake item. A message that cannot be taken
-apart, or that trips over a fault of ours, goes to the quarantine instead and
-never blocks the next one.
+The pipeline: parse -> guard (outside the ledger's lock) -> (in the write
+transaction) duplicate? -> delivery report? -> automatic? -> which request?
+-> follow-up, answer, objection, expert's word, or a new intake item. A message
+that cannot be taken apart, or that trips over a fault of ours, goes to the
+quarantine instead and never blocks the next one.
+
+`receive()` stores one message in one transaction (`pd mail ingest`);
+`receive_many()` stores a run of them in one transaction (`pd mail fetch`: a
+commit, with its fsync, per IMAP batch instead of per message), each message in
+a savepoint of its own, so that one that fails is quarantined (or given back)
+alone and the others are stored all the same. The common case, a new mail about
+no request, is written for a run of messages at once: three INSERTs (messages,
+intake items, events) in one savepoint; when that fails, the run is rolled back
+and each of its messages is stored alone, as `receive()` would.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from ...errors import PdError, TemporaryFailure
 
@@ -27,16 +38,40 @@ def result(action: str, intake=None, request=None, **extra) -> dict:
 
 
 def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, desk=None) -> dict:
-    """Store one message and return SPEC 13's JSON for it.
+    """Store one message in one transaction and return SPEC 13's JSON for it.
 
     Raises TemporaryFailure when the ledger is busy or unreachable: nothing was stored,
     the caller retries (exit 75 for an MTA).
     """
-    from .parse import parse
-    from .redact import scrub
+    outcome = receive_many(settings, [raw], source=source, now=now, desk=desk)[0]
+    if isinstance(outcome, BaseException):
+        _forget(settings)  # the next message starts from a fresh connection
+        raise outcome
+    return outcome
 
-    raw = bytes(raw)
-    digest = digest_of(raw)
+
+#: How long one receive_many() holds the ledger's write lock at most (an operator's change waits
+#: behind it); the messages it has no time for are left to the caller's next call.
+LOCK_BUDGET_S = 0.25
+
+
+def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | None = None, desk=None,
+                 stop: Callable[[], bool] | None = None, inside: Callable[[list], None] | None = None,
+                 budget_s: float | None = None) -> list:
+    """Store the first messages of `raws` in ONE transaction; a result per message taken, in order.
+
+    At least one message is taken; more while the transaction has held the ledger's lock for less
+    than `budget_s` (LOCK_BUDGET_S) and `stop()` is false. A result is SPEC 13's dict, or the PdError that kept the
+    message out of the ledger (a fault of the desk's, not of the mail: it stays with the caller).
+    When that error is a TemporaryFailure, ConfigError or NotPermitted, it is the last result: the
+    messages before it are committed, the caller stops there. `inside(results)` runs in the
+    transaction just before its commit (pd mail fetch records the UIDs taken there).
+
+    Raises TemporaryFailure (busy, unreachable) or ConfigError (read-only, full…) when the ledger
+    itself fails: then nothing of this call was stored.
+    """
+    if not raws:
+        return []
     if desk is None:
         desk = _desk_for(settings)
     try:
@@ -45,33 +80,273 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
     except PdError:
         _forget(settings)
         raise
+    prepared: list[_Prepared] = []
+    for raw in raws:  # outside the lock: the CPU-heavy part
+        if prepared and stop is not None and stop():
+            break
+        prepared.append(_prepare(settings, raw))
+    try:
+        return _Batch(desk, me, source).run(prepared, now, LOCK_BUDGET_S if budget_s is None else budget_s, inside)
+    except BaseException as exc:
+        import peewee
+
+        _forget(settings)  # the ledger, not the mail: nothing is quarantined, the caller retries
+        if isinstance(exc, peewee.InterfaceError):
+            raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
+        if isinstance(exc, peewee.OperationalError):
+            from ...db.connection import classify_operational_error
+
+            raise classify_operational_error(exc) from exc
+        raise
+
+
+@dataclass
+class _Prepared:
+    raw: bytes
+    digest: str
+    mail: object | None  # ParsedMail; None when it cannot be taken apart (then `error` says why)
+    stored: bytes = b""
+    redacted: bool = False
+    error: str = ""
+
+
+def _prepare(settings, raw: bytes) -> _Prepared:
+    from .parse import parse
+    from .redact import scrub
+
+    raw = bytes(raw)
+    digest = digest_of(raw)
     try:
         mail = parse(raw, max_attachment=settings.intake_max_attachment)
         stored, redacted = scrub(mail, raw, settings.intake_max_attachment)
     except TemporaryFailure:
         raise
     except Exception as exc:  # noqa: BLE001 - a mail we cannot take apart is quarantined, whatever the reason
-        return quarantine(desk, raw, digest, source, _reason(exc), now=now)
-    try:
-        return _store(desk, me, mail, stored, redacted, digest, source, now)
-    except (TemporaryFailure, PdError) as exc:
-        if isinstance(exc, TemporaryFailure) or not _is_mail_fault(exc):
-            _forget(settings)  # the next message starts from a fresh connection
-            raise
-        return quarantine(desk, raw, digest, source, _reason(exc), now=now)
-    except Exception as exc:  # noqa: BLE001 - a fault of ours on this mail must not stop the mailbox
+        return _Prepared(raw, digest, None, error=_reason(exc))
+    return _Prepared(raw, digest, mail, stored, redacted)
+
+
+def _ledger_fault(exc: BaseException) -> bool:
+    """The ledger failed (busy, gone, full, read-only): the transaction cannot go on, whatever the mail."""
+    import peewee
+
+    if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError, TemporaryFailure)):
+        return True
+    return isinstance(exc, PdError) and isinstance(exc.__cause__, peewee.DatabaseError)
+
+
+def _stops(outcome) -> bool:
+    """A result that ends the run: the caller stops taking mail (exit 7 or 6), the rest stays."""
+    from ...errors import ConfigError, NotPermitted
+
+    return isinstance(outcome, (ConfigError, NotPermitted, TemporaryFailure))
+
+
+class _Batch:
+    """One transaction of receive_many()."""
+
+    def __init__(self, desk, me, source: str):
+        from ..compose import domain_of
+        from .classify import Context
+
+        self.desk, self.me, self.source = desk, me, source
+        self.domain = domain_of(desk.settings.mail_from)
+        self.ctx = Context(desk_addresses=_desk_addresses(desk))
+        # Digests and Message-IDs already in the ledger or the quarantine, or taken in this
+        # transaction: such a message gets the full duplicate check; the others cannot be one.
+        self.digests: set[str] = set()
+        self.mids: set[str] = set()
+        self.check_all = False
+
+    def run(self, prepared: list[_Prepared], now, budget_s: float, inside) -> list:
+        import time
+
+        with self.desk.ledger.change() as ch:
+            self.ch = ch
+            if now is not None:
+                ch.at = now
+            started = time.monotonic()
+            self._lookup(prepared)
+            results: list = []
+            i = 0
+            while i < len(prepared) and not (results and time.monotonic() - started > budget_s):
+                if results and _stops(results[-1]):
+                    break
+                taken = self._plain_run(prepared, i, results, started, budget_s)
+                if not taken:
+                    results.append(self._alone(prepared[i]))
+                    taken = 1
+                i += taken
+            if inside is not None:
+                inside(results)
+        return results
+
+    # -- which messages may be duplicates: one query for the whole batch
+    def _lookup(self, prepared: list[_Prepared]) -> None:
+        """One query under the lock (no savepoint: a SELECT the server refuses is a fault of the
+        ledger's); a value the driver cannot send makes every message get the full check."""
         import peewee
 
-        if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError)):
-            from ...db.connection import classify_operational_error
+        from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
 
-            _forget(settings)  # the ledger, not the mail: nothing is quarantined, the caller retries
-            if isinstance(exc, peewee.InterfaceError):
-                raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
-            raise classify_operational_error(exc) from exc
-        if isinstance(exc, peewee.IntegrityError):
-            return _after_race(desk, mail, digest)
-        return quarantine(desk, raw, digest, source, _reason(exc), now=now)
+        digests = [p.digest for p in prepared]
+        mids = []
+        for p in prepared:
+            if p.mail is not None and p.mail.message_id:
+                if "\x00" in p.mail.message_id:  # (PostgreSQL cannot be sent it): checked alone
+                    self.digests.add(p.digest)
+                else:
+                    mids.append(_mid(p.mail))
+        cond = IM.digest.in_(digests)
+        if mids:
+            cond = cond | IM.message_id.in_(mids)
+        query = IM.select(IM.digest, IM.message_id).where(cond).union_all(
+            Q.select(Q.digest, peewee.SQL("NULL")).where(Q.digest.in_(digests)))
+        try:
+            rows = list(query.tuples())
+        except (ValueError, UnicodeError):  # refused by the driver before it reached the server
+            self.check_all = True
+            return
+        for digest, mid in rows:
+            self.digests.add(digest)
+            if mid:
+                self.mids.add(mid)
+
+    def _suspect(self, p: _Prepared) -> bool:
+        return self.check_all or p.digest in self.digests or (
+            bool(p.mail.message_id) and _mid(p.mail) in self.mids)
+
+    def _remember(self, p: _Prepared) -> None:
+        self.digests.add(p.digest)
+        if p.mail is not None and p.mail.message_id:
+            self.mids.add(_mid(p.mail))
+
+    # -- the common case, many at once
+    def _plain_run(self, prepared: list[_Prepared], i: int, results: list, started: float, budget_s: float) -> int:
+        """New mails about no request from prepared[i] on, written together; how many were taken (0: the
+        message at i is not such a mail, or is perhaps a duplicate)."""
+        import time
+
+        from . import match
+        from .classify import automatic_reason
+
+        ch = self.ch
+        group: list[tuple[_Prepared, dict]] = []
+        j, deciding = i, True
+        try:
+            if not self._plain(prepared[i], automatic_reason):  # (no savepoint for a follow-up and the like)
+                return 0
+            with ch.savepoint():
+                while j < len(prepared):
+                    if group and time.monotonic() - started > budget_s:
+                        break
+                    p = prepared[j]
+                    if not self._plain(p, automatic_reason):
+                        break
+                    req, _ = match.find_request(p.mail, self.domain)
+                    if req is not None:
+                        break
+                    group.append((p, _message_fields(ch.at, self.source, p.mail, p.stored, p.redacted, p.digest)))
+                    self._remember(p)
+                    j += 1
+                deciding = False
+                out = self._write(group) if group else []
+        except Exception as exc:  # noqa: BLE001 - rolled back: each message of the run alone, as receive() would
+            if _ledger_fault(exc):
+                raise
+            todo = prepared[i:j + 1] if deciding else prepared[i:j]  # (when deciding, j is the one that failed)
+            for n, p in enumerate(todo, 1):
+                results.append(self._alone(p))
+                if _stops(results[-1]):
+                    break
+            return n
+        results.extend(out)
+        return len(group)
+
+    def _plain(self, p: _Prepared, automatic_reason) -> bool:
+        """Not a duplicate and not automatic (what a new mail about no request needs; the request is asked after)."""
+        return p.mail is not None and not self._suspect(p) and not automatic_reason(p.mail, self.ctx)
+
+    def _write(self, group: list[tuple[_Prepared, dict]]) -> list[dict]:
+        from ...db.models import Event, InboundMessage as IM, IntakeItem
+
+        ch, login = self.ch, self.desk.actor.login
+        message_ids, item_ids, event_ids = _new_ids(len(group))
+        messages, items, events, out = [], [], [], []
+        for (p, fields), mid, iid, eid in zip(group, message_ids, item_ids, event_ids):
+            names = [a.name for a in p.mail.attachments]
+            events.append(ch.chain(eid, None, "intake_received", actor=login, via="email",
+                                   data={"intake": iid, "message": mid, "attachments": names}))
+            messages.append(dict(fields, id=mid, event_id=eid))
+            items.append({"id": iid, "message": mid, "status": "new", "created_at": ch.at})
+            out.append(result("new", iid, None, message=mid))
+        _insert(IM, messages)
+        _insert(IntakeItem, items)
+        _insert(Event, events)
+        return out
+
+    # -- one message alone, in a savepoint of its own
+    def _alone(self, p: _Prepared):
+        import peewee
+
+        ch = self.ch
+        self._remember(p)
+        if p.mail is None:
+            return self._quarantine(p, p.error)
+        try:
+            with ch.savepoint():
+                return _store_in(self.desk, ch, self.me, p.mail, p.stored, p.redacted, p.digest, self.source)
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            if _ledger_fault(exc):
+                raise
+            if isinstance(exc, peewee.IntegrityError):
+                return _after_race(self.desk, p.mail, p.digest)
+            if isinstance(exc, PdError) and not _is_mail_fault(exc):
+                return exc  # the desk's fault, not the mail's: it stays with the caller
+            return self._quarantine(p, _reason(exc))
+
+    def _quarantine(self, p: _Prepared, error: str) -> dict:
+        with self.ch.savepoint():
+            return _quarantine_in(self.desk, self.ch, p.raw, p.digest, self.source, error)
+
+
+def _mid(mail) -> str:
+    return mail.message_id[:500]  # as stored
+
+
+def _new_ids(n: int) -> tuple[list[int], list[int], list[int]]:
+    """Ids for n messages, intake items and events, taken under the ledger's write lock: on SQLite
+    above each table's highest (as SQLite itself would give them), on PostgreSQL from the sequences."""
+    from ...db.connection import db, is_sqlite
+    from ...db.models import Event, InboundMessage as IM, IntakeItem
+
+    tables = [m._meta.table_name for m in (IM, IntakeItem, Event)]
+    if is_sqlite():
+        row = db.execute_sql("SELECT " + ", ".join(f'(SELECT COALESCE(MAX(id), 0) FROM "{t}")' for t in tables)
+                             ).fetchone()
+        return tuple(list(range(top + 1, top + 1 + n)) for top in row)  # type: ignore[return-value]
+    rows = db.execute_sql("SELECT " + ", ".join(f"nextval(pg_get_serial_sequence('{t}', 'id'))" for t in tables)
+                          + " FROM generate_series(1, %s)", (n,)).fetchall()
+    return tuple(sorted(column) for column in zip(*rows))  # type: ignore[return-value]
+
+
+_INSERT_ROWS = 200  # rows per INSERT (SQLite allows 32,766 parameters in one statement)
+
+
+def _insert(model, rows: list[dict]) -> None:
+    """Rows (by field name; a missing field takes its default) with one INSERT per 200: peewee
+    would build the statement value by value, which costs more than the insert itself."""
+    from ...db.connection import db
+
+    fields = model._meta.sorted_fields
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    one = "(" + ", ".join([db.obj.param] * len(fields)) + ")"
+    for start in range(0, len(rows), _INSERT_ROWS):
+        part = rows[start:start + _INSERT_ROWS]
+        params = [f.db_value(row[f.name] if f.name in row else (f.default() if callable(f.default) else f.default))
+                  for row in part for f in fields]
+        db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ' + ", ".join([one] * len(part)),
+                       params)
 
 
 # One desk (its ledger connection, contacts and catalog) per process and settings, so that
@@ -80,11 +355,21 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None, d
 _DESK: dict = {}
 
 
+def share_desk(settings, desk) -> None:
+    """Let receive() and receive_many() use `desk`, which the command has opened already (its
+    ledger connection, contacts and catalog), instead of opening and reading them a second time."""
+    _DESK["desk"] = (_stamp(settings), desk)
+
+
+def _stamp(settings) -> tuple:
+    return (settings, _mtime(settings.contacts_path), _mtime(settings.catalog_path))
+
+
 def _desk_for(settings):
     from ...db.connection import db
     from ...desk import Desk
 
-    stamp = (settings, _mtime(settings.contacts_path), _mtime(settings.catalog_path))
+    stamp = _stamp(settings)
     cached = _DESK.get("desk")
     if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
             and db.obj is cached[1]._ledger.database and not db.obj.is_closed():
@@ -128,7 +413,7 @@ def _duplicate(mail, digest: str, *, quarantine: bool = True):
 
     cond = IM.digest == digest
     if mail is not None and mail.message_id:
-        cond = cond | (IM.message_id == mail.message_id)
+        cond = cond | (IM.message_id == _mid(mail))
     found = IM.select().where(cond).first()
     if found is not None:
         item = found.intakeitem_set.first() if hasattr(found, "intakeitem_set") else None
@@ -153,43 +438,58 @@ def _after_race(desk, mail, digest: str) -> dict:
 
 def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: str, now, *,
            replay: bool = False) -> dict:
-    from ... import guard
-    from ...db.models import InboundMessage as IM
-    from .classify import Context, automatic_reason, delivery_report
-    from .match import find_request
-    from ..compose import domain_of
-
-    domain = domain_of(desk.settings.mail_from)
+    """One message in a transaction of its own (`pd intake replay`)."""
     with desk.ledger.change() as ch:
         if now is not None:
             ch.at = now
-        dup = _duplicate(mail, digest, quarantine=not replay)
-        if dup is not None:
-            return dup
-        ctx = Context(desk_addresses=_desk_addresses(desk))
-        reason = automatic_reason(mail, ctx)
-        text = guard.redact(mail.text)
-        msg = IM.create(
-            received_at=ch.at, source=source[:200], message_id=(mail.message_id or None) and mail.message_id[:500],
-            digest=digest, sender_name=guard.redact(mail.sender_name)[:300], sender_email=mail.sender_email[:320],
-            subject=guard.redact(mail.subject), sent_at=mail.sent_at, text=text, reply=guard.redact(mail.reply),
-            html=mail.html, charset_note="; ".join(dict.fromkeys(mail.charset_notes)) or None,
-            attachments=json.dumps([a.as_dict() for a in mail.attachments], ensure_ascii=False),
-            raw=stored, redacted=redacted or text != mail.text, action="new",
-        )
-        bounce = delivery_report(mail) if reason else None
-        if bounce is not None and (bounce.failed or bounce.delayed or bounce.original_ids):
-            from .bounce import handle
+        return _store_in(desk, ch, me, mail, stored, redacted, digest, source, replay=replay)
 
-            return handle(desk, ch, msg, bounce)
-        req, how = find_request(mail, domain)
-        if reason:
-            msg.action, msg.auto_reason, msg.request = "automatic", reason, req
-            msg.save()
-            return result("automatic", None, req.number if req else None, message=msg.id, reason=reason)
-        if req is None or req.status in ("closed", "refused"):
-            return _new_item(desk, ch, msg, related=req)
-        return _follow_up(desk, ch, msg, req, how)
+
+def _message_fields(at, source: str, mail, stored: bytes, redacted: bool, digest: str) -> dict:
+    """The stored message's columns (by field name), every text a person wrote guarded."""
+    from ... import guard
+
+    text = guard.redact(mail.text)
+    return {
+        "received_at": at, "source": source[:200], "message_id": (mail.message_id or None) and _mid(mail),
+        "digest": digest, "sender_name": guard.redact(mail.sender_name)[:300],
+        "sender_email": mail.sender_email[:320], "subject": guard.redact(mail.subject), "sent_at": mail.sent_at,
+        "text": text, "reply": guard.redact(mail.reply), "html": mail.html,
+        "charset_note": "; ".join(dict.fromkeys(mail.charset_notes)) or None,
+        "attachments": json.dumps([a.as_dict() for a in mail.attachments], ensure_ascii=False),
+        "raw": stored, "redacted": redacted or text != mail.text, "action": "new",
+    }
+
+
+def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, source: str, *,
+              replay: bool = False) -> dict:
+    """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
+    follow-up or a new intake item."""
+    from ...db.models import InboundMessage as IM
+    from ..compose import domain_of
+    from .classify import Context, automatic_reason, delivery_report
+    from .match import find_request
+
+    domain = domain_of(desk.settings.mail_from)
+    dup = _duplicate(mail, digest, quarantine=not replay)
+    if dup is not None:
+        return dup
+    ctx = Context(desk_addresses=_desk_addresses(desk))
+    reason = automatic_reason(mail, ctx)
+    msg = IM.create(**_message_fields(ch.at, source, mail, stored, redacted, digest))
+    bounce = delivery_report(mail) if reason else None
+    if bounce is not None and (bounce.failed or bounce.delayed or bounce.original_ids):
+        from .bounce import handle
+
+        return handle(desk, ch, msg, bounce)
+    req, how = find_request(mail, domain)
+    if reason:
+        msg.action, msg.auto_reason, msg.request = "automatic", reason, req
+        msg.save()
+        return result("automatic", None, req.number if req else None, message=msg.id, reason=reason)
+    if req is None or req.status in ("closed", "refused"):
+        return _new_item(desk, ch, msg, related=req)
+    return _follow_up(desk, ch, msg, req, how)
 
 
 def _desk_addresses(desk) -> set[str]:
@@ -268,26 +568,30 @@ def _follow_up(desk, ch, msg, req, how: str) -> dict:
 # -------------------------------------------------------------------- quarantine
 def quarantine(desk, raw: bytes, digest: str, source: str, error: str, *, now=None) -> dict:
     """Keep a mail pd cannot take apart (a row, and a file when PD_INTAKE_QUARANTINE_DIR is set)."""
+    with desk.ledger.change() as ch:
+        if now is not None:
+            ch.at = now
+        return _quarantine_in(desk, ch, raw, digest, source, error)
+
+
+def _quarantine_in(desk, ch, raw: bytes, digest: str, source: str, error: str) -> dict:
     from ...db.models import QuarantinedMessage as Q
     from .redact import redact_raw_text
 
     kept, _ = redact_raw_text(raw)
-    with desk.ledger.change() as ch:
-        if now is not None:
-            ch.at = now
-        existing = Q.get_or_none(Q.digest == digest)
-        if existing is not None:
-            return result("duplicate", None, None, quarantine=existing.id)
-        q = Q.create(received_at=ch.at, source=source[:200], digest=digest, error=error[:2000], raw=kept)
-        file_error = None
-        if desk.settings.intake_quarantine_dir:
-            try:
-                q.path = str(_write_file(Path(desk.settings.intake_quarantine_dir), q.id, kept))
-                q.save()
-            except OSError as exc:  # the row holds the mail; a folder we cannot write must not lose it
-                file_error = f"{desk.settings.intake_quarantine_dir}: {exc.strerror}"
-        ch.event(None, "mail_quarantined", actor=desk.actor.login, via="email",
-                 data={"quarantine": q.id, "error": error[:500], "bytes": len(raw), "file_error": file_error})
+    existing = Q.get_or_none(Q.digest == digest)
+    if existing is not None:
+        return result("duplicate", None, None, quarantine=existing.id)
+    q = Q.create(received_at=ch.at, source=source[:200], digest=digest, error=error[:2000], raw=kept)
+    file_error = None
+    if desk.settings.intake_quarantine_dir:
+        try:
+            q.path = str(_write_file(Path(desk.settings.intake_quarantine_dir), q.id, kept))
+            q.save()
+        except OSError as exc:  # the row holds the mail; a folder we cannot write must not lose it
+            file_error = f"{desk.settings.intake_quarantine_dir}: {exc.strerror}"
+    ch.event(None, "mail_quarantined", actor=desk.actor.login, via="email",
+             data={"quarantine": q.id, "error": error[:500], "bytes": len(raw), "file_error": file_error})
     return result("quarantined", None, None, quarantine=q.id, error=error)
 
 

@@ -53,7 +53,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "privacy_purged": "pieteicēja personas dati anonimizēti",
         "_flag_answer": " (lietotāja atbilde)", "_flag_objection": " (iespējams iebildums)",
         "_flag_expert": " (eksperta vārds)",
-        "_on_behalf": " (eksperta {who} vārdā)", "_urgent": ", steidzami", "_auto": " automātiski",
+        "_on_behalf": " (eksperta vārdā: {who})", "_urgent": ", steidzami", "_auto": " automātiski",
     },
     "en": {
         "registered": "registered it ({service}, {channel}{urgent})",

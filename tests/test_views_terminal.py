@@ -118,6 +118,16 @@ def test_show_at_80_columns_puts_a_long_actor_above_the_text(pd, pd_env, desk):
     assert max(len(x) for x in body) > 60  # the text uses the width, not a narrow column
 
 
+def test_show_says_whose_word_an_operator_recorded(pd, pd_env, desk):
+    """An operator records the expert's acceptance given by phone: the history names the expert in a
+    phrase that needs no declension (not "eksperta Andris Ozols vārdā", a nominative where Latvian
+    wants a genitive)."""
+    pd.ok("accept", desk["late"], "--via", "phone")
+    r = run_pd("show", desk["late"], env=subprocess_env(pd_env, PD_LANG="lv"))
+    assert r.returncode == 0, r.stderr
+    assert "pieņēma izskatīšanai (eksperta vārdā: Andris Ozols)" in r.stdout
+
+
 def test_show_in_english_with_pd_lang_en(pd_env, desk):
     text = screen(pd_env, 120, "show", desk["late"], PD_LANG="en")
     assert "Expert:" in text and "Andris Ozols (aozols)" in text and "History:" in text

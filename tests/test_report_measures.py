@@ -222,6 +222,29 @@ def test_workbook_opens_on_the_summary_and_prints(pd, october, tmp_path, rawdb):
                 assert c.alignment.horizontal == "left", (ws.title, c.coordinate)  # not against the next text
 
 
+def test_charts_after_a_page_break_start_below_it_and_long_names_wrap(pd, october, tmp_path, clock):
+    """Read as printed: a chart anchored on the first row of its page had its top border printed at
+    the foot of the page before (LibreOffice); a long institution name was cut at its column's edge."""
+    clock.set("2026-10-12T09:00")
+    pd.register(institution="VUGD")  # Valsts ugunsdzēsības un glābšanas dienests
+    out = tmp_path / "all"
+    pd.ok("report", "monthly", "--month", MONTH, "--out", out, "--format", "xlsx", user="supervizors")
+    for name in (f"pd-{MONTH}-VP.xlsx", f"pd-{MONTH}-VUGD.xlsx", f"pd-{MONTH}-overview.xlsx"):
+        wb = openpyxl.load_workbook(out / name)
+        for ws in wb.worksheets:
+            breaks = [b.id for b in ws.row_breaks.brk]  # the page after break id starts at row id + 1
+            for chart in ws._charts:
+                first = chart.anchor._from.row + 1  # 1-based
+                page_start = max([b + 1 for b in breaks if b + 1 <= first] or [1])
+                if breaks and page_start > 1:
+                    assert first > page_start, (name, ws.title, first, breaks)
+    ws = openpyxl.load_workbook(out / f"pd-{MONTH}-overview.xlsx")["Iestādes"]
+    rows = {r[1].value: r[1] for r in ws.iter_rows(min_row=2) if r[1].value}
+    long = max(rows.values(), key=lambda c: len(c.value))
+    assert len(long.value) > 35, list(rows)  # longer than the column is wide
+    assert long.alignment.wrap_text and ws.row_dimensions[long.row].height >= 2 * 12.75
+
+
 def test_csv_is_for_a_latvian_spreadsheet(pd, october, tmp_path):
     out = _report(pd, tmp_path, fmt="csv")
     for name in (f"pd-{MONTH}-VP.csv", f"pd-{MONTH}-overview.csv"):

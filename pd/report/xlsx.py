@@ -854,10 +854,13 @@ def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
         put(_pick(_AGE_LABELS, key, lang), ages.get(key, 0))
     put()
 
-    # Page 2: the charts (blank rows under them), page 3: the remaining tables.
+    # Page 2: the charts (blank rows under them), page 3: the remaining tables. The charts stand one
+    # row below the page break: anchored on the break itself, LibreOffice printed each chart's top
+    # border as a grey line at the foot of page 1.
+    _page_break_before(ws, sh.row + 1)
+    put()
     chart_row = sh.row + 1
-    _page_break_before(ws, chart_row)
-    for _ in range(20):
+    for _ in range(21):
         put()
     _page_break_before(ws, sh.row + 1)
     fmt = formatter(lang)
@@ -1188,7 +1191,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
         font = _BOLD if bold else None
 
         def pct(v):
-            return None if v is None else _cell(ws, v, fmt=PERCENT_FORMAT, font=font)
+            return None if v is None else _cell(ws, v, fmt=PERCENT_FORMAT, font=font, align=_TOP)
 
         vals = (
             [code, name, s["total"]]
@@ -1198,7 +1201,13 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
             + [s.get("escalated_requests", 0)]
         )
         if bold:
-            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, font=_BOLD) for v in vals]
+            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, font=_BOLD, align=_TOP)
+                    for v in vals]
+        else:
+            # A long name ("Valsts ugunsdzēsības un glābšanas dienests") wraps in its row instead of
+            # being cut at the column's edge on paper; the row's figures stand at the top beside it.
+            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, align=_TOP) for v in vals]
+            vals[1] = sh.wrap(name)
         return vals
 
     for code, name, s in institutions:
@@ -1208,8 +1217,10 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     sh.put(*line(_t("total_row", lang), _t("all_institutions", lang), total, bold=True))
     if not n:
         return
-    chart_row = sh.row + 3
-    _page_break_before(ws, chart_row)
+    # The charts on a page of their own, one row below its break (on the break itself LibreOffice
+    # printed their top borders at the foot of the table's page).
+    _page_break_before(ws, sh.row + 3)
+    chart_row = sh.row + 4
     top = max([s["total"] for _c, _n, s in institutions] + [1])
     ch = _bar_chart(_t("chart_institutions", lang), counts_max=top)
     ch.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)

@@ -168,20 +168,12 @@ class Change:
               from_status: str | None = None, to_status: str | None = None, data: dict | None = None):
         from .db.models import Event
 
-        ev = Event(
-            id=_next_event_id(), request=request, at=self.at, actor=actor, on_behalf_of=on_behalf_of, via=via,
-            kind=kind, from_status=from_status, to_status=to_status, data=canonical(data or {}),
-            prev_hash=self.head.last_hash, hash="",
-        )
         # The id is hashed too, so it is taken before the row is written: one INSERT, complete,
         # and never an UPDATE (on PostgreSQL the event table refuses UPDATE and DELETE, SPEC 9).
-        if request is not None:
-            self.touched.add(request.id)
-        ev.hash = event_hash(ev.prev_hash, hashed_fields(ev, request.number if request is not None else None))
+        row = self.chain(_next_event_id(), request, kind, actor=actor, via=via, on_behalf_of=on_behalf_of,
+                         from_status=from_status, to_status=to_status, data=data)
+        ev = Event(**dict(row, request=request))
         ev.save(force_insert=True)
-        self.head.last_event_id = ev.id
-        self.head.last_hash = ev.hash
-        self.dirty = True
         return ev
 
     def next_number(self, year: int) -> str:

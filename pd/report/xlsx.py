@@ -97,8 +97,8 @@ _TOP = Alignment(vertical="top")
 _DATE_ALIGN = Alignment(horizontal="left", vertical="top")
 
 # Column widths of the requests sheet, in COLUMNS order (characters of the
-# default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room (a date is
-# right-aligned: at 16.5 it touched the next column's text when printed).
+# default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room to spare before
+# the next column's text (at 16.5 a printed date touched it).
 _WIDTHS = {
     "number": 11.5, "received_at": 17.5, "channel": 8.5, "requester_name": 16,
     "requester_unit": 16, "requester_position": 12, "service_code": 18.5,
@@ -512,23 +512,63 @@ class _RawRows:
         self.writer.write_xml("".join(parts))
 
 
+class _StyledRows:
+    """Rows of a write-only sheet with one style per column, led by header rows appended through
+    openpyxl: with FAST_ROWS written as XML (``_RawRows``), otherwise through openpyxl's public
+    API, one pre-styled cell per column reused for every row (openpyxl writes an appended row
+    before ``append`` returns). ``columns``: per column, ``(kind, styled cell)`` as ``_RawRows``
+    takes them. Made before anything is appended to ``ws``; ``after_header(n)`` once the sheet's
+    first ``n`` rows are appended. A None or "" value leaves its cell out; a text is always text
+    (a leading "=" is no formula)."""
+
+    def __init__(self, ws, columns: Sequence[tuple[str, Any]]):
+        self.ws = ws
+        self.kinds = [kind for kind, _c in columns]
+        self.cells = [c for _kind, c in columns]
+        self.raw = _RawRows(ws, [(kind, c._sid) for kind, c in columns]) if FAST_ROWS else None
+        self.row = 0
+
+    def after_header(self, n: int) -> None:
+        self.row = n
+        if self.raw is not None:
+            self.raw.after_openpyxl_rows(n)
+
+    def append(self, values: Sequence, lines: int = 1) -> None:
+        """One row; ``lines`` > 1 gives it the height of that many lines."""
+        self.row += 1
+        if self.raw is not None:
+            self.raw.append(values, lines)
+            return
+        row: list = []
+        for c, x, kind in zip(self.cells, values, self.kinds):
+            if x is None or x == "":
+                row.append(None)
+                continue
+            if kind == "d":
+                x = x.replace(tzinfo=None)  # already Riga wall-clock time
+            c.value = x
+            if kind == "s":
+                c.data_type = "s"
+            row.append(c)
+        if lines > 1:
+            _set_row_height(self.ws, self.row, lines)
+        self.ws.append(row)
+        if lines > 1:
+            _drop_row_height(self.ws, self.row)
+
+
 class _RowWriter:
     """Appends ReportRows to a write-only sheet, led by its header row.
 
     Each column has one style (top-aligned; dates and hours with their number
     format, long texts wrapped); a row with wrapped text gets a height for
-    its longest text. Empty values are left out; texts are always text (a
-    leading "=" is not a formula). With FAST_ROWS the rows are written as XML
-    (``_RawRows``); otherwise through openpyxl's public API, one pre-styled
-    cell per column reused for every row (openpyxl writes an appended row
-    before ``append`` returns). Call before anything is appended to ``ws``.
+    its longest text. The rows go through ``_StyledRows``. Call before
+    anything is appended to ``ws``.
     """
 
     def __init__(self, ws, lang: str, columns: Sequence[int] | None = None,
                  institution_at: int | None = None, widths: dict[str, float] | None = None,
                  titles: Sequence[str] = ()):
-        self.ws = ws
-        self.fast = FAST_ROWS
         self.institution_at = institution_at
         self.values = formatter(lang).values
         self.columns = tuple(columns) if columns is not None else tuple(range(len(COLUMN_KEYS)))
@@ -549,15 +589,10 @@ class _RowWriter:
                 if key in _WRAPPED:
                     width = (widths or {}).get(key, _WIDTHS[key])
                     wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
-        self.styled = sorted(styled, key=lambda t: t[0])
         self.wrapped = wrapped
-        self.row_idx = 1  # the header
-        if self.fast:
-            self.raw = _RawRows(ws, [(kind, c._sid) for _j, c, kind in self.styled])
-            ws.append(_header_row(ws, titles))  # through openpyxl, into the raw writer's file
-            self.raw.after_openpyxl_rows(1)
-        else:
-            ws.append(_header_row(ws, titles))
+        self.rows = _StyledRows(ws, [(kind, c) for _j, c, kind in sorted(styled, key=lambda t: t[0])])
+        ws.append(_header_row(ws, titles))  # through openpyxl (with FAST_ROWS into the XML rows' file)
+        self.rows.after_header(1)
 
     def append(self, r: ReportRow, vals: tuple | None = None) -> None:
         """Append ``r``; ``vals``: its ``formatter(lang).values(r)`` when the caller has them already."""
@@ -566,7 +601,6 @@ class _RowWriter:
         v = [vals[i] for i in self.columns]
         if self.institution_at is not None:
             v.insert(self.institution_at, clean_text(r.institution))
-        self.row_idx += 1
         lines = 1
         for j, per_line in self.wrapped:
             x = v[j]
@@ -574,28 +608,7 @@ class _RowWriter:
                 n = _wrap_count(x, per_line)
                 if n > lines:
                     lines = n
-        if self.fast:
-            self.raw.append(v, lines)
-            return
-        row: list = []
-        for j, c, kind in self.styled:
-            x = v[j]
-            if x is None or x == "":
-                row.append(None)
-                continue
-            if kind == "d":
-                x = x.replace(tzinfo=None)  # already Riga wall-clock time
-            c.value = x
-            if kind == "s":
-                c.data_type = "s"
-            row.append(c)
-        ws = self.ws
-        if lines > 1:
-            _set_row_height(ws, self.row_idx, lines)
-            ws.append(row)
-            _drop_row_height(ws, self.row_idx)
-        else:
-            ws.append(row)
+        self.rows.append(v, lines)
 
 
 # --------------------------------------------------------------------------
@@ -1008,20 +1021,14 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
     _setup_table_sheet(ws, widths, lang, titles=titles)
     reasons = formatter(lang).escalation
     levels = {lvl: level_label(lvl, lang) for lvl in _LEVELS}
-    # One style per column; without FAST_ROWS one pre-styled cell per column, reused for
-    # every row (written before append returns).
-    cells = [_cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN), _cell(ws, None, align=_TOP)]
-    kinds = ["d", "s"]
+    columns = [("d", _cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN)), ("s", _cell(ws, None, align=_TOP))]
     if with_institution:
-        cells.append(_cell(ws, None, align=_TOP))
-        kinds.append("s")
-    cells += [_cell(ws, None, align=_WRAP) for _ in range(5)]
-    kinds += ["s"] * 5
-    raw = _RawRows(ws, [(k, c._sid) for k, c in zip(kinds, cells)]) if FAST_ROWS else None
+        columns.append(("s", _cell(ws, None, align=_TOP)))
+    columns += [("s", _cell(ws, None, align=_WRAP)) for _ in range(5)]
+    rows = _StyledRows(ws, columns)
     sh = _Sheet(ws, widths)
     sh.head(*titles)
-    if raw is not None:
-        raw.after_openpyxl_rows(sh.row)
+    rows.after_header(sh.row)
     per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
     n = 0
     for e in escalations:
@@ -1035,24 +1042,8 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
             if isinstance(v, str) and len(v) > per_line[i]:
                 lines = max(lines, _lines(v, widths[i]))
         n += 1
-        sh.row += 1
-        if raw is not None:
-            raw.append(values, lines)
-            continue
-        row = []
-        for c, v, kind in zip(cells, values, kinds):
-            if v is None or v == "":
-                row.append(None)
-                continue
-            c.value = v
-            if kind == "s":
-                c.data_type = "s"  # a text, even one starting with "=", is no formula
-            row.append(c)
-        if lines > 1:
-            _set_row_height(ws, sh.row, lines)
-        ws.append(row)
-        if lines > 1:
-            _drop_row_height(ws, sh.row)
+        rows.append(values, lines)
+    sh.row = rows.row
     if not n:
         sh.put(_cell(ws, _t("no_escalations", lang), font=_ITALIC))
     else:

@@ -295,7 +295,8 @@ class _Batch:
             return self._quarantine(p, p.error)
         try:
             with ch.savepoint():
-                return _store_in(self.desk, ch, self.me, p.mail, p.stored, p.redacted, p.digest, self.source)
+                return _store_in(self.desk, ch, self.me, p.mail, p.stored, p.redacted, p.digest, self.source,
+                                 domain=self.domain, ctx=self.ctx)
         except Exception as exc:  # noqa: BLE001 - sorted below
             if _ledger_fault(exc):
                 raise
@@ -462,19 +463,22 @@ def _message_fields(at, source: str, mail, stored: bytes, redacted: bool, digest
 
 
 def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, source: str, *,
-              replay: bool = False) -> dict:
+              replay: bool = False, domain: str | None = None, ctx=None) -> dict:
     """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
-    follow-up or a new intake item."""
+    follow-up or a new intake item. `domain` and `ctx` (the desk's mail domain and addresses) when
+    the caller has them already (a batch works them out once)."""
     from ...db.models import InboundMessage as IM
     from ..compose import domain_of
     from .classify import Context, automatic_reason, delivery_report
     from .match import find_request
 
-    domain = domain_of(desk.settings.mail_from)
     dup = _duplicate(mail, digest, quarantine=not replay)
     if dup is not None:
         return dup
-    ctx = Context(desk_addresses=_desk_addresses(desk))
+    if domain is None:
+        domain = domain_of(desk.settings.mail_from)
+    if ctx is None:
+        ctx = Context(desk_addresses=_desk_addresses(desk))
     reason = automatic_reason(mail, ctx)
     msg = IM.create(**_message_fields(ch.at, source, mail, stored, redacted, digest))
     bounce = delivery_report(mail) if reason else None

@@ -38,6 +38,15 @@ def pg_admin(base: str, statement: str) -> None:
     conn.close()
 
 
+def process_gone(pid: int) -> bool:
+    """The process has exited (reaped, or a zombie whose new parent has not reaped it yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def pg_schema(base: str, prefix: str = "t_"):
     """A fresh schema on the server: (a ledger URL that uses it, a function that drops it).
     Shared by the tests and the benchmarks."""

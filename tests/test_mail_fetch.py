@@ -19,7 +19,7 @@ from email.utils import make_msgid
 
 import pytest
 
-from tests.conftest import run_pd, subprocess_env
+from tests.conftest import process_gone, run_pd, subprocess_env
 from tests.imap_server import DovecotServer
 
 DONE = "pd-processed"
@@ -363,9 +363,16 @@ def test_killed_mid_fetch_then_fetched_again_nothing_is_lost_or_doubled(imap, fe
     p = subprocess.Popen([sys.executable, "-m", "pd", "mail", "fetch"], env=fetch_env, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     lines = [p.stdout.readline() for _ in range(20)]
+    with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+        helpers = [int(pid) for pid in f.read().split()]  # the process that takes mail apart ahead
     p.send_signal(signal.SIGKILL)
     p.wait(10)
     assert p.returncode == -signal.SIGKILL and all(line.startswith("UID ") for line in lines)
+    assert len(helpers) == 1
+    deadline = time.monotonic() + 10
+    while not process_gone(helpers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(helpers[0])  # it ends with the fetch that forked it, however that ends
     before = _stored(rawdb)
     assert 20 <= len(before) < 400 and imap.uids("INBOX")  # killed half-way, for real
     r = run_pd("mail", "fetch", "--json", env=fetch_env)

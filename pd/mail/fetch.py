@@ -3,7 +3,9 @@
 The client is imapclient (over the standard library's imaplib). Per batch of up to 100
 messages (and 16 MB):
 
-1. the bodies are fetched with BODY.PEEK[] (nothing is marked \\Seen by reading);
+1. the bodies are fetched with BODY.PEEK[] (nothing is marked \\Seen by reading) and taken
+   apart; with more than one batch to take, a second process takes the next batch apart while
+   this one stores and moves the last (intake/ahead.py);
 2. the intake's `receive_many()` stores them in ONE ledger transaction (or a few: it holds the
    ledger's lock ~0.25 s at most), each message in a savepoint of its own, de-duplicated by
    Message-ID and digest; the mailbox's mark (below) is raised in the same transaction;
@@ -532,6 +534,38 @@ def _account(batch: list[int], pos: int, uids: list[int], outcomes: list, unbrok
     return acc
 
 
+def _read_ahead(session: Session, batches: list[list[int]], preparer: Callable[[], Any] | None,
+                stop: Stop) -> Iterator[tuple[list[int], dict[int, Any]]]:
+    """(batch, {uid: body}) for each batch. With a `preparer` (the intake's, see intake/ahead.py) and
+    more than one batch, the bodies come taken apart by a second process: batch k+1 is fetched
+    while k is being prepared, and prepared while k is stored and moved."""
+    if preparer is None or len(batches) < 2:
+        for batch in batches:
+            if stop:
+                return
+            yield batch, session.bodies(batch)
+        return
+    with preparer() as ahead:
+        raw = session.bodies(batches[0])
+        ahead.submit(list(raw.values()))
+        for k, batch in enumerate(batches):
+            following, failed = None, None
+            if k + 1 < len(batches) and not stop:
+                try:
+                    following = session.bodies(batches[k + 1])
+                except BaseException as exc:  # (the server went away): this batch is stored first
+                    failed = exc
+            prepared = dict(zip(raw, ahead.results()))
+            if following is not None:
+                ahead.submit(list(following.values()))
+            yield batch, prepared
+            if failed is not None:
+                raise failed
+            if following is None:
+                return
+            raw = following
+
+
 def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop,
          on_message: OnMessage | None = None, clock: Callable[[], datetime] | None = None) -> None:
     """Every message now in the folder: into the ledger, then to the done folder."""
@@ -551,10 +585,10 @@ def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop
     todo = [u for u in uids if u > last_uid]
     unbroken = True  # the mark advances only over a run with nothing left behind
     try:
-        for batch in _batches(todo, session.sizes(todo)):
+        for batch, raw in _read_ahead(session, list(_batches(todo, session.sizes(todo))),
+                                      getattr(deliver, "preparer", None), stop):
             if stop:
                 break
-            raw = session.bodies(batch)
             done: list[int] = []
             pos = 0
             try:
@@ -611,6 +645,13 @@ def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
 
         return receive_many(settings, bodies, source=source, stop=lambda: bool(stop), inside=inside)
 
+    def preparer():
+        from .intake.ahead import Preparer
+        from .intake.store import prepare
+
+        return Preparer(lambda raw: prepare(settings, raw))
+
+    deliver.preparer = preparer  # type: ignore[attr-defined]
     return deliver
 
 

@@ -71,9 +71,8 @@ def _autoreply_headers(mail: ParsedMail, ctx: "Context") -> str | None:
 
 
 def _report(mail: ParsedMail, ctx: "Context") -> str | None:
-    msg = mail.message
-    if msg.get_content_type() == "multipart/report":
-        return f"multipart/report ({msg.get_param('report-type') or 'report'})"
+    if mail.content_type == "multipart/report":
+        return f"multipart/report ({mail.report_type or 'report'})"
     return None
 
 

@@ -49,6 +49,8 @@ class ParsedMail:
     html: bool
     attachments: list[Attachment] = field(default_factory=list)
     charset_notes: list[str] = field(default_factory=list)
+    content_type: str = "text/plain"  # the message's own (a rule reads it for every mail)
+    report_type: str = ""  # its report-type parameter, for a multipart/report
     # The message's headers by lower-case name, decoded when first asked for (a mail is asked for
     # ~20 headers: one pass over them instead of one each). Forgotten when a header is changed.
     _headers: dict[str, list] | None = field(default=None, repr=False, compare=False)
@@ -75,7 +77,32 @@ class ParsedMail:
 
     @property
     def reply(self) -> str:
-        return reply_part(self.text)
+        """The text without its quoted history (worked out once)."""
+        reply = self.__dict__.get("_reply")
+        if reply is None:
+            reply = self.__dict__["_reply"] = reply_part(self.text)
+        return reply
+
+    # A ParsedMail crosses to another process (pd mail fetch takes mail apart in a second one)
+    # without its EmailMessage, whose header objects are of classes made on the fly: what the
+    # desk reads of it is sent, and the message is taken apart again from `source` (the bytes
+    # it was parsed from, as kept) only if something asks for it (a delivery report's parts).
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("message", None)
+        state.pop("source", None)
+        if state["_headers"] is None:
+            state["_headers"] = _index(self.message)
+        state["_reply"] = self.reply
+        return state
+
+    def __getattr__(self, name: str):
+        if name == "message" and self.__dict__.get("source") is not None:
+            from email.parser import BytesParser
+
+            msg = self.__dict__["message"] = BytesParser(policy=POLICY).parsebytes(self.__dict__["source"])
+            return msg
+        raise AttributeError(name)
 
 
 class _RepeatedHeaders(HeaderRegistry):
@@ -234,6 +261,9 @@ def parse(raw: bytes, *, max_attachment: int) -> ParsedMail:
     mail.message_id = (message_ids(mail.header("Message-ID")) or [None])[0]
     mail.in_reply_to = message_ids(mail.header("In-Reply-To"))
     mail.references = message_ids(" ".join(mail.header_values("References")))
+    mail.content_type = msg.get_content_type()
+    if mail.content_type == "multipart/report":
+        mail.report_type = str(msg.get_param("report-type") or "")
     body = _body(msg)
     mail.text, mail.html = body_text(msg, mail.charset_notes, body=body)
     mail.attachments = attachments(msg, max_attachment, body=body)

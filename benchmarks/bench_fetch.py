@@ -15,7 +15,8 @@ reinstalled with --reinstall). Each run, on one server, interleaved:
 2. pd's IMAP layer with the intake replaced by a no-op (what pd adds on the IMAP side alone);
    the messages are moved back;
 3. `pd mail fetch` into a new ledger: every message parsed, guarded, matched and committed by
-   the intake (a transaction per IMAP batch), then moved.
+   the intake (a transaction per IMAP batch), then moved; with more than one batch, a second
+   process takes the next batch apart meanwhile (its CPU is in pd's: wait4 counts it).
 
 Each is a whole process, start-up included: its wall time and its CPU time (user + system, from
 wait4). Medians over --runs; the load average is printed beside them (the machine is shared: the

@@ -868,3 +868,21 @@ def test_a_description_that_wraps_to_three_lines_gets_a_three_line_row(tmp_path)
     ws = openpyxl.load_workbook(path)["Pieteikumi"]
     assert _WIDTHS["description"] == 30
     assert ws.row_dimensions[2].height >= 3 * _LINE_PT
+
+
+def test_headers_over_figures_stand_right_as_the_figures_do_and_headers_are_kept_apart(workbook):
+    """On paper a left-aligned "%" sat over the right edge of "100.0%"; and two wrapped headers that
+    fill their columns read as one ("atgriezts gaida lietotāja"): a white line parts the header cells."""
+    path, _rows, _summary = workbook
+    wb = openpyxl.load_workbook(path)
+    for sheet, figures_from in (("Pakalpojumi", 3), ("Ekspertu grupas", 2), ("Tendence", 1)):
+        head = next(wb[sheet].iter_rows(min_row=1, max_row=1))
+        titles = [c.value for c in head if c.value]
+        assert [c.alignment.horizontal for c in head[:len(titles)]] == \
+            [None] * figures_from + ["right"] * (len(titles) - figures_from), sheet
+        assert "%" in titles[figures_from:]
+        assert all(c.border.left.color.rgb.endswith("FFFFFF") and c.border.right.style == "thin"
+                   for c in head[:len(titles)])
+    requests = next(wb["Pieteikumi"].iter_rows(min_row=1, max_row=1))
+    assert requests[0].value == "Numurs" and requests[0].alignment.horizontal is None  # text columns stay left
+    assert requests[0].border.right.style == "thin"

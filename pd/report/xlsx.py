@@ -50,7 +50,7 @@ from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import RichTextProperties
 from openpyxl.drawing.text import CharacterProperties, Font as DrawingFont, Paragraph, ParagraphProperties
 from openpyxl.packaging.custom import StringProperty
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._writer import WorksheetWriter
@@ -90,6 +90,10 @@ _TITLE = Font(name=FONT_NAME, size=14, family=2, bold=True)
 _SMALL = Font(name=FONT_NAME, size=8, family=2)  # the 64-digit hashes, to fit the summary's width
 _HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
 _HEADER_ALIGN = Alignment(wrap_text=True, vertical="top")
+_NUMBER_HEADER_ALIGN = Alignment(wrap_text=True, vertical="top", horizontal="right")  # over figures
+# A white line between header cells: two wrapped headers that fill their columns do not read as one
+# ("atgriezts gaida lietotāja" was "returned" and "waiting for the user" side by side).
+_HEADER_BORDER = Border(left=Side(style="thin", color="FFFFFF"), right=Side(style="thin", color="FFFFFF"))
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
 # Dates start at the left of their column like the texts around them: right-aligned, a date ran
@@ -266,7 +270,7 @@ class _StyledCell(Cell):
         return True
 
 
-def _cell(ws, value, *, font=None, fmt=None, fill=None, align=None) -> Any:
+def _cell(ws, value, *, font=None, fmt=None, fill=None, align=None, border=None) -> Any:
     """A styled cell (value and style set here; the style must not change afterwards)."""
     c = _StyledCell(ws, row=1, column=1, value=value)
     c.font = font if font is not None else _BASE
@@ -276,6 +280,8 @@ def _cell(ws, value, *, font=None, fmt=None, fill=None, align=None) -> Any:
         c.fill = fill
     if align is not None:
         c.alignment = align
+    if border is not None:
+        c.border = border
     c._sid = ws.parent._cell_styles.add(c._style)
     return c
 
@@ -288,7 +294,7 @@ def _text_cell(ws, value: str) -> Any:
 
 
 def _header_row(ws, titles: Sequence[str]) -> list:
-    return [_cell(ws, h, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN) for h in titles]
+    return [_cell(ws, h, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN, border=_HEADER_BORDER) for h in titles]
 
 
 def _naive_riga(dt: datetime | None) -> datetime | None:
@@ -792,9 +798,13 @@ class _Sheet:
             _drop_row_height(self.ws, self.row)
         return self.row
 
-    def head(self, *titles) -> int:
-        return self.put(*[_cell(self.ws, t, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN)
-                          for t in titles])
+    def head(self, *titles, figures_from: int | None = None) -> int:
+        """The header row; from column `figures_from` (0-based) on, the columns hold figures, and their
+        headers stand right-aligned over them as the figures do."""
+        return self.put(*[_cell(self.ws, t, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER,
+                                align=_NUMBER_HEADER_ALIGN if figures_from is not None and i >= figures_from
+                                else _HEADER_ALIGN)
+                          for i, t in enumerate(titles)])
 
     def bold(self, value) -> Any:
         return _cell(self.ws, value, font=_BOLD)
@@ -939,7 +949,7 @@ def _write_services_sheet(ws, lang: str, s: dict) -> None:
     titles = [_t("code", lang), _t("service", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
-    sh.head(*titles)
+    sh.head(*titles, figures_from=3)
     for m in s.get("services") or []:
         sh.put(m["code"], sh.wrap(m["name"]), sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)),
                *_measure_cells(sh, m))
@@ -953,7 +963,7 @@ def _write_groups_sheet(ws, lang: str, s: dict) -> None:
     titles = [_t("group", lang), _t("calendar", lang), *_measure_titles(lang)]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths)
-    sh.head(*titles)
+    sh.head(*titles, figures_from=2)
     for m in s.get("groups") or []:
         sh.put(sh.wrap(m["group"] or _t("no_group", lang)),
                sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)), *_measure_cells(sh, m))
@@ -974,7 +984,7 @@ def _write_trend_sheet(ws, lang: str, trend: Sequence[dict]) -> None:
               _t("resolved_in_month", lang), _t("in_time", lang), "%"]
     _setup_table_sheet(ws, widths, lang, titles=titles)
     sh = _Sheet(ws, widths[:8])
-    sh.head(*titles)
+    sh.head(*titles, figures_from=1)
     first = sh.row + 1
     for t in trend:
         r, z = t["response"], t["resolution"]
@@ -1176,7 +1186,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     widths = [9, 30] + [12.5] * (ncol - 2)  # "Pakalpojumu" (bold) whole in a header
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
-    sh.head(*titles)
+    sh.head(*titles, figures_from=2)
 
     def line(code, name, s, bold=False) -> list:
         font = _BOLD if bold else None

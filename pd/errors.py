@@ -53,3 +53,8 @@ class ConfigError(PdError):
 
 class TemporaryFailure(PdError):
     exit_code = ExitCode.TEMPORARY
+
+
+#: Errors no mail is to blame for (the configuration, the acting person, the ledger now): taking in
+#: mail stops at one, and the mail stays with the mailbox or the MTA to be tried again.
+DESK_FAULTS = (ConfigError, NotPermitted, TemporaryFailure)

@@ -155,7 +155,7 @@ def mail_ingest(
     """
     import sys
 
-    from ..errors import ConfigError, NotFound, NotPermitted, TemporaryFailure
+    from ..errors import DESK_FAULTS, ConfigError, NotFound
 
     if file is not None and file != "-":
         from pathlib import Path
@@ -175,7 +175,7 @@ def mail_ingest(
 
         st = state(ctx)  # a broken configuration is the admin's to fix; the MTA keeps the mail meanwhile
         res = receive(st.settings, raw, source=source)
-    except (TemporaryFailure, ConfigError, NotPermitted) as exc:
+    except DESK_FAULTS as exc:
         # Whatever stops us storing it now, the mail must not be lost: the MTA retries.
         sys.stderr.write(f"Error: {exc} (not stored; exit 75, the mail system will try again)\n")
         raise typer.Exit(EX_TEMPFAIL) from None

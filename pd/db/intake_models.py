@@ -66,7 +66,6 @@ class QuarantinedMessage(BaseModel):
     replayed_as = pw.BigIntegerField(null=True)  # the InboundMessage a replay stored
 
 
-
 class ImapMailbox(BaseModel):
     """Where `pd mail fetch` stands in one IMAP mailbox (SPEC 13): its UIDVALIDITY and the highest UID
     below which every message of the mailbox has been committed by the intake. A new UIDVALIDITY

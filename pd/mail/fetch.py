@@ -35,11 +35,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, unquote, urlparse
 
-from ..errors import ConfigError, NotPermitted, PdError, TemporaryFailure
+from ..errors import DESK_FAULTS, ConfigError, PdError, TemporaryFailure
 
 Deliver = Callable[[bytes], dict]
 # (bodies, stop, inside) -> a result (dict, or the PdError that kept it out) for each of the first
-# bodies, committed in one transaction that ran inside(results) before its commit.
+# bodies, committed in one transaction that ran inside(results) before its commit. A body is the
+# message's bytes, or what the deliverer's `preparer` made of them (intake/ahead.py).
 DeliverMany = Callable[[list[bytes], "Stop", Callable[[list], None]], list]
 OnMessage = Callable[[dict], None]
 
@@ -515,7 +516,7 @@ def _account(batch: list[int], pos: int, uids: list[int], outcomes: list, unbrok
             acc.unbroken = False  # the mark stops here, so nothing unseen is ever moved unread)
             continue
         outcome = results.pop(uid)
-        if isinstance(outcome, (TemporaryFailure, ConfigError, NotPermitted)):  # not this message's fault: stop
+        if isinstance(outcome, DESK_FAULTS):  # not this message's fault: stop
             acc.unbroken, acc.stop = False, outcome
             break
         if isinstance(outcome, PdError):  # this message stays; the next one is not held up by it
@@ -668,7 +669,7 @@ def one_at_a_time(deliver: Deliver) -> DeliverMany:
                 break
             try:
                 out.append(deliver(body))
-            except (TemporaryFailure, ConfigError, NotPermitted) as exc:
+            except DESK_FAULTS as exc:
                 if not out:
                     raise
                 out.append(exc)  # the ones before it are committed: they are recorded, then it stops

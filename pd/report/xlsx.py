@@ -293,8 +293,14 @@ def _text_cell(ws, value: str) -> Any:
     return c
 
 
+def _header_cell(ws, title: str, *, over_figures: bool = False) -> Any:
+    """A header: bold on the header fill, parted from the next; right-aligned over a column of figures."""
+    return _cell(ws, title, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER,
+                 align=_NUMBER_HEADER_ALIGN if over_figures else _HEADER_ALIGN)
+
+
 def _header_row(ws, titles: Sequence[str]) -> list:
-    return [_cell(ws, h, font=_BOLD, fill=_HEADER_FILL, align=_HEADER_ALIGN, border=_HEADER_BORDER) for h in titles]
+    return [_header_cell(ws, h) for h in titles]
 
 
 def _naive_riga(dt: datetime | None) -> datetime | None:
@@ -801,9 +807,7 @@ class _Sheet:
     def head(self, *titles, figures_from: int | None = None) -> int:
         """The header row; from column `figures_from` (0-based) on, the columns hold figures, and their
         headers stand right-aligned over them as the figures do."""
-        return self.put(*[_cell(self.ws, t, font=_BOLD, fill=_HEADER_FILL, border=_HEADER_BORDER,
-                                align=_NUMBER_HEADER_ALIGN if figures_from is not None and i >= figures_from
-                                else _HEADER_ALIGN)
+        return self.put(*[_header_cell(self.ws, t, over_figures=figures_from is not None and i >= figures_from)
                           for i, t in enumerate(titles)])
 
     def bold(self, value) -> Any:

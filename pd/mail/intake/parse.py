@@ -55,13 +55,16 @@ class ParsedMail:
     # ~20 headers: one pass over them instead of one each). Forgotten when a header is changed.
     _headers: dict[str, list] | None = field(default=None, repr=False, compare=False)
     _decoded: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    _reply: str | None = field(default=None, repr=False, compare=False)  # worked out on first use
+    # The bytes `message` is taken apart from again, in a process the ParsedMail was sent to (below).
+    source: bytes | None = field(default=None, repr=False, compare=False)
 
     def header(self, name: str) -> str:
         """A header's decoded text ('' when absent); several occurrences joined by ', '."""
         return ", ".join(self.header_values(name))
 
     def header_values(self, name: str) -> list[str]:
-        """Every occurrence of a header, decoded (as header_values() of the message)."""
+        """Every occurrence of a header, decoded: RFC 2047 words, and raw 8-bit text by the charset rules."""
         lname = name.lower()
         decoded = self._decoded.get(lname)
         if decoded is None:
@@ -78,10 +81,9 @@ class ParsedMail:
     @property
     def reply(self) -> str:
         """The text without its quoted history (worked out once)."""
-        reply = self.__dict__.get("_reply")
-        if reply is None:
-            reply = self.__dict__["_reply"] = reply_part(self.text)
-        return reply
+        if self._reply is None:
+            self._reply = reply_part(self.text)
+        return self._reply
 
     # A ParsedMail crosses to another process (pd mail fetch takes mail apart in a second one)
     # without its EmailMessage, whose header objects are of classes made on the fly: what the
@@ -90,17 +92,15 @@ class ParsedMail:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("message", None)
-        state.pop("source", None)
+        state["source"] = None
         if state["_headers"] is None:
             state["_headers"] = _index(self.message)
         state["_reply"] = self.reply
         return state
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str):  # (only for an attribute not set: `message` after a crossing)
         if name == "message" and self.__dict__.get("source") is not None:
-            from email.parser import BytesParser
-
-            msg = self.__dict__["message"] = BytesParser(policy=POLICY).parsebytes(self.__dict__["source"])
+            msg = self.__dict__["message"] = read_message(self.__dict__["source"])
             return msg
         raise AttributeError(name)
 
@@ -134,6 +134,13 @@ class _RepeatedHeaders(HeaderRegistry):
 
 #: email.policy.default with the header cache above: what every incoming mail is parsed with.
 POLICY = email.policy.default.clone(header_factory=_RepeatedHeaders())
+
+
+def read_message(raw: bytes) -> EmailMessage:
+    """The standard library's parse of `raw`, with POLICY."""
+    from email.parser import BytesParser
+
+    return BytesParser(policy=POLICY).parsebytes(raw)  # type: ignore[return-value]
 
 FALLBACKS = ("utf-8", "cp1257")
 
@@ -191,16 +198,6 @@ def _codec(name: str) -> str | None:
         return None
 
 
-def header_values(msg: EmailMessage, name: str) -> list[str]:
-    """Every occurrence of a header, decoded: RFC 2047 words, and raw 8-bit text by the charset rules."""
-    out = []
-    lname = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == lname:
-            out.append(decode_header(value))
-    return out
-
-
 def _index(msg: EmailMessage) -> dict[str, list]:
     out: dict[str, list] = {}
     for key, value in msg.raw_items():
@@ -239,15 +236,13 @@ def message_ids(value: str) -> list[str]:
 
 def parse(raw: bytes, *, max_attachment: int) -> ParsedMail:
     """Take `raw` apart; BrokenMail when it is not a message at all."""
-    from email.parser import BytesParser
-
     if not raw or not raw.strip():
         raise BrokenMail("the message is empty")
     head = raw.lstrip()[:2000].split(b"\n", 1)[0]
     if b":" not in head or not re.match(rb"^[!-9;-~]+:", head):
         raise BrokenMail("the message does not begin with a header line")
     try:
-        msg = BytesParser(policy=POLICY).parsebytes(raw)
+        msg = read_message(raw)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient; anything it throws is a broken mail
         raise BrokenMail(f"the message cannot be parsed: {type(exc).__name__}: {exc}") from exc
     if not any(True for _ in msg.raw_items()):

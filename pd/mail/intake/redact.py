@@ -12,7 +12,7 @@ import email.policy
 from html import escape
 
 from ... import guard
-from .parse import ParsedMail, attachment_name, decode_header, part_text
+from .parse import ParsedMail, attachment_name, decode_header, part_text, read_message
 
 # Headers that hold structure, not words a person wrote.
 _STRUCTURAL = {"content-type", "content-transfer-encoding", "mime-version", "message-id", "in-reply-to",
@@ -107,11 +107,7 @@ def _set_text(part, text: str) -> None:
 
 
 def _still_secret(data: bytes) -> bool:
-    from email.parser import BytesParser
-
-    from .parse import POLICY
-
-    msg = BytesParser(policy=POLICY).parsebytes(data)
+    msg = read_message(data)
     for _, value in msg.raw_items():
         if guard.find_secrets(decode_header(value)):
             return True

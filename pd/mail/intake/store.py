@@ -140,9 +140,9 @@ def _ledger_fault(exc: BaseException) -> bool:
 
 def _stops(outcome) -> bool:
     """A result that ends the run: the caller stops taking mail (exit 7 or 6), the rest stays."""
-    from ...errors import ConfigError, NotPermitted
+    from ...errors import DESK_FAULTS
 
-    return isinstance(outcome, (ConfigError, NotPermitted, TemporaryFailure))
+    return isinstance(outcome, DESK_FAULTS)
 
 
 class _Batch:

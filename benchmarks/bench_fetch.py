@@ -63,7 +63,7 @@ print(len(uids), n)
 LAYER_ONLY = r"""
 from pd.config import load_settings
 from pd.ledger import Ledger
-from pd.mail.fetch import fetch
+from pd.intake.fetch import fetch
 settings = load_settings()
 Ledger(settings)
 report = fetch(settings, deliver=lambda raw: {"action": "new", "intake": None, "request": None})

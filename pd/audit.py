@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from typing import Any
 
-# The mails each kind of event queues in its transaction (pd/mail/notices.py callers).
+# The mails each kind of event queues in its transaction (pd/notify/notices.py callers).
 # A new mail kind is added here, or `pd audit verify` reports its rows as unaccounted for.
 MAIL_CAUSES: dict[str, tuple[str, ...]] = {
     "refused": ("refused_user",),

@@ -518,7 +518,7 @@ class Desk:
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
-        from .mail.intake.queue import pending_objections
+        from .followups import pending_objections
 
         objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
         numbers = [n for n in numbers if n not in objected]
@@ -560,7 +560,7 @@ class Desk:
     # ------------------------------------------------------------------ hooks filled by the e-mail layer
     def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
         """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
-        from .mail.notices import queue
+        from .notify.notices import queue
 
         queue(self, ch, req, kind, **extra)
 

@@ -205,7 +205,7 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
 
 
 def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
-    from .mail.notices import escalation_context, queue
+    from .notify.notices import escalation_context, queue
 
     logins = [x for x in (f.manager or "").split(",") if x]
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
@@ -226,7 +226,7 @@ def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
 
 def progress_report(desk: "Desk", req) -> str:
     """The request's history as short lines for the manager [§8.4]: "02.12.2026 10:15 — nodots ekspertam …"."""
-    from .mail.notices import history_text, mail_lang
+    from .notify.notices import history_text, mail_lang
 
     return history_text(desk, req, mail_lang(desk))
 

@@ -93,7 +93,7 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
          .where(Request.status.in_(("closed", "refused")) & (Request.closed_at < before)
                 & (Request.requester_name != ANONYMOUS)).order_by(Request.id))
     targets = [(r.id, r.number) for r in q]
-    from .mail.intake import privacy as mail_privacy
+    from . import privacy as mail_privacy
 
     mails = mail_privacy.purge_targets([i for i, _ in targets], before)
     if dry_run or not (targets or mails):
@@ -120,7 +120,7 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
 def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     """Everything the ledger holds about one person (GDPR Art. 15)."""
     from .db.models import OutboxMessage, Request
-    from .mail.outbox import message_dict
+    from .notify.outbox import message_dict
     from .latvian import normalize_email
     from .views import event_dict, request_dict
 
@@ -138,7 +138,7 @@ def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     for m in OutboxMessage.select().order_by(OutboxMessage.id):
         if email.lower() in (r.lower() for r in json.loads(m.recipients)):
             out["messages"].append(message_dict(m, tz, body=True))
-    from .mail.intake.privacy import export as export_mail
+    from .privacy import export as export_mail
 
     out["mail"] = export_mail(email, tz)
     person = next((s for s in desk.contacts.staff.values() if s.email.lower() == email.lower()), None)

@@ -165,7 +165,7 @@ def waiting(desk: "Desk", now: datetime, threshold: timedelta = WAITING_LONG) ->
 def _intake_entries(now: datetime) -> list[dict]:
     """intake_new, follow_up and objection entries (new mail, follow-ups not yet seen, replies after
     the result), from the e-mail intake package."""
-    from .mail.intake import queue_entries
+    from .followups import queue_entries
 
     return queue_entries(now)
 

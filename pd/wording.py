@@ -112,7 +112,7 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
             names = [name_of(x) for x in str(data[k]).split(",")]
             values[k] = ", ".join(names)
             if lang == "lv":  # "nodeva ekspertam Jānim Bērziņam", "vadītājai Ilzei Šķēlei"
-                from .mail import wording as declension
+                from .notify import wording as declension
 
                 values["to_" + k] = ", ".join(declension.to_person(getattr(declension, role), n) for n in names)
     if data.get("channel"):

@@ -1,4 +1,4 @@
-"""pd mail fetch takes mail apart in a second process (pd/mail/intake/ahead.py) and writes a batch's
+"""pd mail fetch takes mail apart in a second process (pd/intake/ahead.py) and writes a batch's
 new mail with one statement per table (COPY on PostgreSQL): the same result as taking each message
 apart here and storing it alone, a child that dies costs nothing, and none is left behind."""
 from __future__ import annotations
@@ -56,9 +56,9 @@ def settings(pd_env):
 
 
 def test_a_message_prepared_in_the_second_process_is_what_this_one_would_make(settings):
-    from pd.mail.intake.ahead import Preparer
-    from pd.mail.intake.classify import delivery_report
-    from pd.mail.intake.store import prepare
+    from pd.intake.ahead import Preparer
+    from pd.intake.classify import delivery_report
+    from pd.intake.store import prepare
 
     raws = corpus()
     here = [prepare(settings, raw) for raw in raws]
@@ -79,8 +79,8 @@ def test_a_message_prepared_in_the_second_process_is_what_this_one_would_make(se
 
 
 def test_a_second_process_that_dies_costs_nothing_the_batch_is_prepared_here(settings):
-    from pd.mail.intake.ahead import Preparer
-    from pd.mail.intake.store import prepare
+    from pd.intake.ahead import Preparer
+    from pd.intake.store import prepare
 
     raws = corpus()
     with Preparer(lambda raw: prepare(settings, raw)) as ahead:
@@ -97,8 +97,8 @@ def test_a_second_process_that_dies_costs_nothing_the_batch_is_prepared_here(set
 
 def test_an_error_the_second_process_meets_is_raised_here_as_it_would_be_alone(settings):
     from pd.errors import TemporaryFailure
-    from pd.mail.intake.ahead import Preparer
-    from pd.mail.intake.store import prepare
+    from pd.intake.ahead import Preparer
+    from pd.intake.store import prepare
 
     def flaky(raw: bytes):
         if b"Printeris" in raw:
@@ -118,7 +118,7 @@ def test_copy_and_insert_store_every_kind_of_value_exactly(ledger_url, pd_env, r
     from pd.db.connection import write_transaction
     from pd.db.models import InboundMessage as IM
     from pd.ledger import Ledger
-    from pd.mail.intake.store import _insert
+    from pd.intake.store import _insert
 
     Ledger(load_settings())
     at = datetime(2026, 12, 2, 14, 5, 6, 123456, tzinfo=timezone.utc)
@@ -145,7 +145,7 @@ def test_new_mail_of_a_batch_is_written_together_not_one_by_one(pd_env, rawdb, m
     """The common case takes the batch writer; were it to fail each time (say, a value COPY cannot
     write), every mail would still be stored, alone and slowly: this test is what notices."""
     from pd.config import load_settings
-    from pd.mail.intake import store
+    from pd.intake import store
 
     alone: list = []
     original = store._store_in
@@ -162,8 +162,8 @@ def test_fetch_of_several_batches_prepares_ahead_and_stores_what_receive_would(p
     `pd mail ingest` makes of it; the child is gone when the fetch returns."""
     from pd.config import load_settings
     from pd.ledger import Ledger
-    from pd.mail.fetch import fetch
-    from pd.mail.intake import ahead
+    from pd.intake.fetch import fetch
+    from pd.intake import ahead
 
     Ledger(load_settings())
     pids: list[int] = []
@@ -201,8 +201,8 @@ def test_a_fetch_of_one_batch_forks_nothing(pd_env, monkeypatch):
     """Cron's every-minute fetch of a few mails: the mail is taken apart in the one process."""
     from pd.config import load_settings
     from pd.ledger import Ledger
-    from pd.mail.fetch import fetch
-    from pd.mail.intake import ahead
+    from pd.intake.fetch import fetch
+    from pd.intake import ahead
 
     Ledger(load_settings())
     monkeypatch.setattr(ahead.Preparer, "_start", lambda self: pytest.fail("forked for one batch"))

@@ -90,7 +90,7 @@ def test_a_whole_conversation_by_mail(pd, smtp_server):
     assert pd.ok("show", n, "--json").json()["status"] == "resolved"
     from datetime import datetime, timezone
 
-    from pd.mail.intake import queue_entries
+    from pd.followups import queue_entries
 
     assert [(e["reason"], e["request"]) for e in queue_entries(datetime.now(timezone.utc))] == [("objection", n)]
     send(pd, smtp_server)

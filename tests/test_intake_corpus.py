@@ -236,7 +236,7 @@ def test_the_quick_address_reading_is_parseaddrs(name, local, domain, space):
     as pd uses it (the name's words joined by one space); anything else goes to parseaddr()."""
     import email.utils
 
-    from pd.mail.intake.parse import parse_address
+    from pd.intake.parse import parse_address
 
     value = f"{name}{space}<{'.'.join(local)}@{'.'.join(domain)}>"
     got = parse_address(value)
@@ -245,7 +245,7 @@ def test_the_quick_address_reading_is_parseaddrs(name, local, domain, space):
 
 
 def test_the_quick_address_reading_takes_the_plain_form():
-    from pd.mail.intake.parse import _PLAIN_ADDRESS
+    from pd.intake.parse import _PLAIN_ADDRESS
 
     assert _PLAIN_ADDRESS.fullmatch("Lietotājs 0 <lietotajs0@vp.gov.lv>")
     assert _PLAIN_ADDRESS.fullmatch("<janis.berzins@vp.gov.lv>")

@@ -114,7 +114,7 @@ def test_a_broken_mail_is_quarantined_exit_0_kept_in_a_folder_and_the_next_one_g
 
 
 def test_a_fault_of_ours_on_one_mail_quarantines_it_and_replay_takes_it_in_later(pd, monkeypatch, rawdb):
-    import pd.mail.intake.match as match
+    import pd.intake.match as match
 
     good = M.plain(subject="Dators neieslēdzas", body="Labdien, dators neieslēdzas.\n")
 

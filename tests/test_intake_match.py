@@ -70,7 +70,7 @@ def test_the_requesters_answer_resumes_a_waiting_request_as_pd_resume_via_email_
     due_before = pd.ok("show", by_mail, "--json").json()["resolution_due"]
     clock.set("2026-12-01T13:00")
     from pd.config import load_settings
-    from pd.mail.intake import receive
+    from pd.intake import receive
 
     monkeypatch.setenv("PD_USER", "system")
     res = receive(load_settings(), M.outlook_reply_lv(subject=f"Atb.: [PD {by_mail}] Neienāk e-pasts"), source="test")
@@ -103,7 +103,7 @@ def test_a_reply_after_resolved_is_a_possible_objection_and_is_not_reopened(pd):
     res = ingest(pd, M.plain(subject=f"Re: [PD {n}] Konsultācija", body="Paldies!\n"))
     assert res["action"] == "follow_up" and res["flag"] == "objection"
     assert pd.ok("show", n, "--json").json()["status"] == "resolved"
-    from pd.mail.intake import queue_entries
+    from pd.followups import queue_entries
 
     entries = queue_entries(datetime.now(timezone.utc))
     assert [(e["reason"], e["request"]) for e in entries] == [("objection", n)]
@@ -164,7 +164,7 @@ def test_a_delivery_failure_marks_the_outbox_message_failed_and_tells_the_desk(p
 
 
 def test_queue_entries_new_items_unseen_follow_ups_and_when_they_are_seen(pd, clock):
-    from pd.mail.intake import queue_entries
+    from pd.followups import queue_entries
 
     clock.set("2026-12-01T09:00")
     n = assigned(pd)
@@ -213,7 +213,7 @@ def test_close_auto_leaves_a_request_with_an_unseen_reply_to_the_operator(pd, cl
 def test_queue_entries_are_as_of_the_given_instant(pd, clock):
     from datetime import timedelta
 
-    from pd.mail.intake import queue_entries
+    from pd.followups import queue_entries
 
     clock.set("2026-12-01T09:00")
     ingest(pd, M.plain(subject="Rīta pasts"))

@@ -135,7 +135,7 @@ def test_only_the_system_or_an_operator_fetches_and_an_expert_touches_nothing(pd
 
 
 def test_the_url_is_shown_masked():
-    from pd.mail.fetch import mask_url
+    from pd.intake.fetch import mask_url
 
     assert mask_url("imaps://desk:s3cr%40t@mail.example.lv:993/INBOX") == "imaps://desk:***@mail.example.lv:993/INBOX"
     assert mask_url("imap://127.0.0.1/INBOX") == "imap://127.0.0.1/INBOX"
@@ -143,7 +143,7 @@ def test_the_url_is_shown_masked():
 
 # ---------------------------------------------------------------------------- the IMAP layer
 def test_each_message_is_delivered_then_moved_and_a_second_fetch_takes_nothing(imap, ledger):
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(3)]
     imap.append(*raws)
@@ -161,7 +161,7 @@ def test_each_message_is_delivered_then_moved_and_a_second_fetch_takes_nothing(i
 
 def test_a_busy_ledger_stops_the_fetch_and_leaves_the_rest_in_the_mailbox(imap, ledger):
     from pd.errors import TemporaryFailure
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(3)]
     imap.append(*raws)
@@ -178,7 +178,7 @@ def test_a_busy_ledger_stops_the_fetch_and_leaves_the_rest_in_the_mailbox(imap, 
 
 def test_a_message_the_intake_refuses_stays_and_does_not_hold_up_the_next(imap, ledger):
     from pd.errors import InvalidInput
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(3)]
     imap.append(*raws)
@@ -194,7 +194,7 @@ def test_a_message_the_intake_refuses_stays_and_does_not_hold_up_the_next(imap, 
 
 
 def test_killed_after_the_commit_and_before_the_move_the_message_is_moved_next_time_unread(imap, ledger, monkeypatch):
-    from pd.mail import fetch as f
+    from pd.intake import fetch as f
 
     raws = [mail(i) for i in range(2)]
     imap.append(*raws)
@@ -219,7 +219,7 @@ def test_killed_after_the_commit_and_before_the_move_the_message_is_moved_next_t
 
 
 def test_sigterm_or_ctrl_c_finishes_the_message_in_hand_and_leaves_the_rest(imap, ledger):
-    from pd.mail.fetch import Stop, fetch
+    from pd.intake.fetch import Stop, fetch
 
     raws = [mail(i) for i in range(3)]
     imap.append(*raws)
@@ -240,7 +240,7 @@ def test_a_new_uidvalidity_rescans_instead_of_trusting_old_uids(imap, ledger):
     """The folder is re-created (as after a server migration): UIDs 1 and 2 now name other
     messages. Trusting the old mark would move them to the done folder unread."""
     from pd.db.models import ImapMailbox
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     url = imap.url("Desk")
     a, b, c, d = (mail(i) for i in range(4))
@@ -266,7 +266,7 @@ def test_a_new_uidvalidity_rescans_instead_of_trusting_old_uids(imap, ledger):
 
 
 def test_a_uidvalidity_change_in_place_is_noticed(imap, ledger):
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(2)]
     imap.append(raws[0])
@@ -279,7 +279,7 @@ def test_a_uidvalidity_change_in_place_is_noticed(imap, ledger):
 
 
 def test_without_move_it_copies_and_flags_deleted_and_never_expunges(ledger):
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     with DovecotServer(capabilities_without=("MOVE",)) as imap:
         cl = imap.client()
@@ -298,7 +298,7 @@ def test_without_move_it_copies_and_flags_deleted_and_never_expunges(ledger):
 
 def test_imaps_and_starttls_with_a_certificate_made_for_the_test(imap, ledger, monkeypatch):
     from pd.errors import ConfigError
-    from pd.mail.fetch import fetch
+    from pd.intake.fetch import fetch
 
     imap.append(mail(1))
     with pytest.raises(ConfigError, match="certificate we do not trust"):
@@ -401,8 +401,8 @@ def test_a_mail_that_fails_mid_batch_is_quarantined_and_the_rest_of_the_batch_is
                                                                                         monkeypatch):
     """A fault of ours on the third mail of a batch: its savepoint is rolled back and it is quarantined
     in the same transaction; the mails before and after it are stored, all five moved."""
-    from pd.mail.fetch import fetch
-    from pd.mail.intake import match
+    from pd.intake.fetch import fetch
+    from pd.intake import match
 
     raws = [mail(i) for i in range(5)]
     raws[2] = mail(2, subject="Šī izraisa kļūdu")
@@ -430,8 +430,8 @@ def test_a_mail_refused_for_the_desks_reason_mid_batch_stays_and_the_rest_are_st
     mark stops before it; the next fetch takes it once it can."""
     from pd.db.models import ImapMailbox
     from pd.errors import InvalidState
-    from pd.mail.fetch import fetch
-    from pd.mail.intake import match
+    from pd.intake.fetch import fetch
+    from pd.intake import match
 
     raws = [mail(i) for i in range(5)]
     original = match.find_request
@@ -460,8 +460,8 @@ def test_when_the_insert_of_a_run_fails_each_of_its_mails_is_stored_alone(imap, 
     the run is rolled back to its savepoint (the chain's head too) and each mail is stored alone."""
     import peewee
 
-    from pd.mail.fetch import fetch
-    from pd.mail.intake import store
+    from pd.intake.fetch import fetch
+    from pd.intake import store
 
     refused: list = []
     original = store._insert
@@ -489,7 +489,7 @@ def test_a_text_the_database_refuses_mid_batch_never_holds_up_the_rest(ledger, r
     stores it; PostgreSQL refuses it in a text column, so the run's INSERT fails, then that mail
     alone, which is quarantined. The others are stored either way, in the one transaction."""
     from pd.config import load_settings
-    from pd.mail.intake.store import receive_many
+    from pd.intake.store import receive_many
 
     raws = [mail(0), mail(1, body="Labdien!\x00 Nulles baits."), mail(2)]
     results = receive_many(load_settings(), raws, source="test")
@@ -502,7 +502,7 @@ def test_a_text_the_database_refuses_mid_batch_never_holds_up_the_rest(ledger, r
 # takes message nr. 150 (the second IMAP batch), after its messages are written and before the commit.
 KILLED_INSIDE_A_BATCH = r"""
 import os, signal, sys
-from pd.mail.intake import store
+from pd.intake import store
 
 original = store._insert
 armed = []

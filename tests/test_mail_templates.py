@@ -21,10 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pd.mail import render as rendering
-from pd.mail.compose import compose, fold_subject
-from pd.mail.render import KINDS, VARIABLES, render, wrap
-from pd.mail.wording import count, dative, duration_words, history_lines, short_title, to_person, EXPERT
+from pd.notify import render as rendering
+from pd.notify.compose import compose, fold_subject
+from pd.notify.render import KINDS, VARIABLES, render, wrap
+from pd.notify.wording import count, dative, duration_words, history_lines, short_title, to_person, EXPERT
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = "2026-000123"

@@ -1,4 +1,4 @@
-"""pd.mail: templates, composing, SMTP and directory delivery, back-off."""
+"""pd.notify: templates, composing, SMTP and directory delivery, back-off."""
 from __future__ import annotations
 
 import email
@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from pd.errors import ConfigError, ExitCode, InvalidInput, TemporaryFailure
-from pd.mail import compose as composing
-from pd.mail import render as rendering
-from pd.mail import transport
-from pd.mail.compose import compose, new_message_id, thread_root_id
-from pd.mail.render import KINDS, VARIABLES, render
-from pd.mail.transport import DirTransport, PermanentMailError, SmtpTransport, parse_smtp_url, transport_from_env
+from pd.notify import compose as composing
+from pd.notify import render as rendering
+from pd.notify import transport
+from pd.notify.compose import compose, new_message_id, thread_root_id
+from pd.notify.render import KINDS, VARIABLES, render
+from pd.notify.transport import DirTransport, PermanentMailError, SmtpTransport, parse_smtp_url, transport_from_env
 from tests.smtp_fixture import free_port  # the fixtures come from conftest's plugin
 
 NUMBER = "2026-000123"

@@ -75,7 +75,7 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         "smtp": redact_url(s.smtp_url) if s.smtp_url else None, "mail_dir": s.mail_dir, "mail_from": s.mail_from,
         "warnings": [],
     }
-    from ..mail.fetch import intake_configuration
+    from ..intake.fetch import intake_configuration
 
     d.update(intake_configuration(s))  # mail coming in (SPEC 13)
     if d.get("imap_last_fetch") is not None:

@@ -53,7 +53,7 @@ def escalate_overdue(
 
 def _send_quietly(st, now) -> int | None:
     """Send what was queued; a mail problem is a warning here, the escalations stand."""
-    from ..mail.outbox import send_pending
+    from ..notify.outbox import send_pending
     from ..errors import PdError
 
     try:

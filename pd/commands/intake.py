@@ -27,7 +27,7 @@ def intake_list(
 ) -> None:
     """The mail waiting for the operator (new items unless --status or --all). Example: pd intake list"""
     from ..latvian import format_dt
-    from ..mail.intake.items import item_dict, list_items
+    from ..intake.items import item_dict, list_items
 
     st = state(ctx)
     st.desk.require("operator", "supervisor", what="read the intake queue")
@@ -57,7 +57,7 @@ def _short(text: str, width: int) -> str:
 @intake_app.command("show")
 def intake_show(ctx: typer.Context, item_id: ItemId, as_json: Json = False) -> None:
     """One intake item with the mail's whole text. Example: pd intake show 12"""
-    from ..mail.intake.items import get_item, item_dict
+    from ..intake.items import get_item, item_dict
 
     st = state(ctx)
     st.desk.require("operator", "supervisor", what="read the intake queue")
@@ -109,7 +109,7 @@ def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
     Example: pd intake register 12 --service EPASTS --institution VP
     """
     from ..desk import RegisterInput
-    from ..mail.intake.items import get_item, prefill, register
+    from ..intake.items import get_item, prefill, register
     from .common import check_via
 
     st = state(ctx)
@@ -160,7 +160,7 @@ intake_app.command("register")(intake_register)
 @intake_app.command("attach")
 def intake_attach(ctx: typer.Context, item_id: ItemId, number: Number, as_json: Json = False) -> None:
     """Put an intake item's mail into request N's history. Example: pd intake attach 12 2026-000123"""
-    from ..mail.intake.items import attach, item_dict
+    from ..intake.items import attach, item_dict
 
     st = state(ctx)
     item, req = attach(st.desk, item_id, number)
@@ -179,7 +179,7 @@ def intake_ignore(
     as_json: Json = False,
 ) -> None:
     """Set an intake item aside, with the reason. Example: pd intake ignore 12 --reason "reklāma" """
-    from ..mail.intake.items import ignore, item_dict
+    from ..intake.items import ignore, item_dict
 
     st = state(ctx)
     item = ignore(st.desk, item_id, reason, redact=redact)
@@ -195,7 +195,7 @@ def intake_seen(ctx: typer.Context, number: Number, as_json: Json = False) -> No
 
     Acting on the request (a note, reopen, close, …) marks it seen as well. Example: pd intake seen 2026-000123
     """
-    from ..mail.intake.items import seen
+    from ..intake.items import seen
 
     st = state(ctx)
     ids = seen(st.desk, number)
@@ -215,7 +215,7 @@ def intake_quarantine(
 ) -> None:
     """Mail pd could not take apart, kept for a replay (docs/intake.md). Example: pd intake quarantine"""
     from ..latvian import format_dt, iso
-    from ..mail.intake.items import quarantined
+    from ..intake.items import quarantined
 
     st = state(ctx)
     st.desk.require("operator", "admin", what="read the quarantine")
@@ -243,7 +243,7 @@ def intake_replay(
 
     Example: pd intake replay 3 --file fixed.eml
     """
-    from ..mail.intake.items import replay
+    from ..intake.items import replay
 
     st = state(ctx)
     raw = None

@@ -23,7 +23,7 @@ def mail_send(
     (nothing is lost; retried with back-off), 7 when no transport is configured.
     Example (crontab): * * * * * pd mail send
     """
-    from ..mail.outbox import send_pending
+    from ..notify.outbox import send_pending
     from ..errors import TemporaryFailure
 
     st = state(ctx)
@@ -72,7 +72,7 @@ def mail_list(
 ) -> None:
     """List the outbox. Example: pd mail list --pending"""
     from ..db.models import OutboxMessage as M
-    from ..mail.outbox import message_dict
+    from ..notify.outbox import message_dict
     from ..latvian import format_dt
 
     st = state(ctx)
@@ -106,7 +106,7 @@ def _get(message_id: int):
 def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id (pd mail list).")],
               as_json: Json = False) -> None:
     """Show one message: recipients, subject, body, delivery attempts. Example: pd mail show 12"""
-    from ..mail.outbox import message_dict
+    from ..notify.outbox import message_dict
 
     st = state(ctx)
     st.desk.actor
@@ -126,7 +126,7 @@ def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(meta
 def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id.")],
                as_json: Json = False) -> None:
     """Queue a failed or waiting message to be sent at the next pd mail send. Example: pd mail retry 12"""
-    from ..mail.outbox import message_dict, retry
+    from ..notify.outbox import message_dict, retry
 
     st = state(ctx)
     st.desk.require("operator", "admin", "system", what="retry mail")
@@ -171,7 +171,7 @@ def mail_ingest(
         raw = sys.stdin.buffer.read()
         source = "ingest:stdin"
     try:
-        from ..mail.intake import receive
+        from ..intake import receive
 
         st = state(ctx)  # a broken configuration is the admin's to fix; the MTA keeps the mail meanwhile
         res = receive(st.settings, raw, source=source)

@@ -36,8 +36,8 @@ def mail_fetch(
     Exit 8 when the server or the ledger cannot be reached (retry later), 7 for a bad PD_IMAP_URL.
     Example (crontab): * * * * * pd mail fetch
     """
-    from ..mail.fetch import Stop, fetch, mask_url, parse_imap_url
-    from ..mail.fetch import watch as watch_mailbox
+    from ..intake.fetch import Stop, fetch, mask_url, parse_imap_url
+    from ..intake.fetch import watch as watch_mailbox
 
     st = state(ctx)
     settings = st.settings
@@ -45,7 +45,7 @@ def mail_fetch(
     desk = st.desk
     desk.require("system", "operator", what="fetch mail")  # as the intake itself requires
     desk.ledger  # the ledger opened (and its schema checked) before any message is touched
-    from ..mail.intake.store import share_desk
+    from ..intake.store import share_desk
 
     share_desk(settings, desk)  # the intake stores with it: the ledger and the YAML files are opened once
 

@@ -254,7 +254,7 @@ def close(
 
             emit_json([request_dict(r, tz=st.settings.timezone) for r in closed])
         else:
-            from ..mail.wording import duration_words
+            from ..notify.wording import duration_words
 
             for r in closed:
                 out(f"{r.number} closed (no objection within {duration_words(st.desk.catalog.close_after, 'en')})")

@@ -55,7 +55,7 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
     from ..db.models import ReportRun
     from ..errors import InvalidState
     from ..latvian import format_dt
-    from ..mail.notices import store
+    from ..notify.notices import store
     from .rows import month_label
 
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"

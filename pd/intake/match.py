@@ -43,7 +43,7 @@ def subject_number(subject: str) -> str | None:
 
 def find_request(mail, domain: str):
     """(request, how) or (None, None). `how` says which evidence matched, for the event."""
-    from ...db.models import OutboxMessage, Request
+    from ..db.models import OutboxMessage, Request
 
     number = subject_number(mail.subject)
     if number:
@@ -69,7 +69,7 @@ def find_request(mail, domain: str):
 
 def sent_by_desk(message_id_list: list[str]):
     """The outbox messages among these Message-IDs (for delivery reports)."""
-    from ...db.models import OutboxMessage
+    from ..db.models import OutboxMessage
 
     if not message_id_list:
         return []

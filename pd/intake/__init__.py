@@ -1,4 +1,4 @@
-"""E-mail into the desk (SPEC 13): one core behind `pd mail ingest` and `pd mail fetch`.
+"""Mail in (SPEC 13): one core behind `pd mail ingest` and `pd mail fetch`.
 
 The pipeline is a row of small steps, one module each (as Zammad's channel
 filters and Znuny's PostMaster modules are):
@@ -11,9 +11,9 @@ filters and Znuny's PostMaster modules are):
 * ``store``    — one transaction: the message, and the follow-up / answer / objection / intake item;
 * ``bounce``   — a delivery failure marks the desk's outbox message failed and tells the desk;
 * ``items``    — the intake queue: list, show, register, attach, ignore, seen, replay;
-* ``queue``    — what `pd queue` shows of the mail.
 
-Nothing is imported here at module level, so `import pd.mail.intake` stays light.
+The intake is an input channel like the command line: it calls the process as a command
+would. What `pd queue` shows of the mail is the process's (`pd.followups`).
 """
 from __future__ import annotations
 
@@ -31,9 +31,3 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None) -
 
     return _receive(settings, raw, source=source, now=now)
 
-
-def queue_entries(now: datetime) -> list[dict]:
-    """What `pd queue` shows of the mail: new intake items, unseen follow-ups, possible objections."""
-    from .queue import entries
-
-    return entries(now)

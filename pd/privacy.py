@@ -13,8 +13,8 @@ def export(email: str, tz: str) -> list[dict[str, Any]]:
     """Every stored mail from this address (and each one stored with their requests)."""
     import peewee
 
-    from ...db.models import InboundMessage as IM
-    from ...latvian import iso
+    from .db.models import InboundMessage as IM
+    from .latvian import iso
 
     rows = IM.select().where(peewee.fn.LOWER(IM.sender_email) == email.lower()).order_by(IM.id)
     return [{"id": m.id, "received_at": iso(m.received_at, tz), "sent_at": iso(m.sent_at, tz),
@@ -27,7 +27,7 @@ def export(email: str, tz: str) -> list[dict[str, Any]]:
 def purge_targets(request_ids: list[int], before: datetime) -> list[int]:
     """The stored mail to anonymise: that of these requests, and mail older than `before`
     that never became part of a request (new or ignored intake items, automatic mail)."""
-    from ...db.models import InboundMessage as IM
+    from .db.models import InboundMessage as IM
 
     ids = set()
     for chunk in range(0, len(request_ids), 500):
@@ -40,7 +40,7 @@ def purge_targets(request_ids: list[int], before: datetime) -> list[int]:
 
 def purge(message_ids: list[int], before: datetime) -> int:
     """Anonymise the messages (sender, subject, text, the kept original) and drop old quarantined bytes."""
-    from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
+    from .db.models import InboundMessage as IM, QuarantinedMessage as Q
 
     for chunk in range(0, len(message_ids), 500):
         part = message_ids[chunk:chunk + 500]

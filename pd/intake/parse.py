@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
-from ...errors import InvalidInput
+from ..errors import InvalidInput
 
 
 class BrokenMail(InvalidInput):

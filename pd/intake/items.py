@@ -14,10 +14,10 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from ...errors import InvalidInput, InvalidState, NotFound
+from ..errors import InvalidInput, InvalidState, NotFound
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ...desk import Desk, RegisterInput
+    from ..desk import Desk, RegisterInput
 
 STATUSES = ("new", "registered", "attached", "ignored")
 
@@ -27,7 +27,7 @@ def sender(msg) -> str:
 
 
 def item_dict(item, tz: str = "Europe/Riga", *, text: bool = False) -> dict[str, Any]:
-    from ...latvian import iso
+    from ..latvian import iso
 
     msg = item.message
     d: dict[str, Any] = {
@@ -48,7 +48,7 @@ def item_dict(item, tz: str = "Europe/Riga", *, text: bool = False) -> dict[str,
 
 
 def list_items(statuses: list[str] | None = None, limit: int | None = None) -> list:
-    from ...db.models import InboundMessage as IM, IntakeItem
+    from ..db.models import InboundMessage as IM, IntakeItem
 
     for s in statuses or []:
         if s not in STATUSES:
@@ -63,7 +63,7 @@ def list_items(statuses: list[str] | None = None, limit: int | None = None) -> l
 
 
 def get_item(item_id: int):
-    from ...db.models import IntakeItem
+    from ..db.models import IntakeItem
 
     item = IntakeItem.get_or_none(IntakeItem.id == item_id)
     if item is None:
@@ -87,7 +87,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
     """The register options the mail answers: channel, sender, its date; the rest from their last request."""
-    from ...db.models import Request
+    from ..db.models import Request
     import peewee
 
     msg = item.message
@@ -118,7 +118,7 @@ def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
 
 def register(desk: "Desk", item_id: int, data: "RegisterInput", *, redact: bool = False, via: str = "cli"):
     """The item as a new request, in one transaction with the item's own change."""
-    from ...db.connection import write_transaction
+    from ..db.connection import write_transaction
 
     desk.require("operator", what="register intake mail")
     with write_transaction():
@@ -182,8 +182,8 @@ def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via
 
 def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
     """Mark the follow-ups of request N not yet seen as seen; the event says who saw them."""
-    from ...db.models import InboundMessage as IM
-    from .queue import unseen_condition
+    from ..db.models import InboundMessage as IM
+    from ..followups import unseen_condition
 
     desk.require("operator", what="mark mail as seen")
     with desk.ledger.change() as ch:
@@ -197,7 +197,7 @@ def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
 
 
 def quarantined(limit: int | None = None, *, all_: bool = False) -> list:
-    from ...db.models import QuarantinedMessage as Q
+    from ..db.models import QuarantinedMessage as Q
 
     q = Q.select()
     if not all_:
@@ -208,7 +208,7 @@ def quarantined(limit: int | None = None, *, all_: bool = False) -> list:
 
 def replay(desk: "Desk", qid: int, raw: bytes | None = None) -> dict:
     """Take a quarantined mail in again (after a fix of pd, or with `raw`, a repaired copy)."""
-    from ...db.models import QuarantinedMessage as Q
+    from ..db.models import QuarantinedMessage as Q
     from .parse import parse
     from .redact import scrub
     from .store import _store, digest_of
@@ -226,7 +226,7 @@ def replay(desk: "Desk", qid: int, raw: bytes | None = None) -> dict:
         stored, redacted = scrub(mail, data, settings.intake_max_attachment)
     except Exception as exc:  # noqa: BLE001
         raise InvalidInput(f"quarantined mail {qid} still cannot be taken apart: {exc}") from None
-    from ...db.connection import write_transaction
+    from ..db.connection import write_transaction
 
     with write_transaction():
         res = _store(desk, me, mail, stored, redacted, digest_of(data), f"replay:{qid}", None, replay=True)

@@ -10,7 +10,7 @@ import json
 
 
 def handle(desk, ch, msg, bounce) -> dict:
-    from ...db.models import OutboxMessage as M
+    from ..db.models import OutboxMessage as M
     from .match import sent_by_desk
     from .store import result
 
@@ -31,7 +31,7 @@ def handle(desk, ch, msg, bounce) -> dict:
                  data={"outbox": out.id, "kind": out.kind, "failed": [f["recipient"] for f in bounce.failed],
                        "status": [f["status"] for f in bounce.failed], "report": msg.id})
         if out.request_id and out.kind != "desk_notice" and _desk_not_among(desk, bounce.failed):
-            from ..notices import queue
+            from ..notify.notices import queue
 
             lv = desk.settings.lang != "en"
             recipients = ", ".join(json.loads(out.recipients))

@@ -642,13 +642,13 @@ def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
     source = f"imap:{cfg.key}"[:200]
 
     def deliver(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
-        from .intake.store import receive_many
+        from .store import receive_many
 
         return receive_many(settings, bodies, source=source, stop=lambda: bool(stop), inside=inside)
 
     def preparer():
-        from .intake.ahead import Preparer
-        from .intake.store import prepare
+        from .ahead import Preparer
+        from .store import prepare
 
         return Preparer(lambda raw: prepare(settings, raw))
 

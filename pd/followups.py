@@ -17,7 +17,7 @@ def unseen_condition():
     """SQL: the follow-up's request has no later event by a person, and nobody marked it seen."""
     import peewee as pw
 
-    from ...db.models import Event, InboundMessage as IM
+    from .db.models import Event, InboundMessage as IM
 
     later = (Event.select(Event.id)
              .where((Event.request == IM.request) & (Event.id > IM.event_id) & Event.kind.not_in(INTAKE_KINDS)))
@@ -31,9 +31,9 @@ def title(msg) -> str:
     return text if len(text) <= 100 else text[:99] + "…"
 
 
-def entries(now: datetime) -> list[dict]:
+def queue_entries(now: datetime) -> list[dict]:
     """The queue as of `now`: mail received after it is not there yet."""
-    from ...db.models import InboundMessage as IM, IntakeItem, Request
+    from .db.models import InboundMessage as IM, IntakeItem, Request
 
     out: list[dict] = []
     items = (IntakeItem.select(IntakeItem, IM).join(IM).where((IntakeItem.status == "new") & (IM.received_at <= now))
@@ -70,7 +70,7 @@ def entries(now: datetime) -> list[dict]:
 
 def pending_objections() -> set[str]:
     """Numbers of resolved requests with a reply not yet seen: `pd close --auto` leaves them to a person [§8.10]."""
-    from ...db.models import InboundMessage as IM, Request
+    from .db.models import InboundMessage as IM, Request
 
     q = (IM.select(Request.number).join(Request, on=(IM.request == Request.id))
          .where(unseen_condition() & (IM.flag == "objection") & (Request.status == "resolved")))

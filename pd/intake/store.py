@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from ...errors import PdError, TemporaryFailure
+from ..errors import PdError, TemporaryFailure
 
 
 def digest_of(raw: bytes) -> str:
@@ -94,7 +94,7 @@ def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | No
         if isinstance(exc, peewee.InterfaceError):
             raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
         if isinstance(exc, peewee.OperationalError):
-            from ...db.connection import classify_operational_error
+            from ..db.connection import classify_operational_error
 
             raise classify_operational_error(exc) from exc
         raise
@@ -140,7 +140,7 @@ def _ledger_fault(exc: BaseException) -> bool:
 
 def _stops(outcome) -> bool:
     """A result that ends the run: the caller stops taking mail (exit 7 or 6), the rest stays."""
-    from ...errors import DESK_FAULTS
+    from ..errors import DESK_FAULTS
 
     return isinstance(outcome, DESK_FAULTS)
 
@@ -149,7 +149,7 @@ class _Batch:
     """One transaction of receive_many()."""
 
     def __init__(self, desk, me, source: str):
-        from ..compose import domain_of
+        from ..notify.compose import domain_of
         from .classify import Context
 
         self.desk, self.me, self.source = desk, me, source
@@ -190,7 +190,7 @@ class _Batch:
         ledger's); a value the driver cannot send makes every message get the full check."""
         import peewee
 
-        from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
+        from ..db.models import InboundMessage as IM, QuarantinedMessage as Q
 
         digests = [p.digest for p in prepared]
         mids = []
@@ -272,7 +272,7 @@ class _Batch:
         return p.mail is not None and not self._suspect(p) and not automatic_reason(p.mail, self.ctx)
 
     def _write(self, group: list[tuple[Prepared, dict]]) -> list[dict]:
-        from ...db.models import Event, InboundMessage as IM, IntakeItem
+        from ..db.models import Event, InboundMessage as IM, IntakeItem
 
         ch, login = self.ch, self.desk.actor.login
         message_ids, item_ids, event_ids = _new_ids(len(group))
@@ -322,8 +322,8 @@ def _mid(mail) -> str:
 def _new_ids(n: int) -> tuple[list[int], list[int], list[int]]:
     """Ids for n messages, intake items and events, taken under the ledger's write lock: on SQLite
     above each table's highest (as SQLite itself would give them), on PostgreSQL from the sequences."""
-    from ...db.connection import db, is_sqlite
-    from ...db.models import Event, InboundMessage as IM, IntakeItem
+    from ..db.connection import db, is_sqlite
+    from ..db.models import Event, InboundMessage as IM, IntakeItem
 
     tables = [m._meta.table_name for m in (IM, IntakeItem, Event)]
     if is_sqlite():
@@ -343,7 +343,7 @@ def _insert(model, rows: list[dict]) -> None:
     (peewee would build the statement value by value, which costs more than the insert itself), on
     PostgreSQL with COPY, which the server reads at a third less than an INSERT's literals (100
     intake messages: 6.6 ms against 9.3 ms, measured with the client's side included)."""
-    from ...db.connection import db, is_sqlite
+    from ..db.connection import db, is_sqlite
 
     fields = model._meta.sorted_fields
     values = [f.db_value(row[f.name] if f.name in row else (f.default() if callable(f.default) else f.default))
@@ -365,7 +365,7 @@ def _copy(table: str, columns: str, width: int, values: list) -> None:
 
     import peewee
 
-    from ...db.connection import db
+    from ..db.connection import db
 
     text = "".join(
         "\t".join(map(copy_text, values[start:start + width])) + "\n" for start in range(0, len(values), width))
@@ -413,8 +413,8 @@ def _stamp(settings) -> tuple:
 
 
 def _desk_for(settings):
-    from ...db.connection import db
-    from ...desk import Desk
+    from ..db.connection import db
+    from ..desk import Desk
 
     stamp = _stamp(settings)
     cached = _DESK.get("desk")
@@ -445,7 +445,7 @@ def _mtime(path: str) -> float | None:
 
 
 def _is_mail_fault(exc: PdError) -> bool:
-    from ...errors import InvalidInput
+    from ..errors import InvalidInput
 
     return isinstance(exc, InvalidInput)
 
@@ -456,7 +456,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _duplicate(mail, digest: str, *, quarantine: bool = True):
-    from ...db.models import InboundMessage as IM, QuarantinedMessage as Q
+    from ..db.models import InboundMessage as IM, QuarantinedMessage as Q
 
     cond = IM.digest == digest
     if mail is not None and mail.message_id:
@@ -474,7 +474,7 @@ def _duplicate(mail, digest: str, *, quarantine: bool = True):
 
 def _after_race(desk, mail, digest: str) -> dict:
     """Another process stored the same message between our check and our insert."""
-    from ...db.connection import translate_errors
+    from ..db.connection import translate_errors
 
     with translate_errors():
         dup = _duplicate(mail, digest)
@@ -494,7 +494,7 @@ def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: s
 
 def _guarded_texts(mail) -> dict:
     """The stored message's columns that hold what a person wrote, through the password guard."""
-    from ... import guard
+    from .. import guard
 
     text = guard.redact(mail.text)
     return {"sender_name": guard.redact(mail.sender_name)[:300], "subject": guard.redact(mail.subject),
@@ -521,8 +521,8 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
     follow-up or a new intake item. `domain` and `ctx` (the desk's mail domain and addresses) when
     the caller has them already (a batch works them out once)."""
-    from ...db.models import InboundMessage as IM
-    from ..compose import domain_of
+    from ..db.models import InboundMessage as IM
+    from ..notify.compose import domain_of
     from .classify import Context, automatic_reason, delivery_report
     from .match import find_request
 
@@ -564,7 +564,7 @@ def _desk_addresses(desk) -> set[str]:
 
 
 def _new_item(desk, ch, msg, *, related=None) -> dict:
-    from ...db.models import IntakeItem
+    from ..db.models import IntakeItem
 
     item = IntakeItem.create(message=msg, status="new", created_at=ch.at, related=related)
     msg.action, msg.request = "new", related
@@ -633,7 +633,7 @@ def quarantine(desk, raw: bytes, digest: str, source: str, error: str, *, now=No
 
 
 def _quarantine_in(desk, ch, raw: bytes, digest: str, source: str, error: str) -> dict:
-    from ...db.models import QuarantinedMessage as Q
+    from ..db.models import QuarantinedMessage as Q
     from .redact import redact_raw_text
 
     kept, _ = redact_raw_text(raw)

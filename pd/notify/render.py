@@ -204,7 +204,7 @@ def render(
 
     The template is ``<templates_dir>/<lang>/<kind>.txt`` when that file exists
     (a deployment's ``PD_TEMPLATES_DIR``), else the shipped
-    ``pd/mail/templates/<lang>/<kind>.txt``.  Its first line is
+    ``pd/notify/templates/<lang>/<kind>.txt``.  Its first line is
     ``Subject: ...``, then a blank line, then the body.  Placeholders are
     ``string.Template`` ones (``$name``, ``${name}``, ``$$`` for a dollar); a
     ``$`` not followed by a name is kept as text.  A placeholder the context

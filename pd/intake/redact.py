@@ -11,7 +11,7 @@ from __future__ import annotations
 import email.policy
 from html import escape
 
-from ... import guard
+from .. import guard
 from .parse import ParsedMail, attachment_name, decode_header, part_text, read_message
 
 # Headers that hold structure, not words a person wrote.

@@ -11,7 +11,7 @@ runs `python -m pd` from the ledger's directory.
 
 Two ledgers, --requests and --small, with the same --open requests (the same statuses, deadlines and
 people, drawn from one seed; the rest closed years ago), filled fast with the stdlib driver's executemany
-after `pd init`, each request's search document built by pd.search.document() (what the ledger writes)
+after `pd init`, each request's search document built by pd.db.fulltext.document() (what the ledger writes)
 and inserted beside it. With --keep DIR the ledgers stay in DIR (1M requests: about 1.1 GB and 3 minutes
 to build) and a later run reuses them when pd's schema and its search documents are still what built them;
 their open set is then written again for the current time.
@@ -62,7 +62,7 @@ SERVICE = "EPASTS"
 
 
 def person(rng: random.Random, i: int) -> tuple[str, str, str]:
-    from pd.search import fold
+    from pd.db.fulltext import fold
 
     first, last = rng.choice(FIRST), (RARE if i % RARE_EVERY == 7 else rng.choice(LAST))
     email = f"{fold(first)}.{fold(last)}{i % 97}@{rng.choice(INSTITUTIONS).lower()}.gov.lv"
@@ -88,7 +88,7 @@ def make_request(i: int, is_open: bool, rng: random.Random, now: datetime, start
     """One request's row, its assignment's row (or None) and its search document (rowid, ident, body, history)."""
     from types import SimpleNamespace
 
-    from pd.search import document
+    from pd.db.fulltext import document
 
     if is_open:
         received = now - timedelta(hours=rng.uniform(1, 24 * 12))
@@ -170,7 +170,7 @@ def _insert(con, made: list) -> None:
 
 def fill(db_path: Path, total: int, open_count: int, now: datetime) -> dict:
     """Requests straight into the tables with the stdlib driver (no events: neither search nor queue needs
-    them here), each request's search document built by pd.search.document itself and written beside it.
+    them here), each request's search document built by pd.db.fulltext.document itself and written beside it.
     Instants are stored as peewee stores them on SQLite: naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]'."""
     catalog, contacts = _config()
     con = _connect(db_path)
@@ -220,7 +220,7 @@ def documents_version() -> str:
     import hashlib
     import inspect
 
-    from pd import search
+    from pd.db import fulltext as search
 
     parts = (search.fold, search.words, search._digits, search._suffixes, search.number_tokens, search.phone_tokens,
              search.document)

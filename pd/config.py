@@ -200,7 +200,7 @@ def _url(*schemes: str) -> Callable[[str], str]:
 def _imap_url(value: str) -> str:
     """The one parser of PD_IMAP_URL is pd mail fetch's (imported only when the variable is set)."""
     from .errors import ConfigError
-    from .intake.fetch import parse_imap_url
+    from .imapurl import parse_imap_url
 
     v = _text(value.strip())
     try:

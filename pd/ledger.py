@@ -90,9 +90,7 @@ class Ledger:
             change = Change(head)
             yield change
             if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
-                from .search import index
-
-                index(change.touched)
+                fulltext.index(change.touched)
             if change.dirty:
                 LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
                     LedgerHead.id == 1

@@ -24,7 +24,6 @@ from .errors import ConfigError, InvalidInput
 if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
 
-ANONYMOUS = "anonimizēts"
 PERSONAL_FIELDS = ("requester_name", "position", "phone", "email", "location", "room", "username")
 
 

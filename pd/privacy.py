@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-ANONYMOUS = "anonimizēts"
 
 
 def export(email: str, tz: str) -> list[dict[str, Any]]:

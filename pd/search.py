@@ -13,134 +13,17 @@ suffix of at least three digits of the sequence / local number ("2026000123", "0
 "37126123456", "26123456" … "456"), so a prefix query on the digits the person typed ("123",
 "2026-0001", "+371 2", "6123 456") finds any run of digits inside them.
 
-The index is written in the transaction of the change (Ledger.change: every request an event touches
-is re-indexed before the commit), so a search sees a change the moment it is committed. Migration 3
-builds it for an existing ledger; a new ledger gets it from migration 1 (`create_index`).
+The index is the store's (`pd.db.fulltext`: the documents, the DDL and the rebuild) and is written in
+the transaction of the change (Ledger.change: every request an event touches is re-indexed before the
+commit), so a search sees a change the moment it is committed. This module holds the queries.
 """
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
-from typing import Iterable
-
-EVENT_KEYS = ("text", "subject", "from", "result", "reason", "question", "answer", "note")
-WORD = re.compile(r"[^\W_]+")
-# digits (with the spaces, dashes, dots and plus signs people type in numbers and phones), not inside a word
-DIGIT_RUN = re.compile(r"(?<![^\W_])\+?(?:\d[\d\s\-./()]*\d|\d)(?![^\W_])")
-MIN_SUFFIX = 3
-WEIGHTS = (10.0, 4.0, 1.0)  # ident (number, requester), body (description, result), history (notes, mail)
-
-
-def fold(text: str | None) -> str:
-    """Lower case without diacritics: ā č ē ģ ī ķ ļ ņ š ū ž become a c e g i k l n s u z."""
-    if not text:
-        return ""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def words(text: str | None) -> list[str]:
-    return WORD.findall(fold(text))
-
-
-def _digits(text: str | None) -> str:
-    return "".join(ch for ch in (text or "") if ch.isascii() and ch.isdigit())
-
-
-def _suffixes(digits: str) -> list[str]:
-    return [digits[i:] for i in range(len(digits) - MIN_SUFFIX + 1)]
-
-
-def number_tokens(number: str) -> list[str]:
-    """2026-000123: "2026000123", the sequence's suffixes "000123" … "123", and "123" itself."""
-    year, _, seq = number.partition("-")
-    return [year + seq, *_suffixes(seq), seq.lstrip("0") or "0"]
-
-
-def phone_tokens(phone: str | None) -> list[str]:
-    """+37126123456: "37126123456", and the suffixes of the local number "26123456" … "456" (not across the
-    country code, or "12" would match every mobile phone)."""
-    digits = _digits(phone)
-    if not digits:
-        return []
-    local = digits[3:] if digits.startswith("371") and len(digits) == 11 else digits
-    return [digits, *_suffixes(local)]
-
-
-def document(req, events: Iterable) -> tuple[str, str, str]:
-    """The three weighted columns of a request's search document, as space-separated folded words."""
-    from .maintenance import ANONYMOUS
-
-    anonymised = req.requester_name == ANONYMOUS
-    ident = [req.number, req.institution, req.service]
-    ident += number_tokens(req.number)
-    if not anonymised:  # after a privacy purge nothing personal stays findable
-        ident += [req.requester_name, req.email, req.phone, req.username, req.unit, req.position, req.location,
-                  req.room]
-        ident += phone_tokens(req.phone)
-    body = [req.description, req.result, req.refusal_reason, req.delay_reason]
-    history = []
-    if not anonymised:
-        for ev in events:
-            data = json.loads(ev.data or "{}")
-            history += [str(data[k]) for k in EVENT_KEYS if data.get(k)]
-    return (" ".join(w for part in ident for w in words(part)),
-            " ".join(w for part in body for w in words(part)),
-            " ".join(w for part in history for w in words(part)))
-
-
-# ---------------------------------------------------------------- the index: DDL
-def create_index() -> None:
-    """The search index's tables (idempotent): run by migration 1 on a new ledger and by migration 3."""
-    from .db.connection import db, is_sqlite
-
-    if is_sqlite():
-        db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS request_search USING fts5("
-                       "ident, body, history, tokenize = 'unicode61 remove_diacritics 2')")
-    else:
-        db.execute_sql("CREATE TABLE IF NOT EXISTS request_search ("
-                       "request_id BIGINT PRIMARY KEY REFERENCES request (id) ON DELETE CASCADE, "
-                       "doc TSVECTOR NOT NULL)")
-        db.execute_sql("CREATE INDEX IF NOT EXISTS request_search_doc ON request_search USING GIN (doc)")
-
-
-def rebuild() -> int:
-    """Index every request (migration 3, for a ledger that had none); returns how many."""
-    from .db.models import Request
-
-    ids = [r[0] for r in Request.select(Request.id).order_by(Request.id).tuples()]
-    for i in range(0, len(ids), 500):
-        index(ids[i:i + 500])
-    return len(ids)
-
-
-def index(request_ids: Iterable[int]) -> None:
-    """(Re)write the search documents of these requests, in the caller's transaction."""
-    from .db.connection import db, is_sqlite
-    from .db.models import Event, Request
-
-    ids = sorted(set(request_ids))
-    if not ids:
-        return
-    events: dict[int, list] = {i: [] for i in ids}
-    # No ORDER BY: SQLite would walk the whole event table in id order instead of the request index.
-    for ev in sorted(Event.select(Event.id, Event.request, Event.data).where(Event.request.in_(ids)),
-                     key=lambda ev: ev.id):
-        events[ev.request_id].append(ev)
-    docs = [(r.id, *document(r, events[r.id])) for r in Request.select().where(Request.id.in_(ids))]
-    if is_sqlite():
-        db.execute_sql(f"DELETE FROM request_search WHERE rowid IN ({', '.join('?' * len(ids))})", ids)
-        for doc in docs:
-            db.execute_sql("INSERT INTO request_search (rowid, ident, body, history) VALUES (?, ?, ?, ?)", doc)
-    else:
-        for doc in docs:
-            db.execute_sql(
-                "INSERT INTO request_search (request_id, doc) VALUES (%s, "
-                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
-                "|| setweight(to_tsvector('simple', %s), 'C')) "
-                "ON CONFLICT (request_id) DO UPDATE SET doc = EXCLUDED.doc", doc)
-
+from .db.connection import db, is_sqlite
+from .db.fulltext import DIGIT_RUN, WEIGHTS, WORD, fold
+from .db.models import Request
+from .desk import normalize_number
+from .errors import InvalidInput
 
 # ---------------------------------------------------------------- the query
 def terms(query: str) -> list[str]:
@@ -172,8 +55,6 @@ def search(query: str, limit: int = 20) -> list[tuple[int, float]]:
     """(request id, score) of the best matches, best first (every term must match, as a prefix). The score
     is the weight of the level the request was found at (WEIGHTS: 10 number / requester, 4 description /
     result, 1 history)."""
-    from .db.connection import db, is_sqlite
-
     ts = terms(query)
     if not ts:
         return []
@@ -205,8 +86,6 @@ def _phrase(term: str) -> str:
     """The FTS5 query for `term` typed as a prefix: the indexed words it begins, matched exactly (an OR of
     them), or `"term"*` when they are too many to list (or the term is not plain ASCII letters and digits,
     which the tokenizer could fold further: the prefix query folds it the same way as the index)."""
-    from .db.connection import db
-
     if len(term) < MIN_EXPANDED or not (term.isascii() and term.isalnum()):
         return _quoted(term) + "*"
     # Words longer than the term that begin with it ("\x01" sorts before any character a word holds; the
@@ -224,8 +103,6 @@ def _phrase(term: str) -> str:
 
 def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
     """The same levels with the weights of the tsvector: A (ident), B (body), C (history)."""
-    from .db.connection import db
-
     def tsquery(weights: str) -> str:
         return " & ".join("'" + t.replace("'", "''") + "':*" + weights for t in ts)
 
@@ -239,10 +116,6 @@ def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
 
 def find(desk, query: str, limit: int = 20) -> list[tuple[object, float]]:
     """The requests that match `query`, best first; the request whose number it is comes first of all."""
-    from .db.models import Request
-    from .desk import normalize_number
-    from .errors import InvalidInput
-
     if not query or not query.strip():
         raise InvalidInput("search: give some text to look for (a number, a name, a phone, words)")
     if not 1 <= limit <= 1000:

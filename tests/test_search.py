@@ -203,7 +203,7 @@ def test_migration_3_indexes_what_an_existing_ledger_holds(pd, pd_env, rawdb):
     monkeypatch.setattr(migrations, "MIGRATIONS", [first])
     monkeypatch.setattr(migrations, "LATEST", 1)
     monkeypatch.setattr(migrations, "_search_index_ddl", lambda: None)
-    monkeypatch.setattr("pd.search.index", lambda ids: None)
+    monkeypatch.setattr("pd.db.fulltext.index", lambda ids: None)
     old = [pd.register(name="Kārlis Ūdris", phone="+371 29 000 111"),
            pd.register(name="Anna Ķēniņa", description="Kuldīgas filiālē nav interneta")]
     assert rawdb.execute("SELECT COUNT(*) FROM request")[0][0] == 2

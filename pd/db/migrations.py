@@ -93,17 +93,13 @@ def _m005_imap_mailbox() -> None:
 
 def _search_index_ddl() -> None:
     """The search index (not a model: an FTS5 table on SQLite, a tsvector table on PostgreSQL)."""
-    from ..search import create_index
-
-    create_index()
+    fulltext.create_index()
 
 
 def _m003_search_index() -> None:
     """pd search: the index, built for the requests an existing ledger already holds."""
-    from ..search import rebuild
-
     _search_index_ddl()
-    rebuild()
+    fulltext.rebuild()
 
 
 MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [

@@ -17,6 +17,9 @@ import peewee as pw
 
 from .connection import db
 
+#: What a purged requester's personal fields and a purged mail's texts become (`pd privacy purge`).
+ANONYMOUS = "anonimizēts"
+
 
 class UtcDateTimeField(pw.DateTimeField):
     """An instant stored as ISO text-free naive UTC, returned aware (UTC)."""

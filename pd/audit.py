@@ -19,9 +19,19 @@ anchor outside the ledger (the monthly report carries it).
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from typing import Any
+
+import peewee
+
+from .db import migrations
+from .db.connection import db, is_sqlite, open_database, translate_errors
+from .db.models import Assignment, Escalation, Event, LedgerHead, NumberSequence, OutboxMessage, Request
+from .errors import ConfigError, InvalidInput
+from .latvian import format_dt
+from .ledger import GENESIS, _connect, stored_instant, text_sha256, verify_chain
 
 # The mails each kind of event queues in its transaction (pd/notify/notices.py callers).
 # A new mail kind is added here, or `pd audit verify` reports its rows as unaccounted for.
@@ -46,10 +56,6 @@ _SECONDS = ("response_due", "resolution_due")
 
 def anchor() -> str:
     """``EVENTS:SHA256``: how many events the chain holds and the hash of the last one."""
-    from .db.connection import db
-    from .db.models import Event, LedgerHead
-    from .ledger import GENESIS
-
     with db.atomic():  # one snapshot: the count and the head agree
         count = Event.select().count()
         head = LedgerHead.get_or_none(LedgerHead.id == 1)
@@ -58,8 +64,6 @@ def anchor() -> str:
 
 def parse_anchor(text: str) -> tuple[int, str]:
     """'1234:<64 hex>' -> (1234, hash); anything else is exit 3."""
-    from .errors import InvalidInput
-
     count, sep, digest = (text or "").strip().partition(":")
     digest = digest.lower()
     if not (sep and count.isascii() and count.isdigit() and len(digest) == 64
@@ -82,12 +86,6 @@ class Findings:
 
 def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
     """Open the ledger of `settings` and audit it; a file too damaged to open is a finding, not a crash."""
-    import peewee
-
-    from .db import migrations
-    from .db.connection import open_database, translate_errors
-    from .ledger import _connect
-
     database = open_database(settings.database_url)
     with translate_errors():
         _connect(database)
@@ -99,7 +97,6 @@ def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
         with translate_errors():
             migrations.check_not_newer(version)
         if version < migrations.LATEST:
-            from .errors import ConfigError
 
             raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
                               f"({migrations.LATEST}); an admin runs: pd db upgrade")
@@ -110,13 +107,6 @@ def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
 
 def verify(anchor_text: str | None = None) -> dict[str, Any]:
     """The whole audit; 'ok' is False when anything was found."""
-    import sqlite3
-
-    import peewee
-
-    from .db.connection import db
-    from .ledger import verify_chain
-
     witnessed = parse_anchor(anchor_text) if anchor_text is not None else None
     found = Findings()
     result: dict[str, Any] = {"events": 0, "last_event": 0, "head": None, "integrity": None, "anchor": None,
@@ -142,12 +132,9 @@ def verify(anchor_text: str | None = None) -> dict[str, Any]:
 
 
 def _integrity(found: Findings, result: dict) -> None:
-    from .db.connection import db, is_sqlite
-
     if not is_sqlite():
         result["integrity"] = "not checked (PostgreSQL checks its pages itself; see docs/security.md)"
         return
-    import sqlite3
 
     try:
         rows = [r[0] for r in db.execute_sql("PRAGMA integrity_check(20)").fetchall()]
@@ -167,9 +154,6 @@ def _chain(found: Findings, result: dict, verify_chain) -> None:
 
 
 def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) -> None:
-    from .db.models import Event
-    from .ledger import GENESIS
-
     if witnessed is None:
         return
     count, digest = witnessed
@@ -211,7 +195,6 @@ def _shown(value) -> str:
     if value is None:
         return "nothing"
     if isinstance(value, datetime):
-        from .latvian import format_dt
 
         return format_dt(value)
     text = str(value)
@@ -230,10 +213,6 @@ class _Open:
 
 
 def _replay(found: Findings, result: dict) -> None:
-    from .db.connection import db
-    from .db.models import Assignment, Escalation, NumberSequence, OutboxMessage, Request
-    from .ledger import stored_instant, text_sha256
-
     requests = {r["id"]: r for r in Request.select().dicts()}
     result["requests"] = len(requests)
     numbers = {rid: r["number"] for rid, r in requests.items()}

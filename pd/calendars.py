@@ -12,7 +12,10 @@ boundaries with cumulative working time, so ``due``/``elapsed`` are two bisects.
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
 import re
+import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -111,7 +114,6 @@ class DayInfo:
     ``shortened_minutes``/``before`` are set on every shortened day, including a
     transferred working Saturday whose ``reason`` stays "transferred_working_day".
     """
-
     date: date
     working: bool
     intervals: list[tuple[time, time]]
@@ -201,7 +203,6 @@ def _year_of(us: int, tz: ZoneInfo) -> int:
 
 class Calendar24x7:
     """Every instant counts: plain UTC arithmetic (DST changes are real time)."""
-
     kind = "24x7"
 
     def __init__(self, name: str, tz: ZoneInfo, title: dict[str, str] | None = None) -> None:
@@ -744,9 +745,6 @@ def _holiday_class(code: str) -> Any:
     deadline). The country's own file only needs the package's core, so load
     just that file; fall back to the ordinary API if the layout ever changes.
     """
-    import importlib.util
-    import sys
-
     import holidays
 
     found = _country_module(code)
@@ -794,7 +792,6 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
         raise CalendarSpecError(root + ("kind",), f"expected '24x7' or 'working', got {kind!r}")
     unknown = set(spec) - _KEYS[kind]
     if unknown:
-        import difflib
 
         first = min(map(str, unknown))
         close = difflib.get_close_matches(first, sorted(_KEYS[kind]), n=1, cutoff=0.6)

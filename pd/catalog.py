@@ -7,12 +7,19 @@ and refuses a file changed without a new version.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from .errors import ConfigError, NotFound
+import peewee
+
+from . import yamlfile
+from .calendars import build_calendar, parse_duration
+from .db.connection import translate_errors, write_transaction
+from .db.models import ConfigSnapshot
+from .errors import ConfigError, InvalidInput, NotFound
+from .latvian import normalize_email, normalize_phone
 from .record import Frozen, Record, fresh
-from .yamlfile import LineDict, check_keys, line_at, line_of
+from .yamlfile import LineDict, check_keys, did_you_mean, line_at, line_of
 
 CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
 ROLES = ("operator", "expert", "manager", "supervisor", "admin", "system")
@@ -90,8 +97,6 @@ class _Checker:
         return value
 
     def duration(self, parent: Any, key: Any, *, required: bool = True, default: str | None = None) -> timedelta:
-        from .calendars import parse_duration
-
         value = parent.get(key, default) if isinstance(parent, dict) else default
         if value is None:
             if required:
@@ -164,7 +169,6 @@ class Catalog(Record):
     def calendar(self, name: str):  # -> pd.calendars.Calendar
         cal = self._calendars.get(name)
         if cal is None:
-            from .calendars import build_calendar
 
             cal = self._calendars[name] = build_calendar(name, self.calendar_specs[name])
         return cal
@@ -238,7 +242,6 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
 
     calendars_node = c.mapping(doc, "calendars")
     calendar_specs: dict[str, dict] = {}
-    from .calendars import build_calendar
 
     for name, spec in calendars_node.items():
         if not isinstance(spec, dict):
@@ -284,7 +287,6 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             times[prio] = Times(cal, response, resolution)
         for extra in times_node:
             if extra not in PRIORITIES:
-                from .yamlfile import did_you_mean
 
                 c.fail(times_node, extra, f"unknown priority {extra!r}{did_you_mean(extra, PRIORITIES)}")
         has_urgent = "urgent" in times
@@ -402,8 +404,6 @@ class Contacts(Record):
 
 
 def _person(c: _Checker, node: Any, what: str | None = None) -> Person:
-    from .latvian import normalize_email, normalize_phone
-    from .errors import InvalidInput
 
     if what:
         c.keys(node, what)
@@ -421,8 +421,6 @@ def _person(c: _Checker, node: Any, what: str | None = None) -> Person:
 
 
 def validate_contacts(doc: LineDict, path: str) -> Contacts:
-    from .latvian import normalize_email
-    from .errors import InvalidInput
 
     c = _Checker(path, CONTACTS_KEYS)
     c.keys(doc, "the contacts")
@@ -511,7 +509,6 @@ def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list
 
 class Problem(Frozen):
     """A reference between the two files that does not hold, as `file:line: what`."""
-
     source: str
     line: int
     message: str
@@ -555,8 +552,6 @@ def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], A
 
     The files are read before the ledger is opened (a missing file opens nothing), and no
     snapshot is recorded unless both files and their references hold."""
-    from . import yamlfile
-
     cat_data = yamlfile.read_bytes(catalog_path, "catalog")
     con_data = yamlfile.read_bytes(contacts_path, "contacts")
     open_ledger()
@@ -576,8 +571,6 @@ def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], A
 
 def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
     """Load the current file through the ledger's snapshots (fast when unchanged)."""
-    from . import yamlfile
-
     if data is None:
         data = yamlfile.read_bytes(path, kind)
     obj, pending = _resolve(kind, path, data)
@@ -587,10 +580,6 @@ def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
 
 def _resolve(kind: str, path: str, data: bytes) -> tuple[Catalog | Contacts, tuple | None]:
     """The validated file, and the snapshot still to record (None when the ledger has it)."""
-    from . import yamlfile
-    from .db.connection import translate_errors
-    from .db.models import ConfigSnapshot
-
     cls = Catalog if kind == "catalog" else Contacts
     digest = yamlfile.sha256(data)
     with translate_errors():
@@ -611,8 +600,6 @@ def _resolve(kind: str, path: str, data: bytes) -> tuple[Catalog | Contacts, tup
 
 def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) -> None:
     """A file changed without a new version is refused (SPEC 7)."""
-    from .db.models import ConfigSnapshot
-
     existing = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
     if existing is not None and existing.sha256 != digest:
         raise ConfigError(f"{path}:{_version_line(data)}: the {kind} changed but its version is still "
@@ -620,13 +607,6 @@ def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) 
 
 
 def _record(pending: tuple | None) -> None:
-    from datetime import datetime, timezone
-
-    import peewee
-
-    from .db.connection import write_transaction
-    from .db.models import ConfigSnapshot
-
     if pending is None:
         return
     if pending[0] == "update":
@@ -647,8 +627,6 @@ def _record(pending: tuple | None) -> None:
 
 
 def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
-    from . import yamlfile
-
     if data is None:
         data = yamlfile.read_bytes(path, kind)
     doc = yamlfile.parse(data, path)
@@ -656,8 +634,6 @@ def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Con
 
 
 def at_version(kind: str, version: str) -> Catalog | Contacts:
-    from .db.models import ConfigSnapshot
-
     snap = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
     if snap is None:
         raise ConfigError(f"the ledger has no snapshot of {kind} version {version!r}")
@@ -666,8 +642,6 @@ def at_version(kind: str, version: str) -> Catalog | Contacts:
 
 
 def history(kind: str) -> list[dict]:
-    from .db.models import ConfigSnapshot
-
     return [
         {"version": s.version, "sha256": s.sha256, "source": s.source, "seen_at": s.seen_at}
         for s in ConfigSnapshot.select().where(ConfigSnapshot.kind == kind).order_by(ConfigSnapshot.id)

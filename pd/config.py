@@ -11,12 +11,17 @@ parser) and one field in `Settings`. Nothing here imports a heavy module.
 """
 from __future__ import annotations
 
+import difflib
+import io
 import math
 import os
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .imapurl import parse_imap_url
 from .record import Frozen
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +95,6 @@ def _database_url(value: str) -> str:
             raise ValueError("an in-memory SQLite ledger would be lost; give a file path")
         return v
     if v.startswith(("postgresql://", "postgres://")):
-        from urllib.parse import urlsplit
 
         try:
             urlsplit(v).port
@@ -140,7 +144,6 @@ def _address(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     v = value.strip()
     try:
@@ -181,7 +184,6 @@ def _flag(value: str) -> bool:
 
 def _url(*schemes: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
-        from urllib.parse import urlsplit
 
         v = _text(value.strip())
         try:
@@ -199,9 +201,6 @@ def _url(*schemes: str) -> Callable[[str], str]:
 
 def _imap_url(value: str) -> str:
     """The one parser of PD_IMAP_URL is pd mail fetch's (imported only when the variable is set)."""
-    from .errors import ConfigError
-    from .imapurl import parse_imap_url
-
     v = _text(value.strip())
     try:
         parse_imap_url(v, done="\x00")  # the done folder is checked with PD_IMAP_DONE when fetching
@@ -263,9 +262,6 @@ KNOWN = frozenset(v.name for v in VARIABLES) | {"PD_TEST_DATABASE_URL"}
 def check_dotenv(path: Path) -> list[tuple[str, str]]:
     """The `NAME=value` pairs of a .env file; exit 7 naming `file:line` for a line that is not one,
     or for a PD_ name pd does not know (with a did-you-mean)."""
-    import difflib
-    import io
-
     from dotenv.parser import parse_stream
 
     try:

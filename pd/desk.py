@@ -6,12 +6,23 @@ audit chain and the e-mails it causes in one transaction.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .errors import InvalidInput, InvalidState, NotFound, NotPermitted
-from .ledger import Change, Ledger, text_sha256, utc_text as _utc_text, utcnow
+from . import guard
+from .catalog import at_version, load_pair, parse_file
+from .db.connection import db, open_database, translate_errors
+from .db.models import Assignment, Escalation, Event, Pause, Request
+from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
+from .followups import pending_objections
+from .lateness import late_filter
+from .latvian import clean_text, iso, normalize_email, normalize_phone, to_local
+from .ledger import Change, Ledger, canonical, text_sha256, utcnow
+from .ledger import utc_text as _utc_text
+from .notify.notices import queue
 from .record import Record, fresh
 
 if TYPE_CHECKING:  # the catalog module loads with the catalog (Desk._load_config), not with the desk
@@ -111,8 +122,6 @@ class Desk:
 
     def _load_config(self) -> None:
         """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
-        from .catalog import load_pair
-
         self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
                                                   lambda: self.ledger)
 
@@ -120,7 +129,6 @@ class Desk:
         """The catalog version a request is pinned to."""
         if req.catalog_version == self.catalog.version:
             return self.catalog
-        from .catalog import at_version
 
         return at_version("catalog", req.catalog_version)  # type: ignore[return-value]
 
@@ -141,7 +149,6 @@ class Desk:
         raise NotPermitted(f"{me.login} may not {what} request {req.number}: it is assigned to {req.expert or 'nobody'}")
 
     def get(self, number: str):
-        from .db.models import Request
 
         number = normalize_number(number)
         req = Request.get_or_none(Request.number == number)
@@ -161,20 +168,18 @@ class Desk:
                 f"From {req.status}: {NEXT_STEPS[req.status]}"
             )
 
-    def _text(self, field: str, value: str | None, *, redact: bool, required: bool = True,
-              multiline: bool = True) -> str | None:
-        from .latvian import clean_text
-
+    def checked_text(self, field: str, value: str | None, *, redact: bool, required: bool = True,
+                     multiline: bool = True) -> str | None:
+        """A free text as the desk stores it: cleaned, bounded, and through the password guard."""
         if value is None or not str(value).strip():
             if required:
                 raise InvalidInput(f"{field} is required")
             return None
         value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
-        from . import guard  # the password guard only where text is written (not for pd show)
-
         return guard.check_text(field, value, redact_secrets=redact)
 
-    def _event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):
+    def record_event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):
+        """An event of this request in the change, by the acting person."""
         return ch.event(req, kind, actor=self.actor.login, via=via, on_behalf_of=on_behalf_of,
                         from_status=from_status, to_status=req.status, data=data)
 
@@ -185,12 +190,11 @@ class Desk:
     # ------------------------------------------------------------------ register [§5–§7]
     def register(self, data: RegisterInput, *, out_of_scope: bool = False, refusal_reason: str | None = None,
                  idempotency_key: str | None = None, redact: bool = False, via: str = "cli"):
-        from .db.models import Request
 
         me = self.require("operator", "system", what="register requests")
         d = self._validated_register(data, redact=redact, out_of_scope=out_of_scope)
         if out_of_scope:
-            refusal_reason = self._text("reason", refusal_reason or "Nav Informācijas centra kompetencē", redact=redact)
+            refusal_reason = self.checked_text("reason", refusal_reason or "Nav Informācijas centra kompetencē", redact=redact)
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not (0 < len(key) <= 200):
             raise InvalidInput("--idempotency-key must be 1 to 200 characters")
@@ -203,7 +207,6 @@ class Desk:
             received = d["received_at"] or ch.at
             if received > ch.at + timedelta(minutes=5):
                 raise InvalidInput("--received-at is in the future")
-            from .latvian import to_local
 
             year = to_local(received, self.settings.timezone).year
             inst = self.contacts.institution(d["institution"])
@@ -217,7 +220,7 @@ class Desk:
                 contacts_version=self.contacts.version, idempotency_key=key, updated_at=ch.at,
             )
             req.save(force_insert=True)
-            self._event(ch, req, "registered", via=via, data={
+            self.record_event(ch, req, "registered", via=via, data={
                 "service": req.service, "channel": req.channel, "urgent": req.urgent, "institution": req.institution,
                 "catalog_version": req.catalog_version, "contacts_version": req.contacts_version,
                 # what `pd audit verify` compares the row with (since 0.2; older events lack them)
@@ -229,13 +232,12 @@ class Desk:
                 req.ict_contact = json.dumps([p.as_dict() for p in inst.ict_contacts], ensure_ascii=False)
                 req.closed_at = ch.at
                 self._save(ch, req)
-                self._event(ch, req, "refused", via=via, from_status="registered",
+                self.record_event(ch, req, "refused", via=via, from_status="registered",
                             data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
                 self._notify(ch, req, "refused_user", reason=refusal_reason)
         return req
 
     def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
-        from .latvian import normalize_email, normalize_phone
 
         missing = data.missing()
         if missing:
@@ -264,23 +266,22 @@ class Desk:
             "phone": normalize_phone(data.phone) if data.phone else "",
             "email": normalize_email(data.email) if data.email else "",
         }
-        out["description"] = self._text("description", data.description, redact=redact)
+        out["description"] = self.checked_text("description", data.description, redact=redact)
         for f in ("name", "unit", "position", "location", "room", "username"):
-            out[f] = self._text(f, getattr(data, f), redact=redact, required=(f == "name"), multiline=False)
+            out[f] = self.checked_text(f, getattr(data, f), redact=redact, required=(f == "name"), multiline=False)
         return out
 
     # ------------------------------------------------------------------ assign [§8.2]
     def assign(self, number: str, expert: str, *, respond_by: datetime | None = None,
                resolve_by: datetime | None = None, reason: str | None = None, redact: bool = False,
                via: str = "cli", force: bool = False):
-        from .db.models import Assignment
 
         self.require("operator", what="assign requests")
         person = self.contacts.person(expert)
         if not person.has("expert"):
             raise InvalidInput(f"{expert} is not an expert in {self.contacts.source}")
         forced = False
-        reason = self._text("reason", reason, redact=redact, required=False)
+        reason = self.checked_text("reason", reason, redact=redact, required=False)
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("registered", "returned", "assigned", "in_progress"), "assign")
@@ -332,7 +333,7 @@ class Desk:
             req.response_due, req.resolution_due = response_due, resolution_due
             req.accepted_at = None
             self._save(ch, req)
-            self._event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
+            self.record_event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
                 "expert": person.login, "assignment": a.id, "response_due": _iso(response_due),
                 "resolution_due": _iso(resolution_due), "calendar": times.calendar,
                 "catalog_version": catalog.version, "reason": reason,
@@ -346,8 +347,6 @@ class Desk:
     @staticmethod
     def current_assignment(req):
         """The request's open assignment (None when no expert has it)."""
-        from .db.models import Assignment
-
         return (Assignment.select().where((Assignment.request == req) & Assignment.ended_at.is_null())
                 .order_by(Assignment.id.desc()).first())
 
@@ -359,11 +358,11 @@ class Desk:
             self._state(req, ("assigned",), "accept")
             req.status, req.accepted_at = "in_progress", ch.at
             self._save(ch, req)
-            self._event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
+            self.record_event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
         return req
 
     def reject(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
-        reason = self._text("reason", reason, redact=redact)
+        reason = self.checked_text("reason", reason, redact=redact)
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "reject")
@@ -374,14 +373,12 @@ class Desk:
                 a.save()
             req.status = "returned"
             self._save(ch, req)
-            self._event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
+            self.record_event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
                         data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
         return req
 
     def wait(self, number: str, question: str, *, redact: bool = False, via: str = "cli"):
-        from .db.models import Pause
-
-        question = self._text("question", question, redact=redact)
+        question = self.checked_text("question", question, redact=redact)
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "pause")
@@ -390,12 +387,12 @@ class Desk:
             Pause.create(request=req, started_at=ch.at, question=question)
             req.status, req.paused_since = "waiting_user", ch.at
             self._save(ch, req)
-            self._event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
+            self.record_event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
                         data={"question": question, "resume_to": before})
         return req
 
     def resume(self, number: str, *, answer: str | None = None, redact: bool = False, via: str = "cli"):
-        answer = self._text("note", answer, redact=redact, required=False)
+        answer = self.checked_text("note", answer, redact=redact, required=False)
         with self.ledger.change() as ch:
             req = self._locked(number)
             if self.actor.login != req.expert:
@@ -405,8 +402,6 @@ class Desk:
         return req
 
     def _resume(self, ch: Change, req, *, via: str, answer: str | None) -> None:
-        from .db.models import Pause
-
         pause = (Pause.select().where((Pause.request == req) & Pause.ended_at.is_null())
                  .order_by(Pause.id.desc()).first())
         a = self.current_assignment(req)
@@ -426,15 +421,15 @@ class Desk:
                 a.save()
         req.status, req.paused_since = back_to, None
         self._save(ch, req)
-        self._event(ch, req, "resumed", via=via, from_status="waiting_user", data={
+        self.record_event(ch, req, "resumed", via=via, from_status="waiting_user", data={
             "paused_seconds": int(moved.total_seconds()), "resolution_due": _iso(req.resolution_due),
             "answer": answer,
         })
 
     def note(self, number: str, text: str, *, delay_reason: str | None = None, planned: date | None = None,
              resume: bool = False, redact: bool = False, via: str = "cli"):
-        text = self._text("note", text, redact=redact)
-        delay_reason = self._text("reason", delay_reason, redact=redact, required=False)
+        text = self.checked_text("note", text, redact=redact)
+        delay_reason = self.checked_text("reason", delay_reason, redact=redact, required=False)
         if (delay_reason is None) != (planned is None):
             raise InvalidInput("a delay report needs both --delay-reason and --planned")
         with self.ledger.change() as ch:
@@ -444,7 +439,6 @@ class Desk:
             behalf = None
             if delay_reason:
                 self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
-                from .latvian import to_local
 
                 if planned is not None and planned < to_local(ch.at, self.settings.timezone).date():
                     raise InvalidInput("--planned is in the past")
@@ -458,7 +452,7 @@ class Desk:
             if resume and req.status != "waiting_user":
                 self._state(req, ("waiting_user",), "note --resume")
             self._save(ch, req)
-            self._event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
+            self.record_event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
                         on_behalf_of=behalf, data={
                             "text": text, "delay_reason": delay_reason,
                             "planned_date": planned.isoformat() if planned else None,
@@ -471,7 +465,7 @@ class Desk:
         return req
 
     def resolve(self, number: str, result: str, *, redact: bool = False, via: str = "cli"):
-        result = self._text("result", result, redact=redact)
+        result = self.checked_text("result", result, redact=redact)
         with self.ledger.change() as ch:
             req = self._locked(number)
             if req.status in ("registered", "returned"):
@@ -492,7 +486,7 @@ class Desk:
                 a.ended_at, a.ended_reason = ch.at, "resolved"
                 a.save()
             self._save(ch, req)
-            self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf, data={"result": result})
+            self.record_event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf, data={"result": result})
             self._notify(ch, req, "resolved_user")
         return req
 
@@ -507,18 +501,15 @@ class Desk:
     def _close(self, ch: Change, req, *, via: str, auto: bool) -> None:
         req.status, req.closed_at = "closed", ch.at
         self._save(ch, req)
-        self._event(ch, req, "closed", via=via, from_status="resolved", data={"auto": auto})
+        self.record_event(ch, req, "closed", via=via, from_status="resolved", data={"auto": auto})
         self._notify(ch, req, "closed_user")
 
     def close_auto(self, *, via: str = "cron") -> list:
         """Close each request resolved more than `close_after` ago with no objection [§8.10]."""
-        from .db.models import Request
-
         self.require("operator", "system", what="close requests")
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
-        from .followups import pending_objections
 
         objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
         numbers = [n for n in numbers if n not in objected]
@@ -533,12 +524,11 @@ class Desk:
         return closed
 
     def reopen(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
-        reason = self._text("reason", reason, redact=redact)
+        reason = self.checked_text("reason", reason, redact=redact)
         self.require("operator", what="reopen requests")
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "reopen")
-            from .db.models import Assignment, Event
 
             # Back to whoever resolved it: the expert's assignment reopens; a request the desk
             # resolved itself returns to the state it was resolved from.
@@ -554,14 +544,12 @@ class Desk:
                 req.status = resolved_from if resolved_from in ("registered", "returned") else "registered"
             req.resolved_at, req.result = None, None
             self._save(ch, req)
-            self._event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
+            self.record_event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
         return req
 
     # ------------------------------------------------------------------ hooks filled by the e-mail layer
     def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
         """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
-        from .notify.notices import queue
-
         queue(self, ch, req, kind, **extra)
 
     # ------------------------------------------------------------------ recall [SPEC 14]
@@ -572,8 +560,6 @@ class Desk:
 
     def earlier_requester(self, *, phone: str | None = None, email: str | None = None) -> dict[str, str] | None:
         """The requester of the latest request with this phone or e-mail (normalised), or None."""
-        from .db.models import Request
-
         if not (phone or email):
             return None
         cond = (Request.phone == phone) if phone else (Request.email == email)
@@ -593,12 +579,10 @@ class Desk:
 
     # ------------------------------------------------------------------ reading
     def history(self, req) -> list:
-        from .db.models import Event
 
         return list(Event.select().where(Event.request == req).order_by(Event.id))
 
     def list(self, f: ListFilter) -> list:
-        from .db.models import Escalation, Request
 
         q = Request.select()
         if f.statuses:
@@ -618,7 +602,6 @@ class Desk:
             q = q.where(Request.received_at < f.until)
         if f.overdue:
             # Exactly what a run of escalate-overdue now finds late, whatever the state (SPEC 5).
-            from .escalation import late_filter
 
             q = q.where(late_filter(self, self.now()))
         if f.escalated:
@@ -634,9 +617,7 @@ _CONTENT = ("name", "institution", "unit", "position", "phone", "email", "locati
 
 
 def _content_digest(content: dict[str, Any]) -> str:
-    import hashlib
 
-    from .ledger import canonical
 
     return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
 
@@ -692,7 +673,6 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
 
 def os_login() -> str:
     """The account this process runs as (getuid), which environment variables cannot change."""
-    import os
     import pwd
 
     try:
@@ -707,14 +687,11 @@ _DB_LOGINS: dict[str, str] = {}
 
 def database_login(settings: Settings) -> str:
     """`SELECT session_user` on the ledger's PostgreSQL server (once per process)."""
-    from .errors import ConfigError
-
     if settings.is_sqlite:
         raise ConfigError("PD_IDENTITY=database needs a PostgreSQL ledger: a SQLite file has no users "
                           "(use PD_IDENTITY=os)")
     url = settings.database_url
     if url not in _DB_LOGINS:
-        from .db.connection import db, open_database, translate_errors
 
         database = db.obj if db.obj is not None and not db.obj.is_closed() else None
         own = database is None
@@ -736,8 +713,6 @@ def _requester(req) -> dict[str, str]:
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:
     """Check the person against contacts.yaml as the file is now, before the ledger is opened."""
-    from .catalog import parse_file
-
     return _with_role(acting_person(settings, parse_file("contacts", settings.contacts_path)), roles, what)  # type: ignore[arg-type]
 
 
@@ -748,14 +723,10 @@ def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:
 
 
 def _catalog_at(version: str) -> Catalog:
-    from .catalog import at_version
-
     return at_version("catalog", version)  # type: ignore[return-value]
 
 
 def _iso(dt: datetime | None) -> str | None:
-    from .latvian import iso
-
     return iso(dt) if dt else None
 
 

@@ -6,13 +6,14 @@ of runs: a unique key in the ledger, checked inside the writer's lock.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
 
+from . import ledger
+from .db.models import Assignment, Escalation, Request
+from .desk import Desk
 from .errors import InvalidInput, InvalidState
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .desk import Desk
+from .lateness import late_conditions, late_filter, late_requests, overdue_bound, planned_bound  # noqa: F401
+from .notify.notices import escalation_context, history_text, mail_lang, queue
 
 REASONS = ("not_accepted", "unjustified_rejection", "overdue")
 
@@ -35,23 +36,6 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def planned_bound(desk: "Desk", planned) -> datetime:
-    """A planned date is met until the end of that day in Riga."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(desk.settings.timezone)
-    return datetime.combine(planned + timedelta(days=1), time(0), tzinfo=tz)
-
-
-def overdue_bound(desk: "Desk", req) -> datetime | None:
-    """When `overdue` fires: the resolution deadline, or the planned date of a delay reported before it."""
-    if req.resolution_due is None:
-        return None
-    if req.planned_date and req.delay_reported_at and req.delay_reported_at <= req.resolution_due:
-        return max(req.resolution_due, planned_bound(desk, req.planned_date))
-    return req.resolution_due
-
-
 def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None, str | None]:
     """The expert's direct manager (level 1) or that manager's manager (level 2); supervisors otherwise."""
     contacts = desk.contacts
@@ -67,55 +51,8 @@ def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None
     return (",".join(sups) or None), warning
 
 
-def late_conditions(desk: "Desk", now: datetime) -> dict:
-    """THE rule of lateness (SPEC 5), as SQL: {reason: condition} for `not_accepted` and `overdue`.
-
-    `pd escalate-overdue` and `pd list --overdue` both use it (`late_filter`), and so does `pd queue`.
-    A delay reported before the resolution deadline holds until the end of its planned date in Riga:
-    that is `planned_date >= today` (the planned date's day has not ended). `delay_reported_at` and
-    `planned_date` are NULL on most rows, and a negated comparison with NULL is NULL, which drops the
-    row: the "still held" test is therefore written positively, with each NULL spelt out.
-    Every branch starts with the status and a range on one deadline, so the (status, deadline) indexes
-    carry it and the cost follows the open set, not the ledger's size."""
-    from .db.models import Request
-    from .latvian import to_local
-
-    today = to_local(now, desk.settings.timezone).date()
-    delay_lapsed = (Request.delay_reported_at.is_null() | Request.planned_date.is_null()
-                    | (Request.delay_reported_at > Request.resolution_due) | (Request.planned_date < today))
-    return {
-        "not_accepted": (Request.status == "assigned") & (Request.response_due < now),
-        "overdue": Request.status.in_(("assigned", "in_progress")) & (Request.resolution_due < now) & delay_lapsed,
-    }
-
-
-def late_filter(desk: "Desk", now: datetime):
-    """A WHERE condition: the requests a run of escalate-overdue at `now` finds late, whatever their state."""
-    c = late_conditions(desk, now)
-    return c["not_accepted"] | c["overdue"]
-
-
-def late_requests(desk: "Desk", now: datetime, query=None) -> list[tuple]:
-    """(request, [reasons]) for each late request, in id order; `query` narrows a Request select."""
-    from .db.models import Request
-
-    c = late_conditions(desk, now)
-    base = query if query is not None else Request.select()
-    # No ORDER BY: it would turn the (status, deadline) index scans into a scan of the table.
-    rows = base.select_extend(c["not_accepted"].alias("late_not_accepted"), c["overdue"].alias("late_overdue")) \
-        .where(late_filter(desk, now))
-    out = []
-    for r in sorted(rows, key=lambda r: r.id):
-        reasons = [reason for reason in REASONS if reason != "unjustified_rejection"
-                   and getattr(r, "late_" + reason, None)]
-        out.append((r, reasons))
-    return out
-
-
 def find(desk: "Desk", now: datetime) -> list[Found]:
     """What is due for escalation now: cost follows the open set (indexed on status and deadlines)."""
-    from .db.models import Assignment, Escalation, Request
-
     found: list[Found] = []
     current = {}
     late = late_requests(desk, now)
@@ -161,9 +98,6 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
 
 
 def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:
-    from . import ledger
-    from .errors import InvalidInput
-
     if not dry_run and now > ledger.utcnow():
         # No manager is told that something is late before it is, and no record is dated ahead.
         raise InvalidInput("--now is later than the clock: a future instant is for --dry-run only "
@@ -183,8 +117,6 @@ def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron"
 
 def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None = None) -> bool:
     """Write one escalation, its event and the manager's message; False if it already existed."""
-    from .db.models import Escalation
-
     with desk.ledger.change() as ch:
         req = desk.get(f.number)
         exists = Escalation.select().where(
@@ -196,7 +128,7 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
         Escalation.create(request=req, assignment=f.assignment_id, assignment_key=f.assignment_id or 0,
                           reason=f.reason, level=f.level, at=now, actor=desk.actor.login, manager=f.manager,
                           note=note)
-        desk._event(ch, req, "escalated", via=via, from_status=req.status, data={
+        desk.record_event(ch, req, "escalated", via=via, from_status=req.status, data={
             "reason": f.reason, "level": f.level, "manager": f.manager, "expert": f.expert,
             "assignment": f.assignment_id, "note": note,
         })
@@ -205,8 +137,6 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
 
 
 def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
-    from .notify.notices import escalation_context, queue
-
     logins = [x for x in (f.manager or "").split(",") if x]
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
     managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
@@ -226,21 +156,17 @@ def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
 
 def progress_report(desk: "Desk", req) -> str:
     """The request's history as short lines for the manager [§8.4]: "02.12.2026 10:15 — nodots ekspertam …"."""
-    from .notify.notices import history_text, mail_lang
-
     return history_text(desk, req, mail_lang(desk))
 
 
 def escalate_manually(desk: "Desk", number: str, reason: str, note: str | None, *, redact: bool, via: str) -> Found:
     """`pd escalate N --reason unjustified-rejection` [§8.4.2], by the operator."""
-    from .db.models import Assignment
-
     desk.require("operator", what="escalate requests")
     reason = reason.replace("-", "_")
     if reason != "unjustified_rejection":
         raise InvalidInput("--reason: the desk escalates by hand only an unjustified rejection "
                            "(unjustified-rejection); missed deadlines are escalated by pd escalate-overdue")
-    note = desk._text("note", note, redact=redact, required=False)
+    note = desk.checked_text("note", note, redact=redact, required=False)
     req = desk.get(number)
     rejected = (Assignment.select().where((Assignment.request == req) & (Assignment.ended_reason == "rejected"))
                 .order_by(Assignment.id.desc()).first())

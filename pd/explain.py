@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from .catalog import at_version
+from .db.models import Assignment, Pause
+from .latvian import iso
+
 if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
 
 
 def explain_request(desk: "Desk", number: str) -> dict[str, Any]:
-    from .catalog import at_version
-    from .db.models import Assignment, Pause
-    from .latvian import iso
-
     req = desk.get(number)
     tz = desk.settings.timezone
     assignments = list(Assignment.select().where(Assignment.request == req).order_by(Assignment.id))
@@ -61,8 +61,6 @@ def explain_request(desk: "Desk", number: str) -> dict[str, Any]:
 
 def due_for(catalog, service: str, urgent: bool, start) -> dict[str, Any]:
     """What `pd calendar due` tells a caller: the deadlines a request would get now."""
-    from .latvian import iso
-
     t = catalog.times(service, urgent)
     cal = catalog.calendar(t.calendar)
     return {"service": service.upper(), "urgent": urgent, "calendar": t.calendar, "catalog_version": catalog.version,

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import peewee as pw
+
+from .db.intake_models import InboundMessage as IM
+from .db.intake_models import IntakeItem
+from .db.models import Event, Request
+
 # Events the intake writes by itself: they are not a person having seen the mail.
 INTAKE_KINDS = ("mail_received", "intake_received", "mail_bounced", "mail_quarantined")
 
 
 def unseen_condition():
     """SQL: the follow-up's request has no later event by a person, and nobody marked it seen."""
-    import peewee as pw
-
-    from .db.models import Event, InboundMessage as IM
-
     later = (Event.select(Event.id)
              .where((Event.request == IM.request) & (Event.id > IM.event_id) & Event.kind.not_in(INTAKE_KINDS)))
     return (IM.action == "follow_up") & IM.seen_at.is_null() & IM.event_id.is_null(False) & ~pw.fn.EXISTS(later)
@@ -33,8 +35,6 @@ def title(msg) -> str:
 
 def queue_entries(now: datetime) -> list[dict]:
     """The queue as of `now`: mail received after it is not there yet."""
-    from .db.models import InboundMessage as IM, IntakeItem, Request
-
     out: list[dict] = []
     items = (IntakeItem.select(IntakeItem, IM).join(IM).where((IntakeItem.status == "new") & (IM.received_at <= now))
              .order_by(IM.received_at, IntakeItem.id))
@@ -70,8 +70,6 @@ def queue_entries(now: datetime) -> list[dict]:
 
 def pending_objections() -> set[str]:
     """Numbers of resolved requests with a reply not yet seen: `pd close --auto` leaves them to a person [§8.10]."""
-    from .db.models import InboundMessage as IM, Request
-
     q = (IM.select(Request.number).join(Request, on=(IM.request == Request.id))
          .where(unseen_condition() & (IM.flag == "objection") & (Request.status == "resolved")))
     return {number for (number,) in q.tuples()}

@@ -11,8 +11,10 @@ patterns are compiled on first use (re's own cache keeps them).
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pd.errors import InvalidInput
 
@@ -66,7 +68,6 @@ def _char_weights(ch: str) -> tuple[tuple[int, int], int, int]:
     ps = _PRIMARY_SECONDARY.get(lower)
     if ps is not None:
         return (_C_LETTER, ps[0]), ps[1], tertiary
-    import unicodedata
 
     if ch.isdigit():
         return (_C_DIGIT, unicodedata.digit(ch, 0) if ch.isdecimal() else ord(ch)), 0, tertiary
@@ -88,8 +89,6 @@ def lv_sort_key(s: str) -> tuple:
     >>> sorted(["Ķekava", "Kuldīga", "čūska", "cukurs"], key=lv_sort_key)
     ['cukurs', 'čūska', 'Kuldīga', 'Ķekava']
     """
-    import unicodedata
-
     if s is None:
         s = ""
     elif not isinstance(s, str):
@@ -246,7 +245,6 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _zone(tz: str) -> ZoneInfo:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
         return ZoneInfo(tz)  # ZoneInfo caches instances per key
@@ -365,8 +363,6 @@ def normalize_phone(text: str) -> str:
     >>> normalize_phone("00371 6712-3456")
     '+37167123456'
     """
-    import unicodedata
-
     if text is None or not str(text).strip():
         raise InvalidInput("phone number is empty")
     raw = unicodedata.normalize("NFKC", str(text)).strip()
@@ -428,8 +424,6 @@ def normalize_email(text: str) -> str:
     >>> normalize_email(" Janis.Berzins@VP.Gov.LV ")
     'Janis.Berzins@vp.gov.lv'
     """
-    import unicodedata
-
     if text is None or not str(text).strip():
         raise InvalidInput("e-mail address is empty")
     raw = unicodedata.normalize("NFC", str(text)).strip()
@@ -504,8 +498,6 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
     text, a control character (named by code point and position) or a text
     longer than ``max_len`` characters.
     """
-    import unicodedata
-
     if text is None:
         raise InvalidInput(f"{field} is required")
     value = unicodedata.normalize("NFC", str(text))
@@ -540,8 +532,6 @@ CHANNEL_WORDS: dict[str, str] = {
 def channel_from_word(text: str) -> str:
     """The channel (phone, fax, email, other) of a word an operator types, English or Latvian
     ("telefons", "tālrunis", "e-pasts", "fakss", "cits"); InvalidInput names the valid ones."""
-    import unicodedata
-
     channels = tuple(CHANNEL_LABELS["en"])  # phone, fax, email, other: the order of SPEC 3
     word = "".join(c for c in unicodedata.normalize("NFD", (text or "").strip().lower())
                    if not unicodedata.combining(c))

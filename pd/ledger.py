@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
+import peewee
+
 from .config import Settings
+from .db import fulltext, migrations
+from .db.connection import BUSY_TIMEOUT_S, db, is_sqlite, open_database, translate_errors, write_transaction
+from .db.models import Event, LedgerHead, NumberSequence, Request
 from .errors import ConfigError
 
 GENESIS = "0" * 64
@@ -55,10 +61,7 @@ def chain_fields(eid, number, at: datetime, actor, on_behalf_of, via, kind, from
 
 class Ledger:
     """The opened database plus the settings it was opened with."""
-
     def __init__(self, settings: Settings, *, migrate: bool = True):
-        from .db import migrations
-        from .db.connection import open_database, translate_errors
 
         self.settings = settings
         self.database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
@@ -79,9 +82,6 @@ class Ledger:
     @contextmanager
     def change(self) -> Iterator["Change"]:
         """One state change: all its rows, events and e-mails commit together or not at all."""
-        from .db.connection import write_transaction
-        from .db.models import LedgerHead
-
         with write_transaction():
             query = LedgerHead.select().where(LedgerHead.id == 1)
             if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
@@ -100,12 +100,6 @@ class Ledger:
 def _connect(database) -> None:
     """Connect; on SQLite, retry while another process holds the lock that
     `PRAGMA journal_mode=wal` needs (that pragma does not wait on the busy handler)."""
-    import time
-
-    import peewee
-
-    from .db.connection import BUSY_TIMEOUT_S
-
     deadline = time.monotonic() + getattr(database, "pd_busy_timeout", BUSY_TIMEOUT_S)
     while True:
         try:
@@ -136,8 +130,6 @@ class Change:
     def savepoint(self) -> Iterator[None]:
         """A part of the change that may fail alone (a savepoint): when it raises, its rows are rolled
         back and so is the chain's head in memory; the rest of the change goes on."""
-        from .db.connection import db
-
         saved = (self.head.last_event_id, self.head.last_hash, self.dirty, set(self.touched))
         try:
             with db.atomic():
@@ -164,7 +156,6 @@ class Change:
 
     def event(self, request, kind: str, *, actor: str, via: str, on_behalf_of: str | None = None,
               from_status: str | None = None, to_status: str | None = None, data: dict | None = None):
-        from .db.models import Event
 
         # The id is hashed too, so it is taken before the row is written: one INSERT, complete,
         # and never an UPDATE (on PostgreSQL the event table refuses UPDATE and DELETE, SPEC 9).
@@ -176,8 +167,6 @@ class Change:
 
     def next_number(self, year: int) -> str:
         """The next registration number of `year`, gap-free (we hold the write lock)."""
-        from .db.models import NumberSequence
-
         NumberSequence.insert(year=year, last=0).on_conflict_ignore().execute()
         NumberSequence.update(last=NumberSequence.last + 1).where(NumberSequence.year == year).execute()
         last = NumberSequence.select(NumberSequence.last).where(NumberSequence.year == year).scalar()
@@ -188,9 +177,6 @@ class Change:
 
 def _next_event_id() -> int:
     """The id the next event gets. We hold the ledger's write lock, so nobody else takes it."""
-    from .db.connection import db, is_sqlite
-    from .db.models import Event
-
     if not is_sqlite():  # PostgreSQL: the column's own sequence (ids stay unique even across rollbacks)
         return db.execute_sql("SELECT nextval(pg_get_serial_sequence('event', 'id'))").fetchone()[0]
     return (Event.select(Event.id).order_by(Event.id.desc()).limit(1).scalar() or 0) + 1
@@ -212,9 +198,6 @@ def verify_chain() -> dict[str, Any]:
 
     Reads the rows through a plain cursor (the model layer costs more than the hashing) and
     hashes exactly what `hashed_fields` hashes."""
-    from .db.connection import db
-    from .db.models import LedgerHead, Request
-
     numbers = dict(Request.select(Request.id, Request.number).tuples())
     prev = GENESIS
     count = 0

@@ -19,7 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import peewee
+
+from . import privacy as mail_privacy
+from .db.connection import sqlite_path
+from .db.models import ANONYMOUS, OutboxMessage, Request
 from .errors import ConfigError, InvalidInput
+from .latvian import normalize_email
+from .notify.outbox import message_dict
+from .privacy import export as export_mail
+from .views import event_dict, request_dict
 
 if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
@@ -28,8 +37,6 @@ PERSONAL_FIELDS = ("requester_name", "position", "phone", "email", "location", "
 
 
 def _sqlite_file(settings) -> Path:
-    from .db.connection import sqlite_path
-
     path = sqlite_path(settings.database_url)
     if path is None:
         raise ConfigError("pd db backup/restore work on an SQLite ledger; for PostgreSQL use pg_dump -Fc and "
@@ -85,14 +92,11 @@ def restore(settings, source: Path) -> dict[str, Any]:
 
 def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str, Any]:
     """Anonymise the requester of every request closed or refused before `before`."""
-    from .db.models import OutboxMessage, Request
-
     desk.require("admin", what="purge personal data")
     q = (Request.select(Request.id, Request.number)
          .where(Request.status.in_(("closed", "refused")) & (Request.closed_at < before)
                 & (Request.requester_name != ANONYMOUS)).order_by(Request.id))
     targets = [(r.id, r.number) for r in q]
-    from . import privacy as mail_privacy
 
     mails = mail_privacy.purge_targets([i for i, _ in targets], before)
     if dry_run or not (targets or mails):
@@ -118,15 +122,9 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
 
 def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     """Everything the ledger holds about one person (GDPR Art. 15)."""
-    from .db.models import OutboxMessage, Request
-    from .notify.outbox import message_dict
-    from .latvian import normalize_email
-    from .views import event_dict, request_dict
-
     desk.require("admin", "supervisor", what="export personal data")
     email = normalize_email(email)
     tz = desk.settings.timezone
-    import peewee
 
     reqs = list(Request.select().where(peewee.fn.LOWER(Request.email) == email.lower()).order_by(Request.number))
     out: dict[str, Any] = {"email": email, "generated_at": desk.now().isoformat(), "requests": [], "messages": []}
@@ -137,7 +135,6 @@ def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     for m in OutboxMessage.select().order_by(OutboxMessage.id):
         if email.lower() in (r.lower() for r in json.loads(m.recipients)):
             out["messages"].append(message_dict(m, tz, body=True))
-    from .privacy import export as export_mail
 
     out["mail"] = export_mail(email, tz)
     person = next((s for s in desk.contacts.staff.values() if s.email.lower() == email.lower()), None)

@@ -6,15 +6,16 @@ import json
 from datetime import datetime
 from typing import Any
 
+import peewee
+
+from .db.intake_models import InboundMessage as IM
+from .db.intake_models import QuarantinedMessage as Q
+from .db.models import ANONYMOUS
+from .latvian import iso
 
 
 def export(email: str, tz: str) -> list[dict[str, Any]]:
     """Every stored mail from this address (and each one stored with their requests)."""
-    import peewee
-
-    from .db.models import InboundMessage as IM
-    from .latvian import iso
-
     rows = IM.select().where(peewee.fn.LOWER(IM.sender_email) == email.lower()).order_by(IM.id)
     return [{"id": m.id, "received_at": iso(m.received_at, tz), "sent_at": iso(m.sent_at, tz),
              "from": f"{m.sender_name} <{m.sender_email}>" if m.sender_name else m.sender_email,
@@ -26,8 +27,6 @@ def export(email: str, tz: str) -> list[dict[str, Any]]:
 def purge_targets(request_ids: list[int], before: datetime) -> list[int]:
     """The stored mail to anonymise: that of these requests, and mail older than `before`
     that never became part of a request (new or ignored intake items, automatic mail)."""
-    from .db.models import InboundMessage as IM
-
     ids = set()
     for chunk in range(0, len(request_ids), 500):
         part = request_ids[chunk:chunk + 500]
@@ -39,8 +38,6 @@ def purge_targets(request_ids: list[int], before: datetime) -> list[int]:
 
 def purge(message_ids: list[int], before: datetime) -> int:
     """Anonymise the messages (sender, subject, text, the kept original) and drop old quarantined bytes."""
-    from .db.models import InboundMessage as IM, QuarantinedMessage as Q
-
     for chunk in range(0, len(message_ids), 500):
         part = message_ids[chunk:chunk + 500]
         IM.update(sender_name=ANONYMOUS, sender_email="", subject=f"[{ANONYMOUS}]", text=f"[{ANONYMOUS}]",

@@ -20,6 +20,11 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from .db.models import Assignment, Event, Request
+from .followups import queue_entries
+from .lateness import late_requests, overdue_bound
+from .latvian import iso, to_local
+
 if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
 
@@ -60,9 +65,6 @@ def entry(reason: str, *, since: datetime, detail: str, request: str | None = No
 # ---------------------------------------------------------------- the sources
 def deadlines(desk: "Desk", now: datetime) -> list[dict]:
     """late (SPEC 5's rule, the one escalate-overdue uses) and due_soon (a deadline within the hour)."""
-    from .db.models import Request
-    from .escalation import late_requests, overdue_bound
-
     out = []
     late_ids = set()
     for r, reasons in late_requests(desk, now):
@@ -101,8 +103,6 @@ def deadlines(desk: "Desk", now: datetime) -> list[dict]:
 
 def returned(desk: "Desk", now: datetime) -> list[dict]:
     """Returned by an expert [§9.2]: the desk assigns it again, resolves it, or escalates the rejection."""
-    from .db.models import Assignment, Request
-
     rows = list(Request.select().where(Request.status == "returned"))
     if not rows:
         return []
@@ -123,8 +123,6 @@ def returned(desk: "Desk", now: datetime) -> list[dict]:
 
 def resolved(desk: "Desk", now: datetime) -> list[dict]:
     """objection (mail from the user after the result [§8.10]) and ready_to_close (past close_after)."""
-    from .db.models import Event, Request
-
     rows = list(Request.select().where(Request.status == "resolved"))
     if not rows:
         return []
@@ -153,8 +151,6 @@ def resolved(desk: "Desk", now: datetime) -> list[dict]:
 
 def waiting(desk: "Desk", now: datetime, threshold: timedelta = WAITING_LONG) -> list[dict]:
     """Waiting for the user longer than the threshold [§8.8]: time to remind them, or to give up."""
-    from .db.models import Request
-
     out = []
     for r in Request.select().where((Request.status == "waiting_user") & (Request.paused_since <= now - threshold)):
         out.append(entry("waiting_long", request=r.number, since=r.paused_since, title_text=r.description,
@@ -165,8 +161,6 @@ def waiting(desk: "Desk", now: datetime, threshold: timedelta = WAITING_LONG) ->
 def _intake_entries(now: datetime) -> list[dict]:
     """intake_new, follow_up and objection entries (new mail, follow-ups not yet seen, replies after
     the result), from the e-mail intake package."""
-    from .followups import queue_entries
-
     return queue_entries(now)
 
 
@@ -204,12 +198,8 @@ def entries(desk: "Desk", now: datetime, sources: Iterable[Source] | None = None
 
 
 def as_json(e: dict, tz: str) -> dict:
-    from .latvian import iso
-
     return {**e, "since": iso(e["since"], tz), "due": iso(e["due"], tz)}
 
 
 def _today(desk: "Desk", now: datetime):
-    from .latvian import to_local
-
     return to_local(now, desk.settings.timezone).date()

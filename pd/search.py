@@ -25,6 +25,7 @@ from .db.models import Request
 from .desk import normalize_number
 from .errors import InvalidInput
 
+
 # ---------------------------------------------------------------- the query
 def terms(query: str) -> list[str]:
     """What the person typed as index terms, each matched as a prefix: runs of digits (with the spaces,

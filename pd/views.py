@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .db.models import Request
+from .lateness import late_filter
 from .latvian import iso
 
 REQUEST_KEYS = (
@@ -62,10 +64,7 @@ def event_dict(ev, tz: str = "Europe/Riga") -> dict[str, Any]:
 
 def late_ids(desk, reqs, now) -> set[int]:
     """The ids among `reqs` that escalate-overdue would find late at `now`: asked of the one rule of
-    lateness (pd.escalation.late_filter), so a list's "!" never disagrees with the cron job."""
-    from .db.models import Request
-    from .escalation import late_filter
-
+    lateness (pd.lateness.late_filter), so a list's "!" never disagrees with the cron job."""
     ids = [r.id for r in reqs if r.status in ("assigned", "in_progress")]
     found: set[int] = set()
     for i in range(0, len(ids), 500):

@@ -5,9 +5,11 @@ here (added by a later feature) is shown by its name and data, so nothing is eve
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Callable
 
 from .latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, label
+from .notify import wording as declension
 
 SHOW_LABELS: dict[str, dict[str, str]] = {
     "lv": {
@@ -104,7 +106,6 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
         if data.get(k):
             values[k] = when(data[k])
     if data.get("planned_date"):
-        from datetime import date
 
         values["planned_date"] = format_date(date.fromisoformat(data["planned_date"]))
     for k, role in (("expert", "EXPERT"), ("manager", "MANAGER")):
@@ -112,7 +113,6 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
             names = [name_of(x) for x in str(data[k]).split(",")]
             values[k] = ", ".join(names)
             if lang == "lv":  # "nodeva ekspertam Jānim Bērziņam", "vadītājai Ilzei Šķēlei"
-                from .notify import wording as declension
 
                 values["to_" + k] = ", ".join(declension.to_person(getattr(declension, role), n) for n in names)
     if data.get("channel"):

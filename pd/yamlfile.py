@@ -5,6 +5,7 @@ parsers silently accept, are errors here.
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -127,8 +128,6 @@ def line_at(obj: Any, path: tuple) -> int:
 
 def did_you_mean(word: Any, choices) -> str:
     """' (did you mean needs_location?)' for a near miss, else the allowed names."""
-    import difflib
-
     names = sorted(str(c) for c in choices)
     close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else f" (allowed: {', '.join(names)})"

@@ -116,9 +116,9 @@ def test_copy_and_insert_store_every_kind_of_value_exactly(ledger_url, pd_env, r
     Latvian letters, every byte value, NULL, flags and instants read back as they went in."""
     from pd.config import load_settings
     from pd.db.connection import write_transaction
-    from pd.db.models import InboundMessage as IM
-    from pd.ledger import Ledger
+    from pd.db.intake_models import InboundMessage as IM
     from pd.intake.store import _insert
+    from pd.ledger import Ledger
 
     Ledger(load_settings())
     at = datetime(2026, 12, 2, 14, 5, 6, 123456, tzinfo=timezone.utc)
@@ -161,9 +161,9 @@ def test_fetch_of_several_batches_prepares_ahead_and_stores_what_receive_would(p
     """Three IMAP batches through the second process: each mail's outcome and stored row are what
     `pd mail ingest` makes of it; the child is gone when the fetch returns."""
     from pd.config import load_settings
-    from pd.ledger import Ledger
-    from pd.intake.fetch import fetch
     from pd.intake import ahead
+    from pd.intake.fetch import fetch
+    from pd.ledger import Ledger
 
     Ledger(load_settings())
     pids: list[int] = []
@@ -200,9 +200,9 @@ def test_fetch_of_several_batches_prepares_ahead_and_stores_what_receive_would(p
 def test_a_fetch_of_one_batch_forks_nothing(pd_env, monkeypatch):
     """Cron's every-minute fetch of a few mails: the mail is taken apart in the one process."""
     from pd.config import load_settings
-    from pd.ledger import Ledger
-    from pd.intake.fetch import fetch
     from pd.intake import ahead
+    from pd.intake.fetch import fetch
+    from pd.ledger import Ledger
 
     Ledger(load_settings())
     monkeypatch.setattr(ahead.Preparer, "_start", lambda self: pytest.fail("forked for one batch"))

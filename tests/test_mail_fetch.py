@@ -239,7 +239,7 @@ def test_sigterm_or_ctrl_c_finishes_the_message_in_hand_and_leaves_the_rest(imap
 def test_a_new_uidvalidity_rescans_instead_of_trusting_old_uids(imap, ledger):
     """The folder is re-created (as after a server migration): UIDs 1 and 2 now name other
     messages. Trusting the old mark would move them to the done folder unread."""
-    from pd.db.models import ImapMailbox
+    from pd.db.intake_models import ImapMailbox
     from pd.intake.fetch import fetch
 
     url = imap.url("Desk")
@@ -401,8 +401,8 @@ def test_a_mail_that_fails_mid_batch_is_quarantined_and_the_rest_of_the_batch_is
                                                                                         monkeypatch):
     """A fault of ours on the third mail of a batch: its savepoint is rolled back and it is quarantined
     in the same transaction; the mails before and after it are stored, all five moved."""
-    from pd.intake.fetch import fetch
     from pd.intake import match
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(5)]
     raws[2] = mail(2, subject="Šī izraisa kļūdu")
@@ -428,10 +428,10 @@ def test_a_mail_refused_for_the_desks_reason_mid_batch_stays_and_the_rest_are_st
                                                                                      monkeypatch):
     """Not the mail's fault (a PdError other than invalid input): it stays in the mailbox, alone; the
     mark stops before it; the next fetch takes it once it can."""
-    from pd.db.models import ImapMailbox
+    from pd.db.intake_models import ImapMailbox
     from pd.errors import InvalidState
-    from pd.intake.fetch import fetch
     from pd.intake import match
+    from pd.intake.fetch import fetch
 
     raws = [mail(i) for i in range(5)]
     original = match.find_request
@@ -460,8 +460,8 @@ def test_when_the_insert_of_a_run_fails_each_of_its_mails_is_stored_alone(imap, 
     the run is rolled back to its savepoint (the chain's head too) and each mail is stored alone."""
     import peewee
 
-    from pd.intake.fetch import fetch
     from pd.intake import store
+    from pd.intake.fetch import fetch
 
     refused: list = []
     original = store._insert

@@ -55,14 +55,14 @@ def _make_v1_ledger(url: str) -> None:
 def _table_rows() -> dict[str, tuple[list[str], list[tuple]]]:
     """Every row of every table, as the database returns it (column names, rows ordered by the first column)."""
     from pd.config import load_settings
-    from pd.db import models as m
+    from pd.db import migrations
     from pd.db.connection import db
     from pd.ledger import Ledger
 
     led = Ledger(load_settings(), migrate=False)
     try:
         out = {}
-        for model in m.ALL_MODELS:
+        for model in migrations.ALL_MODELS:
             table = model._meta.table_name
             cur = db.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1')
             cols = [d[0] for d in cur.description]

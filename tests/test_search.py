@@ -4,7 +4,7 @@ their plain forms, notes / results / mail text, best matches first, and the inde
 transaction as every change (a change is found at once; a purge is forgotten at once)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 

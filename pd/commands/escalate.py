@@ -53,8 +53,8 @@ def escalate_overdue(
 
 def _send_quietly(st, now) -> int | None:
     """Send what was queued; a mail problem is a warning here, the escalations stand."""
-    from ..notify.outbox import send_pending
     from ..errors import PdError
+    from ..notify.outbox import send_pending
 
     try:
         report = send_pending(st.settings, st.desk.ledger, now=now)

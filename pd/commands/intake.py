@@ -26,8 +26,8 @@ def intake_list(
     as_json: Json = False,
 ) -> None:
     """The mail waiting for the operator (new items unless --status or --all). Example: pd intake list"""
-    from ..latvian import format_dt
     from ..intake.items import item_dict, list_items
+    from ..latvian import format_dt
 
     st = state(ctx)
     st.desk.require("operator", "supervisor", what="read the intake queue")
@@ -65,8 +65,9 @@ def intake_show(ctx: typer.Context, item_id: ItemId, as_json: Json = False) -> N
     if as_json:
         emit_json(d)
         return
-    from ..latvian import format_dt
     from datetime import datetime
+
+    from ..latvian import format_dt
 
     def when(v):
         return format_dt(datetime.fromisoformat(v), st.settings.timezone) if v else "-"
@@ -214,8 +215,8 @@ def intake_quarantine(
     as_json: Json = False,
 ) -> None:
     """Mail pd could not take apart, kept for a replay (docs/intake.md). Example: pd intake quarantine"""
-    from ..latvian import format_dt, iso
     from ..intake.items import quarantined
+    from ..latvian import format_dt, iso
 
     st = state(ctx)
     st.desk.require("operator", "admin", what="read the quarantine")

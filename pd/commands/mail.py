@@ -23,8 +23,8 @@ def mail_send(
     (nothing is lost; retried with back-off), 7 when no transport is configured.
     Example (crontab): * * * * * pd mail send
     """
-    from ..notify.outbox import send_pending
     from ..errors import TemporaryFailure
+    from ..notify.outbox import send_pending
 
     st = state(ctx)
     desk = st.desk
@@ -72,8 +72,8 @@ def mail_list(
 ) -> None:
     """List the outbox. Example: pd mail list --pending"""
     from ..db.models import OutboxMessage as M
-    from ..notify.outbox import message_dict
     from ..latvian import format_dt
+    from ..notify.outbox import message_dict
 
     st = state(ctx)
     st.desk.actor

@@ -3,19 +3,21 @@
 Times are stored as aware UTC instants; they are shown in Europe/Riga by the
 presentation layer only.
 
-The e-mail intake's tables (SPEC 13) are defined in pd.db.intake_models and load on first
-use, through this module as well (`from pd.db.models import InboundMessage`, `ALL_MODELS`):
-defining a peewee model costs ~1.4M instructions, and most commands never touch them
-(docs/benchmarks.md, Start-up).
+The e-mail intake's tables (SPEC 13) are defined in pd.db.intake_models, which only the
+modules that use them import: defining a peewee model costs ~1.4M instructions, and most
+commands never touch them (docs/benchmarks.md, Start-up). Every table in creation order is
+pd.db.migrations.ALL_MODELS.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
 
 import peewee as pw
 
 from .connection import db
+
+#: What a purged requester's personal fields and a purged mail's texts become (`pd privacy purge`).
+ANONYMOUS = "anonimizēts"
 
 #: What a purged requester's personal fields and a purged mail's texts become (`pd privacy purge`).
 ANONYMOUS = "anonimizēts"
@@ -251,23 +253,3 @@ CORE_MODELS: list[type[BaseModel]] = [
     OutboxMessage,
     ReportRun,
 ]
-
-
-INTAKE_MODEL_NAMES = ("InboundMessage", "IntakeItem", "QuarantinedMessage", "ImapMailbox")
-
-if TYPE_CHECKING:
-    from .intake_models import ImapMailbox, InboundMessage, IntakeItem, QuarantinedMessage
-
-    ALL_MODELS: list[type[BaseModel]]
-
-
-def __getattr__(name: str) -> Any:
-    """The intake's models, and ALL_MODELS (every table, in creation order), on first use."""
-    if name in INTAKE_MODEL_NAMES or name == "ALL_MODELS":
-        from . import intake_models
-
-        for model in INTAKE_MODEL_NAMES:
-            globals()[model] = getattr(intake_models, model)
-        globals()["ALL_MODELS"] = CORE_MODELS + [getattr(intake_models, n) for n in INTAKE_MODEL_NAMES]
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .store import receive as _receive
+
 
 def receive(settings, raw: bytes, *, source: str, now: datetime | None = None) -> dict:
     """Store ONE message in ONE transaction; SPEC 13's JSON: {"action", "intake", "request"}.
@@ -27,7 +29,5 @@ def receive(settings, raw: bytes, *, source: str, now: datetime | None = None) -
     The same message again (Message-ID or digest of the bytes) is "duplicate"; a message that
     cannot be taken apart is kept in the quarantine ("action": "quarantined").
     """
-    from .store import receive as _receive
-
     return _receive(settings, raw, source=source, now=now)
 

@@ -18,8 +18,10 @@ result.
 """
 from __future__ import annotations
 
+import gc
 import os
 import pickle
+import signal
 import struct
 import sys
 from typing import Callable
@@ -108,8 +110,6 @@ class Preparer:
         return out
 
     def _stop(self) -> None:
-        import signal
-
         for fd in (self._to, self._from):
             if fd >= 0:
                 try:
@@ -140,9 +140,6 @@ class Preparer:
 
 
 def _serve(down: int, up: int, prepare: Callable[[bytes], Prepared]) -> None:
-    import gc
-    import signal
-
     gc.freeze()  # the parent's objects (its connections among them) are never collected here
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

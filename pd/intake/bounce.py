@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 
+from ..db.models import OutboxMessage as M
+from ..notify.notices import queue
+from .match import sent_by_desk
+
 
 def handle(desk, ch, msg, bounce) -> dict:
-    from ..db.models import OutboxMessage as M
-    from .match import sent_by_desk
-    from .store import result
-
     originals = sent_by_desk(bounce.original_ids)
     msg.action = "bounce"
     msg.auto_reason = "delivery status report"
@@ -31,8 +31,6 @@ def handle(desk, ch, msg, bounce) -> dict:
                  data={"outbox": out.id, "kind": out.kind, "failed": [f["recipient"] for f in bounce.failed],
                        "status": [f["status"] for f in bounce.failed], "report": msg.id})
         if out.request_id and out.kind != "desk_notice" and _desk_not_among(desk, bounce.failed):
-            from ..notify.notices import queue
-
             lv = desk.settings.lang != "en"
             recipients = ", ".join(json.loads(out.recipients))
             queue(desk, ch, out.request, "desk_notice", to=[desk.contacts.desk.email],
@@ -42,8 +40,8 @@ def handle(desk, ch, msg, bounce) -> dict:
                            else f"Message: {out.subject}\nServer's report: {error}"))
     msg.request = req
     msg.save()
-    return result("bounce", None, req.number if req is not None else None, message=msg.id,
-                  outbox=[o.id for o in originals])
+    return {"action": "bounce", "intake": None, "request": req.number if req is not None else None,
+            "message": msg.id, "outbox": [o.id for o in originals]}
 
 
 def _desk_not_among(desk, failed: list[dict]) -> bool:

@@ -26,15 +26,27 @@ from 0 and everything is fetched (and de-duplicated by the intake) again.
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import os
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import peewee
+
+from ..db import intake_models as im
+from ..db.connection import write_transaction
+from ..db.intake_models import ImapMailbox as M
 from ..errors import DESK_FAULTS, ConfigError, PdError, TemporaryFailure
 from ..imapurl import ImapConfig, mask_url, parse_imap_url
+from .ahead import Preparer
+from .store import prepare, receive_many
 
 Deliver = Callable[[bytes], dict]
 # (bodies, stop, inside) -> a result (dict, or the PdError that kept it out) for each of the first
@@ -116,7 +128,6 @@ def _one_line(exc: BaseException) -> str:
 
 class Session:
     """One logged-in connection with the fetched folder selected."""
-
     def __init__(self, cfg: ImapConfig):
         self.cfg = cfg
         self.client = None
@@ -324,9 +335,6 @@ class Session:
 # ------------------------------------------------------------------ the ledger's mark
 def _state(cfg: ImapConfig, uidvalidity: int, now: datetime) -> tuple[int, bool]:
     """(last_uid, uidvalidity changed?) for this mailbox, recording a new UIDVALIDITY."""
-    from ..db.connection import write_transaction
-    from ..db.models import ImapMailbox as M
-
     with write_transaction():
         M.insert(mailbox=cfg.key, uidvalidity=uidvalidity, last_uid=0).on_conflict_ignore().execute()
         row = M.get(M.mailbox == cfg.key)
@@ -339,8 +347,6 @@ def _state(cfg: ImapConfig, uidvalidity: int, now: datetime) -> tuple[int, bool]
 
 def _advance(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: int, now: datetime | None) -> None:
     """In a transaction of its own: raise the mark, count what was taken, note when."""
-    from ..db.connection import write_transaction
-
     with write_transaction():
         _raise_mark(cfg, uidvalidity, last_uid, taken, now)
 
@@ -349,9 +355,7 @@ def _raise_mark(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: 
                 now: datetime | None = None) -> None:
     """Raise the mark (never lower it: a fetch beside us may be further on) and count what was taken,
     in the open transaction."""
-    import peewee
 
-    from ..db.models import ImapMailbox as M
 
     values: dict = {}
     if taken:
@@ -368,8 +372,6 @@ def _raise_mark(cfg: ImapConfig, uidvalidity: int, last_uid: int | None, taken: 
 def intake_configuration(settings) -> dict:
     """What `pd info` shows of the mail coming in: the mailbox (password masked), the done folder,
     the last fetch and its UIDVALIDITY, and what waits in the intake queue and the quarantine."""
-    from ..db import models as m
-
     d: dict = {"imap": mask_url(settings.imap_url), "imap_done": settings.imap_done, "imap_last_fetch": None,
                "imap_uidvalidity": None, "imap_fetched": 0}
     try:
@@ -378,14 +380,12 @@ def intake_configuration(settings) -> dict:
         d["imap_error"] = str(exc)
         cfg = None
     if cfg is not None:
-        row = m.ImapMailbox.get_or_none(m.ImapMailbox.mailbox == cfg.key)
+        row = im.ImapMailbox.get_or_none(im.ImapMailbox.mailbox == cfg.key)
         if row is not None:
             d.update(imap_last_fetch=row.last_fetch_at, imap_uidvalidity=row.uidvalidity, imap_fetched=row.fetched)
-    if hasattr(m, "IntakeItem"):
-        d["intake_new"] = m.IntakeItem.select().where(m.IntakeItem.status == "new").count()
-    if hasattr(m, "QuarantinedMessage"):
-        q = m.QuarantinedMessage
-        d["quarantined"] = q.select().where(q.replayed_at.is_null()).count()
+    d["intake_new"] = im.IntakeItem.select().where(im.IntakeItem.status == "new").count()
+    q = im.QuarantinedMessage
+    d["quarantined"] = q.select().where(q.replayed_at.is_null()).count()
     return d
 
 
@@ -555,13 +555,10 @@ def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
     source = f"imap:{cfg.key}"[:200]
 
     def deliver(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
-        from .store import receive_many
 
         return receive_many(settings, bodies, source=source, stop=lambda: bool(stop), inside=inside)
 
     def preparer():
-        from .ahead import Preparer
-        from .store import prepare
 
         return Preparer(lambda raw: prepare(settings, raw))
 
@@ -572,9 +569,7 @@ def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
 def one_at_a_time(deliver: Deliver) -> DeliverMany:
     """A `deliver(raw) -> dict` that commits each message itself, as a DeliverMany: the mark is
     raised in a transaction of its own after the messages it has taken."""
-
     def many(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
-        from ..db.connection import write_transaction
 
         out: list = []
         for body in bodies:
@@ -603,18 +598,11 @@ class MailboxLock:
     would not be. `blocking`: wait for it (--watch); otherwise `held` is False when it is taken."""
 
     def __init__(self, key: str, *, blocking: bool, stop: "Stop | None" = None):
-        import hashlib
-        import tempfile
-        from pathlib import Path
-
         name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
         self.path = Path(tempfile.gettempdir()) / f"pd-mail-fetch-{name}.lock"
         self.blocking, self.stop, self.held, self._fd = blocking, stop, False, None
 
     def __enter__(self) -> "MailboxLock":
-        import fcntl
-        import os
-
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         while True:
             try:
@@ -630,8 +618,6 @@ class MailboxLock:
                     time.sleep(1.0)
 
     def __exit__(self, *exc) -> None:
-        import os
-
         if self._fd is not None:
             os.close(self._fd)  # closing drops the lock
             self._fd = None

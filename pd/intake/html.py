@@ -4,6 +4,9 @@ The HTML itself is kept in the stored message; this is what the desk reads.
 """
 from __future__ import annotations
 
+import re
+from html import unescape
+
 
 def html_to_text(html: str) -> str:
     from inscriptis import get_text
@@ -14,8 +17,6 @@ def html_to_text(html: str) -> str:
     try:
         text = get_text(html, ParserConfig(display_links=False))
     except Exception:  # noqa: BLE001 - lxml refuses some byte soup: fall back to the bare text
-        import re
-        from html import unescape
 
         text = unescape(re.sub(r"<[^>]+>", " ", html))
     lines = [line.rstrip() for line in text.replace("\xa0", " ").split("\n")]

@@ -14,7 +14,19 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import peewee
+
+from ..db.connection import write_transaction
+from ..db.intake_models import InboundMessage as IM
+from ..db.intake_models import IntakeItem
+from ..db.intake_models import QuarantinedMessage as Q
+from ..db.models import Request
 from ..errors import InvalidInput, InvalidState, NotFound
+from ..followups import unseen_condition
+from ..latvian import iso
+from .parse import parse
+from .redact import scrub
+from .store import _store, digest_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk, RegisterInput
@@ -27,8 +39,6 @@ def sender(msg) -> str:
 
 
 def item_dict(item, tz: str = "Europe/Riga", *, text: bool = False) -> dict[str, Any]:
-    from ..latvian import iso
-
     msg = item.message
     d: dict[str, Any] = {
         "id": item.id, "status": item.status, "from": sender(msg), "subject": msg.subject,
@@ -48,8 +58,6 @@ def item_dict(item, tz: str = "Europe/Riga", *, text: bool = False) -> dict[str,
 
 
 def list_items(statuses: list[str] | None = None, limit: int | None = None) -> list:
-    from ..db.models import InboundMessage as IM, IntakeItem
-
     for s in statuses or []:
         if s not in STATUSES:
             raise InvalidInput(f"--status {s!r}: use one of {', '.join(STATUSES)}")
@@ -63,8 +71,6 @@ def list_items(statuses: list[str] | None = None, limit: int | None = None) -> l
 
 
 def get_item(item_id: int):
-    from ..db.models import IntakeItem
-
     item = IntakeItem.get_or_none(IntakeItem.id == item_id)
     if item is None:
         raise NotFound(f"no intake item {item_id} (pd intake list)")
@@ -87,9 +93,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
     """The register options the mail answers: channel, sender, its date; the rest from their last request."""
-    from ..db.models import Request
-    import peewee
-
     msg = item.message
     data.channel = data.channel or "email"
     data.email = data.email or msg.sender_email or None
@@ -118,8 +121,6 @@ def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
 
 def register(desk: "Desk", item_id: int, data: "RegisterInput", *, redact: bool = False, via: str = "cli"):
     """The item as a new request, in one transaction with the item's own change."""
-    from ..db.connection import write_transaction
-
     desk.require("operator", what="register intake mail")
     with write_transaction():
         item = get_item(item_id)
@@ -169,7 +170,7 @@ def attach(desk: "Desk", item_id: int, number: str, *, via: str = "cli"):
 
 def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via: str = "cli"):
     desk.require("operator", what="ignore intake mail")
-    reason = desk._text("reason", reason, redact=redact)
+    reason = desk.checked_text("reason", reason, redact=redact)
     with desk.ledger.change() as ch:
         item = get_item(item_id)
         _open(item)
@@ -182,9 +183,6 @@ def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via
 
 def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
     """Mark the follow-ups of request N not yet seen as seen; the event says who saw them."""
-    from ..db.models import InboundMessage as IM
-    from ..followups import unseen_condition
-
     desk.require("operator", what="mark mail as seen")
     with desk.ledger.change() as ch:
         req = desk.get(number)
@@ -197,8 +195,6 @@ def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
 
 
 def quarantined(limit: int | None = None, *, all_: bool = False) -> list:
-    from ..db.models import QuarantinedMessage as Q
-
     q = Q.select()
     if not all_:
         q = q.where(Q.replayed_at.is_null())
@@ -208,11 +204,6 @@ def quarantined(limit: int | None = None, *, all_: bool = False) -> list:
 
 def replay(desk: "Desk", qid: int, raw: bytes | None = None) -> dict:
     """Take a quarantined mail in again (after a fix of pd, or with `raw`, a repaired copy)."""
-    from ..db.models import QuarantinedMessage as Q
-    from .parse import parse
-    from .redact import scrub
-    from .store import _store, digest_of
-
     me = desk.require("operator", "admin", what="replay quarantined mail")
     q = Q.get_or_none(Q.id == qid)
     if q is None:
@@ -226,7 +217,6 @@ def replay(desk: "Desk", qid: int, raw: bytes | None = None) -> dict:
         stored, redacted = scrub(mail, data, settings.intake_max_attachment)
     except Exception as exc:  # noqa: BLE001
         raise InvalidInput(f"quarantined mail {qid} still cannot be taken apart: {exc}") from None
-    from ..db.connection import write_transaction
 
     with write_transaction():
         res = _store(desk, me, mail, stored, redacted, digest_of(data), f"replay:{qid}", None, replay=True)

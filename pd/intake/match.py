@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ..db.models import OutboxMessage, Request
+
 PREFIXES = ("re", "aw", "sv", "vs", "antw", "odp", "ynt", "fwd", "fw", "wg", "tr", "rv", "enc", "atb", "pārs",
             "pars", "pāradr", "ats", "отв", "ответ", "пересл", "vl", "doorst",
             # what out-of-office replies put in front (the reply is automatic; the number still names it)
@@ -43,8 +45,6 @@ def subject_number(subject: str) -> str | None:
 
 def find_request(mail, domain: str):
     """(request, how) or (None, None). `how` says which evidence matched, for the event."""
-    from ..db.models import OutboxMessage, Request
-
     number = subject_number(mail.subject)
     if number:
         req = Request.get_or_none(Request.number == number)
@@ -69,8 +69,6 @@ def find_request(mail, domain: str):
 
 def sent_by_desk(message_id_list: list[str]):
     """The outbox messages among these Message-IDs (for delivery reports)."""
-    from ..db.models import OutboxMessage
-
     if not message_id_list:
         return []
     return list(OutboxMessage.select().where(OutboxMessage.message_id.in_(message_id_list)))

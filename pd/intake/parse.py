@@ -7,6 +7,7 @@ dropped silently. The original bytes are never changed here.
 """
 from __future__ import annotations
 
+import codecs
 import email
 import email.header
 import email.policy
@@ -18,6 +19,7 @@ from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
 from ..errors import InvalidInput
+from .html import html_to_text
 
 
 class BrokenMail(InvalidInput):
@@ -112,7 +114,6 @@ class _RepeatedHeaders(HeaderRegistry):
     a plain one-part mail has its Content-Type parsed a dozen times (~0.1 ms each) while it is taken
     apart and guarded. Header objects are immutable, so one parse serves every look at the same value.
     """
-
     _NAMES = frozenset({"content-type", "content-transfer-encoding", "content-disposition", "mime-version"})
     _LIMIT = 512
 
@@ -187,8 +188,6 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
 
 
 def _codec(name: str) -> str | None:
-    import codecs
-
     name = name.strip().strip('"').lower()
     if name in ("unknown-8bit", "x-unknown", "unknown", "8bit", "us-ascii", "ascii"):
         return None if name != "us-ascii" and name != "ascii" else "utf-8"  # ASCII-declared 8-bit text is usually UTF-8
@@ -339,7 +338,6 @@ def body_text(msg: EmailMessage, notes: list[str], *, body=_UNKNOWN) -> tuple[st
             return "", False
     text = part_text(body, notes)
     if body.get_content_subtype() == "html":
-        from .html import html_to_text
 
         return html_to_text(text), True
     return text.strip("\n").rstrip(), False

@@ -9,9 +9,11 @@ in the same pass. A message that needs neither is kept byte for byte.
 from __future__ import annotations
 
 import email.policy
-from html import escape
+import re
+from html import escape, unescape
 
 from .. import guard
+from .html import html_to_text
 from .parse import ParsedMail, attachment_name, decode_header, part_text, read_message
 
 # Headers that hold structure, not words a person wrote.
@@ -61,7 +63,6 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
             # Only an HTML part that shows a secret is laid out properly (lxml is slow to load):
             # a secret split by tags shows in the bare text too.
             if red != text or guard.find_secrets(_bare(text)):
-                from .html import html_to_text
 
                 if guard.find_secrets(html_to_text(red)):
                     red = "<pre>" + escape(guard.redact(html_to_text(text))) + "</pre>"
@@ -80,9 +81,6 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
 
 def _bare(html: str) -> str:
     """The words of an HTML text without laying it out: tags become spaces, entities characters."""
-    import re
-    from html import unescape
-
     return unescape(re.sub(r"<[^>]*>", " ", html))
 
 
@@ -95,7 +93,6 @@ def _replace_header(msg, name: str) -> None:
 
 def _set_text(part, text: str) -> None:
     if part.get_content_subtype() == "html":  # the part is UTF-8 now: so says its own <meta>, too
-        import re
 
         text = re.sub(r"(<meta[^>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
     disposition = part.get_content_disposition()
@@ -115,7 +112,6 @@ def _still_secret(data: bytes) -> bool:
         if not part.is_multipart() and part.get_content_maintype() == "text":
             text = part_text(part)
             if part.get_content_subtype() == "html":
-                from .html import html_to_text
 
                 text = html_to_text(text)
             if guard.find_secrets(text):

@@ -18,13 +18,32 @@ and each of its messages is stored alone, as `receive()` would.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from ..errors import PdError, TemporaryFailure
+import peewee
+
+from .. import guard
+from ..db.connection import classify_operational_error, db, is_sqlite, translate_errors
+from ..db.intake_models import InboundMessage as IM
+from ..db.intake_models import IntakeItem
+from ..db.intake_models import QuarantinedMessage as Q
+from ..db.models import Event
+from ..desk import Desk
+from ..errors import DESK_FAULTS, InvalidInput, PdError, TemporaryFailure
+from ..notify.compose import domain_of
+from . import match
+from .bounce import handle
+from .classify import Context, automatic_reason, delivery_report
+from .match import find_request
+from .parse import parse
+from .redact import redact_raw_text, scrub
 
 
 def digest_of(raw: bytes) -> str:
@@ -88,13 +107,11 @@ def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | No
     try:
         return _Batch(desk, me, source).run(prepared, now, LOCK_BUDGET_S if budget_s is None else budget_s, inside)
     except BaseException as exc:
-        import peewee
 
         _forget(settings)  # the ledger, not the mail: nothing is quarantined, the caller retries
         if isinstance(exc, peewee.InterfaceError):
             raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
         if isinstance(exc, peewee.OperationalError):
-            from ..db.connection import classify_operational_error
 
             raise classify_operational_error(exc) from exc
         raise
@@ -113,9 +130,6 @@ class Prepared:
 
 def prepare(settings, raw: bytes) -> Prepared:
     """Take a message apart and guard it: what needs no ledger (any process may do it)."""
-    from .parse import parse
-    from .redact import scrub
-
     raw = bytes(raw)
     digest = digest_of(raw)
     try:
@@ -131,8 +145,6 @@ def prepare(settings, raw: bytes) -> Prepared:
 
 def _ledger_fault(exc: BaseException) -> bool:
     """The ledger failed (busy, gone, full, read-only): the transaction cannot go on, whatever the mail."""
-    import peewee
-
     if isinstance(exc, (peewee.OperationalError, peewee.InterfaceError, TemporaryFailure)):
         return True
     return isinstance(exc, PdError) and isinstance(exc.__cause__, peewee.DatabaseError)
@@ -140,8 +152,6 @@ def _ledger_fault(exc: BaseException) -> bool:
 
 def _stops(outcome) -> bool:
     """A result that ends the run: the caller stops taking mail (exit 7 or 6), the rest stays."""
-    from ..errors import DESK_FAULTS
-
     return isinstance(outcome, DESK_FAULTS)
 
 
@@ -149,9 +159,6 @@ class _Batch:
     """One transaction of receive_many()."""
 
     def __init__(self, desk, me, source: str):
-        from ..notify.compose import domain_of
-        from .classify import Context
-
         self.desk, self.me, self.source = desk, me, source
         self.domain = domain_of(desk.settings.mail_from)
         self.ctx = Context(desk_addresses=_desk_addresses(desk))
@@ -162,8 +169,6 @@ class _Batch:
         self.check_all = False
 
     def run(self, prepared: list[Prepared], now, budget_s: float, inside) -> list:
-        import time
-
         with self.desk.ledger.change() as ch:
             self.ch = ch
             if now is not None:
@@ -188,10 +193,6 @@ class _Batch:
     def _lookup(self, prepared: list[Prepared]) -> None:
         """One query under the lock (no savepoint: a SELECT the server refuses is a fault of the
         ledger's); a value the driver cannot send makes every message get the full check."""
-        import peewee
-
-        from ..db.models import InboundMessage as IM, QuarantinedMessage as Q
-
         digests = [p.digest for p in prepared]
         mids = []
         for p in prepared:
@@ -228,11 +229,6 @@ class _Batch:
     def _plain_run(self, prepared: list[Prepared], i: int, results: list, started: float, budget_s: float) -> int:
         """New mails about no request from prepared[i] on, written together; how many were taken (0: the
         message at i is not such a mail, or is perhaps a duplicate)."""
-        import time
-
-        from . import match
-        from .classify import automatic_reason
-
         ch = self.ch
         group: list[tuple[Prepared, dict]] = []
         j, deciding = i, True
@@ -272,7 +268,6 @@ class _Batch:
         return p.mail is not None and not self._suspect(p) and not automatic_reason(p.mail, self.ctx)
 
     def _write(self, group: list[tuple[Prepared, dict]]) -> list[dict]:
-        from ..db.models import Event, InboundMessage as IM, IntakeItem
 
         ch, login = self.ch, self.desk.actor.login
         message_ids, item_ids, event_ids = _new_ids(len(group))
@@ -291,7 +286,6 @@ class _Batch:
 
     # -- one message alone, in a savepoint of its own
     def _alone(self, p: Prepared):
-        import peewee
 
         ch = self.ch
         self._remember(p)
@@ -322,9 +316,6 @@ def _mid(mail) -> str:
 def _new_ids(n: int) -> tuple[list[int], list[int], list[int]]:
     """Ids for n messages, intake items and events, taken under the ledger's write lock: on SQLite
     above each table's highest (as SQLite itself would give them), on PostgreSQL from the sequences."""
-    from ..db.connection import db, is_sqlite
-    from ..db.models import Event, InboundMessage as IM, IntakeItem
-
     tables = [m._meta.table_name for m in (IM, IntakeItem, Event)]
     if is_sqlite():
         row = db.execute_sql("SELECT " + ", ".join(f'(SELECT COALESCE(MAX(id), 0) FROM "{t}")' for t in tables)
@@ -343,8 +334,6 @@ def _insert(model, rows: list[dict]) -> None:
     (peewee would build the statement value by value, which costs more than the insert itself), on
     PostgreSQL with COPY, which the server reads at a third less than an INSERT's literals (100
     intake messages: 6.6 ms against 9.3 ms, measured with the client's side included)."""
-    from ..db.connection import db, is_sqlite
-
     fields = model._meta.sorted_fields
     values = [f.db_value(row[f.name] if f.name in row else (f.default() if callable(f.default) else f.default))
               for row in rows for f in fields]
@@ -361,12 +350,6 @@ def _insert(model, rows: list[dict]) -> None:
 
 def _copy(table: str, columns: str, width: int, values: list) -> None:
     """COPY … FROM STDIN in PostgreSQL's text format: a line per row, tab between the columns."""
-    import io
-
-    import peewee
-
-    from ..db.connection import db
-
     text = "".join(
         "\t".join(map(copy_text, values[start:start + width])) + "\n" for start in range(0, len(values), width))
     with peewee.__exception_wrapper__:  # (errors as peewee's, as an INSERT's would be)
@@ -413,8 +396,6 @@ def _stamp(settings) -> tuple:
 
 
 def _desk_for(settings):
-    from ..db.connection import db
-    from ..desk import Desk
 
     stamp = _stamp(settings)
     cached = _DESK.get("desk")
@@ -436,7 +417,6 @@ def _forget(settings) -> None:
 
 
 def _mtime(path: str) -> float | None:
-    import os
 
     try:
         return os.stat(path).st_mtime_ns
@@ -445,7 +425,6 @@ def _mtime(path: str) -> float | None:
 
 
 def _is_mail_fault(exc: PdError) -> bool:
-    from ..errors import InvalidInput
 
     return isinstance(exc, InvalidInput)
 
@@ -456,7 +435,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _duplicate(mail, digest: str, *, quarantine: bool = True):
-    from ..db.models import InboundMessage as IM, QuarantinedMessage as Q
 
     cond = IM.digest == digest
     if mail is not None and mail.message_id:
@@ -474,8 +452,6 @@ def _duplicate(mail, digest: str, *, quarantine: bool = True):
 
 def _after_race(desk, mail, digest: str) -> dict:
     """Another process stored the same message between our check and our insert."""
-    from ..db.connection import translate_errors
-
     with translate_errors():
         dup = _duplicate(mail, digest)
     if dup is None:
@@ -494,8 +470,6 @@ def _store(desk, me, mail, stored: bytes, redacted: bool, digest: str, source: s
 
 def _guarded_texts(mail) -> dict:
     """The stored message's columns that hold what a person wrote, through the password guard."""
-    from .. import guard
-
     text = guard.redact(mail.text)
     return {"sender_name": guard.redact(mail.sender_name)[:300], "subject": guard.redact(mail.subject),
             "text": text, "reply": guard.redact(mail.reply), "redacted": text != mail.text}
@@ -521,10 +495,6 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
     follow-up or a new intake item. `domain` and `ctx` (the desk's mail domain and addresses) when
     the caller has them already (a batch works them out once)."""
-    from ..db.models import InboundMessage as IM
-    from ..notify.compose import domain_of
-    from .classify import Context, automatic_reason, delivery_report
-    from .match import find_request
 
     dup = _duplicate(mail, digest, quarantine=not replay)
     if dup is not None:
@@ -537,7 +507,6 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     msg = IM.create(**_message_fields(ch.at, source, mail, stored, redacted, digest, texts))
     bounce = delivery_report(mail) if reason else None
     if bounce is not None and (bounce.failed or bounce.delayed or bounce.original_ids):
-        from .bounce import handle
 
         return handle(desk, ch, msg, bounce)
     req, how = find_request(mail, domain)
@@ -564,8 +533,6 @@ def _desk_addresses(desk) -> set[str]:
 
 
 def _new_item(desk, ch, msg, *, related=None) -> dict:
-    from ..db.models import IntakeItem
-
     item = IntakeItem.create(message=msg, status="new", created_at=ch.at, related=related)
     msg.action, msg.request = "new", related
     if related is not None:
@@ -633,9 +600,6 @@ def quarantine(desk, raw: bytes, digest: str, source: str, error: str, *, now=No
 
 
 def _quarantine_in(desk, ch, raw: bytes, digest: str, source: str, error: str) -> dict:
-    from ..db.models import QuarantinedMessage as Q
-    from .redact import redact_raw_text
-
     kept, _ = redact_raw_text(raw)
     existing = Q.get_or_none(Q.digest == digest)
     if existing is not None:
@@ -654,8 +618,6 @@ def _quarantine_in(desk, ch, raw: bytes, digest: str, source: str, error: str) -
 
 
 def _write_file(folder: Path, qid: int, data: bytes) -> Path:
-    import os
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"pd-quarantine-{qid:06d}.eml"
     tmp = path.with_suffix(".part")

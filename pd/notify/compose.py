@@ -16,7 +16,6 @@ from email.parser import BytesHeaderParser
 
 from pd.errors import ConfigError, InvalidInput
 
-
 # --------------------------------------------------------------------------
 # Message-IDs and composing
 # --------------------------------------------------------------------------

@@ -14,11 +14,43 @@ mail, so every reader (Outlook, Thunderbird, webmail) shows one conversation.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..desk import Desk
-    from ..ledger import Change
+from ..catalog import Catalog, Contacts, Staff
+from ..config import Settings
+from ..db.models import Escalation, OutboxMessage
+from ..db.models import OutboxMessage as M
+from ..latvian import ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, format_dt, label
+from ..ledger import Change
+from .compose import domain_of, new_message_id, thread_root_id
+from .render import VARIABLES, render
+from .wording import MANAGER, REQUESTER, duration_words, history_lines, phone, short_title, to_person
+
+
+class Teller(Protocol):
+    """What a message is composed from, handed over by the process (pd.desk.Desk is one).
+
+    Mail out never imports the desk: it declares here what it needs, and whoever queues a
+    message hands it an object that has it."""
+
+    settings: Settings
+
+    @property
+    def contacts(self) -> Contacts: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def actor(self) -> Staff: ...
+
+    def catalog_for(self, req) -> Catalog: ...
+
+    def current_assignment(self, req): ...
+
+    def history(self, req) -> list: ...
 
 USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user")
 
@@ -45,11 +77,11 @@ MESSAGE_WORDS = {
 }
 
 
-def mail_lang(desk: "Desk") -> str:
+def mail_lang(desk: Teller) -> str:
     return desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
 
 
-def name_of(desk: "Desk", login: str | None) -> str:
+def name_of(desk: Teller, login: str | None) -> str:
     """A login as a person's name; the desk's automation (role system) is "" (said as nobody)."""
     if not login:
         return ""
@@ -61,9 +93,7 @@ def name_of(desk: "Desk", login: str | None) -> str:
     return person.name
 
 
-def request_context(desk: "Desk", req, lang: str) -> dict[str, Any]:
-    from ..latvian import STATUS_LABELS, format_date, format_dt, label
-    from .wording import phone, short_title
+def request_context(desk: Teller, req, lang: str) -> dict[str, Any]:
 
     tz = desk.settings.timezone
     contacts = desk.contacts
@@ -114,16 +144,11 @@ def _indented(text: str) -> str:
     return "\n".join(("  " + line) if line else "" for line in text.split("\n"))
 
 
-def history_text(desk: "Desk", req, lang: str) -> str:
+def history_text(desk: Teller, req, lang: str) -> str:
     """The request's history for a person: one short line per event, newest last [§8.4]."""
-    from ..latvian import ESCALATION_REASON_LABELS, format_date, format_dt, label
-    from .wording import history_lines
-
     tz = desk.settings.timezone
 
     def date_of(text: str) -> str:
-        from datetime import date
-
         try:
             return format_date(date.fromisoformat(text))
         except ValueError:
@@ -136,8 +161,6 @@ def history_text(desk: "Desk", req, lang: str) -> str:
 
 
 def _contact_lines(people: list[dict], lang: str) -> str:
-    from .wording import phone
-
     tel = "tālr." if lang == "lv" else "phone"
     return "\n".join(
         "  " + ", ".join(x for x in (p.get("name"), f"{tel} {phone(p['phone'])}" if p.get("phone") else "",
@@ -145,10 +168,7 @@ def _contact_lines(people: list[dict], lang: str) -> str:
         for p in people)
 
 
-def _kind_context(desk: "Desk", req, kind: str, lang: str, ctx: dict) -> None:
-    from ..latvian import format_dt
-    from .wording import duration_words
-
+def _kind_context(desk: Teller, req, kind: str, lang: str, ctx: dict) -> None:
     lv = lang == "lv"
     if kind == "resolved_user":
         close_after = desk.catalog_for(req).close_after
@@ -173,7 +193,7 @@ def _kind_context(desk: "Desk", req, kind: str, lang: str, ctx: dict) -> None:
         ctx["workplace"] = ", ".join(x for x in (req.location, ctx["room_text"]) if x)
 
 
-def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = None,
+def queue(desk: Teller, ch: Change, req, kind: str, *, to_login: str | None = None,
           to: list[str] | None = None, **extra: Any):
     """Render and store one message; returns the OutboxMessage (or None when nobody can be mailed).
 
@@ -203,7 +223,6 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
         reason = "pieteicējs nav norādījis e-pasta adresi" if lv else "the requester gave no e-mail address"
         call = ctx["requester_phone"]
         if lv:
-            from .wording import REQUESTER, to_person
 
             whom = to_person(REQUESTER, ctx["requester_name"] or "", "lv")
             todo = (f"Lūdzu, pastāstiet to {whom} pa tālruni {call}." if call else
@@ -227,7 +246,6 @@ def queue(desk: "Desk", ch: "Change", req, kind: str, *, to_login: str | None = 
              data={"kind": kind, "reason": reason})
     if kind == "desk_notice" or not desk.contacts.desk.email:
         return None
-    from .render import render
 
     _, unsent = render(kind, lang, ctx, _templates_dir(desk))
     return queue(desk, ch, req, "desk_notice", to=[desk.contacts.desk.email],
@@ -241,9 +259,6 @@ def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tupl
     is the last message any of these recipients got about it, the root their
     first one.
     """
-    from ..db.models import OutboxMessage as M
-    from .compose import thread_root_id
-
     if req is None or number is None:
         return None, None, None
     pseudo = thread_root_id(number, domain)
@@ -266,11 +281,8 @@ def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tupl
     return subject, parent, " ".join(refs)
 
 
-def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, recipients: list[str],
+def store(desk: Teller, ch: Change, req, kind: str, lang: str, ctx: dict, recipients: list[str],
           attachment: tuple[str, bytes] | None = None):
-    from ..db.models import OutboxMessage
-    from .compose import domain_of, new_message_id
-    from .render import VARIABLES, render
 
     if kind == "desk_notice":            # a caller outside this module may know only number, reason, details
         ctx = {**{k: "" for k in VARIABLES[kind]}, **ctx}
@@ -286,12 +298,9 @@ def store(desk: "Desk", ch: "Change", req, kind: str, lang: str, ctx: dict, reci
     )
 
 
-def escalation_context(desk: "Desk", req, *, level: int, reason: str, expert: str | None,
+def escalation_context(desk: Teller, req, *, level: int, reason: str, expert: str | None,
                        managers: list[str], fallback: bool) -> dict[str, str]:
     """The words of the escalation mail [§8.4]: who the addressee is to the expert, and why now."""
-    from ..db.models import Escalation
-    from ..latvian import ESCALATION_REASON_LABELS, format_dt, label
-    from .wording import MANAGER, duration_words, to_person
 
     lang = mail_lang(desk)
     lv = lang == "lv"
@@ -333,9 +342,7 @@ def escalation_context(desk: "Desk", req, *, level: int, reason: str, expert: st
     return ctx
 
 
-def _templates_dir(desk: "Desk"):
-    from pathlib import Path
-
+def _templates_dir(desk: Teller):
     return Path(desk.settings.templates_dir) if desk.settings.templates_dir else None
 
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..config import Settings
-from ..errors import ConfigError, PdError, TemporaryFailure
+from ..db.connection import write_transaction
+from ..db.models import OutboxMessage as M
+from ..errors import ConfigError, InvalidState, NotFound, PdError, TemporaryFailure
+from ..latvian import iso
+from .compose import compose
+from .transport import PermanentMailError, backoff, transport_from_env
 
 MAX_ATTEMPTS = 12
 STALE_CLAIM = timedelta(minutes=30)
@@ -27,8 +32,6 @@ class SendReport:
 
 
 def due_messages(now: datetime, limit: int | None = None) -> list:
-    from ..db.models import OutboxMessage as M
-
     q = (M.select(M.id).where(((M.status == "pending") & (M.next_attempt_at <= now))
                               | ((M.status == "sending") & (M.next_attempt_at <= now - STALE_CLAIM)))
          .order_by(M.next_attempt_at, M.id))
@@ -38,9 +41,6 @@ def due_messages(now: datetime, limit: int | None = None) -> list:
 
 
 def _claim(msg_id: int, now: datetime) -> bool:
-    from ..db.connection import write_transaction
-    from ..db.models import OutboxMessage as M
-
     with write_transaction():
         n = (M.update(status="sending", next_attempt_at=now)
              .where((M.id == msg_id) & (((M.status == "pending") & (M.next_attempt_at <= now))
@@ -51,11 +51,6 @@ def _claim(msg_id: int, now: datetime) -> bool:
 
 def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None = None, transport=None) -> SendReport:
     """Send what is due. Raises ConfigError when no transport is configured (messages wait)."""
-    from ..db.connection import write_transaction
-    from ..db.models import OutboxMessage as M
-    from .compose import compose
-    from .transport import PermanentMailError, backoff, transport_from_env
-
     ids = due_messages(now, limit)
     report = SendReport()
     if not ids:
@@ -113,10 +108,6 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
 
 
 def retry(msg_id: int, now: datetime):
-    from ..db.connection import write_transaction
-    from ..db.models import OutboxMessage as M
-    from ..errors import InvalidState, NotFound
-
     with write_transaction():
         m = M.get_or_none(M.id == msg_id)
         if m is None:
@@ -138,8 +129,6 @@ def _mimetype(name: str | None) -> str:
 
 
 def message_dict(m, tz: str = "Europe/Riga", *, body: bool = False) -> dict:
-    from ..latvian import iso
-
     d = {
         "id": m.id, "request": m.request.number if m.request_id else None, "kind": m.kind,
         "recipients": json.loads(m.recipients), "subject": m.subject, "status": m.status,

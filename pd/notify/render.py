@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 import string
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
 from pd.errors import ConfigError, InvalidInput, PdError
-
 
 # --------------------------------------------------------------------------
 # Templates
@@ -150,8 +150,6 @@ def wrap(text: str, width: int = WIDTH) -> str:
     whole); a line's indent is kept, and a history line ("02.12.2026 10:15 —
     ...") or a list item ("- ...") hangs under its text.
     """
-    import textwrap
-
     out: list[str] = []
     for line in text.split("\n"):
         if len(line) <= width:

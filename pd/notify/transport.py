@@ -28,7 +28,6 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pd.errors import ConfigError, ExitCode, InvalidInput, PdError, TemporaryFailure
 
-
 # --------------------------------------------------------------------------
 # Delivery
 # --------------------------------------------------------------------------

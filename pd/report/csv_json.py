@@ -18,8 +18,18 @@ from typing import IO, Any, Iterable
 from .files import private_file, write_text
 from .measures import SummaryBuilder
 from .rows import (
-    COLUMN_KEYS, DATE_COLUMNS, HOURS_COLUMN, TEXT_COLUMNS, ReportMeta, ReportRow,
-    _riga, formatter, headers, month_label, ordered, row_to_dict,
+    COLUMN_KEYS,
+    DATE_COLUMNS,
+    HOURS_COLUMN,
+    TEXT_COLUMNS,
+    ReportMeta,
+    ReportRow,
+    _riga,
+    formatter,
+    headers,
+    month_label,
+    ordered,
+    row_to_dict,
 )
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Iterator
 
+import peewee
+
+from ..catalog import at_version
+from ..db.models import Assignment, Escalation, Event
+from ..db.models import Request as R
+from .rows import ReportRow, month_bounds
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk
     from .rows import ReportRow
@@ -23,15 +30,11 @@ class MonthSelection:
 
 
 def select_month(month: str, tz: str) -> MonthSelection:
-    from .rows import month_bounds
-
     start, end = month_bounds(month, tz)
     return MonthSelection(month, start, end)
 
 
 def _base(sel: MonthSelection, institution: str | None):
-    from ..db.models import Request as R
-
     cond = ((R.received_at < sel.end)
             & ((R.received_at >= sel.start) | R.closed_at.is_null() | (R.closed_at >= sel.start)))
     return cond if institution is None else (R.institution == institution) & cond
@@ -43,8 +46,6 @@ def _state_at_end(sel: MonthSelection, base) -> tuple[frozenset, dict[int, str],
     Returns (ids changed later, state at the end by id, time of the last
     transition into ``resolved`` before the end by id). A request registered
     after the month with an earlier --received-at stood as registered then."""
-    from ..db.models import Event, Request as R
-
     late_ids = [r for (r,) in R.select(R.id).where(base & (R.updated_at >= sel.end)).tuples()]
     status_at_end: dict[int, str] = {}
     resolved_at_end: dict[int, object] = {}
@@ -65,9 +66,6 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
     Every field is as it stood at the month's end: a request resolved after
     the month is not resolved in it (no result, no resolution time), one
     closed after it is not closed."""
-    from ..db.models import Escalation, Request as R
-    from .rows import ReportRow
-
     base = _base(sel, institution)
     late, status_at_end, resolved_at_end = _state_at_end(sel, base)
     escalations: dict[int, list[str]] = {}
@@ -175,7 +173,6 @@ def _expert_groups(desk: "Desk") -> dict[str, str]:
 @dataclass(frozen=True)
 class EscalationRow:
     """One escalation as the escalations sheet shows it."""
-
     number: str
     institution: str
     at: datetime
@@ -190,10 +187,6 @@ def escalations_for(desk: "Desk", sel: MonthSelection, institution: str | None) 
     """The escalations up to the month's end of the requests in the report, by time.
 
     ``institution`` None: every institution's (the Centre's overview)."""
-    import peewee
-
-    from ..db.models import Assignment, Escalation, Request as R
-
     staff = desk.contacts.staff
     lang = _lang(desk)
     E = Escalation
@@ -229,11 +222,6 @@ def trend(desk: "Desk", month: str, tz: str, months: int = 12) -> dict[str | Non
     request's months of receipt, acceptance and resolution (by ``CASE`` on
     the months' bounds) and whether its deadlines were met, grouped and
     counted by the database, then added up here."""
-    import peewee
-
-    from ..db.models import Request as R
-    from .rows import month_bounds
-
     names = _months_back(month, months)
     bounds = [month_bounds(m, tz)[0] for m in names] + [month_bounds(names[-1], tz)[1]]
 
@@ -326,6 +314,4 @@ def _chunks(seq, n):
 
 
 def _catalog_at(version: str):
-    from ..catalog import at_version
-
     return at_version("catalog", version)

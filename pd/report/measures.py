@@ -27,6 +27,8 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Iterable, Sequence
 
+from pd.latvian import lv_sort_key
+
 from .rows import CHANNELS, ESCALATION_REASONS, PERCENTILE_METHOD, STATUSES, UTC, ReportRow, _aware
 
 # --------------------------------------------------------------------------
@@ -68,7 +70,6 @@ def _canonical_row(r: ReportRow) -> bytes:
 
 class _Fingerprint:
     """SHA-256 of ``[row,row,...]`` fed row by row, in number order."""
-
     __slots__ = ("_h", "_n")
 
     def __init__(self) -> None:
@@ -144,7 +145,6 @@ def hours_stats(values: Iterable[float]) -> dict[str, Any]:
 
 class _Measure:
     """Requests, deadlines met and hours to resolve of one slice of the month."""
-
     __slots__ = ("count", "response", "resolution", "hours")
 
     def __init__(self) -> None:
@@ -252,8 +252,6 @@ class SummaryBuilder:
         return self._fp.hexdigest()
 
     def result(self) -> dict[str, Any]:
-        from pd.latvian import lv_sort_key
-
         services = sorted(
             self.services.items(),
             key=lambda kv: (lv_sort_key(kv[1][0]), kv[0][0], kv[0][2] is not True, kv[0][1]),

@@ -10,6 +10,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from ..audit import anchor as audit_anchor
+from ..errors import ConfigError, InvalidInput, InvalidState
+from ..ledger import utcnow
+from . import csv_json, ledger
+from . import send as sending
+from .files import make_dir
+from .measures import SummaryBuilder
+from .rows import ReportMeta
+from .xlsx import write_institution_workbook, write_overview_workbook
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk
 
@@ -32,13 +42,6 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
 
     Everything that can refuse is checked before the first file is written:
     the month, the recipients, a month already sent."""
-    from ..audit import anchor as audit_anchor
-    from ..errors import ConfigError, InvalidInput, InvalidState
-    from ..ledger import utcnow
-    from . import csv_json, ledger, send as sending
-    from .files import make_dir
-    from .measures import SummaryBuilder
-    from .rows import ReportMeta
 
     tz = desk.settings.timezone
     try:
@@ -78,7 +81,6 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
         escalations = ledger.escalations_for(desk, sel, code)
         path = out_dir / f"pd-{month}-{code}.{fmt}"
         if fmt == "xlsx":
-            from .xlsx import write_institution_workbook
 
             summary = write_institution_workbook(path, meta, rows, totals=totals, end=sel.end,
                                                  trend=trend.get(code, ()), escalations=escalations)
@@ -105,7 +107,6 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
                      else "Informācijas centrs")
     total = totals.result()
     if fmt == "xlsx":
-        from .xlsx import write_overview_workbook
 
         total = write_overview_workbook(overview, centre, result.institutions, refused, total=total,
                                         trend=trend.get(None, ()),

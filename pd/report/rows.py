@@ -14,6 +14,8 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from pd.latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, YES_NO, label
+
 UTC = timezone.utc
 RIGA = ZoneInfo("Europe/Riga")
 
@@ -219,7 +221,6 @@ def shorten(text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
 
 
 def _label_map(table: Any, lang: str) -> dict:
-    from pd.latvian import label
 
     # The tables are {lang: {value: label}}; label() raises on an unknown lang.
     return {key: label(table, key, lang) for key in table.get(lang, table["lv"])}
@@ -232,14 +233,9 @@ class RowFormatter:
     blank), aware Europe/Riga datetimes or None, the hours as float or None.
     Built once per language: the label look-ups are plain dict hits.
     """
-
     __slots__ = ("lang", "status", "channel", "escalation", "yes", "no")
 
     def __init__(self, lang: str = "lv"):
-        from pd.latvian import (
-            CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, YES_NO, label,
-        )
-
         self.lang = lang
         self.status = _label_map(STATUS_LABELS, lang)
         self.channel = _label_map(CHANNEL_LABELS, lang)

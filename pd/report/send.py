@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..db.models import ReportRun
+from ..errors import InvalidState
+from ..latvian import STATUS_LABELS, format_dt, label
+from ..notify.notices import store
+from .rows import calendar_label, month_label
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk
 
@@ -15,15 +21,11 @@ CENTRE = "IC"
 
 
 def sent_before(month: str, institution: str) -> int:
-    from ..db.models import ReportRun
-
     return ReportRun.select().where((ReportRun.month == month) & (ReportRun.institution == institution)).count()
 
 
 def overview_recipients(desk: "Desk") -> list[str]:
     """The Centre's report recipients (contacts.yaml, institution IC); exit 4 when there are none."""
-    from ..errors import InvalidState
-
     inst = desk.contacts.institutions.get(CENTRE)
     if inst is None or not inst.report_recipients:
         raise InvalidState(f"contacts.yaml names no report recipients for the Centre ({CENTRE}), who get "
@@ -34,7 +36,6 @@ def overview_recipients(desk: "Desk") -> list[str]:
 def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, workbook: tuple[str, bytes],
                 summary_text: str, resend: bool, anchor: str = "") -> None:
     """Queue the institution's report mail and record that the month was sent, in one transaction."""
-    from ..errors import InvalidState
 
     inst = desk.contacts.institution(institution)
     if not inst.report_recipients:
@@ -52,11 +53,6 @@ def record_overview_sent(desk: "Desk", month: str, fingerprint: str, workbook: t
 
 def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str], fingerprint: str,
            workbook: tuple[str, bytes], extra: dict, resend: bool) -> None:
-    from ..db.models import ReportRun
-    from ..errors import InvalidState
-    from ..latvian import format_dt
-    from ..notify.notices import store
-    from .rows import month_label
 
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     what = "overview" if key == OVERVIEW else key
@@ -87,9 +83,6 @@ _SUMMARY_WORDS = {
 
 def summary_text(summary: dict, lang: str) -> str:
     """A short summary for the mail body."""
-    from ..latvian import STATUS_LABELS, label
-    from .rows import calendar_label
-
     w = _SUMMARY_WORDS[lang]
     lines = [f"{w['total']}: {summary['total']}"]
     lines += [f"  {label(STATUS_LABELS, st, lang)}: {n}" for st, n in summary["by_status"].items() if n]

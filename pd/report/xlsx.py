@@ -34,12 +34,14 @@ metric twin Liberation Sans), charts included.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import textwrap
+from contextlib import contextmanager
 from copy import copy
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
 from openpyxl import Workbook
@@ -47,8 +49,8 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.text import RichText
-from openpyxl.drawing.text import RichTextProperties
-from openpyxl.drawing.text import CharacterProperties, Font as DrawingFont, Paragraph, ParagraphProperties
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RichTextProperties
+from openpyxl.drawing.text import Font as DrawingFont
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -427,7 +429,6 @@ class _RawRowsWriter(WorksheetWriter):
     openpyxl's own writes (``write_xml`` flushes lxml's buffer first). The
     sheet's head and tail (views, columns, print settings, filter, charts)
     are still openpyxl's."""
-
     _fh: Any = None
     _xf: Any = None
 
@@ -476,7 +477,6 @@ class _RawRows:
     be clean (``clean_text``): no characters XML refuses. Rows appended
     through openpyxl (``ws.append``: the header) must all come first; then
     ``after_openpyxl_rows(n)``."""
-
     def __init__(self, ws, columns: Sequence[tuple[str, int]]):
         parent = ws.parent
         if parent.iso_dates or parent.epoch.toordinal() != _EXCEL_EPOCH:  # pragma: no cover
@@ -532,7 +532,6 @@ class _StyledRows:
     takes them. Made before anything is appended to ``ws``; ``after_header(n)`` once the sheet's
     first ``n`` rows are appended. A None or "" value leaves its cell out; a text is always text
     (a leading "=" is no formula)."""
-
     def __init__(self, ws, columns: Sequence[tuple[str, Any]]):
         self.ws = ws
         self.kinds = [kind for kind, _c in columns]
@@ -577,7 +576,6 @@ class _RowWriter:
     its longest text. The rows go through ``_StyledRows``. Call before
     anything is appended to ``ws``.
     """
-
     def __init__(self, ws, lang: str, columns: Sequence[int] | None = None,
                  institution_at: int | None = None, widths: dict[str, float] | None = None,
                  titles: Sequence[str] = ()):
@@ -783,7 +781,6 @@ class _Sheet:
 
     A row with wrapped text gets a height for its longest text (``widths``:
     the sheet's column widths)."""
-
     def __init__(self, ws, widths: Sequence[float] = ()):
         self.ws = ws
         self.row = 0
@@ -824,8 +821,6 @@ class _Sheet:
 
     def note(self, text: str) -> None:
         """An italic note across the sheet's columns, as lines that fit their width."""
-        import textwrap
-
         width = int(sum(self.widths) * _CHARS_PER_WIDTH * 0.95) or 100
         for line in textwrap.wrap(text, width):
             self.put(_cell(self.ws, line, font=_ITALIC))
@@ -1310,8 +1305,6 @@ def write_overview_workbook(
 
 
 def _overview_fingerprint(institutions: Sequence[tuple[str, str, dict]]) -> str:
-    import hashlib
-
     h = hashlib.sha256()
     for code, _name, s in sorted(institutions, key=lambda t: t[0]):
         h.update(f"{code}:{s.get('fingerprint', '')}\n".encode())

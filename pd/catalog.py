@@ -404,7 +404,6 @@ class Contacts(Record):
 
 
 def _person(c: _Checker, node: Any, what: str | None = None) -> Person:
-
     if what:
         c.keys(node, what)
     email = c.text(node, "email", required=False)
@@ -421,7 +420,6 @@ def _person(c: _Checker, node: Any, what: str | None = None) -> Person:
 
 
 def validate_contacts(doc: LineDict, path: str) -> Contacts:
-
     c = _Checker(path, CONTACTS_KEYS)
     c.keys(doc, "the contacts")
     version = c.text(doc, "version")

@@ -199,7 +199,7 @@ class PdGroup(LazyGroup):
             if isinstance(exc, (typer.Exit, typer.Abort)) or type(exc).__module__.startswith("typer"):
                 raise
             if isinstance(exc, peewee.OperationalError):
-                from .db.connection import classify_operational_error
+                from .ledger import classify_operational_error
 
                 mapped = classify_operational_error(exc)
                 _fail(str(mapped), getattr(mapped, "exit_code", ExitCode.INTERNAL), exc)

@@ -144,7 +144,6 @@ def _address(value: str) -> str:
 
 
 def _timezone(value: str) -> str:
-
     v = value.strip()
     try:
         ZoneInfo(v)
@@ -184,7 +183,6 @@ def _flag(value: str) -> bool:
 
 def _url(*schemes: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
-
         v = _text(value.strip())
         try:
             parts = urlsplit(v)

@@ -10,10 +10,11 @@ import hashlib
 import json
 import os
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
 from . import guard
-from .catalog import at_version, load_pair, parse_file
+from .catalog import Catalog, Contacts, Staff, at_version, load_pair, parse_file
+from .config import Settings
 from .db.connection import db, open_database, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
@@ -24,10 +25,6 @@ from .ledger import Change, Ledger, canonical, text_sha256, utcnow
 from .ledger import utc_text as _utc_text
 from .notify.notices import queue
 from .record import Record, fresh
-
-if TYPE_CHECKING:  # the catalog module loads with the catalog (Desk._load_config), not with the desk
-    from .catalog import Catalog, Contacts, Staff
-    from .config import Settings
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
@@ -149,7 +146,6 @@ class Desk:
         raise NotPermitted(f"{me.login} may not {what} request {req.number}: it is assigned to {req.expert or 'nobody'}")
 
     def get(self, number: str):
-
         number = normalize_number(number)
         req = Request.get_or_none(Request.number == number)
         if req is None:
@@ -190,7 +186,6 @@ class Desk:
     # ------------------------------------------------------------------ register [§5–§7]
     def register(self, data: RegisterInput, *, out_of_scope: bool = False, refusal_reason: str | None = None,
                  idempotency_key: str | None = None, redact: bool = False, via: str = "cli"):
-
         me = self.require("operator", "system", what="register requests")
         d = self._validated_register(data, redact=redact, out_of_scope=out_of_scope)
         if out_of_scope:
@@ -238,7 +233,6 @@ class Desk:
         return req
 
     def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
-
         missing = data.missing()
         if missing:
             raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
@@ -275,7 +269,6 @@ class Desk:
     def assign(self, number: str, expert: str, *, respond_by: datetime | None = None,
                resolve_by: datetime | None = None, reason: str | None = None, redact: bool = False,
                via: str = "cli", force: bool = False):
-
         self.require("operator", what="assign requests")
         person = self.contacts.person(expert)
         if not person.has("expert"):
@@ -579,11 +572,18 @@ class Desk:
 
     # ------------------------------------------------------------------ reading
     def history(self, req) -> list:
-
         return list(Event.select().where(Event.request == req).order_by(Event.id))
 
-    def list(self, f: ListFilter) -> list:
+    def numbers(self, prefix: str, *, open_only: bool = False, limit: int = 200) -> list[tuple[str, str]]:
+        """(number, first line of the description) of the newest requests whose number begins with
+        `prefix` (shell completion)."""
+        q = Request.select(Request.number, Request.description).where(Request.number.startswith(prefix))
+        if open_only:
+            q = q.where(Request.status.in_(OPEN_STATES))
+        return [(r.number, r.description.splitlines()[0][:60] if r.description else "")
+                for r in q.order_by(Request.number.desc()).limit(limit)]
 
+    def list(self, f: ListFilter) -> list:
         q = Request.select()
         if f.statuses:
             for s in f.statuses:
@@ -617,8 +617,6 @@ _CONTENT = ("name", "institution", "unit", "position", "phone", "email", "locati
 
 
 def _content_digest(content: dict[str, Any]) -> str:
-
-
     return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
 
 

@@ -245,7 +245,6 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _zone(tz: str) -> ZoneInfo:
-
     try:
         return ZoneInfo(tz)  # ZoneInfo caches instances per key
     except (ZoneInfoNotFoundError, ValueError) as exc:

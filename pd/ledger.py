@@ -18,7 +18,17 @@ import peewee
 
 from .config import Settings
 from .db import fulltext, migrations
-from .db.connection import BUSY_TIMEOUT_S, db, is_sqlite, open_database, translate_errors, write_transaction
+
+# classify_operational_error: the Face maps a database error that escaped a command with it (pd.cli)
+from .db.connection import (  # noqa: F401
+    BUSY_TIMEOUT_S,
+    classify_operational_error,
+    db,
+    is_sqlite,
+    open_database,
+    translate_errors,
+    write_transaction,
+)
 from .db.models import Event, LedgerHead, NumberSequence, Request
 from .errors import ConfigError
 
@@ -62,7 +72,6 @@ def chain_fields(eid, number, at: datetime, actor, on_behalf_of, via, kind, from
 class Ledger:
     """The opened database plus the settings it was opened with."""
     def __init__(self, settings: Settings, *, migrate: bool = True):
-
         self.settings = settings
         self.database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
         with translate_errors():
@@ -78,6 +87,13 @@ class Ledger:
     def close(self) -> None:
         if not self.database.is_closed():
             self.database.close()
+
+    def reopen(self) -> None:
+        """A new connection to the same file (after `pd db restore` replaced its content)."""
+        if db.obj is not None and db.obj is not self.database:
+            db.obj.close()
+        self.database.close()
+        self.database.connect(reuse_if_open=True)
 
     @contextmanager
     def change(self) -> Iterator["Change"]:

@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 import peewee
 
 from . import privacy as mail_privacy
-from .db.connection import sqlite_path
+from .db import migrations
+from .db.connection import open_database, redact_url, sqlite_path, translate_errors
 from .db.models import ANONYMOUS, OutboxMessage, Request
+from .desk import authorise
 from .errors import ConfigError, InvalidInput
 from .latvian import normalize_email
+from .ledger import _connect
 from .notify.outbox import message_dict
 from .privacy import export as export_mail
 from .views import event_dict, request_dict
@@ -34,6 +37,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
 
 PERSONAL_FIELDS = ("requester_name", "position", "phone", "email", "location", "room", "username")
+
+
+def migrate(settings) -> list[int]:
+    """`pd init`, `pd db upgrade`: check the person against contacts.yaml first, then create or
+    upgrade the ledger; the migrations applied."""
+    authorise(settings, "admin", "operator", "system", what="set up or upgrade the ledger")
+    database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
+    with translate_errors():
+        _connect(database)
+        return migrations.upgrade()
+
+
+def ledger_info(settings) -> dict[str, Any]:
+    """Where the ledger is (password hidden), its schema, and what an admin should hear about it."""
+    warnings = []
+    path = sqlite_path(settings.database_url)
+    if path is not None and path.exists() and os.stat(path).st_mode & 0o004:
+        warnings.append(f"the ledger {path} is readable by everyone: chmod o-rwx {path}")
+    return {"database": redact_url(settings.database_url), "schema_version": migrations.current_version(),
+            "schema_latest": migrations.LATEST,
+            "smtp": redact_url(settings.smtp_url) if settings.smtp_url else None, "warnings": warnings}
 
 
 def _sqlite_file(settings) -> Path:

@@ -12,38 +12,24 @@ db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no
 audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
 
 
-def _migrate(st) -> list[int]:
-    """Check the person against contacts.yaml first, then create or upgrade the ledger."""
-    from ..db import migrations
-    from ..db.connection import open_database, translate_errors
-    from ..desk import authorise
-    from ..ledger import _connect
-
-    authorise(st.settings, "admin", "operator", "system", what="set up or upgrade the ledger")
-    database = open_database(st.settings.database_url, busy_timeout=st.settings.busy_timeout)
-    with translate_errors():
-        _connect(database)
-        return migrations.upgrade()
-
-
 def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
 
     Safe to repeat. Example: pd init
     """
-    from ..db import migrations
-    from ..db.connection import redact_url
+    from ..maintenance import ledger_info, migrate
 
     st = state(ctx)
-    applied = _migrate(st)
+    applied = migrate(st.settings)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
-    result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
+    led = ledger_info(st.settings)
+    result = {"database": led["database"], "schema_version": led["schema_latest"],
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
     if as_json:
         emit_json(result)
     else:
-        out(f"Ledger ready: {result['database']} (schema {migrations.LATEST}"
+        out(f"Ledger ready: {result['database']} (schema {led['schema_latest']}"
             + (f", applied {', '.join(map(str, applied))}" if applied else ", up to date") + ")")
         out(f"Catalog {cat.version}, contacts {con.version}")
 
@@ -53,26 +39,25 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
 
     Example: pd info --json
     """
-    import os
     from zoneinfo import ZoneInfo
 
     from .. import __version__
-    from ..db import migrations
-    from ..db.connection import redact_url, sqlite_path
+    from ..maintenance import ledger_info
 
     st = state(ctx)
     s = st.settings
     desk = st.desk
     desk.actor
+    led = ledger_info(s)
     d = {
         "version": __version__,
-        "database": redact_url(s.database_url),
-        "schema_version": migrations.current_version(),
-        "schema_latest": migrations.LATEST,
+        "database": led["database"],
+        "schema_version": led["schema_version"],
+        "schema_latest": led["schema_latest"],
         "catalog": s.catalog_path, "catalog_version": desk.catalog.version,
         "contacts": s.contacts_path, "contacts_version": desk.contacts.version,
         "user": s.user, "timezone": s.timezone, "lang": s.lang,
-        "smtp": redact_url(s.smtp_url) if s.smtp_url else None, "mail_dir": s.mail_dir, "mail_from": s.mail_from,
+        "smtp": led["smtp"], "mail_dir": s.mail_dir, "mail_from": s.mail_from,
         "warnings": [],
     }
     from ..intake.fetch import intake_configuration
@@ -85,9 +70,7 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         d["imap_last_fetch"] = format_dt(at, s.timezone) if not as_json else at.astimezone(ZoneInfo(s.timezone)).isoformat()
     if d.get("imap_error"):
         d["warnings"].append(d.pop("imap_error"))
-    path = sqlite_path(s.database_url)
-    if path is not None and path.exists() and os.stat(path).st_mode & 0o004:
-        d["warnings"].append(f"the ledger {path} is readable by everyone: chmod o-rwx {path}")
+    d["warnings"] += led["warnings"]
     if as_json:
         emit_json(d)
         return
@@ -102,11 +85,11 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
     """Apply pending schema migrations (also done by pd init). Example: pd db upgrade"""
-    from ..db import migrations
+    from ..maintenance import ledger_info, migrate
 
     st = state(ctx)
-    applied = _migrate(st)
-    version = migrations.current_version()
+    applied = migrate(st.settings)
+    version = ledger_info(st.settings)["schema_version"]
     if as_json:
         emit_json({"schema_version": version, "migrations_applied": applied})
     elif applied:
@@ -149,10 +132,7 @@ def db_restore(ctx: typer.Context,
     if not yes:
         raise UsageError("restoring replaces everything in the ledger; add --yes")
     result = restore(st.settings, file)
-    from ..db.connection import db
-
-    db.obj.close()
-    st.desk.ledger.database.connect(reuse_if_open=True)
+    st.desk.ledger.reopen()
     check = verify_chain()
     result["audit"] = check
     if as_json:

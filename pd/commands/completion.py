@@ -81,22 +81,9 @@ def complete_channel(incomplete: str):
 
 @_quiet
 def complete_open_number(incomplete: str):
-    from ..db.models import Request
-    from ..desk import OPEN_STATES
-
-    desk = _desk()
-    desk.ledger
-    q = (Request.select(Request.number, Request.description).where(Request.status.in_(OPEN_STATES))
-         .where(Request.number.startswith(incomplete)).order_by(Request.number.desc()).limit(200))
-    return [(r.number, r.description.splitlines()[0][:60] if r.description else "") for r in q]
+    return _desk().numbers(incomplete, open_only=True)
 
 
 @_quiet
 def complete_number(incomplete: str):
-    from ..db.models import Request
-
-    desk = _desk()
-    desk.ledger
-    q = (Request.select(Request.number).where(Request.number.startswith(incomplete))
-         .order_by(Request.number.desc()).limit(200))
-    return [r.number for r in q]
+    return [number for number, _ in _desk().numbers(incomplete)]

@@ -24,7 +24,7 @@ def mail_send(
     Example (crontab): * * * * * pd mail send
     """
     from ..errors import TemporaryFailure
-    from ..notify.outbox import send_pending
+    from ..notify.outbox import failed_for_good, send_pending
 
     st = state(ctx)
     desk = st.desk
@@ -38,7 +38,7 @@ def mail_send(
             out(f"sent message {i}")
         for i, e in report.failed:
             say(f"message {i} failed for good: {e}")
-    gave_up = _failed_for_good(report)
+    gave_up = failed_for_good(report)
     if gave_up:
         # Not 0: a message nobody will receive needs a person; not 8: retrying will not deliver it.
         from ..errors import InvalidInput
@@ -48,17 +48,6 @@ def mail_send(
                            f"pd mail list --failed), {len(report.sent)} sent{also}")
     if report.temporary_error:
         raise TemporaryFailure(f"{report.temporary_error}; {len(report.sent)} sent, the rest wait")
-
-
-def _failed_for_good(report) -> list[int]:
-    """The messages this run failed for good: refused, or deferred past their last attempt."""
-    from ..db.models import OutboxMessage as M
-
-    ids = [i for i, _ in report.failed]
-    deferred = [i for i, _ in report.deferred]
-    if deferred:
-        ids += [m.id for m in M.select(M.id).where(M.id.in_(deferred) & (M.status == "failed"))]
-    return sorted(set(ids))
 
 
 @mail_app.command("list")
@@ -71,17 +60,13 @@ def mail_list(
     as_json: Json = False,
 ) -> None:
     """List the outbox. Example: pd mail list --pending"""
-    from ..db.models import OutboxMessage as M
     from ..latvian import format_dt
-    from ..notify.outbox import message_dict
+    from ..notify.outbox import message_dict, messages
 
     st = state(ctx)
     st.desk.actor
     wanted = [s for s, on in (("pending", pending), ("sending", pending), ("failed", failed), ("sent", sent)) if on]
-    q = M.select()
-    if wanted:
-        q = q.where(M.status.in_(wanted))
-    rows = list(q.order_by(M.id.desc()).limit(limit))
+    rows = messages(wanted, limit)
     if as_json:
         emit_json([message_dict(m, st.settings.timezone) for m in rows])
         return
@@ -93,13 +78,9 @@ def mail_list(
 
 
 def _get(message_id: int):
-    from ..db.models import OutboxMessage as M
-    from ..errors import NotFound
+    from ..notify.outbox import message
 
-    m = M.get_or_none(M.id == message_id)
-    if m is None:
-        raise NotFound(f"no message {message_id} in the outbox")
-    return m
+    return message(message_id)
 
 
 @mail_app.command("show")

@@ -555,11 +555,9 @@ def default_deliver(settings, cfg: ImapConfig) -> DeliverMany:
     source = f"imap:{cfg.key}"[:200]
 
     def deliver(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
-
         return receive_many(settings, bodies, source=source, stop=lambda: bool(stop), inside=inside)
 
     def preparer():
-
         return Preparer(lambda raw: prepare(settings, raw))
 
     deliver.preparer = preparer  # type: ignore[attr-defined]
@@ -570,7 +568,6 @@ def one_at_a_time(deliver: Deliver) -> DeliverMany:
     """A `deliver(raw) -> dict` that commits each message itself, as a DeliverMany: the mark is
     raised in a transaction of its own after the messages it has taken."""
     def many(bodies: list[bytes], stop: Stop, inside: Callable[[list], None]) -> list:
-
         out: list = []
         for body in bodies:
             if out and stop:

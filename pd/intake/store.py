@@ -268,7 +268,6 @@ class _Batch:
         return p.mail is not None and not self._suspect(p) and not automatic_reason(p.mail, self.ctx)
 
     def _write(self, group: list[tuple[Prepared, dict]]) -> list[dict]:
-
         ch, login = self.ch, self.desk.actor.login
         message_ids, item_ids, event_ids = _new_ids(len(group))
         messages, items, events, out = [], [], [], []
@@ -286,7 +285,6 @@ class _Batch:
 
     # -- one message alone, in a savepoint of its own
     def _alone(self, p: Prepared):
-
         ch = self.ch
         self._remember(p)
         if p.mail is None:
@@ -396,7 +394,6 @@ def _stamp(settings) -> tuple:
 
 
 def _desk_for(settings):
-
     stamp = _stamp(settings)
     cached = _DESK.get("desk")
     if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
@@ -417,7 +414,6 @@ def _forget(settings) -> None:
 
 
 def _mtime(path: str) -> float | None:
-
     try:
         return os.stat(path).st_mtime_ns
     except OSError:
@@ -425,7 +421,6 @@ def _mtime(path: str) -> float | None:
 
 
 def _is_mail_fault(exc: PdError) -> bool:
-
     return isinstance(exc, InvalidInput)
 
 
@@ -435,7 +430,6 @@ def _reason(exc: BaseException) -> str:
 
 
 def _duplicate(mail, digest: str, *, quarantine: bool = True):
-
     cond = IM.digest == digest
     if mail is not None and mail.message_id:
         cond = cond | (IM.message_id == _mid(mail))

@@ -94,7 +94,6 @@ def name_of(desk: Teller, login: str | None) -> str:
 
 
 def request_context(desk: Teller, req, lang: str) -> dict[str, Any]:
-
     tz = desk.settings.timezone
     contacts = desk.contacts
     catalog = desk.catalog_for(req)
@@ -283,7 +282,6 @@ def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tupl
 
 def store(desk: Teller, ch: Change, req, kind: str, lang: str, ctx: dict, recipients: list[str],
           attachment: tuple[str, bytes] | None = None):
-
     if kind == "desk_notice":            # a caller outside this module may know only number, reason, details
         ctx = {**{k: "" for k in VARIABLES[kind]}, **ctx}
     subject, body = render(kind, lang, ctx, _templates_dir(desk))

@@ -139,3 +139,28 @@ def message_dict(m, tz: str = "Europe/Riga", *, body: bool = False) -> dict:
     if body:
         d["body"] = m.body
     return d
+
+
+# ------------------------------------------------------------------ reading the outbox (pd mail list|show)
+def messages(statuses: list[str], limit: int) -> list:
+    """The newest messages first, of these statuses (all when none is given)."""
+    q = M.select()
+    if statuses:
+        q = q.where(M.status.in_(statuses))
+    return list(q.order_by(M.id.desc()).limit(limit))
+
+
+def message(message_id: int):
+    m = M.get_or_none(M.id == message_id)
+    if m is None:
+        raise NotFound(f"no message {message_id} in the outbox")
+    return m
+
+
+def failed_for_good(report: SendReport) -> list[int]:
+    """The messages this run failed for good: refused, or deferred past their last attempt."""
+    ids = [i for i, _ in report.failed]
+    deferred = [i for i, _ in report.deferred]
+    if deferred:
+        ids += [m.id for m in M.select(M.id).where(M.id.in_(deferred) & (M.status == "failed"))]
+    return sorted(set(ids))

@@ -53,7 +53,6 @@ def record_overview_sent(desk: "Desk", month: str, fingerprint: str, workbook: t
 
 def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str], fingerprint: str,
            workbook: tuple[str, bytes], extra: dict, resend: bool) -> None:
-
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     what = "overview" if key == OVERVIEW else key
     with desk.ledger.change() as ch:

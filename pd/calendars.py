@@ -18,11 +18,13 @@ import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .patterns import LazyPattern
+from .record import Frozen, Record
 
 __all__ = [
     "REASONS",
@@ -55,7 +57,7 @@ _MAX_YEARS_AHEAD = 50
 
 # --------------------------------------------------------------------------- durations
 
-_DURATION_RE = re.compile(
+_DURATION_RE = LazyPattern(
     r"^(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?$",
     re.IGNORECASE,
 )
@@ -103,8 +105,7 @@ def format_duration(td: timedelta) -> str:
 # --------------------------------------------------------------------------- day info
 
 
-@dataclass(frozen=True)
-class DayInfo:
+class DayInfo(Frozen):
     """One calendar day of a calendar.
 
     ``intervals`` are local wall-clock hours; an end of ``time(0)`` means the
@@ -260,15 +261,13 @@ def _date_range(first: date, last: date) -> list[date]:
 Minutes = list[tuple[int, int]]  # local [start, end) minutes after midnight, end may be 1440
 
 
-@dataclass(frozen=True)
-class _LibYear:
+class _LibYear(Frozen):
     names: dict[date, str]  # public holidays of the library, incl. observed and transferred days off
     days_off: frozenset[date]  # Cabinet-transferred days off (not public holidays)
     worked: dict[date, str]  # Cabinet-transferred working weekend days -> a name
 
 
-@dataclass
-class _Year:
+class _Year(Record):
     days: list[DayInfo]
     starts: list[int]
     ends: list[int]
@@ -629,7 +628,7 @@ def _cut_end(hours: Minutes, minutes: int) -> Minutes:
 
 # --------------------------------------------------------------------------- building from the catalog
 
-_INTERVAL_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_INTERVAL_RE = LazyPattern(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _KEYS = {
     "24x7": {"kind", "name", "timezone"},
     "working": {
@@ -729,7 +728,7 @@ def _parse_tz(value: Any, path: tuple[str | int, ...]) -> ZoneInfo:
 
 def _country_module(code: str) -> tuple[str, str] | None:
     """(module, class) of a `holidays` country code, from the package's registry."""
-    from holidays.registry import COUNTRIES
+    from holidays.registry import COUNTRIES  # lazy: `holidays` costs start-up; only a new year's calendar needs it
 
     for module, (cls_name, *codes) in COUNTRIES.items():
         if code in codes:
@@ -745,7 +744,7 @@ def _holiday_class(code: str) -> Any:
     deadline). The country's own file only needs the package's core, so load
     just that file; fall back to the ordinary API if the layout ever changes.
     """
-    import holidays
+    import holidays  # lazy: start-up (docs/benchmarks.md); only a year not yet cached needs it
 
     found = _country_module(code)
     if found is None:

@@ -13,7 +13,6 @@ from typing import Any, Callable
 import peewee
 
 from . import yamlfile
-from .calendars import build_calendar, parse_duration
 from .db.connection import translate_errors, write_transaction
 from .db.models import ConfigSnapshot
 from .errors import ConfigError, InvalidInput, NotFound
@@ -102,6 +101,8 @@ class _Checker:
             if required:
                 self.fail(parent, None, f"missing '{key}'")
             return timedelta(0)
+        from .calendars import parse_duration  # lazy: pd.calendars costs start-up; a read checks no file
+
         try:
             td = parse_duration(value)
         except ValueError as exc:
@@ -169,6 +170,7 @@ class Catalog(Record):
     def calendar(self, name: str):  # -> pd.calendars.Calendar
         cal = self._calendars.get(name)
         if cal is None:
+            from .calendars import build_calendar  # lazy: pd.calendars costs start-up; a read builds no calendar
 
             cal = self._calendars[name] = build_calendar(name, self.calendar_specs[name])
         return cal
@@ -247,6 +249,8 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
         if not isinstance(spec, dict):
             c.fail(calendars_node, name, f"calendar '{name}' must be a mapping")
         plain = _plain(spec)
+        from .calendars import build_calendar  # (as in Catalog.calendar)
+
         try:
             build_calendar(str(name), plain)
         except ValueError as exc:

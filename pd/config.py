@@ -260,7 +260,7 @@ KNOWN = frozenset(v.name for v in VARIABLES) | {"PD_TEST_DATABASE_URL"}
 def check_dotenv(path: Path) -> list[tuple[str, str]]:
     """The `NAME=value` pairs of a .env file; exit 7 naming `file:line` for a line that is not one,
     or for a PD_ name pd does not know (with a did-you-mean)."""
-    from dotenv.parser import parse_stream
+    from dotenv.parser import parse_stream  # lazy: start-up; only a directory with a .env needs it
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -293,7 +293,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dotenv = Path(".env")
         if dotenv.is_file():
             check_dotenv(dotenv)
-            from dotenv import load_dotenv
+            from dotenv import load_dotenv  # lazy: start-up; only a directory with a .env needs it
 
             load_dotenv(dotenv, override=False)  # the environment wins over .env
         env = dict(os.environ)

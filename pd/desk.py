@@ -9,16 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pwd
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from . import guard
 from .catalog import Catalog, Contacts, Staff, at_version, load_pair, parse_file
 from .config import Settings
 from .db.connection import db, open_database, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
-from .followups import pending_objections
 from .lateness import late_filter
 from .latvian import clean_text, iso, normalize_email, normalize_phone, to_local
 from .ledger import Change, Ledger, canonical, text_sha256, utcnow
@@ -105,6 +104,10 @@ class Desk:
     def now(self) -> datetime:
         return self._now or utcnow()
 
+    def set_now(self, when: datetime) -> None:
+        """Act as of `when` (`pd escalate-overdue --now`, which refuses a future instant unless --dry-run)."""
+        self._now = when
+
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
@@ -172,6 +175,8 @@ class Desk:
                 raise InvalidInput(f"{field} is required")
             return None
         value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
+        from . import guard  # lazy: a read (pd show) writes no text, and the guard costs its start-up
+
         return guard.check_text(field, value, redact_secrets=redact)
 
     def record_event(self, ch: Change, req, kind: str, *, via: str, from_status=None, on_behalf_of=None, data=None):
@@ -391,10 +396,11 @@ class Desk:
             if self.actor.login != req.expert:
                 self.require("operator", what="resume requests")
             self._state(req, ("waiting_user",), "resume")
-            self._resume(ch, req, via=via, answer=answer)
+            self.resume_in(ch, req, via=via, answer=answer)
         return req
 
-    def _resume(self, ch: Change, req, *, via: str, answer: str | None) -> None:
+    def resume_in(self, ch: Change, req, *, via: str, answer: str | None) -> None:
+        """Resume a request waiting for the user inside a change already open (the intake's answer by mail)."""
         pause = (Pause.select().where((Pause.request == req) & Pause.ended_at.is_null())
                  .order_by(Pause.id.desc()).first())
         a = self.current_assignment(req)
@@ -454,7 +460,7 @@ class Desk:
             if delay_reason:
                 self._notify(ch, req, "delay_user")
             if resume:
-                self._resume(ch, req, via=via, answer=text)
+                self.resume_in(ch, req, via=via, answer=text)
         return req
 
     def resolve(self, number: str, result: str, *, redact: bool = False, via: str = "cli"):
@@ -503,6 +509,8 @@ class Desk:
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
+
+        from .followups import pending_objections  # lazy: the intake's tables; only close --auto needs them
 
         objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
         numbers = [n for n in numbers if n not in objected]
@@ -577,6 +585,7 @@ class Desk:
     def numbers(self, prefix: str, *, open_only: bool = False, limit: int = 200) -> list[tuple[str, str]]:
         """(number, first line of the description) of the newest requests whose number begins with
         `prefix` (shell completion)."""
+        self.ledger  # opens the database (completion asks before anything else)
         q = Request.select(Request.number, Request.description).where(Request.number.startswith(prefix))
         if open_only:
             q = q.where(Request.status.in_(OPEN_STATES))
@@ -656,7 +665,7 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
     elif settings.user:
         login, source = settings.user, ""
     else:
-        import getpass
+        import getpass  # lazy: start-up (docs/benchmarks.md); only without PD_USER
 
         login, source = getpass.getuser(), ""
     if source and settings.user and settings.user != login:
@@ -671,7 +680,6 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
 
 def os_login() -> str:
     """The account this process runs as (getuid), which environment variables cannot change."""
-    import pwd
 
     try:
         return pwd.getpwuid(os.getuid()).pw_name

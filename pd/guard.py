@@ -83,13 +83,16 @@ def _build_fold_table() -> dict[int, str]:
     return table
 
 
-_FOLD = _build_fold_table()
-# The same as a string indexed by code point (three times faster to translate with than the dict;
-# a character past its end raises IndexError, which str.translate takes as "unchanged").
-_FOLD_STR = "".join(_FOLD.get(cp, chr(cp)) for cp in range(max(_FOLD) + 1))
+_FOLD_STR = ""  # built on first use: building it cost every command's start-up ~6M instructions
 
 
 def _fold(text: str) -> str:
+    global _FOLD_STR
+    if not _FOLD_STR:
+        fold = _build_fold_table()
+        # A string indexed by code point (three times faster to translate with than the dict;
+        # a character past its end raises IndexError, which str.translate takes as "unchanged").
+        _FOLD_STR = "".join(fold.get(cp, chr(cp)) for cp in range(max(fold) + 1))
     return text.translate(_FOLD_STR)
 
 
@@ -623,3 +626,10 @@ def check_text(field: str, text: str | None, *, redact_secrets: bool) -> str | N
         f"{field} seems to contain a password or PIN; remove it "
         "(passwords are never stored, rule 6.7) or use --redact"
     )
+
+
+def __getattr__(name: str) -> Any:
+    """`_FOLD`, the folding table as a dict (what the string table is built from), on request."""
+    if name == "_FOLD":
+        return _build_fold_table()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,22 +6,24 @@ written, and `pd mail fetch` connects with what it returns.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .errors import ConfigError
+from .record import Frozen
 
 
-@dataclass(frozen=True)
-class ImapConfig:
+class ImapConfig(Frozen):
     scheme: str  # imap | imaps
     host: str
     port: int
     user: str
-    password: str = field(repr=False)
+    password: str
     folder: str
     starttls: bool
     done: str
+
+    def __repr__(self) -> str:  # never the password
+        return f"ImapConfig({mask_url(f'{self.scheme}://{self.user}:x@{self.host}:{self.port}/{self.folder}')})"
 
     @property
     def key(self) -> str:

@@ -11,10 +11,8 @@ patterns are compiled on first use (re's own cache keeps them).
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pd.errors import InvalidInput
 
@@ -61,6 +59,8 @@ _C_SPACE, _C_PUNCT, _C_DIGIT, _C_LETTER, _C_OTHER = range(5)
 
 
 def _char_weights(ch: str) -> tuple[tuple[int, int], int, int]:
+    import unicodedata  # lazy: a read (pd show) needs no unicodedata; text clean-up does
+
     lower = ch.lower()
     if len(lower) != 1:
         lower = ch
@@ -89,6 +89,8 @@ def lv_sort_key(s: str) -> tuple:
     >>> sorted(["Ķekava", "Kuldīga", "čūska", "cukurs"], key=lv_sort_key)
     ['cukurs', 'čūska', 'Kuldīga', 'Ķekava']
     """
+    import unicodedata  # (as above)
+
     if s is None:
         s = ""
     elif not isinstance(s, str):
@@ -245,6 +247,11 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _zone(tz: str) -> ZoneInfo:
+    from zoneinfo import (  # lazy: ~6M instructions of start-up; pd show --json needs none
+        ZoneInfo,
+        ZoneInfoNotFoundError,
+    )
+
     try:
         return ZoneInfo(tz)  # ZoneInfo caches instances per key
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -362,6 +369,8 @@ def normalize_phone(text: str) -> str:
     >>> normalize_phone("00371 6712-3456")
     '+37167123456'
     """
+    import unicodedata  # (as above)
+
     if text is None or not str(text).strip():
         raise InvalidInput("phone number is empty")
     raw = unicodedata.normalize("NFKC", str(text)).strip()
@@ -423,6 +432,8 @@ def normalize_email(text: str) -> str:
     >>> normalize_email(" Janis.Berzins@VP.Gov.LV ")
     'Janis.Berzins@vp.gov.lv'
     """
+    import unicodedata  # (as above)
+
     if text is None or not str(text).strip():
         raise InvalidInput("e-mail address is empty")
     raw = unicodedata.normalize("NFC", str(text)).strip()
@@ -497,6 +508,8 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
     text, a control character (named by code point and position) or a text
     longer than ``max_len`` characters.
     """
+    import unicodedata  # (as above)
+
     if text is None:
         raise InvalidInput(f"{field} is required")
     value = unicodedata.normalize("NFC", str(text))
@@ -531,6 +544,8 @@ CHANNEL_WORDS: dict[str, str] = {
 def channel_from_word(text: str) -> str:
     """The channel (phone, fax, email, other) of a word an operator types, English or Latvian
     ("telefons", "tālrunis", "e-pasts", "fakss", "cits"); InvalidInput names the valid ones."""
+    import unicodedata  # (as above)
+
     channels = tuple(CHANNEL_LABELS["en"])  # phone, fax, email, other: the order of SPEC 3
     word = "".join(c for c in unicodedata.normalize("NFD", (text or "").strip().lower())
                    if not unicodedata.combining(c))

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import peewee
 
 from .config import Settings
-from .db import fulltext, migrations
+from .db import connection, fulltext, migrations
 
 # classify_operational_error: the Face maps a database error that escaped a command with it (pd.cli)
 from .db.connection import (  # noqa: F401
@@ -73,7 +73,7 @@ class Ledger:
     """The opened database plus the settings it was opened with."""
     def __init__(self, settings: Settings, *, migrate: bool = True):
         self.settings = settings
-        self.database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
+        self.database = connection.open_database(settings.database_url, busy_timeout=settings.busy_timeout)
         with translate_errors():
             _connect(self.database)
             version = migrations.current_version()

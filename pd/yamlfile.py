@@ -48,7 +48,7 @@ def sha256(data: bytes) -> str:
 
 def parse(data: bytes, path: str | Path) -> LineDict:
     """Parse YAML text; raise ConfigError('file:line: reason') on any problem."""
-    import yaml
+    import yaml  # lazy: start-up; a file the ledger has a snapshot of is never parsed
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

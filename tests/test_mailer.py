@@ -14,8 +14,9 @@ from pd.errors import ConfigError, ExitCode, InvalidInput, TemporaryFailure
 from pd.notify import compose as composing
 from pd.notify import render as rendering
 from pd.notify import transport
-from pd.notify.compose import compose, new_message_id, thread_root_id
+from pd.notify.compose import compose
 from pd.notify.render import KINDS, VARIABLES, render
+from pd.notify.threads import new_message_id, thread_root_id
 from pd.notify.transport import DirTransport, PermanentMailError, SmtpTransport, parse_smtp_url, transport_from_env
 from tests.smtp_fixture import free_port  # the fixtures come from conftest's plugin
 

@@ -62,7 +62,7 @@ def _table_rows() -> dict[str, tuple[list[str], list[tuple]]]:
     led = Ledger(load_settings(), migrate=False)
     try:
         out = {}
-        for model in migrations.ALL_MODELS:
+        for model in migrations.all_models():
             table = model._meta.table_name
             cur = db.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1')
             cols = [d[0] for d in cur.description]

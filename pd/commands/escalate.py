@@ -32,7 +32,7 @@ def escalate_overdue(
     desk = st.desk
     desk.require("system", "operator", "admin", what="run escalate-overdue")
     if now:
-        desk._now = parse_instant(now, st.settings.timezone)
+        desk.set_now(parse_instant(now, st.settings.timezone))
     when = desk.now()
     report = escalation.run(desk, when, dry_run=dry_run)
     for w in report.warnings:

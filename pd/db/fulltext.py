@@ -7,17 +7,16 @@ by the database: SQLite FTS5, PostgreSQL full text. `pd.search` holds the querie
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from typing import Iterable
 
+from ..patterns import LazyPattern
 from .connection import db, is_sqlite
 from .models import ANONYMOUS, Event, Request
 
 EVENT_KEYS = ("text", "subject", "from", "result", "reason", "question", "answer", "note")
-WORD = re.compile(r"[^\W_]+")
+WORD = LazyPattern(r"[^\W_]+")
 # digits (with the spaces, dashes, dots and plus signs people type in numbers and phones), not inside a word
-DIGIT_RUN = re.compile(r"(?<![^\W_])\+?(?:\d[\d\s\-./()]*\d|\d)(?![^\W_])")
+DIGIT_RUN = LazyPattern(r"(?<![^\W_])\+?(?:\d[\d\s\-./()]*\d|\d)(?![^\W_])")
 MIN_SUFFIX = 3
 WEIGHTS = (10.0, 4.0, 1.0)  # ident (number, requester), body (description, result), history (notes, mail)
 
@@ -26,6 +25,8 @@ def fold(text: str | None) -> str:
     """Lower case without diacritics: ā č ē ģ ī ķ ļ ņ š ū ž become a c e g i k l n s u z."""
     if not text:
         return ""
+    import unicodedata  # lazy: a read (pd show) needs no unicodedata; a change's index does
+
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

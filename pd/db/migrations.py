@@ -19,16 +19,19 @@ import peewee as pw
 
 from ..errors import ConfigError
 from . import fulltext
-from . import intake_models as im
 from . import models as m
 from .connection import db, translate_errors
 
-#: Every table, in creation order.
-ALL_MODELS = m.CORE_MODELS + [im.InboundMessage, im.IntakeItem, im.QuarantinedMessage, im.ImapMailbox]
+
+def all_models() -> list:
+    """Every table, in creation order."""
+    from . import intake_models as im  # lazy: opening the ledger (every command) needs no intake model
+
+    return m.CORE_MODELS + [im.InboundMessage, im.IntakeItem, im.QuarantinedMessage, im.ImapMailbox]
 
 
 def _m001_initial() -> None:
-    db.create_tables(ALL_MODELS, safe=True)
+    db.create_tables(all_models(), safe=True)
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
     _search_index_ddl()
     _append_only_events()  # not a model: the trigger and grants of migration 4
@@ -69,7 +72,7 @@ def _append_only_events() -> None:
     schema = _schema()
     existing = {r[0] for r in db.execute_sql(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
-    tables = [t._meta.table_name for t in ALL_MODELS if t is not m.Event and t._meta.table_name in existing]
+    tables = [t._meta.table_name for t in all_models() if t is not m.Event and t._meta.table_name in existing]
     tables += [t for t in ("request_search",) if t in existing]  # pd search's index, kept by every change
     db.execute_sql("REVOKE ALL ON event FROM PUBLIC")
     db.execute_sql(f"GRANT USAGE ON SCHEMA {schema} TO {DESK_ROLE}")
@@ -89,10 +92,14 @@ def _schema() -> str:
 
 def _m002_intake() -> None:
     """E-mail intake (SPEC 13): inbound messages, the intake queue and the quarantine."""
+    from . import intake_models as im  # (as in all_models)
+
     db.create_tables([im.InboundMessage, im.IntakeItem, im.QuarantinedMessage], safe=True)
 
 
 def _m005_imap_mailbox() -> None:
+    from . import intake_models as im  # (as in all_models)
+
     db.create_tables([im.ImapMailbox], safe=True)
 
 

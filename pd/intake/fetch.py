@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import imaplib
 import os
 import signal
+import ssl
 import sys
 import tempfile
 import time
@@ -39,6 +41,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import peewee
+from imapclient import DELETED, IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from ..db import intake_models as im
 from ..db.connection import write_transaction
@@ -111,10 +115,6 @@ def _chunks(uids: list[int], size: int = 500) -> Iterator[list[int]]:
 
 # ------------------------------------------------------------------ errors of the network
 def _network_errors() -> tuple[type[BaseException], ...]:
-    import imaplib
-
-    from imapclient.exceptions import IMAPClientAbortError
-
     return (OSError, imaplib.IMAP4.abort, IMAPClientAbortError, EOFError)
 
 
@@ -136,11 +136,6 @@ class Session:
 
     # -- connect -----------------------------------------------------------------
     def open(self) -> "Session":
-        import ssl
-
-        from imapclient import IMAPClient
-        from imapclient.exceptions import LoginError
-
         cfg = self.cfg
         where = f"{cfg.host}:{cfg.port}"
         context = ssl.create_default_context() if cfg.tls else None
@@ -178,8 +173,6 @@ class Session:
         return self
 
     def _select(self) -> None:
-        from imapclient.exceptions import IMAPClientError
-
         try:
             info = self.client.select_folder(self.cfg.folder)
         except IMAPClientError as exc:
@@ -190,8 +183,6 @@ class Session:
         self.can_move = self.client.has_capability("MOVE")
 
     def _ensure_done_folder(self) -> None:
-        from imapclient.exceptions import IMAPClientError
-
         c = self.client
         if c.folder_exists(self.cfg.done):
             return
@@ -246,7 +237,6 @@ class Session:
     def _fetch(self, uids: list[int], what: list[str], doing: str) -> dict:
         """FETCH; when a fetch beside us has just moved some of them (NO [EXPUNGEISSUED]), again for
         the ones still there."""
-        from imapclient.exceptions import IMAPClientError
 
         with self.network(doing):
             try:
@@ -280,8 +270,6 @@ class Session:
         """To the done folder; MOVE, else COPY + \\Deleted — never EXPUNGE."""
         if not uids:
             return
-        from imapclient import DELETED
-        from imapclient.exceptions import IMAPClientError
 
         with self.network("moving messages"):
             try:

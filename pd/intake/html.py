@@ -9,8 +9,8 @@ from html import unescape
 
 
 def html_to_text(html: str) -> str:
-    from inscriptis import get_text
-    from inscriptis.model.config import ParserConfig
+    from inscriptis import get_text  # lazy: inscriptis loads lxml; only an HTML-only mail needs it
+    from inscriptis.model.config import ParserConfig  # (as above)
 
     if not html.strip():
         return ""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
+from email.parser import BytesParser
 
 from ..errors import InvalidInput
 from .html import html_to_text
@@ -139,7 +140,6 @@ POLICY = email.policy.default.clone(header_factory=_RepeatedHeaders())
 
 def read_message(raw: bytes) -> EmailMessage:
     """The standard library's parse of `raw`, with POLICY."""
-    from email.parser import BytesParser
 
     return BytesParser(policy=POLICY).parsebytes(raw)  # type: ignore[return-value]
 
@@ -173,7 +173,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
             return text, None
         why = f"declared {declared!r} did not fit" if declared else "no charset declared"
         return text, f"{why}; read as {codec}"
-    from charset_normalizer import from_bytes
+    from charset_normalizer import from_bytes  # lazy: costs ingest start-up; only a mislabelled mail needs it
 
     # A detector guesses wildly on a few bytes: trust it only on a text long enough to judge.
     best = from_bytes(data).best() if len(data) >= 64 else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.policy
 import re
+from email.message import EmailMessage
 from html import escape, unescape
 
 from .. import guard
@@ -121,7 +122,6 @@ def _still_secret(data: bytes) -> bool:
 
 def _plain_copy(mail: ParsedMail) -> bytes:
     """The last resort: the headers that say who and when, and the redacted readable text."""
-    from email.message import EmailMessage
 
     out = EmailMessage(policy=email.policy.default)
     for name in ("From", "To", "Cc", "Date", "Message-ID", "In-Reply-To", "References"):

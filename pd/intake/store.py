@@ -17,6 +17,7 @@ and each of its messages is stored alone, as `receive()` would.
 """
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import io
 import json
@@ -37,11 +38,10 @@ from ..db.intake_models import QuarantinedMessage as Q
 from ..db.models import Event
 from ..desk import Desk
 from ..errors import DESK_FAULTS, InvalidInput, PdError, TemporaryFailure
-from ..notify.compose import domain_of
+from ..notify.threads import domain_of
 from . import match
 from .bounce import handle
 from .classify import Context, automatic_reason, delivery_report
-from .match import find_request
 from .parse import parse
 from .redact import redact_raw_text, scrub
 
@@ -503,7 +503,7 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     if bounce is not None and (bounce.failed or bounce.delayed or bounce.original_ids):
 
         return handle(desk, ch, msg, bounce)
-    req, how = find_request(mail, domain)
+    req, how = match.find_request(mail, domain)
     if reason:
         msg.action, msg.auto_reason, msg.request = "automatic", reason, req
         msg.save()
@@ -514,8 +514,6 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
 
 
 def _desk_addresses(desk) -> set[str]:
-    import email.utils
-
     out = {email.utils.parseaddr(desk.settings.mail_from)[1].lower()}
     try:
         if desk.contacts.desk.email:
@@ -578,7 +576,7 @@ def _follow_up(desk, ch, msg, req, how: str) -> dict:
     msg.save()
     if flag == "answer":
         # The user's answer restarts the clock exactly as `pd resume --via email` would [§8.8].
-        desk._resume(ch, req, via="email", answer=(msg.reply or msg.text)[:4000] or None)
+        desk.resume_in(ch, req, via="email", answer=(msg.reply or msg.text)[:4000] or None)
         msg.event_id = ch.head.last_event_id  # the last event this mail wrote: later ones are a person's
         msg.save()
     return result("follow_up", None, req.number, message=msg.id, flag=flag)

@@ -7,52 +7,17 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 
-from pd.errors import ConfigError, InvalidInput
+from pd.errors import InvalidInput
 
 # --------------------------------------------------------------------------
 # Message-IDs and composing
 # --------------------------------------------------------------------------
-
-_ID_PART = re.compile(r"[^A-Za-z0-9-]+")
-_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-
-
-def _check_domain(domain: str) -> str:
-    domain = domain.strip().lower()
-    if not _DOMAIN.match(domain):
-        raise ValueError(f"not a mail domain: {domain!r}")
-    return domain
-
-
-def thread_root_id(number: str, domain: str) -> str:
-    """``<pd-2026-000123@domain>``: the same for every message of one request.
-
-    Not sent as any message's own Message-ID; every message of a request
-    carries it in In-Reply-To and References, so mail clients thread them.
-    """
-    return f"<pd-{_ID_PART.sub('-', number).strip('-')}@{_check_domain(domain)}>"
-
-
-def new_message_id(number: str | None, domain: str) -> str:
-    """A fresh unique Message-ID: ``<pd-2026-000123.<uuid hex>@domain>`` (``<pd.<hex>@domain>`` without a number)."""
-    stem = "pd" if not number else f"pd-{_ID_PART.sub('-', number).strip('-')}"
-    return f"<{stem}.{uuid.uuid4().hex}@{_check_domain(domain)}>"
-
-
-def domain_of(address: str) -> str:
-    """The domain of an address (``"PD <pd@ic.iem.gov.lv>"`` -> ``ic.iem.gov.lv``), for Message-IDs."""
-    _, addr = email.utils.parseaddr(address)
-    if "@" not in addr:
-        raise ConfigError(f"not an e-mail address: {address!r}")
-    return addr.rpartition("@")[2].lower()
-
 
 _MSGID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 

@@ -24,8 +24,8 @@ from ..db.models import Escalation, OutboxMessage
 from ..db.models import OutboxMessage as M
 from ..latvian import ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, format_dt, label
 from ..ledger import Change
-from .compose import domain_of, new_message_id, thread_root_id
 from .render import VARIABLES, render
+from .threads import domain_of, new_message_id, thread_root_id
 from .wording import MANAGER, REQUESTER, duration_words, history_lines, phone, short_title, to_person
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from pd.errors import ConfigError, InvalidInput, PdError
 
+from ..patterns import LazyPattern
+
 # --------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------
@@ -130,9 +132,9 @@ def _placeholders(text: str, path: Path, line_offset: int) -> list[str]:
     return names
 
 
-_LABELLED = re.compile(r"^[^:\n]{1,60}:(\s|$)")
-_HEADING = re.compile(r"^\S[^:\n]{0,60}:$")
-_HANGING = re.compile(r"^(\s*(?:\d\d\.\d\d\.\d{4} \d\d:\d\d — |[-•*] ))")
+_LABELLED = LazyPattern(r"^[^:\n]{1,60}:(\s|$)")
+_HEADING = LazyPattern(r"^\S[^:\n]{0,60}:$")
+_HANGING = LazyPattern(r"^(\s*(?:\d\d\.\d\d\.\d{4} \d\d:\d\d — |[-•*] ))")
 
 
 def _without_placeholders(match: re.Match[str]) -> str:

@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from ..patterns import LazyPattern
+
 # --------------------------------------------------------------------------
 # Numbers and durations in words
 # --------------------------------------------------------------------------
@@ -64,7 +66,7 @@ def duration_words(td: timedelta, lang: str = "lv", *, working: bool = False) ->
 # Endings of the nominative and their dative, longest first, by gender.
 _MALE = (("ais", "ajam"), ("is", "im"), ("us", "um"), ("š", "am"), ("s", "am"), ("a", "am"), ("e", "em"))
 _FEMALE = (("ā", "ajai"), ("a", "ai"), ("e", "ei"))
-_WORD = re.compile(r"^[A-ZĀČĒĢĪĶĻŅŠŪŽ][a-zāčēģīķļņšūž]+$")
+_WORD = LazyPattern(r"^[A-ZĀČĒĢĪĶĻŅŠŪŽ][a-zāčēģīķļņšūž]+$")
 
 
 def gender(name: str) -> str | None:
@@ -143,7 +145,7 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s|\n")
+_SENTENCE_END = LazyPattern(r"(?<=[.!?;])\s|\n")
 
 
 def short_title(description: str, limit: int = 60) -> str:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Callable
 
 from ..audit import anchor as audit_anchor
 from ..errors import ConfigError, InvalidInput, InvalidState
-from ..ledger import utcnow
 from . import csv_json, ledger
 from . import send as sending
 from .files import make_dir
@@ -64,7 +63,7 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
     except OSError as exc:
         raise ConfigError(f"--out {out_dir}: {exc.strerror or exc}") from None
 
-    now = utcnow()
+    now = desk.now()
     anchor = audit_anchor()
     meta0 = ReportMeta(institution_code="", institution_name="", month=month, generated_at=now,
                        catalog_version=desk.catalog.version, contacts_version=contacts.version, lang=lang,

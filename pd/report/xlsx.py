@@ -403,8 +403,8 @@ def _setup_table_sheet(ws, widths: Sequence[float], lang: str, freeze: str = "A2
 
 def _fast_path_supported() -> bool:
     """Whether openpyxl's write-only internals are the ones ``_RawRows`` builds on (3.1, with lxml)."""
-    import openpyxl
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    import openpyxl  # lazy: ~0.1 s; the csv and json formats never need it
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet  # (as above)
     from openpyxl.worksheet._writer import WorksheetWriter
 
     return (

@@ -46,6 +46,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
+from itertools import islice
 from typing import Any
 
 from pd.errors import InvalidInput
@@ -99,16 +101,20 @@ class _Pattern:
     Most texts name no password, so most registrations never need the patterns below; compiling
     them all on import cost every command that writes text about a millisecond."""
 
-    __slots__ = ("_args", "_compiled")
+    __slots__ = ("_args", "_compiled", "search", "match", "fullmatch", "finditer")
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
         self._compiled: re.Pattern | None = None
 
-    def __getattr__(self, name: str) -> Any:  # search, match, fullmatch, finditer
-        if self._compiled is None:
-            self._compiled = re.compile(*self._args)
-        return getattr(self._compiled, name)
+    def __getattr__(self, name: str) -> Any:  # search, match, fullmatch, finditer: on first use only
+        if name not in ("search", "match", "fullmatch", "finditer"):
+            raise AttributeError(name)
+        self._compiled = compiled = re.compile(*self._args)
+        # from now on they are plain attributes (the guard calls them a few times per keyword)
+        self.search, self.match = compiled.search, compiled.match
+        self.fullmatch, self.finditer = compiled.fullmatch, compiled.finditer
+        return getattr(compiled, name)
 
 
 # --------------------------------------------------------------------------
@@ -251,7 +257,10 @@ def _is_stop_word(word: str) -> bool:
 
 
 _SYMBOLS = set("!#$%^&*+=?~|<>{}[]\\@;_€£§")
-_EMAIL_RE = _Pattern(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# An address somewhere in the token: a character, "@", then a dot with a character on each side before the
+# next "@". Written to start at the "@" itself: "[^@\s]+@…" tried every start in a long run without "@" and
+# ran to its end each time (quadratic: a 100 kB token took seconds, issue 18).
+_EMAIL_RE = _Pattern(r"[^@\s]@[^@\s]+\.[^@\s]")
 _URL_RE = _Pattern(r"(?:https?://|www\.)", re.IGNORECASE)
 _PHONE_RE = _Pattern(r"(?:\+?371|00371)?[26]\d{7}")
 _TRAILING_CLASSIFY = ".,;:!?)]}>\"'”’»…"
@@ -269,17 +278,17 @@ def _shape(core: str) -> tuple[bool, bool, bool, bool, bool]:
         return not core.isupper(), not core.islower(), False, True, False
     if core.isdigit():
         return False, False, True, False, False
-    has_lower = any(c.islower() for c in core)
-    has_upper = any(c.isupper() for c in core)
-    has_digit = any(c.isdigit() for c in core)
-    has_alpha = any(c.isalpha() for c in core)
-    has_symbol = any(c in _SYMBOLS for c in core)
+    has_lower = any(map(str.islower, core))
+    has_upper = any(map(str.isupper, core))
+    has_digit = any(map(str.isdigit, core))
+    has_alpha = any(map(str.isalpha, core))
+    has_symbol = not _SYMBOLS.isdisjoint(core)
     return has_lower, has_upper, has_digit, has_alpha, has_symbol
 
 
 def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
     core = _classify_core(token)
-    if not core or not any(c.isalnum() for c in core):
+    if not core or not any(map(str.isalnum, core)):
         return False  # "***", "-", "?" …
     if REDACTED.lower() in token.lower():
         return False  # already redacted: running the guard twice must be harmless
@@ -292,7 +301,7 @@ def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
         if numeric:
             limit = 12 if tier > _BARE else 8
             return 4 <= len(core) <= limit and not (tier < _EXPLICIT and _PHONE_RE.fullmatch(core))
-        digits = sum(c.isdigit() for c in core)
+        digits = sum(map(str.isdigit, core))
         return tier == _EXPLICIT and digits >= 3 and not _EMAIL_RE.search(core)
 
     if quoted and tier >= _WEAK:
@@ -312,7 +321,7 @@ def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
         if tier == _BARE:
             return 6 <= len(core) <= 12
         return 4 <= len(core) <= 12
-    mixed_case = has_lower and any(c.isupper() for c in core[1:])
+    mixed_case = has_lower and any(map(str.isupper, core[1:]))
     if tier == _WEAK:
         return (has_alpha and has_digit) or has_symbol or mixed_case
     # Bare whitespace: letters, digits and something more.
@@ -330,6 +339,18 @@ _LOGIN_BEFORE_RE = _Pattern(
     r"\s*[:=：]?\s*[^\s:=]+[\s,;/]*$"
 )
 _MAX_CONNECTORS = 8
+# Bounds that keep the scan linear in the text's length, whatever the text (issue 18): the value is
+# looked for only so far after its keyword, and a value (a token or a quoted string) is at most so
+# long: a run of more characters with no space is a link, a key or an encoded blob, not a password
+# someone typed. Each keyword thus costs at most a bounded amount of work.
+_LOOK_AHEAD = 1000
+_MAX_VALUE = 200
+_MAX_WORD = 64  # a word of a label or of a passphrase
+_SPACE_RE = _Pattern(r"\s*")
+_BLANKS_RE = _Pattern(r"[ \t]*")
+_SEPARATOR_RE = _Pattern("|".join(re.escape(s) for s in _SEPARATORS))  # in order: longest first
+_TOKEN_RE = _Pattern(r"\S{1,%d}" % (_MAX_VALUE + 1))
+_LABEL_WORD_RE = _Pattern(r"\S{0,%d}" % (_MAX_WORD + 1))
 
 
 def _candidates(text: str, folded: str, pos: int):
@@ -342,16 +363,14 @@ def _candidates(text: str, folded: str, pos: int):
     tier = _BARE
     strong = False
     named = False  # "parole lietotājam …", "password for …": a label may follow
+    limit = min(n, pos + _LOOK_AHEAD)
     i = pos
     for _ in range(_MAX_CONNECTORS):
-        j = i
-        newlines = 0
-        while j < n and text[j].isspace():
-            newlines += text[j] == "\n"
-            j += 1
-        if j >= n or newlines >= 2:
+        j = _SPACE_RE.match(text, i, limit).end()
+        if j >= limit or text.count("\n", i, j) >= 2:
             return  # the value is not looked for past a blank line
-        sep = next((s for s in _SEPARATORS if folded.startswith(s, j)), None)
+        sep_match = _SEPARATOR_RE.match(folded, j)
+        sep = sep_match.group() if sep_match else None
         if sep is not None:
             after = j + len(sep)
             # "-" glued to a value (parole -Abc1) is part of the value, not a separator.
@@ -366,7 +385,7 @@ def _candidates(text: str, folded: str, pos: int):
             if close != -1 and "\n" not in text[j:close]:
                 i = close + 1
                 continue
-        m = _WORD_RE.match(folded, j)
+        m = _WORD_RE.match(folded, j, limit)
         if m:
             end = m.end()
             word = m.group()
@@ -396,7 +415,7 @@ def _candidates(text: str, folded: str, pos: int):
             continue
         # "the pw for the VPN is X", "parole priekš VPN ir X": a label of a few words, then the value.
         if named and not quoted and tier != _EXPLICIT:
-            after_label = _label_end(text, folded, end)
+            after_label = _label_end(text, folded, end, limit)
             if after_label is not None:
                 i, strong = after_label
                 tier = _EXPLICIT
@@ -407,30 +426,24 @@ def _candidates(text: str, folded: str, pos: int):
             if text[end - 1] in ",/;" and end - start > 1:
                 tier, i = _WEAK, end
                 continue
-            k = end + (1 if quoted else 0)
-            while k < n and text[k] in " \t":
-                k += 1
+            k = _BLANKS_RE.match(text, end + (1 if quoted else 0), limit).end()
             if k + 1 < n and text[k] in ",/;|" and text[k + 1] in " \t":
                 tier, i = _WEAK, k + 1  # "jberzins / Abc123"
                 continue
         return
 
 
-def _label_end(text: str, folded: str, pos: int) -> tuple[int, bool] | None:
+def _label_end(text: str, folded: str, pos: int, limit: int) -> tuple[int, bool] | None:
     """After a label's first word: where the value starts if up to two more label words and then
     ``is``/``ir``/``:`` follow on the same line (and whether it was a strong separator)."""
-    n = len(text)
     i = pos
     for _ in range(3):
-        while i < n and text[i] in " \t":
-            i += 1
-        sep = next((s for s in _STRONG_SEPARATORS if folded.startswith(s, i)), None)
-        if sep is not None:
-            return i + len(sep), True
-        j = i
-        while j < n and not text[j].isspace():
-            j += 1
-        if j == i:
+        i = _BLANKS_RE.match(text, i, limit).end()
+        sep_match = _SEPARATOR_RE.match(folded, i)
+        if sep_match and sep_match.group() in _STRONG_SEPARATORS:
+            return sep_match.end(), True
+        j = _LABEL_WORD_RE.match(text, i, limit).end()
+        if j == i or j - i > _MAX_WORD:
             return None
         word = folded[i:j]
         if word in _EXPLICIT_WORDS:
@@ -450,17 +463,17 @@ _NOT_A_PASSPHRASE_START = frozenset(
     user lietotajs it tas ta is ir was bija to uz ka ka
     """.split()
 )
-_PASSPHRASE_WORD_RE = _Pattern(r"[^\W_](?:[\w'’-]*[^\W_])?")
+_PASSPHRASE_WORD_RE = _Pattern(r"[^\W_](?:[\w'’-]{0,%d}[^\W_])?" % (_MAX_WORD - 2))
 _SENTENCE_END = ".!?,;"
 
 
-def _passphrase_end(text: str, folded: str, start: int) -> int | None:
+def _passphrase_end(text: str, folded: str, start: int, limit: int) -> int | None:
     """The end of a passphrase of 2 to 8 words starting at ``start`` (up to a sentence's end)."""
     n = len(text)
     i = start
     words: list[str] = []
     end = start
-    while i < n and len(words) <= 8:
+    while i < limit and len(words) <= 8:
         m = _PASSPHRASE_WORD_RE.match(text, i)
         if not m:
             break
@@ -469,10 +482,8 @@ def _passphrase_end(text: str, folded: str, start: int) -> int | None:
         if end >= n or text[end] == "\n" or text[end] in _SENTENCE_END:
             break
         if text[end] not in " \t":
-            return None  # "Abc123#x": a token of symbols is the single-value rule's
-        i = end
-        while i < n and text[i] in " \t":
-            i += 1
+            return None  # "Abc123#x": a token of symbols (or a word too long) is the single-value rule's
+        i = _BLANKS_RE.match(text, end, limit).end()
     if not 2 <= len(words) <= 8:
         return None
     first = words[0]
@@ -484,45 +495,54 @@ def _passphrase_end(text: str, folded: str, start: int) -> int | None:
     return end
 
 
+# After an opening quote: where the quoted value ends (a closing quote), or where it cannot (a line's end).
+_QUOTE_END_RE = {opener: _Pattern("[" + re.escape(closers) + "\n]") for opener, closers in _QUOTES.items()}
+
+
 def _value_span(text: str, start: int) -> tuple[int, int, bool] | None:
-    n = len(text)
+    """The value at ``start``: a quoted string (without its quotes), else the token up to a space; None
+    for a token longer than _MAX_VALUE."""
     opener = text[start]
     if opener in _QUOTES:
-        closers = _QUOTES[opener]
-        k = start + 1
-        limit = min(n, start + 200)
-        while k < limit and text[k] not in closers and text[k] != "\n":
-            k += 1
-        if k < limit and text[k] in closers and k > start + 1:
-            return start + 1, k, True
-    end = start
-    while end < n and not text[end].isspace():
-        end += 1
-    # Drop closing brackets or quotes that close something opened before the value.
-    token = text[start:end]
-    while token and token[-1] in ")]}»”’\"'" and _unbalanced(token):
-        token = token[:-1]
-        end -= 1
-    if not token:
+        close = _QUOTE_END_RE[opener].search(text, start + 1, start + _MAX_VALUE)
+        if close and text[close.start()] != "\n" and close.start() > start + 1:
+            return start + 1, close.start(), True
+    end = _TOKEN_RE.match(text, start).end()
+    if end - start > _MAX_VALUE:
         return None
-    return start, end, False
+    end = start + _balanced_length(text[start:end])
+    return (start, end, False) if end > start else None
 
 
-def _unbalanced(token: str) -> bool:
-    last = token[-1]
-    pairs = {")": "(", "]": "[", "}": "{", "»": "«", "”": "“„", "’": "‘"}
-    if last in pairs:
-        opens = sum(token.count(o) for o in pairs[last])
-        return token.count(last) > opens
-    if last in "\"'":
-        return token.count(last) % 2 == 1 and token[0] != last
-    return False
+_CLOSERS = {")": "(", "]": "[", "}": "{", "»": "«", "”": "“„", "’": "‘", '"': "", "'": ""}
+
+
+def _balanced_length(token: str) -> int:
+    """The token's length without the closing brackets or quotes at its end that close something
+    opened before the value ("(parole: Abc123)"). The characters are counted once, not once per drop."""
+    end = len(token)
+    if not end or token[-1] not in _CLOSERS:
+        return end
+    counts = Counter(token)
+    while end and token[end - 1] in _CLOSERS:
+        last = token[end - 1]
+        openers = _CLOSERS[last]
+        if openers:
+            unbalanced = counts[last] > sum(counts[o] for o in openers)
+        else:  # a straight quote closes one opened before the value when it has no partner in it
+            unbalanced = counts[last] % 2 == 1 and token[0] != last
+        if not unbalanced:
+            break
+        counts[last] -= 1
+        end -= 1
+    return end
 
 
 # The last texts scanned and what was found in them: the intake scans a mail's text and then its
-# reply (most often the same text), a subject in its header and then as the desk shows it.
+# reply (most often the same text), a subject in its header and then as the desk shows it. Long texts
+# too (a 1 MB mail's text was scanned three times): up to 16 texts of 8 M characters in all.
 _RECENT: dict[str, tuple[Finding, ...]] = {}
-_RECENT_MAX, _RECENT_LEN = 16, 65536
+_RECENT_MAX, _RECENT_CHARS = 16, 8 * 1024 * 1024
 
 
 def find_secrets(text: str) -> list[Finding]:
@@ -533,8 +553,8 @@ def find_secrets(text: str) -> list[Finding]:
     if known is not None:
         return list(known)
     found = _find_secrets(text)
-    if len(text) <= _RECENT_LEN:
-        if len(_RECENT) >= _RECENT_MAX:
+    if len(text) <= _RECENT_CHARS:
+        if len(_RECENT) >= _RECENT_MAX or sum(map(len, _RECENT)) + len(text) > _RECENT_CHARS:
             _RECENT.clear()
         _RECENT[text] = tuple(found)
     return found
@@ -545,21 +565,22 @@ def _find_secrets(text: str) -> list[Finding]:
     if not any(stem in folded for stem in _KEYWORD_STEMS):
         return []
     findings: list[Finding] = []
-    for m in _KEYWORD_RE.finditer(folded):
+    keywords = _KEYWORD_RE.finditer(folded)
+    for m in islice(keywords, _MAX_WEIGHED):
         group = m.lastgroup or "pw_en"
         kind, rules = _KINDS[group]
         # The nominative ("parole Abc123", "jaunā parole abc123") names the
         # password itself; other cases are mostly objects of a verb
         # ("atiestatīt paroli jberzins01"), so they need a stronger-looking token.
         nominative = group in ("pw_lv", "pw_ru") and m.group().endswith(("parole", "пароль"))
-        line_start = folded.rfind("\n", 0, m.start()) + 1
+        line_start = folded.rfind("\n", max(0, m.start() - 80), m.start()) + 1
         before = folded[max(line_start, m.start() - 80):m.start()]
         possessive = rules == "password" and _POSSESSIVE_RE.search(before) is not None
         after_login = rules == "pass" and _LOGIN_BEFORE_RE.search(before) is not None
         first = True
         for start, end, quoted, tier, strong in _candidates(text, folded, m.end()):
             if first and possessive and strong and not quoted:
-                run_end = _passphrase_end(text, folded, start)
+                run_end = _passphrase_end(text, folded, start, min(len(text), m.end() + _LOOK_AHEAD))
                 if run_end is not None and run_end > end:
                     findings.append(Finding(start, run_end, kind))
                     break
@@ -577,7 +598,49 @@ def _find_secrets(text: str) -> list[Finding]:
                 tier = _WEAK
             if _is_secret(text[start:end], tier, token_rules, quoted=quoted):
                 findings.append(Finding(start, end, kind))
+    findings.extend(_flood(keywords, len(text)))  # the keywords past the first _MAX_WEIGHED, if any
     return _merge(findings)
+
+
+# A desk mail names a password a handful of times, a long thread of replies a few dozen. A text that
+# names one thousands of times is a flood (a log, or a mail made to stall the intake, issue 18): each
+# keyword past the first _MAX_WEIGHED is not weighed, at some microseconds each, but the whole stretch
+# in which a value could be found for it (_REACH characters, up to a blank line) is taken as its
+# secret, merged with its neighbours'. More is redacted than weighing would have, never less; a keyword
+# followed by [REDACTED] has nothing left to hide (so that redacting a flood twice changes nothing).
+_MAX_WEIGHED = 1000
+_REACH = _LOOK_AHEAD + _MAX_VALUE
+_REDACTED_NEXT_RE = _Pattern(r"[\s:=：＝–—-]*\[redacted\]")
+_BLANK_LINE_RE = _Pattern(r"\n[^\S\n]*\n")
+_ALNUM_RE = _Pattern(r"[^\W_]")
+
+
+def _flood(keywords, n: int) -> list[Finding]:
+    spans: list[Finding] = []
+    start = last = end = -1  # the open stretch, the end of its last keyword, and how far it reaches
+    kind = "password"
+    folded = ""
+
+    def close(blank) -> None:
+        stop = blank.start() if blank else end
+        if stop > start and _ALNUM_RE.search(folded, start, stop):  # not for "Password:" alone
+            spans.append(Finding(start, stop, kind))
+
+    for m in keywords:
+        folded = m.string
+        if _REDACTED_NEXT_RE.match(folded, m.end()):
+            continue
+        if end > last:  # each stretch between two keywords is searched once for a blank line
+            blank = _BLANK_LINE_RE.search(folded, last, min(end, m.end()))
+            if blank or m.end() > end:
+                close(blank)
+                start = end = -1
+        if end == -1:
+            start, kind = m.end(), _KINDS[m.lastgroup or "pw_en"][0]
+        last, end = m.end(), min(n, m.end() + _REACH)
+    if end > last:
+        close(_BLANK_LINE_RE.search(folded, last, end))
+    return spans
 
 
 def _merge(findings: list[Finding]) -> list[Finding]:

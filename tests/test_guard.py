@@ -434,3 +434,60 @@ def test_folding_by_the_string_table_is_folding_by_the_dict(text):
     from pd.guard import _FOLD, _fold
 
     assert _fold(text) == text.translate(_FOLD)
+
+
+# ---------------------------------------------------------------- linear time, whatever the text (issue 18)
+# Each of these took the old guard minutes at 100 kB (a long run after an opening quote: every start of
+# the run was tried as an e-mail address, to its end). Each takes about 10 ms now (2-core VM): the bound
+# is a hundred times that, in CPU time, so a loaded machine does not fail it.
+_HOSTILE_TEXTS = {
+    "an unclosed ASCII quote": 'parole "' + "a" * 100_000,
+    "an unclosed „ quote": "parole „" + "a" * 100_000,
+    "an unclosed « quote": "parole «" + "a" * 100_000,
+    'slepenais vārds "': 'slepenais vārds "' + "a" * 100_000,
+    "digits after parole": "parole " + "7" * 100_000,
+    "letters and digits after password:": "password: " + "Abc1" * 25_000,
+    "closing brackets": "parole: x" + ")" * 100_000,
+    "spaces before the value": "parole" + " " * 100_000 + "Abc123",
+    "many parole words": "parole " * 14_000,
+    "pw: without spaces": "pw:" * 10_000,
+}
+_BOUND_S = 1.0
+
+
+def test_the_guard_takes_linear_time_on_hostile_text():
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys, time\n"
+             "from tests.test_guard import _HOSTILE_TEXTS\n"
+             "from pd.guard import redact\n"
+             "redact('parole: Abc123')  # the patterns compiled\n"
+             "for name, text in _HOSTILE_TEXTS.items():\n"
+             "    t0 = time.process_time(); redact(text)\n"
+             "    print(json.dumps([name, time.process_time() - t0]), flush=True)\n")
+    # a hard stop too: the old guard would have run for an hour
+    from pathlib import Path
+
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent, timeout=_BOUND_S * len(_HOSTILE_TEXTS) + 30)
+    assert r.returncode == 0, r.stderr
+    times = dict(json.loads(line) for line in r.stdout.splitlines())
+    assert set(times) == set(_HOSTILE_TEXTS)
+    slow = {name: round(t, 2) for name, t in times.items() if t > _BOUND_S}
+    assert not slow, slow
+
+
+def test_a_flood_of_keywords_is_redacted_whole_and_twice_is_once():
+    from pd.guard import _MAX_WEIGHED
+
+    lines = [f"parole: Ziema{i}!" for i in range(_MAX_WEIGHED + 500)]
+    text = "Labdien!\n\n" + "\n".join(lines) + "\n\nAr cieņu,\nJānis"
+    out = redact(text)
+    assert not any(f"Ziema{i}!" in out for i in range(len(lines)))
+    assert out.startswith("Labdien!\n\nparole: [REDACTED]\n") and out.endswith("\n\nAr cieņu,\nJānis")
+    assert find_secrets(out) == [] and redact(out) == out
+    # past the weighed keywords, more is redacted than weighing would (the innocent words too), never less
+    flood = "\n".join(["Parole nedarbojas"] * (_MAX_WEIGHED + 10) + ["paroli: Abc123"])
+    assert "Abc123" not in redact(flood)

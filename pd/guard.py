@@ -39,8 +39,21 @@ jberzins: Abc123"); a quoted value ("…") is taken whole; the search stops at a
 blank line. Text already holding ``[REDACTED]`` passes, so redacting twice
 is harmless.
 
+After an oblique case ("paroli", "paroles") a dash or a comma is the
+sentence's, not "is": "nomainīju paroli, tagad tā ir Ozols2026" is found,
+"nevar nomainīt paroli — prasa sarežģītāku" is not. A keyword in brackets
+names the token before it ("P: Sniegs2026 (parole)"). A number after
+"piekļuves kods" is weighed as a PIN; "pieslēgšanās dati"/"login details"
+take a value list as "parole" does.
+
 A PIN always needs a digit. Matching is case-insensitive and tolerant of
 Latvian diacritics (``PAROLE``, ``slepenais vards``). Stdlib only.
+
+Time is linear in the text's length whatever the text (issue 18): a value is
+looked for within _LOOK_AHEAD characters of its keyword and is at most
+_MAX_VALUE long, no pattern retries a long run from each of its characters,
+and past _MAX_WEIGHED keywords each further keyword's reach is redacted
+without weighing (a flood: more is redacted, never less).
 """
 from __future__ import annotations
 
@@ -126,10 +139,12 @@ _KEYWORD_WORD = (
     # paroļu) also inside compounds: sākumparole, pagaidparole, e-pastparole.
     r"(?P<pw_lv>[^\W\d_]*parol(?:e|i|es|ei|em|u|ite)s?)"
     r"|(?P<pw_secret>slepen[^\W\d_]*[\s-]+vard[^\W\d_]*)"
-    r"|(?P<pw_en>passwords?|passwort|passwd|passcode|passphrase|pwd|pw|p/w)"
+    r"|(?P<pw_en>passwords?|passwort|passwd|passcode|passphrase|pwd|psw|pw|p/w)"
     r"|(?P<pass>pass)"
     r"|(?P<pw_ru>парол[^\W\d_]*)"
     r"|(?P<code>(?:piekluves|access)[\s-]+(?:kod[^\W\d_]*|codes?))"
+    # login details: "Pieslēgšanās dati: jberzins / Sniegs2026", "piekļuves dati", "login details"
+    r"|(?P<login>(?:piesleg[^\W\d_]*|piekluves|login|logon)[\s-]+(?:dati|datus|details)|credentials)"
     r"|(?P<pin>(?:pin|puk)[12]?(?:[\s-]*(?:kods|kodu|koda|kodi|kodus|kodam|codes?|numbers?|numurs|numuru|nr\.?))?"
     r"|пин[\s-]*код[^\W\d_]*|пин|пук)"
     r")"
@@ -138,7 +153,8 @@ _KEYWORD_WORD = (
 _KEYWORD_RE = _Pattern(r"(?<![^\W_])" + _KEYWORD_WORD + r"(?![^\W\d_])")
 # Every keyword above holds one of these (tests/test_guard.py checks it): a folded text without
 # any of them names no password or PIN, and is passed without compiling the keyword pattern.
-_KEYWORD_STEMS = ("parol", "slepen", "pass", "pw", "p/w", "парол", "piekluves", "access", "pin", "puk", "пин", "пук")
+_KEYWORD_STEMS = ("parol", "slepen", "pass", "pw", "p/w", "psw", "парол", "piekluves", "access", "pin", "puk", "пин",
+                  "пук", "piesleg", "login", "logon", "credential")
 
 # group -> (reported kind, rules)
 _KINDS = {
@@ -147,7 +163,8 @@ _KINDS = {
     "pw_en": ("password", "password"),
     "pass": ("password", "pass"),
     "pw_ru": ("password", "password"),
-    "code": ("pin", "password"),
+    "code": ("pin", "code"),
+    "login": ("password", "password"),
     "pin": ("pin", "pin"),
 }
 
@@ -167,7 +184,7 @@ _NEUTRAL_WORDS = frozenset(
     """
     tagad now sobrid patlaban joprojam still currently jauna jaunaja new temporary
     sada sekojosa sekojosi sekojoss following the as follows mana my his her tava your
-    vina vinas lietotaja users lietotajam for prieks
+    vina vinas lietotaja users lietotajam for prieks ta
     теперь
     """.split()
 )
@@ -294,6 +311,10 @@ def _is_secret(token: str, tier: int, rules: str, *, quoted: bool) -> bool:
         return False  # already redacted: running the guard twice must be harmless
     has_lower, has_upper, has_digit, has_alpha, has_symbol = _shape(core)
     numeric = core.isdigit()
+    if rules == "code":  # "piekļuves kods 7788" as a PIN, "piekļuves kods: AB12CD" as a password
+        if numeric and len(core) == 4 and token.startswith(core + ".") and 1990 <= int(core) <= 2100:
+            return False  # "piekļuves kods 2024. gadā mainīts": a year
+        rules = "pin" if numeric else "password"
 
     if rules == "pin":
         if not has_digit:
@@ -353,12 +374,19 @@ _TOKEN_RE = _Pattern(r"\S{1,%d}" % (_MAX_VALUE + 1))
 _LABEL_WORD_RE = _Pattern(r"\S{0,%d}" % (_MAX_WORD + 1))
 
 
-def _candidates(text: str, folded: str, pos: int):
-    """From just after a keyword, yield ``(start, end, quoted, tier, strong)`` of the value(s)."""
+def _candidates(text: str, folded: str, pos: int, *, oblique: bool = False):
+    """From just after a keyword, yield ``(start, end, quoted, tier, strong)`` of the value(s).
+
+    ``oblique``: the keyword is an object ("paroli", "paroles"), so a dash after it is a sentence's
+    dash ("nomainīt paroli — prasa sarežģītāku"), not "is"; and so is a comma: "nomainīju paroli,
+    tagad tā ir Ozols2026" (the value after either must look like a secret)."""
     n = len(text)
+    capped = False  # after such a dash or comma: at most _WEAK
     if pos < n:
         ch = text[pos]
-        if not (ch.isspace() or ch in ":=-–—→(：＝" or ch in _QUOTES):
+        if ch == "," and oblique:
+            capped, pos = True, pos + 1
+        elif not (ch.isspace() or ch in ":=-–—→(：＝" or ch in _QUOTES):
             return  # "password_hint", "pinot", "parole/PIN" (the next keyword will do)
     tier = _BARE
     strong = False
@@ -375,6 +403,7 @@ def _candidates(text: str, folded: str, pos: int):
             after = j + len(sep)
             # "-" glued to a value (parole -Abc1) is part of the value, not a separator.
             if not (sep in "-–—" and after < n and not text[after].isspace()):
+                capped = capped or (oblique and sep in "-–—")
                 tier = _EXPLICIT
                 strong = strong or sep in _STRONG_SEPARATORS
                 i = after
@@ -407,7 +436,7 @@ def _candidates(text: str, folded: str, pos: int):
         if value is None:
             return
         start, end, quoted = value
-        yield start, end, quoted, tier, strong
+        yield start, end, quoted, min(tier, _WEAK) if capped else tier, strong
         # "parole lietotājam jberzins: Abc123": a label ending in ':' before any
         # separator introduces the value after it.
         if named and not quoted and tier != _EXPLICIT and text[end - 1] == ":" and end - start > 1:
@@ -514,6 +543,18 @@ def _value_span(text: str, start: int) -> tuple[int, int, bool] | None:
     return (start, end, False) if end > start else None
 
 
+_TOKEN_BEFORE_RE = _Pattern(r"(?<!\S)\S{1,%d}[ \t]*$" % _MAX_VALUE)
+
+
+def _token_before(text: str, pos: int) -> tuple[int, int] | None:
+    """The token that ends (give or take blanks) just before ``pos``, if at most _MAX_VALUE long."""
+    m = _TOKEN_BEFORE_RE.search(text, max(0, pos - _MAX_VALUE - 8), pos)
+    if m is None:
+        return None
+    token = m.group().rstrip(" \t")
+    return m.start(), m.start() + len(token)
+
+
 _CLOSERS = {")": "(", "]": "[", "}": "{", "»": "«", "”": "“„", "’": "‘", '"': "", "'": ""}
 
 
@@ -573,12 +614,20 @@ def _find_secrets(text: str) -> list[Finding]:
         # password itself; other cases are mostly objects of a verb
         # ("atiestatīt paroli jberzins01"), so they need a stronger-looking token.
         nominative = group in ("pw_lv", "pw_ru") and m.group().endswith(("parole", "пароль"))
+        if m.start() and folded[m.start() - 1] == "(" and folded.startswith(")", m.end()):
+            # "P: Sniegs2026 (parole)": the keyword in brackets names the token before it
+            value = _token_before(text, m.start() - 1)
+            if value and _is_secret(text[value[0]:value[1]], _BARE, "password" if rules == "pass" else rules,
+                                    quoted=False):
+                findings.append(Finding(value[0], value[1], kind))
+            continue
         line_start = folded.rfind("\n", max(0, m.start() - 80), m.start()) + 1
         before = folded[max(line_start, m.start() - 80):m.start()]
         possessive = rules == "password" and _POSSESSIVE_RE.search(before) is not None
         after_login = rules == "pass" and _LOGIN_BEFORE_RE.search(before) is not None
         first = True
-        for start, end, quoted, tier, strong in _candidates(text, folded, m.end()):
+        oblique = group in ("pw_lv", "pw_ru") and not nominative
+        for start, end, quoted, tier, strong in _candidates(text, folded, m.end(), oblique=oblique):
             if first and possessive and strong and not quoted:
                 run_end = _passphrase_end(text, folded, start, min(len(text), m.end() + _LOOK_AHEAD))
                 if run_end is not None and run_end > end:

@@ -313,6 +313,33 @@ CORPUS = [
     ("parole priekš VPN ir nomainīta", None),
     ("parole：nedarbojas", None),
     ("paroles maiņa：skatīt e-pastu", None),
+    # issue 18: what the guard missed ...
+    ("piekļuves kods 7788", "7788"),
+    ("psw: Abc123xy", "Abc123xy"),
+    ("nomainīju paroli, tagad tā ir Ozols2026", "Ozols2026"),
+    ("P: Sniegs2026 (parole)", "Sniegs2026"),
+    ("jberzins Sniegs2026 (parole)", "Sniegs2026"),
+    ("PIN kods mainīts: 4455 (PIN)", "4455"),
+    ("Paroli — nomainīju uz Liepa2026!", "Liepa2026!"),
+    ("Login details: Ozols2026", "Ozols2026"),
+    # ... and the false alarm it raised, with its neighbours
+    ("Nevar nomainīt paroli — prasa sarežģītāku", None),
+    ("Nevaru nomainīt paroli – sistēma saka, ka par īsu", None),
+    ("Aizmirsu paroli, tagad tā ir bloķēta", None),
+    ("nomainīju paroli, tagad viss strādā", None),
+    ("paroli, lūdzu, atiestatiet", None),
+    ("Nevaru atrast paroli, kas bija e-pastā", None),
+    ("Lietotājs nomainīja paroli – tagad strādā", None),
+    ("Pieslēgšanās dati nav derīgi", None),
+    ("Pieslēgšanās dati nosūtīti pa SMS", None),
+    ("Login details: see the attached form", None),
+    ("credentials expired", None),
+    ("piekļuves kods nav saņemts", None),
+    ("piekļuves kods 2024. gadā mainīts", None),
+    ("psw nedarbojas", None),
+    ("Office365 parole (nedarbojas)", None),
+    ("VPN (parole) nedarbojas", None),
+    ("Sveiki (parole)", None),
 ]
 
 
@@ -327,6 +354,11 @@ def test_the_corpus(text, secret):
         assert secret not in str(exc.value)
     else:
         assert redact(text) == text
+
+
+def test_login_details_redact_the_user_name_and_the_password():
+    text = "Pieslēgšanās dati: jberzins / Sniegs2026"
+    assert redact(text) == "Pieslēgšanās dati: [REDACTED] / [REDACTED]"
 
 
 def test_the_corpus_has_both_sides():

@@ -735,3 +735,62 @@ def check_text(field: str, text: str | None, *, redact_secrets: bool) -> str | N
         f"{field} seems to contain a password or PIN; remove it "
         "(passwords are never stored, rule 6.7) or use --redact"
     )
+
+
+# --------------------------------------------------------------------------
+# Values read with a label the text itself does not show (issue 18).
+# --------------------------------------------------------------------------
+def redact_labelled(label: str, value: str) -> str:
+    """``value`` as it reads after ``label:`` (a header "Password: hunter2", which a mail whose first
+    line is "Parole: X" with no blank line before it also makes), redacted."""
+    prefix = f"{label}: "
+    text = prefix + value
+    if not find_secrets(text):
+        return value
+    red = redact(text)
+    return red[len(prefix):] if red.startswith(prefix) else REDACTED  # (a secret within the label)
+
+
+def redact_file_name(name: str) -> str:
+    """An attachment's file name: "parole_Sniegs2026.txt" -> "parole_[REDACTED].txt" (underscores read
+    as spaces, the extension kept)."""
+    stem, dot, ext = name.rpartition(".")
+    if not (dot and stem and len(ext) <= 5 and ext.isalnum()):
+        stem, dot, ext = name, "", ""
+    findings = find_secrets(stem.replace("_", " "))  # one character for one: the spans hold
+    if not findings:
+        return name
+    parts, pos = [], 0
+    for f in findings:
+        parts += [stem[pos:f.start], REDACTED]
+        pos = f.end
+    return "".join(parts) + stem[pos:] + dot + ext
+
+
+# An attached file of one of these kinds is text whatever type the sender's program gave it
+# ("piezimes.txt" as application/octet-stream), if it reads as UTF-8.
+_TEXT_FILE_EXTENSIONS = frozenset("txt text log csv tsv md ini cfg conf json xml yaml yml".split())
+
+
+def attached_text(name: str | None, data: bytes) -> str | None:
+    """The text of an attached file that is text by its name (see _TEXT_FILE_EXTENSIONS), else None."""
+    if not name or name.rpartition(".")[2].lower() not in _TEXT_FILE_EXTENSIONS:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def check_key(field: str, key: str | None, *, redact_secrets: bool) -> str | None:
+    """An idempotency key through the guard. One that discloses a password or PIN is refused (exit 3),
+    or with ``redact_secrets`` kept as its redacted text and a digest of the whole key: a retry with
+    the same key still finds its request, and two keys that differ only in the secret stay two."""
+    if key is None or not find_secrets(key):
+        return key
+    if not redact_secrets:
+        check_text(field, key, redact_secrets=False)  # raises, naming only the field
+    import hashlib
+
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{redact(key)[:180]} #{digest}"

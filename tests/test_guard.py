@@ -523,3 +523,49 @@ def test_a_flood_of_keywords_is_redacted_whole_and_twice_is_once():
     # past the weighed keywords, more is redacted than weighing would (the innocent words too), never less
     flood = "\n".join(["Parole nedarbojas"] * (_MAX_WEIGHED + 10) + ["paroli: Abc123"])
     assert "Abc123" not in redact(flood)
+
+
+# ---------------------------------------------------------------- values with a label the text does not show
+@pytest.mark.parametrize("name,expected", [
+    ("parole_Sniegs2026.txt", "parole_[REDACTED].txt"),
+    ("PIN 4455.pdf", "PIN [REDACTED].pdf"),
+    ("password=Abc123", "password=[REDACTED]"),
+    ("paroles_maina.docx", "paroles_maina.docx"),
+    ("Paroles politika 2026.pdf", "Paroles politika 2026.pdf"),
+    ("ekrans.png", "ekrans.png"),
+])
+def test_a_file_name_is_guarded_with_underscores_as_spaces_and_its_extension_kept(name, expected):
+    from pd.guard import redact_file_name
+
+    assert redact_file_name(name) == expected
+
+
+def test_a_header_is_guarded_with_its_name_as_the_label():
+    from pd.guard import redact_labelled
+
+    assert redact_labelled("Password", "hunter2") == "[REDACTED]"
+    assert redact_labelled("Parole", "Sniegs2026 (pagaidu)") == "[REDACTED] (pagaidu)"
+    assert redact_labelled("Subject", "Paroles maiņa") == "Paroles maiņa"
+    assert redact_labelled("X-Mailer", "Outlook 16.0") == "Outlook 16.0"
+
+
+def test_an_attached_file_is_text_by_its_name_and_utf8():
+    from pd.guard import attached_text
+
+    assert attached_text("piezimes.TXT", "parole: Ozols2026".encode()) == "parole: Ozols2026"
+    assert attached_text("ekrans.png", b"parole: Ozols2026") is None
+    assert attached_text("dati.csv", b"\xff\xfe\x00binary") is None
+    assert attached_text(None, b"x") is None
+
+
+def test_a_key_with_a_secret_is_refused_or_kept_redacted_and_distinct():
+    from pd.guard import check_key
+
+    assert check_key("--idempotency-key", "intake:7:ab12", redact_secrets=False) == "intake:7:ab12"
+    with pytest.raises(InvalidInput, match=r"^--idempotency-key seems to contain") as exc:
+        check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=False)
+    assert "Sniegs2026" not in str(exc.value)
+    a = check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)
+    b = check_key("--idempotency-key", "parole: Ozols2026", redact_secrets=True)
+    assert a == check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)
+    assert a != b and a.startswith("parole: [REDACTED] #") and "Sniegs2026" not in a and len(a) <= 200

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage
 
+from ... import guard
 from ...errors import InvalidInput
 
 
@@ -372,7 +373,7 @@ def attachment_name(part) -> str:
     except Exception:  # noqa: BLE001
         name = None
     if name:
-        return decode_header(str(name))
+        return guard.redact_file_name(decode_header(str(name)))
     return f"(bez nosaukuma).{part.get_content_subtype()}"
 
 

@@ -63,6 +63,9 @@ def shapes(size: int) -> dict[str, str]:
         "a line of letters and digits, no spaces": fill("a1"),
         '"On … wrote:" lines': fill("On " + "x1 " * 70 + "\n"),
         '"… rakstīja:" lines': fill("1 2 3 4 5 6 7 8 9 0 rakstīja:\n"),
+        # HTML-only mail (the text the desk reads is laid out from it): "<html>" marks the shape as HTML
+        'HTML: "<" repeated': "<html>" + fill("<"),
+        'HTML: <p>parole " unclosed': "<html>" + fill("zils zirgs ", '<p>parole "'),
     }
 
 
@@ -110,6 +113,8 @@ def run(args, tmp: Path) -> None:
     bodies = shapes(args.size)
 
     def mail(body: str) -> bytes:
+        if body.startswith("<html>"):
+            return M.html_only(html=body, subject="Pārbaude")  # (its own Message-ID each time)
         return M.plain(subject="Pārbaude", body=body, message_id=f"<{uuid.uuid4().hex}@vp.gov.lv>")
 
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in bodies}

@@ -569,3 +569,18 @@ def test_a_key_with_a_secret_is_refused_or_kept_redacted_and_distinct():
     b = check_key("--idempotency-key", "parole: Ozols2026", redact_secrets=True)
     assert a == check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)
     assert a != b and a.startswith("parole: [REDACTED] #") and "Sniegs2026" not in a and len(a) <= 200
+
+
+def test_the_intakes_passes_around_the_guard_take_linear_time_too():
+    """The bare text of an HTML part (looked at before laying it out) and the reply cut: "<[^>]*>" ran
+    from each "<" of "<<<…" to the end (1 MB: about ten minutes), and "… rakstīja:" as one pattern
+    took 200 steps per digit of a line (1 MB of "a1 a2 …": 5 s). Each takes milliseconds now."""
+    import time
+
+    from pd.mail.intake.parse import reply_part
+    from pd.mail.intake.redact import _bare
+
+    t0 = time.process_time()
+    assert _bare("<p>" + "<" * 200_000 + "</p>").strip() == "<" * 200_000
+    assert reply_part("a1 " * 300_000 + "\n\n2026. gada 1. dec. Jānis rakstīja:\n> vecs") == ("a1 " * 300_000).strip()
+    assert time.process_time() - t0 < _BOUND_S

@@ -17,7 +17,7 @@ def html_to_text(html: str) -> str:
         import re
         from html import unescape
 
-        text = unescape(re.sub(r"<[^>]+>", " ", html))
+        text = unescape(re.sub(r"<[^<>]+>", " ", html))
     lines = [line.rstrip() for line in text.replace("\xa0", " ").split("\n")]
     out: list[str] = []
     for line in lines:  # at most one empty line in a row

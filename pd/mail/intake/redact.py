@@ -92,7 +92,7 @@ def _bare(html: str) -> str:
     import re
     from html import unescape
 
-    return unescape(re.sub(r"<[^>]*>", " ", html))
+    return unescape(re.sub(r"<[^<>]*>", " ", html))  # ("<[^>]*>" ran from each "<" of "<<<…" to the end)
 
 
 def _replace_header(msg, name: str) -> None:
@@ -108,9 +108,9 @@ def _redact_file_name(part) -> bool:
         name = part.get_filename()
     except Exception:  # noqa: BLE001 - a name that cannot be read is not stored readable either
         return False
-    if not name or guard.redact_file_name(str(name)) == str(name):
+    red = guard.redact_file_name(str(name)) if name else None
+    if red is None or red == str(name):
         return False
-    red = guard.redact_file_name(str(name))
     for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
         if part.get_param(param, header=header.lower()) is not None:
             part.set_param(param, red, header=header)
@@ -127,7 +127,7 @@ def _set_text(part, text: str) -> None:
     if part.get_content_subtype() == "html":  # the part is UTF-8 now: so says its own <meta>, too
         import re
 
-        text = re.sub(r"(<meta[^>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
+        text = re.sub(r"(<meta[^<>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
     disposition = part.get_content_disposition()
     filename = part.get_filename()
     kw = {"disposition": disposition} if disposition else {}

@@ -647,7 +647,7 @@ def _find_secrets(text: str) -> list[Finding]:
                 tier = _WEAK
             if _is_secret(text[start:end], tier, token_rules, quoted=quoted):
                 findings.append(Finding(start, end, kind))
-    findings.extend(_flood(keywords, len(text)))  # the keywords past the first _MAX_WEIGHED, if any
+    findings.extend(_flood(keywords, folded))  # the keywords past the first _MAX_WEIGHED, if any
     return _merge(findings)
 
 
@@ -664,11 +664,13 @@ _BLANK_LINE_RE = _Pattern(r"\n[^\S\n]*\n")
 _ALNUM_RE = _Pattern(r"[^\W_]")
 
 
-def _flood(keywords, n: int) -> list[Finding]:
+def _flood(keywords, folded: str) -> list[Finding]:
     spans: list[Finding] = []
     start = last = end = -1  # the open stretch, the end of its last keyword, and how far it reaches
     kind = "password"
-    folded = ""
+    # (each further keyword costs about a microsecond: what the text cannot hold is not looked for)
+    redacted_next = _REDACTED_NEXT_RE.match if "[redacted]" in folded else None
+    blank_line = _BLANK_LINE_RE.search if "\n" in folded else None
 
     def close(blank) -> None:
         stop = blank.start() if blank else end
@@ -676,19 +678,19 @@ def _flood(keywords, n: int) -> list[Finding]:
             spans.append(Finding(start, stop, kind))
 
     for m in keywords:
-        folded = m.string
-        if _REDACTED_NEXT_RE.match(folded, m.end()):
+        after = m.end()
+        if redacted_next and redacted_next(folded, after):
             continue
         if end > last:  # each stretch between two keywords is searched once for a blank line
-            blank = _BLANK_LINE_RE.search(folded, last, min(end, m.end()))
-            if blank or m.end() > end:
+            blank = blank_line(folded, last, min(end, after)) if blank_line else None
+            if blank or after > end:
                 close(blank)
                 start = end = -1
         if end == -1:
-            start, kind = m.end(), _KINDS[m.lastgroup or "pw_en"][0]
-        last, end = m.end(), min(n, m.end() + _REACH)
+            start, kind = after, _KINDS[m.lastgroup or "pw_en"][0]
+        last, end = after, min(len(folded), after + _REACH)
     if end > last:
-        close(_BLANK_LINE_RE.search(folded, last, end))
+        close(blank_line(folded, last, end) if blank_line else None)
     return spans
 
 

@@ -198,6 +198,9 @@ class Desk:
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not (0 < len(key) <= 200):
             raise InvalidInput("--idempotency-key must be 1 to 200 characters")
+        from . import guard  # (as in checked_text)
+
+        key = guard.check_key("--idempotency-key", key, redact_secrets=redact)
         with self.ledger.change() as ch:
             if key:
                 existing = Request.get_or_none(Request.idempotency_key == key)

@@ -313,6 +313,33 @@ CORPUS = [
     ("parole priekš VPN ir nomainīta", None),
     ("parole：nedarbojas", None),
     ("paroles maiņa：skatīt e-pastu", None),
+    # issue 18: what the guard missed ...
+    ("piekļuves kods 7788", "7788"),
+    ("psw: Abc123xy", "Abc123xy"),
+    ("nomainīju paroli, tagad tā ir Ozols2026", "Ozols2026"),
+    ("P: Sniegs2026 (parole)", "Sniegs2026"),
+    ("jberzins Sniegs2026 (parole)", "Sniegs2026"),
+    ("PIN kods mainīts: 4455 (PIN)", "4455"),
+    ("Paroli — nomainīju uz Liepa2026!", "Liepa2026!"),
+    ("Login details: Ozols2026", "Ozols2026"),
+    # ... and the false alarm it raised, with its neighbours
+    ("Nevar nomainīt paroli — prasa sarežģītāku", None),
+    ("Nevaru nomainīt paroli – sistēma saka, ka par īsu", None),
+    ("Aizmirsu paroli, tagad tā ir bloķēta", None),
+    ("nomainīju paroli, tagad viss strādā", None),
+    ("paroli, lūdzu, atiestatiet", None),
+    ("Nevaru atrast paroli, kas bija e-pastā", None),
+    ("Lietotājs nomainīja paroli – tagad strādā", None),
+    ("Pieslēgšanās dati nav derīgi", None),
+    ("Pieslēgšanās dati nosūtīti pa SMS", None),
+    ("Login details: see the attached form", None),
+    ("credentials expired", None),
+    ("piekļuves kods nav saņemts", None),
+    ("piekļuves kods 2024. gadā mainīts", None),
+    ("psw nedarbojas", None),
+    ("Office365 parole (nedarbojas)", None),
+    ("VPN (parole) nedarbojas", None),
+    ("Sveiki (parole)", None),
 ]
 
 
@@ -327,6 +354,11 @@ def test_the_corpus(text, secret):
         assert secret not in str(exc.value)
     else:
         assert redact(text) == text
+
+
+def test_login_details_redact_the_user_name_and_the_password():
+    text = "Pieslēgšanās dati: jberzins / Sniegs2026"
+    assert redact(text) == "Pieslēgšanās dati: [REDACTED] / [REDACTED]"
 
 
 def test_the_corpus_has_both_sides():
@@ -434,3 +466,121 @@ def test_folding_by_the_string_table_is_folding_by_the_dict(text):
     from pd.guard import _FOLD, _fold
 
     assert _fold(text) == text.translate(_FOLD)
+
+
+# ---------------------------------------------------------------- linear time, whatever the text (issue 18)
+# Each of these took the old guard minutes at 100 kB (a long run after an opening quote: every start of
+# the run was tried as an e-mail address, to its end). Each takes about 10 ms now (2-core VM): the bound
+# is a hundred times that, in CPU time, so a loaded machine does not fail it.
+_HOSTILE_TEXTS = {
+    "an unclosed ASCII quote": 'parole "' + "a" * 100_000,
+    "an unclosed „ quote": "parole „" + "a" * 100_000,
+    "an unclosed « quote": "parole «" + "a" * 100_000,
+    'slepenais vārds "': 'slepenais vārds "' + "a" * 100_000,
+    "digits after parole": "parole " + "7" * 100_000,
+    "letters and digits after password:": "password: " + "Abc1" * 25_000,
+    "closing brackets": "parole: x" + ")" * 100_000,
+    "spaces before the value": "parole" + " " * 100_000 + "Abc123",
+    "many parole words": "parole " * 14_000,
+    "pw: without spaces": "pw:" * 10_000,
+}
+_BOUND_S = 1.0
+
+
+def test_the_guard_takes_linear_time_on_hostile_text():
+    import json
+    import subprocess
+    import sys
+
+    probe = ("import json, sys, time\n"
+             "from tests.test_guard import _HOSTILE_TEXTS\n"
+             "from pd.guard import redact\n"
+             "redact('parole: Abc123')  # the patterns compiled\n"
+             "for name, text in _HOSTILE_TEXTS.items():\n"
+             "    t0 = time.process_time(); redact(text)\n"
+             "    print(json.dumps([name, time.process_time() - t0]), flush=True)\n")
+    # a hard stop too: the old guard would have run for an hour
+    from pathlib import Path
+
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parent.parent, timeout=_BOUND_S * len(_HOSTILE_TEXTS) + 30)
+    assert r.returncode == 0, r.stderr
+    times = dict(json.loads(line) for line in r.stdout.splitlines())
+    assert set(times) == set(_HOSTILE_TEXTS)
+    slow = {name: round(t, 2) for name, t in times.items() if t > _BOUND_S}
+    assert not slow, slow
+
+
+def test_a_flood_of_keywords_is_redacted_whole_and_twice_is_once():
+    from pd.guard import _MAX_WEIGHED
+
+    lines = [f"parole: Ziema{i}!" for i in range(_MAX_WEIGHED + 500)]
+    text = "Labdien!\n\n" + "\n".join(lines) + "\n\nAr cieņu,\nJānis"
+    out = redact(text)
+    assert not any(f"Ziema{i}!" in out for i in range(len(lines)))
+    assert out.startswith("Labdien!\n\nparole: [REDACTED]\n") and out.endswith("\n\nAr cieņu,\nJānis")
+    assert find_secrets(out) == [] and redact(out) == out
+    # past the weighed keywords, more is redacted than weighing would (the innocent words too), never less
+    flood = "\n".join(["Parole nedarbojas"] * (_MAX_WEIGHED + 10) + ["paroli: Abc123"])
+    assert "Abc123" not in redact(flood)
+
+
+# ---------------------------------------------------------------- values with a label the text does not show
+@pytest.mark.parametrize("name,expected", [
+    ("parole_Sniegs2026.txt", "parole_[REDACTED].txt"),
+    ("PIN 4455.pdf", "PIN [REDACTED].pdf"),
+    ("password=Abc123", "password=[REDACTED]"),
+    ("paroles_maina.docx", "paroles_maina.docx"),
+    ("Paroles politika 2026.pdf", "Paroles politika 2026.pdf"),
+    ("ekrans.png", "ekrans.png"),
+])
+def test_a_file_name_is_guarded_with_underscores_as_spaces_and_its_extension_kept(name, expected):
+    from pd.guard import redact_file_name
+
+    assert redact_file_name(name) == expected
+
+
+def test_a_header_is_guarded_with_its_name_as_the_label():
+    from pd.guard import redact_labelled
+
+    assert redact_labelled("Password", "hunter2") == "[REDACTED]"
+    assert redact_labelled("Parole", "Sniegs2026 (pagaidu)") == "[REDACTED] (pagaidu)"
+    assert redact_labelled("Subject", "Paroles maiņa") == "Paroles maiņa"
+    assert redact_labelled("X-Mailer", "Outlook 16.0") == "Outlook 16.0"
+
+
+def test_an_attached_file_is_text_by_its_name_and_utf8():
+    from pd.guard import attached_text
+
+    assert attached_text("piezimes.TXT", "parole: Ozols2026".encode()) == "parole: Ozols2026"
+    assert attached_text("ekrans.png", b"parole: Ozols2026") is None
+    assert attached_text("dati.csv", b"\xff\xfe\x00binary") is None
+    assert attached_text(None, b"x") is None
+
+
+def test_a_key_with_a_secret_is_refused_or_kept_redacted_and_distinct():
+    from pd.guard import check_key
+
+    assert check_key("--idempotency-key", "intake:7:ab12", redact_secrets=False) == "intake:7:ab12"
+    with pytest.raises(InvalidInput, match=r"^--idempotency-key seems to contain") as exc:
+        check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=False)
+    assert "Sniegs2026" not in str(exc.value)
+    a = check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)
+    b = check_key("--idempotency-key", "parole: Ozols2026", redact_secrets=True)
+    assert a == check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)
+    assert a != b and a.startswith("parole: [REDACTED] #") and "Sniegs2026" not in a and len(a) <= 200
+
+
+def test_the_intakes_passes_around_the_guard_take_linear_time_too():
+    """The bare text of an HTML part (looked at before laying it out) and the reply cut: "<[^>]*>" ran
+    from each "<" of "<<<…" to the end (1 MB: about ten minutes), and "… rakstīja:" as one pattern
+    took 200 steps per digit of a line (1 MB of "a1 a2 …": 5 s). Each takes milliseconds now."""
+    import time
+
+    from pd.intake.parse import reply_part
+    from pd.intake.redact import _bare
+
+    t0 = time.process_time()
+    assert _bare("<p>" + "<" * 200_000 + "</p>").strip() == "<" * 200_000
+    assert reply_part("a1 " * 300_000 + "\n\n2026. gada 1. dec. Jānis rakstīja:\n> vecs") == ("a1 " * 300_000).strip()
+    assert time.process_time() - t0 < _BOUND_S

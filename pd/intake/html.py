@@ -18,7 +18,7 @@ def html_to_text(html: str) -> str:
         text = get_text(html, ParserConfig(display_links=False))
     except Exception:  # noqa: BLE001 - lxml refuses some byte soup: fall back to the bare text
 
-        text = unescape(re.sub(r"<[^>]+>", " ", html))
+        text = unescape(re.sub(r"<[^<>]+>", " ", html))
     lines = [line.rstrip() for line in text.replace("\xa0", " ").split("\n")]
     out: list[str] = []
     for line in lines:  # at most one empty line in a row

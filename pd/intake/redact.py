@@ -38,7 +38,7 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
     for lname, name in names.items():
         if lname in _STRUCTURAL:
             continue
-        if any(guard.find_secrets(v) for v in mail.header_values(lname)):
+        if any(guard.redact_labelled(name, v) != v for v in mail.header_values(lname)):
             _replace_header(msg, name)
             changed = redacted = True
     if redacted:
@@ -50,11 +50,20 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
         if ctype.startswith("message/"):
             continue  # its own parts are walked
         data = part.get_payload(decode=True) or b""
+        if _redact_file_name(part):
+            changed = redacted = True
         if len(data) > max_attachment:
             name = attachment_name(part)
             part.set_content(f"[{name}: {len(data)} B; not stored (over PD_INTAKE_MAX_ATTACHMENT)]\n",
                              charset="utf-8", disposition="inline")
             changed = True
+            continue
+        text = guard.attached_text(part.get_filename(), data) if not ctype.startswith("text/") else None
+        if text is not None:  # a text file sent as another type ("piezimes.txt", application/octet-stream)
+            red = guard.redact(text)
+            if red != text:
+                _set_bytes(part, red.encode("utf-8"))
+                changed = redacted = True
             continue
         if not ctype.startswith("text/"):
             continue
@@ -82,20 +91,41 @@ def scrub(mail: ParsedMail, raw: bytes, max_attachment: int) -> tuple[bytes, boo
 
 def _bare(html: str) -> str:
     """The words of an HTML text without laying it out: tags become spaces, entities characters."""
-    return unescape(re.sub(r"<[^>]*>", " ", html))
+    return unescape(re.sub(r"<[^<>]*>", " ", html))  # ("<[^>]*>" ran from each "<" of "<<<…" to the end)
 
 
 def _replace_header(msg, name: str) -> None:
     values = [decode_header(v) for k, v in msg.raw_items() if k.lower() == name.lower()]
     del msg[name]
     for v in values:
-        msg[name] = guard.redact(v)
+        msg[name] = guard.redact_labelled(name, v)
+
+
+def _redact_file_name(part) -> bool:
+    """The part's file name (Content-Disposition filename, Content-Type name) through the guard."""
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001 - a name that cannot be read is not stored readable either
+        return False
+    red = guard.redact_file_name(str(name)) if name else None
+    if red is None or red == str(name):
+        return False
+    for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        if part.get_param(param, header=header.lower()) is not None:
+            part.set_param(param, red, header=header)
+    return True
+
+
+def _set_bytes(part, data: bytes) -> None:
+    maintype, subtype = part.get_content_type().split("/", 1)
+    kw = {"disposition": part.get_content_disposition() or "attachment", "filename": part.get_filename()}
+    part.set_content(data, maintype=maintype, subtype=subtype, **kw)
 
 
 def _set_text(part, text: str) -> None:
     if part.get_content_subtype() == "html":  # the part is UTF-8 now: so says its own <meta>, too
 
-        text = re.sub(r"(<meta[^>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
+        text = re.sub(r"(<meta[^<>]*charset=)[\"']?[\w-]+", r"\1utf-8", text, flags=re.IGNORECASE)
     disposition = part.get_content_disposition()
     filename = part.get_filename()
     kw = {"disposition": disposition} if disposition else {}
@@ -106,8 +136,8 @@ def _set_text(part, text: str) -> None:
 
 def _still_secret(data: bytes) -> bool:
     msg = read_message(data)
-    for _, value in msg.raw_items():
-        if guard.find_secrets(decode_header(value)):
+    for name, value in msg.raw_items():
+        if guard.redact_labelled(name, decode_header(value)) != decode_header(value):
             return True
     for part in msg.walk():
         if not part.is_multipart() and part.get_content_maintype() == "text":

@@ -25,7 +25,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from . import __version__, interrupts
 from .errors import ExitCode, PdError
 
 # name -> "module:attribute", in the order `pd --help` lists them (the process order).
@@ -180,7 +180,15 @@ class PdGroup(LazyGroup):
 
     lazy = COMMANDS
 
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:  # Click would say "Aborted!" with exit 1
+            _fail(interrupts.words("startup"), ExitCode.TEMPORARY)
+
     def invoke(self, ctx):
+        interrupts.reset()
+        previous = interrupts.install()
         try:
             return super().invoke(ctx)
         except PdError as exc:
@@ -192,7 +200,8 @@ class PdGroup(LazyGroup):
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(141) from None
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was changed by the unfinished command", ExitCode.TEMPORARY)
+            # Honest: "nothing was changed" only when no transaction of this command committed.
+            _fail(*interrupts.interrupted_message())
         except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for a person
             import peewee
 
@@ -210,6 +219,10 @@ class PdGroup(LazyGroup):
                 _fail(f"{exc.strerror}: {exc.filename or ''}".rstrip(": "), ExitCode.CONFIG, exc)
             _fail(f"internal error: {type(exc).__name__}: {exc} (PD_DEBUG=1 shows the traceback)",
                   ExitCode.INTERNAL, exc)
+        finally:
+            if interrupts.release():  # a Ctrl-C held while the stored change printed its output
+                sys.stderr.write(interrupts.words("late") + "\n")
+            interrupts.restore(previous)
 
 
 def _fail(message: str, code: int, exc: BaseException | None = None) -> None:

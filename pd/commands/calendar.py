@@ -163,7 +163,7 @@ def calendar_show(
         from .layout import Column, render
 
         out(f"{cal.name} {month}")
-        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])))
+        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])), painted=True)
     else:
         table(grid, headers)
     out(f"{sum(1 for i in days if i.working)} working days, {total // 60} h {total % 60:02d} min")

@@ -77,16 +77,37 @@ def is_terminal() -> bool:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Exact JSON; what a terminal would obey (C1, bidi overrides) written as \\u escapes."""
+    from ..visible import json_safe
+
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def say(text: str) -> None:
-    """A message for the person (stderr), so stdout stays data."""
-    sys.stderr.write(text + "\n")
+    """A message for the person (stderr), so stdout stays data. Control characters are shown, not obeyed."""
+    from ..visible import visible
+
+    sys.stderr.write(visible(text) + "\n")
 
 
-def out(text: str) -> None:
+def out(text: str, *, painted: bool = False) -> None:
+    """A line of a view on stdout. Stored text in it is shown with its control characters visible
+    (pd.visible); `painted`: the caller made its text visible itself and added pd's own colours."""
+    if not painted:
+        from ..visible import visible
+
+        text = visible(text)
     sys.stdout.write(text + "\n")
+
+
+def cell(value: Any):
+    """A rich table cell of stored text: its control characters visible and no rich markup read in it
+    (a subject with "[link=…]" stays those characters)."""
+    from rich.text import Text
+
+    from ..visible import visible
+
+    return Text(visible("" if value is None else str(value)))
 
 
 def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -> None:
@@ -101,7 +122,7 @@ def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -
         for h in headers:
             t.add_column(h)
         for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+            t.add_row(*[cell(v) for v in r])
         Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
     else:
         from tabulate import tabulate

@@ -457,7 +457,7 @@ def list_(
         columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
                    Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
                    Column("description", flex=True)]
-        out("\n".join(render(cells, columns, highlight=late)))
+        out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
         table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
               ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])

@@ -11,7 +11,7 @@ import hashlib
 import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .config import Settings
 from .errors import ConfigError
@@ -61,6 +61,7 @@ class Ledger:
         from .db.connection import open_database, translate_errors
 
         self.settings = settings
+        self._before_change: list[Callable[[], None]] = []
         self.database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
         with translate_errors():
             _connect(self.database)
@@ -72,6 +73,30 @@ class Ledger:
                 raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
                                   f"({migrations.LATEST}); an admin runs: pd db upgrade")
 
+    def before_next_change(self, fn: Callable[[], None]) -> None:
+        """Run `fn` inside the transaction of the next change (once): what the ledger must learn only
+        when someone permitted to change it does (the configuration snapshots: a refused command
+        writes nothing)."""
+        self._before_change.append(fn)
+
+    def run_before_change(self) -> None:
+        """Write what waits for the next change now, in its own transaction."""
+        from .db.connection import write_transaction
+
+        if self._before_change:
+            with write_transaction():
+                self._run_pending()
+
+    def _run_pending(self) -> list[Callable[[], None]]:
+        pending, self._before_change = self._before_change, []
+        try:
+            for fn in pending:
+                fn()
+        except BaseException:
+            self._before_change[:0] = pending  # rolled back with the transaction: still to do
+            raise
+        return pending
+
     def close(self) -> None:
         if not self.database.is_closed():
             self.database.close()
@@ -82,21 +107,27 @@ class Ledger:
         from .db.connection import write_transaction
         from .db.models import LedgerHead
 
-        with write_transaction():
-            query = LedgerHead.select().where(LedgerHead.id == 1)
-            if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
-                query = query.for_update()
-            head = query.get()
-            change = Change(head)
-            yield change
-            if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
-                from .search import index
+        ran: list[Callable[[], None]] = []
+        try:
+            with write_transaction():
+                query = LedgerHead.select().where(LedgerHead.id == 1)
+                if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
+                    query = query.for_update()
+                head = query.get()
+                ran = self._run_pending()
+                change = Change(head)
+                yield change
+                if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
+                    from .search import index
 
-                index(change.touched)
-            if change.dirty:
-                LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
-                    LedgerHead.id == 1
-                ).execute()
+                    index(change.touched)
+                if change.dirty:
+                    LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
+                        LedgerHead.id == 1
+                    ).execute()
+        except BaseException:
+            self._before_change[:0] = ran  # rolled back: the next change writes them
+            raise
 
 
 def _connect(database) -> None:

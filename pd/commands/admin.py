@@ -38,6 +38,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     applied = _migrate(st)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
+    desk.record_config()  # init records the versions it found (a refused command records nothing)
     result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
     if as_json:

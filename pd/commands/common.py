@@ -33,6 +33,15 @@ class AppState:
         return self._desk
 
 
+    def finish(self) -> None:
+        """The command succeeded, so its person was permitted: the ledger now records the catalog and
+        contacts versions it read, if no change of the command recorded them already. A refused
+        command never gets here and records nothing (issue 18)."""
+        desk = self._desk
+        if desk is not None and desk._ledger is not None:
+            desk._ledger.run_before_change()
+
+
 def state(ctx: typer.Context) -> AppState:
     """The app state; the first call checks the whole configuration (exit 7 naming the variable),
     so no command opens the ledger, let alone writes to it, with a bad value in force."""
@@ -61,6 +70,10 @@ Via = Annotated[str, typer.Option("--via", help="How this reached the desk: cli,
 Number = Annotated[str, typer.Argument(help="Registration number, e.g. 2026-000123.", metavar="N",
                                        autocompletion=completes("open_number"))]
 OptText = Optional[str]
+
+# Bounds a desk would set (issue 18): a number past them is a usage error (exit 2), not a database overflow.
+MAX_ROWS = 1_000_000      # --limit
+MAX_ID = 2**31 - 1        # an id of a row (PostgreSQL's integer column)
 
 
 def check_via(via: str) -> str:

@@ -16,11 +16,11 @@ import sys
 
 def main() -> None:
     try:
-        from . import interrupts
-
-        interrupts.install()  # from here SIGINT goes through pd.interrupts
         gc.disable()
         try:
+            from . import interrupts
+
+            interrupts.install()  # from here SIGINT goes through pd.interrupts
             from .cli import main as run
         finally:
             gc.freeze()

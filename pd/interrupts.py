@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .errors import ExitCode
+
+if TYPE_CHECKING:  # typing and contextlib are not loaded for this: pd loads it first, before the collector is off
+    from typing import Any, Callable
 
 #: Exit status of a command cut short after it had stored something (a shell's 128 + SIGINT):
 #: not 8, which tells a script that a retry is safe.
@@ -88,27 +90,32 @@ def reset() -> None:
     _stored, _holding, _pending, _unsure = 0, False, False, False
 
 
-@contextmanager
-def committing(settle: Callable[[], bool]) -> Iterator[None]:
+class committing:
     """Around an outermost transaction, whose body calls `hold()` just before its COMMIT: from
     there a Ctrl-C waits until the command has printed what it did. If the transaction fails,
     nothing of it was stored and its hold ends. A second Ctrl-C that breaks through the hold of
     this COMMIT asks `settle()` whether it was stored (it rolls back what was not)."""
-    global _holding, _stored, _pending, _unsure
-    was_holding = _holding
-    try:
-        yield
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt) and _holding and not was_holding:
+
+    def __init__(self, settle: Callable[[], bool]):
+        self.settle = settle
+
+    def __enter__(self) -> None:
+        self.was_holding = _holding
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        global _holding, _stored, _pending, _unsure
+        if exc_type is None:
+            _stored += 1
+            return False
+        if issubclass(exc_type, KeyboardInterrupt) and _holding and not self.was_holding:
             try:
-                if settle():
+                if self.settle():
                     _stored += 1
             except Exception:  # noqa: BLE001 - the connection cannot tell: say that we do not know
                 _unsure = True
-        if not was_holding:
+        if not self.was_holding:
             _holding = _pending = False  # the error says what happened; the Ctrl-C changes nothing of it
-        raise
-    _stored += 1
+        return False
 
 
 def hold() -> None:

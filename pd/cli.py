@@ -231,7 +231,7 @@ class PdGroup(LazyGroup):
             _fail(f"internal error: {type(exc).__name__}: {exc} (PD_DEBUG=1 shows the traceback)",
                   ExitCode.INTERNAL, exc)
         finally:
-            if interrupts.release():  # a Ctrl-C held while the stored change printed its output
+            if interrupts.release(stay_held=True):  # a Ctrl-C held while the stored change printed its output
                 sys.stderr.write(interrupts.words("late") + "\n")
             interrupts.restore(previous)
 

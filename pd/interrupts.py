@@ -129,11 +129,13 @@ def stored() -> int:
     return _stored
 
 
-def release() -> bool:
-    """The command's output is complete: end the hold. True when a Ctrl-C came during it."""
+def release(*, stay_held: bool = False) -> bool:
+    """The command's output is complete: end the hold (or, with `stay_held`, keep holding while the
+    process exits, so that a late Ctrl-C cannot turn a finished command into an error). True when a
+    Ctrl-C came during it."""
     global _holding, _pending
     came = _pending
-    _holding = _pending = False
+    _holding, _pending = (_holding and stay_held), False
     return came
 
 

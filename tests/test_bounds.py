@@ -197,7 +197,7 @@ def test_a_refused_command_records_no_configuration_snapshot(pd, pd_env, rawdb, 
     assert _ledger_rows(rawdb) == before
     # a permitted command records the new version, in the transaction of its change
     pd.register()
-    versions = [v for (v,) in rawdb.execute("SELECT version FROM config_snapshot WHERE kind = 'catalog'")]
+    versions = [v for (v,) in rawdb.execute("SELECT version FROM config_snapshot WHERE kind = 'catalog' ORDER BY id")]
     assert versions[-1].startswith("2027.") and len(versions) == 2
     n = pd.ok("list", "--json").json()[0]
     assert pd.ok("show", n["number"], "--json").json()["number"] == n["number"]

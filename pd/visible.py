@@ -13,22 +13,26 @@ Zero-width joiners stay: emoji and some scripts need them and they move no curso
 """
 from __future__ import annotations
 
-import re
-
-_STANDIN = {0x7F: "\u2421"}  # ␡
-_STANDIN.update({c: chr(0x2400 + c) for c in range(0x20)})  # ␀ … ␟ (␛ for ESC)
-
-# What a terminal obeys or what hides text: C0 but tab/newline, DEL, C1, Unicode format characters
-# that steer direction or hide (bidi, invisible operators, BOM, interlinear annotation), separators.
-_UNSAFE = ("\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f"
-           "\ufeff\ufff9-\ufffb")
-_ANY = re.compile(f"[{_UNSAFE}\t\n]")
-_SOME = re.compile(f"[{_UNSAFE}]")
+# What a terminal obeys or what hides text: C0 but tab/newline, DEL, C1, and the Unicode format
+# characters that steer direction or hide (soft hyphen, Arabic letter mark, Mongolian vowel
+# separator, zero-width space, LRM/RLM, the line/paragraph separators, bidi embeddings/overrides,
+# word joiner and invisible operators, bidi isolates, BOM, interlinear annotation).
+_UNSAFE = [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0xAD, 0x61C, 0x180E, 0x200B, 0x200E,
+           0x200F, *range(0x2028, 0x202F), *range(0x2060, 0x2070), 0xFEFF, *range(0xFFF9, 0xFFFC)]
 
 
-def _standin(match: re.Match) -> str:
-    c = ord(match.group())
-    return _STANDIN.get(c) or f"\u27eaU+{c:04X}\u27eb"
+def _standin(c: int) -> str:
+    if c < 0x20:
+        return chr(0x2400 + c)  # ␀ … ␟ (␛ for ESC)
+    if c == 0x7F:
+        return "\u2421"  # ␡
+    return f"\u27eaU+{c:04X}\u27eb"
+
+
+# str.translate tables, built once (no regular expression to compile at start-up: every view loads this)
+_LINES = {c: _standin(c) for c in _UNSAFE}
+_ONE_LINE = {**_LINES, 9: _standin(9), 10: _standin(10)}
+_JSON = {c: f"\\u{c:04x}" for c in _UNSAFE if c >= 0x20}  # json.dumps escapes C0 itself; its newlines stay
 
 
 def visible(text: str, *, lines: bool = True) -> str:
@@ -39,11 +43,11 @@ def visible(text: str, *, lines: bool = True) -> str:
     if lines:
         if "\r" in text:
             text = text.replace("\r\n", "\n")
-        return _SOME.sub(_standin, text) if _SOME.search(text) else text
-    return _ANY.sub(_standin, text) if _ANY.search(text) else text
+        return text.translate(_LINES)
+    return text.translate(_ONE_LINE)
 
 
 def json_safe(document: str) -> str:
     """A JSON text (from json.dumps(..., ensure_ascii=False)) with the characters a terminal would obey
     written as \\u escapes: the same document to any JSON reader. json.dumps escapes C0 already."""
-    return _SOME.sub(lambda m: f"\\u{ord(m.group()):04x}", document) if _SOME.search(document) else document
+    return document.translate(_JSON)

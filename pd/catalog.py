@@ -549,11 +549,15 @@ def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
 # --------------------------------------------------------------------------- loading and snapshots
 
 
-def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], Any]) -> tuple[Catalog, Contacts]:
+def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], Any],
+              record_later: Callable[[Callable[[], None]], None] | None = None) -> tuple[Catalog, Contacts]:
     """Both files, each validated on its own and then against the other, on every load.
 
     The files are read before the ledger is opened (a missing file opens nothing), and no
-    snapshot is recorded unless both files and their references hold."""
+    snapshot is recorded unless both files and their references hold. With `record_later`, the
+    snapshots still to record are handed to it as one function instead of being written now: the
+    desk writes them in the transaction of the first change the acting person may make, so a
+    refused command writes nothing (issue 18)."""
     cat_data = yamlfile.read_bytes(catalog_path, "catalog")
     con_data = yamlfile.read_bytes(contacts_path, "contacts")
     open_ledger()
@@ -566,6 +570,10 @@ def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], A
                                    parse_file("contacts", contacts_path, con_data))  # type: ignore[arg-type]
         more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
         raise ConfigError(f"{problems[0]}{more}")
+    if record_later is not None:
+        if cat_pending is not None or con_pending is not None:
+            record_later(lambda: (_record(cat_pending), _record(con_pending)))
+        return cat, con  # type: ignore[return-value]
     _record(cat_pending)
     _record(con_pending)
     return cat, con  # type: ignore[return-value]

@@ -25,7 +25,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from . import __version__
+from . import __version__, interrupts
 from .errors import ExitCode, PdError
 
 # name -> "module:attribute", in the order `pd --help` lists them (the process order).
@@ -180,9 +180,23 @@ class PdGroup(LazyGroup):
 
     lazy = COMMANDS
 
-    def invoke(self, ctx):
+    def make_context(self, *args, **kwargs):
         try:
-            return super().invoke(ctx)
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:  # Click would say "Aborted!" with exit 1
+            _fail(interrupts.words("startup"), ExitCode.TEMPORARY)
+        except Exception as exc:  # noqa: BLE001 - Click's usage errors, printed by Click (exit 2)
+            _clean_usage_error(exc)
+            raise
+
+    def invoke(self, ctx):
+        interrupts.reset()
+        previous = interrupts.install()
+        try:
+            result = super().invoke(ctx)
+            if ctx.obj is not None:
+                ctx.obj.finish()
+            return result
         except PdError as exc:
             _fail(str(exc), exc.exit_code)
         except BrokenPipeError:
@@ -192,11 +206,13 @@ class PdGroup(LazyGroup):
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(141) from None
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was changed by the unfinished command", ExitCode.TEMPORARY)
+            # Honest: "nothing was changed" only when no transaction of this command committed.
+            _fail(*interrupts.interrupted_message())
         except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for a person
             import peewee
 
             if isinstance(exc, (typer.Exit, typer.Abort)) or type(exc).__module__.startswith("typer"):
+                _clean_usage_error(exc)
                 raise
             if isinstance(exc, peewee.OperationalError):
                 from .ledger import classify_operational_error
@@ -206,10 +222,18 @@ class PdGroup(LazyGroup):
             if isinstance(exc, peewee.DatabaseError):
                 _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                       ExitCode.CONFIG, exc)
+            if isinstance(exc, OverflowError):  # a date or number past what Python or the database holds
+                _fail(f"a value is out of range: {exc}", ExitCode.INVALID_INPUT, exc)
             if isinstance(exc, OSError) and exc.errno in (28, 30):  # ENOSPC, EROFS
-                _fail(f"{exc.strerror}: {exc.filename or ''}".rstrip(": "), ExitCode.CONFIG, exc)
+                what = "the disk is full" if exc.errno == 28 else "the file system is read-only"
+                _fail(f"{what} ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''})",
+                      ExitCode.CONFIG, exc)
             _fail(f"internal error: {type(exc).__name__}: {exc} (PD_DEBUG=1 shows the traceback)",
                   ExitCode.INTERNAL, exc)
+        finally:
+            if interrupts.release(stay_held=True):  # a Ctrl-C held while the stored change printed its output
+                sys.stderr.write(interrupts.words("late") + "\n")
+            interrupts.restore(previous)
 
 
 def _fail(message: str, code: int, exc: BaseException | None = None) -> None:
@@ -217,8 +241,38 @@ def _fail(message: str, code: int, exc: BaseException | None = None) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(f"Error: {error_text(message)}\n")
     raise typer.Exit(int(code))
+
+
+def _clean_usage_error(exc: BaseException) -> None:
+    """Click prints its usage errors itself (exit 2): their message gets the same care as ours."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        exc.message = error_text(message)  # type: ignore[attr-defined]
+
+
+LONG_WORD = 256     # a value longer than this is cut in an error message (a file path is not)…
+LONG_MESSAGE = 1000  # …and so is a message longer than this
+
+
+def error_text(message: str) -> str:
+    """An error message fit to print: a long value is cut (a 5,000-character argument is not
+    repeated), whatever the password guard flags is [REDACTED] (a password typed into --phone does
+    not come back in the phone's error), and control characters are shown, not obeyed."""
+    import re
+
+    from .guard import redact
+    from .visible import visible
+
+    def cut(m: re.Match) -> str:
+        word = m.group()
+        return f"{word[:60]}…({len(word)} characters)"
+
+    text = re.sub(rf"\S{{{LONG_WORD + 1},}}", cut, message)
+    if len(text) > LONG_MESSAGE:
+        text = f"{text[:LONG_MESSAGE - 40]}…({len(message)} characters)"
+    return visible(redact(text))
 
 
 app = typer.Typer(

@@ -277,6 +277,9 @@ def check_dotenv(path: Path) -> list[tuple[str, str]]:
             raise ConfigError(f"{path}:{line}: not a NAME=value line: {shown!r}")
         if b.key is None:
             continue  # a comment or a blank line
+        if b.value is None:  # python-dotenv takes a bare NAME as a variable without a value
+            raise ConfigError(f"{path}:{line}: not a NAME=value line: {b.key!r} has no '=' "
+                              f"(write {b.key}=VALUE, or {b.key}= for an empty value)")
         if b.key.startswith("PD_") and b.key not in KNOWN:
             close = difflib.get_close_matches(b.key, sorted(KNOWN), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(v.name for v in VARIABLES)})"

@@ -27,6 +27,8 @@ from .record import Record, fresh
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 OPEN_STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user")
+# How far ahead a delay may be planned [§8.6]: a year; a later date would hold back the escalation for ever.
+PLANNED_AHEAD = timedelta(days=366)
 CHANNELS = ("phone", "fax", "email", "other")
 VIA = ("cli", "phone", "fax", "email", "cron", "other")
 ESCALATION_REASONS = ("not_accepted", "unjustified_rejection", "overdue")
@@ -123,7 +125,13 @@ class Desk:
     def _load_config(self) -> None:
         """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
         self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
-                                                  lambda: self.ledger)
+                                                  lambda: self.ledger, record_later=self.ledger.before_next_change)
+
+    def record_config(self) -> None:
+        """Record the catalog and contacts versions now, if the ledger has not seen them (pd init);
+        otherwise they are recorded with the first change this desk makes."""
+        self.catalog
+        self.ledger.run_before_change()
 
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""
@@ -239,6 +247,29 @@ class Desk:
                             data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
                 self._notify(ch, req, "refused_user", reason=refusal_reason)
         return req
+
+    def check_same_request(self, req, data: RegisterInput, *, what: str, redact: bool = False) -> None:
+        """`data` asks again for what became request `req` (an intake item registered before): each
+        field given must say what the request holds; one that differs is exit 3 (SPEC 11), never
+        silently ignored. Fields not given are the request's own."""
+        given = {f: getattr(data, f) for f in _CONTENT if f != "urgent" and getattr(data, f) is not None}
+        if not given and not data.urgent and data.received_at is None:
+            return  # asked again with nothing of its own: the request it became
+        stored = {"name": req.requester_name, **{f: getattr(req, f) or None for f in _CONTENT
+                                                 if f not in ("name", "urgent")}}
+        merged = RegisterInput(**{**stored, **given}, urgent=bool(req.urgent) or data.urgent,
+                               received_at=data.received_at)
+        d = self._validated_register(merged, redact=redact, out_of_scope=req.status == "refused")
+        held = {**stored, "name": req.requester_name}
+        differ = [f for f in given if (d[f] or "") != (held[f] or "")]
+        if data.urgent and not req.urgent:
+            differ.append("urgent")
+        if data.received_at is not None and _iso(d["received_at"]) != _iso(req.received_at):
+            differ.append("received_at")
+        if differ:
+            raise InvalidInput(f"{what} was registered as request {req.number}, which holds other "
+                               f"{', '.join('--' + f.replace('_', '-') for f in differ)}; it is not registered "
+                               f"again: change {req.number} with pd note, assign …, or register a new request")
 
     def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
         missing = data.missing()
@@ -442,8 +473,13 @@ class Desk:
             if delay_reason:
                 self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
 
-                if planned is not None and planned < to_local(ch.at, self.settings.timezone).date():
+                today = to_local(ch.at, self.settings.timezone).date()
+                if planned is not None and planned < today:
                     raise InvalidInput("--planned is in the past")
+                if planned is not None and planned > today + PLANNED_AHEAD:
+                    # a planned date years ahead would postpone the escalation [§8.4.3] for ever (issue 18)
+                    raise InvalidInput(f"--planned {planned:%d.%m.%Y} is more than {PLANNED_AHEAD.days} days ahead; "
+                                       f"plan within that (until {today + PLANNED_AHEAD:%d.%m.%Y}) and report again")
                 # The first report's time decides whether the delay was reported before the deadline
                 # [§8.4.3]; a later report updates the reason and the planned date.
                 req.delay_reason, req.planned_date = delay_reason, planned

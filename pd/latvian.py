@@ -527,6 +527,9 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
         )
     if not multiline and "\n" in value:
         raise InvalidInput(f"{field} must be a single line")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
+        # a zero-width space, a word joiner, a lone combining mark: nothing a person can read (issue 18)
+        raise InvalidInput(f"{field} has no visible character")
     return value
 
 

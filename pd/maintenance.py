@@ -94,18 +94,58 @@ def backup(settings, target: Path) -> dict[str, Any]:
     return {"source": str(src), "backup": str(target), "bytes": target.stat().st_size}
 
 
+def _checked_backup(s: sqlite3.Connection, source: Path) -> None:
+    tables = {r[0] for r in s.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not {"schema_version", "request", "event"} <= tables:
+        raise InvalidInput(f"{source} is not a pd ledger backup")
+    ok = s.execute("PRAGMA integrity_check").fetchone()[0]
+    if ok != "ok":
+        raise InvalidInput(f"{source} is damaged: {ok}")
+
+
+def restore_would_reissue(settings, source: Path) -> list[str]:
+    """The registration numbers the ledger holds now and the backup does not: restored, the ledger
+    issues them again, to other requests (numbers are gap-free per year), while they may already
+    have been printed or mailed to people."""
+    if sqlite_path(settings.database_url) is None:
+        return []  # PostgreSQL: restore() says pg_restore does it
+    source = Path(source)
+    try:
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as s:
+            _checked_backup(s, source)
+            kept = {n for (n,) in s.execute("SELECT number FROM request")}
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"{source}: not a readable SQLite ledger ({exc})") from exc
+    return sorted(n for (n,) in Request.select(Request.number).tuples() if n not in kept)
+
+
+def number_ranges(numbers: list[str]) -> str:
+    """2026-000003…2026-000005, 2027-000001 (consecutive numbers as one range)."""
+    parts: list[str] = []
+    run: list[str] = []
+
+    def close() -> None:
+        if run:
+            parts.append(run[0] if len(run) == 1 else f"{run[0]}…{run[-1]}")
+
+    for n in numbers:
+        year, _, seq = n.partition("-")
+        if run and run[-1].partition("-")[0] == year and int(run[-1].partition("-")[2]) + 1 == int(seq):
+            run.append(n)
+            continue
+        close()
+        run = [n]
+    close()
+    return ", ".join(parts)
+
+
 def restore(settings, source: Path) -> dict[str, Any]:
     """Replace the ledger's content with a backup (through the backup API, under SQLite's locks)."""
     dst = _sqlite_file(settings)
     source = Path(source)
     try:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as s:
-            tables = {r[0] for r in s.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if not {"schema_version", "request", "event"} <= tables:
-                raise InvalidInput(f"{source} is not a pd ledger backup")
-            ok = s.execute("PRAGMA integrity_check").fetchone()[0]
-            if ok != "ok":
-                raise InvalidInput(f"{source} is damaged: {ok}")
+            _checked_backup(s, source)
             dst.parent.mkdir(parents=True, exist_ok=True)
             with sqlite3.connect(dst, timeout=30) as d:
                 s.backup(d)

@@ -97,6 +97,69 @@ def test_backup_never_overwrites(pd, pd_env, tmp_path):
     assert pd("db", "backup", str(tmp_path / "new.sqlite3"), user="operators1").exit_code == 6
 
 
+def _restore_on_a_terminal(env: dict, backup, answer: str) -> tuple[int, str]:
+    """pd db restore FILE with a person at a real pseudo-terminal who answers `answer` to its question."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "pd", "db", "restore", str(backup)], stdin=slave, stdout=slave,
+                         stderr=slave, env=env)
+    os.close(slave)
+    seen = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: pd has exited
+            break
+        if not data:
+            break
+        seen += data
+        if not answered and b"[j/n]" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    p.wait(timeout=60)
+    os.close(master)
+    return p.returncode, seen.decode("utf-8", "replace")
+
+
+def test_restore_of_an_older_backup_names_the_numbers_issued_again_and_asks(pd, pd_env, tmp_path):
+    """Failed before: a restore said nothing of the numbers it would issue again, and --yes was the only way."""
+    pd.ok("init")
+    env = _env(pd_env, PD_USER="admins")
+    first = [pd.register(), pd.register()]
+    backup = tmp_path / "before.sqlite3"
+    if PG:  # pg_restore's job: refused before anything is asked or changed
+        backup.write_bytes(b"")
+        r = run_pd("db", "restore", str(backup), "--yes", env=env)
+        assert r.returncode == 7 and "pg_restore" in r.stderr and "issued again" not in r.stderr
+        assert _numbers(pd_env["PD_DATABASE_URL"], env) == first
+        return
+    assert run_pd("db", "backup", str(backup), env=env).returncode == 0
+    later = [pd.register() for _ in range(3)]
+    # a script without --yes: exit 2, and it is told what a restore would issue again
+    r = run_pd("db", "restore", str(backup), env={**env, "PD_LANG": "en"})
+    assert r.returncode == 2, r.stderr
+    assert f"3 registration number(s) already issued will be issued again to other requests: {later[0]}…{later[-1]}" \
+        in r.stderr
+    # a person at the terminal is asked; "nē" keeps everything
+    code, screen = _restore_on_a_terminal(env, backup, "nē")
+    assert code == 2, screen
+    assert f"{later[0]}…{later[-1]}" in screen and "Nekas netika atjaunots" in screen
+    assert _numbers(pd_env["PD_DATABASE_URL"], env) == first + later
+    # "jā" restores
+    code, screen = _restore_on_a_terminal(env, backup, "jā")
+    assert code == 0, screen
+    assert _numbers(pd_env["PD_DATABASE_URL"], env) == first
+    # --yes: a script says yes; it is told the same, and the JSON lists them (none now: it is the backup)
+    r = run_pd("db", "restore", str(backup), "--yes", "--json", env=env)
+    assert r.returncode == 0 and json.loads(r.stdout)["reissued"] == []
+
+
 def test_restore_needs_yes_and_brings_the_backup_back(pd, pd_env, tmp_path):
     pd.ok("init")
     env = _env(pd_env, PD_USER="admins")
@@ -153,7 +216,7 @@ def _stats(d: dict) -> dict:
     return out
 
 
-def test_purge_anonymises_closed_requests_before_the_date_only(pd, clock):
+def test_purge_anonymises_closed_requests_before_the_date_only(pd, clock, monkeypatch):
     clock.set("2025-03-03T10:00")
     pd.ok("init")
     old_closed = pd.register(service="DATORS", **_personal())
@@ -173,7 +236,8 @@ def test_purge_anonymises_closed_requests_before_the_date_only(pd, clock):
     clock.now = None
     everyone = [old_closed, old_refused, old_open, old_resolved, new_closed]
     before = {n: pd.ok("show", n, "--json").json() for n in everyone}
-
+    # these requests are young: a short retention lets 2026-01-01 be past it (longer is refused, issue 18)
+    monkeypatch.setenv("PD_RETENTION_DAYS", "300")
     assert pd("privacy", "purge", "--before", "2026-01-01").exit_code == 6  # operators may not
     assert pd("privacy", "purge", "--before", "2026-01-01", user="supervizors").exit_code == 6
     dry = pd.ok("privacy", "purge", "--before", "2026-01-01", "--dry-run", "--json", user="admins").json()
@@ -218,7 +282,7 @@ def test_purge_leaves_the_monthly_report_counts_unchanged(pd, clock):
     if report.exit_code != 0:
         pytest.fail(f"pd report monthly --format json: {report.stderr}")
     before = _report_counts("r1")
-    pd.ok("privacy", "purge", "--before", "2026-01-01", user="admins")
+    pd.ok("privacy", "purge", "--before", "2026-01-01", user="admins", env={"PD_RETENTION_DAYS": "300"})
     pd.ok("report", "monthly", "--month", "2025-03", "--format", "json", "--out", "r2", user="supervizors")
     assert _report_counts("r2") == before
 

@@ -100,7 +100,8 @@ def test_privacy_export_includes_stored_mail_and_purge_anonymises_it(pd, rawdb, 
     assert "Vecs teksts Bērziņam" in export["mail"][0]["raw"]
     clock.set("2026-12-01T10:00")
     recent = ingest(pd, M.plain(subject="Jauns", body="Jauns teksts\n"))
-    out = pd.ok("privacy", "purge", "--before", "2026-06-01", "--json", user="admins").json()
+    out = pd.ok("privacy", "purge", "--before", "2026-06-01", "--json", user="admins",
+                env={"PD_RETENTION_DAYS": "100"}).json()
     assert out["requests"] == 1 and out["mails"] == 2
     rows = rawdb.execute("SELECT sender_email, subject, text, length(raw) FROM inbound_message ORDER BY id")
     assert rows[0][:3] == ("", "[anonimizēts]", "[anonimizēts]") and rows[0][3] in (0, None)

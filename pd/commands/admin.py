@@ -23,6 +23,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     applied = migrate(st.settings)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
+    desk.record_config()  # init records the versions it found (a refused command records nothing)
     led = ledger_info(st.settings)
     result = {"database": led["database"], "schema_version": led["schema_latest"],
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
@@ -121,17 +122,30 @@ def db_restore(ctx: typer.Context,
                as_json: Json = False) -> None:
     """Replace the SQLite ledger's content with a backup, then verify its audit trail.
 
+    First it says which registration numbers the ledger would issue again (requests registered after
+    the backup was made), and asks; --yes answers for a script.
     Example: pd db restore ledger-2026-11-27.sqlite3 --yes
     """
+    import sys
+
     from ..errors import UsageError
     from ..ledger import verify_chain
-    from ..maintenance import restore
+    from ..maintenance import number_ranges, restore, restore_would_reissue
 
     st = state(ctx)
     st.desk.require("admin", what="restore the ledger")
+    words = RESTORE["en" if st.settings.lang == "en" else "lv"]
+    again = restore_would_reissue(st.settings, file)
+    if again:
+        say(words["again"].format(n=len(again), numbers=number_ranges(again)))
     if not yes:
-        raise UsageError("restoring replaces everything in the ledger; add --yes")
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            raise UsageError(words["yes"])
+        if not _confirm(words["ask"], words):
+            say(words["kept"])
+            raise typer.Exit(2)
     result = restore(st.settings, file)
+    result["reissued"] = again
     st.desk.ledger.reopen()
     check = verify_chain()
     result["audit"] = check
@@ -140,6 +154,39 @@ def db_restore(ctx: typer.Context,
     else:
         out(f"Restored {result['ledger']} from {result['restored_from']}; audit trail "
             + ("intact" if check["ok"] else "BROKEN: " + "; ".join(check["problems"])))
+
+
+RESTORE = {
+    "lv": {"again": "Atjaunojot šo kopiju, {n} reģistrācijas numurs(-i), kas jau izsniegti, tiks izsniegti "
+                    "vēlreiz citiem pieteikumiem: {numbers}",
+           "ask": "Aizstāt visu žurnāla saturu ar šo kopiju? [j/n] ",
+           "yes": "atjaunošana aizstāj visu žurnāla saturu; pievienojiet --yes",
+           "kept": "Nekas netika atjaunots.",
+           "yes_words": "j jā ja y yes", "no_words": "n nē ne no"},
+    "en": {"again": "Restoring this copy, {n} registration number(s) already issued will be issued again "
+                    "to other requests: {numbers}",
+           "ask": "Replace everything in the ledger with this copy? [y/n] ",
+           "yes": "restoring replaces everything in the ledger; add --yes",
+           "kept": "Nothing was restored.",
+           "yes_words": "y yes j jā", "no_words": "n no nē"},
+}
+
+
+def _confirm(question: str, words: dict[str, str]) -> bool:
+    """A yes/no answer on the terminal (j/jā, n/nē in Latvian, SPEC 12); end of input is no."""
+    import sys
+
+    while True:
+        sys.stderr.write(question)
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            return False
+        answer = line.strip().lower()
+        if answer in words["yes_words"].split():
+            return True
+        if answer in words["no_words"].split():
+            return False
 
 
 @audit_app.command("verify")

@@ -127,6 +127,10 @@ def calendar_due(
     out(f"  resolve by {format_dt(p(d['resolution_due'], tz), tz)}")
 
 
+# The years a desk's calendar answers for (Latvia's holiday law is of 1990; 9999-12 overflowed the date type).
+FIRST_YEAR, LAST_YEAR = 1991, 2100
+
+
 @calendar_app.command("show")
 def calendar_show(
     ctx: typer.Context,
@@ -144,6 +148,8 @@ def calendar_show(
         first = date.fromisoformat(month.strip() + "-01")
     except ValueError:
         raise InvalidInput(f"{month!r} is not a month (YYYY-MM)") from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise InvalidInput(f"{month.strip()}: pd's calendars cover the years {FIRST_YEAR}–{LAST_YEAR}")
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     cal = _pick(_catalog(state(ctx)), calendar)
     days = cal.days(first, last)
@@ -163,7 +169,7 @@ def calendar_show(
         from .layout import Column, render
 
         out(f"{cal.name} {month}")
-        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])))
+        out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])), painted=True)
     else:
         table(grid, headers)
     out(f"{sum(1 for i in days if i.working)} working days, {total // 60} h {total % 60:02d} min")

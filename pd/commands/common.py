@@ -33,6 +33,15 @@ class AppState:
         return self._desk
 
 
+    def finish(self) -> None:
+        """The command succeeded, so its person was permitted: the ledger now records the catalog and
+        contacts versions it read, if no change of the command recorded them already. A refused
+        command never gets here and records nothing (issue 18)."""
+        desk = self._desk
+        if desk is not None and desk._ledger is not None:
+            desk._ledger.run_before_change()
+
+
 def state(ctx: typer.Context) -> AppState:
     """The app state; the first call checks the whole configuration (exit 7 naming the variable),
     so no command opens the ledger, let alone writes to it, with a bad value in force."""
@@ -62,6 +71,10 @@ Number = Annotated[str, typer.Argument(help="Registration number, e.g. 2026-0001
                                        autocompletion=completes("open_number"))]
 OptText = Optional[str]
 
+# Bounds a desk would set (issue 18): a number past them is a usage error (exit 2), not a database overflow.
+MAX_ROWS = 1_000_000      # --limit
+MAX_ID = 2**31 - 1        # an id of a row (PostgreSQL's integer column)
+
 
 def check_via(via: str) -> str:
     from ..desk import VIA
@@ -77,16 +90,37 @@ def is_terminal() -> bool:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Exact JSON; what a terminal would obey (C1, bidi overrides) written as \\u escapes."""
+    from ..visible import json_safe
+
+    sys.stdout.write(json_safe(json.dumps(data, ensure_ascii=False, indent=2, default=str)) + "\n")
 
 
 def say(text: str) -> None:
-    """A message for the person (stderr), so stdout stays data."""
-    sys.stderr.write(text + "\n")
+    """A message for the person (stderr), so stdout stays data. Control characters are shown, not obeyed."""
+    from ..visible import visible
+
+    sys.stderr.write(visible(text) + "\n")
 
 
-def out(text: str) -> None:
+def out(text: str, *, painted: bool = False) -> None:
+    """A line of a view on stdout. Stored text in it is shown with its control characters visible
+    (pd.visible); `painted`: the caller made its text visible itself and added pd's own colours."""
+    if not painted:
+        from ..visible import visible
+
+        text = visible(text)
     sys.stdout.write(text + "\n")
+
+
+def cell(value: Any):
+    """A rich table cell of stored text: its control characters visible and no rich markup read in it
+    (a subject with "[link=…]" stays those characters)."""
+    from rich.text import Text
+
+    from ..visible import visible
+
+    return Text(visible("" if value is None else str(value)))
 
 
 def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -> None:
@@ -101,7 +135,7 @@ def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -
         for h in headers:
             t.add_column(h)
         for r in rows:
-            t.add_row(*["" if v is None else str(v) for v in r])
+            t.add_row(*[cell(v) for v in r])
         Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
     else:
         from tabulate import tabulate

@@ -9,12 +9,12 @@ from typing import Annotated, Optional
 import typer
 
 from . import requests as _requests
-from .common import Json, Number, Redact, emit_json, out, say, state, table
+from .common import MAX_ID, MAX_ROWS, Json, Number, Redact, emit_json, out, say, state, table
 
 intake_app = typer.Typer(help="Mail waiting for the desk: register it, attach it to a request, or ignore it.",
                          no_args_is_help=True)
 
-ItemId = Annotated[int, typer.Argument(metavar="ID", help="Intake item id (pd intake list).")]
+ItemId = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="Intake item id (pd intake list).")]
 
 
 @intake_app.command("list")
@@ -22,7 +22,7 @@ def intake_list(
     ctx: typer.Context,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="new, registered, attached, ignored (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every item, not only the new ones.")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_ROWS, help="At most this many (newest first).")] = 100,
     as_json: Json = False,
 ) -> None:
     """The mail waiting for the operator (new items unless --status or --all). Example: pd intake list"""
@@ -125,9 +125,11 @@ def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
         from .register_prompt import prompt_register
 
         st.desk.require("operator", what="register intake mail")
-        prefill(st.desk, get_item(item_id), data)
-        if data.missing():
-            prompt_register(st, data, redact=redact)
+        item = get_item(item_id)
+        if item.status != "registered":  # registered before: only what was typed is compared with it
+            prefill(st.desk, item, data)
+            if data.missing():
+                prompt_register(st, data, redact=redact)
     item, req = register(st.desk, item_id, data, redact=redact, via=via)
     if as_json:
         from ..views import request_dict
@@ -236,7 +238,7 @@ def intake_quarantine(
 @intake_app.command("replay")
 def intake_replay(
     ctx: typer.Context,
-    qid: Annotated[int, typer.Argument(metavar="QID", help="Quarantine id (pd intake quarantine).")],
+    qid: Annotated[int, typer.Argument(metavar="QID", min=1, max=MAX_ID, help="Quarantine id (pd intake quarantine).")],
     file: Annotated[Optional[str], typer.Option("--file", help="A repaired copy of the message to take instead.")] = None,
     as_json: Json = False,
 ) -> None:

@@ -13,6 +13,8 @@ import shutil
 import sys
 from dataclasses import dataclass
 
+from ..visible import visible
+
 GAP = "  "
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
@@ -68,7 +70,9 @@ def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[
 
 def render(rows: list[list[str]], columns: list[Column], *, width: int | None = None,
            highlight: list[bool] | None = None) -> list[str]:
-    """Lines of a table fitted to the terminal; `highlight` rows in red (when colour is on)."""
+    """Lines of a table fitted to the terminal; `highlight` rows in red (when colour is on).
+    Control characters in the cells are shown, never obeyed (pd.visible): print with out(painted=True)."""
+    rows = [[visible(v) for v in r] for r in rows]
     cols, cells = fit(rows, columns, width or terminal_width())
     paint = colour()
 

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, emit_json, out, say, state, table
+from .common import MAX_ID, MAX_ROWS, Json, emit_json, out, say, state, table
 
 mail_app = typer.Typer(help="The outbox: messages the desk sends (delivered by pd mail send).", no_args_is_help=True)
 
@@ -13,7 +13,7 @@ mail_app = typer.Typer(help="The outbox: messages the desk sends (delivered by p
 @mail_app.command("send")
 def mail_send(
     ctx: typer.Context,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Send at most this many now.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, max=MAX_ROWS, help="Send at most this many now.")] = None,
     as_json: Json = False,
 ) -> None:
     """Deliver the messages that are due by SMTP (PD_SMTP_URL) or as .eml files (PD_MAIL_DIR).
@@ -56,7 +56,7 @@ def mail_list(
     pending: Annotated[bool, typer.Option("--pending", help="Only messages waiting to be sent.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Only messages that failed for good.")] = False,
     sent: Annotated[bool, typer.Option("--sent", help="Only sent messages.")] = False,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many (newest first).")] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_ROWS, help="At most this many (newest first).")] = 100,
     as_json: Json = False,
 ) -> None:
     """List the outbox. Example: pd mail list --pending"""
@@ -84,7 +84,7 @@ def _get(message_id: int):
 
 
 @mail_app.command("show")
-def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id (pd mail list).")],
+def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="Message id (pd mail list).")],
               as_json: Json = False) -> None:
     """Show one message: recipients, subject, body, delivery attempts. Example: pd mail show 12"""
     from ..notify.outbox import message_dict
@@ -104,7 +104,7 @@ def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(meta
 
 
 @mail_app.command("retry")
-def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", help="Message id.")],
+def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ID, help="Message id.")],
                as_json: Json = False) -> None:
     """Queue a failed or waiting message to be sent at the next pd mail send. Example: pd mail retry 12"""
     from ..notify.outbox import message_dict, retry

@@ -54,7 +54,9 @@ def mail_fetch(
 
     def each(item: dict) -> None:
         if as_json and watch:
-            sys.stdout.write(json.dumps(item, ensure_ascii=False) + "\n")
+            from ..visible import json_safe
+
+            sys.stdout.write(json_safe(json.dumps(item, ensure_ascii=False)) + "\n")
         elif not as_json:
             out(_line(item))
         sys.stdout.flush()

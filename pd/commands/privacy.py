@@ -7,6 +7,13 @@ import typer
 
 from .common import Json, emit_json, out, say, state
 
+TEXT = {
+    "lv": {"retention": "--before {before}: pieteikumi, kas slēgti pēdējās {days} dienās (PD_RETENTION_DAYS), "
+                        "vēl jāglabā; anonimizēt var tikai slēgtos līdz {limit}"},
+    "en": {"retention": "--before {before}: requests closed in the last {days} days (PD_RETENTION_DAYS) are "
+                        "still kept; only those closed before {limit} may be anonymised"},
+}
+
 privacy_app = typer.Typer(help="Personal data: retention and a person's data (GDPR).", no_args_is_help=True)
 
 
@@ -27,7 +34,14 @@ def purge(
     from ..maintenance import purge as do_purge
 
     st = state(ctx)
-    when = parse_instant(before, st.settings.timezone) if before else st.desk.now() - timedelta(days=st.settings.retention_days)
+    limit = st.desk.now() - timedelta(days=st.settings.retention_days)
+    when = parse_instant(before, st.settings.timezone) if before else limit
+    if when > limit:  # irreversible: never a request still within its retention period (issue 18)
+        from ..errors import InvalidInput
+        from ..latvian import format_date
+
+        raise InvalidInput(TEXT["en" if st.settings.lang == "en" else "lv"]["retention"].format(
+            before=before, days=st.settings.retention_days, limit=format_date(limit, st.settings.timezone)))
     result = do_purge(st.desk, when, dry_run=dry_run)
     if as_json:
         emit_json(result)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Json, emit_json, is_terminal, out, say, state
+from .common import Json, cell, emit_json, is_terminal, out, say, state
 
 LABELS = {"late": "LATE", "due_soon": "due soon", "returned": "returned", "intake_new": "new mail",
           "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
@@ -53,7 +53,7 @@ def _table(entries: list[dict], tz: str, width: int):
         cells = [LABELS[e["reason"]], _ident(e), format_dt(e["due"], tz)]
         if wide:
             cells.append(format_dt(e["since"], tz))
-        t.add_row(*cells, e["detail"], e["title"], style=STYLES.get(e["reason"]))
+        t.add_row(*map(cell, cells), cell(e["detail"]), cell(e["title"]), style=STYLES.get(e["reason"]))
     return t
 
 

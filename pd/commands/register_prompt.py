@@ -144,10 +144,15 @@ def _ask(label: str, check: Callable[[str], str], *, current: str | None = None,
     """Ask until `check` accepts the answer; say why when it does not."""
     if current:  # given as an option but wrong: say so before asking
         _why(check, current)
+    from ..visible import visible
+
+    shown = visible(default) if default else ""  # a default from a mail is shown, its control characters not obeyed
     with _completing([c for c, _ in choices] if choices else []):
         while True:
-            answer = typer.prompt(label + (f" {hint}" if hint else ""), default=default if default else "",
+            answer = typer.prompt(label + (f" {hint}" if hint else ""), default=shown,
                                   show_default=bool(default), err=True).strip()
+            if default and shown != default and answer == shown.strip():
+                answer = default.strip()  # Enter takes the default as it is (and the check says what is wrong)
             if not answer:
                 if empty_ok is not None and typer.confirm(empty_ok, default=False, err=True):
                     return ""
@@ -160,7 +165,7 @@ def _ask(label: str, check: Callable[[str], str], *, current: str | None = None,
             try:
                 return check(answer)
             except (PdError, _Retry, ValueError) as exc:
-                typer.echo(f"  ✗ {exc}" + (" (? lists them)" if choices else ""), err=True)
+                typer.echo(visible(f"  ✗ {exc}") + (" (? lists them)" if choices else ""), err=True)
 
 
 def _required(label: str) -> str:
@@ -168,10 +173,12 @@ def _required(label: str) -> str:
 
 
 def _why(check, value) -> None:
+    from ..visible import visible
+
     try:
         check(value)
     except (PdError, _Retry, ValueError) as exc:
-        typer.echo(f"  ✗ {exc}", err=True)
+        typer.echo(visible(f"  ✗ {exc}"), err=True)
 
 
 def _choice(value: str, options: list[tuple[str, str]], lookup) -> str:
@@ -194,10 +201,11 @@ def _show_choices(options) -> None:
 
 def _offer(earlier: dict, data, t: dict) -> bool:
     from ..desk import REQUESTER_FIELDS
+    from ..visible import visible
 
     shown = ", ".join(earlier[f] for f in REQUESTER_FIELDS if earlier.get(f))
     typer.echo(t["earlier"].format(number=earlier["number"]), err=True)
-    typer.echo("  " + shown, err=True)
+    typer.echo("  " + visible(shown), err=True)
     if not typer.confirm(t["use"], default=True, err=True):
         return False
     for f in REQUESTER_FIELDS:

@@ -29,13 +29,15 @@ def monthly(
     Files: pd-2026-10-VP.xlsx … and pd-2026-10-overview.xlsx (or .csv / .json).
     Example: pd report monthly --month 2026-10 --out reports/ --send
     """
-    from ..errors import InvalidInput
+    from ..errors import InvalidInput, UsageError
     from ..latvian import lv_sort_key, to_local
-    from ..ledger import utcnow
     from ..report.monthly import FORMATS, make_reports
     from ..report.rows import previous_month
 
     st = state(ctx)
+    words = BOUNDS["en" if st.settings.lang == "en" else "lv"]
+    if resend and not send:
+        raise UsageError(words["resend"])
     desk = st.desk
     desk.require("supervisor", what="run the monthly reports [§11]")
     if fmt not in FORMATS:
@@ -45,7 +47,10 @@ def monthly(
     lang = (lang or st.settings.lang or "lv").lower()
     if lang not in ("lv", "en"):
         raise InvalidInput(f"--lang must be lv or en, not {lang!r}")
-    month = month or previous_month(to_local(utcnow(), st.settings.timezone).date())
+    today = to_local(desk.now(), st.settings.timezone).date()
+    if month is not None:
+        _not_in_the_future(month, today, words)
+    month = month or previous_month(today)
     contacts = desk.contacts
     codes = [c.upper() for c in institution] if institution else list(contacts.institutions)
     for c in codes:
@@ -74,6 +79,31 @@ def monthly(
     if send:
         say(f"Queued the {month} report for {len(result.institutions)} institution(s) and the overview"
             + (f"; {sent} message(s) sent" if sent is not None else "; pd mail send delivers them"))
+
+
+BOUNDS = {
+    "lv": {"resend": "--resend ir kopā ar --send (atkārtoti nosūtīt jau nosūtītu mēnesi)",
+           "month": "--month {month!r} nav mēnesis (GGGG-MM)",
+           "future": "--month {month} vēl nav sācies (šodien ir {today}); pārskats ir par pagājušu vai šo mēnesi"},
+    "en": {"resend": "--resend goes with --send (to send a month that was sent before)",
+           "month": "--month {month!r} is not a month (YYYY-MM)",
+           "future": "--month {month} has not begun (today is {today}); a report is of a past month or this one"},
+}
+
+
+def _not_in_the_future(month: str, today, words: dict[str, str]) -> None:
+    """A report of a month that has not begun would be an empty report claiming to be one (issue 18)."""
+    from ..errors import InvalidInput
+    from ..report.rows import _parse_month
+
+    try:
+        year, mon = _parse_month(month.strip())
+    except ValueError:
+        raise InvalidInput(words["month"].format(month=month)) from None
+    if not 1 <= mon <= 12:
+        raise InvalidInput(words["month"].format(month=month))
+    if (year, mon) > (today.year, today.month):
+        raise InvalidInput(words["future"].format(month=month.strip(), today=today.strftime("%d.%m.%Y")))
 
 
 class _Progress:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
+from .common import MAX_ROWS, Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
 def _instant(value: Optional[str], option: str, tz: str) -> Optional[datetime]:
@@ -419,7 +419,7 @@ def list_(
     open_: Annotated[bool, typer.Option("--open", help="Only open requests (not resolved, closed or refused).")] = False,
     since: Annotated[Optional[str], typer.Option("--from", help="Received at or after (Riga time).")] = None,
     until: Annotated[Optional[str], typer.Option("--to", help="Received before (Riga time).")] = None,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many.")] = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, max=MAX_ROWS, help="At most this many.")] = None,
     as_json: Json = False,
 ) -> None:
     """List requests, sorted by number.
@@ -457,7 +457,7 @@ def list_(
         columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
                    Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
                    Column("description", flex=True)]
-        out("\n".join(render(cells, columns, highlight=late)))
+        out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
         table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
               ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Json, emit_json, is_terminal, out, say, state
+from .common import Json, cell, emit_json, is_terminal, out, say, state
 
 
 def search(
@@ -57,5 +57,5 @@ def search(
     t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
     t.add_row(*headers, style="bold underline")
     for row in rows:
-        t.add_row(*row)
+        t.add_row(*[cell(v) for v in row])
     Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)

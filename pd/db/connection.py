@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import peewee
 
+from .. import interrupts
 from ..errors import ConfigError, TemporaryFailure
 
 db = peewee.DatabaseProxy()
@@ -109,10 +110,33 @@ def is_sqlite() -> bool:
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """One state change = one transaction (BEGIN IMMEDIATE on SQLite)."""
+    """One state change = one transaction (BEGIN IMMEDIATE on SQLite).
+
+    The outermost one holds a Ctrl-C from just before its COMMIT (pd.interrupts): once stored,
+    the command prints what it did instead of claiming that nothing was changed."""
+    outermost = db.transaction_depth() == 0
     with translate_errors():
-        with db.atomic():
-            yield
+        if not outermost:
+            with db.atomic():
+                yield
+            return
+        with interrupts.committing(_settle_interrupted_commit):
+            with db.atomic():
+                yield
+                interrupts.hold()
+
+
+def _settle_interrupted_commit() -> bool:
+    """A second Ctrl-C broke into a COMMIT: True when it had been stored; if the transaction is
+    still open, it is rolled back here and this is False."""
+    conn = db.obj.connection()
+    if is_sqlite():
+        still_open = conn.in_transaction
+    else:  # psycopg2: 0 is TRANSACTION_STATUS_IDLE, no transaction open
+        still_open = conn.get_transaction_status() != 0
+    if still_open:
+        conn.rollback()
+    return not still_open
 
 
 @contextmanager

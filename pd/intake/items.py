@@ -125,7 +125,9 @@ def register(desk: "Desk", item_id: int, data: "RegisterInput", *, redact: bool 
     with write_transaction():
         item = get_item(item_id)
         if item.status == "registered" and item.request_id:
-            return item, item.request  # the same item again: its request, never a second one
+            # the same item again: its request, never a second one; other content is exit 3 (SPEC 11)
+            desk.check_same_request(item.request, data, what=f"intake item {item.id}", redact=redact)
+            return item, item.request
         _open(item)
         prefill(desk, item, data)
         req = desk.register(data, idempotency_key=idempotency_key(item), redact=redact, via=via)

@@ -43,6 +43,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
@@ -57,6 +58,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
@@ -661,7 +663,18 @@ def _save(wb: Workbook, path: Path) -> None:
     """Save with the first sheet (the summary) active; the file is 0640, renamed into place."""
     wb.active = 0
     with private_file(Path(path), "wb") as fh:
-        wb.save(fh)
+        # openpyxl's save_workbook, but the archive is closed when writing fails (a full disk): left
+        # open, its __del__ later wrote a traceback on stderr under pd's one error line (issue 18).
+        archive = ZipFile(fh, "w", ZIP_DEFLATED, allowZip64=True)
+        try:
+            wb.properties.modified = datetime.now(UTC).replace(tzinfo=None)
+            ExcelWriter(wb, archive).save()
+        except BaseException:
+            try:
+                archive.close()
+            except Exception:  # noqa: BLE001 - the file is being discarded; the first error is the one to tell
+                pass
+            raise
 
 
 def _set_properties(wb: Workbook, meta: ReportMeta, title: str, fingerprint: str,

@@ -85,6 +85,7 @@ class Desk:
         self._ledger = ledger
         self._catalog: Catalog | None = None
         self._contacts: Contacts | None = None
+        self._identity: str | None = None  # the effective identity mode (pd/trust.py)
         self._now = now
 
     # ------------------------------------------------------------------ plumbing
@@ -109,12 +110,16 @@ class Desk:
             self._load_config()
         return self._contacts  # type: ignore[return-value]
 
-    def _load_config(self) -> None:
-        """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
-        from .catalog import load_pair
+    def _load_config(self, **publish) -> Any:
+        """The catalog and contacts in force in the ledger, and its identity mode (SPEC 9): the caller's
+        files only if they are the versions in force, each against its schema and both against each
+        other (SPEC 7). `publish` (pd catalog/contacts publish) takes the caller's files into force."""
+        from . import trust
 
-        self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
-                                                  lambda: self.ledger)
+        in_force = trust.load(self.settings, lambda: self.ledger, acting_person, **publish)
+        self._catalog, self._contacts, self._identity = in_force.catalog, in_force.contacts, in_force.identity
+        self.in_force = in_force
+        return in_force
 
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""
@@ -126,7 +131,8 @@ class Desk:
 
     @property
     def actor(self) -> Staff:
-        return acting_person(self.settings, self.contacts)
+        contacts = self.contacts
+        return acting_person(self.settings, contacts, self._identity)
 
     def require(self, *roles: str, what: str) -> Staff:
         return _with_role(self.actor, roles, what)
@@ -662,14 +668,16 @@ def _same_content(key: str, req, d: dict[str, Any], refusal_reason: str | None) 
         )
 
 
-def acting_person(settings: Settings, contacts: Contacts) -> Staff:
-    """The acting person, as far as PD_IDENTITY trusts it (SPEC 9); they must be Centre staff.
+def acting_person(settings: Settings, contacts: Contacts, mode: str | None = None) -> Staff:
+    """The acting person, as far as the identity mode trusts it (SPEC 9); they must be Centre staff.
+
+    `mode` is the effective mode (pd/trust.py: the ledger's, or the caller's stricter PD_IDENTITY).
 
     env: PD_USER, else the login name (whoever runs pd may name anyone). os: the operating
     system's account (by uid, not $USER); a PD_USER naming anyone else is exit 6. database
     (PostgreSQL): the session user the server authenticated, whose role name is the staff login;
     a PD_USER naming anyone else is exit 6."""
-    mode = settings.identity
+    mode = mode or settings.identity
     if mode == "os":
         login, source = os_login(), "your operating-system login"
     elif mode == "database":
@@ -681,7 +689,7 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
 
         login, source = getpass.getuser(), ""
     if source and settings.user and settings.user != login:
-        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with PD_IDENTITY={mode} pd acts as "
+        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with identity mode {mode} pd acts as "
                            f"{source}, {login!r}")
     person = contacts.staff.get(login)
     if person is None:
@@ -735,10 +743,11 @@ def _requester(req) -> dict[str, str]:
 
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:
-    """Check the person against contacts.yaml as the file is now, before the ledger is opened."""
-    from .catalog import parse_file
+    """Check the person before a command that opens the ledger itself: against the ledger's contacts
+    and identity mode in force (pd/trust.py; the caller's file only for a new ledger)."""
+    from .trust import authorise as check
 
-    return _with_role(acting_person(settings, parse_file("contacts", settings.contacts_path)), roles, what)  # type: ignore[arg-type]
+    return check(settings, acting_person, *roles, what=what)
 
 
 def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:

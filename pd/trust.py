@@ -243,7 +243,11 @@ def set_identity(settings: Settings, ledger, in_force: InForce, mode: str, perso
     if mode == "database" and settings.is_sqlite:
         raise ConfigError(MESSAGES["sqlite_database"])
     asked = settings.identity if "PD_IDENTITY" in settings.given else mode
-    after = person(settings, in_force.contacts, max(mode, asked, key=STRICTNESS.__getitem__))
+    try:
+        after = person(settings, in_force.contacts, max(mode, asked, key=STRICTNESS.__getitem__))
+    except NotPermitted as exc:
+        raise NotPermitted(MESSAGES["locks_out"].format(mode=mode, who=f"nobody ({exc})",
+                                                        version=in_force.contacts.version)) from None
     if not after.has("admin"):
         raise NotPermitted(MESSAGES["locks_out"].format(mode=mode, who=after.login,
                                                         version=in_force.contacts.version))

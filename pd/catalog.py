@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .errors import ConfigError, NotFound
 from .record import Frozen, Record, fresh
-from .yamlfile import LineDict, check_keys, line_at, line_of
+from .yamlfile import LineDict, check_keys, line_at, line_of, text_of
 
 CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
 ROLES = ("operator", "expert", "manager", "supervisor", "admin", "system")
@@ -37,7 +37,11 @@ CONTACTS_KEYS = {
     "a staff member": {"login", "name", "email", "phone", "roles", "manager", "services"},
 }
 # Bumped when validation gets stricter: a snapshot validated under an older schema is checked again.
-SCHEMA = 2
+SCHEMA = 3
+# The longest time a catalog may give (response, resolution, close_after, repeat_after).
+MAX_DURATION = timedelta(days=365)
+# Every deadline computed from the sample instants must fall within this of its start.
+MAX_DEADLINE = timedelta(days=10 * 366)
 
 
 class _Checker:
@@ -81,7 +85,7 @@ class _Checker:
             return default
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.fail(parent, key, f"'{key}' must be text")
-        return str(value)
+        return value if isinstance(value, str) else text_of(parent, key)  # 2026.10 as written, not 2026.1
 
     def flag(self, parent: Any, key: Any, default: bool = False) -> bool:
         value = parent.get(key, default)
@@ -103,6 +107,9 @@ class _Checker:
             self.fail(parent, key, f"'{key}': {exc}")
         if td <= timedelta(0):
             self.fail(parent, key, f"'{key}' must be longer than zero")
+        if td > MAX_DURATION:
+            self.fail(parent, key, f"'{key}': {value} is longer than a desk's deadline can be "
+                                   f"(at most {MAX_DURATION.days}d)")
         return td
 
     def names(self, parent: Any, key: Any) -> dict[str, str]:
@@ -171,6 +178,18 @@ class Catalog(Record):
 
     def times(self, service: str, urgent: bool) -> Times:
         return self.service(service).times["urgent" if urgent else "normal"]
+
+    def variant(self, service: str, urgent: bool) -> Times:
+        """The times a new request gets: the one place that decides whether --urgent is allowed
+        (pd register and pd calendar due alike). Without an urgent variant, --urgent is exit 3:
+        otherwise the expert reads "urgent" under the normal deadline [§8.2]."""
+        s = self.service(service)
+        if urgent and not s.has_urgent:
+            from .errors import InvalidInput
+
+            raise InvalidInput(f"service {s.code} has no urgent variant in catalog version {self.version}; "
+                               f"--urgent is for: {', '.join(self.urgent_services()) or 'no service'}")
+        return s.times["urgent" if urgent else "normal"]
 
     # the snapshot is the validated data, so a past version can be rebuilt exactly
     def to_json(self) -> str:
@@ -282,6 +301,7 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             if resolution < response:
                 c.fail(t, "resolution", "the resolution time is shorter than the response time")
             times[prio] = Times(cal, response, resolution)
+            lines[(code, prio)] = line_of(t, "resolution") or line_of(t)
         for extra in times_node:
             if extra not in PRIORITIES:
                 from .yamlfile import did_you_mean
@@ -303,8 +323,58 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             times=times,
             has_urgent=has_urgent,
         )
-    return Catalog(version=version, services=services, calendar_specs=calendar_specs,
-                   close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
+    catalog = Catalog(version=version, services=services, calendar_specs=calendar_specs,
+                      close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
+    _sample_deadlines(catalog)
+    return catalog
+
+
+def sample_instants(tz: str = "Europe/Riga") -> list:
+    """The instants every service's deadlines are computed from when a catalog is checked: in this
+    year, each month's first minute, a mid-month working hour and a late evening (both DST changes
+    lie between them), and the last second of the year, in the desk's time zone."""
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    year = date.today().year
+    out = []
+    for month in range(1, 13):
+        out += [datetime(year, month, 1, 0, 0, tzinfo=zone), datetime(year, month, 15, 12, 15, tzinfo=zone),
+                datetime(year, month, 28, 23, 59, tzinfo=zone)]
+    out.append(datetime(year, 12, 31, 23, 59, 59, tzinfo=zone))
+    return out
+
+
+def _sample_deadlines(catalog: "Catalog") -> None:
+    """Every service's response and resolution deadline, normal and urgent, from each sample instant:
+    each must be computable and fall after its start and within MAX_DEADLINE (exit 7 naming the
+    service's line otherwise), so no command meets a deadline it cannot compute."""
+    from .calendars import format_duration
+    from .latvian import format_dt
+
+    instants = sample_instants()
+    done: set[tuple[str, timedelta]] = set()
+    for s in catalog.services.values():
+        for prio, t in s.times.items():
+            if prio == "urgent" and not s.has_urgent:
+                continue
+            for what, td in (("response", t.response), ("resolution", t.resolution)):
+                if (t.calendar, td) in done:
+                    continue
+                cal = catalog.calendar(t.calendar)
+                for start in instants:
+                    try:
+                        due = cal.due(start, td)
+                        reason = None if start < due <= start + MAX_DEADLINE else f"it gives {due.isoformat()}"
+                    except (ValueError, OverflowError, ArithmeticError) as exc:
+                        reason = str(exc)
+                    if reason:
+                        raise ConfigError(
+                            f"{catalog.source}:{catalog.lines.get((s.code, prio), catalog.lines.get((s.code,), 0))}: "
+                            f"service {s.code} ({prio}): no sane {what} deadline {format_duration(td)} on calendar "
+                            f"{t.calendar!r} from {format_dt(start, 'Europe/Riga')}: {reason}")
+                done.add((t.calendar, td))
 
 
 # --------------------------------------------------------------------------- contacts

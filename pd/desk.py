@@ -247,12 +247,7 @@ class Desk:
         if missing:
             raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
         service = self.catalog.service(data.service or "")
-        if data.urgent and not service.has_urgent:
-            # Otherwise the expert reads "urgent" under the normal deadline [§8.2].
-            raise InvalidInput(
-                f"service {service.code} has no urgent variant in catalog version {self.catalog.version}; "
-                f"--urgent is for: {', '.join(self.catalog.urgent_services()) or 'no service'}"
-            )
+        self.catalog.variant(service.code, bool(data.urgent))  # the one check of --urgent (pd calendar due too)
         self.contacts.institution(data.institution or "")
         if service.needs_location and not out_of_scope:
             lacking = [f for f in ("location", "room") if not getattr(data, f)]

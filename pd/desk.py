@@ -86,6 +86,7 @@ class Desk:
         self._catalog: Catalog | None = None
         self._contacts: Contacts | None = None
         self._identity: str | None = None  # the effective identity mode (pd/trust.py)
+        self.in_force = None  # pd.trust.InForce, once the configuration is loaded
         self._now = now
 
     # ------------------------------------------------------------------ plumbing

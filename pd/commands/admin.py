@@ -32,9 +32,11 @@ def _migrate(st) -> list[int]:
 
 
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
+    """Create the ledger (or bring its schema up to date); a new ledger takes this command's catalog,
+    contacts and identity mode (PD_IDENTITY, default env) as the ones in force (SPEC 9).
 
-    Safe to repeat. Example: pd init
+    Safe to repeat; later versions are taken into force with pd catalog/contacts publish.
+    Example: PD_IDENTITY=os pd init
     """
     from ..db import migrations
     from ..db.connection import redact_url
@@ -50,7 +52,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     else:
         out(f"Ledger ready: {result['database']} (schema {migrations.LATEST}"
             + (f", applied {', '.join(map(str, applied))}" if applied else ", up to date") + ")")
-        out(f"Catalog {cat.version}, contacts {con.version}")
+        out(f"Catalog {cat.version}, contacts {con.version}, identity mode {desk.in_force.identity} in force")
 
 
 def info(ctx: typer.Context, as_json: Json = False) -> None:
@@ -74,8 +76,9 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         "database": redact_url(s.database_url),
         "schema_version": migrations.current_version(),
         "schema_latest": migrations.LATEST,
-        "catalog": s.catalog_path, "catalog_version": desk.catalog.version,
-        "contacts": s.contacts_path, "contacts_version": desk.contacts.version,
+        "catalog": desk.catalog.source, "catalog_version": desk.catalog.version,
+        "contacts": desk.contacts.source, "contacts_version": desk.contacts.version,
+        "identity": desk.in_force.identity,  # the ledger's mode, or the caller's stricter PD_IDENTITY
         "user": s.user, "timezone": s.timezone, "lang": s.lang,
         "smtp": redact_url(s.smtp_url) if s.smtp_url else None, "mail_dir": s.mail_dir, "mail_from": s.mail_from,
         "warnings": [],

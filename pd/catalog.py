@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from .errors import ConfigError, NotFound
 from .record import Frozen, Record, fresh
@@ -620,32 +620,10 @@ def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
 # --------------------------------------------------------------------------- loading and snapshots
 
 
-def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], Any]) -> tuple[Catalog, Contacts]:
-    """Both files, each validated on its own and then against the other, on every load.
-
-    The files are read before the ledger is opened (a missing file opens nothing), and no
-    snapshot is recorded unless both files and their references hold."""
-    from . import yamlfile
-
-    cat_data = yamlfile.read_bytes(catalog_path, "catalog")
-    con_data = yamlfile.read_bytes(contacts_path, "contacts")
-    open_ledger()
-    cat, cat_pending = _resolve("catalog", catalog_path, cat_data)
-    con, con_pending = _resolve("contacts", contacts_path, con_data)
-    problems = cross_check(cat, con)  # type: ignore[arg-type]
-    if problems:
-        if not (cat.lines and con.lines):  # known from snapshots: parse again to name the lines
-            problems = cross_check(parse_file("catalog", catalog_path, cat_data),  # type: ignore[arg-type]
-                                   parse_file("contacts", contacts_path, con_data))  # type: ignore[arg-type]
-        more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
-        raise ConfigError(f"{problems[0]}{more}")
-    _record(cat_pending)
-    _record(con_pending)
-    return cat, con  # type: ignore[return-value]
-
-
 def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
-    """Load the current file through the ledger's snapshots (fast when unchanged)."""
+    """Load a file through the ledger's snapshots, recording a new version, for tools that build a
+    ledger (benchmarks/). It does not take anything into force: commands load through pd.trust, which
+    uses the versions in force and lets only an admin publish another (SPEC 9)."""
     from . import yamlfile
 
     if data is None:

@@ -82,3 +82,19 @@ def test_urgent_variants_agree_between_calendar_due_and_register(pd):
     for code, has in listed.items():
         r = pd("calendar", "due", "--service", code, "--urgent")
         assert r.exit_code == (0 if has else 3), (code, r.stderr)
+
+
+def test_calendar_due_answers_from_the_catalog_register_uses(pd, pd_env):
+    """Once the ledger has a catalog in force, `pd calendar due` answers from it (as register does),
+    not from whatever file the caller has: here the shipped file, which is another version."""
+    from tests.conftest import ROOT
+
+    pd.register()
+    edit(pd_env["PD_CATALOG"], 'version: "2026.2"', 'version: "2026.2-a"')
+    edit(pd_env["PD_CATALOG"], URGENT_EPASTS, URGENT_EPASTS.replace("response: 30m", "response: 45m"))
+    pd.ok("catalog", "publish", user="admins")
+    args = ["calendar", "due", "--service", "EPASTS", "--urgent", "--from", "2027-01-04T09:00", "--json"]
+    d = pd.ok(*args, env={"PD_CATALOG": ""}).json()
+    assert (d["catalog_version"], d["response_due"]) == ("2026.2-a", "2027-01-04T09:45:00+02:00")
+    r = pd(*args, env={"PD_CATALOG": str(ROOT / "catalog.yaml")})
+    assert r.exit_code == 7 and "not the one in force" in r.stderr

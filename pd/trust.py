@@ -199,9 +199,11 @@ def _take(ledger, login: str, pending: dict[str, tuple], *, identity: str | None
         with ledger.change() as ch:
             if {r.key: r.value for r in LedgerSetting.select()} != {k: r.value for k, r in expect.items()}:
                 raise _Raced()
+            digests = {}
             for kind, (seen, parsed, text) in pending.items():
+                digests[kind] = sha256(text)
                 if seen is None:
-                    ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=sha256(text),
+                    ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digests[kind],
                                           source=str(parsed.source), content=parsed.to_json(),
                                           raw=text.decode("utf-8"), seen_at=now)
                 changed[kind] = parsed.version
@@ -210,8 +212,9 @@ def _take(ledger, login: str, pending: dict[str, tuple], *, identity: str | None
             before = {r.key: r.value for r in LedgerSetting.select()}
             for key, value in changed.items():
                 _put(key, str(value), login, now)
+            # the file's digest: what the audit can hold each snapshot in force against
             ch.event(None, "config_in_force", actor=login, via="cli",
-                     data={"set": changed, "before": {k: before.get(k) for k in changed}})
+                     data={"set": changed, "before": {k: before.get(k) for k in changed}, "sha256": digests})
     except peewee.ProgrammingError as exc:
         raise _refused(exc, login, what) from None
     except peewee.IntegrityError:  # the same new version recorded by another process meanwhile

@@ -234,7 +234,7 @@ def test_database_roles_cannot_change_what_is_in_force(pd, pd_env):
         pg_admin(PG_URL, f"CREATE ROLE {role} LOGIN")
     try:
         pg_admin(PG_URL, f"GRANT pd_staff TO {desk_role}")
-        pg_admin(PG_URL, f"GRANT pd_staff, pd_admin TO {admin_role}")
+        pg_admin(PG_URL, f"GRANT pd_staff TO {admin_role}")
         as_desk = {"PD_DATABASE_URL": owner_url.replace("://pd@", f"://{desk_role}@", 1), "PD_USER": ""}
         as_admin = {"PD_DATABASE_URL": owner_url.replace("://pd@", f"://{admin_role}@", 1), "PD_USER": ""}
         n = pd.ok(*REGISTER, env=as_desk).json()["number"]
@@ -268,7 +268,12 @@ def test_database_roles_cannot_change_what_is_in_force(pd, pd_env):
         cur.execute("SELECT value FROM ledger_setting WHERE key = 'identity'")
         assert cur.fetchone()[0] == "database"
         con.close()
-        # the admin's role publishes (the grants let pd_admin write), and the event names it
+        # an admin in contacts whose login role lacks pd_admin: the server refuses, pd says what to grant
+        r = pd("contacts", "publish", str(mine), env=as_admin)
+        assert r.exit_code == 6 and "grant the login role pd_admin" in r.stderr, r.stderr
+        assert settings_rows(owner_url)["contacts"] == "2026.3"
+        # with pd_admin the admin's role publishes, and the event names it
+        pg_admin(PG_URL, f"GRANT pd_admin TO {admin_role}")
         r = pd("contacts", "publish", str(mine), env=as_admin)
         assert r.exit_code == 0, r.stderr
         assert settings_rows(owner_url)["contacts"] == "2026.4"

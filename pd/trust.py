@@ -59,6 +59,15 @@ class InForce(Frozen):
     identity: str  # the effective mode: the ledger's, or the caller's stricter one
     ledger_identity: str  # the ledger's own
 
+    def versions(self) -> dict[str, str]:
+        """As current() reads them from the ledger."""
+        return {"catalog": self.catalog.version, "contacts": self.contacts.version, "identity": self.ledger_identity}
+
+
+def current() -> dict[str, str]:
+    """The ledger's identity mode and versions in force now (one small query)."""
+    return {k: r.value for k, r in _settings().items()}
+
 
 def _settings() -> dict[str, Any]:
     with translate_errors():

@@ -289,3 +289,24 @@ def test_database_roles_cannot_change_what_is_in_force(pd, pd_env):
         for role in (desk_role, admin_role):
             pg_admin(owner_url, f"DROP OWNED BY {role}")
             pg_admin(PG_URL, f"DROP ROLE {role}")
+
+
+def test_a_long_running_intake_takes_up_a_version_published_meanwhile(pd, pd_env, tmp_path):
+    """`pd mail fetch --watch` keeps one desk (ledger, contacts, catalog) between messages; when an
+    admin publishes another version meanwhile, the next message is taken in under it."""
+    from pd.config import load_settings
+    from pd.mail.intake import store
+    from tests.conftest import run_pd, subprocess_env
+
+    pd.register()
+    settings = load_settings(dict(os.environ, PD_CATALOG="", PD_CONTACTS=""))  # the ledger's versions
+    first = store._desk_for(settings)
+    assert first.catalog.version == "2026.2" and store._desk_for(settings) is first
+    new = tmp_path / "catalog-b.yaml"
+    new.write_text(Path(pd_env["PD_CATALOG"]).read_text(encoding="utf-8")
+                   .replace('version: "2026.2"', 'version: "2026.2-b"'), encoding="utf-8")
+    r = run_pd("catalog", "publish", str(new), env=subprocess_env(pd_env, PD_USER="admins"))
+    assert r.returncode == 0, r.stderr
+    later = store._desk_for(settings)
+    assert later is not first and later.catalog.version == "2026.2-b"
+    store._forget(settings)

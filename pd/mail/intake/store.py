@@ -419,11 +419,22 @@ def _desk_for(settings):
     stamp = _stamp(settings)
     cached = _DESK.get("desk")
     if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
-            and db.obj is cached[1]._ledger.database and not db.obj.is_closed():
+            and db.obj is cached[1]._ledger.database and not db.obj.is_closed() \
+            and _still_in_force(cached[1]):
         return cached[1]
     desk = Desk(settings)
     _DESK["desk"] = (stamp, desk)
     return desk
+
+
+def _still_in_force(desk) -> bool:
+    """The versions and identity mode the desk loaded are still the ledger's (an admin may have
+    published others while `pd mail fetch --watch` runs)."""
+    if desk.in_force is None:
+        return True
+    from ...trust import current
+
+    return current() == desk.in_force.versions()
 
 
 def _forget(settings) -> None:

@@ -122,6 +122,11 @@ class Desk:
         self.in_force = in_force
         return in_force
 
+    def publish(self, kinds: tuple[str, ...], files: dict[str, str]) -> Any:
+        """pd catalog/contacts publish: the caller's files of `kinds` into force (an admin of the
+        contacts in force, SPEC 9); returns the pd.trust.InForce now in force."""
+        return self._load_config(publish=kinds, files=files)
+
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""
         if req.catalog_version == self.catalog.version:

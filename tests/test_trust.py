@@ -310,3 +310,31 @@ def test_a_long_running_intake_takes_up_a_version_published_meanwhile(pd, pd_env
     later = store._desk_for(settings)
     assert later is not first and later.catalog.version == "2026.2-b"
     store._forget(settings)
+
+
+def test_a_catalog_and_contacts_that_need_each_other_are_published_together(pd, pd_env, tmp_path):
+    """A new service served only by a new expert: neither file holds alone against the other in force;
+    `pd catalog publish CAT --contacts CON` takes both in one transaction."""
+    pd.register()
+    cat, con = tmp_path / "cat.yaml", tmp_path / "con.yaml"
+    cat.write_text(Path(pd_env["PD_CATALOG"]).read_text(encoding="utf-8")
+                   .replace('version: "2026.2"', 'version: "2026.7"')
+                   + '\n  - code: PLANSETE\n    name: "Planšetdators"\n    category: hardware\n'
+                     '    experts: [jaunais]\n    times:\n'
+                     '      normal: {calendar: darba-laiks, response: 4h, resolution: 24h}\n', encoding="utf-8")
+    text = Path(pd_env["PD_CONTACTS"]).read_text(encoding="utf-8").replace('version: "2026.3"', 'version: "2026.7"')
+    con.write_text(text.rstrip("\n") + '\n  - {login: jaunais, name: "Jauns Eksperts", email: jauns@ic.iem.gov.lv, '
+                   'roles: [expert], manager: vkalejs, services: [PLANSETE]}\n', encoding="utf-8")
+    r = pd("catalog", "publish", str(cat), user="admins")
+    assert r.exit_code == 7 and "'jaunais' is not in" in r.stderr
+    r = pd("contacts", "publish", str(con), user="admins")
+    assert r.exit_code == 7 and "unknown service 'PLANSETE'" in r.stderr
+    assert settings_rows(pd_env["PD_DATABASE_URL"]) == {"identity": "env", "catalog": "2026.2", "contacts": "2026.3"}
+    out = pd.ok("catalog", "publish", str(cat), "--contacts", str(con), user="admins").stdout
+    assert "Catalog version 2026.7 is in force (was 2026.2)" in out and "Contacts version 2026.7" in out
+    assert settings_rows(pd_env["PD_DATABASE_URL"]) == {"identity": "env", "catalog": "2026.7", "contacts": "2026.7"}
+    unset = {"PD_CATALOG": "", "PD_CONTACTS": ""}
+    n = pd.ok("register", "--json", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "PLANSETE",
+              "--description", "Planšete neieslēdzas", "--channel", "phone", "--phone", "26123456",
+              env=unset).json()["number"]
+    pd.ok("assign", n, "--expert", "jaunais", env=unset)

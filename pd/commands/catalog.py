@@ -102,7 +102,7 @@ def _publish(kind: str, path: Optional[str], other: Optional[str], as_json: bool
     desk = st.desk
     desk.ledger
     before = {k: v["value"] for k, v in trust.describe().items()}
-    in_force = desk._load_config(publish=(kind, other_kind) if other else (kind,), files=files)
+    in_force = desk.publish((kind, other_kind) if other else (kind,), files)
     now = {"catalog": in_force.catalog.version, "contacts": in_force.contacts.version}
     result = {k: {"version": now[k], "before": before.get(k), "changed": before.get(k) != now[k]} for k in now}
     by = trust.describe()

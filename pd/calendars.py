@@ -828,6 +828,14 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
     if isinstance(shorten, bool) or not isinstance(shorten, int) or not 0 <= shorten <= _DAY_MIN:
         raise CalendarSpecError(root + ("shorten_before_holiday",), f"expected minutes 0..1440, got {shorten!r}")
 
+    if shorten:
+        # Labour Law §135 shortens the day before a holiday by one hour: a shortening that
+        # leaves no working time would silently erase a working day.
+        shortest = min(sum(b - a for a, b in day) for day in [*hours.values(), saturday] if day)
+        if shorten >= shortest:
+            raise CalendarSpecError(root + ("shorten_before_holiday",),
+                                    f"{shorten} minutes would erase a working day (the shortest has {shortest} "
+                                    f"minutes): at most {shortest - 1}")
     days_off = _parse_day_list(spec.get("days_off"), root + ("days_off",))
     working_days = _parse_day_list(spec.get("working_days"), root + ("working_days",))
     both = sorted(set(days_off) & set(working_days))

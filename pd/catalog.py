@@ -7,8 +7,9 @@ and refuses a file changed without a new version.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import peewee
 
@@ -16,9 +17,9 @@ from . import yamlfile
 from .db.connection import translate_errors, write_transaction
 from .db.models import ConfigSnapshot
 from .errors import ConfigError, InvalidInput, NotFound
-from .latvian import normalize_email, normalize_phone
+from .latvian import format_dt, normalize_email, normalize_phone
 from .record import Frozen, Record, fresh
-from .yamlfile import LineDict, check_keys, did_you_mean, line_at, line_of
+from .yamlfile import LineDict, check_keys, did_you_mean, line_at, line_of, text_of
 
 CATEGORIES = ("email", "internet", "information_system", "hardware", "access")
 ROLES = ("operator", "expert", "manager", "supervisor", "admin", "system")
@@ -43,7 +44,11 @@ CONTACTS_KEYS = {
     "a staff member": {"login", "name", "email", "phone", "roles", "manager", "services"},
 }
 # Bumped when validation gets stricter: a snapshot validated under an older schema is checked again.
-SCHEMA = 2
+SCHEMA = 3
+# The longest time a catalog may give (response, resolution, close_after, repeat_after).
+MAX_DURATION = timedelta(days=365)
+# Every deadline computed from the sample instants must fall within this of its start.
+MAX_DEADLINE = timedelta(days=10 * 366)
 
 
 class _Checker:
@@ -87,7 +92,7 @@ class _Checker:
             return default
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.fail(parent, key, f"'{key}' must be text")
-        return str(value)
+        return value if isinstance(value, str) else text_of(parent, key)  # 2026.10 as written, not 2026.1
 
     def flag(self, parent: Any, key: Any, default: bool = False) -> bool:
         value = parent.get(key, default)
@@ -109,6 +114,9 @@ class _Checker:
             self.fail(parent, key, f"'{key}': {exc}")
         if td <= timedelta(0):
             self.fail(parent, key, f"'{key}' must be longer than zero")
+        if td > MAX_DURATION:
+            self.fail(parent, key, f"'{key}': {value} is longer than a desk's deadline can be "
+                                   f"(at most {MAX_DURATION.days}d)")
         return td
 
     def names(self, parent: Any, key: Any) -> dict[str, str]:
@@ -177,6 +185,17 @@ class Catalog(Record):
 
     def times(self, service: str, urgent: bool) -> Times:
         return self.service(service).times["urgent" if urgent else "normal"]
+
+    def variant(self, service: str, urgent: bool) -> Times:
+        """The times a new request gets: the one place that decides whether --urgent is allowed
+        (pd register and pd calendar due alike). Without an urgent variant, --urgent is exit 3:
+        otherwise the expert reads "urgent" under the normal deadline [§8.2]."""
+        s = self.service(service)
+        if urgent and not s.has_urgent:
+
+            raise InvalidInput(f"service {s.code} has no urgent variant in catalog version {self.version}; "
+                               f"--urgent is for: {', '.join(self.urgent_services()) or 'no service'}")
+        return s.times["urgent" if urgent else "normal"]
 
     # the snapshot is the validated data, so a past version can be rebuilt exactly
     def to_json(self) -> str:
@@ -289,6 +308,7 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             if resolution < response:
                 c.fail(t, "resolution", "the resolution time is shorter than the response time")
             times[prio] = Times(cal, response, resolution)
+            lines[(code, prio)] = line_of(t, "resolution") or line_of(t)
         for extra in times_node:
             if extra not in PRIORITIES:
 
@@ -309,8 +329,54 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             times=times,
             has_urgent=has_urgent,
         )
-    return Catalog(version=version, services=services, calendar_specs=calendar_specs,
-                   close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
+    catalog = Catalog(version=version, services=services, calendar_specs=calendar_specs,
+                      close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
+    _sample_deadlines(catalog)
+    return catalog
+
+
+def sample_instants(tz: str = "Europe/Riga") -> list:
+    """The instants every service's deadlines are computed from when a catalog is checked: in this
+    year, each month's first minute, a mid-month working hour and a late evening (both DST changes
+    lie between them), and the last second of the year, in the desk's time zone."""
+    zone = ZoneInfo(tz)
+    year = date.today().year
+    out = []
+    for month in range(1, 13):
+        out += [datetime(year, month, 1, 0, 0, tzinfo=zone), datetime(year, month, 15, 12, 15, tzinfo=zone),
+                datetime(year, month, 28, 23, 59, tzinfo=zone)]
+    out.append(datetime(year, 12, 31, 23, 59, 59, tzinfo=zone))
+    return out
+
+
+def _sample_deadlines(catalog: "Catalog") -> None:
+    """Every service's response and resolution deadline, normal and urgent, from each sample instant:
+    each must be computable and fall after its start and within MAX_DEADLINE (exit 7 naming the
+    service's line otherwise), so no command meets a deadline it cannot compute."""
+    from .calendars import format_duration  # (as in Catalog.calendar)
+
+    instants = sample_instants()
+    done: set[tuple[str, timedelta]] = set()
+    for s in catalog.services.values():
+        for prio, t in s.times.items():
+            if prio == "urgent" and not s.has_urgent:
+                continue
+            for what, td in (("response", t.response), ("resolution", t.resolution)):
+                if (t.calendar, td) in done:
+                    continue
+                cal = catalog.calendar(t.calendar)
+                for start in instants:
+                    try:
+                        due = cal.due(start, td)
+                        reason = None if start < due <= start + MAX_DEADLINE else f"it gives {due.isoformat()}"
+                    except (ValueError, OverflowError, ArithmeticError) as exc:
+                        reason = str(exc)
+                    if reason:
+                        raise ConfigError(
+                            f"{catalog.source}:{catalog.lines.get((s.code, prio), catalog.lines.get((s.code,), 0))}: "
+                            f"service {s.code} ({prio}): no sane {what} deadline {format_duration(td)} on calendar "
+                            f"{t.calendar!r} from {format_dt(start, 'Europe/Riga')}: {reason}")
+                done.add((t.calendar, td))
 
 
 # --------------------------------------------------------------------------- contacts
@@ -549,38 +615,10 @@ def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
 # --------------------------------------------------------------------------- loading and snapshots
 
 
-def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], Any],
-              record_later: Callable[[Callable[[], None]], None] | None = None) -> tuple[Catalog, Contacts]:
-    """Both files, each validated on its own and then against the other, on every load.
-
-    The files are read before the ledger is opened (a missing file opens nothing), and no
-    snapshot is recorded unless both files and their references hold. With `record_later`, the
-    snapshots still to record are handed to it as one function instead of being written now: the
-    desk writes them in the transaction of the first change the acting person may make, so a
-    refused command writes nothing (issue 18)."""
-    cat_data = yamlfile.read_bytes(catalog_path, "catalog")
-    con_data = yamlfile.read_bytes(contacts_path, "contacts")
-    open_ledger()
-    cat, cat_pending = _resolve("catalog", catalog_path, cat_data)
-    con, con_pending = _resolve("contacts", contacts_path, con_data)
-    problems = cross_check(cat, con)  # type: ignore[arg-type]
-    if problems:
-        if not (cat.lines and con.lines):  # known from snapshots: parse again to name the lines
-            problems = cross_check(parse_file("catalog", catalog_path, cat_data),  # type: ignore[arg-type]
-                                   parse_file("contacts", contacts_path, con_data))  # type: ignore[arg-type]
-        more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
-        raise ConfigError(f"{problems[0]}{more}")
-    if record_later is not None:
-        if cat_pending is not None or con_pending is not None:
-            record_later(lambda: (_record(cat_pending), _record(con_pending)))
-        return cat, con  # type: ignore[return-value]
-    _record(cat_pending)
-    _record(con_pending)
-    return cat, con  # type: ignore[return-value]
-
-
 def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
-    """Load the current file through the ledger's snapshots (fast when unchanged)."""
+    """Load a file through the ledger's snapshots, recording a new version, for tools that build a
+    ledger (benchmarks/). It does not take anything into force: commands load through pd.trust, which
+    uses the versions in force and lets only an admin publish another (SPEC 9)."""
     if data is None:
         data = yamlfile.read_bytes(path, kind)
     obj, pending = _resolve(kind, path, data)

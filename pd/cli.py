@@ -55,6 +55,7 @@ COMMANDS: dict[str, str] = {
     "info": "pd.commands.admin:info",
     "catalog": "pd.commands.catalog:catalog_app",
     "contacts": "pd.commands.catalog:contacts_app",
+    "config": "pd.commands.admin:config_app",
     "audit": "pd.commands.admin:audit_app",
     "db": "pd.commands.admin:db_app",
     "privacy": "pd.commands.privacy:privacy_app",

@@ -63,6 +63,9 @@ class Settings(Frozen):
     intake_max_attachment: int = 10 * 1024 * 1024
     # Where a mail pd cannot take apart is also written as a file (besides its quarantine row).
     intake_quarantine_dir: str | None = None
+    # The variables the caller set (the rest are defaults). PD_IDENTITY, PD_CATALOG and PD_CONTACTS
+    # unset mean "the ledger's" (SPEC 9; pd/trust.py).
+    given: frozenset[str] = frozenset()
 
     @property
     def is_sqlite(self) -> bool:
@@ -238,7 +241,8 @@ VARIABLES: tuple[Var, ...] = (
     Var("PD_CATALOG", "catalog_path", lambda: _shipped("catalog.yaml"), _path, "catalog.yaml"),
     Var("PD_CONTACTS", "contacts_path", lambda: _shipped("contacts.yaml"), _path, "contacts.yaml"),
     Var("PD_USER", "user", None, _login, "the acting person's login"),
-    Var("PD_IDENTITY", "identity", "env", _choice(*IDENTITIES), "how far PD_USER is trusted"),
+    Var("PD_IDENTITY", "identity", "env", _choice(*IDENTITIES),
+        "how far PD_USER is trusted (unset: the ledger's mode; only a stricter one is honoured)"),
     Var("PD_SMTP_URL", "smtp_url", None, _url("smtp", "smtps"), "the mail server"),
     Var("PD_MAIL_FROM", "mail_from", "Pakalpojumu dienests <servicedesk@ic.iem.gov.lv>", _address, "sender"),
     Var("PD_MAIL_DIR", "mail_dir", None, _directory, ".eml files instead of SMTP"),
@@ -301,13 +305,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             load_dotenv(dotenv, override=False)  # the environment wins over .env
         env = dict(os.environ)
     values: dict[str, Any] = {}
+    given = set()
     for var in VARIABLES:
         raw = env.get(var.name)
         if raw is None or raw.strip() == "":
             values[var.field] = var.default() if callable(var.default) else var.default
             continue
+        given.add(var.name)
         try:
             values[var.field] = var.parse(raw)
         except ValueError as exc:
             raise ConfigError(f"{var.name}: {exc}") from None
-    return Settings(**values)
+    return Settings(**values, given=frozenset(given))

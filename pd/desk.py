@@ -13,9 +13,10 @@ import pwd
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from .catalog import Catalog, Contacts, Staff, at_version, load_pair, parse_file
+from . import trust
+from .catalog import Catalog, Contacts, Staff, at_version, parse_file
 from .config import Settings
-from .db.connection import db, open_database, translate_errors
+from .db.connection import db, open_database, sqlite_path, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
 from .lateness import late_filter
@@ -94,6 +95,8 @@ class Desk:
         self._ledger = ledger
         self._catalog: Catalog | None = None
         self._contacts: Contacts | None = None
+        self._identity: str | None = None  # the effective identity mode (pd/trust.py)
+        self.in_force = None  # pd.trust.InForce, once the configuration is loaded
         self._now = now
 
     # ------------------------------------------------------------------ plumbing
@@ -122,16 +125,27 @@ class Desk:
             self._load_config()
         return self._contacts  # type: ignore[return-value]
 
-    def _load_config(self) -> None:
-        """Both YAML files, each against its schema and both against each other, on every load (SPEC 7)."""
-        self._catalog, self._contacts = load_pair(self.settings.catalog_path, self.settings.contacts_path,
-                                                  lambda: self.ledger, record_later=self.ledger.before_next_change)
+    def _load_config(self, **publish) -> Any:
+        """The catalog and contacts in force in the ledger, and its identity mode (SPEC 9): the caller's
+        files only if they are the versions in force, each against its schema and both against each
+        other (SPEC 7). `publish` (pd catalog/contacts publish) takes the caller's files into force."""
+        in_force = trust.load(self.settings, lambda: self.ledger, acting_person, **publish)
+        self._catalog, self._contacts, self._identity = in_force.catalog, in_force.contacts, in_force.identity
+        self.in_force = in_force
+        return in_force
 
-    def record_config(self) -> None:
-        """Record the catalog and contacts versions now, if the ledger has not seen them (pd init);
-        otherwise they are recorded with the first change this desk makes."""
-        self.catalog
-        self.ledger.run_before_change()
+    def publish(self, kinds: tuple[str, ...], files: dict[str, str]) -> Any:
+        """pd catalog/contacts publish: the caller's files of `kinds` into force (an admin of the
+        contacts in force, SPEC 9); returns the pd.trust.InForce now in force."""
+        return self._load_config(publish=kinds, files=files)
+
+    def catalog_to_read(self) -> Catalog:
+        """The catalog in force (what register uses); with no SQLite ledger yet, the file a new
+        ledger would take, read without creating one (pd calendar before pd init)."""
+        path = sqlite_path(self.settings.database_url)
+        if path is not None and not path.exists():
+            return parse_file("catalog", self.settings.catalog_path)  # type: ignore[return-value]
+        return self.catalog
 
     def catalog_for(self, req) -> Catalog:
         """The catalog version a request is pinned to."""
@@ -142,7 +156,8 @@ class Desk:
 
     @property
     def actor(self) -> Staff:
-        return acting_person(self.settings, self.contacts)
+        contacts = self.contacts
+        return acting_person(self.settings, contacts, self._identity)
 
     def require(self, *roles: str, what: str) -> Staff:
         return _with_role(self.actor, roles, what)
@@ -276,12 +291,7 @@ class Desk:
         if missing:
             raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
         service = self.catalog.service(data.service or "")
-        if data.urgent and not service.has_urgent:
-            # Otherwise the expert reads "urgent" under the normal deadline [§8.2].
-            raise InvalidInput(
-                f"service {service.code} has no urgent variant in catalog version {self.catalog.version}; "
-                f"--urgent is for: {', '.join(self.catalog.urgent_services()) or 'no service'}"
-            )
+        self.catalog.variant(service.code, bool(data.urgent))  # the one check of --urgent (pd calendar due too)
         self.contacts.institution(data.institution or "")
         if service.needs_location and not out_of_scope:
             lacking = [f for f in ("location", "room") if not getattr(data, f)]
@@ -689,14 +699,16 @@ def _same_content(key: str, req, d: dict[str, Any], refusal_reason: str | None) 
         )
 
 
-def acting_person(settings: Settings, contacts: Contacts) -> Staff:
-    """The acting person, as far as PD_IDENTITY trusts it (SPEC 9); they must be Centre staff.
+def acting_person(settings: Settings, contacts: Contacts, mode: str | None = None) -> Staff:
+    """The acting person, as far as the identity mode trusts it (SPEC 9); they must be Centre staff.
+
+    `mode` is the effective mode (pd/trust.py: the ledger's, or the caller's stricter PD_IDENTITY).
 
     env: PD_USER, else the login name (whoever runs pd may name anyone). os: the operating
     system's account (by uid, not $USER); a PD_USER naming anyone else is exit 6. database
     (PostgreSQL): the session user the server authenticated, whose role name is the staff login;
     a PD_USER naming anyone else is exit 6."""
-    mode = settings.identity
+    mode = mode or settings.identity
     if mode == "os":
         login, source = os_login(), "your operating-system login"
     elif mode == "database":
@@ -708,7 +720,7 @@ def acting_person(settings: Settings, contacts: Contacts) -> Staff:
 
         login, source = getpass.getuser(), ""
     if source and settings.user and settings.user != login:
-        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with PD_IDENTITY={mode} pd acts as "
+        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with identity mode {mode} pd acts as "
                            f"{source}, {login!r}")
     person = contacts.staff.get(login)
     if person is None:
@@ -757,8 +769,9 @@ def _requester(req) -> dict[str, str]:
 
 
 def authorise(settings: Settings, *roles: str, what: str) -> Staff:
-    """Check the person against contacts.yaml as the file is now, before the ledger is opened."""
-    return _with_role(acting_person(settings, parse_file("contacts", settings.contacts_path)), roles, what)  # type: ignore[arg-type]
+    """Check the person before a command that opens the ledger itself: against the ledger's contacts
+    and identity mode in force (pd/trust.py; the caller's file only for a new ledger)."""
+    return trust.authorise(settings, acting_person, *roles, what=what)
 
 
 def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:

@@ -61,7 +61,7 @@ def explain_request(desk: "Desk", number: str) -> dict[str, Any]:
 
 def due_for(catalog, service: str, urgent: bool, start) -> dict[str, Any]:
     """What `pd calendar due` tells a caller: the deadlines a request would get now."""
-    t = catalog.times(service, urgent)
+    t = catalog.variant(service, urgent)  # --urgent for a service without that variant: exit 3, as pd register
     cal = catalog.calendar(t.calendar)
     return {"service": service.upper(), "urgent": urgent, "calendar": t.calendar, "catalog_version": catalog.version,
             "from": iso(start), "response_due": iso(cal.due(start, t.response)),

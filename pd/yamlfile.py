@@ -16,10 +16,20 @@ MAX_BYTES = 2 * 1024 * 1024  # a catalog is a few hundred lines; anything near t
 
 
 class LineDict(dict):
-    """A mapping with `line` (its own) and `lines` (each key's)."""
+    """A mapping with `line` (its own), `lines` (each key's) and `texts` (each plain scalar value as
+    written: `version: 2026.10` is the text "2026.10", not the float 2026.1)."""
 
     line: int = 0
     lines: dict[Any, int]
+    texts: dict[Any, str]
+
+
+def text_of(node: Any, key: Any) -> str:
+    """The value of `key` as the file wrote it (a number keeps its digits), else str(value)."""
+    texts = getattr(node, "texts", None)
+    if isinstance(texts, dict) and key in texts:
+        return texts[key]
+    return str(node[key])
 
 
 class LineList(list):
@@ -60,6 +70,7 @@ def parse(data: bytes, path: str | Path) -> LineDict:
         result = LineDict()
         result.line = node.start_mark.line + 1
         result.lines = {}
+        result.texts = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             try:
@@ -73,7 +84,16 @@ def parse(data: bytes, path: str | Path) -> LineDict:
                 )
             result[key] = loader.construct_object(value_node, deep=True)
             result.lines[key] = key_node.start_mark.line + 1
+            if isinstance(value_node, yaml.ScalarNode) and not value_node.style:  # plain (C loader: "")
+                result.texts[key] = value_node.value
         return result
+
+    def construct_timestamp(loader, node):  # noqa: ANN001
+        """A date that does not exist (2028-02-30) is the file's error at its line, not pd's crash."""
+        try:
+            return base.construct_yaml_timestamp(loader, node)
+        except (ValueError, OverflowError) as exc:
+            raise ConfigError(f"{path}:{node.start_mark.line + 1}: {node.value!r} is not a real date ({exc})") from None
 
     def construct_sequence(loader, node, deep=False):  # noqa: ANN001
         result = LineList(loader.construct_object(child, deep=True) for child in node.value)
@@ -83,6 +103,7 @@ def parse(data: bytes, path: str | Path) -> LineDict:
 
     Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
     Loader.add_constructor("tag:yaml.org,2002:seq", construct_sequence)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

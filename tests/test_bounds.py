@@ -185,18 +185,21 @@ def test_an_error_cuts_a_long_value_and_never_echoes_a_password(pd):
     (["report", "monthly", "--format", "json"], "jberzins"),
 ])
 def test_a_refused_command_records_no_configuration_snapshot(pd, pd_env, rawdb, args, user):
-    """Failed before: a new catalog version was recorded by a command refused with exit 6."""
+    """Failed before: a new catalog version was recorded by a command refused with exit 6. Now a
+    refused command writes nothing, and a new version is taken into force only by an admin (SPEC 9)."""
     pd.ok("init")
     pd.register()
-    path = Path(pd_env["PD_CATALOG"])
-    path.write_text(path.read_text(encoding="utf-8").replace('version: "2026.', 'version: "2027.', 1),
-                    encoding="utf-8")
     before = _ledger_rows(rawdb)
     r = pd(*args, user=user)
     assert r.exit_code == 6, (args, r.exit_code, r.stderr)
     assert _ledger_rows(rawdb) == before
-    # a permitted command records the new version, in the transaction of its change
-    pd.register()
+    path = Path(pd_env["PD_CATALOG"])
+    path.write_text(path.read_text(encoding="utf-8").replace('version: "2026.', 'version: "2027.', 1),
+                    encoding="utf-8")
+    r = pd(*args, user=user)
+    assert r.exit_code == 7 and "publish" in r.stderr, (args, r.exit_code, r.stderr)
+    assert _ledger_rows(rawdb) == before
+    pd.ok("catalog", "publish", user="admins")
     versions = [v for (v,) in rawdb.execute("SELECT version FROM config_snapshot WHERE kind = 'catalog' ORDER BY id")]
     assert versions[-1].startswith("2027.") and len(versions) == 2
     n = pd.ok("list", "--json").json()[0]

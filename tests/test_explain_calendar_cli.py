@@ -102,6 +102,7 @@ def test_deadlines_stay_when_the_catalog_calendar_changes_under_a_new_version(pd
     text = open(path, encoding="utf-8").read()
     text = text.replace('version: "2026.2"', 'version: "2027.1"').replace('"12:30-17:00"', '"12:30-15:00"')
     open(path, "w", encoding="utf-8").write(text)
+    pd.ok("catalog", "publish", user="admins")
     clock.set("2027-01-04T10:00")
     n2 = pd.register(service="DATORS", location="Rīga", room="1")
     pd.ok("assign", n2, "--expert", "rkrumins")

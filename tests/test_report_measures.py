@@ -298,6 +298,7 @@ def test_send_without_the_centres_recipients_writes_nothing(pd, october, tmp_pat
     mine = tmp_path / "contacts.yaml"
     mine.write_text(stripped.replace('version: "2026.3"', 'version: "2026.3-test"'), encoding="utf-8")
     out = tmp_path / "rep"
+    pd.ok("contacts", "publish", str(mine), user="admins")
     r = pd("report", "monthly", "--month", MONTH, "--out", out, "--institution", "VP", "--send",
            user="supervizors", env={"PD_CONTACTS": str(mine)})
     assert r.exit_code == 5, r.stderr

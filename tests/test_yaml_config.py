@@ -171,6 +171,10 @@ def test_a_changed_catalog_needs_a_new_version(pd, pd_env, rawdb):
     edit(path, 'version: "2026.2"', 'version: "2026.3"')
     edit(path, "      urgent: {calendar: 24x7, response: 30m, resolution: 4h}\n\n  - code: EPASTS-KONTS",
          "      urgent: {calendar: 24x7, response: 45m, resolution: 4h}\n\n  - code: EPASTS-KONTS")
+    # a version not in force is the desk's only once an admin publishes it (SPEC 9)
+    refused(pd(*REGISTER), path, None, "'2026.3' is not the one in force", "pd catalog publish")
+    assert pd("catalog", "publish").exit_code == 6  # operators1 is no admin
+    pd.ok("catalog", "publish", user="admins")
     new = pd.register(service="EPASTS", urgent=True)
     assert [x["number"] for x in pd.ok("list", "--json").json()] == [old, new]
     history = pd.ok("catalog", "history", "--json").json()
@@ -194,8 +198,11 @@ def test_going_back_to_a_version_already_seen_works(pd, pd_env):
     original = Path(path).read_text(encoding="utf-8")
     pd.register()
     edit(path, 'version: "2026.2"', 'version: "2026.2.1"')
+    pd.ok("catalog", "publish", user="admins")
     pd.register()
     Path(path).write_text(original, encoding="utf-8")
+    assert pd(*REGISTER).exit_code == 7  # seen before, but not in force
+    assert "(was 2026.2.1)" in pd.ok("catalog", "publish", user="admins").stdout
     assert pd.register().endswith("000003")
     assert [h["version"] for h in pd.ok("catalog", "history", "--json").json()] == ["2026.2", "2026.2.1"]
 
@@ -206,6 +213,7 @@ def test_a_changed_contacts_file_needs_a_new_version(pd, pd_env):
     edit(path, 'phone: "+371 67219001"', 'phone: "+371 67219099"')
     refused(pd("list"), path, line_of(path, "version:"), "2026.3")
     edit(path, 'version: "2026.3"', 'version: "2026.4"')
+    pd.ok("contacts", "publish", user="admins")
     pd.ok("list")
     assert [h["version"] for h in pd.ok("contacts", "history", "--json").json()] == ["2026.3", "2026.4"]
     assert pd.ok("contacts", "show", "operators1", "--json").json()["phone"] == "+37167219099"

@@ -130,4 +130,6 @@ def test_a_snapshot_from_an_older_pd_is_upgraded_once(pd, pd_env, rawdb):
     del content["schema"]
     rawdb.execute("UPDATE config_snapshot SET content = ? WHERE id = ?", json.dumps(content), row[0])
     pd.register()
-    assert json.loads(rawdb.execute("SELECT content FROM config_snapshot WHERE id = ?", row[0])[0][0])["schema"] == 2
+    from pd.catalog import SCHEMA
+
+    assert json.loads(rawdb.execute("SELECT content FROM config_snapshot WHERE id = ?", row[0])[0][0])["schema"] == SCHEMA

@@ -10,12 +10,19 @@ from .common import Json, emit_json, out, say, state
 
 db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
+config_app = typer.Typer(help="What the ledger trusts: the identity mode, the catalog and contacts in force (SPEC 9).",
+                         no_args_is_help=True)
+config_set_app = typer.Typer(help="Change what the ledger trusts (admin of the contacts in force).",
+                             no_args_is_help=True)
+config_app.add_typer(config_set_app, name="set")
 
 
 def init(ctx: typer.Context, as_json: Json = False) -> None:
-    """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
+    """Create the ledger (or bring its schema up to date); a new ledger takes this command's catalog,
+    contacts and identity mode (PD_IDENTITY, default env) as the ones in force (SPEC 9).
 
-    Safe to repeat. Example: pd init
+    Safe to repeat; later versions are taken into force with pd catalog/contacts publish.
+    Example: PD_IDENTITY=os pd init
     """
     from ..maintenance import ledger_info, migrate
 
@@ -23,7 +30,6 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     applied = migrate(st.settings)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
-    desk.record_config()  # init records the versions it found (a refused command records nothing)
     led = ledger_info(st.settings)
     result = {"database": led["database"], "schema_version": led["schema_latest"],
               "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
@@ -32,7 +38,7 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     else:
         out(f"Ledger ready: {result['database']} (schema {led['schema_latest']}"
             + (f", applied {', '.join(map(str, applied))}" if applied else ", up to date") + ")")
-        out(f"Catalog {cat.version}, contacts {con.version}")
+        out(f"Catalog {cat.version}, contacts {con.version}, identity mode {desk.in_force.identity} in force")
 
 
 def info(ctx: typer.Context, as_json: Json = False) -> None:
@@ -55,8 +61,9 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         "database": led["database"],
         "schema_version": led["schema_version"],
         "schema_latest": led["schema_latest"],
-        "catalog": s.catalog_path, "catalog_version": desk.catalog.version,
-        "contacts": s.contacts_path, "contacts_version": desk.contacts.version,
+        "catalog": desk.catalog.source, "catalog_version": desk.catalog.version,
+        "contacts": desk.contacts.source, "contacts_version": desk.contacts.version,
+        "identity": desk.in_force.identity,  # the ledger's mode, or the caller's stricter PD_IDENTITY
         "user": s.user, "timezone": s.timezone, "lang": s.lang,
         "smtp": led["smtp"], "mail_dir": s.mail_dir, "mail_from": s.mail_from,
         "warnings": [],
@@ -85,11 +92,16 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
-    """Apply pending schema migrations (also done by pd init). Example: pd db upgrade"""
+    """Apply pending schema migrations (also done by pd init). Example: pd db upgrade
+
+    A ledger from before pd kept its configuration in force (schema 6) takes the catalog, contacts
+    and identity mode of this upgrade.
+    """
     from ..maintenance import ledger_info, migrate
 
     st = state(ctx)
     applied = migrate(st.settings)
+    st.desk.catalog  # the configuration in force: set now from the upgrader's files if the ledger had none
     version = ledger_info(st.settings)["schema_version"]
     if as_json:
         emit_json({"schema_version": version, "migrations_applied": applied})
@@ -244,3 +256,58 @@ def audit_anchor(ctx: typer.Context, as_json: Json = False) -> None:
     else:
         out(value)
 
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context, as_json: Json = False) -> None:
+    """Show what the ledger trusts: its identity mode and the catalog and contacts versions in force,
+    who set each and when, and the mode this command ran under. Example: pd config show
+    """
+    from ..latvian import format_dt, iso
+    from ..trust import describe
+
+    st = state(ctx)
+    desk = st.desk
+    desk.actor
+    rows = describe()
+    d = {k: {**v, "set_at": iso(v["set_at"])} for k, v in rows.items()}
+    d["effective_identity"] = desk.in_force.identity
+    if as_json:
+        emit_json(d)
+        return
+    for key in ("identity", "catalog", "contacts"):
+        if key in rows:
+            r = rows[key]
+            out(f"{key + ':':10}{r['value']}  (set by {r['set_by']}, {format_dt(r['set_at'], st.settings.timezone)})")
+    if d["effective_identity"] != rows.get("identity", {}).get("value"):
+        out(f"this command ran under identity mode {d['effective_identity']} (PD_IDENTITY, stricter)")
+
+
+@config_set_app.command("identity")
+def config_set_identity(ctx: typer.Context,
+                        mode: Annotated[str, typer.Argument(help="env, os or database.", metavar="MODE")],
+                        as_json: Json = False) -> None:
+    """Set how far the ledger trusts the name a caller gives (SPEC 9): env (PD_USER), os (the
+    operating-system account), database (the PostgreSQL login role). An admin of the contacts in
+    force sets it; refused if the admin would not be an admin under the new mode.
+
+    Example: pd config set identity os
+    """
+    from ..config import IDENTITIES
+    from ..desk import acting_person
+    from ..errors import UsageError
+    from ..trust import set_identity
+
+    m = mode.strip().lower()
+    if m not in IDENTITIES:
+        raise UsageError(f"identity mode {mode!r} is not one of {', '.join(IDENTITIES)}")
+    st = state(ctx)
+    desk = st.desk
+    desk.catalog
+    r = set_identity(st.settings, desk.ledger, desk.in_force, m, acting_person)
+    if as_json:
+        emit_json(r)
+    elif r["changed"]:
+        out(f"Identity mode {r['identity']} is in force (was {r['before']})")
+    else:
+        out(f"Identity mode {r['identity']} was already in force")

@@ -15,10 +15,9 @@ CalendarOpt = Annotated[Optional[str], typer.Option("--calendar", help="Calendar
 
 
 def _catalog(st):
-    """The catalog file as it is now, without touching the ledger."""
-    from ..catalog import parse_file
-
-    return parse_file("catalog", st.settings.catalog_path)
+    """The catalog in force in the ledger (SPEC 9): what pd register would use, so the two agree.
+    With no SQLite ledger yet, the file a new ledger would take, read without creating one."""
+    return st.desk.catalog_to_read()
 
 
 def _pick(catalog, name: Optional[str]):
@@ -105,7 +104,7 @@ def calendar_due(
     start: Annotated[Optional[str], typer.Option("--from", help="Start instant (ISO 8601, Riga time without offset); default now.")] = None,
     as_json: Json = False,
 ) -> None:
-    """The response and resolution deadlines a request would get, without touching the ledger.
+    """The response and resolution deadlines a request registered now would get (the catalog in force).
 
     Example: pd calendar due --service DATORS --urgent
     """

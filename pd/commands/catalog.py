@@ -93,6 +93,47 @@ def catalog_check(ctx: typer.Context,
     _check("catalog", path, as_json, state(ctx))
 
 
+def _publish(kind: str, path: Optional[str], other: Optional[str], as_json: bool, st) -> None:
+    from .. import trust
+    from ..latvian import iso
+
+    other_kind = "contacts" if kind == "catalog" else "catalog"
+    files = {k: p for k, p in ((kind, path), (other_kind, other)) if p}
+    desk = st.desk
+    desk.ledger
+    before = {k: v["value"] for k, v in trust.describe().items()}
+    in_force = desk.publish((kind, other_kind) if other else (kind,), files)
+    now = {"catalog": in_force.catalog.version, "contacts": in_force.contacts.version}
+    result = {k: {"version": now[k], "before": before.get(k), "changed": before.get(k) != now[k]} for k in now}
+    by = trust.describe()
+    if as_json:
+        emit_json({**result, "set_by": by[kind]["set_by"], "set_at": iso(by[kind]["set_at"])})
+        return
+    for k, r in result.items():
+        if r["changed"]:
+            out(f"{k.capitalize()} version {r['version']} is in force (was {r['before'] or 'none'})")
+        elif k == kind or k in files:
+            out(f"{k.capitalize()} version {r['version']} was already in force")
+
+
+PublishFile = Annotated[Optional[str], typer.Argument(help="The file to take into force (default PD_CATALOG / PD_CONTACTS).")]
+
+
+@catalog_app.command("publish")
+def catalog_publish(ctx: typer.Context, path: PublishFile = None,
+                    contacts: Annotated[Optional[str], typer.Option(
+                        "--contacts", metavar="FILE",
+                        help="Take this contacts.yaml into force together with it (when each needs the other).")] = None,
+                    as_json: Json = False) -> None:
+    """Take a catalog.yaml into force for the whole desk (admin of the contacts in force).
+
+    The file is checked like every load (exit 7 naming file:line); a version the ledger has seen
+    before may be taken back into force. Everyone else's commands then use it; a PD_CATALOG naming
+    another version is exit 7. Example: pd catalog publish /etc/pd/catalog.yaml
+    """
+    _publish("catalog", path, contacts, as_json, state(ctx))
+
+
 @catalog_app.command("history")
 def catalog_history(ctx: typer.Context, as_json: Json = False) -> None:
     """List every catalog version the ledger has seen. Example: pd catalog history"""
@@ -149,6 +190,20 @@ def contacts_check(ctx: typer.Context,
                    as_json: Json = False) -> None:
     """Validate contacts.yaml (and the catalog's references into it). Example: pd contacts check"""
     _check("contacts", path, as_json, state(ctx))
+
+
+@contacts_app.command("publish")
+def contacts_publish(ctx: typer.Context, path: PublishFile = None,
+                     catalog: Annotated[Optional[str], typer.Option(
+                         "--catalog", metavar="FILE",
+                         help="Take this catalog.yaml into force together with it (when each needs the other).")] = None,
+                     as_json: Json = False) -> None:
+    """Take a contacts.yaml into force: who is staff and who has which role (admin of the contacts in force).
+
+    It must leave somebody the role admin. Everyone else's commands then use it; a PD_CONTACTS naming
+    another version is exit 7. Example: pd contacts publish /etc/pd/contacts.yaml
+    """
+    _publish("contacts", path, catalog, as_json, state(ctx))
 
 
 @contacts_app.command("history")

@@ -35,6 +35,7 @@ def _m001_initial() -> None:
     m.LedgerHead.insert(id=1, last_event_id=0, last_hash="0" * 64).on_conflict_ignore().execute()
     _search_index_ddl()
     _append_only_events()  # not a model: the trigger and grants of migration 4
+    _settings_for_admins()  # and the grants of migration 6
 
 
 # Migration 4 (PostgreSQL only; SQLite has no roles: its file's owner can change anything,
@@ -85,6 +86,39 @@ def _append_only_events() -> None:
     db.execute_sql(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {DESK_ROLE}")
 
 
+# Migration 6: what the ledger trusts (SPEC 9) is the ledger's: the identity mode and the catalog and
+# contacts in force (ledger_setting), and every version it has seen (config_snapshot). The desk's roles
+# may only read them; ADMIN_ROLE (NOLOGIN, granted with DESK_ROLE to each admin's login role) may add
+# a version and set what is in force. Nobody but the owner updates or deletes a snapshot.
+ADMIN_ROLE = "pd_admin"
+
+
+def _m006_settings() -> None:
+    db.create_tables([m.LedgerSetting], safe=True)
+    _settings_for_admins()
+
+
+def _settings_for_admins() -> None:
+    if isinstance(db.obj, pw.SqliteDatabase):
+        return
+    db.execute_sql(f"""
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{ADMIN_ROLE}') THEN
+                CREATE ROLE {ADMIN_ROLE} NOLOGIN;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- created meanwhile
+        END $$""")
+    schema = _schema()
+    db.execute_sql("REVOKE ALL ON ledger_setting, config_snapshot FROM PUBLIC")
+    # (the default privileges of migration 4 gave the desk everything on a new table: taken back)
+    db.execute_sql(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ledger_setting, config_snapshot FROM {DESK_ROLE}")
+    db.execute_sql(f"GRANT SELECT ON ledger_setting, config_snapshot TO {DESK_ROLE}")
+    db.execute_sql(f"GRANT USAGE ON SCHEMA {schema} TO {ADMIN_ROLE}")
+    db.execute_sql(f"GRANT SELECT, INSERT, UPDATE ON ledger_setting TO {ADMIN_ROLE}")
+    db.execute_sql(f"GRANT SELECT, INSERT ON config_snapshot TO {ADMIN_ROLE}")
+    db.execute_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {ADMIN_ROLE}")
+
+
 def _schema() -> str:
     name = db.execute_sql("SELECT current_schema()").fetchone()[0]
     return '"' + name.replace('"', '""') + '"'
@@ -120,6 +154,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (3, "search index", _m003_search_index),
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
     (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
+    (6, "the identity mode, catalog and contacts in force are the ledger's (SPEC 9)", _m006_settings),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -71,6 +71,17 @@ class ConfigSnapshot(BaseModel):
         indexes = ((("kind", "version"), True), (("kind", "sha256"), False))
 
 
+class LedgerSetting(BaseModel):
+    """What the ledger trusts (SPEC 9): `identity` (the mode), `catalog` and `contacts` (the versions in
+    force). Set only by an admin of the version in force (pd config, pd catalog/contacts publish), or by
+    the command that creates the ledger; on PostgreSQL the desk's roles may only read it (migration 6)."""
+
+    key = pw.CharField(max_length=32, primary_key=True)
+    value = pw.CharField(max_length=64)
+    set_by = pw.CharField(max_length=64)
+    set_at = UtcDateTimeField()
+
+
 class LedgerHead(BaseModel):
     """A single row that serialises writers and holds the audit chain's head.
 
@@ -243,6 +254,7 @@ class ReportRun(BaseModel):
 CORE_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
     ConfigSnapshot,
+    LedgerSetting,
     LedgerHead,
     NumberSequence,
     Request,

@@ -39,6 +39,7 @@ from ..db.models import Event
 from ..desk import Desk
 from ..errors import DESK_FAULTS, InvalidInput, PdError, TemporaryFailure
 from ..notify.threads import domain_of
+from ..trust import current
 from . import match
 from .bounce import handle
 from .classify import Context, automatic_reason, delivery_report
@@ -157,7 +158,6 @@ def _stops(outcome) -> bool:
 
 class _Batch:
     """One transaction of receive_many()."""
-
     def __init__(self, desk, me, source: str):
         self.desk, self.me, self.source = desk, me, source
         self.domain = domain_of(desk.settings.mail_from)
@@ -397,11 +397,21 @@ def _desk_for(settings):
     stamp = _stamp(settings)
     cached = _DESK.get("desk")
     if cached is not None and cached[0] == stamp and cached[1]._ledger is not None \
-            and db.obj is cached[1]._ledger.database and not db.obj.is_closed():
+            and db.obj is cached[1]._ledger.database and not db.obj.is_closed() \
+            and _still_in_force(cached[1]):
         return cached[1]
     desk = Desk(settings)
     _DESK["desk"] = (stamp, desk)
     return desk
+
+
+def _still_in_force(desk) -> bool:
+    """The versions and identity mode the desk loaded are still the ledger's (an admin may have
+    published others while `pd mail fetch --watch` runs)."""
+    if desk.in_force is None:
+        return True
+
+    return current() == desk.in_force.versions()
 
 
 def _forget(settings) -> None:
@@ -489,7 +499,6 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
     """One message in the open change `ch`: a duplicate, a delivery report, automatic mail, a
     follow-up or a new intake item. `domain` and `ctx` (the desk's mail domain and addresses) when
     the caller has them already (a batch works them out once)."""
-
     dup = _duplicate(mail, digest, quarantine=not replay)
     if dup is not None:
         return dup

@@ -56,7 +56,7 @@ def anchor() -> str:
     return f"{count}:{head.last_hash if head is not None and count else GENESIS}"
 
 
-def parse_anchor(text: str) -> tuple[int, str]:
+def parse_anchor(text: str, option: str = "--anchor") -> tuple[int, str]:
     """'1234:<64 hex>' -> (1234, hash); anything else is exit 3."""
     from .errors import InvalidInput
 
@@ -64,7 +64,7 @@ def parse_anchor(text: str) -> tuple[int, str]:
     digest = digest.lower()
     if not (sep and count.isascii() and count.isdigit() and len(digest) == 64
             and all(c in "0123456789abcdef" for c in digest)):
-        raise InvalidInput(f"--anchor {text!r}: expected EVENTS:SHA256 as pd audit anchor prints it "
+        raise InvalidInput(f"{option} {text!r}: expected EVENTS:SHA256 as pd audit anchor prints it "
                            "(e.g. 1520:3f9a…, 64 hex digits)")
     return int(count), digest
 
@@ -72,15 +72,17 @@ def parse_anchor(text: str) -> tuple[int, str]:
 class Findings:
     def __init__(self):
         self.items: list[dict[str, Any]] = []
+        self.named: set[tuple] = set()  # (request, table) of every finding so far
 
     def add(self, request: str | None, table: str, what: str) -> None:
         self.items.append({"request": request, "table": table, "what": what})
+        self.named.add((request, table))
 
     def lines(self) -> list[str]:
         return [f"{f['request'] + ' ' if f['request'] else ''}{f['table']}: {f['what']}" for f in self.items]
 
 
-def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
+def verify_ledger(settings, anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
     """Open the ledger of `settings` and audit it; a file too damaged to open is a finding, not a crash."""
     import peewee
 
@@ -103,29 +105,47 @@ def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
 
             raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
                               f"({migrations.LATEST}); an admin runs: pd db upgrade")
-        return verify(anchor_text)
+        return verify(anchor_text, since_text)
     finally:
         database.close()
 
 
-def verify(anchor_text: str | None = None) -> dict[str, Any]:
-    """The whole audit; 'ok' is False when anything was found."""
+def verify(anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
+    """The whole audit; 'ok' is False when anything was found. `since_text` (EVENTS:SHA256, an anchor
+    trusted) checks only what came after it: its events, the rows their changes wrote, their requests."""
     import sqlite3
 
     import peewee
 
-    from .db.connection import db
-    from .ledger import verify_chain
+    from .db.connection import db, is_sqlite
 
     witnessed = parse_anchor(anchor_text) if anchor_text is not None else None
+    since = parse_anchor(since_text, "--since") if since_text is not None else None
+    damage = (peewee.DatabaseError, sqlite3.DatabaseError)
+    result = _verify(witnessed, since, damage)
+    if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
+        # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
+        conn = db.connection()
+        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+        try:
+            result = _verify(witnessed, since, damage)
+        finally:
+            conn.text_factory = str
+    return result
+
+
+def _verify(witnessed, since, damage) -> dict[str, Any]:
+    from .db.connection import db
+
     found = Findings()
     result: dict[str, Any] = {"events": 0, "last_event": 0, "head": None, "integrity": None, "anchor": None,
-                              "requests": 0}
+                              "requests": 0, "rows": 0, "since": f"{since[0]}:{since[1]}" if since else None}
+    seals = _Seals(found)
     steps = [("database", lambda: _integrity(found, result)),
-             ("event", lambda: _chain(found, result, verify_chain)),
+             ("event", lambda: _chain(found, result, seals, since)),
              ("event", lambda: _anchor(found, result, witnessed)),
-             ("request", lambda: _replay(found, result))]
-    damage = (peewee.DatabaseError, sqlite3.DatabaseError)
+             ("request", lambda: _replay(found, result, seals.requests if since else None)),
+             ("row_seal", lambda: _rows(found, result, seals, since))]
     try:
         with db.atomic():  # one snapshot for every step
             for table, step in steps:
@@ -159,16 +179,18 @@ def _integrity(found: Findings, result: dict) -> None:
             found.add(None, "database", f"SQLite's integrity check: {line}")
 
 
-def _chain(found: Findings, result: dict, verify_chain) -> None:
-    chain = verify_chain()
+def _chain(found: Findings, result: dict, seals: "_Seals", since) -> None:
+    from .ledger import verify_chain
+
+    chain = verify_chain(seals.add, since)
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])
     for p in chain["problems"]:
         found.add(None, "event", p)
+    seals.read = True
 
 
 def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) -> None:
-    from .db.models import Event
-    from .ledger import GENESIS
+    from .ledger import GENESIS, witnessed as witnessed_event
 
     if witnessed is None:
         return
@@ -180,15 +202,112 @@ def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) ->
         if not state["ok"]:
             found.add(None, "event", f"the anchor 0:{digest[:16]}… is not the empty ledger's (0:{GENESIS[:16]}…)")
         return
-    row = Event.select(Event.id, Event.hash).order_by(Event.id).offset(count - 1).limit(1).tuples().first()
-    if row is None:
+    eid, value = witnessed_event(count, digest)
+    if eid is None:
         found.add(None, "event", f"the anchor witnessed {count} events, the ledger holds {result['events']}: "
                                  "events were removed")
-    elif row[1] != digest:
-        found.add(None, "event", f"event {row[0]} (the {count}th) is not the one the anchor witnessed "
+    elif value is None:
+        found.add(None, "event", f"event {eid} (the {count}th) is not the one the anchor witnessed "
                                  f"({digest[:16]}…): the history up to it was rewritten")
     else:
         state["ok"] = True
+
+
+# ---------------------------------------------------------------------------- sealed rows
+# What a finding calls each sealed table's row.
+_ROW_NAMES = {"request": "request", "assignment": "assignment", "pause": "pause", "escalation": "escalation",
+              "outbox_message": "outbox message", "inbound_message": "inbound mail", "intake_item": "intake item",
+              "config_snapshot": "configuration snapshot"}
+
+_FINDING_TABLE = {"outbox_message": "outbox"}  # as the replay names it
+
+
+class _Seals:
+    """The last seal of every row, from the chained seals in event order (a later change's wins)."""
+
+    def __init__(self, found: Findings):
+        self.found = found
+        self.rows: dict[str, dict[int, str]] = {}
+        self.start: dict[str, int] | None = None
+        self.requests: set[int] = set()  # the requests whose rows the seals read cover (for --since)
+        self.read = False
+
+    def add(self, eid: int, text: str) -> None:
+        try:
+            seal = json.loads(text)
+            start = seal.pop("start", None)
+            if start is not None and self.start is None:
+                self.start = {t: int(v) for t, v in start.items()}
+            for table, digests in seal.items():
+                mine = self.rows.setdefault(table, {})
+                for rid, digest in digests.items():
+                    mine[int(rid)] = digest
+                if table == "request":
+                    self.requests.update(map(int, digests))
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.found.add(None, "row_seal", f"the seal of event {eid} cannot be read ({exc.__class__.__name__})")
+
+
+def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
+    """Every row of the sealed tables against the last seal of it: changed, deleted, or written by no change."""
+    from .db.connection import db
+    from .ledger import SEALED_TABLES, row_digest, sealed_select
+
+    if not seals.read:
+        return  # the chain could not be read: no seal to compare with (named by the chain's step)
+    numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+    checked = 0
+    for table in SEALED_TABLES:
+        want = seals.rows.get(table, {})
+        name, shown = _ROW_NAMES[table], _FINDING_TABLE.get(table, table)
+        top = None if since or seals.start is None else seals.start.get(table, 0)
+        if since:
+            ids = sorted(want)
+            selects = [(f"{sealed_select(table)} WHERE id IN ({', '.join(map(str, ids[i:i + 900]))})", None)
+                       for i in range(0, len(ids), 900)]
+        else:
+            selects = [(sealed_select(table), None)]
+        for sql, _ in selects:
+            for row in db.execute_sql(sql):
+                checked += 1
+                rid = row[0]
+                digest = want.pop(rid, None)
+                if digest is None:
+                    number = _number(table, row, numbers)
+                    if (number, shown) in found.named and number is not None:
+                        continue
+                    if top is not None and _above(rid, top):
+                        found.add(number, shown,
+                                  f"{name} {rid!r} was written by no change (a row inserted behind pd's back)")
+                    continue
+                if row_digest(row) != digest:
+                    number = _number(table, row, numbers)
+                    if (number, shown) in found.named and number is not None:
+                        continue  # the replay has named what differs in it already
+                    found.add(number, shown, f"{name} {rid} is not what the change that last wrote it left "
+                                             "(changed behind pd's back)")
+        for rid in sorted(want):
+            number = numbers.get(rid) if table == "request" else None
+            if any(t == shown for _, t in found.named):
+                continue  # the replay has named this table's missing rows already
+            found.add(number, shown, f"{name} {rid} was written by a change but its row is missing (deleted)")
+    result["rows"] = checked
+
+
+def _above(rid, top: int) -> bool:
+    return not isinstance(rid, int) or rid > top
+
+
+def _number(table: str, row: tuple, numbers: dict) -> str | None:
+    """The request a sealed row belongs to, for the finding (its registration number)."""
+    from .ledger import sealed_columns
+
+    if table == "request":
+        return row[1] if isinstance(row[1], str) else None
+    cols = sealed_columns(table)
+    if "request_id" in cols:
+        return numbers.get(row[cols.index("request_id")])
+    return None
 
 
 # ---------------------------------------------------------------------------- replay
@@ -229,12 +348,21 @@ class _Open:
         self.first = True
 
 
-def _replay(found: Findings, result: dict) -> None:
+def _in(field, scope: set[int] | None):
+    """Rows of the requests in `scope` (all when None)."""
+    return True if scope is None else field.in_(sorted(scope))
+
+
+def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> None:
+    """Each request row against the replay of its events (`scope`: only these requests, --since)."""
     from .db.connection import db
     from .db.models import Assignment, Escalation, NumberSequence, OutboxMessage, Request
     from .ledger import stored_instant, text_sha256
 
-    requests = {r["id"]: r for r in Request.select().dicts()}
+    requests = {}
+    for chunk in ([None] if scope is None else [sorted(scope)[i:i + 900] for i in range(0, len(scope), 900)]):
+        query = Request.select() if chunk is None else Request.select().where(Request.id.in_(chunk))
+        requests.update((r["id"], r) for r in query.dicts())
     result["requests"] = len(requests)
     numbers = {rid: r["number"] for rid, r in requests.items()}
     replays: dict[int, _Open] = {}
@@ -245,13 +373,22 @@ def _replay(found: Findings, result: dict) -> None:
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
     missing_rows: set[int] = set()
 
+    where = "" if scope is None else \
+        f"WHERE request_id IN ({', '.join(map(str, sorted(scope)))})" if scope else "WHERE 1 = 0"
     cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event "
-                            "ORDER BY id")  # a plain cursor: the model layer would cost more than the replay
+                            f"{where} ORDER BY id")  # a plain cursor: the model layer would cost more than the replay
     for row in cursor:
         ev = dict(zip(("id", "request", "at", "actor", "kind", "from_status", "to_status"), row))
-        ev["at"] = stored_instant(ev["at"])
+        try:
+            ev["at"] = stored_instant(ev["at"])
+            data = json.loads(row[7] or "{}")
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
+        except (ValueError, TypeError, AttributeError) as exc:
+            found.add(None, "event", f"event {ev['id']} cannot be replayed: its at or data is damaged "
+                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
+            continue
         rid = ev["request"]
-        data = json.loads(row[7] or "{}")
         key = (rid, ev["at"])
         kind = ev["kind"]
         for mail in MAIL_CAUSES.get(kind, ()):
@@ -280,7 +417,11 @@ def _replay(found: Findings, result: dict) -> None:
         if r.first and kind != "registered":
             found.add(numbers[rid], "event", f"its history starts with {kind} (event {ev['id']}), not registered")
         r.first = False
-        _apply(r, ev, data, assignments, escalations, rid)
+        try:
+            _apply(r, ev, data, assignments, escalations, rid)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            found.add(numbers[rid], "event", f"event {ev['id']} cannot be replayed: its data is damaged "
+                                             f"({exc.__class__.__name__}: {str(exc)[:80]})")
 
     # every request row against its replay
     for rid, row in requests.items():
@@ -291,17 +432,21 @@ def _replay(found: Findings, result: dict) -> None:
             continue
         expected = r.state
         actual = dict(row)
-        actual["description"] = text_sha256(row["description"])
+        actual["description"] = text_sha256(row["description"]) if isinstance(row["description"], str) else None
         for f in REPLAYED:
             if f in r.unchecked:
                 continue
-            if not _same(f, actual[f], expected[f]):
+            try:
+                same = _same(f, actual[f], expected[f])
+            except (TypeError, ValueError):  # a value of another type than its column's
+                same = False
+            if not same:
                 what = "description: the text is not the one registered" if f == "description" else \
                     f"{f}: the row says {_shown(actual[f])}, its events say {_shown(expected[f])}"
                 found.add(number, "request", what)
 
     # assignments, both ways
-    for a in Assignment.select().dicts():
+    for a in Assignment.select().where(_in(Assignment.request, scope)).dicts():
         number = numbers.get(a["request"], f"request id {a['request']}")
         want = assignments.pop(a["id"], None)
         if want is None or want["request"] != a["request"]:
@@ -316,7 +461,7 @@ def _replay(found: Findings, result: dict) -> None:
                   f"assignment {aid} (to {want['expert']}) is recorded in the events but its row is missing")
 
     # escalations, both ways
-    for e in Escalation.select().dicts():
+    for e in Escalation.select().where(_in(Escalation.request, scope)).dicts():
         number = numbers.get(e["request"], f"request id {e['request']}")
         k = (e["request"], e["reason"], e["assignment_key"], e["level"])
         want = escalations.pop(k, None)
@@ -335,7 +480,7 @@ def _replay(found: Findings, result: dict) -> None:
     # the outbox, both ways: each change's mails
     rows: dict[tuple, list] = defaultdict(list)
     for m in OutboxMessage.select(OutboxMessage.id, OutboxMessage.request, OutboxMessage.kind,
-                                  OutboxMessage.created_at).tuples().iterator():
+                                  OutboxMessage.created_at).where(_in(OutboxMessage.request, scope)).tuples().iterator():
         rows[(m[1], m[3])].append((m[0], m[2]))
     for key in set(rows) | set(mails):
         number = numbers.get(key[0]) if key[0] is not None else None
@@ -354,8 +499,13 @@ def _replay(found: Findings, result: dict) -> None:
     # registration numbers: gap-free and not behind their sequence
     last = dict(NumberSequence.select(NumberSequence.year, NumberSequence.last).tuples())
     by_year: dict[int, list[int]] = defaultdict(list)
-    for number in numbers.values():
-        year, _, seq = number.partition("-")
+    for rid, number in db.execute_sql("SELECT id, number FROM request"):  # every request's (--since too)
+        year, sep, seq = number.partition("-") if isinstance(number, str) else ("", "", "")
+        if not (sep and len(year) == 4 and year.isascii() and year.isdigit() and len(seq) == 6 and seq.isascii()
+                and seq.isdigit() and int(seq) > 0):
+            found.add(None, "request", f"request id {rid}: its number {_shown(number)} is not a registration "
+                                       "number (YYYY-NNNNNN)")
+            continue
         by_year[int(year)].append(int(seq))
     for year, seqs in sorted(by_year.items()):
         seqs.sort()

@@ -559,7 +559,7 @@ def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], A
 
     cat_data = yamlfile.read_bytes(catalog_path, "catalog")
     con_data = yamlfile.read_bytes(contacts_path, "contacts")
-    open_ledger()
+    ledger = open_ledger()
     cat, cat_pending = _resolve("catalog", catalog_path, cat_data)
     con, con_pending = _resolve("contacts", contacts_path, con_data)
     problems = cross_check(cat, con)  # type: ignore[arg-type]
@@ -569,8 +569,9 @@ def load_pair(catalog_path: str, contacts_path: str, open_ledger: Callable[[], A
                                    parse_file("contacts", contacts_path, con_data))  # type: ignore[arg-type]
         more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
         raise ConfigError(f"{problems[0]}{more}")
-    _record(cat_pending)
-    _record(con_pending)
+    change = getattr(ledger, "change", None)  # a new snapshot is sealed with an event (SPEC 10)
+    _record(cat_pending, change)
+    _record(con_pending, change)
     return cat, con  # type: ignore[return-value]
 
 
@@ -619,7 +620,10 @@ def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) 
                           f"{version!r}; give it a new version")
 
 
-def _record(pending: tuple | None) -> None:
+def _record(pending: tuple | None, change: Callable[[], Any] | None = None) -> None:
+    """Store a new snapshot (or a stricter validation of a known one): in a change of the ledger when
+    `change` is given, whose event `config_recorded` seals the row for the audit (SPEC 10)."""
+    from contextlib import nullcontext
     from datetime import datetime, timezone
 
     import peewee
@@ -629,21 +633,32 @@ def _record(pending: tuple | None) -> None:
 
     if pending is None:
         return
+
+    def recorded(ch, snap_id: int, kind: str, version: str, digest: str) -> None:
+        if ch is not None:
+            ch.wrote("config_snapshot", [snap_id])
+            ch.event(None, "config_recorded", actor="pd", via="cli",
+                     data={"snapshot": snap_id, "kind": kind, "version": version, "sha256": digest})
+
     if pending[0] == "update":
         _, snap_id, parsed = pending
-        with write_transaction():
+        with write_transaction(), (change() if change else nullcontext()) as ch:
             ConfigSnapshot.update(content=parsed.to_json()).where(ConfigSnapshot.id == snap_id).execute()
+            snap = ConfigSnapshot.get_by_id(snap_id)
+            recorded(ch, snap_id, snap.kind, snap.version, snap.sha256)
         return
     _, kind, path, data, digest, parsed = pending
-    with write_transaction():
+    with write_transaction(), (change() if change else nullcontext()) as ch:
         _same_version(kind, path, data, digest, parsed.version)
         if ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == parsed.version)) is None:
             try:
-                ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
-                                      content=parsed.to_json(), raw=data.decode("utf-8"),
-                                      seen_at=datetime.now(timezone.utc))
+                with ConfigSnapshot._meta.database.atomic():
+                    snap = ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
+                                                 content=parsed.to_json(), raw=data.decode("utf-8"),
+                                                 seen_at=datetime.now(timezone.utc))
             except peewee.IntegrityError:
-                pass  # another process recorded it first
+                return  # another process recorded it first
+            recorded(ch, snap.id, kind, parsed.version, digest)
 
 
 def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:

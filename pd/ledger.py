@@ -334,8 +334,10 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
         last_id = after
     broken = False
     seals = 0
-    cursor = db.execute_sql(f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS.split(', '))}, s.rows FROM event e "
-                            f"LEFT JOIN row_seal s ON s.event_id = e.id WHERE e.id > {int(after)} ORDER BY e.id")
+    sealed = db.table_exists("row_seal")  # (a ledger of schema 5 or older, e.g. a backup being restored: none)
+    cursor = db.execute_sql(f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS.split(', '))}, "
+                            + ("s.rows FROM event e LEFT JOIN row_seal s ON s.event_id = e.id" if sealed else
+                               "NULL FROM event e") + f" WHERE e.id > {int(after)} ORDER BY e.id")
     for eid, rid, at, actor, behalf, via, kind, frm, to, data, prev_hash, digest, seal in cursor:
         count += 1
         if seal is not None:
@@ -368,7 +370,8 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
     if not broken and head is not None and (head[0] != last_id or head[1] != prev):
         problems.append(f"the chain ends at event {last_id} but the ledger recorded {head[0]}: events were removed "
                         "from the end, or the last change's rows were rewritten")
-    total = db.execute_sql(f"SELECT COUNT(*) FROM row_seal WHERE event_id > {int(after)}").fetchone()[0]
+    total = db.execute_sql(f"SELECT COUNT(*) FROM row_seal WHERE event_id > {int(after)}").fetchone()[0] \
+        if sealed else 0
     if total != seals:
         problems.append(f"{total - seals} row seal(s) belong to no event (their event was removed, or they were "
                         "inserted behind pd's back)")

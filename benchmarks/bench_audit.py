@@ -160,12 +160,25 @@ def bench_audit(tmp: Path, events: int, repeat: int, ledger: Path | None = None)
     print(f"verify_chain: {chain_s:.2f} s", flush=True)
     full_s, full = best(audit.verify, repeat)
     assert full["ok"], full["problems"][:5]
+    from pd.db.connection import db as conn
+    from pd.ledger import chain_value
+
+    eid, digest = conn.execute_sql("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1 OFFSET 1000").fetchone()
+    count = conn.execute_sql("SELECT COUNT(*) FROM event WHERE id <= ?", (eid,)).fetchone()[0]
+    anchor_text = f"{count}:{chain_value(eid, digest)}"
+
+    def since():
+        return audit.verify(since_text=anchor_text)
+
+    since_s, part = best(since, repeat)
+    assert part["ok"], part["problems"][:5]
     ledger.close()
     chain_c, full_c = CPU["verify_chain"], CPU["verify"]
     print(f"verify_chain (the chain only):         {chain_s:6.2f} s wall {chain_c:6.2f} s CPU   "
           f"{chain['events'] / chain_c:,.0f} events/s (CPU)")
     print(f"audit verify (everything):             {full_s:6.2f} s wall {full_c:6.2f} s CPU   "
           f"{full_c / chain_c:.2f}x the chain (CPU); {full['rows']:,} sealed rows compared")
+    print(f"audit verify --since (the last 1,000 events): {since_s:6.2f} s wall {CPU['since']:6.2f} s CPU")
     print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 cores)")
 
 

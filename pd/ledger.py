@@ -73,7 +73,8 @@ def sealed_columns(table: str) -> tuple[str, ...]:
     if cols is None:
         from .db import models
 
-        model = next(mdl for mdl in models.ALL_MODELS if mdl._meta.table_name == table)
+        model = next((mdl for mdl in models.CORE_MODELS if mdl._meta.table_name == table), None) or \
+            next(mdl for mdl in models.ALL_MODELS if mdl._meta.table_name == table)  # (the intake's: loaded late)
         skip = UNSEALED_COLUMNS.get(table, ())
         cols = _COLUMNS[table] = tuple(f.column_name for f in model._meta.sorted_fields if f.column_name not in skip)
     return cols

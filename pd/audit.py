@@ -28,10 +28,21 @@ import peewee
 
 from .db import migrations
 from .db.connection import db, is_sqlite, open_database, translate_errors
-from .db.models import Assignment, Escalation, Event, LedgerHead, NumberSequence, OutboxMessage, Request
+from .db.models import Event, LedgerHead
 from .errors import ConfigError, InvalidInput
 from .latvian import format_dt
-from .ledger import GENESIS, _connect, stored_instant, text_sha256, verify_chain
+from .ledger import (
+    GENESIS,
+    SEALED_TABLES,
+    _connect,
+    row_digest,
+    sealed_columns,
+    sealed_select,
+    stored_instant,
+    text_sha256,
+    verify_chain,
+)
+from .ledger import witnessed as witnessed_event
 
 # The mails each kind of event queues in its transaction (pd/notify/notices.py callers).
 # A new mail kind is added here, or `pd audit verify` reports its rows as unaccounted for.
@@ -51,7 +62,7 @@ REPLAYED = ("status", "expert", "response_due", "resolution_due", "accepted_at",
             "registered_at", "registered_by", "service", "channel", "urgent", "institution", "catalog_version",
             "contacts_version", "received_at", "description")
 # Deadlines travel in events as whole seconds (ISO with the Riga offset).
-_SECONDS = ("response_due", "resolution_due")
+_SECONDS = ("response_due", "resolution_due", "base_resolution_due")
 
 
 def anchor() -> str:
@@ -62,13 +73,13 @@ def anchor() -> str:
     return f"{count}:{head.last_hash if head is not None and count else GENESIS}"
 
 
-def parse_anchor(text: str) -> tuple[int, str]:
+def parse_anchor(text: str, option: str = "--anchor") -> tuple[int, str]:
     """'1234:<64 hex>' -> (1234, hash); anything else is exit 3."""
     count, sep, digest = (text or "").strip().partition(":")
     digest = digest.lower()
     if not (sep and count.isascii() and count.isdigit() and len(digest) == 64
             and all(c in "0123456789abcdef" for c in digest)):
-        raise InvalidInput(f"--anchor {text!r}: expected EVENTS:SHA256 as pd audit anchor prints it "
+        raise InvalidInput(f"{option} {text!r}: expected EVENTS:SHA256 as pd audit anchor prints it "
                            "(e.g. 1520:3f9a…, 64 hex digits)")
     return int(count), digest
 
@@ -76,15 +87,17 @@ def parse_anchor(text: str) -> tuple[int, str]:
 class Findings:
     def __init__(self):
         self.items: list[dict[str, Any]] = []
+        self.named: set[tuple] = set()  # (request, table) of every finding so far
 
     def add(self, request: str | None, table: str, what: str) -> None:
         self.items.append({"request": request, "table": table, "what": what})
+        self.named.add((request, table))
 
     def lines(self) -> list[str]:
         return [f"{f['request'] + ' ' if f['request'] else ''}{f['table']}: {f['what']}" for f in self.items]
 
 
-def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
+def verify_ledger(settings, anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
     """Open the ledger of `settings` and audit it; a file too damaged to open is a finding, not a crash."""
     database = open_database(settings.database_url)
     with translate_errors():
@@ -100,22 +113,39 @@ def verify_ledger(settings, anchor_text: str | None = None) -> dict[str, Any]:
 
             raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
                               f"({migrations.LATEST}); an admin runs: pd db upgrade")
-        return verify(anchor_text)
+        return verify(anchor_text, since_text)
     finally:
         database.close()
 
 
-def verify(anchor_text: str | None = None) -> dict[str, Any]:
-    """The whole audit; 'ok' is False when anything was found."""
+def verify(anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
+    """The whole audit; 'ok' is False when anything was found. `since_text` (EVENTS:SHA256, an anchor
+    trusted) checks only what came after it: its events, the rows their changes wrote, their requests."""
     witnessed = parse_anchor(anchor_text) if anchor_text is not None else None
+    since = parse_anchor(since_text, "--since") if since_text is not None else None
+    damage = (peewee.DatabaseError, sqlite3.DatabaseError)
+    result = _verify(witnessed, since, damage)
+    if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
+        # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
+        conn = db.connection()
+        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+        try:
+            result = _verify(witnessed, since, damage)
+        finally:
+            conn.text_factory = str
+    return result
+
+
+def _verify(witnessed, since, damage) -> dict[str, Any]:
     found = Findings()
     result: dict[str, Any] = {"events": 0, "last_event": 0, "head": None, "integrity": None, "anchor": None,
-                              "requests": 0}
+                              "requests": 0, "rows": 0, "since": f"{since[0]}:{since[1]}" if since else None}
+    seals = _Seals(found)
     steps = [("database", lambda: _integrity(found, result)),
-             ("event", lambda: _chain(found, result, verify_chain)),
+             ("event", lambda: _chain(found, result, seals, since)),
              ("event", lambda: _anchor(found, result, witnessed)),
-             ("request", lambda: _replay(found, result))]
-    damage = (peewee.DatabaseError, sqlite3.DatabaseError)
+             ("request", lambda: _replay(found, result, seals.requests if since else None)),
+             ("row_seal", lambda: _rows(found, result, seals, since))]
     try:
         with db.atomic():  # one snapshot for every step
             for table, step in steps:
@@ -146,11 +176,13 @@ def _integrity(found: Findings, result: dict) -> None:
             found.add(None, "database", f"SQLite's integrity check: {line}")
 
 
-def _chain(found: Findings, result: dict, verify_chain) -> None:
-    chain = verify_chain()
+def _chain(found: Findings, result: dict, seals: "_Seals", since) -> None:
+    chain = verify_chain(seals.add, since)
+    seals.flush()
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])
     for p in chain["problems"]:
         found.add(None, "event", p)
+    seals.read = True
 
 
 def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) -> None:
@@ -164,36 +196,179 @@ def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) ->
         if not state["ok"]:
             found.add(None, "event", f"the anchor 0:{digest[:16]}… is not the empty ledger's (0:{GENESIS[:16]}…)")
         return
-    row = Event.select(Event.id, Event.hash).order_by(Event.id).offset(count - 1).limit(1).tuples().first()
-    if row is None:
+    eid, value = witnessed_event(count, digest)
+    if eid is None:
         found.add(None, "event", f"the anchor witnessed {count} events, the ledger holds {result['events']}: "
                                  "events were removed")
-    elif row[1] != digest:
-        found.add(None, "event", f"event {row[0]} (the {count}th) is not the one the anchor witnessed "
+    elif value is None:
+        found.add(None, "event", f"event {eid} (the {count}th) is not the one the anchor witnessed "
                                  f"({digest[:16]}…): the history up to it was rewritten")
     else:
         state["ok"] = True
 
 
+# ---------------------------------------------------------------------------- sealed rows
+# What a finding calls each sealed table's row.
+_ROW_NAMES = {"request": "request", "assignment": "assignment", "pause": "pause", "escalation": "escalation",
+              "outbox_message": "outbox message", "inbound_message": "inbound mail", "intake_item": "intake item",
+              "config_snapshot": "configuration snapshot"}
+
+_FINDING_TABLE = {"outbox_message": "outbox"}  # as the replay names it
+
+
+class _Seals:
+    """The last seal of every row, from the chained seals in event order (a later change's wins)."""
+
+    def __init__(self, found: Findings):
+        self.found = found
+        self.rows: dict[str, dict[str, str]] = {}
+        self.start: dict[str, int] | None = None
+        self.read = False
+        self._batch: list[tuple[int, str]] = []
+
+    def add(self, eid: int, text: str) -> None:
+        self._batch.append((eid, text))
+        if len(self._batch) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        """Parse the seals gathered so far: one json.loads for many (its per-call cost dominates)."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        try:
+            seals = json.loads("[" + ",".join(text for _, text in batch) + "]")
+            if len(seals) != len(batch):
+                raise ValueError("a seal is not one JSON value")
+        except (ValueError, TypeError):
+            seals = None
+        for n, (eid, text) in enumerate(batch):
+            try:
+                self._take(seals[n] if seals is not None else json.loads(text))
+            except (ValueError, TypeError, AttributeError) as exc:
+                self.found.add(None, "row_seal", f"the seal of event {eid} cannot be read ({exc.__class__.__name__})")
+
+    def _take(self, seal: dict) -> None:
+        # ids stay text, as the seal writes them: a row's id is looked up as str(id)
+        rows = self.rows
+        for table, digests in seal.items():
+            mine = rows.get(table)
+            if mine is not None:
+                mine.update(digests)
+            elif table == "start":
+                if self.start is None:
+                    self.start = {t: int(v) for t, v in digests.items()}
+            else:
+                rows[table] = dict(digests)
+
+    @property
+    def requests(self) -> set[int]:
+        """The requests whose rows the seals read cover (for --since)."""
+        return {int(i) for i in self.rows.get("request", ())}
+
+
+def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
+    """Every row of the sealed tables against the last seal of it: changed, deleted, or written by no change."""
+    if not seals.read:
+        return  # the chain could not be read: no seal to compare with (named by the chain's step)
+    numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+    checked = 0
+    for table in SEALED_TABLES:
+        want = seals.rows.get(table, {})
+        name, shown = _ROW_NAMES[table], _FINDING_TABLE.get(table, table)
+        top = None if since or seals.start is None else seals.start.get(table, 0)
+        if since:
+            ids = sorted(int(i) for i in want)
+            selects = [(f"{sealed_select(table)} WHERE id IN ({', '.join(map(str, ids[i:i + 900]))})", None)
+                       for i in range(0, len(ids), 900)]
+        else:
+            selects = [(sealed_select(table), None)]
+        for sql, _ in selects:
+            for row in db.execute_sql(sql):
+                checked += 1
+                rid = row[0]
+                digest = want.pop(str(rid), None)
+                if digest is None:
+                    number = _number(table, row, numbers)
+                    if (number, shown) in found.named and number is not None:
+                        continue
+                    if top is not None and _above(rid, top):
+                        found.add(number, shown,
+                                  f"{name} {rid!r} was written by no change (a row inserted behind pd's back)")
+                    continue
+                if row_digest(row) != digest:
+                    number = _number(table, row, numbers)
+                    if (number, shown) in found.named and number is not None:
+                        continue  # the replay has named what differs in it already
+                    found.add(number, shown, f"{name} {rid} is not what the change that last wrote it left "
+                                             "(changed behind pd's back)")
+        for rid in sorted(want, key=lambda i: (len(i), i)):
+            number = numbers.get(int(rid)) if table == "request" and rid.isdigit() else None
+            if any(t == shown for _, t in found.named):
+                continue  # the replay has named this table's missing rows already
+            found.add(number, shown, f"{name} {rid} was written by a change but its row is missing (deleted)")
+    result["rows"] = checked
+
+
+def _above(rid, top: int) -> bool:
+    return not isinstance(rid, int) or rid > top
+
+
+def _number(table: str, row: tuple, numbers: dict) -> str | None:
+    """The request a sealed row belongs to, for the finding (its registration number)."""
+    if table == "request":
+        return row[1] if isinstance(row[1], str) else None
+    cols = sealed_columns(table)
+    if "request_id" in cols:
+        return numbers.get(row[cols.index("request_id")])
+    return None
+
+
 # ---------------------------------------------------------------------------- replay
-def _utc(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt.astimezone(timezone.utc)
+# Instants are compared as the driver returns them (SQLite: naive UTC text as pd wrote it; PostgreSQL:
+# naive UTC datetimes): an event's `at` and the columns its change set hold the same value, so the
+# replay compares them without parsing either. Instants carried in an event's data (ISO text with an
+# offset) are put in that form once.
+_INSTANTS = {"response_due", "resolution_due", "base_resolution_due", "accepted_at", "resolved_at", "closed_at",
+             "delay_reported_at", "paused_since", "registered_at", "received_at", "assigned_at", "ended_at"}
+_DATA_KINDS = {"registered", "refused", "assigned", "reassigned", "resumed", "delay_reported", "resolved",
+               "escalated", "mail_skipped", "report_sent", "mail_bounced"}  # the kinds whose data the replay reads
+_NO_DATA: dict = {}
+
+
+class _Raw:
+    """An instant from event data (ISO text with an offset) as the driver returns the column."""
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+
+    def __call__(self, text) -> Any:
+        if not text:
+            return None
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+        return dt.isoformat(" ") if self.sqlite else dt
 
 
 def _same(field: str, row_value, expected) -> bool:
-    if field in _SECONDS and isinstance(row_value, datetime) and isinstance(expected, datetime):
-        return row_value.replace(microsecond=0) == expected.replace(microsecond=0)
+    if field in _SECONDS:  # deadlines travel in events as whole seconds
+        if isinstance(row_value, str) and isinstance(expected, str):
+            return row_value[:19] == expected[:19]
+        if isinstance(row_value, datetime) and isinstance(expected, datetime):
+            return row_value.replace(microsecond=0) == expected.replace(microsecond=0)
     if isinstance(row_value, date) and not isinstance(row_value, datetime):
         row_value = row_value.isoformat()
     return row_value == expected
 
 
-def _shown(value) -> str:
+def _shown(value, field: str | None = None) -> str:
     if value is None:
         return "nothing"
+    if field in _INSTANTS and isinstance(value, (str, datetime)):
+        try:
+
+            return format_dt(stored_instant(value))
+        except (ValueError, TypeError):
+            pass
     if isinstance(value, datetime):
 
         return format_dt(value)
@@ -204,108 +379,157 @@ def _shown(value) -> str:
 class _Open:
     """What one request's events say its row and its assignments must be."""
 
+    __slots__ = ("state", "unchecked", "open_assignment", "last_assignment")
+
     def __init__(self):
         self.state: dict[str, Any] = dict.fromkeys(REPLAYED)
-        self.unchecked: set[str] = {"received_at", "description"}  # older ledgers' events lack them
+        self.unchecked: tuple[str, ...] = ("received_at", "description")  # older ledgers' events lack them
         self.open_assignment: int | None = None
         self.last_assignment: int | None = None
-        self.first = True
 
 
-def _replay(found: Findings, result: dict) -> None:
-    requests = {r["id"]: r for r in Request.select().dicts()}
+def _where(column: str, scope: set[int] | None) -> str:
+    """SQL for the rows of the requests in `scope` (all when None)."""
+    if scope is None:
+        return ""
+    return f" WHERE {column} IN ({', '.join(map(str, sorted(scope)))})" if scope else " WHERE 1 = 0"
+
+
+_REQUEST_COLUMNS = ("id", "number") + REPLAYED
+_ASSIGNMENT_COLUMNS = ("id", "request_id", "expert", "assigned_at", "assigned_by", "response_due", "resolution_due",
+                       "base_resolution_due", "reason", "ended_at", "ended_reason")
+
+
+def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> None:
+    """Each request row against the replay of its events (`scope`: only these requests, --since).
+    Plain cursors and tuples throughout: the model layer would cost more than the replay."""
+    raw = _Raw(is_sqlite())
+    requests = {row[0]: row for row in db.execute_sql(
+        "SELECT " + ", ".join(_REQUEST_COLUMNS) + " FROM request" + _where("id", scope))}
     result["requests"] = len(requests)
-    numbers = {rid: r["number"] for rid, r in requests.items()}
+    numbers = {rid: row[1] for rid, row in requests.items()}
     replays: dict[int, _Open] = {}
     assignments: dict[int, dict] = {}  # id -> the row its events describe
     escalations: dict[tuple, dict] = {}
-    mails: dict[tuple, Counter] = defaultdict(Counter)  # (request id, at) -> mail kinds the change queued
+    mails: dict[tuple, list] = defaultdict(list)  # (request id, at) -> mail kinds the change queued
+    skipped: dict[tuple, list] = defaultdict(list)  # … and those it recorded as not queued
     desk_notices: Counter = Counter()
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
     missing_rows: set[int] = set()
+    causes_of = MAIL_CAUSES.get
 
-    cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event "
-                            "ORDER BY id")  # a plain cursor: the model layer would cost more than the replay
-    for row in cursor:
-        ev = dict(zip(("id", "request", "at", "actor", "kind", "from_status", "to_status"), row))
-        ev["at"] = stored_instant(ev["at"])
-        rid = ev["request"]
-        data = json.loads(row[7] or "{}")
-        key = (rid, ev["at"])
-        kind = ev["kind"]
-        for mail in MAIL_CAUSES.get(kind, ()):
-            mails[key][mail] += 1
-            cause.setdefault(key, ev["id"])
-        if kind == "assigned" and ev["from_status"] == "registered":
-            mails[key]["forwarded_user"] += 1
-        if kind == "mail_skipped":
-            mails[key][data.get("kind")] -= 1
+    cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
+                            + _where("request_id", scope) + " ORDER BY id")
+    for eid, rid, at, actor, kind, frm, to, text in cursor:
+        data = _NO_DATA
+        if kind in _DATA_KINDS:
+            try:
+                data = json.loads(text or "{}")
+                if type(data) is not dict:
+                    raise TypeError("not an object")
+            except (ValueError, TypeError) as exc:
+                found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
+                                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
+                continue
+        causes = causes_of(kind)
+        if causes is not None:
+            key = (rid, at)
+            mails[key].extend(causes)
+            cause.setdefault(key, eid)
+            if kind == "assigned" and frm == "registered":
+                mails[key].append("forwarded_user")
+        elif kind == "mail_skipped":
+            key = (rid, at)
+            skipped[key].append(data.get("kind"))
             if data.get("kind") != "desk_notice":
                 desk_notices[key] += 1
-        if kind == "report_sent":  # an institution's report, or the Centre's overview
-            mails[key][data.get("kind", "monthly_report")] += 1
-            cause.setdefault(key, ev["id"])
-        if kind == "mail_bounced" and data.get("kind") != "desk_notice":
-            desk_notices[key] += 1  # the desk is told of a bounced mail (SPEC 13)
+        elif kind == "report_sent":  # an institution's report, or the Centre's overview
+            key = (rid, at)
+            mails[key].append(data.get("kind", "monthly_report"))
+            cause.setdefault(key, eid)
+        elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
+            desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
         if rid is None:
             continue
-        if rid not in requests:
-            if rid not in missing_rows:
-                missing_rows.add(rid)
-                found.add(None, "request", f"events (from event {ev['id']}) belong to request id {rid}, "
-                                           "whose row is missing")
-            continue
-        r = replays.setdefault(rid, _Open())
-        if r.first and kind != "registered":
-            found.add(numbers[rid], "event", f"its history starts with {kind} (event {ev['id']}), not registered")
-        r.first = False
-        _apply(r, ev, data, assignments, escalations, rid)
+        r = replays.get(rid)
+        if r is None:
+            if rid not in requests:
+                if rid not in missing_rows:
+                    missing_rows.add(rid)
+                    found.add(None, "request", f"events (from event {eid}) belong to request id {rid}, "
+                                               "whose row is missing")
+                continue
+            r = replays[rid] = _Open()
+            if kind != "registered":
+                found.add(numbers[rid], "event", f"its history starts with {kind} (event {eid}), not registered")
+        try:
+            _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            found.add(numbers[rid], "event", f"event {eid} cannot be replayed: its data is damaged "
+                                             f"({exc.__class__.__name__}: {str(exc)[:80]})")
 
-    # every request row against its replay
+    # every request row against its replay: the whole row at once, field by field only when it differs
+    described = REPLAYED.index("description")
     for rid, row in requests.items():
-        number = row["number"]
+        number = row[1]
         r = replays.get(rid)
         if r is None:
             found.add(number, "request", "no event registered it (a row inserted behind pd's back)")
             continue
-        expected = r.state
-        actual = dict(row)
-        actual["description"] = text_sha256(row["description"])
-        for f in REPLAYED:
-            if f in r.unchecked:
-                continue
-            if not _same(f, actual[f], expected[f]):
+        state = r.state
+        actual = list(row[2:])
+        actual[described] = text_sha256(actual[described]) if isinstance(actual[described], str) else None
+        for f in r.unchecked:
+            state[f] = actual[REPLAYED.index(f)]
+        expected = [state[f] for f in REPLAYED]
+        if actual == expected:
+            continue
+        for i, f in enumerate(REPLAYED):
+            try:
+                same = _same(f, actual[i], expected[i])
+            except (TypeError, ValueError):  # a value of another type than its column's
+                same = False
+            if not same:
                 what = "description: the text is not the one registered" if f == "description" else \
-                    f"{f}: the row says {_shown(actual[f])}, its events say {_shown(expected[f])}"
+                    f"{f}: the row says {_shown(actual[i], f)}, its events say {_shown(expected[i], f)}"
                 found.add(number, "request", what)
 
     # assignments, both ways
-    for a in Assignment.select().dicts():
-        number = numbers.get(a["request"], f"request id {a['request']}")
+    for a in db.execute_sql("SELECT " + ", ".join(_ASSIGNMENT_COLUMNS) + " FROM assignment"
+                            + _where("request_id", scope)):
+        a = dict(zip(_ASSIGNMENT_COLUMNS, a))
+        number = numbers.get(a["request_id"], f"request id {a['request_id']}")
         want = assignments.pop(a["id"], None)
-        if want is None or want["request"] != a["request"]:
+        if want is None or want["request"] != a["request_id"]:
             found.add(number, "assignment", f"assignment {a['id']} (to {a['expert']}) was made by no event")
             continue
         for f, v in want.items():
-            if f != "request" and not _same("response_due" if f.endswith("_due") else f, a[f], v):
-                found.add(number, "assignment", f"assignment {a['id']} {f}: the row says {_shown(a[f])}, "
-                                                f"its events say {_shown(v)}")
+            if f == "request":
+                continue
+            try:
+                same = _same("response_due" if f.endswith("_due") else f, a[f], v)
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                found.add(number, "assignment", f"assignment {a['id']} {f}: the row says {_shown(a[f], f)}, "
+                                                f"its events say {_shown(v, f)}")
     for aid, want in assignments.items():
         found.add(numbers.get(want["request"]), "assignment",
                   f"assignment {aid} (to {want['expert']}) is recorded in the events but its row is missing")
 
     # escalations, both ways
-    for e in Escalation.select().dicts():
-        number = numbers.get(e["request"], f"request id {e['request']}")
-        k = (e["request"], e["reason"], e["assignment_key"], e["level"])
-        want = escalations.pop(k, None)
+    for eid_, req, reason, akey, level, actor, manager, note, assignment in db.execute_sql(
+            "SELECT id, request_id, reason, assignment_key, level, actor, manager, note, assignment_id "
+            "FROM escalation" + _where("request_id", scope)):
+        e = {"actor": actor, "manager": manager, "note": note, "assignment": assignment}
+        number = numbers.get(req, f"request id {req}")
+        want = escalations.pop((req, reason, akey, level), None)
         if want is None:
-            found.add(number, "escalation", f"escalation {e['id']} ({e['reason']}, level {e['level']}) was made "
-                                            "by no event")
+            found.add(number, "escalation", f"escalation {eid_} ({reason}, level {level}) was made by no event")
             continue
         for f in ("actor", "manager", "note", "assignment"):
             if e[f] != want[f]:
-                found.add(number, "escalation", f"escalation {e['id']} {f}: the row says {_shown(e[f])}, its "
+                found.add(number, "escalation", f"escalation {eid_} {f}: the row says {_shown(e[f])}, its "
                                                 f"event says {_shown(want[f])}")
     for k, want in escalations.items():
         found.add(numbers.get(k[0]), "escalation", f"the escalation of event {want['event']} ({k[1]}, level "
@@ -313,70 +537,87 @@ def _replay(found: Findings, result: dict) -> None:
 
     # the outbox, both ways: each change's mails
     rows: dict[tuple, list] = defaultdict(list)
-    for m in OutboxMessage.select(OutboxMessage.id, OutboxMessage.request, OutboxMessage.kind,
-                                  OutboxMessage.created_at).tuples().iterator():
-        rows[(m[1], m[3])].append((m[0], m[2]))
-    for key in set(rows) | set(mails):
+    for mid, req, kind, created in db.execute_sql("SELECT id, request_id, kind, created_at FROM outbox_message"
+                                                  + _where("request_id", scope)):
+        rows[(req, created)].append((mid, kind))
+    for key in rows.keys() | mails.keys() | skipped.keys():
+        have = rows.get(key, ())
+        queued = mails.get(key, ())
+        if len(have) == len(queued) and key not in skipped and not desk_notices.get(key) \
+                and sorted(k for _, k in have) == sorted(queued):
+            continue  # (the common case, at once)
         number = numbers.get(key[0]) if key[0] is not None else None
-        have = Counter(kind for _, kind in rows.get(key, ()))
-        want = mails.get(key, Counter())
-        for kind in set(have) | set(want):
+        have_kinds = Counter(kind for _, kind in have)
+        want = Counter(queued)
+        for kind in skipped.get(key, ()):
+            want[kind] -= 1
+        for kind in set(have_kinds) | set(want):
             allowed = desk_notices[key] if kind == "desk_notice" else want[kind]
-            if have[kind] > max(allowed, 0):
-                ids = [i for i, k in rows[key] if k == kind]
+            if have_kinds[kind] > max(allowed, 0):
+                ids = [i for i, k in have if k == kind]
                 found.add(number, "outbox", f"message{'s' if len(ids) > 1 else ''} "
                                             f"{', '.join(map(str, ids))} ({kind}) queued by no event")
-            elif kind != "desk_notice" and have[kind] < want[kind]:
+            elif kind != "desk_notice" and have_kinds[kind] < want[kind]:
                 found.add(number, "outbox", f"event {cause.get(key)} queued a message ({kind}); the outbox "
                                             "has none (a row was deleted)")
 
     # registration numbers: gap-free and not behind their sequence
-    last = dict(NumberSequence.select(NumberSequence.year, NumberSequence.last).tuples())
+    last = dict(db.execute_sql("SELECT year, last FROM number_sequence").fetchall())
     by_year: dict[int, list[int]] = defaultdict(list)
-    for number in numbers.values():
-        year, _, seq = number.partition("-")
+    for rid, number in db.execute_sql("SELECT id, number FROM request"):  # every request's (--since too)
+        year, sep, seq = number.partition("-") if isinstance(number, str) else ("", "", "")
+        if not (sep and len(year) == 4 and year.isascii() and year.isdigit() and len(seq) == 6 and seq.isascii()
+                and seq.isdigit() and int(seq) > 0):
+            found.add(None, "request", f"request id {rid}: its number {_shown(number)} is not a registration "
+                                       "number (YYYY-NNNNNN)")
+            continue
         by_year[int(year)].append(int(seq))
     for year, seqs in sorted(by_year.items()):
         seqs.sort()
         top = last.get(year, 0)
+        if not isinstance(top, int):
+            found.add(None, "number_sequence", f"the sequence of {year} holds {_shown(top)}, not a number")
+            continue
         if seqs[-1] > top:
             found.add(f"{year}-{seqs[-1]:06d}", "number_sequence",
                       f"numbers of {year} reach {seqs[-1]} but the sequence stands at {top}: "
                       "the next registration would be given a number already issued")
-        gaps = sorted(set(range(1, max(top, seqs[-1]) + 1)) - set(seqs))
+        gaps = sorted(set(range(1, min(max(top, seqs[-1]), 999_999) + 1)) - set(seqs))
         if gaps:
             shown = ", ".join(f"{year}-{g:06d}" for g in gaps[:10]) + (" …" if len(gaps) > 10 else "")
             found.add(None, "request", f"{len(gaps)} issued number(s) of {year} have no row: {shown}")
 
 
-def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict, rid: int) -> None:
+def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assignments: dict, escalations: dict,
+           rid: int, raw: _Raw) -> None:
     """One event's effect on its request's row and assignments (pd/desk.py, pd/escalation.py)."""
     s = r.state
-    kind, at = ev["kind"], ev["at"]
-    if ev["to_status"] is not None:
-        s["status"] = ev["to_status"]
+    if to_status is not None:
+        s["status"] = to_status
     if kind == "registered":
-        s.update(registered_at=at, registered_by=ev["actor"], status="registered")
+        s.update(registered_at=at, registered_by=actor, status="registered")
         for f in ("service", "channel", "urgent", "institution", "catalog_version", "contacts_version"):
             s[f] = data.get(f)
+        unchecked = list(r.unchecked)
         if "received_at" in data:
-            s["received_at"] = _utc(data["received_at"])
-            r.unchecked.discard("received_at")
+            s["received_at"] = raw(data["received_at"])
+            unchecked.remove("received_at")
         if "description_sha256" in data:
             s["description"] = data["description_sha256"]
-            r.unchecked.discard("description")
+            unchecked.remove("description")
+        r.unchecked = tuple(unchecked)
     elif kind == "refused":
         s.update(refusal_reason=data.get("reason"), closed_at=at)
     elif kind in ("assigned", "reassigned"):
-        s.update(expert=data.get("expert"), response_due=_utc(data.get("response_due")),
-                 resolution_due=_utc(data.get("resolution_due")), accepted_at=None)
+        s.update(expert=data.get("expert"), response_due=raw(data.get("response_due")),
+                 resolution_due=raw(data.get("resolution_due")), accepted_at=None)
         if r.open_assignment is not None and r.open_assignment in assignments:
             prev = assignments[r.open_assignment]
             prev.update(ended_at=at, ended_reason="reassigned" if kind == "reassigned" else "rejected")
         aid = data.get("assignment")
         if aid is not None:
             assignments[aid] = {"request": rid, "expert": data.get("expert"), "assigned_at": at,
-                                "assigned_by": ev["actor"], "response_due": s["response_due"],
+                                "assigned_by": actor, "response_due": s["response_due"],
                                 "resolution_due": s["resolution_due"], "base_resolution_due": s["resolution_due"],
                                 "reason": data.get("reason"), "ended_at": None, "ended_reason": None}
             r.open_assignment = r.last_assignment = aid
@@ -389,7 +630,7 @@ def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict,
     elif kind == "resumed":
         s["paused_since"] = None
         if data.get("resolution_due"):
-            s["resolution_due"] = _utc(data["resolution_due"])
+            s["resolution_due"] = raw(data["resolution_due"])
             if r.open_assignment in assignments:
                 assignments[r.open_assignment]["resolution_due"] = s["resolution_due"]
     elif kind == "delay_reported":
@@ -403,16 +644,16 @@ def _apply(r: _Open, ev: dict, data: dict, assignments: dict, escalations: dict,
     elif kind == "reopened":
         s.update(resolved_at=None, result=None)
         last = assignments.get(r.last_assignment)
-        if ev["to_status"] == "in_progress" and last is not None and last["ended_reason"] == "resolved":
+        if to_status == "in_progress" and last is not None and last["ended_reason"] == "resolved":
             last.update(ended_at=None, ended_reason=None)
             r.open_assignment = r.last_assignment
     elif kind == "escalated":
         k = (rid, data.get("reason"), data.get("assignment") or 0, data.get("level"))
-        escalations[k] = {"actor": ev["actor"], "manager": data.get("manager"), "note": data.get("note"),
-                          "assignment": data.get("assignment"), "event": ev["id"]}
+        escalations[k] = {"actor": actor, "manager": data.get("manager"), "note": data.get("note"),
+                          "assignment": data.get("assignment"), "event": eid}
 
 
-def _end(r: _Open, assignments: dict, at: datetime, reason: str) -> None:
+def _end(r: _Open, assignments: dict, at, reason: str) -> None:
     if r.open_assignment is not None and r.open_assignment in assignments:
         assignments[r.open_assignment].update(ended_at=at, ended_reason=reason)
     r.open_assignment = None

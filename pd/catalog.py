@@ -7,8 +7,9 @@ and refuses a file changed without a new version.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 import peewee
@@ -654,24 +655,37 @@ def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) 
                           f"{version!r}; give it a new version")
 
 
-def _record(pending: tuple | None) -> None:
+def _record(pending: tuple | None, change: Callable[[], Any] | None = None) -> None:
+    """Store a new snapshot (or a stricter validation of a known one): in a change of the ledger when
+    `change` is given, whose event `config_recorded` seals the row for the audit (SPEC 10)."""
     if pending is None:
         return
+
+    def recorded(ch, snap_id: int, kind: str, version: str, digest: str) -> None:
+        if ch is not None:
+            ch.wrote("config_snapshot", [snap_id])
+            ch.event(None, "config_recorded", actor="pd", via="cli",
+                     data={"snapshot": snap_id, "kind": kind, "version": version, "sha256": digest})
+
     if pending[0] == "update":
         _, snap_id, parsed = pending
-        with write_transaction():
+        with write_transaction(), (change() if change else nullcontext()) as ch:
             ConfigSnapshot.update(content=parsed.to_json()).where(ConfigSnapshot.id == snap_id).execute()
+            snap = ConfigSnapshot.get_by_id(snap_id)
+            recorded(ch, snap_id, snap.kind, snap.version, snap.sha256)
         return
     _, kind, path, data, digest, parsed = pending
-    with write_transaction():
+    with write_transaction(), (change() if change else nullcontext()) as ch:
         _same_version(kind, path, data, digest, parsed.version)
         if ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == parsed.version)) is None:
             try:
-                ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
-                                      content=parsed.to_json(), raw=data.decode("utf-8"),
-                                      seen_at=datetime.now(timezone.utc))
+                with ConfigSnapshot._meta.database.atomic():
+                    snap = ConfigSnapshot.create(kind=kind, version=parsed.version, sha256=digest, source=str(path),
+                                                 content=parsed.to_json(), raw=data.decode("utf-8"),
+                                                 seen_at=datetime.now(timezone.utc))
             except peewee.IntegrityError:
-                pass  # another process recorded it first
+                return  # another process recorded it first
+            recorded(ch, snap.id, kind, parsed.version, digest)
 
 
 def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:

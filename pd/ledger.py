@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from hashlib import sha256
 from typing import Any, Callable, Iterator
 
 import peewee
 
 from .config import Settings
-from .db import connection, fulltext, migrations
+from .db import connection, fulltext, migrations, models
 
 # classify_operational_error: the Face maps a database error that escaped a command with it (pd.cli)
 from .db.connection import (  # noqa: F401
@@ -29,7 +31,7 @@ from .db.connection import (  # noqa: F401
     translate_errors,
     write_transaction,
 )
-from .db.models import Event, LedgerHead, NumberSequence, Request
+from .db.models import Event, LedgerHead, NumberSequence, RowSeal
 from .errors import ConfigError
 
 GENESIS = "0" * 64
@@ -67,6 +69,85 @@ def chain_fields(eid, number, at: datetime, actor, on_behalf_of, via, kind, from
         "id": eid, "request": number, "at": utc_text(at), "actor": actor, "on_behalf_of": on_behalf_of,
         "via": via, "kind": kind, "from": from_status, "to": to_status, "data": data,
     }
+
+
+# ---------------------------------------------------------------------------- row seals (SPEC 10)
+# Every row a change writes in these tables is sealed with the change: at its commit, the digest of
+# each such row (its columns below, read back from the database) goes into a `row_seal` kept with the
+# change's last event, and the chain goes on from sha256(that event's hash + the seal). `pd audit
+# verify` reads each table, recomputes the digests and compares them with the last seal of each row.
+SEALED_TABLES = ("request", "assignment", "pause", "escalation", "outbox_message", "inbound_message",
+                 "intake_item", "config_snapshot")
+# Not history: the delivery state of a mail (pd mail send writes it outside any change).
+UNSEALED_COLUMNS = {"outbox_message": ("status", "attempts", "next_attempt_at", "last_error", "sent_at")}
+_COLUMNS: dict[str, tuple[str, ...]] = {}
+
+
+def sealed_columns(table: str) -> tuple[str, ...]:
+    """The columns of `table` a seal covers, id first, in the models' order."""
+    cols = _COLUMNS.get(table)
+    if cols is None:
+        model = next((mdl for mdl in models.CORE_MODELS if mdl._meta.table_name == table), None) or \
+            next(mdl for mdl in migrations.all_models() if mdl._meta.table_name == table)  # (the intake's)
+        skip = UNSEALED_COLUMNS.get(table, ())
+        cols = _COLUMNS[table] = tuple(f.column_name for f in model._meta.sorted_fields if f.column_name not in skip)
+    return cols
+
+
+def sealed_select(table: str) -> str:
+    return "SELECT " + ", ".join(f'"{c}"' for c in sealed_columns(table)) + f' FROM "{table}"'
+
+
+def row_digest(row) -> str:
+    """sha256 of a row as the driver returns it (the `sealed_select` columns): the same code at the
+    change's commit and in the audit, on the same database, so equal content gives equal digests."""
+    try:
+        text = repr(row)
+    except Exception:  # noqa: BLE001 - a value repr() cannot show is damage: it matches no seal
+        text = "\x00unreadable"
+    if "<memory at" in text:  # PostgreSQL's bytea: the bytes, not the object's address
+        text = repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def seal_hash(event_hash_: str, seal_text: str) -> str:
+    """The chain's value after an event that carries a seal."""
+    return hashlib.sha256((event_hash_ + "|rows|" + seal_text).encode("utf-8")).hexdigest()
+
+
+def _seal(change: "Change") -> None:
+    """Seal the rows `change` wrote (in its transaction, just before the head is written)."""
+    by_table: dict[str, set] = {}
+    for table, rid in change.written:
+        if table in SEALED_TABLES and rid is not None:
+            by_table.setdefault(table, set()).add(rid)
+    rows: dict[str, dict[str, str]] = {}
+    param = db.obj.param
+    for table in sorted(by_table):
+        ids = sorted(by_table[table])
+        select = sealed_select(table)
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            cursor = db.execute_sql(f"{select} WHERE id IN ({', '.join([param] * len(part))})", part)
+            for row in cursor:
+                rows.setdefault(table, {})[str(row[0])] = row_digest(row)
+    if not rows:
+        return
+    if not change.dirty:  # rows with no event (none of pd's changes does that): an event to seal them with
+        change.event(None, "rows_recorded", actor="pd", via="cli",
+                     data={"rows": {t: len(v) for t, v in rows.items()}})
+    if db.execute_sql("SELECT 1 FROM row_seal LIMIT 1").fetchone() is None:
+        # The ledger's first seal: the rows written before seals existed (an older pd's) are not sealed;
+        # the audit checks rows above these ids only against seals.
+        start = {}
+        for table in SEALED_TABLES:
+            mine = sorted(int(i) for i in rows.get(table, ()))
+            where = f" WHERE id NOT IN ({', '.join(map(str, mine))})" if mine else ""
+            start[table] = db.execute_sql(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"{where}').fetchone()[0]
+        rows["start"] = start  # type: ignore[assignment]
+    text = canonical(rows)
+    RowSeal.insert(event_id=change.head.last_event_id, rows=text).execute()
+    change.head.last_hash = seal_hash(change.head.last_hash, text)
 
 
 class Ledger:
@@ -130,9 +211,15 @@ class Ledger:
                 head = query.get()
                 ran = self._run_pending()
                 change = Change(head)
-                yield change
+                outer, models.WRITES = models.WRITES, change.written
+                try:
+                    yield change
+                finally:
+                    models.WRITES = outer
                 if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
                     fulltext.index(change.touched)
+                if change.written:
+                    _seal(change)
                 if change.dirty:
                     LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
                         LedgerHead.id == 1
@@ -165,6 +252,12 @@ class Change:
         self.dirty = False
         self.at = utcnow()
         self.touched: set[int] = set()  # requests whose search documents this change rewrites
+        self.written: set[tuple[str, Any]] = set()  # (table, id) of the rows it wrote: sealed at the commit
+
+    def wrote(self, table: str, ids) -> None:
+        """Rows this change wrote other than by a model's save()/create() (those are noted by themselves):
+        a bulk UPDATE or INSERT. They are sealed when the change commits (SPEC 10)."""
+        self.written.update((table, i) for i in ids)
 
     def touch(self, request_ids) -> None:
         """Re-index these requests at the end of the change (a change that writes no event for them)."""
@@ -174,12 +267,14 @@ class Change:
     def savepoint(self) -> Iterator[None]:
         """A part of the change that may fail alone (a savepoint): when it raises, its rows are rolled
         back and so is the chain's head in memory; the rest of the change goes on."""
-        saved = (self.head.last_event_id, self.head.last_hash, self.dirty, set(self.touched))
+        saved = (self.head.last_event_id, self.head.last_hash, self.dirty, set(self.touched), set(self.written))
         try:
             with db.atomic():
                 yield
         except BaseException:
-            self.head.last_event_id, self.head.last_hash, self.dirty, self.touched = saved
+            self.head.last_event_id, self.head.last_hash, self.dirty, self.touched, written = saved
+            self.written.clear()  # (the same set object: the models note rows into it)
+            self.written.update(written)
             raise
 
     def chain(self, eid: int, request, kind: str, *, actor: str, via: str, on_behalf_of: str | None = None,
@@ -237,31 +332,138 @@ def stored_instant(value) -> datetime:
 EVENT_COLUMNS = "id, request_id, at, actor, on_behalf_of, via, kind, from_status, to_status, data, prev_hash, hash"
 
 
-def verify_chain() -> dict[str, Any]:
+def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str, Any]:
     """Recompute the chain; report the first row changed, removed or inserted.
 
-    Reads the rows through a plain cursor (the model layer costs more than the hashing) and
-    hashes exactly what `hashed_fields` hashes."""
-    numbers = dict(Request.select(Request.id, Request.number).tuples())
+    Each event's seal (the rows its change wrote) is chained after it; `on_seal(event_id, text)` is
+    given each seal of a chained event, in order (after a break too: the rows still get compared).
+    `since` = (EVENTS, SHA256), an anchor trusted: only the events after the EVENTS-th are checked.
+    A row too damaged to read is a problem, not an exception. Reads through a plain cursor (the
+    model layer costs more than the hashing) and hashes exactly what `hashed_fields` hashes."""
+    numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
     prev = GENESIS
     count = 0
     last_id = 0
     problems: list[str] = []
-    cursor = db.execute_sql(f"SELECT {EVENT_COLUMNS} FROM event ORDER BY id")
-    for eid, rid, at, actor, behalf, via, kind, frm, to, data, prev_hash, digest in cursor:
+    after = 0
+    if since is not None:
+        start = _since(since, problems)
+        if start is None:
+            return {"ok": False, "events": 0, "last_event": 0, "head": None, "problems": problems, "seals": 0}
+        count, after, prev = start
+        last_id = after
+    broken = False
+    seals = 0
+    sealed = db.table_exists("row_seal")  # (a ledger of schema 5 or older, e.g. a backup being restored: none)
+    cursor = db.execute_sql(f"SELECT {', '.join('e.' + c for c in EVENT_COLUMNS.split(', '))}, "
+                            + ("s.rows FROM event e LEFT JOIN row_seal s ON s.event_id = e.id" if sealed else
+                               "NULL FROM event e") + f" WHERE e.id > {int(after)} ORDER BY e.id")
+    for eid, rid, at, actor, behalf, via, kind, frm, to, data, prev_hash, digest, seal in cursor:
         count += 1
+        if seal is not None:
+            seals += 1
+            if on_seal is not None:
+                on_seal(eid, seal)
+        if broken:
+            continue
         if prev_hash != prev:
             problems.append(f"event {eid}: its link to the previous event is broken (a row before it was changed or removed)")
-            break
-        fields = chain_fields(eid, numbers.get(rid) if rid else None, stored_instant(at), actor, behalf, via, kind,
-                              frm, to, data)
-        if digest != event_hash(prev, fields):
+            broken = True
+            continue
+        number = numbers.get(rid) if rid else None
+        text = _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data)
+        try:
+            if text is None:  # not the common shape: the general (slower) way, exactly as written
+                text = canonical(chain_fields(eid, number, stored_instant(at), actor, behalf, via, kind, frm, to,
+                                              data))
+            ok = digest == sha256((prev + text).encode("utf-8")).hexdigest()
+        except Exception:  # noqa: BLE001 - a value of the wrong type or form: the row was changed
+            ok = False
+        if not ok:
             problems.append(f"event {eid}: its content does not match its hash (the row was changed)")
-            break
-        prev = digest
+            broken = True
+            continue
+        prev = seal_hash(digest, seal) if seal is not None and isinstance(seal, str) else digest
         last_id = eid
     cursor.close()
-    head = LedgerHead.get_or_none(LedgerHead.id == 1)
-    if not problems and head is not None and (head.last_event_id != last_id or head.last_hash != prev):
-        problems.append(f"the chain ends at event {last_id} but the ledger recorded {head.last_event_id}: events were removed from the end")
-    return {"ok": not problems, "events": count, "last_event": last_id, "head": prev, "problems": problems}
+    head = LedgerHead.select(LedgerHead.last_event_id, LedgerHead.last_hash).where(LedgerHead.id == 1).tuples().first()
+    if not broken and head is not None and (head[0] != last_id or head[1] != prev):
+        problems.append(f"the chain ends at event {last_id} but the ledger recorded {head[0]}: events were removed "
+                        "from the end, or the last change's rows were rewritten")
+    total = db.execute_sql(f"SELECT COUNT(*) FROM row_seal WHERE event_id > {int(after)}").fetchone()[0] \
+        if sealed else 0
+    if total != seals:
+        problems.append(f"{total - seals} row seal(s) belong to no event (their event was removed, or they were "
+                        "inserted behind pd's back)")
+    return {"ok": not problems, "events": count, "last_event": last_id, "head": prev, "problems": problems,
+            "seals": seals}
+
+
+_quote = json.encoder.encode_basestring  # json.dumps' own quoting of a str (ensure_ascii=False), in C
+
+
+def _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data) -> str | None:
+    """canonical(chain_fields(...)) built directly for an event row of the usual shape (text columns, an
+    instant as SQLite stores it: naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]'); None for anything else,
+    which the caller hashes the general way. The same text, at a fraction of json.dumps' cost."""
+    if type(at) is not str or type(eid) is not int or at[:1] == "0":  # (strftime writes year 999 as "999")
+        return None
+    if len(at) == 26 and at[10] == " " and at[19] == ".":
+        at_text = at[:10] + "T" + at[11:] + "Z"
+    elif len(at) == 19 and at[10] == " ":
+        at_text = at[:10] + "T" + at[11:] + ".000000Z"
+    else:
+        return None
+    out = []
+    for v in (actor, at_text, data, frm):
+        if type(v) is str:
+            out.append(_quote(v))
+        elif v is None:
+            out.append("null")
+        else:
+            return None
+    out.append(str(eid))
+    for v in (kind, behalf, number, to, via):
+        if type(v) is str:
+            out.append(_quote(v))
+        elif v is None:
+            out.append("null")
+        else:
+            return None
+    return ('{"actor":%s,"at":%s,"data":%s,"from":%s,"id":%s,"kind":%s,"on_behalf_of":%s,"request":%s,"to":%s,'
+            '"via":%s}' % tuple(out))
+
+
+def chain_value(eid: int, digest: str) -> str:
+    """The chain's value after event `eid` whose hash is `digest` (its seal folded in, if it has one)."""
+    row = db.execute_sql(f"SELECT rows FROM row_seal WHERE event_id = {int(eid)}").fetchone()
+    return seal_hash(digest, row[0]) if row is not None else digest
+
+
+def witnessed(count: int, digest: str) -> tuple[int | None, str | None]:
+    """(event id, chain value) of the `count`-th event when an anchor `count:digest` names it: the value
+    after it (seal included) or, as pd before row seals printed it, its own hash; (None, None) when not."""
+    row = db.execute_sql(f"SELECT id, hash FROM event ORDER BY id LIMIT 1 OFFSET {int(count) - 1}").fetchone()
+    if row is None:
+        return None, None
+    value = chain_value(row[0], row[1])
+    return (row[0], value) if digest in (value, row[1]) else (row[0], None)
+
+
+def _since(anchor: tuple[int, str], problems: list[str]) -> tuple[int, int, str] | None:
+    count, digest = anchor
+    if count == 0:
+        if digest != GENESIS:
+            problems.append(f"the anchor 0:{digest[:16]}… is not the empty ledger's")
+            return None
+        return 0, 0, GENESIS
+    eid, value = witnessed(count, digest)
+    if eid is None:
+        problems.append(f"the anchor {count}:{digest[:16]}… names event number {count}; the ledger holds fewer: "
+                        "events were removed")
+        return None
+    if value is None:
+        problems.append(f"event {eid} (the {count}th) is not the one the anchor {count}:{digest[:16]}… witnessed: "
+                        "the history up to it was rewritten, or the anchor is not this ledger's")
+        return None
+    return count, eid, value

@@ -169,12 +169,15 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
     ids = [i for i, _ in targets]
     with desk.ledger.change() as ch:
         mail_privacy.purge(mails, before)
+        ch.wrote("inbound_message", mails)
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
             Request.update(requester_name=ANONYMOUS, position="", phone="", email="", location="", room="",
                            username="", idempotency_key=None, updated_at=ch.at).where(Request.id.in_(part)).execute()
-            OutboxMessage.update(body=f"[{ANONYMOUS}]", recipients="[]", attachment=None).where(
-                OutboxMessage.request.in_(part) & OutboxMessage.status.in_(("sent", "failed"))).execute()
+            purged = OutboxMessage.request.in_(part) & OutboxMessage.status.in_(("sent", "failed"))
+            ch.wrote("outbox_message", [m for (m,) in OutboxMessage.select(OutboxMessage.id).where(purged).tuples()])
+            OutboxMessage.update(body=f"[{ANONYMOUS}]", recipients="[]", attachment=None).where(purged).execute()
+            ch.wrote("request", part)  # the rows as purged are sealed with the event (SPEC 10)
             ch.touch(part)  # the search index forgets them too
         ch.event(None, "privacy_purged", actor=desk.actor.login, via="cli",
                  data={"before": before.isoformat(), "requests": len(ids),

@@ -26,8 +26,7 @@ from .db import migrations
 from .db.connection import (
     open_database,
     translate_errors,  # first: pd.db keeps peewee from loading unused drivers
-    write_transaction,
-)
+    )
 from .db.models import ConfigSnapshot, LedgerSetting
 from .errors import ConfigError, NotPermitted
 from .ledger import _connect
@@ -85,17 +84,23 @@ def _snapshot(kind: str, version: str) -> ConfigSnapshot | None:
         return ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
 
 
-def _from_snapshot(kind: str, snap: ConfigSnapshot, source: str) -> Catalog | Contacts:
+def _from_snapshot(kind: str, snap: ConfigSnapshot, source: str, ledger=None) -> Catalog | Contacts:
     cls = Catalog if kind == "catalog" else Contacts
     known = cls.from_json(snap.content, source=source)
     if known.schema >= SCHEMA:
         return known
-    # validated by an older, looser pd: check it again from its own text, and keep the stricter result
+    # validated by an older, looser pd: check it again from its own text, and keep the stricter result,
+    # in a change whose event seals the rewritten row for the audit (SPEC 10)
     parsed = parse_file(kind, source, snap.raw.encode("utf-8"))
+    if ledger is None:
+        return parsed
     try:
-
-        with write_transaction():
+        with ledger.change() as ch:
             ConfigSnapshot.update(content=parsed.to_json()).where(ConfigSnapshot.id == snap.id).execute()
+            ch.wrote("config_snapshot", [snap.id])
+            ch.event(None, "config_recorded", actor="pd", via="cli",
+                     data={"snapshot": snap.id, "kind": kind, "version": snap.version, "sha256": snap.sha256,
+                           "rechecked": True})
     except (peewee.ProgrammingError, NotPermitted):  # a desk role may not (PostgreSQL): checked in memory each time
         pass
     return parsed
@@ -148,13 +153,13 @@ def _load(settings: Settings, open_ledger: Callable[[], Any], person: Person, pu
         if not new_ledger and current is None:
             raise ConfigError(f"the ledger names {k} version {rows[k].value!r} in force but has no snapshot of it")
         if k not in data:
-            objs[k] = _from_snapshot(k, current, current.source)
+            objs[k] = _from_snapshot(k, current, current.source, ledger)
             raw[k] = (current.source, current.raw.encode("utf-8"))
             continue
         digest = sha256(data[k])
         raw[k] = (paths[k], data[k])
         if current is not None and current.sha256 == digest:
-            objs[k] = _from_snapshot(k, current, paths[k])
+            objs[k] = _from_snapshot(k, current, paths[k], ledger)
             continue
         parsed = parse_file(k, paths[k], data[k])
         seen = _snapshot(k, parsed.version)

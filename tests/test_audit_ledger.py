@@ -130,11 +130,16 @@ def test_a_rewound_number_sequence_is_named(pd, history):
 
 
 def _cut_last_change(db: RawDB) -> None:
-    """Delete the events of the last change and point the head at the event before them."""
+    """Delete the events of the last change (and their row seals) and point the head at the chain's
+    value after the event before them, as an insider who knows the format would."""
+    from pd.ledger import seal_hash
+
     last_at = db.execute("SELECT at FROM event ORDER BY id DESC LIMIT 1")[0][0]
+    db.execute("DELETE FROM row_seal WHERE event_id IN (SELECT id FROM event WHERE at = ?)", last_at)
     db.execute("DELETE FROM event WHERE at = ?", last_at)
     eid, h = db.execute("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1")[0]
-    db.execute("UPDATE ledger_head SET last_event_id = ?, last_hash = ?", eid, h)
+    seal = db.execute("SELECT rows FROM row_seal WHERE event_id = ?", eid)
+    db.execute("UPDATE ledger_head SET last_event_id = ?, last_hash = ?", eid, seal_hash(h, seal[0][0]) if seal else h)
 
 
 def test_events_cut_from_the_end_with_the_head_rewound(pd, history):
@@ -155,7 +160,7 @@ def test_a_chain_rehashed_from_the_start_is_caught_only_with_the_anchor(pd, hist
     The chain is consistent again; only a witness held outside the ledger shows it."""
     from pd.config import load_settings
     from pd.db.models import Event, Request
-    from pd.ledger import GENESIS, Ledger, event_hash, hashed_fields
+    from pd.ledger import GENESIS, Ledger, canonical, event_hash, hashed_fields, row_digest, seal_hash, sealed_select
 
     db, n = history
     witness = pd.ok("audit", "anchor").stdout.strip()
@@ -164,6 +169,8 @@ def test_a_chain_rehashed_from_the_start_is_caught_only_with_the_anchor(pd, hist
     numbers = dict(Request.select(Request.id, Request.number).tuples())
     events = list(Event.select().order_by(Event.id))
     ledger.close()
+    db.execute("UPDATE escalation SET actor = 'operators2'")
+    forged = {str(r[0]): row_digest(tuple(r)) for r in db.execute(sealed_select("escalation"))}
     prev = GENESIS
     for ev in events:
         if ev.kind == "note" or (ev.kind == "escalated"):
@@ -173,8 +180,13 @@ def test_a_chain_rehashed_from_the_start_is_caught_only_with_the_anchor(pd, hist
         db.execute("UPDATE event SET actor = ?, prev_hash = ?, hash = ? WHERE id = ?", ev.actor, ev.prev_hash,
                    ev.hash, ev.id)
         prev = ev.hash
+        seal = db.execute("SELECT rows FROM row_seal WHERE event_id = ?", ev.id)
+        if seal:  # the rows' seal too: the escalation as forged
+            rows = json.loads(seal[0][0])
+            rows.get("escalation", {}).update({k: forged[k] for k in rows.get("escalation", {})})
+            db.execute("UPDATE row_seal SET rows = ? WHERE event_id = ?", canonical(rows), ev.id)
+            prev = seal_hash(prev, canonical(rows))
     db.execute("UPDATE ledger_head SET last_hash = ?", prev)
-    db.execute("UPDATE escalation SET actor = 'operators2'")
     assert pd.ok("audit", "verify", "--json").json()["ok"] is True  # honest: the chain alone cannot tell
     code, d = verify(pd, "--anchor", witness)
     assert code == 7 and d["anchor"] == {"given": witness, "ok": False}

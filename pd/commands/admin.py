@@ -206,11 +206,18 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
                  anchor: Annotated[str | None, typer.Option(
                      "--anchor", metavar="EVENTS:SHA256",
                      help="A witness from pd audit anchor (or a monthly report): prove the first EVENTS events "
-                          "unchanged.")] = None) -> None:
-    """Audit the whole ledger: the hash chain of every event, each request, assignment, escalation and
-    outbox row against the events that made it, and (SQLite) the file's integrity. Exit 7 on any finding.
+                          "unchanged.")] = None,
+                 since: Annotated[str | None, typer.Option(
+                     "--since", metavar="EVENTS:SHA256",
+                     help="An anchor you trust (pd audit anchor, kept from the last run): check only what came "
+                          "after it — its events, the rows their changes wrote, their requests. For a nightly "
+                          "cron; a wrong anchor is a finding.")] = None) -> None:
+    """Audit the whole ledger: the hash chain of every event; every row a change wrote (request,
+    assignment, escalation, pause, outbox message, inbound mail, intake item, configuration snapshot)
+    against the seal its change left; each request against the replay of its events; and (SQLite) the
+    file's integrity. Exit 7 on any finding.
 
-    Example: pd audit verify --anchor 1520:3f9a…
+    Example: pd audit verify --anchor 1520:3f9a…   (nightly: pd audit verify --since "$(cat last-anchor)")
     """
     from ..audit import parse_anchor, verify_ledger
     from ..desk import authorise
@@ -218,16 +225,20 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
 
     if anchor is not None:
         parse_anchor(anchor)  # a malformed witness is exit 3 before anything is read
+    if since is not None:
+        parse_anchor(since, "--since")
     st = state(ctx)
     authorise(st.settings, "admin", "operator", "supervisor", "manager", "expert", "system", what="audit the ledger")
-    result = verify_ledger(st.settings, anchor)  # opens the ledger itself: a damaged file is a finding
+    result = verify_ledger(st.settings, anchor, since)  # opens the ledger itself: a damaged file is a finding
     if as_json:
         emit_json(result)
     elif result["ok"]:
         out(f"Audit trail intact: {result['events']} events, {result['requests']} requests, "
-            f"head {(result['head'] or '')[:16]}…")
+            f"{result.get('rows', 0)} sealed rows, head {(result['head'] or '')[:16]}…")
         if anchor:
             out(f"The first {anchor.split(':')[0]} events are the ones the anchor witnessed.")
+        if since:
+            out(f"Checked what came after event {since.split(':')[0]} (the anchor given to --since).")
     else:
         for line in result["problems"]:
             out(line)

@@ -36,6 +36,7 @@ def _m001_initial() -> None:
     _search_index_ddl()
     _append_only_events()  # not a model: the trigger and grants of migration 4
     _settings_for_admins()  # and the grants of migration 6
+    _append_only_seals()  # and those of migration 7
 
 
 # Migration 4 (PostgreSQL only; SQLite has no roles: its file's owner can change anything,
@@ -137,6 +138,26 @@ def _m005_imap_mailbox() -> None:
     db.create_tables([im.ImapMailbox], safe=True)
 
 
+def _m006_row_seal() -> None:
+    """The audit sees every row a change wrote: each change's rows sealed with its last event."""
+    db.create_tables([m.RowSeal], safe=True)
+    _append_only_seals()
+
+
+def _append_only_seals() -> None:
+    """PostgreSQL: row seals are history as events are: the same trigger, only SELECT and INSERT."""
+    if isinstance(db.obj, pw.SqliteDatabase):
+        return
+    db.execute_sql("DROP TRIGGER IF EXISTS row_seal_append_only ON row_seal")
+    db.execute_sql("CREATE TRIGGER row_seal_append_only BEFORE UPDATE OR DELETE ON row_seal "
+                   "FOR EACH ROW EXECUTE FUNCTION pd_event_append_only()")
+    db.execute_sql("DROP TRIGGER IF EXISTS row_seal_no_truncate ON row_seal")
+    db.execute_sql("CREATE TRIGGER row_seal_no_truncate BEFORE TRUNCATE ON row_seal "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION pd_event_append_only()")
+    db.execute_sql(f"REVOKE ALL ON row_seal FROM PUBLIC, {DESK_ROLE}")
+    db.execute_sql(f"GRANT SELECT, INSERT ON row_seal TO {DESK_ROLE}")
+
+
 def _search_index_ddl() -> None:
     """The search index (not a model: an FTS5 table on SQLite, a tsvector table on PostgreSQL)."""
     fulltext.create_index()
@@ -155,6 +176,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
     (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
     (6, "the identity mode, catalog and contacts in force are the ledger's (SPEC 9)", _m006_settings),
+    (7, "row seals: the audit sees every row a change wrote", _m006_row_seal),
 ]
 LATEST = MIGRATIONS[-1][0]
 

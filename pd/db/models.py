@@ -42,10 +42,21 @@ class UtcDateTimeField(pw.DateTimeField):
         return value
 
 
+# The rows the open change has written through save()/create(), as (table, id): the ledger seals
+# them with the change (pd.ledger, SPEC 10). None when no change is open.
+WRITES: set | None = None
+
+
 class BaseModel(pw.Model):
     class Meta:
         database = db
         legacy_table_names = False
+
+    def save(self, *args, **kwargs):
+        done = super().save(*args, **kwargs)
+        if WRITES is not None:
+            WRITES.add((self._meta.table_name, self._pk))
+        return done
 
 
 class SchemaVersion(BaseModel):
@@ -237,6 +248,14 @@ class OutboxMessage(BaseModel):
         indexes = ((("status", "next_attempt_at"), False),)
 
 
+class RowSeal(BaseModel):
+    """What the rows one change wrote held when it committed: canonical JSON {table: {id: sha256}}
+    (pd.ledger.row_digest). Kept with the change's last event and chained after it (SPEC 10)."""
+
+    event_id = pw.BigIntegerField(primary_key=True)
+    rows = pw.TextField()
+
+
 class ReportRun(BaseModel):
     """A monthly report sent to an institution [§11]: sending twice needs --resend."""
 
@@ -264,4 +283,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     Escalation,
     OutboxMessage,
     ReportRun,
+    RowSeal,
 ]

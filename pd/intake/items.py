@@ -192,6 +192,7 @@ def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
         if not ids:
             return []
         IM.update(seen_at=ch.at, seen_by=desk.actor.login).where(IM.id.in_(ids)).execute()
+        ch.wrote("inbound_message", ids)
         ch.event(req, "mail_seen", actor=desk.actor.login, via=via, to_status=req.status, data={"messages": ids})
     return ids
 

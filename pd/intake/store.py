@@ -280,6 +280,8 @@ class _Batch:
             out.append(result("new", iid, None, message=mid))
         _insert(IM, messages)
         _insert(IntakeItem, items)
+        ch.wrote("inbound_message", message_ids)
+        ch.wrote("intake_item", item_ids)
         _insert(Event, events)
         return out
 

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def env_for(db: Path, tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_")}
-    env.update(PD_DATABASE_URL=f"sqlite:///{db}", PD_USER="operators1", PD_CATALOG=str(ROOT / "catalog.yaml"),
-               PD_CONTACTS=str(ROOT / "contacts.yaml"))
+    env.update(PD_DATABASE_URL=f"sqlite:///{db}", PD_USER="operators1", PD_CATALOG=str(ROOT / "pd" / "examples" / "catalog.yaml"),
+               PD_CONTACTS=str(ROOT / "pd" / "examples" / "contacts.yaml"))
     return env
 
 

@@ -185,8 +185,8 @@ def prepare(backend: str, url: str, work: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") or k == "PD_TEST_DATABASE_URL"}
     conf = work / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "contacts.yaml", conf / "contacts.yaml")
     env.update({"PD_DATABASE_URL": url, "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "system",
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")})

@@ -144,7 +144,7 @@ def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: st
         loads.append(open("/proc/loadavg").read().split()[0])
         url, drop = ledger_url(cwd, r)
         env = dict(base_env, PD_DATABASE_URL=url, PD_USER="system", PD_IMAP_URL=srv.url(), PD_BUSY_TIMEOUT="30",
-                   PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+                   PD_CATALOG=str(ROOT / "pd" / "examples" / "catalog.yaml"), PD_CONTACTS=str(ROOT / "pd" / "examples" / "contacts.yaml"))
         subprocess.run([pd_bin, "init"], env=env, cwd=cwd, check=True, capture_output=True)
         samples["imapclient alone"].append(timed(
             [str(py), "-c", BASELINE, "127.0.0.1", str(srv.port), USER, PASSWORD, "INBOX", "bench-base"], env))

@@ -56,8 +56,8 @@ def run(backend: str, url: str, work: Path, workers: int, commands: int, max_sec
             del env[k]
     conf = work / "conf"
     conf.mkdir(parents=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "contacts.yaml", conf / "contacts.yaml")
     mail_dir = work / "mail"
     env.update({"PD_DATABASE_URL": url, "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "admins", "PD_MAIL_DIR": str(mail_dir),

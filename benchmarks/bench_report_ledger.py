@@ -100,7 +100,7 @@ print(time.perf_counter() - t0, time.process_time() - c0, n)
 
 
 # The checkout's catalog and contacts (a regular install does not ship them).
-CONFIG = {"PD_CATALOG": str(ROOT / "catalog.yaml"), "PD_CONTACTS": str(ROOT / "contacts.yaml")}
+CONFIG = {"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml"), "PD_CONTACTS": str(ROOT / "pd" / "examples" / "contacts.yaml")}
 
 
 def fill(url: str, n: int) -> None:

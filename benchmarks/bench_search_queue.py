@@ -294,8 +294,8 @@ QUERIES = [
 def environment(work: Path) -> dict:
     conf = work / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(ROOT / "pd" / "examples" / "contacts.yaml", conf / "contacts.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PD_", "PYTHONPATH"))}
     env.update({"PD_DATABASE_URL": f"sqlite:///{work / 'ledger.sqlite3'}", "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "operators1"})

@@ -74,7 +74,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pd-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
     env.update(PD_DATABASE_URL=f"sqlite:///{tmp / 'ledger.sqlite3'}", PD_USER="operators1",
-               PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+               PD_CATALOG=str(ROOT / "pd" / "examples" / "catalog.yaml"), PD_CONTACTS=str(ROOT / "pd" / "examples" / "contacts.yaml"))
     pdcmd = [str(Path(py).parent / "pd")]  # the console script an operator runs (no runpy, unlike python -m pd)
     subprocess.run(pdcmd + ["init"], env=env, check=True, stdout=subprocess.DEVNULL)
     register = pdcmd + ["register", "--json", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",

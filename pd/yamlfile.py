@@ -36,7 +36,10 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     except ConfigError:
         raise
     except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: {what} file not found") from exc
+        from .config import config_dir
+
+        hint = " (pd init puts the examples there)" if p.parent == config_dir() else ""
+        raise ConfigError(f"{p}: {what} file not found{hint}") from exc
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the {what} file: {exc.strerror or exc}") from exc
 

@@ -29,17 +29,24 @@ def _migrate(st) -> list[int]:
 def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the ledger (or bring its schema up to date) and record the catalog and contacts versions.
 
-    Safe to repeat. Example: pd init
+    With no catalog.yaml or contacts.yaml in the configuration directory ($XDG_CONFIG_HOME/pd, else
+    /etc/pd), it first puts the shipped examples there and says so. Safe to repeat. Example: pd init
     """
+    from .. import examples
     from ..db import migrations
     from ..db.connection import redact_url
 
     st = state(ctx)
+    placed = examples.place(st.settings)
+    if placed:
+        say(examples.notice(placed, st.settings.lang))
     applied = _migrate(st)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
     result = {"database": redact_url(st.settings.database_url), "schema_version": migrations.LATEST,
-              "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
+              "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version,
+              "catalog": st.settings.catalog_path, "contacts": st.settings.contacts_path,
+              "examples_placed": [str(p) for p in placed]}
     if as_json:
         emit_json(result)
     else:

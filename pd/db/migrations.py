@@ -91,6 +91,10 @@ def _m005_imap_mailbox() -> None:
     db.create_tables([m.ImapMailbox], safe=True)
 
 
+def _m006_job_runs() -> None:
+    db.create_tables([m.JobRun], safe=True)
+
+
 def _search_index_ddl() -> None:
     """The search index (not a model: an FTS5 table on SQLite, a tsvector table on PostgreSQL)."""
     from ..search import create_index
@@ -112,6 +116,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (3, "search index", _m003_search_index),
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
     (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
+    (6, "pd doctor: when each cron job last ran", _m006_job_runs),
 ]
 LATEST = MIGRATIONS[-1][0]
 

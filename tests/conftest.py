@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 pytest_plugins = ["tests.smtp_fixture"]
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 PG_URL = os.environ.get("PD_TEST_DATABASE_URL")
 if PG_URL:
     import psycopg2  # noqa: F401  (before pd.db, which hides unused drivers from peewee)
@@ -83,8 +84,8 @@ def pd_env(tmp_path, monkeypatch, ledger_url):
             monkeypatch.delenv(key, raising=False)
     conf = tmp_path / "conf"
     conf.mkdir()
-    shutil.copy(ROOT / "pd" / "examples" / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "pd" / "examples" / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(EXAMPLES / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(EXAMPLES / "contacts.yaml", conf / "contacts.yaml")
     env = {
         "PD_DATABASE_URL": ledger_url,
         "PD_CATALOG": str(conf / "catalog.yaml"),

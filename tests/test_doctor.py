@@ -112,7 +112,8 @@ def test_schema_missing(pd):
 def test_schema_old(pd, rawdb, well):
     rawdb.execute("DELETE FROM schema_version WHERE version = 6")
     code, checks = doctor(pd)
-    assert problems(checks) == ["schema"] and checks["schema"][1] == "version 5, pd needs 6: an admin runs pd db upgrade"
+    assert problems(checks) == ["schema"]
+    assert checks["schema"][1] == "version 5, pd needs 6: an admin runs pd db upgrade"
     pd.ok("db", "upgrade")
     assert doctor(pd)[1]["schema"] == ("ok", "version 6, the latest")
 
@@ -197,13 +198,36 @@ def test_next_years_transfers_from_1_july(pd, pd_env, clock):
     code, checks = doctor(pd)
     assert checks["calendar"][0] == "problem" and code == 7
     assert checks["calendar"][1].startswith("darba-laiks: no transferred working day is known for 2027")
+    assert "if it has ordered none, add 2027 to the calendar's transfers_checked" in checks["calendar"][1]
     path = pd_env["PD_CATALOG"]
-    text = open(path, encoding="utf-8").read()
-    text = text.replace('version: "2026.2"', 'version: "2026.9"', 1).replace(
-        "    working_days: []", "    working_days:\n      - {date: 2027-05-08, name: \"Pārceltā darba diena\"}", 1)
-    open(path, "w", encoding="utf-8").write(text)
+    original = open(path, encoding="utf-8").read()
+    # the admin has checked: the Cabinet ordered none for 2027
+    open(path, "w", encoding="utf-8").write(original.replace('version: "2026.2"', 'version: "2026.8"', 1).replace(
+        "    working_days: []", "    working_days: []\n    transfers_checked: [2027]", 1))
+    assert doctor(pd)[1]["calendar"] == ("ok", "darba-laiks: the transfers of 2027 are checked (transfers_checked)")
+    # ... or it ordered one
+    open(path, "w", encoding="utf-8").write(original.replace('version: "2026.2"', 'version: "2026.9"', 1).replace(
+        "    working_days: []", "    working_days:\n      - {date: 2027-05-08, name: \"Pārceltā darba diena\"}", 1))
     checks = doctor(pd)[1]
     assert checks["calendar"] == ("ok", "darba-laiks: 1 transferred days known in 2027")
+
+
+def test_transfers_checked_is_a_list_of_years(pd, pd_env):
+    path = pd_env["PD_CATALOG"]
+    text = open(path, encoding="utf-8").read()
+    open(path, "w", encoding="utf-8").write(text.replace("    working_days: []", "    working_days: []\n"
+                                                         "    transfers_checked: 2027", 1))
+    r = pd("catalog", "check")
+    assert r.exit_code == 7 and "transfers_checked: expected a list of years such as [2027], got 2027" in r.stderr
+
+
+def test_schema_unreadable(pd, tmp_path):
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not a ledger " * 500)
+    code, checks = doctor(pd, env={"PD_DATABASE_URL": f"sqlite:///{junk}"})
+    assert code == 7 and checks["schema"][0] == "problem"
+    assert checks["schema"][1].startswith(f"cannot open the ledger sqlite:///{junk}: ")
+    assert checks["ledger"][0] == "skipped"
 
 
 def test_file_modes(pd, pd_env, tmp_path, well):

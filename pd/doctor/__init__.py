@@ -152,7 +152,8 @@ def _schema(check: Check, settings: Settings):
             _connect(database)
             version = migrations.current_version()
     except Exception as exc:  # noqa: BLE001 - a finding (server down, not a database), not a crash
-        check.problem("schema_error", database=shown, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        check.problem("schema_error", database=shown, error=error)
         if not database.is_closed():
             database.close()
         return None
@@ -266,6 +267,8 @@ def _calendar(check: Check, catalog, settings: Settings, now: datetime) -> None:
                  if d.reason in ("transferred_day_off", "transferred_working_day", "extra_day_off")]
         if moved:
             check.say("calendar_known", calendar=cal.name, year=year, count=len(moved))
+        elif year in cal.transfers_checked:
+            check.say("calendar_checked", calendar=cal.name, year=year)
         else:
             check.problem("calendar_missing", calendar=cal.name, year=year)
 

@@ -43,9 +43,11 @@ DETAILS = {
         "calendar_ok": "{detail}",
         "calendar_early": "nākamā gada pārcelšanu pārbauda no 1. jūlija",
         "calendar_known": "{calendar}: {year}. gadā zināmas {count} pārceltās dienas",
+        "calendar_checked": "{calendar}: {year}. gada pārcelšana pārbaudīta (transfers_checked)",
         "calendar_missing": "{calendar}: {year}. gadam nav zināma neviena pārceltā darba diena: ja Ministru "
                             "kabinets tādas noteicis, ierakstiet tās catalog.yaml (days_off / working_days) "
-                            "ar jaunu versiju vai atjauniniet pakotni holidays",
+                            "ar jaunu versiju vai atjauniniet pakotni holidays; ja nav noteicis nevienu, "
+                            "ierakstiet {year} kalendāra transfers_checked sarakstā",
         "calendar_none": "nav darba laika kalendāra ar valsts svētkiem",
         "files_ok": "{files}: citiem nav lasāmi",
         "files_open": "{file} ir lasāms visiem (režīms {mode}): chmod o-rwx {file}",
@@ -81,9 +83,11 @@ DETAILS = {
         "calendar_ok": "{detail}",
         "calendar_early": "next year's transfers are checked from 1 July",
         "calendar_known": "{calendar}: {count} transferred days known in {year}",
+        "calendar_checked": "{calendar}: the transfers of {year} are checked (transfers_checked)",
         "calendar_missing": "{calendar}: no transferred working day is known for {year}: if the Cabinet has "
                             "ordered any, add them to catalog.yaml (days_off / working_days) under a new version, "
-                            "or upgrade the holidays package",
+                            "or upgrade the holidays package; if it has ordered none, add {year} to the calendar's "
+                            "transfers_checked",
         "calendar_none": "no working-time calendar with public holidays",
         "files_ok": "{files}: not readable by others",
         "files_open": "{file} is readable by everyone (mode {mode}): chmod o-rwx {file}",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -53,10 +55,12 @@ def well(pd, clock, tmp_path):
 def test_all_pass_on_a_fresh_ledger_under_faketime(pd_env, tmp_path):
     """A real process whose clock (faketime) says 1 March 2027: the ledger is new, the cron jobs
     have not had to run yet, and next year's transfers are not due before July."""
+    if shutil.which("faketime") is None:
+        pytest.fail("faketime is needed (Debian: apt-get install faketime); scripts/test installs it as root")
     env = subprocess_env(pd_env)
 
     def run(at: str, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["faketime", at, os.sys.executable, "-m", "pd", *args],
+        return subprocess.run(["faketime", at, sys.executable, "-m", "pd", *args],
                               capture_output=True, text=True, env=env, timeout=120)
 
     assert run("2027-03-01 08:00:00", "init").returncode == 0
@@ -69,7 +73,7 @@ def test_all_pass_on_a_fresh_ledger_under_faketime(pd_env, tmp_path):
     assert lines[6].endswith("nākamā gada pārcelšanu pārbauda no 1. jūlija")
     r = run("2027-03-01 08:03:00", "doctor", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["ok"] is True
-    en = subprocess.run(["faketime", "2027-03-01 08:03:00", os.sys.executable, "-m", "pd", "doctor"],
+    en = subprocess.run(["faketime", "2027-03-01 08:03:00", sys.executable, "-m", "pd", "doctor"],
                         capture_output=True, text=True, env={**env, "PD_LANG": "en"}, timeout=120)
     assert en.returncode == 0 and "✓ schema:" in en.stdout and "ā" not in en.stdout
 

@@ -15,9 +15,6 @@ import pytest
 
 from tests.conftest import PG_URL, ROOT, pg_schema
 
-pytestmark = pytest.mark.tampers  # its ledger is not the test's own (the audit is run here, installed)
-
-
 def _run(args, **kw) -> subprocess.CompletedProcess:
     r = subprocess.run(args, capture_output=True, text=True, timeout=600, **kw)
     assert r.returncode == 0, f"{' '.join(map(str, args))} -> {r.returncode}\n{r.stdout}\n{r.stderr}"

@@ -28,12 +28,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 
 
 def env_for(db: Path, tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_")}
-    env.update(PD_DATABASE_URL=f"sqlite:///{db}", PD_USER="operators1", PD_CATALOG=str(ROOT / "catalog.yaml"),
-               PD_CONTACTS=str(ROOT / "contacts.yaml"))
+    env.update(PD_DATABASE_URL=f"sqlite:///{db}", PD_USER="operators1", PD_CATALOG=str(EXAMPLES / "catalog.yaml"),
+               PD_CONTACTS=str(EXAMPLES / "contacts.yaml"))
     return env
 
 

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 sys.path.insert(0, str(ROOT))
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)  # a Friday, working time in Riga
 EXPERTS = ["jberzins", "lkalnina", "aozols", "mliepa", "ezarina", "kvitols", "rkrumins"]
@@ -185,8 +186,8 @@ def prepare(backend: str, url: str, work: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") or k == "PD_TEST_DATABASE_URL"}
     conf = work / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(EXAMPLES / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(EXAMPLES / "contacts.yaml", conf / "contacts.yaml")
     env.update({"PD_DATABASE_URL": url, "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "system",
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")})

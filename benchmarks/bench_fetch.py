@@ -37,6 +37,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 sys.path.insert(0, str(ROOT))
 
 from tests.imap_server import DovecotServer  # noqa: E402  (after the sys.path line)
@@ -144,7 +145,7 @@ def bench(py: Path, srv: DovecotServer, n: int, runs: int, ledger_url, label: st
         loads.append(open("/proc/loadavg").read().split()[0])
         url, drop = ledger_url(cwd, r)
         env = dict(base_env, PD_DATABASE_URL=url, PD_USER="system", PD_IMAP_URL=srv.url(), PD_BUSY_TIMEOUT="30",
-                   PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+                   PD_CATALOG=str(EXAMPLES / "catalog.yaml"), PD_CONTACTS=str(EXAMPLES / "contacts.yaml"))
         subprocess.run([pd_bin, "init"], env=env, cwd=cwd, check=True, capture_output=True)
         samples["imapclient alone"].append(timed(
             [str(py), "-c", BASELINE, "127.0.0.1", str(srv.port), USER, PASSWORD, "INBOX", "bench-base"], env))

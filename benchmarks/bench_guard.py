@@ -107,7 +107,7 @@ def run(args, tmp: Path) -> None:
     pd = str(regular_install(args.venv or tmp / "venv"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PD_DATABASE_URL=f"sqlite:///{tmp / 'ledger.sqlite3'}", PD_USER="operators1", PYTHONPATH="",
-               PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+               PD_CATALOG=str(ROOT / "pd" / "examples" / "catalog.yaml"), PD_CONTACTS=str(ROOT / "pd" / "examples" / "contacts.yaml"))
     subprocess.run([pd, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
     ingest_env = dict(env, PD_USER="system")
     bodies = shapes(args.size)

@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 sys.path.insert(0, str(ROOT))
 
 from tests import intake_mail as M  # noqa: E402  (the corpus the tests use)
@@ -59,7 +60,7 @@ def run(args, tmp: Path) -> None:
     pd = str(regular_install(args.venv or tmp / "venv"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PD_DATABASE_URL=f"sqlite:///{tmp / 'ledger.sqlite3'}", PD_USER="operators1", PYTHONPATH="",
-               PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+               PD_CATALOG=str(EXAMPLES / "catalog.yaml"), PD_CONTACTS=str(EXAMPLES / "contacts.yaml"))
     subprocess.run([pd, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([pd, "register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",
                     "--description", "Neienāk e-pasts", "--channel", "phone", "--email", "janis.berzins@vp.gov.lv"],

@@ -30,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 sys.path.insert(0, str(ROOT))
 # The same desk processes and cron loops as the CI-sized test, at full size here.
 from tests.test_load import LOOP, PAIRS, WORKER, _working_instant_a_month_on  # noqa: E402
@@ -56,8 +57,8 @@ def run(backend: str, url: str, work: Path, workers: int, commands: int, max_sec
             del env[k]
     conf = work / "conf"
     conf.mkdir(parents=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(EXAMPLES / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(EXAMPLES / "contacts.yaml", conf / "contacts.yaml")
     mail_dir = work / "mail"
     env.update({"PD_DATABASE_URL": url, "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "admins", "PD_MAIL_DIR": str(mail_dir),

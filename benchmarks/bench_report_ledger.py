@@ -36,6 +36,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 
 BASELINE = r'''
 import sys, time
@@ -100,7 +101,7 @@ print(time.perf_counter() - t0, time.process_time() - c0, n)
 
 
 # The checkout's catalog and contacts (a regular install does not ship them).
-CONFIG = {"PD_CATALOG": str(ROOT / "catalog.yaml"), "PD_CONTACTS": str(ROOT / "contacts.yaml")}
+CONFIG = {"PD_CATALOG": str(EXAMPLES / "catalog.yaml"), "PD_CONTACTS": str(EXAMPLES / "contacts.yaml")}
 
 
 def fill(url: str, n: int) -> None:

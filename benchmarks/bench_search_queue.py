@@ -46,6 +46,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 FIRST = ["Jānis", "Anna", "Pēteris", "Ilze", "Kārlis", "Līga", "Andris", "Inese", "Māris", "Dace", "Edgars",
          "Ieva", "Guntis", "Zane", "Raivis", "Elīna", "Aigars", "Sandra", "Ēriks", "Ināra"]
 LAST = ["Bērziņš", "Kalniņš", "Ozols", "Jansons", "Liepiņš", "Krūmiņš", "Balodis", "Zariņš", "Pētersons",
@@ -294,8 +295,8 @@ QUERIES = [
 def environment(work: Path) -> dict:
     conf = work / "conf"
     conf.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(EXAMPLES / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(EXAMPLES / "contacts.yaml", conf / "contacts.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PD_", "PYTHONPATH"))}
     env.update({"PD_DATABASE_URL": f"sqlite:///{work / 'ledger.sqlite3'}", "PD_CATALOG": str(conf / "catalog.yaml"),
                 "PD_CONTACTS": str(conf / "contacts.yaml"), "PD_USER": "operators1"})

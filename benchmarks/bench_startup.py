@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 HIDE = "import sys\nfor n in ('psycopg2','psycopg','psycopg2cffi','pymysql','MySQLdb','mysql','mariadb'): sys.modules.setdefault(n, None)\n"
 
 
@@ -74,7 +75,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pd-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PD_") and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
     env.update(PD_DATABASE_URL=f"sqlite:///{tmp / 'ledger.sqlite3'}", PD_USER="operators1",
-               PD_CATALOG=str(ROOT / "catalog.yaml"), PD_CONTACTS=str(ROOT / "contacts.yaml"))
+               PD_CATALOG=str(EXAMPLES / "catalog.yaml"), PD_CONTACTS=str(EXAMPLES / "contacts.yaml"))
     pdcmd = [str(Path(py).parent / "pd")]  # the console script an operator runs (no runpy, unlike python -m pd)
     subprocess.run(pdcmd + ["init"], env=env, check=True, stdout=subprocess.DEVNULL)
     register = pdcmd + ["register", "--json", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",

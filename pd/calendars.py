@@ -278,6 +278,7 @@ class WorkingCalendar:
     """Working hours on working days in a timezone, with Latvian-style exceptions."""
 
     kind = "working"
+    transfers_checked: frozenset[int] = frozenset()
 
     def __init__(
         self,
@@ -641,6 +642,7 @@ _KEYS = {
         "shorten_before_holiday",
         "days_off",
         "working_days",
+        "transfers_checked",
     },
 }
 
@@ -680,6 +682,16 @@ def _parse_date(value: Any, path: tuple[str | int, ...]) -> date:
         except ValueError:
             pass
     raise CalendarSpecError(path, f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+def _parse_years(value: Any, path: tuple[str | int, ...]) -> frozenset[int]:
+    """`transfers_checked: [2027]`: years whose Cabinet transfers are all known (pd doctor)."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list) or not all(isinstance(y, int) and not isinstance(y, bool) and 2000 <= y <= 2100
+                                              for y in value):
+        raise CalendarSpecError(path, f"expected a list of years such as [2027], got {value!r}")
+    return frozenset(value)
 
 
 def _parse_day_list(value: Any, path: tuple[str | int, ...]) -> dict[date, str | None]:
@@ -841,7 +853,8 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
     both = sorted(set(days_off) & set(working_days))
     if both:
         raise CalendarSpecError(root + ("working_days",), f"{both[0].isoformat()} is also listed in days_off")
-    return WorkingCalendar(
+    checked = _parse_years(spec.get("transfers_checked"), root + ("transfers_checked",))
+    cal = WorkingCalendar(
         name,
         zone,
         hours,
@@ -852,3 +865,6 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
         working_days=working_days,
         title=title,
     )
+    # Years whose Cabinet transfers an admin has checked are all known (none is an answer too).
+    cal.transfers_checked = checked
+    return cal

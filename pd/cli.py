@@ -53,6 +53,7 @@ COMMANDS: dict[str, str] = {
     "report": "pd.commands.report:report_app",
     "init": "pd.commands.admin:init",
     "info": "pd.commands.admin:info",
+    "doctor": "pd.commands.doctor:doctor",
     "catalog": "pd.commands.catalog:catalog_app",
     "contacts": "pd.commands.catalog:contacts_app",
     "config": "pd.commands.admin:config_app",

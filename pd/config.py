@@ -24,19 +24,48 @@ from .errors import ConfigError
 from .imapurl import parse_imap_url
 from .record import Frozen
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The example catalog.yaml and contacts.yaml travel inside the package (SPEC 16).
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+# The site's files (catalog.yaml, contacts.yaml, pd.env): the user's directory first, then this one.
+SYSTEM_CONFIG_DIR = Path("/etc/pd")
+SITE_FILES = ("catalog.yaml", "contacts.yaml")
 DEFAULT_TZ = "Europe/Riga"
 LANGS = ("lv", "en")
 IDENTITIES = ("env", "os", "database")
 
 
-def _default_database_url() -> str:
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+def _default_database_url(env: dict[str, str]) -> str:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return f"sqlite:///{Path(base) / 'pd' / 'ledger.sqlite3'}"
 
 
-def _shipped(name: str) -> str:
-    return str(PROJECT_ROOT / name)
+def user_config_dir(env: dict[str, str] | None = None) -> Path:
+    """`$XDG_CONFIG_HOME/pd`, else `~/.config/pd`."""
+    env = os.environ if env is None else env
+    return Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "pd"
+
+
+def config_dirs(env: dict[str, str] | None = None) -> tuple[Path, Path]:
+    """Where the site's files are looked for, in order (SPEC 16)."""
+    return user_config_dir(env), SYSTEM_CONFIG_DIR
+
+
+def config_dir(env: dict[str, str] | None = None) -> Path:
+    """THE configuration directory, where `pd init` puts the examples: the user's when it exists,
+    else /etc/pd when it exists (an admin made it for the service's user), else the user's."""
+    user, system = config_dirs(env)
+    return system if not user.is_dir() and system.is_dir() else user
+
+
+def _site_file(name: str) -> Callable[[dict[str, str]], str]:
+    """The default of PD_CATALOG / PD_CONTACTS: the first of the configuration directories that
+    holds the file; with none, where `pd init` will put the example."""
+    def default(env: dict[str, str]) -> str:
+        for d in config_dirs(env):
+            if (d / name).is_file():
+                return str(d / name)
+        return str(config_dir(env) / name)
+    return default
 
 
 class Settings(Frozen):
@@ -230,7 +259,7 @@ def _size(text: str) -> int:
 class Var(Frozen):
     name: str
     field: str
-    default: Callable[[], Any] | Any
+    default: Callable[[dict[str, str]], Any] | Any  # a callable is given the environment
     parse: Callable[[str], Any]
     help: str = ""
 
@@ -238,8 +267,8 @@ class Var(Frozen):
 # Every variable pd reads. An empty value means "not set" (the default applies).
 VARIABLES: tuple[Var, ...] = (
     Var("PD_DATABASE_URL", "database_url", _default_database_url, _database_url, "the ledger"),
-    Var("PD_CATALOG", "catalog_path", lambda: _shipped("catalog.yaml"), _path, "catalog.yaml"),
-    Var("PD_CONTACTS", "contacts_path", lambda: _shipped("contacts.yaml"), _path, "contacts.yaml"),
+    Var("PD_CATALOG", "catalog_path", _site_file("catalog.yaml"), _path, "catalog.yaml"),
+    Var("PD_CONTACTS", "contacts_path", _site_file("contacts.yaml"), _path, "contacts.yaml"),
     Var("PD_USER", "user", None, _login, "the acting person's login"),
     Var("PD_IDENTITY", "identity", "env", _choice(*IDENTITIES),
         "how far PD_USER is trusted (unset: the ledger's mode; only a stricter one is honoured)"),
@@ -292,24 +321,30 @@ def check_dotenv(path: Path) -> list[tuple[str, str]]:
     return pairs
 
 
+def env_files(env: dict[str, str] | None = None) -> list[Path]:
+    """The settings files in force, the strongest first: `.env` in the working directory, then
+    `pd.env` in the user's configuration directory, then in /etc/pd (SPEC 16)."""
+    candidates = [Path(".env")] + [d / "pd.env" for d in config_dirs(env)]
+    return [p for p in candidates if p.is_file()]
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Build and check settings from `env` (default: os.environ after loading `.env`).
+    """Build and check settings from `env` (default: os.environ after loading `.env` and `pd.env`).
 
-    Raises ConfigError (exit 7) naming the variable, or `.env:line`."""
+    Raises ConfigError (exit 7) naming the variable, or `file:line`."""
     if env is None:
-        dotenv = Path(".env")
-        if dotenv.is_file():
-            check_dotenv(dotenv)
-            from dotenv import load_dotenv  # lazy: start-up; only a directory with a .env needs it
+        for path in env_files():
+            check_dotenv(path)
+            from dotenv import load_dotenv  # lazy: start-up; only a directory with a .env or pd.env needs it
 
-            load_dotenv(dotenv, override=False)  # the environment wins over .env
+            load_dotenv(path, override=False)  # the environment wins over .env, .env over pd.env
         env = dict(os.environ)
     values: dict[str, Any] = {}
     given = set()
     for var in VARIABLES:
         raw = env.get(var.name)
         if raw is None or raw.strip() == "":
-            values[var.field] = var.default() if callable(var.default) else var.default
+            values[var.field] = var.default(env) if callable(var.default) else var.default
             continue
         given.add(var.name)
         try:

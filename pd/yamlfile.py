@@ -10,6 +10,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from .config import config_dir
 from .errors import ConfigError
 
 MAX_BYTES = 2 * 1024 * 1024  # a catalog is a few hundred lines; anything near this is a mistake
@@ -47,7 +48,8 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     except ConfigError:
         raise
     except FileNotFoundError as exc:
-        raise ConfigError(f"{p}: {what} file not found") from exc
+        hint = " (pd init puts the examples there)" if p.parent == config_dir() else ""
+        raise ConfigError(f"{p}: {what} file not found{hint}") from exc
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read the {what} file: {exc.strerror or exc}") from exc
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 pytest_plugins = ["tests.smtp_fixture"]
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 PG_URL = os.environ.get("PD_TEST_DATABASE_URL")
 if PG_URL:
     import psycopg2  # noqa: F401  (before pd.db, which hides unused drivers from peewee)
@@ -83,8 +84,8 @@ def pd_env(tmp_path, monkeypatch, ledger_url):
             monkeypatch.delenv(key, raising=False)
     conf = tmp_path / "conf"
     conf.mkdir()
-    shutil.copy(ROOT / "catalog.yaml", conf / "catalog.yaml")
-    shutil.copy(ROOT / "contacts.yaml", conf / "contacts.yaml")
+    shutil.copy(EXAMPLES / "catalog.yaml", conf / "catalog.yaml")
+    shutil.copy(EXAMPLES / "contacts.yaml", conf / "contacts.yaml")
     env = {
         "PD_DATABASE_URL": ledger_url,
         "PD_CATALOG": str(conf / "catalog.yaml"),
@@ -95,6 +96,9 @@ def pd_env(tmp_path, monkeypatch, ledger_url):
     }
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    # no pd.env of the developer's or the machine's (SPEC 16: ~/.config/pd, /etc/pd)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setattr("pd.config.SYSTEM_CONFIG_DIR", tmp_path / "etc-pd")
     monkeypatch.chdir(tmp_path)
     return env
 

@@ -96,5 +96,5 @@ def test_calendar_due_answers_from_the_catalog_register_uses(pd, pd_env):
     args = ["calendar", "due", "--service", "EPASTS", "--urgent", "--from", "2027-01-04T09:00", "--json"]
     d = pd.ok(*args, env={"PD_CATALOG": ""}).json()
     assert (d["catalog_version"], d["response_due"]) == ("2026.2-a", "2027-01-04T09:45:00+02:00")
-    r = pd(*args, env={"PD_CATALOG": str(ROOT / "catalog.yaml")})
+    r = pd(*args, env={"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml")})
     assert r.exit_code == 7 and "not the one in force" in r.stderr

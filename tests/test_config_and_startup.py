@@ -77,7 +77,8 @@ def test_show_builds_only_its_own_command(pd, pd_env):
     for args, expected in (
         (["show", n, "--json"], ["pd.commands.common", "pd.commands.requests"]),
         (["--help"], [m for m in ("pd.commands.admin", "pd.commands.calendar", "pd.commands.catalog",
-                                  "pd.commands.common", "pd.commands.completion", "pd.commands.escalate",
+                                  "pd.commands.common", "pd.commands.completion", "pd.commands.doctor",
+                                  "pd.commands.escalate",
                                   "pd.commands.intake", "pd.commands.mail", "pd.commands.mail_fetch",
                                   "pd.commands.privacy", "pd.commands.queue", "pd.commands.report",
                                   "pd.commands.requests", "pd.commands.search")]),

@@ -27,6 +27,7 @@ from pd.notify.render import KINDS, VARIABLES, render, wrap
 from pd.notify.wording import count, dative, duration_words, history_lines, short_title, to_person, EXPERT
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
 NUMBER = "2026-000123"
 DESK = "servicedesk@ic.iem.gov.lv"
 #: Kinds about one request; the monthly report mails (monthly_report, monthly_report_overview) belong to the report (issue 11 item 2–3).
@@ -39,7 +40,7 @@ FIELD_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")
 
 def staff_logins() -> set[str]:
     """Every staff login in the shipped contacts, but 'system' (an English word too)."""
-    text = (ROOT / "contacts.yaml").read_text(encoding="utf-8")
+    text = (EXAMPLES / "contacts.yaml").read_text(encoding="utf-8")
     return set(re.findall(r"login: ([a-z0-9]+)", text)) - {"system"}
 
 

@@ -291,7 +291,7 @@ def test_report_files_are_0640_and_directories_0750(pd, october, tmp_path):
 def test_send_without_the_centres_recipients_writes_nothing(pd, october, tmp_path, pd_env):
     from pathlib import Path
 
-    contacts = Path(pd_env.get("PD_CONTACTS") or Path(__file__).resolve().parent.parent / "contacts.yaml")
+    contacts = Path(pd_env.get("PD_CONTACTS") or Path(__file__).resolve().parent.parent / "pd" / "examples" / "contacts.yaml")
     text = contacts.read_text(encoding="utf-8")
     stripped = text.replace("    report_recipients: [vadiba@ic.iem.gov.lv]\n", "    report_recipients: []\n")
     assert stripped != text

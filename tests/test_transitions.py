@@ -405,9 +405,9 @@ def test_idempotency_key_returns_the_same_request(pd):
 # ---------------------------------------------------------------- deadlines across DST (24x7)
 def test_24x7_calendar_across_both_dst_changes():
     from pd.catalog import parse_file
-    from pd.config import PROJECT_ROOT
+    from pd.config import EXAMPLES_DIR
 
-    cal = parse_file("catalog", str(PROJECT_ROOT / "catalog.yaml")).calendar("24x7")
+    cal = parse_file("catalog", str(EXAMPLES_DIR / "catalog.yaml")).calendar("24x7")
     # spring: 29 March 2026, 03:00 becomes 04:00 — two real hours from 01:30 (+02:00) is 04:30 (+03:00)
     due = cal.due(datetime(2026, 3, 29, 1, 30, tzinfo=RIGA), timedelta(hours=2))
     local = due.astimezone(RIGA)

@@ -76,7 +76,7 @@ def test_without_pd_catalog_and_pd_contacts_the_ledger_s_are_in_force(pd, pd_env
     d = pd.ok("config", "show", "--json", env=unset).json()
     assert (d["catalog"]["value"], d["catalog"]["set_by"], d["contacts"]["value"]) == ("2026.9", "admins", "2026.3")
     # the shipped file, named, is not in force
-    r = pd("list", env={"PD_CATALOG": str(ROOT / "catalog.yaml")})
+    r = pd("list", env={"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml")})
     assert r.exit_code == 7 and "'2026.2' is not the one in force" in r.stderr
 
 
@@ -146,7 +146,7 @@ def os_accounts(ledger_url):
         os.chown(shared, 0, grp.getgrnam(group).gr_gid)
         shared.chmod(0o2770)
         for name in ("catalog.yaml", "contacts.yaml"):
-            shutil.copy(ROOT / name, shared / name)
+            shutil.copy(ROOT / "pd" / "examples" / name, shared / name)
             (shared / name).chmod(0o644)
         add_staff(shared / "contacts.yaml", admin, "[admin]")
         add_staff(shared / "contacts.yaml", operator, "[operator]")

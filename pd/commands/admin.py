@@ -21,18 +21,25 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     """Create the ledger (or bring its schema up to date); a new ledger takes this command's catalog,
     contacts and identity mode (PD_IDENTITY, default env) as the ones in force (SPEC 9).
 
-    Safe to repeat; later versions are taken into force with pd catalog/contacts publish.
-    Example: PD_IDENTITY=os pd init
+    With no catalog.yaml or contacts.yaml in the configuration directory ($XDG_CONFIG_HOME/pd, else
+    /etc/pd), it first puts the shipped examples there and says so. Safe to repeat; later versions are
+    taken into force with pd catalog/contacts publish. Example: PD_IDENTITY=os pd init
     """
+    from .. import examples
     from ..maintenance import ledger_info, migrate
 
     st = state(ctx)
+    placed = examples.place(st.settings)
+    if placed:
+        say(examples.notice(placed, st.settings.lang))
     applied = migrate(st.settings)
     desk = st.desk
     cat, con = desk.catalog, desk.contacts
     led = ledger_info(st.settings)
     result = {"database": led["database"], "schema_version": led["schema_latest"],
-              "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version}
+              "migrations_applied": applied, "catalog_version": cat.version, "contacts_version": con.version,
+              "catalog": st.settings.catalog_path, "contacts": st.settings.contacts_path,
+              "examples_placed": [str(p) for p in placed]}
     if as_json:
         emit_json(result)
     else:
@@ -61,8 +68,10 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
         "database": led["database"],
         "schema_version": led["schema_version"],
         "schema_latest": led["schema_latest"],
-        "catalog": desk.catalog.source, "catalog_version": desk.catalog.version,
-        "contacts": desk.contacts.source, "contacts_version": desk.contacts.version,
+        "catalog": s.catalog_path, "catalog_version": desk.catalog.version,
+        "contacts": s.contacts_path, "contacts_version": desk.contacts.version,
+        # the file each version in force was published from (pd catalog/contacts publish)
+        "catalog_published_from": desk.catalog.source, "contacts_published_from": desk.contacts.source,
         "identity": desk.in_force.identity,  # the ledger's mode, or the caller's stricter PD_IDENTITY
         "user": s.user, "timezone": s.timezone, "lang": s.lang,
         "smtp": led["smtp"], "mail_dir": s.mail_dir, "mail_from": s.mail_from,

@@ -34,14 +34,19 @@ def escalate_overdue(
     if now:
         desk.set_now(parse_instant(now, st.settings.timezone))
     when = desk.now()
-    report = escalation.run(desk, when, dry_run=dry_run)
-    for w in report.warnings:
-        say(f"Warning: {w}")
-    sent = None
-    if not dry_run and not no_send and report.escalations:
-        from .. import ledger
+    from contextlib import nullcontext
 
-        sent = _send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
+    from ..jobruns import recorded
+
+    with nullcontext() if dry_run else recorded("escalate-overdue"):  # pd doctor asks when it last ran
+        report = escalation.run(desk, when, dry_run=dry_run)
+        for w in report.warnings:
+            say(f"Warning: {w}")
+        sent = None
+        if not dry_run and not no_send and report.escalations:
+            from .. import ledger
+
+            sent = _send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
     if as_json:
         emit_json({"now": when.isoformat(), "dry_run": dry_run,
                    "escalations": [_found_dict(f) for f in report.escalations], "mail_sent": sent})

@@ -23,12 +23,19 @@ def mail_send(
     (nothing is lost; retried with back-off), 7 when no transport is configured.
     Example (crontab): * * * * * pd mail send
     """
-    from ..errors import TemporaryFailure
-    from ..notify.outbox import failed_for_good, send_pending
+    from ..jobruns import recorded
 
     st = state(ctx)
     desk = st.desk
     desk.require("system", "operator", "admin", "supervisor", what="send mail")
+    with recorded("mail send"):  # pd doctor asks when it last ran
+        _mail_send(st, desk, limit, as_json)
+
+
+def _mail_send(st, desk, limit: int | None, as_json: bool) -> None:
+    from ..errors import TemporaryFailure
+    from ..notify.outbox import failed_for_good, send_pending
+
     report = send_pending(st.settings, desk.ledger, now=desk.now(), limit=limit)
     if as_json:
         emit_json({"sent": report.sent, "failed": [{"id": i, "error": e} for i, e in report.failed],

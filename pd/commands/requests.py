@@ -248,7 +248,10 @@ def close(
     if auto == (number is not None):
         raise typer.BadParameter("give a number N or --auto, not both", param_hint="N / --auto")
     if auto:
-        closed = st.desk.close_auto(via="cron" if via == "cli" else check_via(via))
+        from ..jobruns import recorded
+
+        with recorded("close --auto"):  # pd doctor asks when it last ran
+            closed = st.desk.close_auto(via="cron" if via == "cli" else check_via(via))
         if as_json:
             from ..views import request_dict
 

@@ -138,7 +138,7 @@ def _m005_imap_mailbox() -> None:
     db.create_tables([im.ImapMailbox], safe=True)
 
 
-def _m006_row_seal() -> None:
+def _m007_row_seal() -> None:
     """The audit sees every row a change wrote: each change's rows sealed with its last event."""
     db.create_tables([m.RowSeal], safe=True)
     _append_only_seals()
@@ -156,6 +156,10 @@ def _append_only_seals() -> None:
                    "FOR EACH STATEMENT EXECUTE FUNCTION pd_event_append_only()")
     db.execute_sql(f"REVOKE ALL ON row_seal FROM PUBLIC, {DESK_ROLE}")
     db.execute_sql(f"GRANT SELECT, INSERT ON row_seal TO {DESK_ROLE}")
+
+
+def _m008_job_runs() -> None:
+    db.create_tables([m.JobRun], safe=True)
 
 
 def _search_index_ddl() -> None:
@@ -176,7 +180,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[], None]]] = [
     (4, "events append-only for the desk's roles (PostgreSQL)", _append_only_events),
     (5, "pd mail fetch: each IMAP mailbox's UIDVALIDITY and last UID", _m005_imap_mailbox),
     (6, "the identity mode, catalog and contacts in force are the ledger's (SPEC 9)", _m006_settings),
-    (7, "row seals: the audit sees every row a change wrote", _m006_row_seal),
+    (7, "row seals: the audit sees every row a change wrote", _m007_row_seal),
+    (8, "pd doctor: when each cron job last ran", _m008_job_runs),
 ]
 LATEST = MIGRATIONS[-1][0]
 

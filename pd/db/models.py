@@ -270,6 +270,16 @@ class ReportRun(BaseModel):
         indexes = ((("month", "institution", "resend"), True),)
 
 
+class JobRun(BaseModel):
+    """When each cron job (escalate-overdue, mail send, close --auto) last ran, and last ran
+    cleanly: what `pd doctor` asks (SPEC 16). One row per job, rewritten by every run."""
+
+    job = pw.CharField(max_length=32, primary_key=True)
+    last_run_at = UtcDateTimeField()
+    last_ok_at = UtcDateTimeField(null=True)
+    last_error = pw.TextField(null=True)  # the last run's error; None when it ended cleanly
+
+
 CORE_MODELS: list[type[BaseModel]] = [
     SchemaVersion,
     ConfigSnapshot,
@@ -284,4 +294,5 @@ CORE_MODELS: list[type[BaseModel]] = [
     OutboxMessage,
     ReportRun,
     RowSeal,
+    JobRun,
 ]

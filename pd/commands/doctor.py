@@ -1,0 +1,41 @@
+"""pd doctor: is the desk healthy? (SPEC 16)"""
+from __future__ import annotations
+
+import typer
+
+from .common import Json, emit_json, out, state
+
+MARKS = {"ok": "✓", "problem": "✗", "skipped": "–"}
+
+
+def doctor(ctx: typer.Context, as_json: Json = False) -> None:
+    """What needs an admin, one line per check: configuration, schema, the ledger's integrity, the
+    outbox, the mailbox, when the cron jobs last ran, next year's working-day transfers, file modes.
+
+    Changes nothing. Exit 0 when all is well, 7 when something needs an admin.
+    Example (cron, mails the admin only when something is wrong): pd doctor >/dev/null
+    """
+    from .. import doctor as checks
+    from .. import ledger
+    from ..errors import ConfigError, PdError
+
+    try:
+        settings, broken = state(ctx).settings, None
+    except PdError as exc:  # the broken configuration is the first finding, not the end
+        settings, broken = None, exc
+    mailbox = None
+    if settings is not None and settings.imap_url:
+        from ..imapurl import parse_imap_url
+
+        mailbox = parse_imap_url(settings.imap_url, settings.imap_done).key
+    results = checks.run(settings, broken, ledger.utcnow(), mailbox)
+    lang = settings.lang if settings is not None else "lv"
+    if as_json:
+        emit_json({"ok": all(c.status != "problem" for c in results), "checks": [c.as_dict() for c in results]})
+    else:
+        width = max(len(c.title(lang)) for c in results)
+        for c in results:
+            out(f"{MARKS[c.status]} {c.title(lang) + ':':{width + 1}} {c.detail(lang)}")
+    problems = [c.name for c in results if c.status == "problem"]
+    if problems:
+        raise ConfigError(f"{len(problems)} check(s) need an admin: {', '.join(problems)}")

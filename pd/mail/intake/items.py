@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...errors import InvalidInput, InvalidState, NotFound
+from ...replytext import clean_subject
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...desk import Desk, RegisterInput
@@ -101,8 +102,9 @@ def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
             when = msg.received_at
         data.received_at = when
     if data.description is None:
-        body = (msg.reply or msg.text or "").strip()
-        text = f"{msg.subject}\n\n{body}".strip() if msg.subject and msg.subject not in body else body
+        body = (msg.reply or msg.text or "").strip()  # what the user wrote (pd.replytext), the mail kept whole
+        subject = clean_subject(msg.subject)  # no "Pārs.:"/"RE:" in the request's title
+        text = f"{subject}\n\n{body}".strip() if subject and subject not in body else body
         data.description = _CONTROL.sub(" ", text)[:4000] or None
     if msg.sender_email:
         last = (Request.select().where(peewee.fn.LOWER(Request.email) == msg.sender_email.lower())

@@ -185,6 +185,21 @@ def new_lines(lines: list[str], depth: int = 0, scan: int = MAX_SCAN_LINES) -> l
         return _unquoted(lines)
     start, after = found
     top = _unquoted(lines[:start])
-    if any(line.strip() for line in top) or depth >= MAX_DEPTH:
+    if depth >= MAX_DEPTH or (any(line.strip() for line in top) and not _greeting_only(top)):
         return top
-    return new_lines(_unquoted(lines[after:]), depth + 1, scan - after)
+    # nothing above the history but perhaps "Labdien!": what follows is the text (bottom-posting, a forward)
+    rest = new_lines(_unquoted(lines[after:]), depth + 1, scan - after)
+    return top + [""] + rest if any(line.strip() for line in top) else rest
+
+
+GREETINGS = ("labdien", "labrīt", "labvakar", "sveiki", "sveiks", "sveika", "čau", "hello", "hi", "dear",
+             "good morning", "good afternoon", "guten tag", "hallo", "здравствуйте", "добрый день")
+
+
+def _greeting_only(top: list[str]) -> bool:
+    """'Labdien!' / 'Sveiki, kolēģi,' / 'Hi Anna,' alone above the history."""
+    text = [line.strip() for line in top if line.strip()]
+    if len(text) != 1 or len(text[0]) > 40:
+        return False
+    first = text[0].lower().rstrip("!,.:; ")
+    return any(first == g or first.startswith(g + " ") or first.startswith(g + ",") for g in GREETINGS)

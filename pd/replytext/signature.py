@@ -31,9 +31,12 @@ _CLOSING = re.compile(r"(?:" + "|".join(sorted(map(re.escape, CLOSINGS), key=len
                       re.IGNORECASE)
 _MOBILE = re.compile(
     r"(?:sent from|sent with|sent via|sent using|get outlook for|download outlook for|nosūtīts no|sūtīts no|"
-    r"nosūtīts ar|sūtīts ar|nosūtīts, izmantojot|nosūtīts no mana|iegūt outlook|iegūstiet outlook|"
+    r"nosūtīts ar|sūtīts ar|nosūtīts, izmantojot|iegūt outlook|iegūstiet outlook|"
     r"saņemiet outlook|lejupielādējiet outlook|von meinem|gesendet von|envoyé de|enviado desde|отправлено с)\b",
     re.IGNORECASE)
+# ("Sūtīts no rīta, bet …" is a sentence: a phone's line names a phone or a mail app)
+_DEVICE = re.compile(r"iphone|ipad|android|samsung|galaxy|huawei|xiaomi|pixel|outlook|mail|mobile|phone|tālru|"
+                     r"planšet|blackberry|yahoo|proton|gmail|ios\b", re.IGNORECASE)
 _NOTICE = re.compile(
     r"(?:"
     # Latvian: "Šis e-pasts (un tā pielikumi) var saturēt konfidenciālu informāciju…", "Šajā vēstulē…"
@@ -108,11 +111,17 @@ def _is_closing(line: str) -> bool:
     return len(name) <= 5 and all(w[:1].isupper() or not w[:1].isalpha() for w in name)
 
 
+def _is_mobile(bare: str) -> bool:
+    """'Nosūtīts no mana iPhone', 'Get Outlook for Android<https://aka.ms/…>'."""
+    bare = bare.lstrip("*_ ")
+    return len(bare) <= 120 and bool(_MOBILE.match(bare)) and bool(_DEVICE.search(bare))
+
+
 def _cut_signature(lines: list[str]) -> list[str]:
     first = max(0, len(lines) - TAIL_LINES)
     for i in range(first, len(lines)):
         bare = lines[i].strip()
-        if (bare == "--" or len(bare) <= 120 and _MOBILE.match(bare.lstrip("*_ "))) and _content_before(lines, i):
+        if (bare == "--" or _is_mobile(bare)) and _content_before(lines, i):
             lines = lines[:i]
             break
     first = max(0, len(lines) - SIGNATURE_LINES - 8)

@@ -108,3 +108,25 @@ def test_a_1_mb_reply_keeps_its_new_text_and_loses_its_quote_quickly():
     started = time.process_time()
     assert what_they_wrote(text) == "Labdien, dators neieslēdzas."
     assert time.process_time() - started < 0.5
+
+
+# ------------------------------------------------------------------ never invents, never empties
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "Labdien!", "Printeris nedrukā.", "", "", "> citēts teksts", ">> vecāks", "-- ", "Ar cieņu,", "Jānis Bērziņš",
+    "No: Pakalpojumu dienests <s@x.lv>", "Nosūtīts: otrdiena, 2026. gada 1. decembris 10:05", "Kam: Jānis",
+    "Tēma: x", "On Tue, Dec 1, 2026 at 10:05 AM Desk <s@x.lv> wrote:", "07.12.2026 10:15, Desk rakstīja:",
+    "-------- Pārsūtīta ziņa --------", "_" * 32, "Sent from my iPhone", "PIEŅEMU",
+    "Šis e-pasts ir konfidenciāls un paredzēts tikai adresātam.", "Paldies!", "   ", "\t>"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=30))
+def test_it_only_takes_away_and_never_empties_a_mail(pieces):
+    text = "\n".join(pieces)
+    out = what_they_wrote(text)
+    given_lines = {line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")}
+    assert all(line in given_lines for line in out.split("\n") if line), (text, out)
+    assert bool(out.strip()) == bool(text.strip())

@@ -31,7 +31,7 @@ OTHER_NAMES = frozenset({
     "nosūtīts", "nosūtīšanas datums", "datums", "kam", "kopija", "diskrētā kopija", "tēma", "temats",
     "svarīgums", "atbildēt", "gesendet", "an", "betreff", "datum", "kopie", "envoyé", "à", "objet", "para",
     "asunto", "enviado", "fecha", "skickat", "till", "ämne", "verzonden", "aan", "onderwerp", "kellele",
-    "teema", "saadetud", "kam", "išsiųsta", "kam", "tema", "отправлено", "кому", "тема", "дата",
+    "teema", "saadetud", "išsiųsta", "tema", "отправлено", "кому", "тема", "дата",
 })
 _HEADER = re.compile(r"\*{0,2}([^\W\d_][\w .-]{0,28}?)\*{0,2}[ \t]*:\*{0,2}(?:[ \t]|$)")
 _QUOTE_MARKS = re.compile(r"[ \t]*(?:>[ \t]?)+")

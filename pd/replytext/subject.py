@@ -11,11 +11,11 @@ import re
 
 PREFIXES = (
     "re", "aw", "sv", "vs", "antw", "odp", "ynt", "fwd", "fw", "wg", "tr", "rv", "enc", "res", "atb", "pārs",
-    "pars", "pāradr", "ats", "persiųsti", "vl", "doorst", "tr", "továbbítás", "отв", "ответ", "пересл", "fwd",
+    "pars", "pāradr", "ats", "persiųsti", "vl", "doorst", "továbbítás", "отв", "ответ", "пересл",
 )
 MAX_SUBJECT = 2000
 _PREFIX = re.compile(
-    r"\s*(?:(?:" + "|".join(sorted(set(map(re.escape, PREFIXES)), key=len, reverse=True)) + r")\.?"
+    r"\s*(?:(?:" + "|".join(sorted(map(re.escape, PREFIXES), key=len, reverse=True)) + r")\.?"
     r"\s*(?:\[\d{1,4}\]|\(\d{1,4}\))?\s*[:：]"
     r"|\[[^\[\]]{1,40}\]"  # [EXTERNAL], [SPAM?], [PD 2026-000123]
     r"|\((?:external|ārējs|ext)\)"

@@ -397,7 +397,10 @@ def is_decoration(part, size: int, cids: set[str]) -> bool:
     DECORATION_BYTES, or at most TINY_IMAGE. The kept mail has it all the same."""
     if part.get_content_maintype() != "image" or part.get_content_disposition() == "attachment":
         return False
-    cid = str(part.get("Content-ID", "") or "").strip().strip("<>").lower()
+    try:
+        cid = str(part.get("Content-ID", "") or "").strip().strip("<>").lower()
+    except Exception:  # noqa: BLE001 - a Content-ID the header parser chokes on shows nothing
+        cid = ""
     if cid and cid in cids and size <= DECORATION_BYTES:
         return True
     return size <= TINY_IMAGE and (bool(cid) or part.get_content_disposition() == "inline")

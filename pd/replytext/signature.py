@@ -50,9 +50,10 @@ _NOTICE = re.compile(
     r"|confidentiality (?:notice|note|statement|warning)|disclaimer\s*:"
     r")",
     re.IGNORECASE | re.DOTALL)
-_BANNER = re.compile(
-    r"(?:\[?(?:external|ārējs)\]?\s*)?(?:caution|warning|uzmanību|brīdinājums|external email|external)\s*[:!].{0,200}?"
-    r"(?:outside|external|ārpus|ārēj)", re.IGNORECASE | re.DOTALL)
+# (the words after the colon are looked for with `in`: a `.{0,200}?` here costs 4 ms to compile)
+_BANNER = re.compile(r"(?:\[?(?:external|ārējs)\]?\s*)?(?:caution|warning|uzmanību|brīdinājums|external email|external)"
+                     r"\s*[:!]", re.IGNORECASE)
+_BANNER_WORDS = ("outside", "external", "ārpus", "ārēj")
 
 
 def _paragraphs(lines: list[str], first: int) -> list[tuple[int, int]]:
@@ -90,7 +91,9 @@ def _drop_notices(lines: list[str]) -> list[str]:
     paragraphs = _paragraphs(lines, 0)
     if paragraphs:  # an "external sender" banner above the text
         start, end = paragraphs[0]
-        if len(paragraphs) > 1 and _BANNER.match(_head(lines, start, end)):
+        head = _head(lines, start, end)
+        m = _BANNER.match(head)
+        if len(paragraphs) > 1 and m and any(w in head[m.end():m.end() + 200].lower() for w in _BANNER_WORDS):
             lines = lines[:start] + lines[end:]
     first = max(0, len(lines) - TAIL_LINES)
     for start, end in _paragraphs(lines, first):

@@ -130,3 +130,16 @@ def test_it_only_takes_away_and_never_empties_a_mail(pieces):
     given_lines = {line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")}
     assert all(line in given_lines for line in out.split("\n") if line), (text, out)
     assert bool(out.strip()) == bool(text.strip())
+
+
+def test_every_quotequail_pattern_ends_as_the_prefilter_expects():
+    """pd.replytext asks quotequail only about text with a line ending in ':', '-', '_' or '>':
+    each of the installed quotequail's patterns can match nothing else."""
+    from quotequail import _patterns
+
+    from pd.replytext.quoted import LIBRARY_LINE_ENDS
+
+    ends = {":$": ":", "-+$": "-", "_$": "_", ">)$": ">"}
+    for pattern in _patterns.COMPILED_PATTERNS:
+        tail = next((e for e in ends if pattern.pattern.endswith(e)), None)
+        assert tail is not None and ends[tail] in LIBRARY_LINE_ENDS, pattern.pattern

@@ -8,14 +8,16 @@ Run by hand:
 
 Each side has its own SQLite ledger with one request; each round runs `pd show N --json`, an
 Outlook reply (a follow-up) and a new mail (an intake item) on both sides, in a shuffled order.
-Printed: medians, the ratio to each side's own `pd show`, and the median per round of ingest
-minus show (paired, which cancels most of a loaded machine's drift).
+Printed, for wall time and for the child's CPU time (user + system, steadier on a loaded machine):
+medians, the ratio to each side's own `pd show`, and the median per round of ingest minus show
+(paired, which cancels most of a loaded machine's drift).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,10 +32,12 @@ sys.path.insert(0, str(ROOT))
 from tests import intake_mail as M  # noqa: E402
 
 
-def timed(cmd: list[str], env: dict, stdin: bytes | None = None) -> float:
-    t0 = time.perf_counter()
+def timed(cmd: list[str], env: dict, stdin: bytes | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child: user + system)."""
+    r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
     subprocess.run(cmd, env=env, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - t0
+    wall, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def side(venv: Path, tmp: str) -> dict:
@@ -79,16 +83,18 @@ def main() -> None:
         for key, fn in order:
             samples[key].append(fn())
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()[0]:.1f}, "
-          f"{os.cpu_count()} cores, {args.runs} rounds")
-    for tag in ("before", "after"):
-        show = statistics.median(samples[(tag, "show")])
-        cells = [f"show {show * 1000:.0f} ms"]
-        for kind in ("reply", "new"):
-            m = statistics.median(samples[(tag, kind)])
-            paired = statistics.median(x - y for x, y in zip(samples[(tag, kind)], samples[(tag, "show")]))
-            cells.append(f"{kind} {m * 1000:.0f} ms = {m / show:.2f}x (minus show, paired: {paired * 1000:.0f} ms)")
-        print(f"{tag:6}: " + "; ".join(cells))
-
+          f"{os.cpu_count()} cores, {args.runs} rounds; medians")
+    for what, i in (("wall", 0), ("CPU", 1)):
+        for tag in ("before", "after"):
+            shows = [x[i] for x in samples[(tag, "show")]]
+            show = statistics.median(shows)
+            cells = [f"show {show * 1000:.0f} ms"]
+            for kind in ("reply", "new"):
+                xs = [x[i] for x in samples[(tag, kind)]]
+                m = statistics.median(xs)
+                paired = statistics.median(x - y for x, y in zip(xs, shows))
+                cells.append(f"{kind} {m * 1000:.0f} ms = {m / show:.2f}x (minus show, paired: {paired * 1000:.0f} ms)")
+            print(f"{what:4} {tag:6}: " + "; ".join(cells))
 
 if __name__ == "__main__":
     main()

@@ -104,8 +104,9 @@ _SKIP = {"ctx", "out_of_scope", "reason", "idempotency_key", "as_json"}
 
 def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
     """Register an intake item as a request: channel email, the sender's name and address and the
-    mail's date filled in, the requester's other details from their last request; any register
-    option overrides. One item never becomes two requests.
+    mail's date filled in, the description from the subject and what the user wrote (without the
+    quoted history, signature or notice), the requester's other details from their last request;
+    any register option overrides. One item never becomes two requests.
 
     Example: pd intake register 12 --service EPASTS --institution VP
     """

@@ -24,6 +24,7 @@ from ..db.models import Request
 from ..errors import InvalidInput, InvalidState, NotFound
 from ..followups import unseen_condition
 from ..latvian import iso
+from ..replytext import clean_subject
 from .parse import parse
 from .redact import scrub
 from .store import _store, digest_of
@@ -104,8 +105,9 @@ def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
             when = msg.received_at
         data.received_at = when
     if data.description is None:
-        body = (msg.reply or msg.text or "").strip()
-        text = f"{msg.subject}\n\n{body}".strip() if msg.subject and msg.subject not in body else body
+        body = (msg.reply or msg.text or "").strip()  # what the user wrote (pd.replytext), the mail kept whole
+        subject = clean_subject(msg.subject)  # no "Pārs.:"/"RE:" in the request's title
+        text = f"{subject}\n\n{body}".strip() if subject and subject not in body else body
         data.description = _CONTROL.sub(" ", text)[:4000] or None
     if msg.sender_email:
         last = (Request.select().where(peewee.fn.LOWER(Request.email) == msg.sender_email.lower())

@@ -21,6 +21,7 @@ from email.parser import BytesParser
 
 from .. import guard
 from ..errors import InvalidInput
+from ..replytext import what_they_wrote
 from .html import html_to_text
 
 
@@ -84,9 +85,9 @@ class ParsedMail:
 
     @property
     def reply(self) -> str:
-        """The text without its quoted history (worked out once)."""
+        """What the sender wrote now: no quoted history, signature or notice (worked out once)."""
         if self._reply is None:
-            self._reply = reply_part(self.text)
+            self._reply = what_they_wrote("", self.text) if self.html else what_they_wrote(self.text)
         return self._reply
 
     # A ParsedMail crosses to another process (pd mail fetch takes mail apart in a second one)
@@ -353,16 +354,55 @@ def attachments(msg: EmailMessage, max_size: int, *, body=_UNKNOWN) -> list[Atta
     out = []
     if body is _UNKNOWN:
         body = _body(msg)
+    cids: set[str] | None = None
     for part in msg.walk():
         if part is msg or part.is_multipart() or part is body:
             continue
         ctype = part.get_content_type()
         if not _is_attachment(part) and ctype.startswith(("text/plain", "text/html", "multipart/")):
             continue  # an alternative of the body, not something attached
-        name = attachment_name(part)
         data = part.get_payload(decode=True) or b""
+        if ctype.startswith("image/"):
+            if cids is None:
+                cids = html_cids(msg)
+            if is_decoration(part, len(data), cids):
+                continue
+        name = attachment_name(part)
         out.append(Attachment(name=name, size=len(data), type=ctype, stored=len(data) <= max_size))
     return out
+
+
+#: An inline picture at most this large, that the HTML shows (or any inline one of TINY_IMAGE), is
+#: the look of the mail (a signature's logo, a spacer): a screenshot pasted into the text is larger
+#: and stays an attachment to list.
+DECORATION_BYTES = 16 * 1024
+TINY_IMAGE = 1024
+_CID = re.compile(rb"cid:([^\"'\s<>()]{1,250})", re.IGNORECASE)
+
+
+def html_cids(msg: EmailMessage) -> set[str]:
+    """The Content-IDs that the mail's HTML parts show ("cid:image001.png@01DB…"), lower case."""
+    out: set[str] = set()
+    for part in msg.walk():
+        if part.get_content_type() == "text/html" and not _is_attachment(part):
+            data = part.get_payload(decode=True) or b""
+            out.update(m.decode("ascii", "replace").lower() for m in _CID.findall(data))
+    return out
+
+
+def is_decoration(part, size: int, cids: set[str]) -> bool:
+    """An image that is part of the mail's look, not an attachment to list: inline (not
+    `attachment`) and either shown by the HTML through its Content-ID and at most
+    DECORATION_BYTES, or at most TINY_IMAGE. The kept mail has it all the same."""
+    if part.get_content_maintype() != "image" or part.get_content_disposition() == "attachment":
+        return False
+    try:
+        cid = str(part.get("Content-ID", "") or "").strip().strip("<>").lower()
+    except Exception:  # noqa: BLE001 - a Content-ID the header parser chokes on shows nothing
+        cid = ""
+    if cid and cid in cids and size <= DECORATION_BYTES:
+        return True
+    return size <= TINY_IMAGE and (bool(cid) or part.get_content_disposition() == "inline")
 
 
 def attachment_name(part) -> str:
@@ -373,39 +413,3 @@ def attachment_name(part) -> str:
     if name:
         return guard.redact_file_name(decode_header(str(name)))
     return f"(bez nosaukuma).{part.get_content_subtype()}"
-
-
-# -------------------------------------------------------------------- the new text without the quoted history
-_QUOTE_START = re.compile(
-    r"^(?:"
-    r"-{2,}\s*(?:Original Message|Oriģinālā ziņa|Sākotnējā ziņa|Pārsūtītā ziņa|Forwarded message|Ursprüngliche Nachricht)\s*-{2,}"
-    r"|_{10,}"
-    r"|(?:From|No|Von|Sūtītājs):\s.+"  # Outlook's header block of the quoted mail
-    r"|On [^\n]{4,200}(?:\n[^\n]{0,200})? wrote:"
-    r")\s*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-# "2026. gada 1. dec. 09:12 Jānis rakstīja:": found by its verb at the line's end, then a digit looked for
-# in the 200 characters before it. (As one more alternative above, "[^\n]*\d[^\n]{4,200} rakstīja:" tried
-# every digit of a line with up to 200 steps each: 5 s for a 1 MB mail of "a1 a2 …", issue 18.)
-_WROTE_END = re.compile(r" (?:rakstīja|написал|schrieb|skrev|kirjoitti):\s*$", re.IGNORECASE | re.MULTILINE)
-_DATE_BEFORE_WROTE = re.compile(r"\d[^\n]{4,200}$")
-
-
-def _quote_start(text: str) -> int | None:
-    m = _QUOTE_START.search(text)
-    first = m.start() if m else len(text)
-    for w in _WROTE_END.finditer(text, 0, first):
-        line_start = text.rfind("\n", 0, w.start()) + 1
-        if _DATE_BEFORE_WROTE.search(text, max(line_start, w.start() - 201), w.start()):
-            return line_start
-    return m.start() if m else None
-
-
-def reply_part(text: str) -> str:
-    """The text the sender wrote now: cut at the first quoted-history marker and '>' lines."""
-    cut = _quote_start(text)
-    head = text[:cut] if cut is not None else text
-    lines = [ln for ln in head.split("\n") if not ln.lstrip().startswith(">")]
-    out = "\n".join(lines).strip()
-    return out or text.strip()

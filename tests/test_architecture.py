@@ -92,3 +92,16 @@ def test_imports_stand_at_module_heads_below_the_face():
 def _function_imports_at(rel: str, lineno: int) -> str | None:
     lines = (ROOT / rel).read_text().splitlines()
     return lines[lineno - 1] if 0 < lineno <= len(lines) else None
+
+
+def test_every_module_stands_in_a_layer():
+    """A module left out of the layers contract would be checked by nothing: each of pd's top-level
+    modules and packages is named in it."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")["layers"]
+    named = {m.strip() for layer in layers for m in layer.replace(":", "|").split("|")}
+    tops = {f"pd.{p.stem}" for p in (ROOT / "pd").glob("*.py") if p.stem != "__init__"}
+    tops |= {f"pd.{p.name}" for p in (ROOT / "pd").iterdir() if (p / "__init__.py").is_file()}
+    assert sorted(tops - named) == []

@@ -90,10 +90,12 @@ def test_csv_equals_sheet_rows(pd, month_ledger, tmp_path):
     with open(out / "pd-2026-10-VP.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
     assert all(len(r) == len(rows[0]) for r in rows)
-    # the CSV has every column of the two request sheets, in one row per request
+    # the CSV has every column of the three request sheets, in one row per request
     deadlines = [list(r) for r in wb["Termiņi"].iter_rows(values_only=True)]
-    assert set(rows[0]) == set(sheet[0]) | set(deadlines[0])
-    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]] == [r[0] for r in deadlines[1:]]
+    progress = [list(r) for r in wb["Gaita"].iter_rows(values_only=True)]
+    assert set(rows[0]) == set(sheet[0]) | set(deadlines[0]) | set(progress[0])
+    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]] == [r[0] for r in deadlines[1:]] \
+        == [r[0] for r in progress[1:]]
     received = sheet[1][1]
     assert received.__class__.__name__ == "datetime"
     assert rows[1][1] == received.strftime("%d.%m.%Y %H:%M")
@@ -133,9 +135,12 @@ def test_empty_month_gives_valid_workbooks(pd, tmp_path):
     out = tmp_path / "rep"
     pd.ok("report", "monthly", "--month", "2025-02", "--out", out, "--institution", "IDB", user="supervizors")
     wb = openpyxl.load_workbook(out / "pd-2025-02-IDB.xlsx")
-    assert wb.sheetnames[0] == "Kopsavilkums" and wb.active.title == "Kopsavilkums"
-    assert wb["Pieteikumi"].cell(1, 1).value == "Numurs"
-    assert wb["Pieteikumi"].max_row == 1
+    # no requests in the month: one sheet of one page saying so, not pages of zeros and empty charts
+    assert wb.sheetnames == ["Kopsavilkums"] and wb.active.title == "Kopsavilkums"
+    ws = wb["Kopsavilkums"]
+    texts = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert any("nebija neviena pieteikuma" in t for t in texts)
+    assert ws.max_row <= 10 and not ws._charts
 
 
 def test_bad_month_is_invalid_input(pd, tmp_path):

@@ -18,8 +18,8 @@ from typing import IO, Any, Iterable
 from .files import private_file, write_text
 from .measures import SummaryBuilder
 from .rows import (
-    COLUMN_KEYS, DATE_COLUMNS, HOURS_COLUMN, TEXT_COLUMNS, ReportMeta, ReportRow,
-    _riga, formatter, headers, month_label, ordered, row_to_dict,
+    COLUMN_KEYS, DATE_COLUMNS, HOURS_COLUMN, NUMBER_COLUMNS, TEXT_COLUMNS, ReportMeta, ReportRow,
+    _riga, clean_text, formatter, headers, month_label, ordered, row_to_dict,
 )
 
 # --------------------------------------------------------------------------
@@ -41,8 +41,9 @@ def csv_row(row: ReportRow, lang: str = "lv") -> list[str]:
     for i in DATE_COLUMNS:
         v = vals[i]
         vals[i] = "" if v is None else v.strftime("%d.%m.%Y %H:%M")
-    h = vals[HOURS_COLUMN]
-    vals[HOURS_COLUMN] = "" if h is None else decimal_comma(h)
+    for i in (HOURS_COLUMN, *NUMBER_COLUMNS):
+        h = vals[i]
+        vals[i] = "" if h is None else decimal_comma(h)
     for i in TEXT_COLUMNS:
         vals[i] = _csv_text(vals[i])
     return vals
@@ -53,7 +54,9 @@ CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark
 
 
 def decimal_comma(value: float) -> str:
-    """``12.5`` -> ``"12,5"`` (the shortest repr, as the lv-LV locale writes it)."""
+    """``12.5`` -> ``"12,5"`` (the shortest repr, as the lv-LV locale writes it); a whole level stays whole."""
+    if isinstance(value, int):
+        return str(value)
     return repr(float(value)).replace(".", ",")
 
 
@@ -88,8 +91,43 @@ def escalation_to_dict(e, lang: str = "lv") -> dict[str, Any]:
     }
 
 
+_DESK = {"lv": "Pakalpojumu dienests (nav nodots ekspertam)", "en": "The service desk (not assigned to an expert)"}
+
+
+def holder(r: ReportRow, lang: str = "lv") -> str:
+    """Who holds an open request: its expert by name, or the desk when it is not assigned."""
+    return clean_text(r.expert) or _DESK["en" if lang == "en" else "lv"]
+
+
+def open_to_dict(r: ReportRow, lang: str = "lv") -> dict[str, Any]:
+    """A request open at the month's end, as ``open_at_end`` lists it (SPEC 8)."""
+    fmt = formatter(lang)
+    iso = lambda dt: None if dt is None else _riga(dt).isoformat(timespec="seconds")  # noqa: E731
+    return {
+        "number": r.number, "received_at": iso(r.received_at),
+        "requester": clean_text(r.requester_name), "unit": clean_text(r.requester_unit),
+        "service": clean_text(r.service_name), "urgent": r.urgent,
+        "status": r.status, "status_label": fmt.status.get(r.status, r.status),
+        "held_by": holder(r, lang), "expert_manager": clean_text(r.expert_group),
+        "response_due": iso(r.response_due), "accepted_at": iso(r.accepted_at),
+        "resolution_due": iso(r.resolution_due),
+        "planned_date": r.planned_date.isoformat() if r.planned_date else None,
+        "delay_reason": clean_text(r.delay_reason), "days_late": r.days_late,
+        "waiting_user_hours": r.waiting_hours, "escalation_level": r.escalation_level,
+    }
+
+
+def comparison(trend) -> dict[str, Any] | None:
+    """This month beside the last, both on the trend's basis (received, accepted and resolved in the month)."""
+    trend = list(trend)
+    if not trend:
+        return None
+    prev = trend[-2] if len(trend) > 1 else None
+    return {"basis": "trend", "this": trend[-1], "previous": prev}
+
+
 def rows_to_json(rows: Iterable[ReportRow], meta: ReportMeta, *, end=None, trend=(),
-                 escalations=()) -> dict[str, Any]:
+                 escalations=(), earlier_escalations=()) -> dict[str, Any]:
     """One institution's month as a JSON-able document.
 
     ``rows`` are ``row_to_dict`` in sheet order, ``columns`` gives each key
@@ -117,8 +155,11 @@ def rows_to_json(rows: Iterable[ReportRow], meta: ReportMeta, *, end=None, trend
         "columns": [{"key": k, "label": h} for k, h in zip(COLUMN_KEYS, headers(lang))],
         "rows": out_rows,
         "summary": b.result(),
+        "open_at_end": [open_to_dict(r, lang) for r in b.open_rows],
         "trend": list(trend),
+        "comparison": comparison(trend),
         "escalations": [escalation_to_dict(e, lang) for e in escalations],
+        "earlier_escalations": [escalation_to_dict(e, lang) for e in earlier_escalations],
     }
 
 

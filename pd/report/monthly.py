@@ -75,13 +75,14 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
         inst = contacts.institutions[code]
         meta = replace(meta0, institution_code=code, institution_name=inst.name)
         rows = _tee_refused(ledger.rows_for(desk, sel, code), refused)
-        escalations = ledger.escalations_for(desk, sel, code)
+        escalations, earlier = ledger.split_escalations(ledger.escalations_for(desk, sel, code), sel)
         path = out_dir / f"pd-{month}-{code}.{fmt}"
         if fmt == "xlsx":
             from .xlsx import write_institution_workbook
 
             summary = write_institution_workbook(path, meta, rows, totals=totals, end=sel.end,
-                                                 trend=trend.get(code, ()), escalations=escalations)
+                                                 trend=trend.get(code, ()), escalations=escalations,
+                                                 earlier_escalations=earlier)
         elif fmt == "csv":
             b = SummaryBuilder(fingerprint=True, end=sel.end)
             csv_json.write_csv_file(path, _fed(rows, b, totals), lang)
@@ -89,7 +90,7 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
         else:
             rows = list(_fed(rows, None, totals))
             doc = csv_json.rows_to_json(rows, meta, end=sel.end, trend=trend.get(code, ()),
-                                        escalations=escalations)
+                                        escalations=escalations, earlier_escalations=earlier)
             csv_json.write_json_file(path, doc)
             summary = dict(doc["summary"], fingerprint=doc["fingerprint"])
         result.institutions.append((code, inst.name, summary))
@@ -104,18 +105,22 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
                      institution_name=contacts.institutions["IC"].name if "IC" in contacts.institutions
                      else "Informācijas centrs")
     total = totals.result()
+    all_esc, all_earlier = ledger.split_escalations(ledger.escalations_for(desk, sel, None), sel)
     if fmt == "xlsx":
         from .xlsx import write_overview_workbook
 
         total = write_overview_workbook(overview, centre, result.institutions, refused, total=total,
-                                        trend=trend.get(None, ()),
-                                        escalations=ledger.escalations_for(desk, sel, None))
+                                        trend=trend.get(None, ()), escalations=all_esc,
+                                        earlier_escalations=all_earlier, open_rows=totals.open_rows)
     elif fmt == "json":
         doc = {"month": month, "audit_anchor": anchor,
                "institutions": [{"code": c, "name": n, "summary": s} for c, n, s in result.institutions],
-               "total": total, "trend": trend.get(None, []),
-               "escalations": [csv_json.escalation_to_dict(e, lang)
-                               for e in ledger.escalations_for(desk, sel, None)]}
+               "total": total, "summary": total,
+               "open_at_end": [dict(csv_json.open_to_dict(r, lang), institution=r.institution)
+                               for r in totals.open_rows],
+               "trend": trend.get(None, []), "comparison": csv_json.comparison(trend.get(None, [])),
+               "escalations": [csv_json.escalation_to_dict(e, lang) for e in all_esc],
+               "earlier_escalations": [csv_json.escalation_to_dict(e, lang) for e in all_earlier]}
         csv_json.write_json_file(overview, doc)
     else:
         csv_json.write_overview_csv(overview, result.institutions, lang)

@@ -146,3 +146,20 @@ def test_empty_month_gives_valid_workbooks(pd, tmp_path):
 def test_bad_month_is_invalid_input(pd, tmp_path):
     r = pd("report", "monthly", "--month", "2026-13", "--out", tmp_path, user="supervizors")
     assert r.exit_code == 3 and "Traceback" not in r.stderr
+
+
+def test_send_sends_the_reports_only(pd, month_ledger, tmp_path, smtp_server, rawdb):
+    """--send delivers the report mails it queued; the rest of the outbox is left to pd mail send
+    (it used to flush the whole outbox: "1559 message(s) sent")."""
+    (waiting,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
+    assert waiting > 0  # the month's acknowledgements and notices, not yet delivered
+    env = {"PD_SMTP_URL": smtp_server.url}
+    r = pd.ok("report", "monthly", "--month", "2026-10", "--out", tmp_path / "rep", "--institution", "VP",
+              "--send", user="supervizors", env=env)
+    subjects = [str(m["Subject"]) for m in smtp_server.messages]
+    assert len(subjects) == 2 and all("pārskats" in s for s in subjects)  # VP's and the overview
+    assert "2 report mail(s) sent" in r.stderr
+    (still,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
+    assert still == waiting
+    pd.ok("mail", "send", env=env)
+    assert len(smtp_server.messages) == 2 + waiting

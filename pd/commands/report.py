@@ -60,9 +60,7 @@ def monthly(
             progress.stop()
     sent = None
     if send:
-        from .escalate import _send_quietly
-
-        sent = _send_quietly(st, desk.now())
+        sent = _send_reports(st, desk.now(), result.messages)
     if as_json:
         emit_json({"month": month, "files": result.files, "audit_anchor": result.anchor, "institutions": [
             {"code": c, "name": n, "total": s["total"], "fingerprint": s["fingerprint"]}
@@ -73,7 +71,24 @@ def monthly(
         out(f)
     if send:
         say(f"Queued the {month} report for {len(result.institutions)} institution(s) and the overview"
-            + (f"; {sent} message(s) sent" if sent is not None else "; pd mail send delivers them"))
+            + (f"; {sent} report mail(s) sent" if sent is not None else "; pd mail send delivers them"))
+
+
+def _send_reports(st, now, messages: set[int]) -> int | None:
+    """Send the report mails just queued, and only them: other mail waiting in the outbox is
+    ``pd mail send``'s (it used to go too: "1559 message(s) sent"). A mail problem is a warning
+    here; the reports stand queued and ``pd mail send`` retries them."""
+    from ..errors import PdError
+    from ..mail.outbox import send_pending
+
+    try:
+        report = send_pending(st.settings, st.desk.ledger, now=now, only=messages)
+    except PdError as exc:
+        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
+        return None
+    if report.temporary_error:
+        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
+    return len(report.sent)
 
 
 class _Progress:

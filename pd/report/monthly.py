@@ -23,6 +23,7 @@ class MonthlyResult:
     institutions: list[tuple[str, str, dict]] = field(default_factory=list)
     overview: dict = field(default_factory=dict)
     anchor: str = ""
+    messages: set[int] = field(default_factory=set)  # the report mails queued (--send)
 
 
 def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt: str, lang: str, *,
@@ -128,12 +129,13 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
     result.files.append(str(overview))
 
     for code, fp, workbook, summary in sends:
-        sending.record_sent(desk, month, code, fp, workbook, sending.summary_text(summary, lang), resend,
-                            anchor=anchor)
+        result.messages.add(sending.record_sent(desk, month, code, fp, workbook,
+                                                sending.summary_text(summary, lang), resend, anchor=anchor))
     if send:
-        sending.record_overview_sent(desk, month, total.get("fingerprint", ""),
-                                     (overview.name, overview.read_bytes()),
-                                     sending.summary_text(total, lang), resend, anchor=anchor)
+        result.messages.add(sending.record_overview_sent(desk, month, total.get("fingerprint", ""),
+                                                         (overview.name, overview.read_bytes()),
+                                                         sending.summary_text(total, lang), resend,
+                                                         anchor=anchor))
     return result
 
 

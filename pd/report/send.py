@@ -32,26 +32,28 @@ def overview_recipients(desk: "Desk") -> list[str]:
 
 
 def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, workbook: tuple[str, bytes],
-                summary_text: str, resend: bool, anchor: str = "") -> None:
-    """Queue the institution's report mail and record that the month was sent, in one transaction."""
+                summary_text: str, resend: bool, anchor: str = "") -> int:
+    """Queue the institution's report mail and record that the month was sent, in one transaction;
+    returns the outbox message's id."""
     from ..errors import InvalidState
 
     inst = desk.contacts.institution(institution)
     if not inst.report_recipients:
         raise InvalidState(f"{institution} has no report recipients in contacts.yaml")
-    _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint, workbook,
-           {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
+    return _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint,
+                  workbook, {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
 
 
 def record_overview_sent(desk: "Desk", month: str, fingerprint: str, workbook: tuple[str, bytes],
-                         summary_text: str, resend: bool, anchor: str = "") -> None:
-    """Queue the overview to the Centre's report recipients, recorded as sent, in one transaction."""
-    _queue(desk, month, OVERVIEW, "monthly_report_overview", overview_recipients(desk), fingerprint, workbook,
+                         summary_text: str, resend: bool, anchor: str = "") -> int:
+    """Queue the overview to the Centre's report recipients, recorded as sent, in one transaction;
+    returns the outbox message's id."""
+    return _queue(desk, month, OVERVIEW, "monthly_report_overview", overview_recipients(desk), fingerprint, workbook,
            {"summary": summary_text, "anchor": anchor}, resend)
 
 
 def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str], fingerprint: str,
-           workbook: tuple[str, bytes], extra: dict, resend: bool) -> None:
+           workbook: tuple[str, bytes], extra: dict, resend: bool) -> int:
     from ..db.models import ReportRun
     from ..errors import InvalidState
     from ..latvian import format_dt
@@ -68,11 +70,12 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
                          fingerprint=fingerprint, resend=n)
         ctx = {"desk_name": desk.contacts.desk.name, "desk_email": desk.contacts.desk.email,
                "desk_phone": desk.contacts.desk.phone, "month": month_label(month, lang), **extra}
-        store(desk, ch, None, kind, lang, ctx, recipients, attachment=workbook)
+        message = store(desk, ch, None, kind, lang, ctx, recipients, attachment=workbook)
         ch.event(None, "report_sent", actor=desk.actor.login, via="cli", data={
             "kind": kind, "month": month, "institution": what, "fingerprint": fingerprint, "resend": n,
             "recipients": sorted(set(recipients)), "sent_at": format_dt(ch.at),
             "audit_anchor": extra.get("anchor", "")})
+    return message.id
 
 
 _SUMMARY_WORDS = {

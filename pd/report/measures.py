@@ -271,7 +271,7 @@ class SummaryBuilder:
             unit = self.by_unit[r.requester_unit] = [0, 0]
         unit[0] += 1
         unit[1] += r.received_in_month
-        if r.waiting_hours:
+        if r.waiting_hours is not None:
             self.waiting[0] += 1
             self.waiting[1] += float(r.waiting_hours)
         if r.objections:

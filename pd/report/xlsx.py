@@ -416,7 +416,7 @@ def _naive_riga(dt: datetime | None) -> datetime | None:
 # it (LibreOffice keeps the stored height), so a row with wrapped text gets its
 # height here, from the text's length and the column's width.
 _CHARS_PER_WIDTH = 1.1  # characters of ordinary text per unit of column width (Arial 10)
-_BOLD_CHARS_PER_WIDTH = 1.0
+_BOLD_CHARS_PER_WIDTH = 0.9  # a bold header took a third line where 1.0 counted two ("Statuss mēneša beigās")
 _LINE_PT = 12.75        # one line of Arial 10
 _MAX_LINES = 8
 
@@ -760,6 +760,24 @@ def _workbook() -> Iterator[Workbook]:
     except BaseException:
         _abort(wb)
         raise
+
+
+def _drop_sheet(wb: Workbook, ws) -> None:
+    """Leave out a sheet that has nothing to show (a header over an empty page): its temporary
+    file is removed, and it is gone before the workbook is saved."""
+    _abort_sheet(ws)
+    wb._sheets.remove(ws)
+
+
+def _abort_sheet(ws) -> None:
+    try:
+        if ws._rows is not None:
+            ws._rows.close()
+        if ws._writer is not None:
+            ws._writer.close()
+            ws._writer.cleanup()
+    except Exception:  # best effort: openpyxl removes its temp files at exit
+        pass
 
 
 def _abort(wb: Workbook) -> None:
@@ -1428,15 +1446,24 @@ def write_institution_workbook(
         meta = replace(meta, fingerprint=fp)
 
         _write_summary_sheet(ws_sum, meta, summary, scope, trend)
-        _write_open_sheet(ws_open, lang, builder.open_rows, with_institution=False)
         _write_services_sheet(ws_svc, lang, summary)
         _write_groups_sheet(ws_grp, lang, summary)
         _write_units_sheet(ws_unit, lang, summary)
         _write_trend_sheet(ws_trend, lang, trend)
-        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=False)
-        _write_escalations_sheet(ws_early, lang, earlier_escalations, with_institution=False,
-                                 empty_key="no_earlier", note_key="earlier_note")
         _write_notes_sheet(ws_notes, meta, fp)
+        # A sheet with nothing to list is left out (the summary says 0): no header over an empty page.
+        if not builder.open_rows:
+            _drop_sheet(wb, ws_open)
+        else:
+            _write_open_sheet(ws_open, lang, builder.open_rows, with_institution=False)
+        escalations, earlier_escalations = list(escalations), list(earlier_escalations)
+        for ws, listed, keys in ((ws_esc, escalations, ("no_escalations", "esc_note")),
+                                 (ws_early, earlier_escalations, ("no_earlier", "earlier_note"))):
+            if listed:
+                _write_escalations_sheet(ws, lang, listed, with_institution=False,
+                                         empty_key=keys[0], note_key=keys[1])
+            else:
+                _drop_sheet(wb, ws)
         _set_properties(
             wb, meta, f"{_t('report', lang)} {meta.month} — {meta.institution_code}", fp, scope,
         )
@@ -1474,7 +1501,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     The states at the month's end are on a sheet of their own (18 columns printed at 6 pt)."""
     titles = _overview_headers(lang)
     ncol = len(titles)
-    widths = [9, 34] + [14.5] * (ncol - 2)
+    widths = [9, 40] + [14.5] * (ncol - 2)
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
     sh.head(*titles, figures_from=2)
@@ -1525,7 +1552,7 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
 
 def _write_statuses_sheet(ws, lang: str, institutions: Sequence[tuple[str, str, dict]], total: dict) -> None:
     titles = _status_headers(lang)
-    widths = [9, 34] + [13] * len(STATUSES)
+    widths = [9, 40] + [13] * len(STATUSES)
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
     sh.head(*titles, figures_from=2)
@@ -1579,14 +1606,23 @@ def write_overview_workbook(
         _write_summary_sheet(ws_sum, meta, total, scope, trend)
         _write_institutions_sheet(ws_inst, lang, institutions, total)
         _write_statuses_sheet(ws_stat, lang, institutions, total)
-        _write_open_sheet(ws_open, lang, open_rows, with_institution=True)
         _write_services_sheet(ws_svc, lang, total)
         _write_groups_sheet(ws_grp, lang, total)
         _write_trend_sheet(ws_trend, lang, trend)
-        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=True)
-        _write_escalations_sheet(ws_early, lang, earlier_escalations, with_institution=True,
-                                 empty_key="no_earlier", note_key="earlier_note")
         _write_notes_sheet(ws_notes, meta, fp)
+        # A sheet with nothing to list is left out (the summary says 0): no header over an empty page.
+        if open_rows:
+            _write_open_sheet(ws_open, lang, open_rows, with_institution=True)
+        else:
+            _drop_sheet(wb, ws_open)
+        escalations, earlier_escalations = list(escalations), list(earlier_escalations)
+        for ws, listed, keys in ((ws_esc, escalations, ("no_escalations", "esc_note")),
+                                 (ws_early, earlier_escalations, ("no_earlier", "earlier_note"))):
+            if listed:
+                _write_escalations_sheet(ws, lang, listed, with_institution=True,
+                                         empty_key=keys[0], note_key=keys[1])
+            else:
+                _drop_sheet(wb, ws)
 
         # The refused requests
         ref_keys = [COLUMN_KEYS[i] for i in _REFUSED_COLUMNS]
@@ -1605,6 +1641,8 @@ def write_overview_workbook(
             writer.append(r)
             count += 1
         ws_ref.auto_filter.ref = f"A1:{get_column_letter(len(ref_titles))}{count + 1}"
+        if not count:
+            _drop_sheet(wb, ws_ref)
 
         _set_properties(wb, meta, f"{_t('report', lang)} {meta.month} — {_t('all_institutions', lang)}",
                         fp, scope)

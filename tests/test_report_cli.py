@@ -163,3 +163,75 @@ def test_send_sends_the_reports_only(pd, month_ledger, tmp_path, smtp_server, ra
     assert still == waiting
     pd.ok("mail", "send", env=env)
     assert len(smtp_server.messages) == 2 + waiting
+
+
+def test_temporary_files_are_private_and_a_killed_runs_leftovers_go(pd, month_ledger, tmp_path, monkeypatch):
+    """openpyxl's sheet files (requesters' names) go to a 0700 directory beside the reports, not
+    the shared /tmp; what a killed run left (its directory, its .part workbooks) the next run clears."""
+    import os
+    import stat
+
+    from openpyxl.worksheet import _writer
+
+    out = tmp_path / "rep"
+    stale = out / ".pd-report-tmp" / "run-999999"
+    stale.mkdir(parents=True)
+    (stale / "openpyxl.killed.xml").write_text("<worksheet>Valdis Pēdējais</worksheet>")
+    part = out / ".pd-2026-10-VP.xlsx.part"
+    part.write_bytes(b"PK half a workbook")
+    made = []
+    cleanup = _writer.WorksheetWriter.cleanup
+
+    def spy(self):
+        made.append(self.out)
+        cleanup(self)
+
+    monkeypatch.setattr(_writer.WorksheetWriter, "cleanup", spy)
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", user="supervizors")
+    assert made and all(os.path.dirname(os.path.dirname(p)) == str(out / ".pd-report-tmp") for p in made)
+    assert not any(os.path.exists(p) for p in made)
+    assert stat.S_IMODE((out / ".pd-report-tmp").stat().st_mode) == 0o700
+    assert [p.name for p in (out / ".pd-report-tmp").iterdir()] == ["lock"]
+    assert not part.exists()
+    assert sorted(p.name for p in out.iterdir()) == [".pd-report-tmp", "pd-2026-10-VP.xlsx",
+                                                     "pd-2026-10-overview.xlsx"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_half_workbook(pd, month_ledger, tmp_path, pd_env, clock):
+    """The file size limit (RLIMIT_FSIZE) makes every write past it fail as a full disk does."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    # results too long to compress well: the workbooks outgrow the limit, the ledger's files do not
+    import base64
+    import random
+
+    rnd = random.Random(20)
+    clock.set("2026-10-20T10:00")  # resolved in October: the results are in October's workbooks
+    for i in range(16):  # 16 results of 4,000 characters: 64 kB of the Gaita sheet alone
+        n = pd.register(name=f"Pilns Disks {i}", institution="VP", received_at="2026-10-20T10:00")
+        pd.ok("assign", n, "--expert", "jberzins")
+        pd.ok("accept", n, user="jberzins")
+        pd.ok("resolve", n, "--result", base64.b64encode(rnd.randbytes(3000)).decode(), user="jberzins")
+    clock.now = None
+    out = tmp_path / "full"
+    out.mkdir()
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (48_000, 48_000))
+
+    env = subprocess_env(pd_env, PD_USER="supervizors")
+    r = subprocess.run([sys.executable, "-m", "pd", "report", "monthly", "--month", "2026-10", "--out", str(out),
+                        "--institution", "VP"], env=env, capture_output=True, text=True, preexec_fn=limit,
+                       timeout=120)
+    assert r.returncode == 8, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "no room left" in lines[0], r.stderr
+    assert "Traceback" not in r.stderr and "zipfile" not in r.stderr
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".pd-report-tmp")] == []
+    assert [p.name for p in (out / ".pd-report-tmp").iterdir()] == ["lock"]

@@ -35,6 +35,7 @@ metric twin Liberation Sans), charts included.
 from __future__ import annotations
 
 import math
+import os
 from copy import copy
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -110,7 +111,7 @@ _WIDTHS = {
     "service_name": 18, "urgent": 10.5, "description": 28, "expert": 15, "expert_group": 15,
     "response_due": 16.5, "accepted_at": 16.5, "resolution_due": 16.5, "planned_date": 11,
     "delay_reason": 24, "resolved_at": 16.5, "closed_at": 16.5, "status": 13,
-    "outcome": 30, "response_met": 10.5, "resolution_met": 11, "days_late": 9.5, "resolve_hours": 10.5,
+    "outcome": 30, "response_met": 12, "resolution_met": 12.5, "days_late": 9.5, "resolve_hours": 10.5,
     "calendar": 13, "waiting_hours": 10, "escalation_level": 10.5, "escalations": 28,
 }
 # Texts that wrap in the requests sheet (the rest are short).
@@ -718,7 +719,9 @@ class _RowWriter:
                     wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
         self.wrapped = wrapped
         self.rows = _StyledRows(ws, [(kind, c) for _j, c, kind in sorted(styled, key=lambda t: t[0])])
-        ws.append(_header_row(ws, titles))  # through openpyxl (with FAST_ROWS into the XML rows' file)
+        figures = {j for j, _c, kind in styled if kind == "n"}
+        ws.append([_header_cell(ws, t, over_figures=j in figures)  # through openpyxl (with FAST_ROWS
+                   for j, t in enumerate(titles)])                  # into the XML rows' file)
         self.rows.after_header(1)
 
     def append(self, r: ReportRow, vals: tuple | None = None) -> None:
@@ -760,6 +763,27 @@ def _workbook() -> Iterator[Workbook]:
     except BaseException:
         _abort(wb)
         raise
+
+
+@contextmanager
+def temporary_files_in(directory: Path) -> Iterator[None]:
+    """openpyxl's temporary sheet files in ``directory`` (private to the run) instead of /tmp."""
+    import tempfile
+
+    from openpyxl.worksheet import _writer
+
+    def create_temporary_file(suffix=""):
+        fd, name = tempfile.mkstemp(suffix=suffix, prefix="openpyxl.", dir=directory)
+        os.close(fd)
+        _writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    before = _writer.create_temporary_file
+    _writer.create_temporary_file = create_temporary_file
+    try:
+        yield
+    finally:
+        _writer.create_temporary_file = before
 
 
 def _drop_sheet(wb: Workbook, ws) -> None:
@@ -1233,8 +1257,8 @@ def _write_units_sheet(ws, lang: str, s: dict) -> None:
 
 # The open requests at the month's end: (key, width); "institution" only in the overview.
 _OPEN_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("number", 11.5), ("institution", 8), ("requester", 14), ("unit", 13), ("service", 17), ("status", 12),
-    ("held_by", 14), ("resolution_due", 16.5), ("planned_date", 11), ("delay_reason", 18),
+    ("number", 11.5), ("institution", 8), ("requester", 14), ("unit", 15.5), ("service", 17), ("status", 12),
+    ("held_by", 14), ("resolution_due", 16.5), ("planned_date", 11), ("delay_reason", 16),
     ("days_late", 9.5), ("waiting_hours", 10), ("escalation_level", 10.5),
 )
 
@@ -1263,7 +1287,7 @@ def _write_open_sheet(ws, lang: str, open_rows: Sequence[ReportRow], with_instit
         else:
             columns.append(("s", _cell(ws, None, align=_WRAP)))
     rows = _StyledRows(ws, columns)
-    ws.append(_header_row(ws, titles))
+    ws.append([_header_cell(ws, t, over_figures=kind == "n") for t, (kind, _c) in zip(titles, columns)])
     rows.after_header(1)
     fmt = formatter(lang)
     per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
@@ -1529,10 +1553,15 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     sh.put(*line(_t("total_row", lang), _t("all_institutions", lang), total, bold=True))
     if not n:
         return
-    # The charts on a page of their own, one row below its break (on the break itself LibreOffice
-    # printed their top borders at the foot of the table's page).
-    _page_break_before(ws, sh.row + 3)
-    chart_row = sh.row + 4
+    # A short table has its charts below it on the same page (a page of its own left the table's page
+    # nearly empty and repeated the header over the charts); a long one has them on a page of their
+    # own, one row below its break (on the break itself LibreOffice printed their top borders at the
+    # foot of the table's page).
+    if n > _CHARTS_BELOW_UP_TO:
+        _page_break_before(ws, sh.row + 3)
+        chart_row = sh.row + 4
+    else:
+        chart_row = sh.row + 3
     top = max([s["total"] for _c, _n, s in institutions] + [1])
     ch = _bar_chart(_t("chart_institutions", lang), counts_max=top)
     ch.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
@@ -1548,6 +1577,10 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
     ch.width, ch.height = 17, 8
     ws.add_chart(ch, f"E{chart_row}")
+
+
+# Institutions a table may have with its two charts (8 cm) still below it on its A4 page.
+_CHARTS_BELOW_UP_TO = 14
 
 
 def _write_statuses_sheet(ws, lang: str, institutions: Sequence[tuple[str, str, dict]], total: dict) -> None:

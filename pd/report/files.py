@@ -75,7 +75,8 @@ NO_SPACE = frozenset((errno.ENOSPC, errno.EDQUOT, errno.EFBIG))
 
 @contextmanager
 def run_dir(out_dir: Path) -> Iterator[Path]:
-    """A private (0700) temporary directory for this run under ``out_dir``, removed at the end.
+    """A private (0700) temporary directory for this run under ``out_dir``, removed at the end
+    (with ``TMP_DIR`` itself when no other run is using it).
 
     When no other run is writing into ``out_dir`` (a shared lock on ``TMP_DIR/lock`` says who is),
     what a killed run left is cleared first: its temporary directories and its ``.part`` files."""
@@ -103,5 +104,11 @@ def run_dir(out_dir: Path) -> Iterator[Path]:
             yield mine
         finally:
             shutil.rmtree(mine, ignore_errors=True)
+            try:  # the last run out leaves no directory behind
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pass
+            else:
+                shutil.rmtree(base, ignore_errors=True)
     finally:
         os.close(lock)

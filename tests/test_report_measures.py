@@ -269,6 +269,23 @@ def test_csv_is_for_a_latvian_spreadsheet(pd, october, tmp_path):
     assert b["Pieteicējs"] == "Bruno Bērziņš"
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", b["Saņemts"])
 
+    # the summary is a file of its own, every decimal with a comma, every figure named on its basis
+    for name in (f"pd-{MONTH}-VP-summary.csv", f"pd-{MONTH}-overview-summary.csv"):
+        raw = (out / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name
+        figures = dict(csv.reader(raw[3:].decode("utf-8").splitlines(), delimiter=";"))
+        assert figures.pop("Rādītājs") == "Vērtība"
+        assert not [v for v in figures.values() if "." in v], name  # no decimal point anywhere
+    vp = dict(csv.reader((out / f"pd-{MONTH}-VP-summary.csv").read_text(encoding="utf-8-sig").splitlines(),
+                         delimiter=";"))
+    assert (vp["Saņemti šajā mēnesī"], vp["Pārnesti no iepriekšējiem mēnešiem"], vp["Pieteikumi šajā pārskatā"]) \
+        == ("6", "0", "6")
+    assert vp["Reaģēšanas termiņš: ievērots, %"] == "75,0"  # 3 of 4
+    assert vp["Izskatīšanas termiņš: ievērots, %"] == "66,7"  # 2 of 3
+    assert vp["Izskatīšanas termiņš: vēl nav pienācis"] == "1" and vp["Izskatīšanas termiņš: bez termiņa"] == "2"
+    assert vp["Eskalācijas šajā mēnesī (katrs līmenis atsevišķi)"] == "1"
+    assert vp["Izpildes laika mediāna, h (Visu diennakti)"] == "2,5"
+
 
 def test_report_files_are_0640_and_directories_0750(pd, october, tmp_path):
     old = os.umask(0)  # the most permissive umask: the modes must not depend on it
@@ -280,7 +297,8 @@ def test_report_files_are_0640_and_directories_0750(pd, october, tmp_path):
             for d in (tmp_path / fmt, tmp_path / fmt / "a", out):
                 assert stat.S_IMODE(d.stat().st_mode) == 0o750, d
             files = sorted(out.iterdir())
-            assert [f.name for f in files] == [f"pd-{MONTH}-VP.{fmt}", f"pd-{MONTH}-overview.{fmt}"]
+            extra = [f"pd-{MONTH}-VP-summary.csv", f"pd-{MONTH}-overview-summary.csv"] if fmt == "csv" else []
+            assert [f.name for f in files] == sorted([f"pd-{MONTH}-VP.{fmt}", f"pd-{MONTH}-overview.{fmt}", *extra])
             for f in files:
                 assert stat.S_IMODE(f.stat().st_mode) == 0o640, f
     finally:

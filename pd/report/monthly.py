@@ -102,6 +102,9 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
                         b = SummaryBuilder(fingerprint=True, end=sel.end)
                         csv_json.write_csv_file(path, _fed(rows, b, totals), lang)
                         summary = dict(b.result(), fingerprint=b.fingerprint())
+                        summary_path = out_dir / f"pd-{month}-{code}-summary.csv"
+                        csv_json.write_summary_csv(summary_path, summary, lang)
+                        result.files.append(str(summary_path))
                     else:
                         rows = list(_fed(rows, None, totals))
                         doc = csv_json.rows_to_json(rows, meta, end=sel.end, trend=trend.get(code, ()),
@@ -139,6 +142,9 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
                     csv_json.write_json_file(overview, doc)
                 else:
                     csv_json.write_overview_csv(overview, result.institutions, lang)
+                    summary_path = out_dir / f"pd-{month}-overview-summary.csv"
+                    csv_json.write_summary_csv(summary_path, total, lang)
+                    result.files.append(str(summary_path))
                 result.overview = total
                 result.files.append(str(overview))
 

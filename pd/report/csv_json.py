@@ -91,7 +91,7 @@ def escalation_to_dict(e, lang: str = "lv") -> dict[str, Any]:
     }
 
 
-_DESK = {"lv": "Pakalpojumu dienests (nav nodots ekspertam)", "en": "The service desk (not assigned to an expert)"}
+_DESK = {"lv": "Pakalpojumu dienests", "en": "The service desk"}  # not yet with an expert
 
 
 def holder(r: ReportRow, lang: str = "lv") -> str:

@@ -13,19 +13,25 @@ month's time. A workbook is saved to a hidden temporary name beside ``path``
 
 Layout (sheet names in Latvian / English)
 -----------------------------------------
-Institution workbook: "Kopsavilkums" (the month in figures: deadlines met,
-resolution time per calendar, open requests by age, escalations; the
-fingerprint and the audit anchor; two charts on their own printed page),
-"Pakalpojumi" (per service and calendar), "Ekspertu grupas" (per expert
-group and calendar), "Tendence" (the last 12 months, two charts),
-"Eskalācijas" (each escalation: date, level, reason, expert, manager),
-"Pieteikumi" and "Termiņi" (one row per request, in two halves that each
-print legibly across an A4 page: what was asked and its outcome; the
-deadlines, times and escalations; both led by the number).
+Institution workbook: "Kopsavilkums" (the month in figures, each on its stated
+basis: received and carried over, deadlines met, missed and not yet decided,
+this month beside the last, resolution time per calendar; open requests by age,
+escalations dated in the month, users; two charts on their own printed page),
+"Neizpildītie" (the requests open at the month's end, who holds them, how late),
+"Pakalpojumi" (per service and calendar, urgent rows marked), "Pa ekspertu
+vadītājiem" (per experts' direct manager and calendar), "Struktūrvienības",
+"Tendence" (from the first month with data), "Eskalācijas" and "Agrākās
+eskalācijas" (dated in the month; of the same requests before it),
+"Pieteikumi", "Termiņi" and "Gaita" (one row per request in three parts that
+each print across an A4 page at 8 pt or more, led by the number), and
+"Skaidrojumi" (what each figure counts; the fingerprint and audit anchor).
+A sheet with nothing to list is left out; an institution without requests gets
+one page saying so.
 
 Overview workbook (the Centre's): the same sheets across all institutions,
-with "Iestādes" (one row per institution) after the summary and "Noraidītie"
-(requests refused as outside the Centre's competence) at the end.
+with "Iestādes" and "Iestādes pa statusiem" (one row per institution) after
+the summary and "Noraidītie" (requests refused as outside the Centre's
+competence) before the definitions.
 
 Print: every sheet A4 landscape, fitted to the page width (as many pages
 down as needed), header rows repeated on each page, page numbers in the
@@ -280,8 +286,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
 _DEFINITIONS: tuple[tuple[str, str, str, str], ...] = (
     ("Saņemti šajā mēnesī", "Pieteikumi, kuru saņemšanas laiks ir šajā mēnesī (Rīgas laikā); tas pats skaits ir lapā Tendence.",
      "Received this month", "Requests whose time of receipt is in this month (Riga time); the same count as on the Trend sheet."),
-    ("Pārnesti no iepriekšējiem mēnešiem", "Agrāk saņemti pieteikumi, kas šī mēneša sākumā vēl nebija slēgti vai noraidīti.",
-     "Carried over from earlier months", "Requests received earlier that were not yet closed or refused when this month began."),
+    ("Pārnesti no iepriekšējiem mēnešiem", "Agrāk saņemti pieteikumi, kas šī mēneša sākumā vēl nebija slēgti vai noraidīti (arī izpildītie, kas vēl nebija slēgti).",
+     "Carried over from earlier months", "Requests received earlier that were not yet closed or refused when this month began (resolved ones not yet closed included)."),
     ("Pieteikumi šajā pārskatā", "Saņemtie un pārnestie kopā; to statuss un datumi ir tādi, kādi tie bija mēneša beigās.",
      "Requests in this report", "Received and carried over together, with their state and dates as they stood at the month's end."),
     ("Neizpildīti mēneša beigās", "Pieteikumi, kas mēneša beigās vēl nebija izpildīti, slēgti vai noraidīti; tie uzskaitīti lapā Neizpildītie.",
@@ -1111,7 +1117,7 @@ def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str, trend: Seque
 def _write_empty_summary(ws, meta: ReportMeta, scope: str) -> None:
     """An institution with no requests in the month: one page saying so."""
     lang = meta.lang
-    widths = (52, 60)
+    widths = (52, 20)
     for i, w in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = w
     _print_setup(ws, lang, title_rows=None)

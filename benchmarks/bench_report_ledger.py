@@ -11,7 +11,7 @@ openpyxl write-only alone writing the same cells (run by hand, from a regular in
    over the 11 months before, for the trend sheet.
 2. baseline: a subprocess reads the same rows and escalations through pd.report.ledger
    (untimed), formats the cells as pd does (untimed), then times openpyxl write-only writing
-   the cells pd writes, unstyled: per institution the two request sheets (13 + 12 columns)
+   the cells pd writes, unstyled: per institution the three request sheets (11 + 12 + 8 columns)
    and the escalations sheet, and the overview's escalations and refused sheets. Only pd's
    small tables of totals (~6,000 cells) are not in it. The earlier baseline (each
    request's 21 values once, one sheet) is timed too, for comparison with older figures.
@@ -45,7 +45,7 @@ from pd.config import load_settings
 from pd.desk import Desk
 from pd.report.ledger import escalations_for, rows_for, select_month
 from pd.report.rows import formatter, headers
-from pd.report.xlsx import DEADLINE_COLUMNS, REQUEST_COLUMNS, _REFUSED_COLUMNS, level_label
+from pd.report.xlsx import DETAIL_SHEETS, _REFUSED_COLUMNS, level_label
 desk = Desk(load_settings())
 sel = select_month("2026-10", "Europe/Riga")
 from datetime import datetime
@@ -74,12 +74,11 @@ def pick(cols, rows):
     return [[v[i] for i in cols] for v in rows]
 if mode == "once":  # the earlier baseline: the 21 values of a request once, one sheet
     books = {f"once-{code}.xlsx": [("Pieteikumi", head, rows[code])] for code in codes}
-else:  # the cells pd writes: the request rows in its two sheets, the escalations, the refused
-    books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code]),
-                                   ("Pieteikumi", pick(REQUEST_COLUMNS, [head])[0], pick(REQUEST_COLUMNS, rows[code])),
-                                   ("Termiņi", pick(DEADLINE_COLUMNS, [head])[0], pick(DEADLINE_COLUMNS, rows[code]))]
+else:  # the cells pd writes: the request rows in its three sheets, the escalations, the refused
+    books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code])]
+             + [(title, pick(cols, [head])[0], pick(cols, rows[code])) for title, cols in DETAIL_SHEETS]
              for code in codes}
-    ref = [0, 21, *_REFUSED_COLUMNS[1:]]  # the institution second
+    ref = [0, len(head), *_REFUSED_COLUMNS[1:]]  # the institution second
     books["base-overview.xlsx"] = [("Eskalācijas", head[:8], all_escalations),
                                    ("Noraidītie", head[:11], pick(ref, refused))]
 del rows, refused, escalations, all_escalations

@@ -1314,8 +1314,8 @@ def _write_open_sheet(ws, lang: str, open_rows: Sequence[ReportRow], with_instit
                 lines = max(lines, _lines(x, widths[i]))
         rows.append(values, lines)
         n += 1
-    if not n:
-        _Sheet(ws, widths).ws.append([_cell(ws, _t("no_open", lang), font=_ITALIC)])
+    if not n:  # (the workbooks leave the sheet out instead)
+        ws.append([_cell(ws, _t("no_open", lang), font=_ITALIC)])
     else:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{n + 1}"
     return n

@@ -14,7 +14,7 @@ openpyxl write-only alone writing the same cells (run by hand, from a regular in
    the cells pd writes, unstyled: per institution the three request sheets (11 + 12 + 8 columns)
    and the escalations sheet, and the overview's escalations and refused sheets. Only pd's
    small tables of totals (~6,000 cells) are not in it. The earlier baseline (each
-   request's 21 values once, one sheet) is timed too, for comparison with older figures.
+   request's values once (21 columns before issue 20, 29 now), one sheet) is timed too, for comparison with older figures.
 3. pd: times the command `pd report monthly --month 2026-10` as a subprocess (start-up,
    queries, summaries, charts, the overview — everything), and its peak RSS.
 
@@ -72,7 +72,7 @@ all_escalations = [esc(e, True) for e in escalations_for(desk, sel, None)]
 head = headers("lv")
 def pick(cols, rows):
     return [[v[i] for i in cols] for v in rows]
-if mode == "once":  # the earlier baseline: the 21 values of a request once, one sheet
+if mode == "once":  # the earlier baseline: every value of a request once, one sheet
     books = {f"once-{code}.xlsx": [("Pieteikumi", head, rows[code])] for code in codes}
 else:  # the cells pd writes: the request rows in its three sheets, the escalations, the refused
     books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code])]
@@ -235,7 +235,7 @@ def main() -> None:
             cells[mode] = int(n)
         loads.append(_loadavg())
         print(f"round {k + 1}: pd {t:.1f} s ({pdr[-1][1]:.1f} s CPU), openpyxl the same cells {base[-1][0]:.1f} s "
-              f"({base[-1][1]:.1f} s CPU), 21 values once {once[-1][0]:.1f} s ({once[-1][1]:.1f} s CPU), "
+              f"({base[-1][1]:.1f} s CPU), all values once {once[-1][0]:.1f} s ({once[-1][1]:.1f} s CPU), "
               f"load {loads[-1]}", file=sys.stderr)
     bw, bc = min(w for w, _ in base), min(c for _, c in base)
     ow, oc = min(w for w, _ in once), min(c for _, c in once)
@@ -244,11 +244,11 @@ def main() -> None:
           f"load average {' / '.join(loads)} (before and after each round)\n")
     print(f"| run (best of {args.repeat}) | wall s | CPU s | ratio (wall) | ratio (CPU) | peak RSS MB |")
     print("|---|---|---|---|---|---|")
-    print(f"| openpyxl write-only, the cells pd writes ({cells['same']:,} non-blank: both request sheets, "
+    print(f"| openpyxl write-only, the cells pd writes ({cells['same']:,} non-blank: the three request sheets, "
           f"escalations, refused) | {bw:.1f} | {bc:.1f} | 1.00 | 1.00 | – |")
     print(f"| `pd report monthly` (whole command: start-up, queries, all sheets, charts, overview) | {pw:.1f} "
           f"| {pc:.1f} | {pw / bw:.2f} | {pc / bc:.2f} | {pd_rss:.0f} |")
-    print(f"| (earlier baseline: openpyxl write-only, each request's 21 values once, {cells['once']:,} cells) "
+    print(f"| (earlier baseline: openpyxl write-only, each request's values once, {cells['once']:,} cells) "
           f"| {ow:.1f} | {oc:.1f} | pd {pw / ow:.2f} | pd {pc / oc:.2f} | – |")
 
 def _loadavg() -> str:

@@ -123,6 +123,8 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     (tmp_path / "got.xlsx").write_bytes(data)
     assert "Valdis Pēdējais" in list(_cells(tmp_path / "got.xlsx"))
     assert "Pieteikumu kopā: 3" in vp.get_body(("plain",)).get_content()
+    # the mail says the figures' basis too: two received in October, one carried over from September
+    assert "saņemti šajā mēnesī: 2, pārnesti no iepriekšējiem: 1" in vp.get_body(("plain",)).get_content()
     again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
                user="supervizors", env=env)
     assert again.exit_code == 5 and "--resend" in again.stderr and "overview" in again.stderr

@@ -79,11 +79,14 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
 
 
 _SUMMARY_WORDS = {
-    "lv": {"total": "Pieteikumu kopā", "response": "Reaģēšanas termiņš ievērots",
-           "resolution": "Izskatīšanas termiņš ievērots", "of": "no", "escalated": "Eskalēti pieteikumi",
+    "lv": {"total": "Pieteikumu kopā", "received": "saņemti šajā mēnesī", "carried_over": "pārnesti no iepriekšējiem",
+           "response": "Reaģēšanas termiņš ievērots",
+           "resolution": "Izskatīšanas termiņš ievērots", "of": "no",
+           "escalated": "Pieteikumi ar eskalāciju šajā mēnesī",
            "open": "Neizpildīti mēneša beigās", "median": "Izpildes laika mediāna"},
-    "en": {"total": "Requests in total", "response": "Response deadline met",
-           "resolution": "Resolution deadline met", "of": "of", "escalated": "Escalated requests",
+    "en": {"total": "Requests in total", "received": "received this month", "carried_over": "carried over",
+           "response": "Response deadline met",
+           "resolution": "Resolution deadline met", "of": "of", "escalated": "Requests escalated this month",
            "open": "Open at the month's end", "median": "Median time to resolve"},
 }
 
@@ -95,6 +98,8 @@ def summary_text(summary: dict, lang: str) -> str:
 
     w = _SUMMARY_WORDS[lang]
     lines = [f"{w['total']}: {summary['total']}"]
+    if "received" in summary:
+        lines.append(f"  {w['received']}: {summary['received']}, {w['carried_over']}: {summary['carried_over']}")
     lines += [f"  {label(STATUS_LABELS, st, lang)}: {n}" for st, n in summary["by_status"].items() if n]
     for key in ("response", "resolution"):
         s = summary[key]

@@ -119,6 +119,7 @@ def test_november_keeps_every_figure_on_its_basis(pd, across, tmp_path):
     # the request rows carry the same facts
     rows = {r["number"]: r for r in doc["rows"]}
     assert rows[x]["planned_date"] == "20.11.2026" and rows[x]["escalation_level"] == 1
+    assert rows[z]["status"] == "izpildīts" and rows[z]["escalation_level"] is None  # resolved again, not open
 
 
 def test_november_workbook_says_the_same(pd, across, tmp_path):

@@ -70,7 +70,6 @@ from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
 from .rows import (
     COLUMN_KEYS,
     DATE_COLUMNS,
-    ESCALATION_REASONS,
     HOURS_COLUMN,
     NUMBER_COLUMNS,
     RIGA,

@@ -20,13 +20,13 @@ def monthly(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the files.", file_okay=False)] = Path("."),
     fmt: Annotated[str, typer.Option("--format", help="xlsx, csv or json.")] = "xlsx",
     lang: Annotated[Optional[str], typer.Option(help="lv or en (default PD_LANG).")] = None,
-    send: Annotated[bool, typer.Option("--send", help="E-mail each institution its workbook, and the overview to the Centre's report recipients.")] = False,
+    send: Annotated[bool, typer.Option("--send", help="E-mail each institution its workbook, and the overview to the Centre's report recipients (these mails only: the rest of the outbox is pd mail send's).")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="With --send: send a month that was sent before.")] = False,
     as_json: Json = False,
 ) -> None:
     """Write one report per institution (its own users' requests only) and the Centre's overview.
 
-    Files: pd-2026-10-VP.xlsx … and pd-2026-10-overview.xlsx (or .csv / .json).
+    Files: pd-2026-10-VP.xlsx … and pd-2026-10-overview.xlsx (or .csv with a -summary.csv beside each, or .json).
     Example: pd report monthly --month 2026-10 --out reports/ --send
     """
     from ..errors import InvalidInput

@@ -11,7 +11,7 @@ mode in its own subprocess:
 
 * baseline — openpyxl write-only writing the same cells (the same values,
   prepared before the clock starts, no styles, no summary, no charts): per
-  institution the two request sheets pd writes (13 + 12 columns), and the
+  institution the three request sheets pd writes (11 + 12 + 8 columns), and the
   overview's refused requests;
 * pd — every institution workbook plus the overview through
   ``pd.report.xlsx`` (values computed from the rows, styles, summary, charts).
@@ -110,8 +110,16 @@ def synthetic_rows(code: str, n: int, month: str = "2026-10", seed: int = 0,
             response_met=None if accepted is None else rnd.random() < 0.9,
             resolution_met=None if resolved is None else rnd.random() < 0.8,
             resolve_hours=None if resolved is None else round(rnd.uniform(0.2, 60), 2),
-            escalations=tuple(rnd.sample(ESCALATION_REASONS, rnd.randrange(0, 2)))
-            if rnd.random() < 0.1 else (),
+            escalations=(esc := tuple(rnd.sample(ESCALATION_REASONS, rnd.randrange(0, 2)))
+                         if rnd.random() < 0.1 else ()),
+            # the columns of issue 20: deadlines, lateness, escalation level, urgency
+            urgent=rnd.random() < 0.1,
+            response_due=received + timedelta(hours=2),
+            resolution_due=received + timedelta(days=2),
+            days_late=round(rnd.uniform(0.1, 9), 1) if rnd.random() < 0.15 else None,
+            escalation_level=len(esc),
+            month_escalations=esc,
+            waiting_hours=round(rnd.uniform(0.5, 30), 1) if rnd.random() < 0.1 else None,
         )
 
 
@@ -136,7 +144,7 @@ def run_baseline(out: Path, rows: int, institutions: int) -> tuple[float, float]
     from openpyxl import Workbook
 
     from pd.report.rows import DATE_COLUMNS, formatter
-    from pd.report.xlsx import _REFUSED_COLUMNS, DEADLINE_COLUMNS, REQUEST_COLUMNS
+    from pd.report.xlsx import _REFUSED_COLUMNS, DETAIL_SHEETS
 
     values = formatter("lv").values
     dates = DATE_COLUMNS
@@ -144,14 +152,14 @@ def run_baseline(out: Path, rows: int, institutions: int) -> tuple[float, float]
     elapsed = cpu = 0.0
     refused: list[tuple] = []
     for code, _name, n, numbering in _split(rows, institutions):
-        requests, deadlines = [], []
+        prepared_sheets: list[list[tuple]] = [[] for _ in DETAIL_SHEETS]
         for r in synthetic_rows(code, n, **numbering):
             v = [x if x != "" else None for x in values(r)]
             for i in dates:
                 if v[i] is not None:
                     v[i] = v[i].replace(tzinfo=None)
-            requests.append(tuple(v[i] for i in REQUEST_COLUMNS))
-            deadlines.append(tuple(v[i] for i in DEADLINE_COLUMNS))
+            for prepared, (_key, cols) in zip(prepared_sheets, DETAIL_SHEETS):
+                prepared.append(tuple(v[i] for i in cols))
             if r.status == "refused" and len(refused) < REFUSED_CAP:
                 ref = [v[i] for i in refused_cols]
                 ref.insert(1, code)
@@ -161,8 +169,7 @@ def run_baseline(out: Path, rows: int, institutions: int) -> tuple[float, float]
         gc.freeze()
         t0, c0 = time.perf_counter(), time.process_time()
         wb = Workbook(write_only=True)
-        for title, cols, prepared in (("Pieteikumi", REQUEST_COLUMNS, requests),
-                                      ("Termiņi", DEADLINE_COLUMNS, deadlines)):
+        for (title, cols), prepared in zip(DETAIL_SHEETS, prepared_sheets):
             ws = wb.create_sheet(title)
             ws.append(["h"] * len(cols))
             for v in prepared:
@@ -171,7 +178,7 @@ def run_baseline(out: Path, rows: int, institutions: int) -> tuple[float, float]
         elapsed += time.perf_counter() - t0
         cpu += time.process_time() - c0
         gc.unfreeze()
-        del requests, deadlines
+        del prepared_sheets
     gc.collect()
     gc.freeze()
     t0, c0 = time.perf_counter(), time.process_time()

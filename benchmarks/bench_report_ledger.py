@@ -11,10 +11,10 @@ openpyxl write-only alone writing the same cells (run by hand, from a regular in
    over the 11 months before, for the trend sheet.
 2. baseline: a subprocess reads the same rows and escalations through pd.report.ledger
    (untimed), formats the cells as pd does (untimed), then times openpyxl write-only writing
-   the cells pd writes, unstyled: per institution the two request sheets (13 + 12 columns)
+   the cells pd writes, unstyled: per institution the three request sheets (11 + 12 + 8 columns)
    and the escalations sheet, and the overview's escalations and refused sheets. Only pd's
    small tables of totals (~6,000 cells) are not in it. The earlier baseline (each
-   request's 21 values once, one sheet) is timed too, for comparison with older figures.
+   request's values once (21 columns before issue 20, 29 now), one sheet) is timed too, for comparison with older figures.
 3. pd: times the command `pd report monthly --month 2026-10` as a subprocess (start-up,
    queries, summaries, charts, the overview — everything), and its peak RSS.
 
@@ -46,7 +46,7 @@ from pd.config import load_settings
 from pd.desk import Desk
 from pd.report.ledger import escalations_for, rows_for, select_month
 from pd.report.rows import formatter, headers
-from pd.report.xlsx import DEADLINE_COLUMNS, REQUEST_COLUMNS, _REFUSED_COLUMNS, level_label
+from pd.report.xlsx import DETAIL_SHEETS, _REFUSED_COLUMNS, level_label
 desk = Desk(load_settings())
 sel = select_month("2026-10", "Europe/Riga")
 from datetime import datetime
@@ -73,14 +73,13 @@ all_escalations = [esc(e, True) for e in escalations_for(desk, sel, None)]
 head = headers("lv")
 def pick(cols, rows):
     return [[v[i] for i in cols] for v in rows]
-if mode == "once":  # the earlier baseline: the 21 values of a request once, one sheet
+if mode == "once":  # the earlier baseline: every value of a request once, one sheet
     books = {f"once-{code}.xlsx": [("Pieteikumi", head, rows[code])] for code in codes}
-else:  # the cells pd writes: the request rows in its two sheets, the escalations, the refused
-    books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code]),
-                                   ("Pieteikumi", pick(REQUEST_COLUMNS, [head])[0], pick(REQUEST_COLUMNS, rows[code])),
-                                   ("Termiņi", pick(DEADLINE_COLUMNS, [head])[0], pick(DEADLINE_COLUMNS, rows[code]))]
+else:  # the cells pd writes: the request rows in its three sheets, the escalations, the refused
+    books = {f"base-{code}.xlsx": [("Eskalācijas", head[:7], escalations[code])]
+             + [(title, pick(cols, [head])[0], pick(cols, rows[code])) for title, cols in DETAIL_SHEETS]
              for code in codes}
-    ref = [0, 21, *_REFUSED_COLUMNS[1:]]  # the institution second
+    ref = [0, len(head), *_REFUSED_COLUMNS[1:]]  # the institution second
     books["base-overview.xlsx"] = [("Eskalācijas", head[:8], all_escalations),
                                    ("Noraidītie", head[:11], pick(ref, refused))]
 del rows, refused, escalations, all_escalations
@@ -237,7 +236,7 @@ def main() -> None:
             cells[mode] = int(n)
         loads.append(_loadavg())
         print(f"round {k + 1}: pd {t:.1f} s ({pdr[-1][1]:.1f} s CPU), openpyxl the same cells {base[-1][0]:.1f} s "
-              f"({base[-1][1]:.1f} s CPU), 21 values once {once[-1][0]:.1f} s ({once[-1][1]:.1f} s CPU), "
+              f"({base[-1][1]:.1f} s CPU), all values once {once[-1][0]:.1f} s ({once[-1][1]:.1f} s CPU), "
               f"load {loads[-1]}", file=sys.stderr)
     bw, bc = min(w for w, _ in base), min(c for _, c in base)
     ow, oc = min(w for w, _ in once), min(c for _, c in once)
@@ -246,11 +245,11 @@ def main() -> None:
           f"load average {' / '.join(loads)} (before and after each round)\n")
     print(f"| run (best of {args.repeat}) | wall s | CPU s | ratio (wall) | ratio (CPU) | peak RSS MB |")
     print("|---|---|---|---|---|---|")
-    print(f"| openpyxl write-only, the cells pd writes ({cells['same']:,} non-blank: both request sheets, "
+    print(f"| openpyxl write-only, the cells pd writes ({cells['same']:,} non-blank: the three request sheets, "
           f"escalations, refused) | {bw:.1f} | {bc:.1f} | 1.00 | 1.00 | – |")
     print(f"| `pd report monthly` (whole command: start-up, queries, all sheets, charts, overview) | {pw:.1f} "
           f"| {pc:.1f} | {pw / bw:.2f} | {pc / bc:.2f} | {pd_rss:.0f} |")
-    print(f"| (earlier baseline: openpyxl write-only, each request's 21 values once, {cells['once']:,} cells) "
+    print(f"| (earlier baseline: openpyxl write-only, each request's values once, {cells['once']:,} cells) "
           f"| {ow:.1f} | {oc:.1f} | pd {pw / ow:.2f} | pd {pc / oc:.2f} | – |")
 
 def _loadavg() -> str:

@@ -90,10 +90,12 @@ def test_csv_equals_sheet_rows(pd, month_ledger, tmp_path):
     with open(out / "pd-2026-10-VP.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter=";"))
     assert all(len(r) == len(rows[0]) for r in rows)
-    # the CSV has every column of the two request sheets, in one row per request
+    # the CSV has every column of the three request sheets, in one row per request
     deadlines = [list(r) for r in wb["Termiņi"].iter_rows(values_only=True)]
-    assert set(rows[0]) == set(sheet[0]) | set(deadlines[0])
-    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]] == [r[0] for r in deadlines[1:]]
+    progress = [list(r) for r in wb["Gaita"].iter_rows(values_only=True)]
+    assert set(rows[0]) == set(sheet[0]) | set(deadlines[0]) | set(progress[0])
+    assert [r[0] for r in rows[1:]] == [r[0] for r in sheet[1:]] == [r[0] for r in deadlines[1:]] \
+        == [r[0] for r in progress[1:]]
     received = sheet[1][1]
     assert received.__class__.__name__ == "datetime"
     assert rows[1][1] == received.strftime("%d.%m.%Y %H:%M")
@@ -121,6 +123,8 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     (tmp_path / "got.xlsx").write_bytes(data)
     assert "Valdis Pēdējais" in list(_cells(tmp_path / "got.xlsx"))
     assert "Pieteikumu kopā: 3" in vp.get_body(("plain",)).get_content()
+    # the mail says the figures' basis too: two received in October, one carried over from September
+    assert "saņemti šajā mēnesī: 2, pārnesti no iepriekšējiem: 1" in vp.get_body(("plain",)).get_content()
     again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
                user="supervizors", env=env)
     assert again.exit_code == 5 and "--resend" in again.stderr and "overview" in again.stderr
@@ -133,11 +137,103 @@ def test_empty_month_gives_valid_workbooks(pd, tmp_path):
     out = tmp_path / "rep"
     pd.ok("report", "monthly", "--month", "2025-02", "--out", out, "--institution", "IDB", user="supervizors")
     wb = openpyxl.load_workbook(out / "pd-2025-02-IDB.xlsx")
-    assert wb.sheetnames[0] == "Kopsavilkums" and wb.active.title == "Kopsavilkums"
-    assert wb["Pieteikumi"].cell(1, 1).value == "Numurs"
-    assert wb["Pieteikumi"].max_row == 1
+    # no requests in the month: one sheet of one page saying so, not pages of zeros and empty charts
+    assert wb.sheetnames == ["Kopsavilkums"] and wb.active.title == "Kopsavilkums"
+    ws = wb["Kopsavilkums"]
+    texts = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert any("nebija neviena pieteikuma" in t for t in texts)
+    assert ws.max_row <= 10 and not ws._charts
 
 
 def test_bad_month_is_invalid_input(pd, tmp_path):
     r = pd("report", "monthly", "--month", "2026-13", "--out", tmp_path, user="supervizors")
     assert r.exit_code == 3 and "Traceback" not in r.stderr
+
+
+def test_send_sends_the_reports_only(pd, month_ledger, tmp_path, smtp_server, rawdb):
+    """--send delivers the report mails it queued; the rest of the outbox is left to pd mail send
+    (it used to flush the whole outbox: "1559 message(s) sent")."""
+    (waiting,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
+    assert waiting > 0  # the month's acknowledgements and notices, not yet delivered
+    env = {"PD_SMTP_URL": smtp_server.url}
+    r = pd.ok("report", "monthly", "--month", "2026-10", "--out", tmp_path / "rep", "--institution", "VP",
+              "--send", user="supervizors", env=env)
+    subjects = [str(m["Subject"]) for m in smtp_server.messages]
+    assert len(subjects) == 2 and all("pārskats" in s for s in subjects)  # VP's and the overview
+    assert "2 report mail(s) sent" in r.stderr
+    (still,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
+    assert still == waiting
+    pd.ok("mail", "send", env=env)
+    assert len(smtp_server.messages) == 2 + waiting
+
+
+def test_temporary_files_are_private_and_a_killed_runs_leftovers_go(pd, month_ledger, tmp_path, monkeypatch):
+    """openpyxl's sheet files (requesters' names) go to a 0700 directory beside the reports, not
+    the shared /tmp; what a killed run left (its directory, its .part workbooks) the next run clears."""
+    import os
+    import stat
+
+    from openpyxl.worksheet import _writer
+
+    out = tmp_path / "rep"
+    stale = out / ".pd-report-tmp" / "run-999999"
+    stale.mkdir(parents=True)
+    (stale / "openpyxl.killed.xml").write_text("<worksheet>Valdis Pēdējais</worksheet>")
+    part = out / ".pd-2026-10-VP.xlsx.part"
+    part.write_bytes(b"PK half a workbook")
+    made = []
+    cleanup = _writer.WorksheetWriter.cleanup
+
+    dirs = []
+
+    def spy(self):
+        made.append(self.out)
+        dirs.append(stat.S_IMODE(os.stat(os.path.dirname(self.out)).st_mode))
+        cleanup(self)
+
+    monkeypatch.setattr(_writer.WorksheetWriter, "cleanup", spy)
+    pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", user="supervizors")
+    assert made and all(os.path.dirname(os.path.dirname(p)) == str(out / ".pd-report-tmp") for p in made)
+    assert not any(os.path.exists(p) for p in made)
+    assert set(dirs) == {0o700}  # while it ran
+    assert not part.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["pd-2026-10-VP.xlsx", "pd-2026-10-overview.xlsx"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_half_workbook(pd, month_ledger, tmp_path, pd_env, clock):
+    """The file size limit (RLIMIT_FSIZE) makes every write past it fail as a full disk does."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    # results too long to compress well: the workbooks outgrow the limit, the ledger's files do not
+    import base64
+    import random
+
+    rnd = random.Random(20)
+    clock.set("2026-10-20T10:00")  # resolved in October: the results are in October's workbooks
+    for i in range(16):  # 16 results of 4,000 characters: 64 kB of the Gaita sheet alone
+        n = pd.register(name=f"Pilns Disks {i}", institution="VP", received_at="2026-10-20T10:00")
+        pd.ok("assign", n, "--expert", "jberzins")
+        pd.ok("accept", n, user="jberzins")
+        pd.ok("resolve", n, "--result", base64.b64encode(rnd.randbytes(3000)).decode(), user="jberzins")
+    clock.now = None
+    out = tmp_path / "full"
+    out.mkdir()
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (48_000, 48_000))
+
+    env = subprocess_env(pd_env, PD_USER="supervizors")
+    r = subprocess.run([sys.executable, "-m", "pd", "report", "monthly", "--month", "2026-10", "--out", str(out),
+                        "--institution", "VP"], env=env, capture_output=True, text=True, preexec_fn=limit,
+                       timeout=120)
+    assert r.returncode == 8, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "no room left" in lines[0], r.stderr
+    assert "Traceback" not in r.stderr and "zipfile" not in r.stderr
+    assert [p.name for p in out.iterdir()] == []

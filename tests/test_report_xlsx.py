@@ -74,6 +74,8 @@ def make_row(n: int, **kw) -> ReportRow:
         expert_group="Valdis Kalējs",
     )
     base.update(kw)
+    if "month_escalations" not in kw:
+        base["month_escalations"] = base["escalations"]  # all dated in the month
     return ReportRow(**base)
 
 
@@ -149,8 +151,8 @@ def sheet_rows(ws) -> list[tuple]:
 
 
 def detail_cells(wb, lang: str = "lv") -> list[list]:
-    """The request rows' cells in COLUMN_KEYS order, joined from the two detail sheets by number."""
-    names = ("Pieteikumi", "Termiņi") if lang == "lv" else ("Requests", "Deadlines")
+    """The request rows' cells in COLUMN_KEYS order, joined from the three detail sheets by number."""
+    names = ("Pieteikumi", "Termiņi", "Gaita") if lang == "lv" else ("Requests", "Deadlines", "Progress")
     heads = dict(zip(headers(lang), COLUMN_KEYS))
     joined: dict[str, dict] = {}
     order = []
@@ -258,8 +260,8 @@ def test_summarize_counts_from_the_rows():
     # Latvian order of the names: cukurs < Čipkartes < Datora < E-pasta < Šifrēšanas
     assert list(s["by_service"]) == ["C02", "C01", "H01", "E01", "S02"]
     assert s["by_service"] == {"C02": 1, "C01": 1, "H01": 3, "E01": 1, "S02": 1}
-    assert s["response"] == {"met": 4, "not_met": 2, "decided": 6, "share": 4 / 6}
-    assert s["resolution"] == {"met": 3, "not_met": 1, "decided": 4, "share": 0.75}
+    assert s["response"] == {"met": 4, "not_met": 2, "decided": 6, "share": 4 / 6, "pending": 0, "no_deadline": 1}
+    assert s["resolution"] == {"met": 3, "not_met": 1, "decided": 4, "share": 0.75, "pending": 0, "no_deadline": 3}
     # Hours only within one calendar: working hours and clock hours are not added up.
     working, clock = s["resolve_hours"]
     assert (working["calendar"], working["working_time"]) == ("Darba laiks", True)
@@ -274,7 +276,8 @@ def test_summarize_counts_from_the_rows():
     # Per service and calendar: H01 has two working-time rows and the round-the-clock one.
     h01 = [m for m in s["services"] if m["code"] == "H01"]
     assert [(m["calendar"], m["count"]) for m in h01] == [("Darba laiks", 2), ("Visu diennakti", 1)]
-    assert h01[1]["resolution"] == {"met": 0, "not_met": 1, "decided": 1, "share": 0.0}
+    assert {k: h01[1]["resolution"][k] for k in ("met", "not_met", "decided", "share")} == {
+        "met": 0, "not_met": 1, "decided": 1, "share": 0.0}
     # Per expert group and calendar; the refused request never went to an expert.
     groups = {(g["group"], g["calendar"]): g["count"] for g in s["groups"]}
     assert groups == {("Gunta Siliņa", "Visu diennakti"): 1, ("Valdis Kalējs", "Darba laiks"): 6}
@@ -336,26 +339,32 @@ def test_fingerprint_is_canonical():
 def test_requests_sheet_layout(workbook):
     path, rows, _summary = workbook
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Kopsavilkums", "Pakalpojumi", "Ekspertu grupas", "Tendence",
-                             "Eskalācijas", "Pieteikumi", "Termiņi"]
+    # (no escalation rows given: those sheets are left out rather than print a header over nothing)
+    assert wb.sheetnames == ["Kopsavilkums", "Neizpildītie", "Pakalpojumi", "Pa ekspertu vadītājiem",
+                             "Struktūrvienības", "Tendence", "Pieteikumi", "Termiņi", "Gaita", "Skaidrojumi"]
     assert wb.active.title == "Kopsavilkums"
     ws = wb["Pieteikumi"]
     header = [c.value for c in ws[1]]
     assert header[:3] == ["Numurs", "Saņemts", "Kanāls"]
-    assert "Statuss mēneša beigās" in header and "Rezultāts vai atteikuma iemesls" in header
+    assert "Statuss mēneša beigās" in header and "Steidzams" in header
     dl = [c.value for c in wb["Termiņi"][1]]
-    assert dl[:2] == ["Numurs", "Saņemts"]
-    assert "Reaģēšanas termiņš ievērots" in dl and "Kalendārs" in dl
+    assert dl[0] == "Numurs"
+    # the deadlines themselves, how late, and the escalation level (issue 20)
+    for want in ("Reaģēšanas termiņš", "Izskatīšanas termiņš", "Plānotais datums", "Nokavēts, dienas",
+                 "Eskalācijas līmenis", "Reaģēšanas termiņš ievērots"):
+        assert want in dl
+    progress = [c.value for c in wb["Gaita"][1]]
+    assert "Rezultāts vai atteikuma iemesls" in progress and "Kavējuma iemesls" in progress
     # between them, every column of the CSV
-    assert set(header) | set(dl) == set(headers("lv"))
-    for name in ("Pieteikumi", "Termiņi"):
+    assert set(header) | set(dl) | set(progress) == set(headers("lv"))
+    for name in ("Pieteikumi", "Termiņi", "Gaita"):
         ws = wb[name]
         assert all(c.font.b for c in ws[1])
-        assert ws.freeze_panes == "C2"
+        assert ws.freeze_panes == "B2"
         assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}{len(rows) + 1}"
         numbers = [r[0] for r in sheet_rows(ws)[1:]]
         assert numbers == sorted(r.number for r in rows)
-    assert wb["Pieteikumi"].column_dimensions["I"].width >= 28  # the description
+    assert wb["Pieteikumi"].column_dimensions["J"].width >= 28  # the description
 
 
 def test_requests_sheet_values_and_types(workbook):
@@ -442,7 +451,7 @@ def test_control_characters_and_line_breaks_are_cleaned(tmp_path):
 def test_summary_sheet_numbers_recomputed_from_rows(workbook):
     path, rows, summary = workbook
     ws = openpyxl.load_workbook(path)["Kopsavilkums"]
-    assert find_row(ws, "Pieteikumi kopā")[1] == len(rows)
+    assert find_row(ws, "Pieteikumi šajā pārskatā")[1] == len(rows)
     status_label = {"assigned": "nodots ekspertam", "in_progress": "pieņemts izskatīšanai",
                     "resolved": "izpildīts", "closed": "slēgts",
                     "refused": "noraidīts (nav Centra kompetencē)", "registered": "reģistrēts"}
@@ -477,7 +486,7 @@ def test_summary_sheet_numbers_recomputed_from_rows(workbook):
                         "unjustified_rejection": "Eskalēts: nepamatots noraidījums",
                         "overdue": "Eskalēts: pārsniegts termiņš"}.items():
         assert find_row(ws, lbl)[1] == sum(r.escalations.count(reason) for r in rows)
-    assert find_row(ws, "Eskalētie pieteikumi")[1] == sum(bool(r.escalations) for r in rows)
+    assert find_row(ws, "Pieteikumi ar eskalāciju šajā mēnesī")[1] == sum(bool(r.escalations) for r in rows)
 
     # Per service and calendar, in Latvian order of the names (the services sheet)
     svc = openpyxl.load_workbook(path)["Pakalpojumi"]
@@ -496,7 +505,11 @@ def test_summary_sheet_numbers_recomputed_from_rows(workbook):
     assert table == expected
     assert [t[1] for t in table][:3] == ["cukurs", "Čipkartes lasītājs", "Datora bojājums"]
     assert summary["total"] == len(rows)
-    assert find_row(ws, "Kontrolsumma (SHA-256)")[1] == summary["fingerprint"] == fingerprint(rows)
+    # the fingerprint is on the technical sheet, not on the management's summary
+    notes = openpyxl.load_workbook(path)["Skaidrojumi"]
+    assert find_row(notes, "Kontrolsumma (SHA-256)")[1] == summary["fingerprint"] == fingerprint(rows)
+    assert not any("SHA-256" in str(v) or "pd audit" in str(v) for row in ws.iter_rows(values_only=True)
+                   for v in row if v is not None)
 
 
 def test_summary_charts_reference_the_summary_tables(workbook):
@@ -557,16 +570,13 @@ def test_empty_month_gives_a_valid_workbook(tmp_path):
     s = write_institution_workbook(path, meta(), [], end=utc(2026, 10, 31, 22, 0))
     assert s["total"] == 0
     wb = openpyxl.load_workbook(path)
-    assert wb.active.title == "Kopsavilkums"
-    for name in ("Pieteikumi", "Termiņi"):
-        ws = wb[name]
-        assert len(sheet_rows(ws)) == 1
-        assert ws.auto_filter.ref == f"A1:{get_column_letter(ws.max_column)}1"
+    # one page that says so: no empty tables, no charts of zeros
+    assert wb.sheetnames == ["Kopsavilkums"] and wb.active.title == "Kopsavilkums"
     summary = wb["Kopsavilkums"]
-    assert find_row(summary, "Pieteikumi kopā")[1] == 0
-    find_row(summary, "Šajā mēnesī pieteikumu nav.")
-    assert find_row(summary, "7–30 dienas")[1] == 0
-    find_row(wb["Eskalācijas"], "Šajā mēnesī eskalāciju nav.")
+    assert find_row(summary, "Pieteikumi šajā pārskatā")[1] == 0
+    text = " ".join(r[0] for r in summary.iter_rows(min_row=6, values_only=True) if r[0])
+    assert text == "Šajā mēnesī iestādei nebija neviena pieteikuma: ne saņemta, ne atvērta no iepriekšējiem mēnešiem."
+    assert summary.max_row < 12
     with zipfile.ZipFile(path) as z:
         assert z.testzip() is None
         assert not [n for n in z.namelist() if n.startswith("xl/charts/")]
@@ -599,12 +609,13 @@ def test_english_workbook(tmp_path):
     path = tmp_path / "en.xlsx"
     write_institution_workbook(path, meta("en"), sample_rows())
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Summary", "Services", "Expert groups", "Trend", "Escalations",
-                             "Requests", "Deadlines"]
+    assert wb.sheetnames == ["Summary", "Open", "Services", "By experts' manager", "Units", "Trend",
+                             "Requests", "Deadlines", "Progress", "Definitions"]
     ws = wb["Requests"]
     assert [c.value for c in ws[1]][:3] == ["Number", "Received", "Channel"]
     assert wb.properties.title == "Monthly report 2026-10 — VP"
-    assert find_row(wb["Summary"], "Requests in total")[1] == 7
+    assert find_row(wb["Summary"], "Requests in this report")[1] == 7
+    assert find_row(wb["Summary"], "Received this month")[1] == 7
     # Working hours only where the calendar is working time
     find_row(wb["Summary"], "Darba laiks (working hours)")
     find_row(wb["Summary"], "Visu diennakti (clock hours)")
@@ -787,23 +798,26 @@ def test_overview_workbook(tmp_path):
         refused, total=totals.result(),
     )
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["Kopsavilkums", "Iestādes", "Pakalpojumi", "Ekspertu grupas", "Tendence",
-                             "Eskalācijas", "Noraidītie"]
+    assert wb.sheetnames == ["Kopsavilkums", "Iestādes", "Iestādes pa statusiem", "Pakalpojumi",
+                             "Pa ekspertu vadītājiem", "Tendence", "Noraidītie", "Skaidrojumi"]
     assert wb.active.title == "Kopsavilkums"
     ws = wb["Iestādes"]
     table = sheet_rows(ws)
     header = table[0]
-    assert header[:3] == ("Kods", "Iestāde", "Pieteikumi kopā")
+    assert header[:6] == ("Kods", "Iestāde", "Pieteikumi šajā pārskatā", "Saņemti šajā mēnesī",
+                          "Pārnesti no iepriekšējiem mēnešiem", "Neizpildīti mēneša beigās")
     assert all(c.font.b for c in ws[1])
     assert ws.auto_filter.ref.startswith("A1:") and ws.auto_filter.ref.endswith("3")
     col = {h: i for i, h in enumerate(header)}
     vp, vrs, total = table[1], table[2], table[3]
     assert (vp[0], vrs[0], total[0]) == ("VP", "VRS", "Kopā")
-    assert vp[col["Pieteikumi kopā"]] == 7 and vrs[col["Pieteikumi kopā"]] == 4
-    assert total[col["Pieteikumi kopā"]] == 11
-    assert vp[col["slēgts"]] == 3 and vrs[col["slēgts"]] == 4 and total[col["slēgts"]] == 7
+    assert vp[col["Pieteikumi šajā pārskatā"]] == 7 and vrs[col["Pieteikumi šajā pārskatā"]] == 4
+    assert total[col["Pieteikumi šajā pārskatā"]] == 11
     assert vrs[col["Izskatīšanas termiņš ievērots, %"]] == pytest.approx(0.5)
-    assert total[col["Eskalēts: pārsniegts termiņš"]] == 2
+    assert total[col["Eskalācijas kopā"]] == 4 and total[col["Pieteikumi ar eskalāciju šajā mēnesī"]] == 3
+    states = sheet_rows(wb["Iestādes pa statusiem"])
+    scol = {h: i for i, h in enumerate(states[0])}
+    assert states[1][scol["slēgts"]] == 3 and states[2][scol["slēgts"]] == 4 and states[3][scol["slēgts"]] == 7
     # The Centre-wide resolution time per calendar, from every row
     all_hours = [r.resolve_hours for r in rows + vrs_rows if r.resolve_hours is not None and r.working_time]
     working = find_row(wb["Kopsavilkums"], "Darba laiks (darba stundas)")
@@ -838,7 +852,7 @@ def test_overview_without_total_adds_counts_up(tmp_path):
     summary = wb["Kopsavilkums"]
     start = find_row_index(summary, "Izpildes laiks pēc kalendāra")
     assert summary.cell(start + 1, 1).value.startswith("Stundas skaita")  # the note, no rows
-    assert sheet_rows(wb["Noraidītie"])[1:] == []
+    assert "Noraidītie" not in wb.sheetnames  # none refused: no sheet of an empty table
 
 
 # --------------------------------------------------------------------------
@@ -866,7 +880,7 @@ def test_a_description_that_wraps_to_three_lines_gets_a_three_line_row(tmp_path)
     path = tmp_path / "pd-2026-10-VP.xlsx"
     write_institution_workbook(path, meta(), [make_row(1, description=text)])
     ws = openpyxl.load_workbook(path)["Pieteikumi"]
-    assert _WIDTHS["description"] == 30
+    assert _WIDTHS["description"] <= 30
     assert ws.row_dimensions[2].height >= 3 * _LINE_PT
 
 
@@ -875,7 +889,7 @@ def test_headers_over_figures_stand_right_as_the_figures_do_and_headers_are_kept
     fill their columns read as one ("atgriezts gaida lietotāja"): a white line parts the header cells."""
     path, _rows, _summary = workbook
     wb = openpyxl.load_workbook(path)
-    for sheet, figures_from in (("Pakalpojumi", 3), ("Ekspertu grupas", 2), ("Tendence", 1)):
+    for sheet, figures_from in (("Pakalpojumi", 3), ("Pa ekspertu vadītājiem", 2), ("Tendence", 1)):
         head = next(wb[sheet].iter_rows(min_row=1, max_row=1))
         titles = [c.value for c in head if c.value]
         assert [c.alignment.horizontal for c in head[:len(titles)]] == \

@@ -20,13 +20,13 @@ def monthly(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the files.", file_okay=False)] = Path("."),
     fmt: Annotated[str, typer.Option("--format", help="xlsx, csv or json.")] = "xlsx",
     lang: Annotated[Optional[str], typer.Option(help="lv or en (default PD_LANG).")] = None,
-    send: Annotated[bool, typer.Option("--send", help="E-mail each institution its workbook, and the overview to the Centre's report recipients.")] = False,
+    send: Annotated[bool, typer.Option("--send", help="E-mail each institution its workbook, and the overview to the Centre's report recipients (these mails only: the rest of the outbox is pd mail send's).")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="With --send: send a month that was sent before.")] = False,
     as_json: Json = False,
 ) -> None:
     """Write one report per institution (its own users' requests only) and the Centre's overview.
 
-    Files: pd-2026-10-VP.xlsx … and pd-2026-10-overview.xlsx (or .csv / .json).
+    Files: pd-2026-10-VP.xlsx … and pd-2026-10-overview.xlsx (or .csv with a -summary.csv beside each, or .json).
     Example: pd report monthly --month 2026-10 --out reports/ --send
     """
     from ..errors import InvalidInput, UsageError
@@ -65,9 +65,7 @@ def monthly(
             progress.stop()
     sent = None
     if send:
-        from .escalate import _send_quietly
-
-        sent = _send_quietly(st, desk.now())
+        sent = _send_reports(st, desk.now(), result.messages)
     if as_json:
         emit_json({"month": month, "files": result.files, "audit_anchor": result.anchor, "institutions": [
             {"code": c, "name": n, "total": s["total"], "fingerprint": s["fingerprint"]}
@@ -78,7 +76,24 @@ def monthly(
         out(f)
     if send:
         say(f"Queued the {month} report for {len(result.institutions)} institution(s) and the overview"
-            + (f"; {sent} message(s) sent" if sent is not None else "; pd mail send delivers them"))
+            + (f"; {sent} report mail(s) sent" if sent is not None else "; pd mail send delivers them"))
+
+
+def _send_reports(st, now, messages: set[int]) -> int | None:
+    """Send the report mails just queued, and only them: other mail waiting in the outbox is
+    ``pd mail send``'s (it used to go too: "1559 message(s) sent"). A mail problem is a warning
+    here; the reports stand queued and ``pd mail send`` retries them."""
+    from ..errors import PdError
+    from ..notify.outbox import send_pending
+
+    try:
+        report = send_pending(st.settings, st.desk.ledger, now=now, only=messages)
+    except PdError as exc:
+        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
+        return None
+    if report.temporary_error:
+        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
+    return len(report.sent)
 
 
 BOUNDS = {

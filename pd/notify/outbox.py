@@ -49,9 +49,13 @@ def _claim(msg_id: int, now: datetime) -> bool:
     return n == 1
 
 
-def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None = None, transport=None) -> SendReport:
-    """Send what is due. Raises ConfigError when no transport is configured (messages wait)."""
+def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None = None, transport=None,
+                 only: set[int] | None = None) -> SendReport:
+    """Send what is due (``only``: of these messages only, the rest left to ``pd mail send``).
+    Raises ConfigError when no transport is configured (messages wait)."""
     ids = due_messages(now, limit)
+    if only is not None:
+        ids = [i for i in ids if i in only]
     report = SendReport()
     if not ids:
         return report

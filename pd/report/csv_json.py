@@ -21,10 +21,12 @@ from .rows import (
     COLUMN_KEYS,
     DATE_COLUMNS,
     HOURS_COLUMN,
+    NUMBER_COLUMNS,
     TEXT_COLUMNS,
     ReportMeta,
     ReportRow,
     _riga,
+    clean_text,
     formatter,
     headers,
     month_label,
@@ -51,8 +53,9 @@ def csv_row(row: ReportRow, lang: str = "lv") -> list[str]:
     for i in DATE_COLUMNS:
         v = vals[i]
         vals[i] = "" if v is None else v.strftime("%d.%m.%Y %H:%M")
-    h = vals[HOURS_COLUMN]
-    vals[HOURS_COLUMN] = "" if h is None else decimal_comma(h)
+    for i in (HOURS_COLUMN, *NUMBER_COLUMNS):
+        h = vals[i]
+        vals[i] = "" if h is None else decimal_comma(h)
     for i in TEXT_COLUMNS:
         vals[i] = _csv_text(vals[i])
     return vals
@@ -63,7 +66,9 @@ CSV_ENCODING = "utf-8-sig"  # UTF-8 with a byte-order mark
 
 
 def decimal_comma(value: float) -> str:
-    """``12.5`` -> ``"12,5"`` (the shortest repr, as the lv-LV locale writes it)."""
+    """``12.5`` -> ``"12,5"`` (the shortest repr, as the lv-LV locale writes it); a whole level stays whole."""
+    if isinstance(value, int):
+        return str(value)
     return repr(float(value)).replace(".", ",")
 
 
@@ -98,8 +103,43 @@ def escalation_to_dict(e, lang: str = "lv") -> dict[str, Any]:
     }
 
 
+_DESK = {"lv": "Pakalpojumu dienests", "en": "The service desk"}  # not yet with an expert
+
+
+def holder(r: ReportRow, lang: str = "lv") -> str:
+    """Who holds an open request: its expert by name, or the desk when it is not assigned."""
+    return clean_text(r.expert) or _DESK["en" if lang == "en" else "lv"]
+
+
+def open_to_dict(r: ReportRow, lang: str = "lv") -> dict[str, Any]:
+    """A request open at the month's end, as ``open_at_end`` lists it (SPEC 8)."""
+    fmt = formatter(lang)
+    iso = lambda dt: None if dt is None else _riga(dt).isoformat(timespec="seconds")  # noqa: E731
+    return {
+        "number": r.number, "received_at": iso(r.received_at),
+        "requester": clean_text(r.requester_name), "unit": clean_text(r.requester_unit),
+        "service": clean_text(r.service_name), "urgent": r.urgent,
+        "status": r.status, "status_label": fmt.status.get(r.status, r.status),
+        "held_by": holder(r, lang), "expert_manager": clean_text(r.expert_group),
+        "response_due": iso(r.response_due), "accepted_at": iso(r.accepted_at),
+        "resolution_due": iso(r.resolution_due),
+        "planned_date": r.planned_date.isoformat() if r.planned_date else None,
+        "delay_reason": clean_text(r.delay_reason), "days_late": r.days_late,
+        "waiting_user_hours": r.waiting_hours, "escalation_level": r.escalation_level,
+    }
+
+
+def comparison(trend) -> dict[str, Any] | None:
+    """This month beside the last, both on the trend's basis (received, accepted and resolved in the month)."""
+    trend = list(trend)
+    if not trend:
+        return None
+    prev = trend[-2] if len(trend) > 1 else None
+    return {"basis": "trend", "this": trend[-1], "previous": prev}
+
+
 def rows_to_json(rows: Iterable[ReportRow], meta: ReportMeta, *, end=None, trend=(),
-                 escalations=()) -> dict[str, Any]:
+                 escalations=(), earlier_escalations=()) -> dict[str, Any]:
     """One institution's month as a JSON-able document.
 
     ``rows`` are ``row_to_dict`` in sheet order, ``columns`` gives each key
@@ -127,8 +167,11 @@ def rows_to_json(rows: Iterable[ReportRow], meta: ReportMeta, *, end=None, trend
         "columns": [{"key": k, "label": h} for k, h in zip(COLUMN_KEYS, headers(lang))],
         "rows": out_rows,
         "summary": b.result(),
+        "open_at_end": [open_to_dict(r, lang) for r in b.open_rows],
         "trend": list(trend),
+        "comparison": comparison(trend),
         "escalations": [escalation_to_dict(e, lang) for e in escalations],
+        "earlier_escalations": [escalation_to_dict(e, lang) for e in earlier_escalations],
     }
 
 
@@ -139,21 +182,89 @@ def write_csv_file(path: Path, rows: Iterable[ReportRow], lang: str = "lv") -> i
 
 
 _OVERVIEW_HEADERS = {
-    "lv": ["Iestāde", "Nosaukums", "Kopā", "Reaģēšanas termiņš ievērots", "Reaģēšana izvērtēta",
-           "Izskatīšanas termiņš ievērots", "Izskatīšana izvērtēta", "Eskalēti"],
-    "en": ["Institution", "Name", "Total", "Response deadline met", "Response decided",
-           "Resolution deadline met", "Resolution decided", "Escalated"],
+    "lv": ["Iestāde", "Nosaukums", "Pieteikumi šajā pārskatā", "Saņemti šajā mēnesī",
+           "Pārnesti no iepriekšējiem mēnešiem", "Neizpildīti mēneša beigās", "Reaģēšanas termiņš ievērots",
+           "Reaģēšana izvērtēta", "Izskatīšanas termiņš ievērots", "Izskatīšana izvērtēta",
+           "Eskalācijas šajā mēnesī", "Pieteikumi ar eskalāciju šajā mēnesī"],
+    "en": ["Institution", "Name", "Requests in this report", "Received this month",
+           "Carried over from earlier months", "Open at the month's end", "Response deadline met",
+           "Response decided", "Resolution deadline met", "Resolution decided",
+           "Escalations this month", "Requests escalated this month"],
 }
 
 
 def write_overview_csv(path: Path, institutions, lang: str = "lv") -> None:
-    """One line per institution: its totals and deadlines met (UTF-8 with BOM, ``;``, 0640)."""
+    """One line per institution: its requests on their basis, deadlines met, escalations
+    (UTF-8 with BOM, ``;``, 0640)."""
     with private_file(path, "w", encoding=CSV_ENCODING, newline="") as fh:
         w = csv_writer(fh)
         w.writerow(_OVERVIEW_HEADERS["en" if lang == "en" else "lv"])
         for code, name, s in institutions:
-            w.writerow([code, _csv_text(name), s["total"], s["response"]["met"], s["response"]["decided"],
-                        s["resolution"]["met"], s["resolution"]["decided"], s["escalated_requests"]])
+            w.writerow([code, _csv_text(name), s["total"], s.get("received", 0), s.get("carried_over", 0),
+                        s.get("open_at_end", 0), s["response"]["met"], s["response"]["decided"],
+                        s["resolution"]["met"], s["resolution"]["decided"], s.get("escalation_count", 0),
+                        s["escalated_requests"]])
+
+
+_SUMMARY_CSV: dict[str, tuple[str, str]] = {
+    "head": ("Rādītājs;Vērtība", "Figure;Value"),
+    "received": ("Saņemti šajā mēnesī", "Received this month"),
+    "carried_over": ("Pārnesti no iepriekšējiem mēnešiem", "Carried over from earlier months"),
+    "total": ("Pieteikumi šajā pārskatā", "Requests in this report"),
+    "open_at_end": ("Neizpildīti mēneša beigās", "Open at the month's end"),
+    "response": ("Reaģēšanas termiņš", "Response deadline"),
+    "resolution": ("Izskatīšanas termiņš", "Resolution deadline"),
+    "met": ("ievērots", "met"),
+    "not_met": ("nav ievērots", "not met"),
+    "decided": ("izvērtēti", "decided"),
+    "share": ("ievērots, %", "met, %"),
+    "pending": ("vēl nav pienācis", "not yet due"),
+    "no_deadline": ("bez termiņa", "no deadline"),
+    "escalation_count": ("Eskalācijas šajā mēnesī (katrs līmenis atsevišķi)", "Escalations this month (each level counts)"),
+    "escalated_requests": ("Pieteikumi ar eskalāciju šajā mēnesī", "Requests escalated this month"),
+    "earlier_escalations": ("Šo pieteikumu agrākās eskalācijas", "Earlier escalations of these requests"),
+    "waited": ("Pieteikumi, kuros gaidīja lietotāja atbildi", "Requests that waited for their user"),
+    "waited_hours": ("Lietotāja atbildes gaidīšana kopā, h", "Time waiting for users in total, h"),
+    "objections": ("Lietotāju iebildumi pret rezultātu", "Users' objections to the result"),
+    "reopened": ("Atkārtoti atvērti pieteikumi", "Requests reopened"),
+    "median": ("Izpildes laika mediāna, h", "Median time to resolve, h"),
+}
+
+
+def summary_rows(summary: dict, lang: str = "lv") -> list[tuple[str, str]]:
+    """The summary as (figure, value) pairs, each figure named on its basis, every decimal with a
+    comma (one style for the lv-LV spreadsheet: ``74,2`` per cent, ``5,5`` hours)."""
+    i = 1 if lang == "en" else 0
+    w = {k: v[i] for k, v in _SUMMARY_CSV.items()}
+    num = lambda v: "" if v is None else (str(v) if isinstance(v, int) else decimal_comma(round(v, 1)))  # noqa: E731
+    out = [(w[k], num(summary.get(k, 0))) for k in ("received", "carried_over", "total", "open_at_end")]
+    for key in ("response", "resolution"):
+        d = summary[key]
+        for part in ("met", "not_met", "decided", "pending", "no_deadline"):
+            out.append((f"{w[key]}: {w[part]}", num(d.get(part, 0))))
+        out.append((f"{w[key]}: {w['share']}", num(None if d["share"] is None else d["share"] * 100)))
+    labels = formatter(lang).escalation
+    for reason, n in summary["escalations"].items():
+        out.append((labels.get(reason, reason), num(n)))
+    out += [(w[k], num(summary.get(k, 0))) for k in ("escalation_count", "escalated_requests", "earlier_escalations")]
+    waiting = summary.get("waiting_user") or {}
+    out += [(w["waited"], num(waiting.get("requests", 0))), (w["waited_hours"], num(float(waiting.get("hours", 0))))]
+    out += [(w["objections"], num((summary.get("objections") or {}).get("objections", 0))),
+            (w["reopened"], num((summary.get("reopened") or {}).get("requests", 0)))]
+    for h in summary.get("resolve_hours") or ():
+        kind = "darba laiks" if h["working_time"] else h["calendar"]
+        out.append((f"{w['median']} ({h['calendar'] or kind})", num(h["median"])))
+    return out
+
+
+def write_summary_csv(path: Path, summary: dict, lang: str = "lv") -> None:
+    """The summary as its own CSV beside the request list (UTF-8 with BOM, ``;``, 0640)."""
+    i = 1 if lang == "en" else 0
+    with private_file(path, "w", encoding=CSV_ENCODING, newline="") as fh:
+        w = csv_writer(fh)
+        w.writerow(_SUMMARY_CSV["head"][i].split(";"))
+        for label, value in summary_rows(summary, lang):
+            w.writerow([_csv_text(label), value])
 
 
 def write_json_file(path: Path, doc: Any) -> None:

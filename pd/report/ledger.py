@@ -7,13 +7,16 @@ month began). Its state and dates are as they stood at the month's end.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as dtime
 from typing import TYPE_CHECKING, Iterator
+from zoneinfo import ZoneInfo
 
 import peewee
 
 from ..catalog import at_version
-from ..db.models import Assignment, Escalation, Event
+from ..db.intake_models import InboundMessage as IM
+from ..db.models import Assignment, Escalation, Event, Pause
 from ..db.models import Request as R
 from .rows import ReportRow, month_bounds
 
@@ -69,9 +72,17 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
     base = _base(sel, institution)
     late, status_at_end, resolved_at_end = _state_at_end(sel, base)
     escalations: dict[int, list[str]] = {}
-    for rid, reason in (Escalation.select(Escalation.request, Escalation.reason).join(R)
-                        .where(base & (Escalation.at < sel.end)).order_by(Escalation.id).tuples()):
+    in_month: dict[int, list[str]] = {}
+    levels: dict[int, int] = {}
+    for rid, reason, at, level in (Escalation.select(Escalation.request, Escalation.reason, Escalation.at,
+                                                     Escalation.level).join(R)
+                                   .where(base & (Escalation.at < sel.end)).order_by(Escalation.id).tuples()):
         escalations.setdefault(rid, []).append(reason)
+        if _aware(at) >= sel.start:
+            in_month.setdefault(rid, []).append(reason)
+        levels[rid] = max(levels.get(rid, 0), int(level or 1))
+    waiting = _waiting_hours(sel, base)
+    objections, reopened = _objections_and_reopenings(sel, base)
 
     staff = desk.contacts.staff
     groups = _expert_groups(desk)
@@ -79,14 +90,21 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
     calendars: dict[tuple[str, str], tuple[object, str, bool]] = {}
     lang = _lang(desk)
     end = sel.end
+    tz = desk.settings.timezone
     cols = (R.id, R.number, R.received_at, R.channel, R.requester_name, R.unit, R.position, R.service,
             R.description, R.expert, R.accepted_at, R.resolved_at, R.closed_at, R.status, R.result,
-            R.refusal_reason, R.response_due, R.resolution_due, R.catalog_version, R.urgent)
+            R.refusal_reason, R.response_due, R.resolution_due, R.catalog_version, R.urgent,
+            R.planned_date, R.delay_reason, R.delay_reported_at)
+    start = sel.start
     for (rid, number, received, channel, name, unit, position, service, description, expert, accepted,
          resolved, closed, status, result, refusal, response_due, resolution_due, cver,
-         urgent) in _raw_rows(desk, R.select(*cols).where(base).order_by(R.number)):
-        received, accepted, resolved, closed, response_due, resolution_due = map(
-            _aware, (received, accepted, resolved, closed, response_due, resolution_due))
+         urgent, planned, delay_reason, delay_at) in _raw_rows(desk, R.select(*cols).where(base).order_by(R.number)):
+        received, accepted, resolved, closed, response_due, resolution_due, delay_at = map(
+            _aware, (received, accepted, resolved, closed, response_due, resolution_due, delay_at))
+        if delay_at is None or delay_at >= end:
+            planned, delay_reason = None, ""
+        elif isinstance(planned, str):
+            planned = date.fromisoformat(planned[:10])
         urgent = bool(urgent)
         if rid in late:
             state = status_at_end.get(rid, "registered")
@@ -132,6 +150,8 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
         else:
             outcome = ""
         person = staff.get(expert) if expert else None
+        days_late = _days_late(state, end, accepted, resolved, response_due, resolution_due, planned,
+                               delay_at, tz)
         yield ReportRow(
             number=number, institution=institution, received_at=received, channel=channel,
             requester_name=name, requester_unit=unit, requester_position=position, service_code=service,
@@ -141,7 +161,56 @@ def rows_for(desk: "Desk", sel: MonthSelection, institution: str) -> Iterator["R
             response_met=response_met, resolution_met=resolution_met, resolve_hours=hours,
             escalations=tuple(escalations.get(rid, ())),
             calendar=cal_name, working_time=working, expert_group=groups.get(expert or "", ""),
+            urgent=urgent, response_due=response_due, resolution_due=resolution_due, planned_date=planned,
+            delay_reason=delay_reason or "", days_late=days_late, escalation_level=levels.get(rid, 0),
+            month_escalations=tuple(in_month.get(rid, ())), waiting_hours=waiting.get(rid),
+            received_in_month=received >= start, objections=objections.get(rid, 0),
+            reopened=reopened.get(rid, 0),
         )
+
+
+_OPEN = frozenset(("registered", "assigned", "in_progress", "returned", "waiting_user"))
+
+
+def _days_late(state, end, accepted, resolved, response_due, resolution_due, planned, delay_at, tz):
+    """Clock days past the deadline missed, one decimal: the resolution deadline (or the planned date,
+    when the expert reported the delay before the deadline [SPEC 5]) until the result, or until the
+    month's end while open; for a request not yet accepted, the response deadline. None: none missed."""
+    if state == "refused":
+        return None
+    bound = resolution_due
+    if bound is not None and planned is not None and delay_at is not None and delay_at <= bound:
+        bound = datetime.combine(planned, dtime(23, 59, 59), ZoneInfo(tz)).astimezone(_UTC)
+    until = resolved if resolved is not None else (end if state in _OPEN else None)
+    if until is not None and bound is not None and until > bound:
+        return round((until - bound).total_seconds() / 86400, 1)
+    if accepted is None and resolved is None and state in _OPEN and response_due is not None \
+            and response_due < end:
+        return round((end - response_due).total_seconds() / 86400, 1)
+    return None
+
+
+def _waiting_hours(sel: MonthSelection, base) -> dict[int, float]:
+    """Clock hours each request waited for its user (its pauses [§8.8]) up to the month's end."""
+    out: dict[int, float] = {}
+    end = sel.end
+    for rid, started, ended in (Pause.select(Pause.request, Pause.started_at, Pause.ended_at).join(R)
+                                .where(base & (Pause.started_at < end)).tuples()):
+        started, ended = _aware(started), _aware(ended)
+        stop = ended if ended is not None and ended < end else end
+        out[rid] = out.get(rid, 0.0) + max(0.0, (stop - started).total_seconds() / 3600)
+    return {rid: round(h, 1) for rid, h in out.items()}
+
+
+def _objections_and_reopenings(sel: MonthSelection, base) -> tuple[dict[int, int], dict[int, int]]:
+    """Per request: the user's objections to its result mailed in the month, and its reopenings in it."""
+    objections = dict(IM.select(IM.request, peewee.fn.COUNT(IM.id)).join(R, on=(IM.request == R.id))
+                      .where(base & (IM.flag == "objection") & (IM.received_at >= sel.start)
+                             & (IM.received_at < sel.end)).group_by(IM.request).tuples())
+    reopened = dict(Event.select(Event.request, peewee.fn.COUNT(Event.id)).join(R)
+                    .where(base & (Event.kind == "reopened") & (Event.at >= sel.start) & (Event.at < sel.end))
+                    .group_by(Event.request).tuples())
+    return objections, reopened
 
 
 def _lang(desk: "Desk") -> str:
@@ -213,6 +282,12 @@ def escalations_for(desk: "Desk", sel: MonthSelection, institution: str | None) 
     return out
 
 
+def split_escalations(escalations: list[EscalationRow], sel: MonthSelection
+                      ) -> tuple[list[EscalationRow], list[EscalationRow]]:
+    """(the escalations dated in the month, those of the same requests dated before it)."""
+    return [e for e in escalations if e.at >= sel.start], [e for e in escalations if e.at < sel.start]
+
+
 def trend(desk: "Desk", month: str, tz: str, months: int = 12) -> dict[str | None, list[dict]]:
     """The last ``months`` months up to ``month``, per institution and for all (key None).
 
@@ -266,7 +341,17 @@ def trend(desk: "Desk", month: str, tz: str, months: int = 12) -> dict[str | Non
             "resolved": vals[3],
             "resolution": _share_of(vals[5], vals[4]),
         } for m, vals in zip(names, counts.get(inst, zero))]
+        out[inst] = _from_first_data(out[inst])
     return out
+
+
+def _from_first_data(months: list[dict]) -> list[dict]:
+    """The months from the first with anything received, accepted or resolved (the month itself at
+    least): ten months of zeros before the desk began say nothing (issue 20)."""
+    for i, t in enumerate(months[:-1]):
+        if t["received"] or t["resolved"] or t["response"]["decided"]:
+            return months[i:]
+    return months[-1:]
 
 
 def _share_of(met: int, decided: int) -> dict:

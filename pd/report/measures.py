@@ -8,8 +8,17 @@ Decisions a reader of the report may ask about:
   check them against the sheet's column.
 * Deadline shares are of the decided ones only: a request whose deadline
   has not passed nor been met yet (``None``) counts in neither.
-* Escalations are counted by reason, once per escalation; ``escalated_requests``
-  counts requests with at least one.
+* The month's requests are those received in it (``received``, the trend's
+  count for the month) and those carried over from earlier months, still
+  open during it (``carried_over``); ``total`` is both.
+* Escalations are those dated in the month, counted by reason, once per
+  escalation and level (a request escalated to level 1 and then 2 counts
+  twice); ``escalated_requests`` counts the requests with at least one.
+  Escalations of the same requests dated before the month are counted apart
+  (``earlier_escalations``, ``requests_escalated_earlier``).
+* A deadline not met nor missed by the month's end is not decided: either it
+  had not come yet (``pending``) or the request had none (``no_deadline``: not
+  yet forwarded to an expert, or refused).
 * The fingerprint is the SHA-256 of the canonical JSON array of the rows in
   number order, each row an array of the ReportRow fields in declared order
   (``_canonical_row``); a regenerated report over unchanged data has the
@@ -22,7 +31,7 @@ import json
 import math
 from array import array
 from dataclasses import fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Iterable, Sequence
@@ -36,13 +45,15 @@ from .rows import CHANNELS, ESCALATION_REASONS, PERCENTILE_METHOD, STATUSES, UTC
 
 _ROW_FIELDS = tuple(f.name for f in fields(ReportRow))
 _ROW_GETTER = attrgetter(*_ROW_FIELDS)
-_ROW_DATES = tuple(i for i, name in enumerate(_ROW_FIELDS) if name.endswith("_at"))
+_ROW_DATES = tuple(i for i, name in enumerate(_ROW_FIELDS) if name.endswith(("_at", "_due")))
 _ROW_ESCALATIONS = _ROW_FIELDS.index("escalations")
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):  # working hours from a NUMERIC column
         return float(value)
+    if isinstance(value, date):  # the planned date
+        return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -120,13 +131,15 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     return float(a + (h - lo) * (sorted_values[lo + 1] - a))
 
 
-def _share(met: int, not_met: int) -> dict[str, Any]:
+def _share(met: int, not_met: int, pending: int = 0, no_deadline: int = 0) -> dict[str, Any]:
     decided = met + not_met
     return {
         "met": met,
         "not_met": not_met,
         "decided": decided,
         "share": (met / decided) if decided else None,
+        "pending": pending,
+        "no_deadline": no_deadline,
     }
 
 
@@ -149,16 +162,20 @@ class _Measure:
 
     def __init__(self) -> None:
         self.count = 0
-        self.response = [0, 0]  # met, not met
-        self.resolution = [0, 0]
+        self.response = [0, 0, 0, 0]  # met, not met, not due yet, no deadline
+        self.resolution = [0, 0, 0, 0]
         self.hours = array("d")
 
     def add(self, r: ReportRow) -> None:
         self.count += 1
         if r.response_met is not None:
             self.response[0 if r.response_met else 1] += 1
+        else:
+            self.response[3 if r.response_due is None or r.status == "refused" else 2] += 1
         if r.resolution_met is not None:
             self.resolution[0 if r.resolution_met else 1] += 1
+        else:
+            self.resolution[3 if r.resolution_due is None or r.status == "refused" else 2] += 1
         if r.resolve_hours is not None:
             self.hours.append(float(r.resolve_hours))
 
@@ -198,10 +215,18 @@ class SummaryBuilder:
         self.by_channel: dict[str, int] = dict.fromkeys(CHANNELS, 0)
         self.all = _Measure()
         self.calendars: dict[tuple[str, bool | None], _Measure] = {}
-        self.services: dict[tuple[str, str, bool | None], list] = {}  # -> [name, measure]
+        self.services: dict[tuple[str, bool, str, bool | None], list] = {}  # -> [name, measure]
         self.groups: dict[tuple[str, str, bool | None], _Measure] = {}
         self.escalations: dict[str, int] = dict.fromkeys(ESCALATION_REASONS, 0)
         self.escalated_requests = 0
+        self.earlier_escalations = 0
+        self.requests_escalated_earlier = 0
+        self.received = 0
+        self.by_unit: dict[str, list[int]] = {}  # unit -> [requests, received in the month]
+        self.waiting = [0, 0.0]                # requests that waited for their user, hours
+        self.objections = [0, 0]               # objections, requests
+        self.reopened = [0, 0]                 # reopenings, requests
+        self.open_rows: list[ReportRow] = []   # still open at the month's end (the open_at_end list)
         self.end = _aware(end) if end is not None else None
         self.open_by_age: dict[str, int] = {k: 0 for k, _ in AGE_BUCKETS}
         self._fp = _Fingerprint() if fingerprint else None
@@ -220,7 +245,7 @@ class SummaryBuilder:
         if m is None:
             m = self.calendars[cal] = _Measure()
         m.add(r)
-        key = (r.service_code, r.calendar, r.working_time)
+        key = (r.service_code, r.urgent, r.calendar, r.working_time)
         svc = self.services.get(key)
         if svc is None:
             svc = self.services[key] = [r.service_name, _Measure()]
@@ -230,14 +255,36 @@ class SummaryBuilder:
         if m is None:
             m = self.groups[key] = _Measure()
         m.add(r)
-        if r.escalations:
+        if r.month_escalations:
             self.escalated_requests += 1
             esc = self.escalations
-            for e in r.escalations:
+            for e in r.month_escalations:
                 esc[e] = esc.get(e, 0) + 1
-        if self.end is not None and r.status in OPEN_STATUSES:
-            days = (self.end - _aware(r.received_at)).total_seconds() / 86400
-            self.open_by_age[age_bucket(days)] += 1
+        earlier = len(r.escalations) - len(r.month_escalations)
+        if earlier > 0:
+            self.earlier_escalations += earlier
+            self.requests_escalated_earlier += 1
+        if r.received_in_month:
+            self.received += 1
+        unit = self.by_unit.get(r.requester_unit)
+        if unit is None:
+            unit = self.by_unit[r.requester_unit] = [0, 0]
+        unit[0] += 1
+        unit[1] += r.received_in_month
+        if r.waiting_hours is not None:
+            self.waiting[0] += 1
+            self.waiting[1] += float(r.waiting_hours)
+        if r.objections:
+            self.objections[0] += r.objections
+            self.objections[1] += 1
+        if r.reopened:
+            self.reopened[0] += r.reopened
+            self.reopened[1] += 1
+        if r.status in OPEN_STATUSES:
+            self.open_rows.append(r)
+            if self.end is not None:
+                days = (self.end - _aware(r.received_at)).total_seconds() / 86400
+                self.open_by_age[age_bucket(days)] += 1
         if self._fp is not None:
             if r.number <= self._last:
                 self._in_order = False
@@ -254,10 +301,10 @@ class SummaryBuilder:
     def result(self) -> dict[str, Any]:
         services = sorted(
             self.services.items(),
-            key=lambda kv: (lv_sort_key(kv[1][0]), kv[0][0], kv[0][2] is not True, kv[0][1]),
+            key=lambda kv: (lv_sort_key(kv[1][0]), kv[0][0], kv[0][1], kv[0][3] is not True, kv[0][2]),
         )
         by_service: dict[str, int] = {}
-        for (code, _cal, _w), (_name, m) in services:
+        for (code, _urgent, _cal, _w), (_name, m) in services:
             by_service[code] = by_service.get(code, 0) + m.count
         groups = sorted(
             self.groups.items(),
@@ -265,8 +312,11 @@ class SummaryBuilder:
         )
         calendars = sorted(self.calendars.items(), key=lambda kv: (kv[0][1] is not True, kv[0][0]))
         overall = self.all.result()
+        units = sorted(self.by_unit.items(), key=lambda kv: (-kv[1][0], lv_sort_key(kv[0])))
         return {
             "total": self.total,
+            "received": self.received,
+            "carried_over": self.total - self.received,
             "by_status": dict(self.by_status),
             "by_channel": dict(self.by_channel),
             "by_service": by_service,
@@ -277,16 +327,24 @@ class SummaryBuilder:
                 for (cal, w), m in calendars
             ],
             "services": [
-                dict(m.result(), code=code, name=name, calendar=cal, working_time=w)
-                for (code, cal, w), (name, m) in services
+                dict(m.result(), code=code, name=name, urgent=urgent, calendar=cal, working_time=w)
+                for (code, urgent, cal, w), (name, m) in services
             ],
             "groups": [
                 dict(m.result(), group=group, calendar=cal, working_time=w)
                 for (group, cal, w), m in groups
             ],
             "open_by_age": dict(self.open_by_age) if self.end is not None else None,
+            "open_at_end": sum(1 for _ in self.open_rows),
             "escalations": dict(self.escalations),
+            "escalation_count": sum(self.escalations.values()),
             "escalated_requests": self.escalated_requests,
+            "earlier_escalations": self.earlier_escalations,
+            "requests_escalated_earlier": self.requests_escalated_earlier,
+            "by_unit": [{"unit": u, "requests": n, "received": rec} for u, (n, rec) in units],
+            "waiting_user": {"requests": self.waiting[0], "hours": round(self.waiting[1], 1)},
+            "objections": {"objections": self.objections[0], "requests": self.objections[1]},
+            "reopened": {"reopenings": self.reopened[0], "requests": self.reopened[1]},
         }
 
 
@@ -304,27 +362,32 @@ def combine_summaries(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     Counts add up and shares are recomputed; times to resolve cannot be
     combined and are left out (feed a SummaryBuilder with every row instead).
     """
-    out: dict[str, Any] = {
-        "total": 0,
+    counts = ("total", "received", "carried_over", "open_at_end", "escalation_count", "escalated_requests",
+              "earlier_escalations", "requests_escalated_earlier")
+    out: dict[str, Any] = dict.fromkeys(counts, 0)
+    out.update({
         "by_status": dict.fromkeys(STATUSES, 0),
         "by_channel": dict.fromkeys(CHANNELS, 0),
         "escalations": dict.fromkeys(ESCALATION_REASONS, 0),
-        "escalated_requests": 0,
-    }
-    resp = [0, 0]
-    reso = [0, 0]
+        "waiting_user": {"requests": 0, "hours": 0.0},
+        "objections": {"objections": 0, "requests": 0},
+        "reopened": {"reopenings": 0, "requests": 0},
+    })
+    resp = [0, 0, 0, 0]
+    reso = [0, 0, 0, 0]
+    parts = ("met", "not_met", "pending", "no_deadline")
     for s in summaries:
-        out["total"] += s["total"]
-        out["escalated_requests"] += s.get("escalated_requests", 0)
-        for key in ("by_status", "by_channel", "escalations"):
-            for k, v in s[key].items():
+        for key in counts:
+            out[key] += s.get(key, 0)
+        for key in ("by_status", "by_channel", "escalations", "waiting_user", "objections", "reopened"):
+            for k, v in (s.get(key) or {}).items():
                 out[key][k] = out[key].get(k, 0) + v
-        resp[0] += s["response"]["met"]
-        resp[1] += s["response"]["not_met"]
-        reso[0] += s["resolution"]["met"]
-        reso[1] += s["resolution"]["not_met"]
+        for i, part in enumerate(parts):
+            resp[i] += s["response"].get(part, 0)
+            reso[i] += s["resolution"].get(part, 0)
     out["response"] = _share(*resp)
     out["resolution"] = _share(*reso)
+    out["by_unit"] = []
     out["resolve_hours"] = []
     out["services"] = []
     out["groups"] = []

@@ -6,18 +6,19 @@ with ``send``, queues the mails through the outbox.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..audit import anchor as audit_anchor
-from ..errors import ConfigError, InvalidInput, InvalidState
+from ..errors import ConfigError, InvalidInput, InvalidState, TemporaryFailure
 from . import csv_json, ledger
 from . import send as sending
-from .files import make_dir
+from .files import NO_SPACE, make_dir, run_dir
 from .measures import SummaryBuilder
 from .rows import ReportMeta
-from .xlsx import write_institution_workbook, write_overview_workbook
+from .xlsx import temporary_files_in, write_institution_workbook, write_overview_workbook
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk
@@ -32,6 +33,7 @@ class MonthlyResult:
     institutions: list[tuple[str, str, dict]] = field(default_factory=list)
     overview: dict = field(default_factory=dict)
     anchor: str = ""
+    messages: set[int] = field(default_factory=set)  # the report mails queued (--send)
 
 
 def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt: str, lang: str, *,
@@ -63,73 +65,103 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
     except OSError as exc:
         raise ConfigError(f"--out {out_dir}: {exc.strerror or exc}") from None
 
-    now = desk.now()
-    anchor = audit_anchor()
-    meta0 = ReportMeta(institution_code="", institution_name="", month=month, generated_at=now,
-                       catalog_version=desk.catalog.version, contacts_version=contacts.version, lang=lang,
-                       anchor=anchor)
-    trend = ledger.trend(desk, month, tz)
-    result = MonthlyResult(month=month, anchor=anchor)
-    totals = SummaryBuilder(end=sel.end)
-    refused: list = []
-    sends: list[tuple[str, str, tuple[str, bytes], dict]] = []
-    for code in codes:
-        inst = contacts.institutions[code]
-        meta = replace(meta0, institution_code=code, institution_name=inst.name)
-        rows = _tee_refused(ledger.rows_for(desk, sel, code), refused)
-        escalations = ledger.escalations_for(desk, sel, code)
-        path = out_dir / f"pd-{month}-{code}.{fmt}"
-        if fmt == "xlsx":
 
-            summary = write_institution_workbook(path, meta, rows, totals=totals, end=sel.end,
-                                                 trend=trend.get(code, ()), escalations=escalations)
-        elif fmt == "csv":
-            b = SummaryBuilder(fingerprint=True, end=sel.end)
-            csv_json.write_csv_file(path, _fed(rows, b, totals), lang)
-            summary = dict(b.result(), fingerprint=b.fingerprint())
-        else:
-            rows = list(_fed(rows, None, totals))
-            doc = csv_json.rows_to_json(rows, meta, end=sel.end, trend=trend.get(code, ()),
-                                        escalations=escalations)
-            csv_json.write_json_file(path, doc)
-            summary = dict(doc["summary"], fingerprint=doc["fingerprint"])
-        result.institutions.append((code, inst.name, summary))
-        result.files.append(str(path))
-        if send:
-            sends.append((code, summary["fingerprint"], (path.name, path.read_bytes()), summary))
-        if progress:
-            progress(code)
 
-    overview = out_dir / f"pd-{month}-overview.{fmt}"
-    centre = replace(meta0, institution_code="IC",
-                     institution_name=contacts.institutions["IC"].name if "IC" in contacts.institutions
-                     else "Informācijas centrs")
-    total = totals.result()
-    if fmt == "xlsx":
+    try:
+        with run_dir(out_dir) as tmp:
+            if fmt == "xlsx":
 
-        total = write_overview_workbook(overview, centre, result.institutions, refused, total=total,
-                                        trend=trend.get(None, ()),
-                                        escalations=ledger.escalations_for(desk, sel, None))
-    elif fmt == "json":
-        doc = {"month": month, "audit_anchor": anchor,
-               "institutions": [{"code": c, "name": n, "summary": s} for c, n, s in result.institutions],
-               "total": total, "trend": trend.get(None, []),
-               "escalations": [csv_json.escalation_to_dict(e, lang)
-                               for e in ledger.escalations_for(desk, sel, None)]}
-        csv_json.write_json_file(overview, doc)
-    else:
-        csv_json.write_overview_csv(overview, result.institutions, lang)
-    result.overview = total
-    result.files.append(str(overview))
+                scratch = temporary_files_in(tmp)
+            else:
+                scratch = nullcontext()
+            with scratch:
+                now = desk.now()
+                anchor = audit_anchor()
+                meta0 = ReportMeta(institution_code="", institution_name="", month=month, generated_at=now,
+                                   catalog_version=desk.catalog.version, contacts_version=contacts.version, lang=lang,
+                                   anchor=anchor)
+                trend = ledger.trend(desk, month, tz)
+                result = MonthlyResult(month=month, anchor=anchor)
+                totals = SummaryBuilder(end=sel.end)
+                refused: list = []
+                sends: list[tuple[str, str, tuple[str, bytes], dict]] = []
+                for code in codes:
+                    inst = contacts.institutions[code]
+                    meta = replace(meta0, institution_code=code, institution_name=inst.name)
+                    rows = _tee_refused(ledger.rows_for(desk, sel, code), refused)
+                    escalations, earlier = ledger.split_escalations(ledger.escalations_for(desk, sel, code), sel)
+                    path = out_dir / f"pd-{month}-{code}.{fmt}"
+                    if fmt == "xlsx":
 
-    for code, fp, workbook, summary in sends:
-        sending.record_sent(desk, month, code, fp, workbook, sending.summary_text(summary, lang), resend,
-                            anchor=anchor)
-    if send:
-        sending.record_overview_sent(desk, month, total.get("fingerprint", ""),
-                                     (overview.name, overview.read_bytes()),
-                                     sending.summary_text(total, lang), resend, anchor=anchor)
-    return result
+                        summary = write_institution_workbook(path, meta, rows, totals=totals, end=sel.end,
+                                                             trend=trend.get(code, ()), escalations=escalations,
+                                                             earlier_escalations=earlier)
+                    elif fmt == "csv":
+                        b = SummaryBuilder(fingerprint=True, end=sel.end)
+                        csv_json.write_csv_file(path, _fed(rows, b, totals), lang)
+                        summary = dict(b.result(), fingerprint=b.fingerprint())
+                        summary_path = out_dir / f"pd-{month}-{code}-summary.csv"
+                        csv_json.write_summary_csv(summary_path, summary, lang)
+                        result.files.append(str(summary_path))
+                    else:
+                        rows = list(_fed(rows, None, totals))
+                        doc = csv_json.rows_to_json(rows, meta, end=sel.end, trend=trend.get(code, ()),
+                                                    escalations=escalations, earlier_escalations=earlier)
+                        csv_json.write_json_file(path, doc)
+                        summary = dict(doc["summary"], fingerprint=doc["fingerprint"])
+                    result.institutions.append((code, inst.name, summary))
+                    result.files.append(str(path))
+                    if send:
+                        sends.append((code, summary["fingerprint"], (path.name, path.read_bytes()), summary))
+                    if progress:
+                        progress(code)
+
+                overview = out_dir / f"pd-{month}-overview.{fmt}"
+                centre = replace(meta0, institution_code="IC",
+                                 institution_name=contacts.institutions["IC"].name if "IC" in contacts.institutions
+                                 else "Informācijas centrs")
+                total = totals.result()
+                all_esc, all_earlier = ledger.split_escalations(ledger.escalations_for(desk, sel, None), sel)
+                if fmt == "xlsx":
+
+                    total = write_overview_workbook(overview, centre, result.institutions, refused, total=total,
+                                                    trend=trend.get(None, ()), escalations=all_esc,
+                                                    earlier_escalations=all_earlier, open_rows=totals.open_rows)
+                elif fmt == "json":
+                    doc = {"month": month, "audit_anchor": anchor,
+                           "institutions": [{"code": c, "name": n, "summary": s} for c, n, s in result.institutions],
+                           "total": total, "summary": total,
+                           "open_at_end": [dict(csv_json.open_to_dict(r, lang), institution=r.institution)
+                                           for r in totals.open_rows],
+                           "trend": trend.get(None, []), "comparison": csv_json.comparison(trend.get(None, [])),
+                           "escalations": [csv_json.escalation_to_dict(e, lang) for e in all_esc],
+                           "earlier_escalations": [csv_json.escalation_to_dict(e, lang) for e in all_earlier]}
+                    csv_json.write_json_file(overview, doc)
+                else:
+                    csv_json.write_overview_csv(overview, result.institutions, lang)
+                    summary_path = out_dir / f"pd-{month}-overview-summary.csv"
+                    csv_json.write_summary_csv(summary_path, total, lang)
+                    result.files.append(str(summary_path))
+                result.overview = total
+                result.files.append(str(overview))
+
+                for code, fp, workbook, summary in sends:
+                    result.messages.add(sending.record_sent(desk, month, code, fp, workbook,
+                                                            sending.summary_text(summary, lang), resend, anchor=anchor))
+                if send:
+                    result.messages.add(sending.record_overview_sent(desk, month, total.get("fingerprint", ""),
+                                                                     (overview.name, overview.read_bytes()),
+                                                                     sending.summary_text(total, lang), resend,
+                                                                     anchor=anchor))
+                return result
+    except OSError as exc:
+        # One line, no traceback; the files of this run that were half-written are gone (each is
+        # renamed into place only when whole), and the reports sent stand as they were.
+        where = exc.filename or out_dir
+        if exc.errno in NO_SPACE:
+            raise TemporaryFailure(f"--out {out_dir}: no room left to write {where} "
+                                   f"({exc.strerror}); free some space and run it again") from None
+        raise ConfigError(f"--out {out_dir}: cannot write {where}: {exc.strerror or exc}") from None
 
 
 def _tee_refused(rows, refused: list):

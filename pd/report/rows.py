@@ -73,6 +73,19 @@ class ReportRow:
     calendar: str = ""
     working_time: bool | None = None
     expert_group: str = ""
+    # What the readers of SPEC 8 ask besides (issue 20), as at the month's end:
+    urgent: bool = False
+    response_due: datetime | None = None
+    resolution_due: datetime | None = None
+    planned_date: date | None = None        # the expert's planned date when they reported a delay
+    delay_reason: str = ""
+    days_late: float | None = None          # clock days past the missed deadline at the month's end
+    escalation_level: int = 0               # the highest level escalated to by the month's end
+    month_escalations: tuple[str, ...] = ()  # reasons of the escalations dated in the month
+    waiting_hours: float | None = None      # clock hours waiting for the user, up to the month's end
+    received_in_month: bool = True          # False: carried over from an earlier month
+    objections: int = 0                     # the user's objections to the result, mailed in the month
+    reopened: int = 0                       # reopenings in the month
 
 
 @dataclass
@@ -98,28 +111,38 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("requester_position", "Amats", "Position"),
     ("service_code", "Pakalpojuma kods", "Service code"),
     ("service_name", "Pakalpojums", "Service"),
+    ("urgent", "Steidzams", "Urgent"),
     ("description", "Īss apraksts", "Short description"),
     ("expert", "Eksperts", "Expert"),
-    ("expert_group", "Ekspertu grupa", "Expert group"),
+    ("expert_group", "Eksperta vadītājs", "Expert's manager"),
+    ("response_due", "Reaģēšanas termiņš", "Response due"),
     ("accepted_at", "Pieņemts izskatīšanai", "Accepted"),
+    ("resolution_due", "Izskatīšanas termiņš", "Resolution due"),
+    ("planned_date", "Plānotais datums", "Planned date"),
+    ("delay_reason", "Kavējuma iemesls", "Reason for the delay"),
     ("resolved_at", "Izpildīts", "Resolved"),
     ("closed_at", "Slēgts", "Closed"),
     ("status", "Statuss mēneša beigās", "State at month end"),
     ("outcome", "Rezultāts vai atteikuma iemesls", "Result or reason for refusal"),
     ("response_met", "Reaģēšanas termiņš ievērots", "Response deadline met"),
     ("resolution_met", "Izskatīšanas termiņš ievērots", "Resolution deadline met"),
+    ("days_late", "Nokavēts, dienas", "Days late"),
     ("resolve_hours", "Izpildes laiks, stundas pēc kalendāra", "Time to resolve, hours by calendar"),
     ("calendar", "Kalendārs", "Calendar"),
+    ("waiting_hours", "Gaidīja lietotāju, h", "Waited for the user, h"),
+    ("escalation_level", "Eskalācijas līmenis", "Escalation level"),
     ("escalations", "Eskalācijas", "Escalations"),
 )
 COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
-DATE_COLUMNS = tuple(i for i, k in enumerate(COLUMN_KEYS) if k.endswith("_at"))
+DATE_COLUMNS = tuple(i for i, k in enumerate(COLUMN_KEYS) if k.endswith(("_at", "_due")))
 HOURS_COLUMN = COLUMN_KEYS.index("resolve_hours")
+# Other figures (one decimal, or a whole level): written as numbers, in CSV with a decimal comma.
+NUMBER_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in ("days_late", "waiting_hours", "escalation_level"))
 # Free texts a person typed: guarded against formula injection in CSV/xlsx.
 TEXT_COLUMNS = tuple(
     COLUMN_KEYS.index(k) for k in (
         "requester_name", "requester_unit", "requester_position",
-        "service_name", "description", "expert", "expert_group", "outcome",
+        "service_name", "description", "expert", "expert_group", "outcome", "delay_reason",
     )
 )
 
@@ -233,7 +256,7 @@ class RowFormatter:
     blank), aware Europe/Riga datetimes or None, the hours as float or None.
     Built once per language: the label look-ups are plain dict hits.
     """
-    __slots__ = ("lang", "status", "channel", "escalation", "yes", "no")
+    __slots__ = ("lang", "status", "channel", "escalation", "yes", "no", "urgent")
 
     def __init__(self, lang: str = "lv"):
         self.lang = lang
@@ -242,6 +265,7 @@ class RowFormatter:
         self.escalation = _label_map(ESCALATION_REASON_LABELS, lang)
         self.yes = label(YES_NO, True, lang)
         self.no = label(YES_NO, False, lang)
+        self.urgent = "steidzams" if lang != "en" else "urgent"
 
     def met(self, value: bool | None) -> str:
         if value is None:
@@ -260,18 +284,26 @@ class RowFormatter:
             clean_text(r.requester_position),
             clean_text(r.service_code),
             clean_text(r.service_name),
+            self.urgent if r.urgent else "",
             shorten(r.description),
             clean_text(r.expert),
             clean_text(r.expert_group),
+            _riga(r.response_due),
             _riga(r.accepted_at),
+            _riga(r.resolution_due),
+            r.planned_date.strftime("%d.%m.%Y") if r.planned_date else "",
+            shorten(r.delay_reason),
             _riga(r.resolved_at),
             _riga(r.closed_at),
             self.status.get(r.status, r.status),
             shorten(r.outcome, OUTCOME_LIMIT),
             self.met(r.response_met),
             self.met(r.resolution_met),
+            r.days_late,
             None if hours is None else round(float(hours), 2),
             clean_text(r.calendar),
+            r.waiting_hours,
+            r.escalation_level or None,
             "; ".join([esc.get(e, e) for e in r.escalations]),
         )
 

@@ -34,25 +34,26 @@ def overview_recipients(desk: "Desk") -> list[str]:
 
 
 def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, workbook: tuple[str, bytes],
-                summary_text: str, resend: bool, anchor: str = "") -> None:
-    """Queue the institution's report mail and record that the month was sent, in one transaction."""
-
+                summary_text: str, resend: bool, anchor: str = "") -> int:
+    """Queue the institution's report mail and record that the month was sent, in one transaction;
+    returns the outbox message's id."""
     inst = desk.contacts.institution(institution)
     if not inst.report_recipients:
         raise InvalidState(f"{institution} has no report recipients in contacts.yaml")
-    _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint, workbook,
-           {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
+    return _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint,
+                  workbook, {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
 
 
 def record_overview_sent(desk: "Desk", month: str, fingerprint: str, workbook: tuple[str, bytes],
-                         summary_text: str, resend: bool, anchor: str = "") -> None:
-    """Queue the overview to the Centre's report recipients, recorded as sent, in one transaction."""
-    _queue(desk, month, OVERVIEW, "monthly_report_overview", overview_recipients(desk), fingerprint, workbook,
+                         summary_text: str, resend: bool, anchor: str = "") -> int:
+    """Queue the overview to the Centre's report recipients, recorded as sent, in one transaction;
+    returns the outbox message's id."""
+    return _queue(desk, month, OVERVIEW, "monthly_report_overview", overview_recipients(desk), fingerprint, workbook,
            {"summary": summary_text, "anchor": anchor}, resend)
 
 
 def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str], fingerprint: str,
-           workbook: tuple[str, bytes], extra: dict, resend: bool) -> None:
+           workbook: tuple[str, bytes], extra: dict, resend: bool) -> int:
     lang = desk.settings.lang if desk.settings.lang in ("lv", "en") else "lv"
     what = "overview" if key == OVERVIEW else key
     with desk.ledger.change() as ch:
@@ -63,19 +64,23 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
                          fingerprint=fingerprint, resend=n)
         ctx = {"desk_name": desk.contacts.desk.name, "desk_email": desk.contacts.desk.email,
                "desk_phone": desk.contacts.desk.phone, "month": month_label(month, lang), **extra}
-        store(desk, ch, None, kind, lang, ctx, recipients, attachment=workbook)
+        message = store(desk, ch, None, kind, lang, ctx, recipients, attachment=workbook)
         ch.event(None, "report_sent", actor=desk.actor.login, via="cli", data={
             "kind": kind, "month": month, "institution": what, "fingerprint": fingerprint, "resend": n,
             "recipients": sorted(set(recipients)), "sent_at": format_dt(ch.at),
             "audit_anchor": extra.get("anchor", "")})
+    return message.id
 
 
 _SUMMARY_WORDS = {
-    "lv": {"total": "Pieteikumu kopā", "response": "Reaģēšanas termiņš ievērots",
-           "resolution": "Izskatīšanas termiņš ievērots", "of": "no", "escalated": "Eskalēti pieteikumi",
+    "lv": {"total": "Pieteikumu kopā", "received": "saņemti šajā mēnesī", "carried_over": "pārnesti no iepriekšējiem",
+           "response": "Reaģēšanas termiņš ievērots",
+           "resolution": "Izskatīšanas termiņš ievērots", "of": "no",
+           "escalated": "Pieteikumi ar eskalāciju šajā mēnesī",
            "open": "Neizpildīti mēneša beigās", "median": "Izpildes laika mediāna"},
-    "en": {"total": "Requests in total", "response": "Response deadline met",
-           "resolution": "Resolution deadline met", "of": "of", "escalated": "Escalated requests",
+    "en": {"total": "Requests in total", "received": "received this month", "carried_over": "carried over",
+           "response": "Response deadline met",
+           "resolution": "Resolution deadline met", "of": "of", "escalated": "Requests escalated this month",
            "open": "Open at the month's end", "median": "Median time to resolve"},
 }
 
@@ -84,6 +89,8 @@ def summary_text(summary: dict, lang: str) -> str:
     """A short summary for the mail body."""
     w = _SUMMARY_WORDS[lang]
     lines = [f"{w['total']}: {summary['total']}"]
+    if "received" in summary:
+        lines.append(f"  {w['received']}: {summary['received']}, {w['carried_over']}: {summary['carried_over']}")
     lines += [f"  {label(STATUS_LABELS, st, lang)}: {n}" for st, n in summary["by_status"].items() if n]
     for key in ("response", "resolution"):
         s = summary[key]

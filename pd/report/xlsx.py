@@ -13,19 +13,25 @@ month's time. A workbook is saved to a hidden temporary name beside ``path``
 
 Layout (sheet names in Latvian / English)
 -----------------------------------------
-Institution workbook: "Kopsavilkums" (the month in figures: deadlines met,
-resolution time per calendar, open requests by age, escalations; the
-fingerprint and the audit anchor; two charts on their own printed page),
-"Pakalpojumi" (per service and calendar), "Ekspertu grupas" (per expert
-group and calendar), "Tendence" (the last 12 months, two charts),
-"Eskalācijas" (each escalation: date, level, reason, expert, manager),
-"Pieteikumi" and "Termiņi" (one row per request, in two halves that each
-print legibly across an A4 page: what was asked and its outcome; the
-deadlines, times and escalations; both led by the number).
+Institution workbook: "Kopsavilkums" (the month in figures, each on its stated
+basis: received and carried over, deadlines met, missed and not yet decided,
+this month beside the last, resolution time per calendar; open requests by age,
+escalations dated in the month, users; two charts on their own printed page),
+"Neizpildītie" (the requests open at the month's end, who holds them, how late),
+"Pakalpojumi" (per service and calendar, urgent rows marked), "Pa ekspertu
+vadītājiem" (per experts' direct manager and calendar), "Struktūrvienības",
+"Tendence" (from the first month with data), "Eskalācijas" and "Agrākās
+eskalācijas" (dated in the month; of the same requests before it),
+"Pieteikumi", "Termiņi" and "Gaita" (one row per request in three parts that
+each print across an A4 page at 8 pt or more, led by the number), and
+"Skaidrojumi" (what each figure counts; the fingerprint and audit anchor).
+A sheet with nothing to list is left out; an institution without requests gets
+one page saying so.
 
 Overview workbook (the Centre's): the same sheets across all institutions,
-with "Iestādes" (one row per institution) after the summary and "Noraidītie"
-(requests refused as outside the Centre's competence) at the end.
+with "Iestādes" and "Iestādes pa statusiem" (one row per institution) after
+the summary and "Noraidītie" (requests refused as outside the Centre's
+competence) before the definitions.
 
 Print: every sheet A4 landscape, fitted to the page width (as many pages
 down as needed), header rows repeated on each page, page numbers in the
@@ -35,7 +41,10 @@ metric twin Liberation Sans), charts included.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
+import os
+import tempfile
 import textwrap
 from contextlib import contextmanager
 from copy import copy
@@ -62,13 +71,14 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
+from .csv_json import holder
 from .files import private_file
 from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
 from .rows import (
     COLUMN_KEYS,
     DATE_COLUMNS,
-    ESCALATION_REASONS,
     HOURS_COLUMN,
+    NUMBER_COLUMNS,
     RIGA,
     STATUSES,
     ReportMeta,
@@ -108,17 +118,18 @@ _DATE_ALIGN = Alignment(horizontal="left", vertical="top")
 # default font). Long texts wrap; dates fit "dd.mm.yyyy hh:mm" with room to spare before
 # the next column's text (at 16.5 a printed date touched it).
 _WIDTHS = {
-    "number": 11.5, "received_at": 17.5, "channel": 8.5, "requester_name": 16,
-    "requester_unit": 16, "requester_position": 12, "service_code": 18.5,
-    "service_name": 18, "description": 30, "expert": 14, "expert_group": 14,
-    "accepted_at": 17.5, "resolved_at": 17.5, "closed_at": 17.5, "status": 14,
-    "outcome": 28, "response_met": 11, "resolution_met": 11.5, "resolve_hours": 11,
-    "calendar": 13, "escalations": 30,
+    "number": 11.5, "received_at": 16.5, "channel": 8.5, "requester_name": 15,
+    "requester_unit": 15, "requester_position": 12, "service_code": 14,
+    "service_name": 18, "urgent": 10.5, "description": 28, "expert": 15, "expert_group": 15,
+    "response_due": 16.5, "accepted_at": 16.5, "resolution_due": 16.5, "planned_date": 11,
+    "delay_reason": 24, "resolved_at": 16.5, "closed_at": 16.5, "status": 13,
+    "outcome": 30, "response_met": 12, "resolution_met": 12.5, "days_late": 9.5, "resolve_hours": 10.5,
+    "calendar": 13, "waiting_hours": 10, "escalation_level": 10.5, "escalations": 28,
 }
 # Texts that wrap in the requests sheet (the rest are short).
 _WRAPPED = frozenset((
     "requester_name", "requester_unit", "requester_position", "service_name", "description",
-    "expert", "expert_group", "status", "outcome", "calendar", "escalations",
+    "expert", "expert_group", "status", "outcome", "calendar", "escalations", "delay_reason",
 ))
 
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -126,7 +137,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "deadlines_sheet": ("Termiņi", "Deadlines"),
     "summary_sheet": ("Kopsavilkums", "Summary"),
     "services_sheet": ("Pakalpojumi", "Services"),
-    "groups_sheet": ("Ekspertu grupas", "Expert groups"),
+    "groups_sheet": ("Pa ekspertu vadītājiem", "By experts' manager"),
     "trend_sheet": ("Tendence", "Trend"),
     "escalations_sheet": ("Eskalācijas", "Escalations"),
     "institutions_sheet": ("Iestādes", "Institutions"),
@@ -176,7 +187,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "escalated_requests": ("Eskalētie pieteikumi", "Requests escalated"),
     "code": ("Kods", "Code"),
     "service": ("Pakalpojums", "Service"),
-    "group": ("Ekspertu grupa (vadītājs)", "Expert group (manager)"),
+    "group": ("Ekspertu tiešais vadītājs", "Experts' direct manager"),
     "no_group": ("(nav nodots ekspertam)", "(not assigned to an expert)"),
     "response_met_n": ("Reaģēšanas termiņš ievērots", "Response deadline met"),
     "resolution_met_n": ("Izskatīšanas termiņš ievērots", "Resolution deadline met"),
@@ -211,7 +222,107 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "manager": ("Vadītājs, kam eskalēts", "Manager escalated to"),
     "no_escalations": ("Šajā mēnesī eskalāciju nav.", "No escalations this month."),
     "page": ("lapa &P no &N", "page &P of &N"),
+    # issue 20: every figure on a stated basis
+    "open_sheet": ("Neizpildītie", "Open"),
+    "units_sheet": ("Struktūrvienības", "Units"),
+    "earlier_sheet": ("Agrākās eskalācijas", "Earlier escalations"),
+    "progress_sheet": ("Gaita", "Progress"),
+    "notes_sheet": ("Skaidrojumi", "Definitions"),
+    "statuses_sheet": ("Iestādes pa statusiem", "Institutions by state"),
+    "in_month": ("Pieteikumi šajā pārskatā", "Requests in this report"),
+    "received_month": ("Saņemti šajā mēnesī", "Received this month"),
+    "carried_over": ("Pārnesti no iepriekšējiem mēnešiem", "Carried over from earlier months"),
+    "open_end": ("Neizpildīti mēneša beigās", "Open at the month's end"),
+    "not_decided": ("Vēl nav izvērtēti", "Not yet decided"),
+    "not_decided_note": (
+        "Vēl nav izvērtēti: {pending} pieteikumiem izskatīšanas termiņš mēneša beigās vēl nebija pienācis, "
+        "{none} pieteikumiem termiņa nav (tie vēl nebija nodoti ekspertam vai tika noraidīti).",
+        "Not yet decided: for {pending} requests the resolution deadline had not come by the month's end; "
+        "{none} have no deadline (not yet forwarded to an expert, or refused).",
+    ),
+    "compare": ("Salīdzinājumā ar iepriekšējo mēnesi", "Compared with the previous month"),
+    "compare_note": (
+        "Abos mēnešos vienādi: mēnesī saņemtie, mēnesī pieņemtie un mēnesī izpildītie pieteikumi (kā lapā Tendence).",
+        "Both months on the same basis: requests received, accepted and resolved in the month (as on the Trend sheet).",
+    ),
+    "accepted_in_time": ("Pieņemti reaģēšanas termiņā, %", "Accepted within the response deadline, %"),
+    "resolved_in_time": ("Izpildīti izskatīšanas termiņā, %", "Resolved within the resolution deadline, %"),
+    "esc_month": ("Eskalācijas šajā mēnesī (katrs līmenis atsevišķi)", "Escalations this month (each level counts)"),
+    "esc_total": ("Eskalācijas kopā", "Escalations in total"),
+    "esc_requests": ("Pieteikumi ar eskalāciju šajā mēnesī", "Requests escalated this month"),
+    "esc_earlier": ("Šo pieteikumu agrākās eskalācijas (pirms mēneša)", "Earlier escalations of these requests"),
+    "users": ("Lietotāji", "Users"),
+    "waited_requests": ("Pieteikumi, kuros gaidīja lietotāja atbildi", "Requests that waited for their user"),
+    "waited_hours": ("Lietotāja atbildes gaidīšana kopā, h", "Time waiting for users in total, h"),
+    "objections": ("Lietotāju iebildumi pret rezultātu", "Users' objections to the result"),
+    "reopened": ("Atkārtoti atvērti pieteikumi", "Requests reopened"),
+    "unit": ("Struktūrvienība", "Unit"),
+    "no_unit": ("(nav norādīta)", "(not given)"),
+    "of_them_received": ("no tiem saņemti šajā mēnesī", "of them received this month"),
+    "no_requests": (
+        "Šajā mēnesī iestādei nebija neviena pieteikuma: ne saņemta, ne atvērta no iepriekšējiem mēnešiem.",
+        "The institution had no requests this month: none received, none open from earlier months.",
+    ),
+    "no_open": ("Mēneša beigās neizpildītu pieteikumu nav.", "No requests were open at the month's end."),
+    "no_earlier": ("Agrāku eskalāciju nav.", "No earlier escalations."),
+    "esc_note": (
+        "Katra rinda ir viena eskalācija: pieteikums, kas eskalēts 1. un 2. līmenī, ir divās rindās.",
+        "Each row is one escalation: a request escalated to levels 1 and 2 has two rows.",
+    ),
+    "earlier_note": (
+        "Šī mēneša pārskata pieteikumu eskalācijas, kas datētas iepriekšējos mēnešos; šī mēneša skaitļos tās nav.",
+        "Escalations of this month's requests dated in earlier months; they are not in this month's figures.",
+    ),
+    "held_by": ("Kas to tur", "Held by"),
+    "urgent_suffix": (" — steidzams", " — urgent"),
+    "figure": ("Rādītājs", "Figure"),
+    "meaning": ("Ko tas skaita", "What it counts"),
+    "technical": ("Tehniskā informācija", "Technical information"),
+    "anchor_short": ("Audita enkurs", "Audit anchor"),
+    "fingerprint_short": ("Kontrolsumma", "Fingerprint"),
+    "anchor_sentence": (
+        "Kontrolsumma un audita enkurs ļauj Centram vēlāk pierādīt, ka šī pārskata dati un pieteikumu "
+        "vēsture kopš pārskata sagatavošanas nav mainīti.",
+        "The fingerprint and the audit anchor let the Centre prove later that this report's data and the "
+        "requests' history have not changed since the report was made.",
+    ),
 }
+
+# The Skaidrojumi sheet: each figure and one plain sentence on what it counts (lv, en).
+_DEFINITIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("Saņemti šajā mēnesī", "Pieteikumi, kuru saņemšanas laiks ir šajā mēnesī (Rīgas laikā); tas pats skaits ir lapā Tendence.",
+     "Received this month", "Requests whose time of receipt is in this month (Riga time); the same count as on the Trend sheet."),
+    ("Pārnesti no iepriekšējiem mēnešiem", "Agrāk saņemti pieteikumi, kas šī mēneša sākumā vēl nebija slēgti vai noraidīti (arī izpildītie, kas vēl nebija slēgti).",
+     "Carried over from earlier months", "Requests received earlier that were not yet closed or refused when this month began (resolved ones not yet closed included)."),
+    ("Pieteikumi šajā pārskatā", "Saņemtie un pārnestie kopā; to statuss un datumi ir tādi, kādi tie bija mēneša beigās.",
+     "Requests in this report", "Received and carried over together, with their state and dates as they stood at the month's end."),
+    ("Neizpildīti mēneša beigās", "Pieteikumi, kas mēneša beigās vēl nebija izpildīti, slēgti vai noraidīti; tie uzskaitīti lapā Neizpildītie.",
+     "Open at the month's end", "Requests not yet resolved, closed or refused at the month's end, listed on the Open sheet."),
+    ("Reaģēšanas termiņš ievērots", "Pieteikumi, ko eksperts pieņēma izskatīšanai līdz reaģēšanas termiņam.",
+     "Response deadline met", "Requests the expert accepted by the response deadline."),
+    ("Izskatīšanas termiņš ievērots", "Pieteikumi, kas izpildīti līdz izskatīšanas termiņam (vai plānotajam datumam, ja eksperts kavējumu pieteica laikus).",
+     "Resolution deadline met", "Requests resolved by the resolution deadline (or the planned date, when the expert reported the delay in time)."),
+    ("Izvērtēti", "Pieteikumi, kuru termiņš mēneša beigās bija vai nu ievērots, vai jau pagājis; tikai no tiem rēķina procentu.",
+     "Decided", "Requests whose deadline was either met or past at the month's end; the share is of these only."),
+    ("Vēl nav izvērtēti", "Pieteikumi, kuru termiņš mēneša beigās vēl nebija pienācis, un tie, kam termiņa nav, jo tie vēl nebija nodoti ekspertam vai tika noraidīti.",
+     "Not yet decided", "Requests whose deadline had not come by the month's end, and those with none because they were not yet forwarded to an expert or were refused."),
+    ("Izpildes laiks", "Laiks no saņemšanas līdz izpildei pakalpojuma kalendārā: darba stundas darba laika pakalpojumiem, diennakts stundas pārējiem.",
+     "Time to resolve", "Time from receipt to result in the service's calendar: working hours for working-time services, clock hours for the rest."),
+    ("Eskalācijas šajā mēnesī", "Eskalācijas, kas datētas šajā mēnesī; katrs līmenis ir atsevišķa eskalācija.",
+     "Escalations this month", "Escalations dated in this month; each level is an escalation of its own."),
+    ("Pieteikumi ar eskalāciju", "Pieteikumi, kam šajā mēnesī ir vismaz viena eskalācija; viens pieteikums skaitās vienreiz.",
+     "Requests escalated", "Requests with at least one escalation dated this month; each request counts once."),
+    ("Agrākās eskalācijas", "Šī pārskata pieteikumu eskalācijas, kas datētas iepriekšējos mēnešos; tās ir atsevišķā lapā un šī mēneša skaitļos nav.",
+     "Earlier escalations", "Escalations of this report's requests dated in earlier months; listed on their own sheet, not in this month's figures."),
+    ("Gaidīja lietotāju", "Laiks, kad pieteikums gaidīja lietotāja atbildi (pulksteņa stundas līdz mēneša beigām); tas termiņā neskaitās.",
+     "Waited for the user", "Time the request waited for its user's answer (clock hours up to the month's end); it does not count against the deadline."),
+    ("Iebildumi un atkārtota atvēršana", "Lietotāju iebildumi pret rezultātu, kas saņemti šajā mēnesī, un šajā mēnesī atkārtoti atvērtie pieteikumi.",
+     "Objections and reopenings", "Users' objections to a result received this month, and requests reopened this month."),
+    ("Nokavēts, dienas", "Cik kalendāra dienu pagājis pēc nokavētā termiņa līdz izpildei vai, ja pieteikums vēl atvērts, līdz mēneša beigām.",
+     "Days late", "Calendar days past the deadline missed, until the result or, while open, until the month's end."),
+    ("Ekspertu tiešais vadītājs", "Eksperti sagrupēti pēc viņu tiešā vadītāja (contacts.yaml).",
+     "Experts' direct manager", "Experts grouped by their direct manager (contacts.yaml)."),
+)
 
 _AGE_LABELS: dict[str, tuple[str, str]] = {
     "1d": ("līdz 1 dienai", "up to 1 day"),
@@ -282,8 +393,7 @@ def _cell(ws, value, *, font=None, fmt=None, fill=None, align=None, border=None)
         c.number_format = fmt
     if fill is not None:
         c.fill = fill
-    if align is not None:
-        c.alignment = align
+    c.alignment = align if align is not None else _TOP  # a row's cells stand together at its top
     if border is not None:
         c.border = border
     c._sid = ws.parent._cell_styles.add(c._style)
@@ -319,7 +429,7 @@ def _naive_riga(dt: datetime | None) -> datetime | None:
 # it (LibreOffice keeps the stored height), so a row with wrapped text gets its
 # height here, from the text's length and the column's width.
 _CHARS_PER_WIDTH = 1.1  # characters of ordinary text per unit of column width (Arial 10)
-_BOLD_CHARS_PER_WIDTH = 1.0
+_BOLD_CHARS_PER_WIDTH = 0.9  # a bold header took a third line where 1.0 counted two ("Statuss mēneša beigās")
 _LINE_PT = 12.75        # one line of Arial 10
 _MAX_LINES = 8
 
@@ -546,6 +656,18 @@ class _StyledRows:
         if self.raw is not None:
             self.raw.after_openpyxl_rows(n)
 
+    def text_row(self, cell) -> None:
+        """A row of one styled text in column A (a note under the table), after the rows."""
+        self.row += 1
+        if self.raw is None:
+            self.ws.append([cell])
+            return
+        self.raw._raw = True
+        self.raw.row += 1
+        r = self.raw.row
+        x = cell.value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        self.raw.writer.write_xml(f'<row r="{r}"><c r="A{r}" s="{cell._sid}" t="inlineStr"><is><t>{x}</t></is></c></row>')
+
     def append(self, values: Sequence, lines: int = 1) -> None:
         """One row; ``lines`` > 1 gives it the height of that many lines."""
         self.row += 1
@@ -594,8 +716,10 @@ class _RowWriter:
             key = COLUMN_KEYS[src]
             if src in DATE_COLUMNS:
                 styled.append((out, _cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN), "d"))
-            elif src == HOURS_COLUMN:
+            elif src == HOURS_COLUMN or (src in NUMBER_COLUMNS and key != "escalation_level"):
                 styled.append((out, _cell(ws, None, fmt=HOURS_FORMAT, align=_TOP), "n"))
+            elif key == "escalation_level":
+                styled.append((out, _cell(ws, None, align=_TOP), "n"))
             else:
                 styled.append((out, _cell(ws, None, align=_WRAP if key in _WRAPPED else _TOP), "s"))
                 if key in _WRAPPED:
@@ -603,7 +727,9 @@ class _RowWriter:
                     wrapped.append((out, max(1, int(width * _CHARS_PER_WIDTH))))
         self.wrapped = wrapped
         self.rows = _StyledRows(ws, [(kind, c) for _j, c, kind in sorted(styled, key=lambda t: t[0])])
-        ws.append(_header_row(ws, titles))  # through openpyxl (with FAST_ROWS into the XML rows' file)
+        figures = {j for j, _c, kind in styled if kind == "n"}
+        ws.append([_header_cell(ws, t, over_figures=j in figures)  # through openpyxl (with FAST_ROWS
+                   for j, t in enumerate(titles)])                  # into the XML rows' file)
         self.rows.after_header(1)
 
     def append(self, r: ReportRow, vals: tuple | None = None) -> None:
@@ -645,6 +771,43 @@ def _workbook() -> Iterator[Workbook]:
     except BaseException:
         _abort(wb)
         raise
+
+
+@contextmanager
+def temporary_files_in(directory: Path) -> Iterator[None]:
+    """openpyxl's temporary sheet files in ``directory`` (private to the run) instead of /tmp."""
+    from openpyxl.worksheet import _writer  # lazy: openpyxl (as in _fast_path_supported)
+
+    def create_temporary_file(suffix=""):
+        fd, name = tempfile.mkstemp(suffix=suffix, prefix="openpyxl.", dir=directory)
+        os.close(fd)
+        _writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    before = _writer.create_temporary_file
+    _writer.create_temporary_file = create_temporary_file
+    try:
+        yield
+    finally:
+        _writer.create_temporary_file = before
+
+
+def _drop_sheet(wb: Workbook, ws) -> None:
+    """Leave out a sheet that has nothing to show (a header over an empty page): its temporary
+    file is removed, and it is gone before the workbook is saved."""
+    _abort_sheet(ws)
+    wb._sheets.remove(ws)
+
+
+def _abort_sheet(ws) -> None:
+    try:
+        if ws._rows is not None:
+            ws._rows.close()
+        if ws._writer is not None:
+            ws._writer.close()
+            ws._writer.cleanup()
+    except Exception:  # best effort: openpyxl removes its temp files at exit
+        pass
 
 
 def _abort(wb: Workbook) -> None:
@@ -801,6 +964,7 @@ class _Sheet:
 
     def put(self, *cells) -> int:
         self.row += 1
+        cells = tuple(c if c is None or isinstance(c, Cell) else _cell(self.ws, c) for c in cells)
         lines = 1
         for i, c in enumerate(cells):
             if (isinstance(c, Cell) and c.alignment is not None and c.alignment.wrap_text
@@ -839,11 +1003,13 @@ class _Sheet:
             self.put(_cell(self.ws, line, font=_ITALIC))
 
 
-def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
-    """The month in figures on the first printed page; on the second, the
-    escalations and channels, then two charts (a page break keeps them whole)."""
+def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str, trend: Sequence[dict] = ()) -> None:
+    """Page 1: the month in figures, each on its stated basis (received and carried over, deadlines
+    with those not yet decided, this month beside the last, time to resolve). Page 2: two charts.
+    Page 3: open requests by age, states, escalations dated in the month, users, channels.
+    The fingerprint and the audit anchor are on the Skaidrojumi sheet, not here."""
     lang = meta.lang
-    widths = (50, 17, 17, 17, 17)
+    widths = (52, 16, 16, 16, 16, 17)
     for i, w in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(i)].width = w
     _print_setup(ws, lang, title_rows=None)
@@ -855,39 +1021,46 @@ def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
         generated = generated.replace(tzinfo=UTC)
     put(_cell(ws, f"{_t('report', lang)} — {scope}", font=_TITLE))
     put(_t("month", lang), month_label(meta.month, lang))
-    put(_t("generated", lang), _cell(ws, _naive_riga(generated), fmt=DATE_FORMAT,
-                                     align=Alignment(horizontal="left")))
-    put(_t("catalog", lang), meta.catalog_version)
-    put(_t("contacts", lang), meta.contacts_version)
-    put(_t("fingerprint", lang), _cell(ws, s.get("fingerprint") or meta.fingerprint, font=_SMALL))
-    put(_t("anchor", lang), _cell(ws, meta.anchor or "", font=_SMALL))
-    sh.note(_t("anchor_note", lang))
+    put(_t("generated", lang), _cell(ws, _naive_riga(generated), fmt=DATE_FORMAT, align=_DATE_ALIGN))
     put()
-    put(sh.bold(_t("total", lang)), sh.bold(s["total"]))
-    if not s["total"]:
-        put(sh.bold(_t("empty", lang)))
+
+    head(_t("requests", lang), _t("count", lang), figures_from=1)
+    put(_t("received_month", lang), s.get("received", s["total"]))
+    put(_t("carried_over", lang), s.get("carried_over", 0))
+    put(sh.bold(_t("in_month", lang)), sh.bold(s["total"]))
+    put(_t("open_end", lang), s.get("open_at_end", sum((s.get("open_by_age") or {}).values())))
     put()
 
     deadlines_head = head(_t("deadlines", lang), _t("met", lang), _t("not_met", lang),
-                          _t("decided", lang), _t("share", lang))
+                          _t("decided", lang), _t("share", lang), _t("not_decided", lang), figures_from=1)
     for key in ("response", "resolution"):
         d = s[key]
-        put(_t(key, lang), d["met"], d["not_met"], d["decided"], sh.pct(d["share"]))
+        put(_t(key, lang), d["met"], d["not_met"], d["decided"], sh.pct(d["share"]),
+            d.get("pending", 0) + d.get("no_deadline", 0))
+    z = s["resolution"]
+    sh.note(_t("not_decided_note", lang).format(pending=z.get("pending", 0), none=z.get("no_deadline", 0)))
     put()
 
+    trend = list(trend)
+    if trend:
+        this = trend[-1]
+        prev = trend[-2] if len(trend) > 1 else None
+        head(_t("compare", lang), _short_month(prev["month"]) if prev else "", _short_month(this["month"]),
+             figures_from=1)
+        for label_key, pick in (("received", lambda t: t["received"]),
+                                ("accepted_in_time", lambda t: sh.pct(t["response"]["share"])),
+                                ("resolved_in_month", lambda t: t["resolved"]),
+                                ("resolved_in_time", lambda t: sh.pct(t["resolution"]["share"]))):
+            put(_t(label_key, lang), pick(prev) if prev else None, pick(this))
+        sh.note(_t("compare_note", lang))
+        put()
+
     head(_t("hours_by_calendar", lang), _t("resolved_n", lang), _t("mean_h", lang),
-         _t("median_h", lang), _t("p90_h", lang))
+         _t("median_h", lang), _t("p90_h", lang), figures_from=1)
     for h in s["resolve_hours"]:
         put(calendar_label(h["calendar"], h["working_time"], lang), h["count"],
             sh.hrs(h["mean"]), sh.hrs(h["median"]), sh.hrs(h["p90"]))
     sh.note(_t("method", lang))
-    put()
-
-    ages = s.get("open_by_age") or {}
-    ages_head = head(_t("ages", lang), _t("count", lang))
-    for key, _bound in AGE_BUCKETS:
-        put(_pick(_AGE_LABELS, key, lang), ages.get(key, 0))
-    put()
 
     # Page 2: the charts (blank rows under them), page 3: the remaining tables. The charts stand one
     # row below the page break: anchored on the break itself, LibreOffice printed each chart's top
@@ -898,17 +1071,31 @@ def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
     for _ in range(21):
         put()
     _page_break_before(ws, sh.row + 1)
+    ages = s.get("open_by_age") or {}
+    ages_head = head(_t("ages", lang), _t("count", lang), figures_from=1)
+    for key, _bound in AGE_BUCKETS:
+        put(_pick(_AGE_LABELS, key, lang), ages.get(key, 0))
+    put()
     fmt = formatter(lang)
-    head(_t("by_status", lang), _t("count", lang))
+    head(_t("by_status", lang), _t("count", lang), figures_from=1)
     for st, count in s["by_status"].items():
         put(fmt.status.get(st, st), count)
     put()
-    head(_t("escalations", lang), _t("count", lang))
+    head(_t("esc_month", lang), _t("count", lang), figures_from=1)
     for reason, count in s["escalations"].items():
         put(_escalation_short(reason, lang), count)
-    put(sh.bold(_t("escalated_requests", lang)), s["escalated_requests"])
+    put(sh.bold(_t("esc_total", lang)), sh.bold(sum(s["escalations"].values())))
+    put(_t("esc_requests", lang), s["escalated_requests"])
+    put(_t("esc_earlier", lang), s.get("earlier_escalations", 0))
     put()
-    head(_t("by_channel", lang), _t("count", lang))
+    head(_t("users", lang), _t("count", lang), figures_from=1)
+    waiting = s.get("waiting_user") or {}
+    put(_t("waited_requests", lang), waiting.get("requests", 0))
+    put(_t("waited_hours", lang), sh.hrs(waiting.get("hours", 0.0)))
+    put(_t("objections", lang), (s.get("objections") or {}).get("objections", 0))
+    put(_t("reopened", lang), (s.get("reopened") or {}).get("requests", 0))
+    put()
+    head(_t("by_channel", lang), _t("count", lang), figures_from=1)
     for ch, count in s["by_channel"].items():
         put(fmt.channel.get(ch, ch), count)
 
@@ -933,6 +1120,44 @@ def _write_summary_sheet(ws, meta: ReportMeta, s: dict, scope: str) -> None:
     ch.legend = None
     ch.width, ch.height = 12.5, 9
     ws.add_chart(ch, f"C{chart_row}")
+
+
+def _write_empty_summary(ws, meta: ReportMeta, scope: str) -> None:
+    """An institution with no requests in the month: one page saying so."""
+    lang = meta.lang
+    widths = (52, 20)
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    _print_setup(ws, lang, title_rows=None)
+    sh = _Sheet(ws, widths)
+    generated = meta.generated_at if meta.generated_at.tzinfo else meta.generated_at.replace(tzinfo=UTC)
+    sh.put(_cell(ws, f"{_t('report', lang)} — {scope}", font=_TITLE))
+    sh.put(_t("month", lang), month_label(meta.month, lang))
+    sh.put(_t("generated", lang), _cell(ws, _naive_riga(generated), fmt=DATE_FORMAT, align=_DATE_ALIGN))
+    sh.put()
+    sh.put(sh.bold(_t("in_month", lang)), sh.bold(0))
+    sh.put()
+    sh.note(_t("no_requests", lang))
+
+
+def _write_notes_sheet(ws, meta: ReportMeta, fingerprint: str) -> None:
+    """Skaidrojumi: each figure and what it counts, in one plain sentence; then the technical facts
+    (versions, the fingerprint and the audit anchor, explained in one sentence)."""
+    lang = meta.lang
+    widths = (36, 110)
+    _setup_table_sheet(ws, widths, lang, titles=[_t("figure", lang), _t("meaning", lang)])
+    sh = _Sheet(ws, widths)
+    sh.head(_t("figure", lang), _t("meaning", lang))
+    i = 2 if lang == "en" else 0
+    for d in _DEFINITIONS:
+        sh.put(sh.wrap(d[i]), sh.wrap(d[i + 1]))
+    sh.put()
+    sh.put(sh.bold(_t("technical", lang)))
+    sh.put(_t("catalog", lang), meta.catalog_version)
+    sh.put(_t("contacts", lang), meta.contacts_version)
+    sh.put(_t("fingerprint_short", lang) + " (SHA-256)", fingerprint)
+    sh.put(_t("anchor_short", lang), meta.anchor or "")
+    sh.put(None, sh.wrap(_t("anchor_sentence", lang)))
 
 
 def _measure_cells(sh: _Sheet, m: dict) -> list:
@@ -963,7 +1188,8 @@ def _write_services_sheet(ws, lang: str, s: dict) -> None:
     sh = _Sheet(ws, widths)
     sh.head(*titles, figures_from=3)
     for m in s.get("services") or []:
-        sh.put(m["code"], sh.wrap(m["name"]), sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)),
+        name = m["name"] + (_t("urgent_suffix", lang) if m.get("urgent") else "")
+        sh.put(m["code"], sh.wrap(name), sh.wrap(calendar_label(m["calendar"], m["working_time"], lang)),
                *_measure_cells(sh, m))
     sh.put()
     sh.note(_t("method", lang))
@@ -1032,7 +1258,77 @@ def _write_trend_sheet(ws, lang: str, trend: Sequence[dict]) -> None:
     ws.add_chart(ch, f"E{chart_row}")
 
 
-def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institution: bool) -> int:
+def _write_units_sheet(ws, lang: str, s: dict) -> None:
+    """Requests per requester's unit, most first."""
+    widths = [50, 16, 22]
+    titles = [_t("unit", lang), _t("in_month", lang), _t("of_them_received", lang)]
+    _setup_table_sheet(ws, widths, lang, titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles, figures_from=1)
+    for u in s.get("by_unit") or []:
+        sh.put(sh.wrap(u["unit"] or _t("no_unit", lang)), u["requests"], u["received"])
+
+
+# The open requests at the month's end: (key, width); "institution" only in the overview.
+_OPEN_COLUMNS: tuple[tuple[str, float], ...] = (
+    ("number", 11.5), ("institution", 8), ("requester", 14), ("unit", 15.5), ("service", 17), ("status", 12),
+    ("held_by", 14), ("resolution_due", 16.5), ("planned_date", 11), ("delay_reason", 16),
+    ("days_late", 9.5), ("waiting_hours", 10), ("escalation_level", 10.5),
+)
+
+
+def _write_open_sheet(ws, lang: str, open_rows: Sequence[ReportRow], with_institution: bool) -> int:
+    """Each request open at the month's end: who asked, who holds it, its deadline, how late, the
+    planned date and the delay's reason, the time it waited for its user, its escalation level."""
+    cols = [(k, w) for k, w in _OPEN_COLUMNS if with_institution or k != "institution"]
+    heads = dict(zip(COLUMN_KEYS, headers(lang)))
+    names = {"institution": _t("institution", lang), "requester": heads["requester_name"],
+             "unit": heads["requester_unit"], "service": heads["service_name"], "held_by": _t("held_by", lang),
+             "status": _t("by_status", lang)}
+    titles = [names.get(k) or heads[k] for k, _w in cols]
+    widths = [w for _k, w in cols]
+    _setup_table_sheet(ws, widths, lang, freeze="B2", titles=titles)
+    kinds = {"resolution_due": "d", "days_late": "n", "waiting_hours": "n", "escalation_level": "n"}
+    columns = []
+    for k, _w in cols:
+        kind = kinds.get(k, "s")
+        if kind == "d":
+            columns.append(("d", _cell(ws, None, fmt=DATE_FORMAT, align=_DATE_ALIGN)))
+        elif kind == "n":
+            columns.append(("n", _cell(ws, None, fmt=HOURS_FORMAT if k != "escalation_level" else None)))
+        else:
+            columns.append(("s", _cell(ws, None, align=_WRAP)))
+    rows = _StyledRows(ws, columns)
+    ws.append([_header_cell(ws, t, over_figures=kind == "n") for t, (kind, _c) in zip(titles, columns)])
+    rows.after_header(1)
+    fmt = formatter(lang)
+    per_line = [max(1, int(w * _CHARS_PER_WIDTH)) for w in widths]
+    n = 0
+    for r in open_rows:
+        v = {"number": clean_text(r.number), "institution": clean_text(r.institution),
+             "requester": clean_text(r.requester_name), "unit": clean_text(r.requester_unit),
+             "service": clean_text(r.service_name) + (_t("urgent_suffix", lang) if r.urgent else ""),
+             "status": fmt.status.get(r.status, r.status), "held_by": holder(r, lang),
+             "resolution_due": _naive_riga(r.resolution_due),
+             "planned_date": r.planned_date.strftime("%d.%m.%Y") if r.planned_date else "",
+             "delay_reason": clean_text(r.delay_reason), "days_late": r.days_late,
+             "waiting_hours": r.waiting_hours, "escalation_level": r.escalation_level or None}
+        values = [v[k] for k, _w in cols]
+        lines = 1
+        for i, x in enumerate(values):
+            if isinstance(x, str) and len(x) > per_line[i]:
+                lines = max(lines, _lines(x, widths[i]))
+        rows.append(values, lines)
+        n += 1
+    if not n:  # (the workbooks leave the sheet out instead)
+        ws.append([_cell(ws, _t("no_open", lang), font=_ITALIC)])
+    else:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{n + 1}"
+    return n
+
+
+def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institution: bool,
+                             empty_key: str = "no_escalations", note_key: str = "esc_note") -> int:
     """Each escalation: date, request, service, level, reason in words, expert, manager."""
     widths = [17.5, 12.5] + ([9] if with_institution else []) + [26, 22, 44, 20, 20]
     titles = [_t("esc_at", lang), _t("number", lang)]
@@ -1067,49 +1363,56 @@ def _write_escalations_sheet(ws, lang: str, escalations: Iterable, with_institut
         rows.append(values, lines)
     sh.row = rows.row
     if not n:
-        sh.put(_cell(ws, _t("no_escalations", lang), font=_ITALIC))
+        sh.put(_cell(ws, _t(empty_key, lang), font=_ITALIC))
     else:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{n + 1}"
+        rows.text_row(_cell(ws, _t(note_key, lang), font=_ITALIC))
     return n
 
 
-# The request rows are too wide for one legible A4 page (21 columns), so they
-# are printed as two sheets, each led by the number and the time received:
-# who asked what and what came of it; and the deadlines, times and escalations.
+# The request rows are too wide for one legible A4 page (29 columns), so they are printed as three
+# sheets, each led by the number, each no wider than an A4 page at 8 pt: who asked what and its state
+# ("Pieteikumi"); the deadlines, how late and the escalation level ("Termiņi"); who held it, the delay,
+# the waiting for the user and what came of it ("Gaita"). Between them, every column of the CSV.
 REQUEST_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in (
     "number", "received_at", "channel", "requester_name", "requester_unit", "requester_position",
-    "service_code", "service_name", "description", "expert", "expert_group", "status", "outcome",
+    "service_code", "service_name", "urgent", "description", "status",
 ))
 DEADLINE_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in (
-    "number", "received_at", "service_code", "accepted_at", "resolved_at", "closed_at", "status",
-    "response_met", "resolution_met", "resolve_hours", "calendar", "escalations",
+    "number", "response_due", "accepted_at", "response_met", "resolution_due", "planned_date",
+    "resolved_at", "resolution_met", "days_late", "resolve_hours", "calendar", "escalation_level",
 ))
+PROGRESS_COLUMNS = tuple(COLUMN_KEYS.index(k) for k in (
+    "number", "expert", "expert_group", "delay_reason", "waiting_hours", "closed_at", "outcome", "escalations",
+))
+DETAIL_SHEETS = (("requests_sheet", REQUEST_COLUMNS), ("deadlines_sheet", DEADLINE_COLUMNS),
+                 ("progress_sheet", PROGRESS_COLUMNS))
 
 
 def _table(ws, lang: str, columns: Sequence[int]) -> "_RowWriter":
     titles = [headers(lang)[i] for i in columns]
     widths = [_WIDTHS[COLUMN_KEYS[i]] for i in columns]
-    _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
+    _setup_table_sheet(ws, widths, lang, freeze="B2", titles=titles)
     return _RowWriter(ws, lang, columns, titles=titles)
 
 
-def _write_request_sheets(ws_req, ws_dl, lang: str, rows, builder: SummaryBuilder,
+def _write_request_sheets(sheets: Sequence, lang: str, rows, builder: SummaryBuilder,
                           totals: SummaryBuilder | None) -> int:
-    req = _table(ws_req, lang, REQUEST_COLUMNS).append
-    dl = _table(ws_dl, lang, DEADLINE_COLUMNS).append
+    """``sheets``: the worksheets of DETAIL_SHEETS, in that order."""
+    writers = [_table(ws, lang, cols).append for ws, (_key, cols) in zip(sheets, DETAIL_SHEETS)]
     values = formatter(lang).values
     add = builder.add
     add_total = totals.add if totals is not None else None
-    for r in ordered(rows):
+    for r in rows:
         add(r)
         if add_total is not None:
             add_total(r)
-        vals = values(r)  # formatted once for both sheets
-        req(r, vals)
-        dl(r, vals)
+        vals = values(r)  # formatted once for every sheet
+        for w in writers:
+            w(r, vals)
     n = builder.total
-    ws_req.auto_filter.ref = f"A1:{get_column_letter(len(REQUEST_COLUMNS))}{n + 1}"
-    ws_dl.auto_filter.ref = f"A1:{get_column_letter(len(DEADLINE_COLUMNS))}{n + 1}"
+    for ws, (_key, cols) in zip(sheets, DETAIL_SHEETS):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{n + 1}"
     return n
 
 
@@ -1126,6 +1429,7 @@ def write_institution_workbook(
     end: datetime | None = None,
     trend: Sequence[dict] = (),
     escalations: Iterable = (),
+    earlier_escalations: Iterable = (),
 ) -> dict:
     """Write one institution's monthly workbook; return its summary.
 
@@ -1134,34 +1438,67 @@ def write_institution_workbook(
     is computed in the same pass unless ``summary`` is given. ``totals``, when
     given, is fed every row too (the Centre-wide summary for the overview).
     ``end``: the month's end, for the open requests by age. ``trend``: the
-    last 12 months (``pd.report.ledger.trend``); ``escalations``: the
-    month's ``EscalationRow``s. The returned dict is the summary plus
-    ``fingerprint``, computed over the rows written.
+    months up to this one (``pd.report.ledger.trend``); ``escalations``: the
+    ``EscalationRow``s dated in the month, ``earlier_escalations`` those of the
+    same requests dated before it. An institution with no requests gets one
+    page saying so. The returned dict is the summary plus ``fingerprint``,
+    computed over the rows written.
     """
+
     lang = meta.lang
+    scope = f"{meta.institution_name} ({meta.institution_code})"
+    rows = iter(ordered(rows))
+    first = next(rows, None)
+    if first is None:
+        builder = SummaryBuilder(fingerprint=True, end=end)
+        fp = builder.fingerprint()
+        summary = dict(summary or builder.result(), fingerprint=fp)
+        meta = replace(meta, fingerprint=fp)
+        with _workbook() as wb:
+            _write_empty_summary(wb.create_sheet(_t("summary_sheet", lang)), meta, scope)
+            _set_properties(wb, meta, f"{_t('report', lang)} {meta.month} — {meta.institution_code}", fp, scope)
+            _save(wb, path)
+        return summary
+    rows = itertools.chain((first,), rows)
     with _workbook() as wb:
         ws_sum = wb.create_sheet(_t("summary_sheet", lang))
+        ws_open = wb.create_sheet(_t("open_sheet", lang))
         ws_svc = wb.create_sheet(_t("services_sheet", lang))
         ws_grp = wb.create_sheet(_t("groups_sheet", lang))
+        ws_unit = wb.create_sheet(_t("units_sheet", lang))
         ws_trend = wb.create_sheet(_t("trend_sheet", lang))
         ws_esc = wb.create_sheet(_t("escalations_sheet", lang))
-        ws_req = wb.create_sheet(_t("requests_sheet", lang))
-        ws_dl = wb.create_sheet(_t("deadlines_sheet", lang))
+        ws_early = wb.create_sheet(_t("earlier_sheet", lang))
+        details = [wb.create_sheet(_t(key, lang)) for key, _cols in DETAIL_SHEETS]
+        ws_notes = wb.create_sheet(_t("notes_sheet", lang))
 
         builder = SummaryBuilder(fingerprint=True, end=end)
-        _write_request_sheets(ws_req, ws_dl, lang, rows, builder, totals)
+        _write_request_sheets(details, lang, rows, builder, totals)
         fp = builder.fingerprint()
         if summary is None:
             summary = builder.result()
         summary = dict(summary, fingerprint=fp)
         meta = replace(meta, fingerprint=fp)
 
-        scope = f"{meta.institution_name} ({meta.institution_code})"
-        _write_summary_sheet(ws_sum, meta, summary, scope)
+        _write_summary_sheet(ws_sum, meta, summary, scope, trend)
         _write_services_sheet(ws_svc, lang, summary)
         _write_groups_sheet(ws_grp, lang, summary)
+        _write_units_sheet(ws_unit, lang, summary)
         _write_trend_sheet(ws_trend, lang, trend)
-        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=False)
+        _write_notes_sheet(ws_notes, meta, fp)
+        # A sheet with nothing to list is left out (the summary says 0): no header over an empty page.
+        if not builder.open_rows:
+            _drop_sheet(wb, ws_open)
+        else:
+            _write_open_sheet(ws_open, lang, builder.open_rows, with_institution=False)
+        escalations, earlier_escalations = list(escalations), list(earlier_escalations)
+        for ws, listed, keys in ((ws_esc, escalations, ("no_escalations", "esc_note")),
+                                 (ws_early, earlier_escalations, ("no_earlier", "earlier_note"))):
+            if listed:
+                _write_escalations_sheet(ws, lang, listed, with_institution=False,
+                                         empty_key=keys[0], note_key=keys[1])
+            else:
+                _drop_sheet(wb, ws)
         _set_properties(
             wb, meta, f"{_t('report', lang)} {meta.month} — {meta.institution_code}", fp, scope,
         )
@@ -1174,28 +1511,32 @@ def write_institution_workbook(
 
 _REFUSED_COLUMNS = tuple(
     COLUMN_KEYS.index(k) for k in (
-        "number", "received_at", "channel", "requester_name", "requester_unit",
-        "requester_position", "service_code", "service_name", "description", "outcome",
+        "number", "received_at", "requester_name", "requester_unit",
+        "service_code", "service_name", "description", "outcome",
     )
 )
 
 
 def _overview_headers(lang: str) -> list[str]:
+    return [
+        _t("code", lang), _t("institution", lang), _t("in_month", lang), _t("received_month", lang),
+        _t("carried_over", lang), _t("open_end", lang), _t("response_share", lang),
+        _t("resolution_share", lang), _t("esc_total", lang), _t("esc_requests", lang),
+    ]
+
+
+def _status_headers(lang: str) -> list[str]:
     fmt = formatter(lang)
-    return (
-        [_t("code", lang), _t("institution", lang), _t("total", lang)]
-        + [fmt.status.get(st, st) for st in STATUSES]
-        + [_t("response_share", lang), _t("resolution_share", lang)]
-        + [_escalation_short(e, lang) for e in ESCALATION_REASONS]
-        + [_t("escalated_requests", lang)]
-    )
+    return [_t("code", lang), _t("institution", lang)] + [fmt.status.get(st, st) for st in STATUSES]
 
 
 def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, str, dict]],
                               total: dict) -> None:
+    """One row per institution: its requests on their stated basis, deadlines met, escalations.
+    The states at the month's end are on a sheet of their own (18 columns printed at 6 pt)."""
     titles = _overview_headers(lang)
     ncol = len(titles)
-    widths = [9, 30] + [12.5] * (ncol - 2)  # "Pakalpojumu" (bold) whole in a header
+    widths = [9, 40] + [14.5] * (ncol - 2)
     _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
     sh = _Sheet(ws, widths)
     sh.head(*titles, figures_from=2)
@@ -1204,22 +1545,15 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
         font = _BOLD if bold else None
 
         def pct(v):
-            return None if v is None else _cell(ws, v, fmt=PERCENT_FORMAT, font=font, align=_TOP)
+            return None if v is None else _cell(ws, v, fmt=PERCENT_FORMAT, font=font)
 
-        vals = (
-            [code, name, s["total"]]
-            + [s["by_status"].get(st, 0) for st in STATUSES]
-            + [pct(s["response"]["share"]), pct(s["resolution"]["share"])]
-            + [s["escalations"].get(e, 0) for e in ESCALATION_REASONS]
-            + [s.get("escalated_requests", 0)]
-        )
-        if bold:
-            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, font=_BOLD, align=_TOP)
-                    for v in vals]
-        else:
+        vals = [code, name, s["total"], s.get("received", 0), s.get("carried_over", 0),
+                s.get("open_at_end", 0), pct(s["response"]["share"]), pct(s["resolution"]["share"]),
+                sum(s["escalations"].values()), s.get("escalated_requests", 0)]
+        vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, font=font) for v in vals]
+        if not bold:
             # A long name ("Valsts ugunsdzēsības un glābšanas dienests") wraps in its row instead of
             # being cut at the column's edge on paper; the row's figures stand at the top beside it.
-            vals = [v if (v is None or isinstance(v, Cell)) else _cell(ws, v, align=_TOP) for v in vals]
             vals[1] = sh.wrap(name)
         return vals
 
@@ -1230,10 +1564,15 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     sh.put(*line(_t("total_row", lang), _t("all_institutions", lang), total, bold=True))
     if not n:
         return
-    # The charts on a page of their own, one row below its break (on the break itself LibreOffice
-    # printed their top borders at the foot of the table's page).
-    _page_break_before(ws, sh.row + 3)
-    chart_row = sh.row + 4
+    # A short table has its charts below it on the same page (a page of its own left the table's page
+    # nearly empty and repeated the header over the charts); a long one has them on a page of their
+    # own, one row below its break (on the break itself LibreOffice printed their top borders at the
+    # foot of the table's page).
+    if n > _CHARTS_BELOW_UP_TO:
+        _page_break_before(ws, sh.row + 3)
+        chart_row = sh.row + 4
+    else:
+        chart_row = sh.row + 3
     top = max([s["total"] for _c, _n, s in institutions] + [1])
     ch = _bar_chart(_t("chart_institutions", lang), counts_max=top)
     ch.add_data(Reference(ws, min_col=3, min_row=1, max_row=n + 1), titles_from_data=True)
@@ -1242,13 +1581,29 @@ def _write_institutions_sheet(ws, lang: str, institutions: Sequence[tuple[str, s
     ch.width, ch.height = 13, 8
     ws.add_chart(ch, f"A{chart_row}")
 
-    share_col = 3 + len(STATUSES) + 1
+    share_col = 7
     ch = _bar_chart(_t("chart_shares", lang), percent=True)
     ch.add_data(Reference(ws, min_col=share_col, max_col=share_col + 1, min_row=1, max_row=n + 1),
                 titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=1, min_row=2, max_row=n + 1))
     ch.width, ch.height = 17, 8
-    ws.add_chart(ch, f"G{chart_row}")
+    ws.add_chart(ch, f"E{chart_row}")
+
+
+# Institutions a table may have with its two charts (8 cm) still below it on its A4 page.
+_CHARTS_BELOW_UP_TO = 14
+
+
+def _write_statuses_sheet(ws, lang: str, institutions: Sequence[tuple[str, str, dict]], total: dict) -> None:
+    titles = _status_headers(lang)
+    widths = [9, 40] + [13] * len(STATUSES)
+    _setup_table_sheet(ws, widths, lang, freeze="C2", titles=titles)
+    sh = _Sheet(ws, widths)
+    sh.head(*titles, figures_from=2)
+    for code, name, s in institutions:
+        sh.put(code, sh.wrap(name), *[s["by_status"].get(st, 0) for st in STATUSES])
+    sh.put(*[sh.bold(v) for v in [_t("total_row", lang), _t("all_institutions", lang)]
+             + [total["by_status"].get(st, 0) for st in STATUSES]])
 
 
 def write_overview_workbook(
@@ -1260,6 +1615,8 @@ def write_overview_workbook(
     total: dict | None = None,
     trend: Sequence[dict] = (),
     escalations: Iterable = (),
+    earlier_escalations: Iterable = (),
+    open_rows: Sequence[ReportRow] = (),
 ) -> dict:
     """The Centre's overview: the month across institutions; returns its summary.
 
@@ -1279,19 +1636,37 @@ def write_overview_workbook(
     with _workbook() as wb:
         ws_sum = wb.create_sheet(_t("summary_sheet", lang))
         ws_inst = wb.create_sheet(_t("institutions_sheet", lang))
+        ws_stat = wb.create_sheet(_t("statuses_sheet", lang))
+        ws_open = wb.create_sheet(_t("open_sheet", lang))
         ws_svc = wb.create_sheet(_t("services_sheet", lang))
         ws_grp = wb.create_sheet(_t("groups_sheet", lang))
         ws_trend = wb.create_sheet(_t("trend_sheet", lang))
         ws_esc = wb.create_sheet(_t("escalations_sheet", lang))
+        ws_early = wb.create_sheet(_t("earlier_sheet", lang))
         ws_ref = wb.create_sheet(_t("refused_sheet", lang))
+        ws_notes = wb.create_sheet(_t("notes_sheet", lang))
 
         scope = f"{meta.institution_name} — {_t('all_institutions', lang)}"
-        _write_summary_sheet(ws_sum, meta, total, scope)
+        _write_summary_sheet(ws_sum, meta, total, scope, trend)
         _write_institutions_sheet(ws_inst, lang, institutions, total)
+        _write_statuses_sheet(ws_stat, lang, institutions, total)
         _write_services_sheet(ws_svc, lang, total)
         _write_groups_sheet(ws_grp, lang, total)
         _write_trend_sheet(ws_trend, lang, trend)
-        _write_escalations_sheet(ws_esc, lang, escalations, with_institution=True)
+        _write_notes_sheet(ws_notes, meta, fp)
+        # A sheet with nothing to list is left out (the summary says 0): no header over an empty page.
+        if open_rows:
+            _write_open_sheet(ws_open, lang, open_rows, with_institution=True)
+        else:
+            _drop_sheet(wb, ws_open)
+        escalations, earlier_escalations = list(escalations), list(earlier_escalations)
+        for ws, listed, keys in ((ws_esc, escalations, ("no_escalations", "esc_note")),
+                                 (ws_early, earlier_escalations, ("no_earlier", "earlier_note"))):
+            if listed:
+                _write_escalations_sheet(ws, lang, listed, with_institution=True,
+                                         empty_key=keys[0], note_key=keys[1])
+            else:
+                _drop_sheet(wb, ws)
 
         # The refused requests
         ref_keys = [COLUMN_KEYS[i] for i in _REFUSED_COLUMNS]
@@ -1310,6 +1685,8 @@ def write_overview_workbook(
             writer.append(r)
             count += 1
         ws_ref.auto_filter.ref = f"A1:{get_column_letter(len(ref_titles))}{count + 1}"
+        if not count:
+            _drop_sheet(wb, ws_ref)
 
         _set_properties(wb, meta, f"{_t('report', lang)} {meta.month} — {_t('all_institutions', lang)}",
                         fp, scope)

@@ -12,6 +12,7 @@ import pytest
 
 from pd.errors import ConfigError, ExitCode, InvalidInput, TemporaryFailure
 from pd.notify import compose as composing
+from pd.notify import threads
 from pd.notify import render as rendering
 from pd.notify import transport
 from pd.notify.compose import compose
@@ -261,7 +262,7 @@ def test_thread_root_is_stable_and_message_ids_unique():
     for mid in ids:
         assert re.fullmatch(rf"<pd-{NUMBER}\.[0-9a-f]{{32}}@{re.escape(DOMAIN)}>", mid)
     assert re.fullmatch(rf"<pd\.[0-9a-f]{{32}}@{re.escape(DOMAIN)}>", new_message_id(None, DOMAIN))
-    assert composing.domain_of(SENDER) == DOMAIN
+    assert threads.domain_of(SENDER) == DOMAIN
 
 
 def _text(part) -> str:

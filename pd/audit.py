@@ -23,17 +23,8 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from typing import Any
 
-# The mails each kind of event queues in its transaction (pd/mail/notices.py callers).
-# A new mail kind is added here, or `pd audit verify` reports its rows as unaccounted for.
-MAIL_CAUSES: dict[str, tuple[str, ...]] = {
-    "refused": ("refused_user",),
-    "assigned": ("assigned_expert",),  # + forwarded_user when it left `registered`
-    "reassigned": ("assigned_expert",),
-    "delay_reported": ("delay_user",),
-    "resolved": ("resolved_user",),
-    "closed": ("closed_user",),
-    "escalated": ("escalation_manager",),
-}
+from .conversation import mails_for  # the mails each event queues: SPEC 15's table, in one place
+
 
 # Request columns the replay derives, in the order findings are reported.
 REPLAYED = ("status", "expert", "response_due", "resolution_due", "accepted_at", "resolved_at", "closed_at",
@@ -254,11 +245,10 @@ def _replay(found: Findings, result: dict) -> None:
         data = json.loads(row[7] or "{}")
         key = (rid, ev["at"])
         kind = ev["kind"]
-        for mail in MAIL_CAUSES.get(kind, ()):
+        for _, mail in mails_for(kind, from_status=ev["from_status"], to_status=ev["to_status"], actor=ev["actor"],
+                                 data=data):
             mails[key][mail] += 1
             cause.setdefault(key, ev["id"])
-        if kind == "assigned" and ev["from_status"] == "registered":
-            mails[key]["forwarded_user"] += 1
         if kind == "mail_skipped":
             mails[key][data.get("kind")] -= 1
             if data.get("kind") != "desk_notice":

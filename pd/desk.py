@@ -229,9 +229,9 @@ class Desk:
                 req.ict_contact = json.dumps([p.as_dict() for p in inst.ict_contacts], ensure_ascii=False)
                 req.closed_at = ch.at
                 self._save(ch, req)
-                self._event(ch, req, "refused", via=via, from_status="registered",
-                            data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
-                self._notify(ch, req, "refused_user", reason=refusal_reason)
+                ev = self._event(ch, req, "refused", via=via, from_status="registered",
+                                 data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
+                self._tell(ch, req, ev, reason=refusal_reason)
         return req
 
     def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
@@ -332,15 +332,14 @@ class Desk:
             req.response_due, req.resolution_due = response_due, resolution_due
             req.accepted_at = None
             self._save(ch, req)
-            self._event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
+            ev = self._event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
                 "expert": person.login, "assignment": a.id, "response_due": _iso(response_due),
                 "resolution_due": _iso(resolution_due), "calendar": times.calendar,
                 "catalog_version": catalog.version, "reason": reason,
+                **({"previous": previous.expert} if reassign and previous is not None else {}),
                 **({"forced": True, "outside_services": list(person.services)} if forced else {}),
             })
-            self._notify(ch, req, "assigned_expert", to_login=person.login, note=reason or "")
-            if not reassign and before == "registered":
-                self._notify(ch, req, "forwarded_user")
+            self._tell(ch, req, ev, note=reason or "", reason=reason or "", new_expert=person.name)
         return req
 
     @staticmethod
@@ -390,8 +389,9 @@ class Desk:
             Pause.create(request=req, started_at=ch.at, question=question)
             req.status, req.paused_since = "waiting_user", ch.at
             self._save(ch, req)
-            self._event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
-                        data={"question": question, "resume_to": before})
+            ev = self._event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
+                             data={"question": question, "resume_to": before})
+            self._tell(ch, req, ev, question=question)
         return req
 
     def resume(self, number: str, *, answer: str | None = None, redact: bool = False, via: str = "cli"):
@@ -426,10 +426,11 @@ class Desk:
                 a.save()
         req.status, req.paused_since = back_to, None
         self._save(ch, req)
-        self._event(ch, req, "resumed", via=via, from_status="waiting_user", data={
+        ev = self._event(ch, req, "resumed", via=via, from_status="waiting_user", data={
             "paused_seconds": int(moved.total_seconds()), "resolution_due": _iso(req.resolution_due),
-            "answer": answer,
+            "answer": answer, "expert": req.expert,
         })
+        self._tell(ch, req, ev, answer=answer or "", question=pause.question if pause is not None else "", via=via)
 
     def note(self, number: str, text: str, *, delay_reason: str | None = None, planned: date | None = None,
              resume: bool = False, redact: bool = False, via: str = "cli"):
@@ -458,14 +459,13 @@ class Desk:
             if resume and req.status != "waiting_user":
                 self._state(req, ("waiting_user",), "note --resume")
             self._save(ch, req)
-            self._event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
+            ev = self._event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
                         on_behalf_of=behalf, data={
                             "text": text, "delay_reason": delay_reason,
                             "planned_date": planned.isoformat() if planned else None,
                             "before_deadline": (ch.at <= req.resolution_due) if delay_reason and req.resolution_due else None,
                         })
-            if delay_reason:
-                self._notify(ch, req, "delay_user")
+            self._tell(ch, req, ev)
             if resume:
                 self._resume(ch, req, via=via, answer=text)
         return req
@@ -492,23 +492,53 @@ class Desk:
                 a.ended_at, a.ended_reason = ch.at, "resolved"
                 a.save()
             self._save(ch, req)
-            self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf, data={"result": result})
-            self._notify(ch, req, "resolved_user")
+            ev = self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf,
+                             data={"result": result})
+            self._tell(ch, req, ev)
         return req
 
-    def close(self, number: str, *, via: str = "cli"):
+    def close(self, number: str, *, reason: str | None = None, confirmed: bool = False, redact: bool = False,
+              via: str = "cli"):
+        """Close a resolved request [§8.9–§8.11], saying why (SPEC 15).
+
+        A reply after the result is an objection until the operator decides: without `reason`
+        (or `confirmed`: the reply confirms the result) it is refused, naming the reply. Within
+        the objection period the result mail promised, closing needs the user's confirmation or
+        the operator's reason; after it, no objection came in time."""
+        from . import objections
+
         self.require("operator", "system", what="close requests")
+        reason = self._text("reason", reason, redact=redact, required=False)
+        if reason and confirmed:
+            raise InvalidInput("give --reason or --confirmed, not both")
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "close")
-            self._close(ch, req, via=via, auto=False)
+            pending = objections.unanswered(req)
+            if pending and not (reason or confirmed):
+                raise InvalidState(objections.refusal(req, pending[0], self.settings.timezone))
+            until = req.resolved_at + self.catalog_for(req).close_after
+            if not (reason or confirmed) and ch.at < until:
+                from .latvian import format_dt
+
+                raise InvalidState(
+                    f"request {req.number} is resolved and its objection period runs until "
+                    f"{format_dt(until, self.settings.timezone)} (the result mail promised it): close it with "
+                    "--confirmed when the user confirmed the result, or with --reason TEXT; after that "
+                    "pd close --auto closes it")
+            why = "confirmed" if confirmed else ("operator" if reason else "no_objection")
+            objections.decide(ch, req, pending, self.actor.login)
+            self._close(ch, req, via=via, why=why, reason=reason, replies=[m.id for m in pending])
         return req
 
-    def _close(self, ch: Change, req, *, via: str, auto: bool) -> None:
+    def _close(self, ch: Change, req, *, via: str, why: str, reason: str | None = None,
+               replies: list[int] | None = None) -> None:
         req.status, req.closed_at = "closed", ch.at
         self._save(ch, req)
-        self._event(ch, req, "closed", via=via, from_status="resolved", data={"auto": auto})
-        self._notify(ch, req, "closed_user")
+        ev = self._event(ch, req, "closed", via=via, from_status="resolved", data={
+            "auto": via == "cron" and why == "no_objection", "why": why, "reason": reason,
+            **({"replies": replies} if replies else {})})
+        self._tell(ch, req, ev, why=why, reason=reason or "")
 
     def close_auto(self, *, via: str = "cron") -> list:
         """Close each request resolved more than `close_after` ago with no objection [§8.10]."""
@@ -518,17 +548,17 @@ class Desk:
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
-        from .mail.intake.queue import pending_objections
+        from . import objections
 
-        objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
+        objected = objections.pending_numbers()  # a reply after the result waits for the operator [§8.10]
         numbers = [n for n in numbers if n not in objected]
         closed = []
         for number in numbers:
             with self.ledger.change() as ch:
                 req = self._locked(number)
-                if req.status != "resolved" or req.resolved_at > cutoff:
-                    continue  # reopened or closed meanwhile
-                self._close(ch, req, via=via, auto=True)
+                if req.status != "resolved" or req.resolved_at > cutoff or objections.unanswered(req):
+                    continue  # reopened, closed or objected to meanwhile
+                self._close(ch, req, via=via, why="no_objection")
                 closed.append(req)
         return closed
 
@@ -553,16 +583,41 @@ class Desk:
             else:
                 req.status = resolved_from if resolved_from in ("registered", "returned") else "registered"
             req.resolved_at, req.result = None, None
+            from . import objections
+
+            pending = objections.unanswered(req, resolved_at=resolved_ev.at if resolved_ev else None)
+            objections.decide(ch, req, pending, self.actor.login)
             self._save(ch, req)
-            self._event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
+            ev = self._event(ch, req, "reopened", via=via, from_status="resolved", data={
+                "reason": reason, **({"expert": req.expert} if req.status == "in_progress" else {}),
+                **({"replies": [m.id for m in pending]} if pending else {})})
+            self._tell(ch, req, ev, reason=reason,
+                       objection=objections.words(pending[-1]) if pending else "")
         return req
 
     # ------------------------------------------------------------------ hooks filled by the e-mail layer
-    def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
-        """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
+    def _tell(self, ch: Change, req, ev, *, to: dict[str, list[str]] | None = None, **extra: Any) -> list:
+        """Queue the mails event `ev` causes, in the change's transaction: exactly what SPEC 15's
+        table says (`conversation.mails_for`), each to its person; `to` gives a role's addresses
+        where the caller knows them (the managers of an escalation). Returns the messages queued."""
+        from .conversation import EXPERT, PREVIOUS_EXPERT, USER, mails_for
         from .mail.notices import queue
 
-        queue(self, ch, req, kind, **extra)
+        data = json.loads(ev.data or "{}") if isinstance(ev.data, str) else (ev.data or {})
+        out = []
+        for role, kind in mails_for(ev.kind, from_status=ev.from_status, to_status=ev.to_status, actor=ev.actor,
+                                    data=data):
+            if to and role in to:
+                msg = queue(self, ch, req, kind, to=to[role], **extra)
+            elif role == USER:
+                msg = queue(self, ch, req, kind, **extra)
+            elif role in (EXPERT, PREVIOUS_EXPERT):
+                login = data.get("previous") if role == PREVIOUS_EXPERT else (data.get("expert") or req.expert)
+                msg = queue(self, ch, req, kind, to_login=login, **extra)
+            else:
+                raise ValueError(f"no addressee for {role} of {ev.kind}")
+            out.append(msg)
+        return out
 
     # ------------------------------------------------------------------ recall [SPEC 14]
     def requester_of(self, number: str) -> dict[str, str]:

@@ -196,23 +196,25 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
         Escalation.create(request=req, assignment=f.assignment_id, assignment_key=f.assignment_id or 0,
                           reason=f.reason, level=f.level, at=now, actor=desk.actor.login, manager=f.manager,
                           note=note)
-        desk._event(ch, req, "escalated", via=via, from_status=req.status, data={
+        ev = desk._event(ch, req, "escalated", via=via, from_status=req.status, data={
             "reason": f.reason, "level": f.level, "manager": f.manager, "expert": f.expert,
             "assignment": f.assignment_id, "note": note,
         })
-        _mail_manager(desk, ch, req, f, now)
+        _mail_manager(desk, ch, req, ev, f, now, note)
     return True
 
 
-def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
-    from .mail.notices import escalation_context, queue
+def _mail_manager(desk: "Desk", ch, req, ev, f: Found, now: datetime, note: str | None) -> None:
+    from .conversation import MANAGER
+    from .mail.notices import escalation_context
 
     logins = [x for x in (f.manager or "").split(",") if x]
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
     managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
     words = escalation_context(desk, req, level=f.level, reason=f.reason, expert=f.expert, managers=managers,
                                fallback=f.warning is not None)
-    msg = queue(desk, ch, req, "escalation_manager", to=recipients, **words)
+    # the operator's note is why the manager is asked (an unjustified rejection) [§8.4.2]
+    msg = desk._tell(ch, req, ev, to={MANAGER: recipients}, note=note or "", **words)[0]
     if msg is None:
         return
     # Reminders reach managers only in working time when the service runs on working time.

@@ -13,7 +13,7 @@ def ledger(pd, rawdb):
     pd.ok("accept", n, user="jberzins")
     pd.ok("note", n, "--text", "Pārbaudu pastkastes kvotu", user="jberzins")
     pd.ok("resolve", n, "--result", "Pastkaste atbloķēta", user="jberzins")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     m = pd.register(service="KONSULTACIJA")
     pd.ok("resolve", m, "--result", "Konsultēts")
     events = pd.ok("show", n, "--json").json()["events"]

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from tests.intake_mail import plain
 
@@ -265,6 +265,40 @@ def make_machine(ledger, base_settings):
                     return self._step("reopen", n, "operators1", lambda d: d.reopen(n, "Joprojām nestrādā"),
                                       reason="Joprojām nestrādā")
                 return self._step("close", n, "operators1", lambda d: d.close(n, confirmed=True))
+
+        @precondition(lambda self: self.objection)
+        @rule(i=st.integers(0, 9))
+        def intake_seen(self, i):
+            """The operator decides a reply is no objection: `pd intake seen N`; nobody is told."""
+            from pd.mail.intake.items import seen
+
+            n = sorted(self.objection)[i % len(self.objection)]
+            self._step("seen", n, "operators1", lambda d: seen(d, n))
+            self.objection.pop(n)
+
+        @invariant()
+        def the_queue_and_close_agree_on_objections(self):
+            """The queue's `objection` entries are exactly the requests `pd close N` refuses for a reply."""
+            from datetime import datetime, timezone
+
+            from pd import queue
+            from pd.errors import InvalidState
+
+            now = datetime.now(timezone.utc) + timedelta(minutes=1)
+            listed = {e["request"] for e in queue.entries(desk("operators1"), now) if e["reason"] == "objection"
+                      and e["request"] in self.numbers}  # (the ledger is shared by the examples)
+            refused = set()
+            for n in self.numbers:
+                if self._row(n)["status"] != "resolved":
+                    continue
+                try:
+                    desk("operators1").close(n)
+                except InvalidState as exc:
+                    if "has a reply after the result" in str(exc):
+                        refused.add(n)
+                else:
+                    raise AssertionError(f"{n} closed within its objection period with no reason")
+            assert listed == refused == set(self.objection), (listed, refused, self.objection)
 
         # hypothesis picks rules evenly: going forward should win
         @precondition(lambda self: self.numbers)

@@ -33,6 +33,7 @@ class Found:
 class RunReport:
     escalations: list[Found] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reminders: list = field(default_factory=list)  # pd.reminders.Reminder, sent in the same run (SPEC 15)
 
 
 def planned_bound(desk: "Desk", planned) -> datetime:
@@ -178,6 +179,9 @@ def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron"
         if record(desk, f, now, via=via):
             f.recorded = True
             report.escalations.append(f)
+    from . import reminders
+
+    report.reminders = reminders.run(desk, now, dry_run=dry_run, via=via)
     return report
 
 

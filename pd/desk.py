@@ -355,27 +355,33 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "accept")
-            self._state(req, ("assigned",), "accept")
-            req.status, req.accepted_at = "in_progress", ch.at
-            self._save(ch, req)
-            self._event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
+            self._accept(ch, req, via=via, behalf=behalf)
         return req
+
+    def _accept(self, ch: Change, req, *, via: str, behalf: str | None) -> None:
+        self._state(req, ("assigned",), "accept")
+        req.status, req.accepted_at = "in_progress", ch.at
+        self._save(ch, req)
+        self._event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
 
     def reject(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
         reason = self._text("reason", reason, redact=redact)
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "reject")
-            self._state(req, ("assigned",), "reject")
-            a = self.current_assignment(req)
-            if a is not None:
-                a.ended_at, a.ended_reason = ch.at, "rejected"
-                a.save()
-            req.status = "returned"
-            self._save(ch, req)
-            self._event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
-                        data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
+            self._reject(ch, req, reason, via=via, behalf=behalf)
         return req
+
+    def _reject(self, ch: Change, req, reason: str, *, via: str, behalf: str | None) -> None:
+        self._state(req, ("assigned",), "reject")
+        a = self.current_assignment(req)
+        if a is not None:
+            a.ended_at, a.ended_reason = ch.at, "rejected"
+            a.save()
+        req.status = "returned"
+        self._save(ch, req)
+        self._event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
+                    data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
 
     def wait(self, number: str, question: str, *, redact: bool = False, via: str = "cli"):
         from .db.models import Pause
@@ -485,17 +491,52 @@ class Desk:
             else:
                 me, behalf = self._acting_expert(req, "resolve")
                 self._state(req, ("in_progress",), "resolve")
-            before = req.status
-            req.status, req.resolved_at, req.result = "resolved", ch.at, result
-            a = self.current_assignment(req)
-            if a is not None:
-                a.ended_at, a.ended_reason = ch.at, "resolved"
-                a.save()
-            self._save(ch, req)
-            ev = self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf,
-                             data={"result": result})
-            self._tell(ch, req, ev)
+            self._resolve(ch, req, result, via=via, behalf=behalf)
         return req
+
+    def _resolve(self, ch: Change, req, result: str, *, via: str, behalf: str | None) -> None:
+        before = req.status
+        req.status, req.resolved_at, req.result = "resolved", ch.at, result
+        a = self.current_assignment(req)
+        if a is not None:
+            a.ended_at, a.ended_reason = ch.at, "resolved"
+            a.save()
+        self._save(ch, req)
+        ev = self._event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf,
+                         data={"result": result})
+        self._tell(ch, req, ev)
+
+    # ------------------------------------------------------------------ the expert's word by mail (SPEC 15)
+    def act_by_mail(self, ch: Change, req, expert: str, command: str, text: str, planned: date | None) -> None:
+        """The assigned expert's command from their mail, in the intake's change: the events name
+        the expert (on_behalf_of) and the channel (email). The caller has checked the sender and
+        the thread (pd/mail/intake/commands.py); here the state and the text are checked."""
+        if req.expert != expert or req.status not in ("assigned", "in_progress", "waiting_user"):
+            raise NotPermitted(f"request {req.number} is not with {expert} now")
+        via = "email"
+        if command == "accept":
+            self._accept(ch, req, via=via, behalf=expert)
+        elif command == "reject":
+            self._reject(ch, req, self._text("reason", text, redact=True), via=via, behalf=expert)
+        elif command == "resolve":
+            self._state(req, ("in_progress",), "resolve")
+            self._resolve(ch, req, self._text("result", text, redact=True), via=via, behalf=expert)
+        elif command == "delay":
+            reason = self._text("reason", text, redact=True)
+            self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
+            from .latvian import to_local
+
+            if planned is None or planned < to_local(ch.at, self.settings.timezone).date():
+                raise InvalidInput("the planned date is in the past")
+            req.delay_reason, req.planned_date = reason, planned
+            req.delay_reported_at = req.delay_reported_at or ch.at
+            self._save(ch, req)
+            ev = self._event(ch, req, "delay_reported", via=via, from_status=req.status, on_behalf_of=expert, data={
+                "text": reason, "delay_reason": reason, "planned_date": planned.isoformat(),
+                "before_deadline": (ch.at <= req.resolution_due) if req.resolution_due else None})
+            self._tell(ch, req, ev)
+        else:
+            raise InvalidInput(f"unknown command {command!r}")
 
     def close(self, number: str, *, reason: str | None = None, confirmed: bool = False, redact: bool = False,
               via: str = "cli"):

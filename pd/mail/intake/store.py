@@ -573,7 +573,9 @@ def _new_item(desk, ch, msg, *, related=None) -> dict:
     msg.save()
     ev = ch.event(related, "intake_received", actor=desk.actor.login, via="email",
                   to_status=related.status if related is not None else None,
-                  data={"intake": item.id, "message": msg.id, "attachments": _names(msg)})
+                  data={"intake": item.id, "message": msg.id, "attachments": _names(msg),
+                        "from": f"{msg.sender_name} <{msg.sender_email}>" if msg.sender_name else msg.sender_email,
+                        "subject": msg.subject})
     msg.event_id = ev.id
     msg.save()
     return result("new", item.id, related.number if related is not None else None, message=msg.id)

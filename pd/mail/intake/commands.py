@@ -81,6 +81,7 @@ def parse(text: str) -> Command | None:
         cmd.text = reason.strip(" :-–—") or more
     elif not rest:
         cmd.text = more
+    cmd.text = cmd.text[:1].upper() + cmd.text[1:]  # "IZPILDĪTS: nomainīts …" -> "Nomainīts …"
     if name in ("reject", "resolve", "delay") and not cmd.text:
         cmd.problem = "text"
     return cmd

@@ -112,3 +112,32 @@ def test_remind_before_is_read_from_the_catalog_and_checked(pd, clock, pd_env):
     path.write_text(path.read_text(encoding="utf-8").replace("respons: 30m", "response: -1h"), encoding="utf-8")
     r = pd("escalate-overdue", user="system")
     assert r.exit_code == 7 and "response" in r.stderr
+
+
+def test_two_runs_at_once_remind_each_expert_once(pd, pd_env, clock):
+    """Two real `pd escalate-overdue` processes side by side, their clock at 09:10 (tests/fakeclock)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import clock_env
+
+    clock.set("2027-01-04T08:30")
+    numbers = []
+    for i in range(8):
+        n = pd.register(description=f"Neienāk e-pasts nr. {i + 1}")
+        pd.ok("assign", n, "--expert", "jberzins", "--respond-by", "2027-01-04T10:00",
+              "--resolve-by", "2027-01-06T12:00")
+        numbers.append(n)
+    env = clock_env("2027-01-04T09:10:00", {**os.environ, **pd_env, "PD_USER": "system"})
+    cmd = [sys.executable, "-m", "pd", "escalate-overdue", "--no-send", "--json"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (o, e) in zip(procs, outs):
+        assert p.returncode == 0, e
+    reminded = [r["number"] for o, _ in outs for r in json.loads(o)["reminders"]]
+    assert sorted(reminded) == numbers  # each once, by one run or the other
+    mails = _reminders(pd)
+    assert sorted(m["request"] for m in mails) == numbers and all(m["recipients"] == [EXPERT] for m in mails)

@@ -26,6 +26,7 @@ from typing import Any
 
 import peewee
 
+from .conversation import mails_for  # the mails each event queues: SPEC 15's table, in one place
 from .db import migrations
 from .db.connection import db, is_sqlite, open_database, translate_errors
 from .db.models import Event, LedgerHead
@@ -43,18 +44,6 @@ from .ledger import (
     verify_chain,
 )
 from .ledger import witnessed as witnessed_event
-
-# The mails each kind of event queues in its transaction (pd/notify/notices.py callers).
-# A new mail kind is added here, or `pd audit verify` reports its rows as unaccounted for.
-MAIL_CAUSES: dict[str, tuple[str, ...]] = {
-    "refused": ("refused_user",),
-    "assigned": ("assigned_expert",),  # + forwarded_user when it left `registered`
-    "reassigned": ("assigned_expert",),
-    "delay_reported": ("delay_user",),
-    "resolved": ("resolved_user",),
-    "closed": ("closed_user",),
-    "escalated": ("escalation_manager",),
-}
 
 # Request columns the replay derives, in the order findings are reported.
 REPLAYED = ("status", "expert", "response_due", "resolution_due", "accepted_at", "resolved_at", "closed_at",
@@ -332,7 +321,7 @@ def _number(table: str, row: tuple, numbers: dict) -> str | None:
 _INSTANTS = {"response_due", "resolution_due", "base_resolution_due", "accepted_at", "resolved_at", "closed_at",
              "delay_reported_at", "paused_since", "registered_at", "received_at", "assigned_at", "ended_at"}
 _DATA_KINDS = {"registered", "refused", "assigned", "reassigned", "resumed", "delay_reported", "resolved",
-               "escalated", "mail_skipped", "report_sent", "mail_bounced"}  # the kinds whose data the replay reads
+               "escalated", "mail_skipped", "report_sent", "mail_bounced", "mail_received"}  # the kinds whose data the replay reads
 _NO_DATA: dict = {}
 
 
@@ -416,7 +405,6 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     desk_notices: Counter = Counter()
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
     missing_rows: set[int] = set()
-    causes_of = MAIL_CAUSES.get
 
     cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
                             + _where("request_id", scope) + " ORDER BY id")
@@ -431,13 +419,11 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
                 found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
                                                      f"({exc.__class__.__name__}: {str(exc)[:80]})")
                 continue
-        causes = causes_of(kind)
-        if causes is not None:
+        causes = [mail for _, mail in mails_for(kind, from_status=frm, to_status=to, actor=actor, data=data)]
+        if causes:
             key = (rid, at)
             mails[key].extend(causes)
             cause.setdefault(key, eid)
-            if kind == "assigned" and frm == "registered":
-                mails[key].append("forwarded_user")
         elif kind == "mail_skipped":
             key = (rid, at)
             skipped[key].append(data.get("kind"))

@@ -30,8 +30,9 @@ PRIORITIES = ("normal", "urgent")
 # A new key is one word here, plus reading it in validate_catalog / validate_contacts.
 CATALOG_KEYS = {
     "the catalog": {"version", "settings", "calendars", "services"},
-    "settings": {"close_after", "escalation"},
+    "settings": {"close_after", "escalation", "remind_before"},
     "settings.escalation": {"repeat_after"},
+    "settings.remind_before": {"response", "resolution"},
     "a service": {"code", "name", "category", "description", "needs_location", "operator_can_resolve",
                   "experts", "times"},
     "a service's times": {"calendar", "response", "resolution"},
@@ -161,6 +162,10 @@ class Catalog(Record):
     calendar_specs: dict[str, dict]
     close_after: timedelta
     repeat_after: timedelta
+    # SPEC 15: the expert is reminded when less than this is left of a deadline (working time on a
+    # working-time calendar)
+    remind_response: timedelta = timedelta(hours=1)
+    remind_resolution: timedelta = timedelta(hours=4)
     source: str = ""
     _calendars: dict[str, Any] = fresh(dict)
     # (service code, key) -> line in the file; only when parsed from YAML (not from a snapshot).
@@ -206,6 +211,8 @@ class Catalog(Record):
                 "version": self.version,
                 "close_after": self.close_after.total_seconds(),
                 "repeat_after": self.repeat_after.total_seconds(),
+                "remind_before": {"response": self.remind_response.total_seconds(),
+                                  "resolution": self.remind_resolution.total_seconds()},
                 "calendars": self.calendar_specs,
                 "services": [
                     {
@@ -237,6 +244,9 @@ class Catalog(Record):
             )
         return cls(version=d["version"], services=services, calendar_specs=d["calendars"],
                    close_after=timedelta(seconds=d["close_after"]), repeat_after=timedelta(seconds=d["repeat_after"]),
+                   # snapshots from before reminders: the defaults
+                   remind_response=timedelta(seconds=d.get("remind_before", {}).get("response", 3600)),
+                   remind_resolution=timedelta(seconds=d.get("remind_before", {}).get("resolution", 4 * 3600)),
                    source=source, schema=d.get("schema", 1))
 
 
@@ -261,6 +271,10 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
     escalation = c.mapping(settings, "escalation", required=False)
     c.keys(escalation, "settings.escalation")
     repeat_after = c.duration(escalation, "repeat_after", required=False, default="1d")
+    remind = c.mapping(settings, "remind_before", required=False)
+    c.keys(remind, "settings.remind_before")
+    remind_response = c.duration(remind, "response", required=False, default="1h")
+    remind_resolution = c.duration(remind, "resolution", required=False, default="4h")
 
     calendars_node = c.mapping(doc, "calendars")
     calendar_specs: dict[str, dict] = {}
@@ -331,7 +345,8 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             has_urgent=has_urgent,
         )
     catalog = Catalog(version=version, services=services, calendar_specs=calendar_specs,
-                      close_after=close_after, repeat_after=repeat_after, source=path, lines=lines)
+                      close_after=close_after, repeat_after=repeat_after, remind_response=remind_response,
+                      remind_resolution=remind_resolution, source=path, lines=lines)
     _sample_deadlines(catalog)
     return catalog
 

@@ -16,11 +16,12 @@ from typing import Any, Iterable
 from . import trust
 from .catalog import Catalog, Contacts, Staff, at_version, parse_file
 from .config import Settings
+from .conversation import EXPERT, PREVIOUS_EXPERT, USER, mails_for
 from .db.connection import db, open_database, sqlite_path, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
 from .lateness import late_filter
-from .latvian import clean_text, iso, normalize_email, normalize_phone, to_local
+from .latvian import clean_text, format_dt, iso, normalize_email, normalize_phone, to_local
 from .ledger import Change, Ledger, canonical, text_sha256, utcnow
 from .ledger import utc_text as _utc_text
 from .notify.notices import queue
@@ -258,9 +259,9 @@ class Desk:
                 req.ict_contact = json.dumps([p.as_dict() for p in inst.ict_contacts], ensure_ascii=False)
                 req.closed_at = ch.at
                 self._save(ch, req)
-                self.record_event(ch, req, "refused", via=via, from_status="registered",
-                            data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
-                self._notify(ch, req, "refused_user", reason=refusal_reason)
+                ev = self.record_event(ch, req, "refused", via=via, from_status="registered",
+                                 data={"reason": refusal_reason, "ict_contacts": [p.name for p in inst.ict_contacts]})
+                self.tell(ch, req, ev, reason=refusal_reason)
         return req
 
     def check_same_request(self, req, data: RegisterInput, *, what: str, redact: bool = False) -> None:
@@ -375,15 +376,14 @@ class Desk:
             req.response_due, req.resolution_due = response_due, resolution_due
             req.accepted_at = None
             self._save(ch, req)
-            self.record_event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
+            ev = self.record_event(ch, req, "reassigned" if reassign else "assigned", via=via, from_status=before, data={
                 "expert": person.login, "assignment": a.id, "response_due": _iso(response_due),
                 "resolution_due": _iso(resolution_due), "calendar": times.calendar,
                 "catalog_version": catalog.version, "reason": reason,
+                **({"previous": previous.expert} if reassign and previous is not None else {}),
                 **({"forced": True, "outside_services": list(person.services)} if forced else {}),
             })
-            self._notify(ch, req, "assigned_expert", to_login=person.login, note=reason or "")
-            if not reassign and before == "registered":
-                self._notify(ch, req, "forwarded_user")
+            self.tell(ch, req, ev, note=reason or "", reason=reason or "", new_expert=person.name)
         return req
 
     @staticmethod
@@ -397,27 +397,33 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "accept")
-            self._state(req, ("assigned",), "accept")
-            req.status, req.accepted_at = "in_progress", ch.at
-            self._save(ch, req)
-            self.record_event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
+            self._accept(ch, req, via=via, behalf=behalf)
         return req
+
+    def _accept(self, ch: Change, req, *, via: str, behalf: str | None) -> None:
+        self._state(req, ("assigned",), "accept")
+        req.status, req.accepted_at = "in_progress", ch.at
+        self._save(ch, req)
+        self.record_event(ch, req, "accepted", via=via, from_status="assigned", on_behalf_of=behalf)
 
     def reject(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
         reason = self.checked_text("reason", reason, redact=redact)
         with self.ledger.change() as ch:
             req = self._locked(number)
             me, behalf = self._acting_expert(req, "reject")
-            self._state(req, ("assigned",), "reject")
-            a = self.current_assignment(req)
-            if a is not None:
-                a.ended_at, a.ended_reason = ch.at, "rejected"
-                a.save()
-            req.status = "returned"
-            self._save(ch, req)
-            self.record_event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
-                        data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
+            self._reject(ch, req, reason, via=via, behalf=behalf)
         return req
+
+    def _reject(self, ch: Change, req, reason: str, *, via: str, behalf: str | None) -> None:
+        self._state(req, ("assigned",), "reject")
+        a = self.current_assignment(req)
+        if a is not None:
+            a.ended_at, a.ended_reason = ch.at, "rejected"
+            a.save()
+        req.status = "returned"
+        self._save(ch, req)
+        self.record_event(ch, req, "rejected", via=via, from_status="assigned", on_behalf_of=behalf,
+                    data={"reason": reason, "expert": req.expert, "assignment": a.id if a else None})
 
     def wait(self, number: str, question: str, *, redact: bool = False, via: str = "cli"):
         question = self.checked_text("question", question, redact=redact)
@@ -429,8 +435,9 @@ class Desk:
             Pause.create(request=req, started_at=ch.at, question=question)
             req.status, req.paused_since = "waiting_user", ch.at
             self._save(ch, req)
-            self.record_event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
-                        data={"question": question, "resume_to": before})
+            ev = self.record_event(ch, req, "waiting", via=via, from_status=before, on_behalf_of=behalf,
+                             data={"question": question, "resume_to": before})
+            self.tell(ch, req, ev, question=question)
         return req
 
     def resume(self, number: str, *, answer: str | None = None, redact: bool = False, via: str = "cli"):
@@ -464,10 +471,11 @@ class Desk:
                 a.save()
         req.status, req.paused_since = back_to, None
         self._save(ch, req)
-        self.record_event(ch, req, "resumed", via=via, from_status="waiting_user", data={
+        ev = self.record_event(ch, req, "resumed", via=via, from_status="waiting_user", data={
             "paused_seconds": int(moved.total_seconds()), "resolution_due": _iso(req.resolution_due),
-            "answer": answer,
+            "answer": answer, "expert": req.expert,
         })
+        self.tell(ch, req, ev, answer=answer or "", question=pause.question if pause is not None else "", via=via)
 
     def note(self, number: str, text: str, *, delay_reason: str | None = None, planned: date | None = None,
              resume: bool = False, redact: bool = False, via: str = "cli"):
@@ -500,14 +508,13 @@ class Desk:
             if resume and req.status != "waiting_user":
                 self._state(req, ("waiting_user",), "note --resume")
             self._save(ch, req)
-            self.record_event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
+            ev = self.record_event(ch, req, "delay_reported" if delay_reason else "note", via=via, from_status=req.status,
                         on_behalf_of=behalf, data={
                             "text": text, "delay_reason": delay_reason,
                             "planned_date": planned.isoformat() if planned else None,
                             "before_deadline": (ch.at <= req.resolution_due) if delay_reason and req.resolution_due else None,
                         })
-            if delay_reason:
-                self._notify(ch, req, "delay_user")
+            self.tell(ch, req, ev)
             if resume:
                 self.resume_in(ch, req, via=via, answer=text)
         return req
@@ -527,30 +534,93 @@ class Desk:
             else:
                 me, behalf = self._acting_expert(req, "resolve")
                 self._state(req, ("in_progress",), "resolve")
-            before = req.status
-            req.status, req.resolved_at, req.result = "resolved", ch.at, result
-            a = self.current_assignment(req)
-            if a is not None:
-                a.ended_at, a.ended_reason = ch.at, "resolved"
-                a.save()
-            self._save(ch, req)
-            self.record_event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf, data={"result": result})
-            self._notify(ch, req, "resolved_user")
+            self._resolve(ch, req, result, via=via, behalf=behalf)
         return req
 
-    def close(self, number: str, *, via: str = "cli"):
+    def _resolve(self, ch: Change, req, result: str, *, via: str, behalf: str | None) -> None:
+        before = req.status
+        req.status, req.resolved_at, req.result = "resolved", ch.at, result
+        a = self.current_assignment(req)
+        if a is not None:
+            a.ended_at, a.ended_reason = ch.at, "resolved"
+            a.save()
+        self._save(ch, req)
+        ev = self.record_event(ch, req, "resolved", via=via, from_status=before, on_behalf_of=behalf,
+                         data={"result": result})
+        self.tell(ch, req, ev)
+
+    # ------------------------------------------------------------------ the expert's word by mail (SPEC 15)
+    def act_by_mail(self, ch: Change, req, expert: str, command: str, text: str, planned: date | None) -> None:
+        """The assigned expert's command from their mail, in the intake's change: the events name
+        the expert (on_behalf_of) and the channel (email). The caller has checked the sender and
+        the thread (pd/intake/commands.py); here the state and the text are checked."""
+        if req.expert != expert or req.status not in ("assigned", "in_progress", "waiting_user"):
+            raise NotPermitted(f"request {req.number} is not with {expert} now")
+        via = "email"
+        if command == "accept":
+            self._accept(ch, req, via=via, behalf=expert)
+        elif command == "reject":
+            self._reject(ch, req, self.checked_text("reason", text, redact=True), via=via, behalf=expert)
+        elif command == "resolve":
+            self._state(req, ("in_progress",), "resolve")
+            self._resolve(ch, req, self.checked_text("result", text, redact=True), via=via, behalf=expert)
+        elif command == "delay":
+            reason = self.checked_text("reason", text, redact=True)
+            self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
+
+            if planned is None or planned < to_local(ch.at, self.settings.timezone).date():
+                raise InvalidInput("the planned date is in the past")
+            req.delay_reason, req.planned_date = reason, planned
+            req.delay_reported_at = req.delay_reported_at or ch.at
+            self._save(ch, req)
+            ev = self.record_event(ch, req, "delay_reported", via=via, from_status=req.status, on_behalf_of=expert, data={
+                "text": reason, "delay_reason": reason, "planned_date": planned.isoformat(),
+                "before_deadline": (ch.at <= req.resolution_due) if req.resolution_due else None})
+            self.tell(ch, req, ev)
+        else:
+            raise InvalidInput(f"unknown command {command!r}")
+
+    def close(self, number: str, *, reason: str | None = None, confirmed: bool = False, redact: bool = False,
+              via: str = "cli"):
+        """Close a resolved request [§8.9–§8.11], saying why (SPEC 15).
+
+        A reply after the result is an objection until the operator decides: without `reason`
+        (or `confirmed`: the reply confirms the result) it is refused, naming the reply. Within
+        the objection period the result mail promised, closing needs the user's confirmation or
+        the operator's reason; after it, no objection came in time."""
         self.require("operator", "system", what="close requests")
+        reason = self.checked_text("reason", reason, redact=redact, required=False)
+        if reason and confirmed:
+            raise InvalidInput("give --reason or --confirmed, not both")
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "close")
-            self._close(ch, req, via=via, auto=False)
+            from . import objections  # lazy: the intake's tables (a read loads none); only close and reopen need them
+
+            pending = objections.unanswered(req)
+            if pending and not (reason or confirmed):
+                raise InvalidState(objections.refusal(req, pending[0], self.settings.timezone))
+            until = req.resolved_at + self.catalog_for(req).close_after
+            if not (reason or confirmed) and ch.at < until:
+
+                raise InvalidState(
+                    f"request {req.number} is resolved and its objection period runs until "
+                    f"{format_dt(until, self.settings.timezone)} (the result mail promised it): close it with "
+                    "--confirmed when the user confirmed the result, or with --reason TEXT; after that "
+                    "pd close --auto closes it")
+            why = "confirmed" if confirmed else ("operator" if reason else "no_objection")
+            objections.decide(ch, req, pending, self.actor.login)
+            self._close(ch, req, via=via, why=why, reason=reason, replies=[m.id for m in pending])
         return req
 
-    def _close(self, ch: Change, req, *, via: str, auto: bool) -> None:
+    def _close(self, ch: Change, req, *, via: str, why: str, reason: str | None = None,
+               replies: list[int] | None = None) -> None:
         req.status, req.closed_at = "closed", ch.at
         self._save(ch, req)
-        self.record_event(ch, req, "closed", via=via, from_status="resolved", data={"auto": auto})
-        self._notify(ch, req, "closed_user")
+        ev = self.record_event(ch, req, "closed", via=via, from_status="resolved", data={
+            "auto": via == "cron" and why == "no_objection", "why": why, "reason": reason,
+            **({"replies": replies} if replies else {})})
+        self.tell(ch, req, ev, why=why, reason=reason or "")
 
     def close_auto(self, *, via: str = "cron") -> list:
         """Close each request resolved more than `close_after` ago with no objection [§8.10]."""
@@ -558,18 +628,17 @@ class Desk:
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
+        from . import objections  # (as in close)
 
-        from .followups import pending_objections  # lazy: the intake's tables; only close --auto needs them
-
-        objected = pending_objections()  # a reply after resolving waits for the operator's reopen or close
+        objected = objections.pending_numbers()  # a reply after the result waits for the operator [§8.10]
         numbers = [n for n in numbers if n not in objected]
         closed = []
         for number in numbers:
             with self.ledger.change() as ch:
                 req = self._locked(number)
-                if req.status != "resolved" or req.resolved_at > cutoff:
-                    continue  # reopened or closed meanwhile
-                self._close(ch, req, via=via, auto=True)
+                if req.status != "resolved" or req.resolved_at > cutoff or objections.unanswered(req):
+                    continue  # reopened, closed or objected to meanwhile
+                self._close(ch, req, via=via, why="no_objection")
                 closed.append(req)
         return closed
 
@@ -579,7 +648,6 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "reopen")
-
             # Back to whoever resolved it: the expert's assignment reopens; a request the desk
             # resolved itself returns to the state it was resolved from.
             resolved_ev = (Event.select().where((Event.request == req) & (Event.kind == "resolved"))
@@ -593,14 +661,38 @@ class Desk:
             else:
                 req.status = resolved_from if resolved_from in ("registered", "returned") else "registered"
             req.resolved_at, req.result = None, None
+            from . import objections  # (as in close)
+
+            pending = objections.unanswered(req, resolved_at=resolved_ev.at if resolved_ev else None)
+            objections.decide(ch, req, pending, self.actor.login)
             self._save(ch, req)
-            self.record_event(ch, req, "reopened", via=via, from_status="resolved", data={"reason": reason})
+            ev = self.record_event(ch, req, "reopened", via=via, from_status="resolved", data={
+                "reason": reason, **({"expert": req.expert} if req.status == "in_progress" else {}),
+                **({"replies": [m.id for m in pending]} if pending else {})})
+            self.tell(ch, req, ev, reason=reason,
+                       objection=objections.words(pending[-1]) if pending else "")
         return req
 
     # ------------------------------------------------------------------ hooks filled by the e-mail layer
-    def _notify(self, ch: Change, req, kind: str, **extra: Any) -> None:
-        """Queue the e-mail a change causes, in the change's transaction (SPEC 6)."""
-        queue(self, ch, req, kind, **extra)
+    def tell(self, ch: Change, req, ev, *, to: dict[str, list[str]] | None = None, **extra: Any) -> list:
+        """Queue the mails event `ev` causes, in the change's transaction: exactly what SPEC 15's
+        table says (`conversation.mails_for`), each to its person; `to` gives a role's addresses
+        where the caller knows them (the managers of an escalation). Returns the messages queued."""
+        data = json.loads(ev.data or "{}") if isinstance(ev.data, str) else (ev.data or {})
+        out = []
+        for role, kind in mails_for(ev.kind, from_status=ev.from_status, to_status=ev.to_status, actor=ev.actor,
+                                    data=data):
+            if to and role in to:
+                msg = queue(self, ch, req, kind, to=to[role], **extra)
+            elif role == USER:
+                msg = queue(self, ch, req, kind, **extra)
+            elif role in (EXPERT, PREVIOUS_EXPERT):
+                login = data.get("previous") if role == PREVIOUS_EXPERT else (data.get("expert") or req.expert)
+                msg = queue(self, ch, req, kind, to_login=login, **extra)
+            else:
+                raise ValueError(f"no addressee for {role} of {ev.kind}")
+            out.append(msg)
+        return out
 
     # ------------------------------------------------------------------ recall [SPEC 14]
     def requester_of(self, number: str) -> dict[str, str]:
@@ -731,7 +823,6 @@ def acting_person(settings: Settings, contacts: Contacts, mode: str | None = Non
 
 def os_login() -> str:
     """The account this process runs as (getuid), which environment variables cannot change."""
-
     try:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:

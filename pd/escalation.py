@@ -8,12 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from . import ledger
+from . import ledger, reminders
+from .conversation import MANAGER
 from .db.models import Assignment, Escalation, Request
 from .desk import Desk
 from .errors import InvalidInput, InvalidState
 from .lateness import late_conditions, late_filter, late_requests, overdue_bound, planned_bound  # noqa: F401
-from .notify.notices import escalation_context, history_text, mail_lang, queue
+from .notify.notices import escalation_context, history_text, mail_lang
 
 REASONS = ("not_accepted", "unjustified_rejection", "overdue")
 
@@ -34,6 +35,7 @@ class Found:
 class RunReport:
     escalations: list[Found] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    reminders: list = field(default_factory=list)  # pd.reminders.Reminder, sent in the same run (SPEC 15)
 
 
 def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None, str | None]:
@@ -112,6 +114,8 @@ def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron"
         if record(desk, f, now, via=via):
             f.recorded = True
             report.escalations.append(f)
+
+    report.reminders = reminders.run(desk, now, dry_run=dry_run, via=via)
     return report
 
 
@@ -128,21 +132,22 @@ def record(desk: "Desk", f: Found, now: datetime, *, via: str, note: str | None 
         Escalation.create(request=req, assignment=f.assignment_id, assignment_key=f.assignment_id or 0,
                           reason=f.reason, level=f.level, at=now, actor=desk.actor.login, manager=f.manager,
                           note=note)
-        desk.record_event(ch, req, "escalated", via=via, from_status=req.status, data={
+        ev = desk.record_event(ch, req, "escalated", via=via, from_status=req.status, data={
             "reason": f.reason, "level": f.level, "manager": f.manager, "expert": f.expert,
             "assignment": f.assignment_id, "note": note,
         })
-        _mail_manager(desk, ch, req, f, now)
+        _mail_manager(desk, ch, req, ev, f, now, note)
     return True
 
 
-def _mail_manager(desk: "Desk", ch, req, f: Found, now: datetime) -> None:
+def _mail_manager(desk: "Desk", ch, req, ev, f: Found, now: datetime, note: str | None) -> None:
     logins = [x for x in (f.manager or "").split(",") if x]
     recipients = [desk.contacts.staff[x].email for x in logins if x in desk.contacts.staff and desk.contacts.staff[x].email]
     managers = [desk.contacts.staff[x].name for x in logins if x in desk.contacts.staff]
     words = escalation_context(desk, req, level=f.level, reason=f.reason, expert=f.expert, managers=managers,
                                fallback=f.warning is not None)
-    msg = queue(desk, ch, req, "escalation_manager", to=recipients, **words)
+    # the operator's note is why the manager is asked (an unjustified rejection) [§8.4.2]
+    msg = desk.tell(ch, req, ev, to={MANAGER: recipients}, note=note or "", **words)[0]
     if msg is None:
         return
     # Reminders reach managers only in working time when the service runs on working time.

@@ -14,6 +14,7 @@ import peewee as pw
 from .db.intake_models import InboundMessage as IM
 from .db.intake_models import IntakeItem
 from .db.models import Event, Request
+from .objections import pending_numbers
 
 # Events the intake writes by itself: they are not a person having seen the mail.
 INTAKE_KINDS = ("mail_received", "intake_received", "mail_bounced", "mail_quarantined")
@@ -53,9 +54,7 @@ def queue_entries(now: datetime) -> list[dict]:
     for msg in follow:
         req = msg.request
         if msg.flag == "objection" and req.status == "resolved":
-            reason = "objection"
-            detail = (f"a reply after {req.number} was resolved; it may be an objection [§8.10]: "
-                      f"reopen or close it (or pd intake seen {req.number})")
+            continue  # an objection: pd/objections.py decides, and pd queue shows it from there
         else:
             reason = "follow_up"
             words = {"answer": "the requester's answer; the request resumed",
@@ -70,6 +69,4 @@ def queue_entries(now: datetime) -> list[dict]:
 
 def pending_objections() -> set[str]:
     """Numbers of resolved requests with a reply not yet seen: `pd close --auto` leaves them to a person [§8.10]."""
-    q = (IM.select(Request.number).join(Request, on=(IM.request == Request.id))
-         .where(unseen_condition() & (IM.flag == "objection") & (Request.status == "resolved")))
-    return {number for (number,) in q.tuples()}
+    return pending_numbers()

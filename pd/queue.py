@@ -16,11 +16,11 @@ set, not the ledger's size (benchmarks/bench_queue.py).
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from .db.models import Assignment, Event, Request
+from . import objections
+from .db.models import Assignment, Request
 from .followups import queue_entries
 from .lateness import late_requests, overdue_bound
 from .latvian import iso, to_local
@@ -28,7 +28,7 @@ from .latvian import iso, to_local
 if TYPE_CHECKING:  # pragma: no cover
     from .desk import Desk
 
-REASONS = ("late", "due_soon", "returned", "intake_new", "follow_up", "objection", "waiting_long",
+REASONS = ("late", "due_soon", "not_forwarded", "returned", "intake_new", "follow_up", "objection", "waiting_long",
            "ready_to_close")
 SOON = timedelta(hours=1)  # due_soon: a deadline within the hour
 WAITING_LONG = timedelta(days=3)  # waiting_long: waiting for the user longer than this
@@ -101,6 +101,16 @@ def deadlines(desk: "Desk", now: datetime) -> list[dict]:
     return out
 
 
+def not_forwarded(desk: "Desk", now: datetime) -> list[dict]:
+    """Registered but not yet forwarded to an expert (SPEC 14) [§8.2], with how long it has waited."""
+    out = []
+    for r in Request.select().where((Request.status == "registered") & (Request.registered_at <= now)):
+        since = r.registered_at
+        out.append(entry("not_forwarded", request=r.number, since=since, title_text=r.description,
+                         detail=f"registered {span(now - since)} ago, not yet forwarded to an expert"))
+    return out
+
+
 def returned(desk: "Desk", now: datetime) -> list[dict]:
     """Returned by an expert [§9.2]: the desk assigns it again, resolves it, or escalates the rejection."""
     rows = list(Request.select().where(Request.status == "returned"))
@@ -122,27 +132,22 @@ def returned(desk: "Desk", now: datetime) -> list[dict]:
 
 
 def resolved(desk: "Desk", now: datetime) -> list[dict]:
-    """objection (mail from the user after the result [§8.10]) and ready_to_close (past close_after)."""
+    """objection (a reply after the result not yet decided on [§8.10]: the rule `pd close` keeps,
+    pd/objections.py) and ready_to_close (past close_after)."""
     rows = list(Request.select().where(Request.status == "resolved"))
     if not rows:
         return []
     replies: dict[int, object] = {}
-    by_id = {r.id: r for r in rows}
-    # Mail recorded in a request's history carries its sender under "from" (the intake's follow-up events).
-    for ev in (Event.select(Event.request, Event.at, Event.data)
-               .where(Event.request.in_(list(by_id)))):
-        r = by_id[ev.request_id]
-        if r.resolved_at is not None and ev.at > r.resolved_at and ev.request_id not in replies:
-            data = json.loads(ev.data or "{}")
-            if data.get("from"):
-                replies[ev.request_id] = (ev.at, data["from"])
+    for msg, req in objections.pending(now):
+        replies.setdefault(req.id, (msg.received_at, objections.sender(msg), objections.first_line(msg)))
     out = []
     cutoff = now - desk.catalog.close_after
     for r in rows:
         if r.id in replies:
-            at, sender = replies[r.id]
+            at, sender, line = replies[r.id]
             out.append(entry("objection", request=r.number, since=at, title_text=r.description,
-                             detail=f"reply from {sender} {span(now - at)} after the result: reopen or close"))
+                             detail=f"reply from {sender} {span(now - at)} ago, after the result: «{line}»; "
+                                    f"reopen, close --reason, or pd intake seen {r.number} if it is no objection"))
         elif r.resolved_at is not None and r.resolved_at <= cutoff:
             out.append(entry("ready_to_close", request=r.number, since=r.resolved_at, title_text=r.description,
                              detail=f"resolved {span(now - r.resolved_at)} ago, no objection"))
@@ -168,7 +173,7 @@ def intake(desk: "Desk", now: datetime) -> list[dict]:
     return _intake_entries(now)
 
 
-SOURCES: list[Source] = [deadlines, returned, intake, resolved, waiting]
+SOURCES: list[Source] = [deadlines, not_forwarded, returned, intake, resolved, waiting]
 
 
 # ---------------------------------------------------------------- the one ranking

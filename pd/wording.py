@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from .latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, label
 from .notify import wording as declension
+from .notify.wording import genitive
 
 SHOW_LABELS: dict[str, dict[str, str]] = {
     "lv": {
@@ -45,16 +46,19 @@ _WORDS: dict[str, dict[str, str]] = {
         "closed": "slēdza{auto}",
         "reopened": "atvēra no jauna: {reason}",
         "refused": "noraidīja (nav Centra kompetencē): {reason}",
-        "escalated": "eskalēja {to_manager} ({level}. līmenis): {reason}",
+        "escalated": "eskalēja {to_manager} ({level}. līmenis): {reason}{note}",
         "mail_skipped": "e-pasts netika nosūtīts: {reason}",
-        "mail_received": "saņemts e-pasts{flag} no {from} «{subject}»: {text}",
-        "intake_registered": "reģistrēja no e-pasta ({from} «{subject}»)",
-        "intake_received": "saņemts e-pasts slēgtam pieteikumam no {from} «{subject}» (jauns ienākošais vienums)",
+        "mail_received": "saņemts e-pasts{flag}{from_}: {text}",
+        "intake_registered": "reģistrēja no e-pasta{from_}",
+        "intake_received": "saņemts e-pasts slēgtam pieteikumam{from_} (jauns ienākošais vienums {intake})",
+        "reminded": "atgādināja {to_expert} par tuvojošos {deadline_gen} ({due})",
         "mail_seen": "operators izskatīja saņemtos e-pastus",
         "mail_bounced": "e-pasts nav piegādāts: {failed}",
         "privacy_purged": "pieteicēja personas dati anonimizēti",
         "_flag_answer": " (lietotāja atbilde)", "_flag_objection": " (iespējams iebildums)",
-        "_flag_expert": " (eksperta vārds)",
+        "_flag_expert": " (eksperta vārds)", "_flag_command": " (eksperta komanda, izpildīta)",
+        "_note": "; operatora piezīme: {note}", "_from": " no {who} «{subject}»",
+        "_response": "reaģēšanas termiņu", "_resolution": "izskatīšanas termiņu",
         "_on_behalf": " (eksperta vārdā: {who})", "_urgent": ", steidzami", "_auto": " automātiski",
     },
     "en": {
@@ -71,16 +75,19 @@ _WORDS: dict[str, dict[str, str]] = {
         "closed": "closed it{auto}",
         "reopened": "reopened it: {reason}",
         "refused": "refused it (outside the Centre's competence): {reason}",
-        "escalated": "escalated it to {manager} (level {level}): {reason}",
+        "escalated": "escalated it to {manager} (level {level}): {reason}{note}",
         "mail_skipped": "no e-mail was sent: {reason}",
-        "mail_received": "e-mail received{flag} from {from} “{subject}”: {text}",
-        "intake_registered": "registered it from e-mail ({from} “{subject}”)",
-        "intake_received": "e-mail to the closed request from {from} “{subject}” (a new intake item)",
+        "mail_received": "e-mail received{flag}{from_}: {text}",
+        "intake_registered": "registered it from e-mail{from_}",
+        "intake_received": "e-mail to the closed request{from_} (new intake item {intake})",
+        "reminded": "reminded {expert} of the {deadline} deadline ({due})",
         "mail_seen": "the operator saw the mail received",
         "mail_bounced": "e-mail not delivered: {failed}",
         "privacy_purged": "the requester's personal data anonymised",
         "_flag_answer": " (the user's answer)", "_flag_objection": " (possibly an objection)",
-        "_flag_expert": " (the expert's word)",
+        "_flag_expert": " (the expert's word)", "_flag_command": " (the expert's command, done)",
+        "_note": "; the operator's note: {note}", "_from": " from {who} “{subject}”",
+        "_response": "response", "_resolution": "resolution",
         "_on_behalf": " (for the expert {who})", "_urgent": ", urgent", "_auto": " automatically",
     },
 }
@@ -123,12 +130,32 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
     values["auto"] = words["_auto"] if data.get("auto") else ""
     values["answer"] = f": {data['answer']}" if data.get("answer") else ""
     values["flag"] = words.get(f"_flag_{data.get('flag')}", "")
+    values["note"] = words["_note"].format(note=data["note"]) if data.get("note") else ""
+    values["from_"] = _sender(data, words, lang) if (data.get("from") or data.get("subject")) else ""
+    if ev["kind"] == "reminded":
+        values["deadline_gen"] = words.get("_" + str(data.get("deadline")), data.get("deadline") or "-")
+        values["due"] = when(data["due"]) if data.get("due") else "-"
     if isinstance(data.get("failed"), list):
         values["failed"] = ", ".join(map(str, data["failed"]))
     text = template.format_map(values)
     if ev.get("on_behalf_of"):
         text += words["_on_behalf"].format(who=name_of(ev["on_behalf_of"]))
     return text
+
+
+def _sender(data: dict, words: dict, lang: str) -> str:
+    """" no Ingas Pūpolas <inga.pupola@vugd.gov.lv> «Re: …»": the sender in the genitive where the name
+    declines simply, else as written."""
+    from email.utils import parseaddr  # lazy: ~10M instructions of pd show's start-up; only a mail's sender needs it
+
+    raw = str(data.get("from") or "")
+    name, addr = parseaddr(raw)
+    who = raw or "?"
+    if lang == "lv" and name:
+
+        gen = genitive(name)
+        who = f"{gen} <{addr}>" if gen else f"sūtītāja {name} <{addr}>"
+    return words["_from"].format(who=who, subject=data.get("subject") or "—")
 
 
 def status_label(status: str, lang: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture
 def ledger(pd, rawdb):
     """Two requests through their cycles; returns (the raw database, the first request's events)."""
@@ -13,7 +12,7 @@ def ledger(pd, rawdb):
     pd.ok("accept", n, user="jberzins")
     pd.ok("note", n, "--text", "Pārbaudu pastkastes kvotu", user="jberzins")
     pd.ok("resolve", n, "--result", "Pastkaste atbloķēta", user="jberzins")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     m = pd.register(service="KONSULTACIJA")
     pd.ok("resolve", m, "--result", "Konsultēts")
     events = pd.ok("show", n, "--json").json()["events"]

@@ -19,7 +19,7 @@ def history(pd, rawdb, clock):
     pd.ok("assign", closed, "--expert", "jberzins")
     pd.ok("accept", closed, user="jberzins")
     pd.ok("resolve", closed, "--result", "Pastkaste atbloķēta", user="jberzins")
-    pd.ok("close", closed)
+    pd.ok("close", closed, "--confirmed")
     working = pd.register(service="EPASTS")
     pd.ok("assign", working, "--expert", "jberzins")
     pd.ok("accept", working, user="jberzins")

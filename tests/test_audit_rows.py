@@ -311,7 +311,7 @@ def test_a_ledger_written_before_row_seals_verifies_and_seals_from_its_next_chan
     """Events written by pd before row seals: no seal, the chain without them. The audit says nothing of
     their rows beyond the replay (docs/security.md); the next change's seal records where sealing began,
     and from there a row edited or inserted behind pd's back is named."""
-    from pd.ledger import GENESIS, event_hash, chain_fields, stored_instant
+    from pd.ledger import GENESIS, chain_fields, event_hash, stored_instant
 
     db, n = ledger_rows
     numbers = dict(db.execute("SELECT id, number FROM request"))
@@ -347,7 +347,8 @@ def test_a_ledger_written_before_row_seals_verifies_and_seals_from_its_next_chan
 def test_the_chains_fast_canonical_text_is_json_dumps_text():
     """The chain builds an event's canonical text directly (for speed): for any text in any column it is
     byte for byte what canonical(chain_fields(...)) gives, or None (then the general way is taken)."""
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     from pd.ledger import _canonical_event, canonical, chain_fields, stored_instant
 

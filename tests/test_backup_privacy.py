@@ -223,7 +223,7 @@ def test_purge_anonymises_closed_requests_before_the_date_only(pd, clock, monkey
     pd.ok("assign", old_closed, "--expert", "rkrumins")
     pd.ok("accept", old_closed, user="rkrumins")
     pd.ok("resolve", old_closed, "--result", "Nomainīts barošanas bloks", user="rkrumins")
-    pd.ok("close", old_closed)
+    pd.ok("close", old_closed, "--confirmed")
     old_refused = pd.register(out_of_scope=True, reason="Iestādes sistēma", **_personal(email="anna.liepa@vp.gov.lv"))
     old_open = pd.register(service="DATORS", **_personal(email="open.one@vp.gov.lv"))
     pd.ok("assign", old_open, "--expert", "rkrumins")
@@ -232,7 +232,7 @@ def test_purge_anonymises_closed_requests_before_the_date_only(pd, clock, monkey
     clock.set("2026-06-01T10:00")
     new_closed = pd.register(service="PAROLE", **_personal(email="new.one@vp.gov.lv"))
     pd.ok("resolve", new_closed, "--result", "Atiestatīta")
-    pd.ok("close", new_closed)
+    pd.ok("close", new_closed, "--confirmed")
     clock.now = None
     everyone = [old_closed, old_refused, old_open, old_resolved, new_closed]
     before = {n: pd.ok("show", n, "--json").json() for n in everyone}
@@ -276,7 +276,7 @@ def test_purge_leaves_the_monthly_report_counts_unchanged(pd, clock):
     for i in range(3):
         n = pd.register(service="PAROLE", **_personal(email=f"p{i}@vp.gov.lv"))
         pd.ok("resolve", n, "--result", "Atiestatīta")
-        pd.ok("close", n)
+        pd.ok("close", n, "--confirmed")
     clock.now = None
     report = pd("report", "monthly", "--month", "2025-03", "--format", "json", "--out", "r1", user="supervizors")
     if report.exit_code != 0:

@@ -19,7 +19,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 
 import pytest
 

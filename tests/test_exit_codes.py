@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import pytest
 
 
-
 def reg(**over):
     fields = {"--name": "Jānis Bērziņš", "--institution": "VP", "--service": "EPASTS",
               "--description": "Neienāk e-pasts", "--channel": "phone", "--phone": "26123456",

@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-
 RIGA = ZoneInfo("Europe/Riga")
 
 

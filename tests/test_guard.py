@@ -577,8 +577,8 @@ def test_the_intakes_passes_around_the_guard_take_linear_time_too():
     took 200 steps per digit of a line (1 MB of "a1 a2 …": 5 s). Each takes milliseconds now."""
     import time
 
-    from pd.replytext import what_they_wrote as reply_part
     from pd.intake.redact import _bare
+    from pd.replytext import what_they_wrote as reply_part
 
     t0 = time.process_time()
     assert _bare("<p>" + "<" * 200_000 + "</p>").strip() == "<" * 200_000

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import PG_URL, RawDB
 from pd.desk import os_login
+from tests.conftest import PG_URL, RawDB
 
 
 def add_staff(pd_env, login: str, roles: str = "[operator, expert]") -> None:
@@ -91,7 +91,7 @@ def test_database_identity(pd, pd_env):
         pd.ok("note", m, "--text", "Pārbaudu", env=env)
         # PD_USER naming another person is refused; the server says who you are
         r = pd("note", m, "--text", "Cits", env={**env, "PD_USER": "operators1"})
-        assert r.exit_code == 6 and f"PD_USER='operators1' is not you" in r.stderr and role in r.stderr
+        assert r.exit_code == 6 and "PD_USER='operators1' is not you" in r.stderr and role in r.stderr
         # the role may not change or delete history, nor empty it
         con = psycopg2.connect(role_url)
         con.autocommit = True

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import PG_URL, ROOT, pg_schema
 
+
 def _run(args, **kw) -> subprocess.CompletedProcess:
     r = subprocess.run(args, capture_output=True, text=True, timeout=600, **kw)
     assert r.returncode == 0, f"{' '.join(map(str, args))} -> {r.returncode}\n{r.stdout}\n{r.stderr}"

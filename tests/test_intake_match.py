@@ -103,20 +103,21 @@ def test_a_reply_after_resolved_is_a_possible_objection_and_is_not_reopened(pd):
     res = ingest(pd, M.plain(subject=f"Re: [PD {n}] Konsultācija", body="Paldies!\n"))
     assert res["action"] == "follow_up" and res["flag"] == "objection"
     assert pd.ok("show", n, "--json").json()["status"] == "resolved"
-    from pd.followups import queue_entries
-
-    entries = queue_entries(datetime.now(timezone.utc))
+    entries = pd.ok("queue", "--json").json()["entries"]
     assert [(e["reason"], e["request"]) for e in entries] == [("objection", n)]
     assert "Paldies" in pd.ok("show", n).stdout
+    # a plain close is refused, naming the reply (SPEC 15) [§8.10]
+    r = pd("close", n)
+    assert r.exit_code == 5 and "«Paldies!»" in r.stderr and "janis.berzins@vp.gov.lv" in r.stderr, r.stderr
     # the operator decides: closing it ends the question
-    pd.ok("close", n)
-    assert queue_entries(datetime.now(timezone.utc)) == []
+    pd.ok("close", n, "--confirmed")
+    assert pd.ok("queue", "--json").json()["entries"] == []
 
 
 def test_mail_to_a_closed_request_becomes_a_new_intake_item_linked_to_it(pd):
     n = pd.register(service="KONSULTACIJA")
     pd.ok("resolve", n, "--result", "Izskaidrots")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     res = ingest(pd, M.plain(subject=f"Re: [PD {n}] Konsultācija", body="Atkal nestrādā.\n"))
     assert res["action"] == "new" and res["request"] == n and res["intake"]
     item = pd.ok("intake", "show", str(res["intake"]), "--json").json()

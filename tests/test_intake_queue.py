@@ -94,7 +94,7 @@ def test_privacy_export_includes_stored_mail_and_purge_anonymises_it(pd, rawdb, 
     n = pd.ok("intake", "register", str(res["intake"]), "--service", "KONSULTACIJA", "--institution", "VP",
               "--json").json()["number"]
     pd.ok("resolve", n, "--result", "Izskaidrots")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     export = pd.ok("privacy", "export", "--email", "janis.berzins@vp.gov.lv", user="admins").json()
     assert [m["subject"] for m in export["mail"]] == ["Vecs nereģistrēts", "Reģistrēsim"]
     assert "Vecs teksts Bērziņam" in export["mail"][0]["raw"]

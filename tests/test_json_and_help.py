@@ -12,8 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-
-
 RIGA = ZoneInfo("Europe/Riga")
 SPEC_KEYS = {"number", "status", "requester", "service", "description", "channel", "urgent", "expert",
              "received_at", "response_due", "resolution_due", "planned_date", "accepted_at", "resolved_at",
@@ -48,7 +46,7 @@ def full_cycle(pd) -> str:
     pd.ok("note", n, "--text", "Jāpārbauda serveris", "--delay-reason", "Servera apkope", "--planned", planned,
           user="lkalnina")
     pd.ok("resolve", n, "--result", "Pastkaste atjaunota; ķēķis strādā", user="lkalnina")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     return n
 
 
@@ -122,7 +120,7 @@ def test_every_reporting_command_prints_one_json_document(pd):
         (["resolve", n, "--result", "Gatavs"], "jberzins"),
         (["reopen", n, "--reason", "Nestrādā"], None),
         (["resolve", n, "--result", "Gatavs"], "jberzins"),
-        (["close", n], None),
+        (["close", n, "--confirmed"], None),
         (["show", n], None),
     ]
     for args, user in request_commands:

@@ -66,7 +66,7 @@ while done < count:
                  (operator, "show", n, "--json"), (operator, "list", "--expert", expert, "--limit", "5")]
     else:
         steps = [(operator, "assign", n, "--expert", expert, "--force"), (expert, "accept", n),
-                 (expert, "resolve", n, "--result", "Izdarīts"), (operator, "close", n)]
+                 (expert, "resolve", n, "--result", "Izdarīts"), (operator, "close", n, "--confirmed")]
     for user, *args in steps:
         if done >= count:
             break

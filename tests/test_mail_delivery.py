@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter
 from datetime import datetime
+
 from tests.conftest import clock_at
 
 DOMAIN = "ic.iem.gov.lv"
@@ -91,7 +92,7 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
     pd.ok("note", n, "--text", "Gaidām piegādātāja atbildi", "--delay-reason", delay_reason,
           "--planned", "2027-01-08", user="jberzins")
     pd.ok("resolve", n, "--result", result, user="jberzins")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     refused_description = "Lūdzu salabot mājas printeri"
     m = pd.register(description=refused_description, service="DATORS", location="Čiekurkalna 1. līnija 1",
                     room="101", out_of_scope=True, reason="Privāta iekārta, nav Centra kompetencē")
@@ -190,7 +191,7 @@ def test_the_user_is_told_of_the_forwarding_once_a_reassigned_expert_is_told_aga
     outbox = sorted(_outbox(pd), key=lambda x: x["id"])
     assert [(x["kind"], x["recipients"]) for x in outbox] == [
         ("assigned_expert", [EXPERT]), ("forwarded_user", [REQUESTER]),
-        ("assigned_expert", ["laura.kalnina@ic.iem.gov.lv"])]
+        ("assigned_expert", ["laura.kalnina@ic.iem.gov.lv"]), ("taken_expert", [EXPERT])]
 
 
 def test_pd_lang_en_gives_english_subjects(pd, smtp_server, monkeypatch):
@@ -199,7 +200,7 @@ def test_pd_lang_en_gives_english_subjects(pd, smtp_server, monkeypatch):
     _assigned(pd, n)
     pd.ok("accept", n, user="jberzins")
     pd.ok("resolve", n, "--result", "Mailbox unlocked", user="jberzins")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     assert _send(pd, smtp_server.url).exit_code == 0
     got = sorted(_received(smtp_server).values(), key=lambda x: x[1]["Date"].datetime)
     assert {str(msg["Subject"]) for _, msg in got} == {f"[PD {n}] Neienāk e-pasts kopš rīta"}

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from pd.notify import render as rendering
 from pd.notify.compose import compose, fold_subject
-from pd.notify.render import KINDS, VARIABLES, render, wrap
-from pd.notify.wording import count, dative, duration_words, history_lines, short_title, to_person, EXPERT
+from pd.notify.render import KINDS, render, wrap
+from pd.notify.wording import EXPERT, count, dative, duration_words, history_lines, short_title, to_person
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "pd" / "examples"  # the shipped catalog.yaml and contacts.yaml
@@ -104,6 +104,18 @@ FULL = {
     "what": "paziņojums pieteicējam par pieteikuma izpildi",
     "todo": "Lūdzu, pastāstiet to pieteicējai Līgai Ozoliņai pa tālruni +371 20000000.",
     "details": "Labdien! Jūsu pieteikums Nr. 2026-000123 ir izpildīts.",
+    "closed_why": "Iebildumu termiņā (09.12.2026 14:30) iebildumi netika saņemti.",
+    "question": "Kurā telpā atrodas printeris, un kāds ir tā inventāra numurs?",
+    "answer": "Telpa 214, inventāra numurs VP-00417.",
+    "answer_via": "pa e-pastu",
+    "to_new_expert": "ekspertei Laurai Kalniņai",
+    "objection": "Joprojām nedrukā: displejā tā pati kļūda E-42.",
+    "previous_result": "Nomainīts tonera kasetnes čips; printeris drukā.",
+    "deadline_word": "izskatīšanas termiņš",
+    "deadline": "04.12.2026 17:00",
+    "time_left": "3 darba stundas",
+    "outcome": "Pieteikums pieņemts izskatīšanai.",
+    "detail": "Reaģēšanas termiņš ir ievērots.",
 }
 
 #: What every message of a request has, and what each kind cannot be without.
@@ -115,6 +127,13 @@ ESSENTIAL = {
     "delay_user": {"planned_date", "delay_reason"},
     "escalation_manager": {"reason_label", "level", "role"},
     "desk_notice": {"what", "reason", "todo", "details"},
+    "question_user": {"question"},
+    "answer_expert": {"question"},
+    "taken_expert": {"to_new_expert", "reason"},
+    "reopened_user": {"reason"},
+    "reopened_expert": {"reason", "resolution_due"},
+    "reminder_expert": {"deadline_word", "deadline", "time_left", "todo"},
+    "command_expert": {"outcome"},
 }
 
 
@@ -374,7 +393,7 @@ def _life_of_a_request(pd, clock):
     pd.ok("note", n, "--text", "Gaidām piegādātāja atbildi", "--delay-reason", "Nepieciešama piegādātāja iesaiste",
           "--planned", "2027-01-08", user="ezarina")
     pd.ok("resolve", n, "--result", "Konts atbloķēts, parole nav mainīta; lietotājs var pieslēgties", user="ezarina")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     m = pd.register(description="Lūdzu salabot mājas printeri", service="DATORS", out_of_scope=True,
                     reason="Privāta iekārta")
     k = pd.register(email=None, description="Nedarbojas VPN no mājām", service="VPN")
@@ -479,8 +498,14 @@ def test_an_expert_who_joins_later_gets_a_root_of_their_own(pd, clock):
     pd.ok("assign", n, "--expert", "jberzins", "--respond-by", RESPOND_BY, "--resolve-by", RESOLVE_BY)
     pd.ok("assign", n, "--expert", "lkalnina", "--reason", "Aizvieto atvaļinājuma laikā")
     rows = sorted(pd.ok("mail", "list", "--json").json(), key=lambda x: x["id"])
-    joined = rows[-1]
+    joined, taken = rows[-2], rows[-1]
     assert joined["recipients"] == ["laura.kalnina@ic.iem.gov.lv"]
+    # the expert it was taken from is told so, and to whom, in the right case (SPEC 15)
+    assert (taken["kind"], taken["recipients"]) == ("taken_expert", ["janis.berzins@ic.iem.gov.lv"])
+    told = pd.ok("mail", "show", str(taken["id"]), "--json").json()["body"]
+    assert told.startswith(f"Labdien! Pieteikums Nr. {n} vairs nav nodots Jums.\n"
+                           "Pakalpojumu dienests to nodeva ekspertei Laurai Kalniņai.")
+    assert "Iemesls: Aizvieto atvaļinājuma laikā" in told
     body = pd.ok("mail", "show", str(joined["id"]), "--json").json()["body"]
     assert body.startswith(f"Labdien! Jums nodots izskatīšanai pieteikums Nr. {n}.")
     assert "Piezīme: Aizvieto atvaļinājuma laikā" in body

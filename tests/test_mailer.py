@@ -12,9 +12,8 @@ import pytest
 
 from pd.errors import ConfigError, ExitCode, InvalidInput, TemporaryFailure
 from pd.notify import compose as composing
-from pd.notify import threads
 from pd.notify import render as rendering
-from pd.notify import transport
+from pd.notify import threads, transport
 from pd.notify.compose import compose
 from pd.notify.render import KINDS, VARIABLES, render
 from pd.notify.threads import new_message_id, thread_root_id
@@ -76,6 +75,18 @@ FULL_CONTEXT = {
     "summary": "Reģistrēti: 42\nIzpildīti termiņā: 39\nEskalēti: 2",
     "anchor": "1234:" + "ab" * 32,
     "details": "Lietotājam nav norādīta e-pasta adrese.",
+    "closed_why": "Jūs apstiprinājāt, ka pieteikums ir izpildīts.",
+    "question": "Kurā telpā atrodas printeris?",
+    "answer": "Telpa 214.",
+    "answer_via": "pa e-pastu",
+    "to_new_expert": "ekspertei Laurai Kalniņai",
+    "objection": "Joprojām nedrukā.",
+    "previous_result": "Nomainīta kasetne.",
+    "deadline_word": "izskatīšanas termiņš",
+    "deadline": "07.10.2026 09:15",
+    "time_left": "3 darba stundas",
+    "outcome": "Pieteikums pieņemts izskatīšanai.",
+    "detail": "Pieteikuma statuss: pieņemts izskatīšanai",
 }
 
 

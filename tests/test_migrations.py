@@ -89,7 +89,7 @@ def _whole_cycle(pd, mail_dir) -> list[str]:
     pd.ok("note", a, "--text", "Gaidām piegādi", "--delay-reason", "Piegāde",
           "--planned", (datetime.now(timezone.utc) + timedelta(days=5)).date().isoformat(), user="jberzins")
     pd.ok("resolve", a, "--result", "Pastkaste atbloķēta", user="jberzins")
-    pd.ok("close", a)
+    pd.ok("close", a, "--confirmed")
     b = pd.register(service="PAROLE", name="Ilze Šķēle", email="ilze.skele@vp.gov.lv")
     pd.ok("resolve", b, "--result", "Parole atiestatīta (bez paroles teksta)")
     pd.ok("reopen", b, "--reason", "Joprojām neiet")

@@ -7,10 +7,7 @@ import subprocess
 import sys
 import time
 
-
 from tests.conftest import ROOT, run_pd
-
-
 
 # One writer: waits for the start signal, then registers COUNT requests one after another, each a full
 # `pd register` through the CLI entry point (its own settings, connection and write transaction).

@@ -58,7 +58,7 @@ def _apply(pd, env, n: str, op: tuple, planned_today) -> None:
         "resolve": lambda: ("resolve", n, "--result", "Salabots"),
         "reject": lambda: ("reject", n, "--reason", "Nav mans"),
         "reopen": lambda: ("reopen", n, "--reason", "Joprojām nedarbojas"),
-        "close": lambda: ("close", n),
+        "close": lambda: ("close", n, "--confirmed"),
     }[kind]()
     r = pd(*args, env=env)
     # a step the state does not allow is refused (5, or 3 for a reassignment to the same expert): fine

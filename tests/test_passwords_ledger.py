@@ -6,8 +6,6 @@ import re
 
 import pytest
 
-
-
 try:  # the phrasings the guard's own tests flag
     from tests.test_guard import DISCLOSED, DISCLOSED_PIN
 

@@ -5,7 +5,6 @@ The ledger of `desk_with_every_reason` holds one request for each reason (two la
 intake hook gives one new mail and one follow-up, as the e-mail intake package will."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,16 +21,13 @@ RIGA = ZoneInfo("Europe/Riga")
 NOW = "2027-01-12T11:00"  # a Tuesday, Riga time
 
 
-def _mail_in_history(number: str, sender: str, text: str) -> None:
-    """A reply recorded in the request's history as the intake records follow-ups (from/subject/text)."""
-    from pd.config import load_settings
-    from pd.desk import Desk
+def _reply_by_mail(pd, number: str, sender: str, text: str) -> None:
+    """A reply to the desk's mail about `number`, taken in by the intake (`pd mail ingest`)."""
+    from tests.intake_mail import plain
 
-    desk = Desk(load_settings())
-    req = desk.get(number)
-    with desk.ledger.change() as ch:
-        ch.event(req, "mail_received", actor="system", via="email",
-                 data={"from": sender, "subject": f"Re: [PD {number}] Nav pasta", "text": text})
+    raw = plain(sender=sender, subject=f"Re: [PD {number}] Nav pasta", body=text + "\n")
+    r = pd("mail", "ingest", "--json", user="system", input=raw)
+    assert r.exit_code == 0 and r.json()["request"] == number, r.stderr
 
 
 @pytest.fixture
@@ -60,7 +56,8 @@ def desk_with_every_reason(pd, clock, monkeypatch):
     clock.set("2027-01-12T09:15")
     pd.ok("reject", n["returned"], "--reason", "Tas ir tīkla jautājums", user="jberzins")
     clock.set("2027-01-12T10:00")
-    _mail_in_history(n["objection"], "janis.berzins@vp.gov.lv", "Joprojām nestrādā!")
+    _reply_by_mail(pd, n["objection"], "janis.berzins@vp.gov.lv", "Joprojām nestrādā!")
+    n["not_forwarded"] = pd.register(description="not_forwarded: Printeris nedrukā")  # registered, never assigned
     clock.set(NOW)
     now = clock.now
     monkeypatch.setattr("pd.queue._intake_entries", lambda at: [
@@ -81,11 +78,13 @@ def test_every_reason_in_urgency_order(pd, desk_with_every_reason):
         ("late", n["not_accepted"], None, "late by 2 h (not accepted)"),
         ("late", n["overdue"], None, "late by 30 min (resolution)"),
         ("due_soon", n["due_soon"], None, "due in 40 min (response)"),
+        ("not_forwarded", n["not_forwarded"], None, "registered 1 h ago, not yet forwarded to an expert"),
         ("returned", n["returned"], None, "returned by jberzins 1 h 45 min ago"),
         ("intake_new", None, 7, "new mail from ilze@vp.gov.lv 20 min ago"),
         ("follow_up", n["calm"], None, "mail from janis.berzins@vp.gov.lv 5 min ago"),
         ("objection", n["objection"], None,
-         "reply from janis.berzins@vp.gov.lv 1 h after the result: reopen or close"),
+         f"reply from janis.berzins@vp.gov.lv 1 h ago, after the result: «Joprojām nestrādā!»; reopen, "
+         f"close --reason, or pd intake seen {n['objection']} if it is no objection"),
         ("waiting_long", n["waiting_long"], None, "waiting for the user 3 d 20 h"),
         ("ready_to_close", n["ready_to_close"], None, "resolved 7 d 1 h ago, no objection"),
     ]
@@ -94,7 +93,7 @@ def test_every_reason_in_urgency_order(pd, desk_with_every_reason):
     assert first["due"] == "2027-01-12T09:00:00+02:00"
     assert first["title"].startswith("not_accepted: Neienāk e-pasts") and first["title"].endswith("…")
     assert len(first["title"]) == 60
-    assert doc["entries"][4]["due"] is None
+    assert doc["entries"][5]["due"] is None
     for e in doc["entries"]:
         assert datetime.fromisoformat(e["since"]).utcoffset() == timedelta(hours=2)
 
@@ -106,7 +105,7 @@ def test_piped_it_is_plain_text_in_the_same_order(pd, desk_with_every_reason):
     assert lines[0].split() == ["why", "number", "due", "since", "detail", "title"]
     assert "\x1b" not in r.stdout
     assert lines[1].startswith("LATE") and n["not_accepted"] in lines[1] and "12.01.2027 09:00" in lines[1]
-    assert [ln.split()[0] for ln in lines[1:]] == ["LATE", "LATE", "due", "returned", "new", "follow-up",
+    assert [ln.split()[0] for ln in lines[1:]] == ["LATE", "LATE", "due", "not", "returned", "new", "follow-up",
                                                    "objection", "waiting", "to"]
 
 

@@ -5,8 +5,6 @@ import json
 
 import pytest
 
-
-
 FULL = ["--name", "Līga Ērgle", "--institution", "vugd", "--unit", "Informācijas tehnoloģiju nodaļa",
         "--position", "Vecākā referente", "--phone", "+371 6707 5866", "--email", "Liga.Ergle@VUGD.gov.lv",
         "--location", "Maskavas iela 5, Rīga", "--room", "214", "--username", "lergle",
@@ -220,7 +218,7 @@ def test_every_event_records_who_when_and_how(pd):
     pd.ok("wait", n, "--question", "Kāda adrese?", "--via", "fax", user="lkalnina")
     pd.ok("resume", n, "--via", "other")
     pd.ok("resolve", n, "--result", "Gatavs", user="lkalnina")
-    pd.ok("close", n, "--via", "phone")
+    pd.ok("close", n, "--confirmed", "--via", "phone")
     events = process_events(show(pd, n))
     assert [(e["kind"], e["actor"], e["via"]) for e in events] == [
         ("registered", "operators1", "phone"),

@@ -10,7 +10,6 @@ import email.policy
 from email.message import EmailMessage
 
 from pd.intake.parse import is_decoration, parse
-
 from tests import intake_mail as M
 
 LOGO = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 41  # 70 bytes

@@ -202,16 +202,15 @@ def test_temporary_files_are_private_and_a_killed_runs_leftovers_go(pd, month_le
 
 def test_a_full_disk_is_one_line_and_leaves_no_half_workbook(pd, month_ledger, tmp_path, pd_env, clock):
     """The file size limit (RLIMIT_FSIZE) makes every write past it fail as a full disk does."""
+    # results too long to compress well: the workbooks outgrow the limit, the ledger's files do not
+    import base64
+    import random
     import resource
     import signal
     import subprocess
     import sys
 
     from tests.conftest import subprocess_env
-
-    # results too long to compress well: the workbooks outgrow the limit, the ledger's files do not
-    import base64
-    import random
 
     rnd = random.Random(20)
     clock.set("2026-10-20T10:00")  # resolved in October: the results are in October's workbooks

@@ -40,7 +40,7 @@ def october(pd, clock):
     clock.set("2026-10-06T10:00")
     pd.ok("resolve", n["A"], "--result", "Pastkaste atjaunota", user="jberzins")
     clock.set("2026-10-13T10:00")
-    pd.ok("close", n["A"])
+    pd.ok("close", n["A"], "--confirmed")
 
     clock.set("2026-10-07T20:00")
     n["B"] = pd.register(name="Bruno Bērziņš", service="EPASTS", urgent=True)

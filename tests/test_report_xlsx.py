@@ -15,9 +15,10 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import openpyxl
-from hypothesis import HealthCheck, given, settings, strategies as st
-from openpyxl.utils import get_column_letter
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 
 from pd.latvian import lv_sort_key
 from pd.report import xlsx as report_xlsx

@@ -234,7 +234,7 @@ def make_machine(ledger, base_settings):
                 "note": lambda d: d.note(n, "Progress", delay_reason="Piegāde" if delay else None,
                                          planned=planned if delay else None),
                 "resolve": lambda d: d.resolve(n, "Izdarīts"),
-                "close": lambda d: d.close(n),
+                "close": lambda d: d.close(n, confirmed=True),
                 "reopen": lambda d: d.reopen(n, "Joprojām nestrādā"),
             }
             self._apply(command, n, actor, calls[command], expert=expert, reason=reason, delay=delay)

@@ -7,8 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-
-
 RIGA = ZoneInfo("Europe/Riga")
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
 
@@ -41,7 +39,7 @@ def in_state(pd, state: str, service: str = "EPASTS") -> str:
     if state == "resolved":
         return n
     assert state == "closed"
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     return n
 
 
@@ -88,7 +86,7 @@ def test_full_cycle_every_step_and_its_history(pd):
     assert (d["status"], d["result"]) == ("resolved", "Pastkaste atbloķēta")
     assert d["resolved_at"] is not None and d["closed_at"] is None
 
-    d = pd.ok("close", n, "--json").json()
+    d = pd.ok("close", n, "--confirmed", "--json").json()
     assert d["status"] == "closed" and d["closed_at"] is not None
 
     d = show(pd, n)
@@ -287,7 +285,7 @@ def _commands():
         "wait": (["wait", "{n}", "--question", "Kurā telpā?"], {"assigned", "in_progress"}),
         "resume": (["resume", "{n}"], {"waiting_user"}),
         "resolve": (["resolve", "{n}", "--result", "Gatavs"], {"in_progress"}),
-        "close": (["close", "{n}"], {"resolved"}),
+        "close": (["close", "{n}", "--confirmed"], {"resolved"}),
         "reopen": (["reopen", "{n}", "--reason", "Nestrādā"], {"resolved"}),
         "note --delay-reason": (["note", "{n}", "--text", "Kavējas", "--delay-reason", "Piegāde",
                                  "--planned", planned], {"assigned", "in_progress", "waiting_user"}),

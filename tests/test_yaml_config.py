@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-
-
 REGISTER = ["register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",
             "--description", "Neienāk e-pasts", "--channel", "phone"]
 

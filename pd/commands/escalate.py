@@ -20,9 +20,10 @@ def escalate_overdue(
     no_send: Annotated[bool, typer.Option("--no-send", help="Only queue the managers' mail; leave it to pd mail send.")] = False,
     as_json: Json = False,
 ) -> None:
-    """Escalate to the expert's manager what is not accepted or overdue [§8.4.1, §8.4.3] (for cron).
+    """Escalate to the expert's manager what is not accepted or overdue [§8.4.1, §8.4.3] (for cron),
+    and remind experts of a deadline near (once per deadline and assignment, in working time).
 
-    Prints one line per escalation and nothing when there is nothing to do; exits 0 unless it failed.
+    Prints one line per escalation and reminder, nothing when there is nothing to do; exits 0 unless it failed.
     Example (crontab): */5 * * * * pd escalate-overdue
     """
     from .. import escalation
@@ -43,17 +44,31 @@ def escalate_overdue(
         for w in report.warnings:
             say(f"Warning: {w}")
         sent = None
-        if not dry_run and not no_send and report.escalations:
+        if not dry_run and not no_send and (report.escalations or report.reminders):
             from .. import ledger
 
             sent = _send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
     if as_json:
         emit_json({"now": when.isoformat(), "dry_run": dry_run,
-                   "escalations": [_found_dict(f) for f in report.escalations], "mail_sent": sent})
+                   "escalations": [_found_dict(f) for f in report.escalations],
+                   "reminders": [_reminder_dict(r, st.settings.timezone) for r in report.reminders],
+                   "mail_sent": sent})
         return
     for f in report.escalations:
         verb = "would escalate" if dry_run else "escalated"
         out(f"{f.number} {verb}: {f.reason} (level {f.level}) to {f.manager or '-'}")
+    from ..latvian import format_dt
+
+    for r in report.reminders:
+        verb = "would remind" if dry_run else "reminded"
+        out(f"{r.number} {verb} {r.expert or '-'}: {r.deadline} deadline {format_dt(r.due, st.settings.timezone)}")
+
+
+def _reminder_dict(r, tz: str) -> dict:
+    from ..latvian import iso
+
+    return {"number": r.number, "deadline": r.deadline, "due": iso(r.due, tz), "expert": r.expert,
+            "left_minutes": int(r.left.total_seconds() // 60), "recorded": r.recorded}
 
 
 def _send_quietly(st, now) -> int | None:

@@ -8,7 +8,7 @@ import typer
 
 from .common import Json, cell, emit_json, is_terminal, out, say, state
 
-LABELS = {"late": "LATE", "due_soon": "due soon", "returned": "returned", "intake_new": "new mail",
+LABELS = {"late": "LATE", "due_soon": "due soon", "not_forwarded": "not forwarded", "returned": "returned", "intake_new": "new mail",
           "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
 STYLES = {"late": "bold red", "due_soon": "yellow", "returned": "magenta", "objection": "magenta"}
 WIDE = 110  # from this width the table also shows since when an entry has waited
@@ -132,7 +132,7 @@ def queue_(
     as_json: Json = False,
 ) -> None:
     """What needs the desk now, most urgent first, each entry saying why: late, due within the hour,
-    returned by an expert, new mail, follow-ups, objections, waiting for the user long, ready to close.
+    registered but not yet forwarded, returned by an expert, new mail, follow-ups, objections, waiting for the user long, ready to close.
 
     Example: pd queue · pd queue --watch · pd queue --json
     """

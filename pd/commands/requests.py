@@ -236,17 +236,27 @@ def resolve(
 def close(
     ctx: typer.Context,
     number: Annotated[Optional[str], typer.Argument(help="Registration number (omit with --auto).", metavar="[N]")] = None,
-    auto: Annotated[bool, typer.Option("--auto", help="Close every request resolved longer than the catalog's close_after ago (cron).")] = False,
+    auto: Annotated[bool, typer.Option("--auto", help="Close every request resolved longer than the catalog's close_after ago with no objection (cron).")] = False,
+    reason: Annotated[Optional[str], typer.Option(help="Why the desk closes it now: before the objection period ends, or although the user replied after the result [§8.10].")] = None,
+    confirmed: Annotated[bool, typer.Option("--confirmed", help="The user confirmed the result (their reply, or by phone).")] = False,
+    redact: Redact = False,
     via: Via = "cli",
     as_json: Json = False,
 ) -> None:
-    """Close a resolved request; the user is told [§8.9–§8.11].
+    """Close a resolved request; the user is told why [§8.9–§8.11].
 
-    Example: pd close 2026-000123 · cron: pd close --auto
+    A reply from the user after the result blocks it (exit 5, naming the reply) until the
+    operator decides: --reason TEXT closes all the same, pd reopen N reopens. Within the
+    objection period the result mail promised, it needs --confirmed or --reason.
+
+    Example: pd close 2026-000123 --confirmed · cron: pd close --auto
     """
     st = state(ctx)
     if auto == (number is not None):
         raise typer.BadParameter("give a number N or --auto, not both", param_hint="N / --auto")
+    if auto and (reason or confirmed):
+        raise typer.BadParameter("--auto closes only what had no objection in time; --reason and --confirmed "
+                                 "are for one request N", param_hint="--auto")
     if auto:
         from ..jobruns import recorded
 
@@ -262,7 +272,7 @@ def close(
             for r in closed:
                 out(f"{r.number} closed (no objection within {duration_words(st.desk.catalog.close_after, 'en')})")
         return
-    req = st.desk.close(number, via=check_via(via))
+    req = st.desk.close(number, reason=reason, confirmed=confirmed, redact=redact, via=check_via(via))
     _report(ctx, req, as_json, "closed")
 
 

@@ -24,6 +24,7 @@ from ..db.models import Request
 from ..errors import InvalidInput, InvalidState, NotFound
 from ..followups import unseen_condition
 from ..latvian import iso
+from ..objections import unanswered
 from ..replytext import clean_subject
 from .parse import parse
 from .redact import scrub
@@ -186,11 +187,14 @@ def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via
 
 
 def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
-    """Mark the follow-ups of request N not yet seen as seen; the event says who saw them."""
+    """Mark the follow-ups of request N not yet seen as seen, and its replies after the result as no
+    objection (close may go on, pd queue stops showing them); the event says who saw them."""
     desk.require("operator", what="mark mail as seen")
     with desk.ledger.change() as ch:
         req = desk.get(number)
-        ids = [m.id for m in IM.select(IM.id).where((IM.request == req) & unseen_condition()).order_by(IM.id)]
+        # a reply after the result is decided on too: it is no objection (SPEC 15)
+        ids = sorted({m.id for m in IM.select(IM.id).where((IM.request == req) & unseen_condition())}
+                     | {m.id for m in unanswered(req)})
         if not ids:
             return []
         IM.update(seen_at=ch.at, seen_by=desk.actor.login).where(IM.id.in_(ids)).execute()

@@ -37,12 +37,16 @@ from ..db.intake_models import IntakeItem
 from ..db.intake_models import QuarantinedMessage as Q
 from ..db.models import Event
 from ..desk import Desk
-from ..errors import DESK_FAULTS, InvalidInput, PdError, TemporaryFailure
+from ..errors import DESK_FAULTS, InvalidInput, InvalidState, PdError, TemporaryFailure
+from ..latvian import STATUS_LABELS, format_date, label
+from ..notify.notices import mail_lang
 from ..notify.threads import domain_of
 from ..trust import current
 from . import match
 from .bounce import handle
 from .classify import Context, automatic_reason, delivery_report
+from .commands import REPLY, answers_desk_mail_to
+from .commands import parse as parse_command
 from .parse import parse
 from .redact import redact_raw_text, scrub
 
@@ -521,7 +525,7 @@ def _store_in(desk, ch, me, mail, stored: bytes, redacted: bool, digest: str, so
         return result("automatic", None, req.number if req else None, message=msg.id, reason=reason)
     if req is None or req.status in ("closed", "refused"):
         return _new_item(desk, ch, msg, related=req)
-    return _follow_up(desk, ch, msg, req, how)
+    return _follow_up(desk, ch, msg, req, how, thread=list(mail.in_reply_to) + list(mail.references))
 
 
 def _desk_addresses(desk) -> set[str]:
@@ -543,7 +547,9 @@ def _new_item(desk, ch, msg, *, related=None) -> dict:
     msg.save()
     ev = ch.event(related, "intake_received", actor=desk.actor.login, via="email",
                   to_status=related.status if related is not None else None,
-                  data={"intake": item.id, "message": msg.id, "attachments": _names(msg)})
+                  data={"intake": item.id, "message": msg.id, "attachments": _names(msg),
+                        "from": f"{msg.sender_name} <{msg.sender_email}>" if msg.sender_name else msg.sender_email,
+                        "subject": msg.subject})
     msg.event_id = ev.id
     msg.save()
     return result("new", item.id, related.number if related is not None else None, message=msg.id)
@@ -569,8 +575,13 @@ def sender_role(desk, req, address: str) -> str:
     return "other"
 
 
-def _follow_up(desk, ch, msg, req, how: str) -> dict:
+def _follow_up(desk, ch, msg, req, how: str, thread: list[str] | None = None) -> dict:
     role = sender_role(desk, req, msg.sender_email)
+    if role in ("expert", "staff"):
+
+        command = parse_command(msg.text)
+        if command is not None:
+            return _expert_command(desk, ch, msg, req, how, role, command, thread or [])
     flag = None
     if req.status == "resolved":
         flag = "objection"  # [§8.10]: not reopened by itself; "paldies" is the common reply
@@ -591,6 +602,55 @@ def _follow_up(desk, ch, msg, req, how: str) -> dict:
         msg.event_id = ch.head.last_event_id  # the last event this mail wrote: later ones are a person's
         msg.save()
     return result("follow_up", None, req.number, message=msg.id, flag=flag)
+
+
+def _expert_command(desk, ch, msg, req, how: str, role: str, command, thread: list[str]) -> dict:
+    """A command word from staff (SPEC 15): done when the assigned expert's mail answers the desk's mail
+    to them about this request; otherwise nothing changes and it stays a follow-up for the operator.
+    Either way the staff member is told, at their address in the contacts, what was done or why not."""
+    lang = mail_lang(desk)
+    words = REPLY[lang]
+    person = next(p for p in desk.contacts.staff.values() if p.email and p.email.lower() == msg.sender_email.lower())
+    why = ""
+    if role != "expert":
+        why = words["why_not_theirs"]
+    elif not answers_desk_mail_to(thread, req, person.email):
+        why = words["why_no_thread"]
+    elif command.problem == "date":
+        why = words["why_date"]
+    elif command.problem == "text":
+        why = words["why_text"].format(word=command.word.upper(), what=words["what_" + command.name])
+    sender = f"{msg.sender_name} <{msg.sender_email}>" if msg.sender_name else msg.sender_email
+    data = {"from": sender, "subject": msg.subject, "text": msg.reply or msg.text, "attachments": _names(msg),
+            "message": msg.id, "matched_by": how, "sender_role": role, "expert": person.login,
+            "command": {"word": command.word, "name": command.name}}
+    done = False
+    if not why:
+        try:
+            with ch.savepoint():
+                # the mail first in the history, then what it did
+                ev = ch.event(req, "mail_received", actor=desk.actor.login, via="email", to_status=req.status,
+                              data=dict(data, flag="command", command=dict(data["command"], done=True)))
+                desk.act_by_mail(ch, req, person.login, command.name, command.text, command.planned)
+                done = True
+        except PdError as exc:
+
+            why = (words["why_state"].format(status=label(STATUS_LABELS, req.status, lang))
+                   if isinstance(exc, InvalidState) else words["why_other"].format(error=str(exc).rstrip(".")))
+            req = type(req).get_by_id(req.id)  # as it was before the savepoint
+    if not done:
+        ev = ch.event(req, "mail_received", actor=desk.actor.login, via="email", to_status=req.status,
+                      data=dict(data, flag="expert", command=dict(data["command"], done=False, why=why)))
+        outcome = words["nothing"].format(why=why)
+    else:
+        outcome = words[command.name].format(text=command.text, planned=format_date(command.planned)
+                                             if command.planned else "")
+    msg.action, msg.flag, msg.request, msg.event_id = "follow_up", "command" if done else "expert", req, ev.id
+    msg.save()
+    detail = words["detail"].format(status=label(STATUS_LABELS, req.status, lang))
+    desk.tell(ch, req, ev, outcome=outcome, detail=detail)
+    return result("follow_up", None, req.number, message=msg.id, flag=msg.flag,
+                  command={"name": command.name, "done": done, **({"why": why} if why else {})})
 
 
 # -------------------------------------------------------------------- quarantine

@@ -20,13 +20,13 @@ from typing import Any, Protocol
 
 from ..catalog import Catalog, Contacts, Staff
 from ..config import Settings
-from ..db.models import Escalation, OutboxMessage
+from ..db.models import Escalation, Event, OutboxMessage
 from ..db.models import OutboxMessage as M
 from ..latvian import ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, format_dt, label
 from ..ledger import Change
 from .render import VARIABLES, render
 from .threads import domain_of, new_message_id, thread_root_id
-from .wording import MANAGER, REQUESTER, duration_words, history_lines, phone, short_title, to_person
+from .wording import EXPERT, MANAGER, REQUESTER, duration_words, history_lines, phone, short_title, to_person
 
 
 class Teller(Protocol):
@@ -52,7 +52,8 @@ class Teller(Protocol):
 
     def history(self, req) -> list: ...
 
-USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user")
+USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "refused_user", "question_user",
+              "reopened_user")
 
 #: What each kind of message is, in words, for the desk's notice when it could not be sent.
 MESSAGE_WORDS = {
@@ -64,6 +65,13 @@ MESSAGE_WORDS = {
         "closed_user": "paziņojums pieteicējam par pieteikuma slēgšanu",
         "refused_user": "paziņojums pieteicējam par pieteikuma noraidīšanu",
         "escalation_manager": "eskalācijas paziņojums vadītājam",
+        "question_user": "eksperta jautājums pieteicējam",
+        "answer_expert": "pieteicēja atbilde ekspertam",
+        "taken_expert": "paziņojums ekspertam, ka pieteikums nodots citam ekspertam",
+        "reopened_user": "paziņojums pieteicējam par pieteikuma atkārtotu atvēršanu",
+        "reopened_expert": "paziņojums ekspertam, ka pieteikums atvērts atkārtoti",
+        "reminder_expert": "atgādinājums ekspertam par tuvojošos termiņu",
+        "command_expert": "atbilde ekspertam uz viņa e-pastu",
     },
     "en": {
         "assigned_expert": "the notice to the expert that the request is assigned to them",
@@ -73,6 +81,13 @@ MESSAGE_WORDS = {
         "closed_user": "the notice to the requester that the request was closed",
         "refused_user": "the notice to the requester that the request was refused",
         "escalation_manager": "the escalation notice to the manager",
+        "question_user": "the expert's question to the requester",
+        "answer_expert": "the requester's answer to the expert",
+        "taken_expert": "the notice to the expert that the request went to another expert",
+        "reopened_user": "the notice to the requester that the request was reopened",
+        "reopened_expert": "the notice to the expert that the request was reopened",
+        "reminder_expert": "the reminder to the expert of a deadline near",
+        "command_expert": "the answer to the expert's mail",
     },
 }
 
@@ -167,6 +182,40 @@ def _contact_lines(people: list[dict], lang: str) -> str:
         for p in people)
 
 
+_VIA_WORDS = {
+    "lv": {"email": "pa e-pastu", "phone": "pa tālruni", "fax": "pa faksu", "cli": "Pakalpojumu dienestā",
+           "other": "citā veidā"},
+    "en": {"email": "by e-mail", "phone": "by phone", "fax": "by fax", "cli": "at the Service Desk",
+           "other": "another way"},
+}
+
+_CLOSED_WHY = {
+    "lv": {"confirmed": "Jūs apstiprinājāt, ka pieteikums ir izpildīts.",
+           "no_objection": "Iebildumu termiņā ({close_by}) iebildumi netika saņemti.",
+           "no_objection_late": "Iebildumi netika saņemti.",
+           "operator": "Pakalpojumu dienests to slēdza. Iemesls: {reason}"},
+    "en": {"confirmed": "You confirmed that the request was resolved.",
+           "no_objection": "No objection was received by the end of the objection period ({close_by}).",
+           "no_objection_late": "No objection was received.",
+           "operator": "The Service Desk closed it. Reason: {reason}"},
+}
+
+
+def closed_why(desk: Teller, req, lang: str, why: str, reason: str) -> str:
+    """Why the request was closed, in the closing mail's words (SPEC 15) [§8.10, §8.11]."""
+    words = _CLOSED_WHY[lang]
+    if why == "confirmed":
+        return words["confirmed"]
+    if why == "operator":
+        return words["operator"].format(reason=reason)
+    last = (Event.select().where((Event.request == req) & (Event.kind == "resolved"))
+            .order_by(Event.id.desc()).first())
+    if last is None:
+        return words["no_objection_late"]
+    until = last.at + desk.catalog_for(req).close_after
+    return words["no_objection"].format(close_by=format_dt(until, desk.settings.timezone))
+
+
 def _kind_context(desk: Teller, req, kind: str, lang: str, ctx: dict) -> None:
     lv = lang == "lv"
     if kind == "resolved_user":
@@ -187,7 +236,20 @@ def _kind_context(desk: Teller, req, kind: str, lang: str, ctx: dict) -> None:
         many = len(people) > 1
         ctx["ict_contact_heading"] = (("Kontaktpersonas:" if many else "Kontaktpersona:") if lv
                                       else ("Contact persons:" if many else "Contact person:")) if people else ""
-    if kind in ("assigned_expert", "escalation_manager"):
+    if kind == "closed_user":
+        ctx["closed_why"] = closed_why(desk, req, lang, ctx.get("why", ""), ctx.get("reason", ""))
+    if kind == "taken_expert":
+
+        who = ctx.get("new_expert") or ctx["expert_name"]
+        ctx["to_new_expert"] = to_person(EXPERT, who, "lv") if lv else f"the expert {who}"
+    if kind == "answer_expert":
+        ctx["answer_via"] = _VIA_WORDS[lang].get(ctx.get("via", ""), "")
+    if kind == "reopened_expert":
+
+        last = (Event.select().where((Event.request == req) & (Event.kind == "resolved"))
+                .order_by(Event.id.desc()).first())
+        ctx["previous_result"] = json.loads(last.data or "{}").get("result", "") if last else ""
+    if kind in ("assigned_expert", "escalation_manager", "answer_expert", "reopened_expert", "reminder_expert"):
         ctx["room_text"] = (f"telpa {req.room}" if lv else f"room {req.room}") if req.room else ""
         ctx["workplace"] = ", ".join(x for x in (req.location, ctx["room_text"]) if x)
 
@@ -202,8 +264,8 @@ def queue(desk: Teller, ch: Change, req, kind: str, *, to_login: str | None = No
     """
     lang = mail_lang(desk)
     ctx = request_context(desk, req, lang)
-    _kind_context(desk, req, kind, lang, ctx)
     ctx.update({k: ("" if v is None else v) for k, v in extra.items()})
+    _kind_context(desk, req, kind, lang, ctx)
 
     recipients = list(to or [])
     person = desk.contacts.staff.get(to_login) if to_login else None
@@ -299,7 +361,6 @@ def store(desk: Teller, ch: Change, req, kind: str, lang: str, ctx: dict, recipi
 def escalation_context(desk: Teller, req, *, level: int, reason: str, expert: str | None,
                        managers: list[str], fallback: bool) -> dict[str, str]:
     """The words of the escalation mail [§8.4]: who the addressee is to the expert, and why now."""
-
     lang = mail_lang(desk)
     lv = lang == "lv"
     tz = desk.settings.timezone

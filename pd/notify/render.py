@@ -30,6 +30,13 @@ KINDS = (
     "closed_user",
     "refused_user",
     "escalation_manager",
+    "question_user",
+    "answer_expert",
+    "taken_expert",
+    "reopened_user",
+    "reopened_expert",
+    "reminder_expert",
+    "command_expert",
     "monthly_report",
     "monthly_report_overview",
     "desk_notice",
@@ -54,13 +61,22 @@ VARIABLES: Mapping[str, frozenset[str]] = {
     "forwarded_user": _COMMON | {"resolution_due"},
     "delay_user": _COMMON | {"planned_date", "delay_reason", "resolution_due"},
     "resolved_user": _COMMON | {"result", "close_after", "close_by"},
-    "closed_user": _COMMON | {"result"},
+    "closed_user": _COMMON | {"result", "closed_why"},
     "refused_user": _COMMON | {"reason", "ict_contact", "ict_contact_heading"},
     "escalation_manager": _COMMON | _REQUESTER
     | {
         "manager_name", "expert_name", "reason_label", "response_due", "resolution_due",
-        "planned_date", "history", "level", "role", "earlier",
+        "planned_date", "history", "level", "role", "earlier", "note",
     },
+    # SPEC 15: the question to the user; the user's answer, the reassignment, the reopen,
+    # a reminder and the answer to an expert's command by mail, to the expert.
+    "question_user": _COMMON | {"question"},
+    "answer_expert": _COMMON | _REQUESTER | {"question", "answer", "answer_via", "resolution_due"},
+    "taken_expert": _COMMON | {"to_new_expert", "reason"},
+    "reopened_user": _COMMON | {"reason"},
+    "reopened_expert": _COMMON | _REQUESTER | {"reason", "objection", "previous_result", "resolution_due"},
+    "reminder_expert": _COMMON | _REQUESTER | {"deadline_word", "deadline", "time_left", "todo"},
+    "command_expert": _COMMON | {"outcome", "detail"},
     # Not about one request: no number, no service; see render().
     "monthly_report": _DESK | {"institution_name", "month", "summary", "anchor"},
     # The Centre's overview across institutions, to the Centre's management.

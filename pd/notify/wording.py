@@ -108,6 +108,39 @@ def dative(name: str) -> str | None:
     return " ".join(out)
 
 
+# The genitive ("no Ingas Pūpolas", "no Jāņa Bērziņa"): endings by gender, longest first; the
+# 2nd declension (-is) softens n and l before -a (Jānis -> Jāņa, Kārlis -> Kārļa).
+_MALE_GEN = (("is", "a"), ("us", "us"), ("š", "a"), ("s", "a"), ("a", "as"), ("e", "es"))
+_FEMALE_GEN = (("a", "as"), ("e", "es"))
+_SOFT = {"n": "ņ", "l": "ļ"}
+
+
+def genitive(name: str) -> str | None:
+    """The genitive of a Latvian personal name, or None when it cannot be done simply.
+
+    ``genitive("Inga Pūpola") == "Ingas Pūpolas"``, ``"Jānis Bērziņš"`` -> ``"Jāņa Bērziņa"``,
+    ``"Ilze Šķēle"`` -> ``"Ilzes Šķēles"``.  A name that is not plainly Latvian is None."""
+    g = gender(name)
+    if g is None:
+        return None
+    endings = _MALE_GEN if g == "m" else _FEMALE_GEN
+    out = []
+    for word in name.split():
+        parts = []
+        for part in word.split("-"):
+            for nom, gen in endings:
+                if part.endswith(nom):
+                    stem = part[: -len(nom)]
+                    if nom == "is" and stem and stem[-1] in _SOFT:
+                        stem = stem[:-1] + _SOFT[stem[-1]]
+                    parts.append(stem + gen)
+                    break
+            else:
+                return None
+        out.append("-".join(parts))
+    return " ".join(out)
+
+
 def to_person(role: dict[str, str], name: str, lang: str = "lv") -> str:
     """"ekspertam Jānim Bērziņam" / "ekspertei Laurai Kalniņai" / "to the expert Jānis Bērziņš".
 

@@ -98,7 +98,7 @@ def test_pds_own_changes_and_a_purge_by_law_still_verify(pd, ledger_rows, clock)
     pd.ok("intake", "ignore", str(n["intake"]), "--reason", "Surogātpasts")
     pd.ok("resume", n["waiting"], user="jberzins")
     pd.ok("resolve", n["waiting"], "--result", "Atrisināts", user="jberzins")
-    pd.ok("close", n["waiting"])
+    pd.ok("close", n["waiting"], "--confirmed")
     db.execute("UPDATE outbox_message SET status = 'sent', attempts = 1")  # delivery: outside history
     assert verify(pd)[1]["ok"] is True
     clock.set("2029-06-01T10:00")

@@ -97,7 +97,7 @@ def test_init_and_a_whole_request(run):
     pd("assign", n, "--expert", "jberzins")
     pd("accept", n, user="jberzins")
     pd("resolve", n, "--result", "Pastkaste atjaunota", user="jberzins")
-    pd("close", n)
+    pd("close", n, "--confirmed")
     shown = json.loads(pd("show", n, "--json").stdout)
     assert shown["status"] == "closed" and shown["result"] == "Pastkaste atjaunota"
     assert [e["kind"] for e in shown["events"]][:2] == ["registered", "assigned"]

@@ -43,7 +43,7 @@ def test_a_copied_contacts_file_with_a_new_version_is_exit_7_and_grants_nothing(
     pd privacy purge. Now that file is exit 7 naming it, nothing is purged or recorded."""
     n = pd.register(service="PAROLE")
     pd.ok("resolve", n, "--result", "Piekļuve atjaunota")
-    pd.ok("close", n)
+    pd.ok("close", n, "--confirmed")
     mine = Path(pd_env["PD_CONTACTS"]).with_name("mine.yaml")
     text = Path(pd_env["PD_CONTACTS"]).read_text(encoding="utf-8")
     text = text.replace('version: "2026.3"', 'version: "2026.3-mine"').replace(

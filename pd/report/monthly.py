@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..audit import anchor as audit_anchor
-from ..errors import ConfigError, InvalidInput, InvalidState, TemporaryFailure
+from ..errors import ConfigError, InvalidInput, InvalidState
 from . import csv_json, ledger
 from . import send as sending
 from .files import NO_SPACE, make_dir, run_dir
@@ -159,8 +159,8 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
         # renamed into place only when whole), and the reports sent stand as they were.
         where = exc.filename or out_dir
         if exc.errno in NO_SPACE:
-            raise TemporaryFailure(f"--out {out_dir}: no room left to write {where} "
-                                   f"({exc.strerror}); free some space and run it again") from None
+            raise ConfigError(f"--out {out_dir}: no room left to write {where} "
+                              f"({exc.strerror}); free some space and run it again") from None
         raise ConfigError(f"--out {out_dir}: cannot write {where}: {exc.strerror or exc}") from None
 
 

@@ -24,7 +24,6 @@ from .lateness import late_filter
 from .latvian import clean_text, format_dt, iso, normalize_email, normalize_phone, to_local
 from .ledger import Change, Ledger, canonical, text_sha256, utcnow
 from .ledger import utc_text as _utc_text
-from .notify.notices import queue
 from .record import Record, fresh
 
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
@@ -678,6 +677,8 @@ class Desk:
         """Queue the mails event `ev` causes, in the change's transaction: exactly what SPEC 15's
         table says (`conversation.mails_for`), each to its person; `to` gives a role's addresses
         where the caller knows them (the managers of an escalation). Returns the messages queued."""
+        from .notify.notices import queue  # lazy: mail out costs a read's start-up (pd show queues no mail)
+
         data = json.loads(ev.data or "{}") if isinstance(ev.data, str) else (ev.data or {})
         out = []
         for role, kind in mails_for(ev.kind, from_status=ev.from_status, to_status=ev.to_status, actor=ev.actor,

@@ -9,8 +9,6 @@ from datetime import date
 from typing import Any, Callable
 
 from .latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, label
-from .notify import wording as declension
-from .notify.wording import genitive
 
 SHOW_LABELS: dict[str, dict[str, str]] = {
     "lv": {
@@ -121,6 +119,8 @@ def describe(ev: dict[str, Any], lang: str, *, name_of: Callable[[str | None], s
             values[k] = ", ".join(names)
             if lang == "lv":  # "nodeva ekspertam Jānim Bērziņam", "vadītājai Ilzei Šķēlei"
 
+                from .notify import wording as declension  # lazy: (as in Desk.tell) only an assignment's line
+
                 values["to_" + k] = ", ".join(declension.to_person(getattr(declension, role), n) for n in names)
     if data.get("channel"):
         values["channel"] = label(CHANNEL_LABELS, data["channel"], lang)
@@ -152,6 +152,8 @@ def _sender(data: dict, words: dict, lang: str) -> str:
     name, addr = parseaddr(raw)
     who = raw or "?"
     if lang == "lv" and name:
+
+        from .notify.wording import genitive  # lazy: (as in Desk.tell) only a mail's sender
 
         gen = genitive(name)
         who = f"{gen} <{addr}>" if gen else f"sūtītāja {name} <{addr}>"

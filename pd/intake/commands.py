@@ -16,27 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..db.models import OutboxMessage as M
+from ..replytext import what_they_wrote
 
 #: The command words, without diacritics and in capitals -> the command.
 WORDS = {"PIENEMU": "accept", "ACCEPT": "accept", "NORAIDU": "reject", "REJECT": "reject",
          "IZPILDITS": "resolve", "RESOLVED": "resolve", "KAVEJAS": "delay", "DELAYED": "delay", "DELAY": "delay"}
-
-_QUOTE_HEADER = re.compile(
-    r"^\s*(>|on .+ wrote:\s*$|.+ rakstīja:\s*$|.+ rakstija:\s*$|no:\s|from:\s|-----\s*original message|"
-    r"-----\s*sākotnējais ziņojums|_{10,})", re.IGNORECASE)
-
-
-def what_they_wrote_simple(text: str) -> str:
-    """What the sender wrote above the quoted history: the text up to the first line starting with
-    '>' or a quote header ("On … wrote:", "… rakstīja:", "No:"/"From:", "-----Original Message-----").
-    A simple cut, to be replaced by pd/replytext's when that lands."""
-    out = []
-    for line in (text or "").replace("\r\n", "\n").split("\n"):
-        if _QUOTE_HEADER.match(line):
-            break
-        out.append(line)
-    return "\n".join(out).strip()
-
 
 def _plain(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c)).upper()
@@ -56,7 +40,7 @@ _DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})\.?$")
 
 def parse(text: str) -> Command | None:
     """The command in the first line of what the expert wrote, or None (then it is an ordinary mail)."""
-    body = what_they_wrote_simple(text)
+    body = what_they_wrote(text)  # the quoted history and the signature cut off (pd.replytext)
     lines = [ln.strip() for ln in body.split("\n")]
     while lines and not lines[0]:
         lines.pop(0)

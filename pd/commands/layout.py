@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..visible import visible
 
 GAP = "  "
+FLEX_LEAST = 8  # narrower than this (or than its header), the free text is left out
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
@@ -62,9 +63,15 @@ def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[
     used = sum(w for w, c in zip(widths, cols) if not c.flex) + len(GAP) * (len(cols) - 1)
     for j, c in enumerate(cols):
         if c.flex:
-            widths[j] = max(min(widths[j], width - used), min(c.min_width, widths[j]))
+            widths[j] = max(min(widths[j], width - used), 0)
             for r in cells:
                 r[j] = cut(r[j], widths[j])
+    # Even the free text at its narrowest did not leave room (long names on a narrow terminal): the free
+    # text gives way altogether rather than cut its header or push a line past the width.
+    gone = [j for j, c in enumerate(cols) if c.flex and widths[j] < max(len(c.header), FLEX_LEAST)]
+    cols = [c for j, c in enumerate(cols) if j not in gone]
+    cells = [[v for j, v in enumerate(r) if j not in gone] for r in cells]
+    widths = [w for j, w in enumerate(widths) if j not in gone]
     return [Column(c.header, c.drop, c.flex, w) for c, w in zip(cols, widths)], cells
 
 

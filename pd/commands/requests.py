@@ -449,18 +449,21 @@ def list_(
 
     late_now = late_ids(desk, rows, desk.now())
     late = [r.id in late_now for r in rows]
-    cells = [["!" if lt else "", r.number, r.status, r.institution, r.service, r.expert or "",
-              format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
+    cells = [["!" if lt else "", r.number, r.status, r.requester_name or "", r.institution, r.service,
+              r.expert or "", format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
              for r, lt in zip(rows, late)]
     if not rows:
         say("No requests match.")
     elif sys.stdout.isatty():
         from .layout import Column, render
 
-        columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
-                   Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
-                   Column("description", flex=True)]
+        # SPEC 14: the number, the requester and the deadline stay whole; the description gives way first,
+        # then the columns that other views show (received, expert, institution, service), in that order.
+        columns = [Column("!"), Column("number"), Column("status"), Column("requester"), Column("inst.", drop=3),
+                   Column("service", drop=2), Column("expert", drop=4), Column("received", drop=5),
+                   Column("resolve by"), Column("description", flex=True)]
         out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
         table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
-              ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
+              ["!", "number", "status", "requester", "inst.", "service", "expert", "received", "resolve by",
+               "description"])

@@ -224,3 +224,25 @@ def test_piped_list_names_the_requester(pd_env, people):
     assert r.returncode == 0, r.stderr
     assert "requester" in r.stdout.splitlines()[0]
     assert all(name in r.stdout for name in people)
+
+
+@pytest.mark.parametrize("width", [77, 90])
+def test_show_never_breaks_a_date_from_its_time(pd_env, desk, width):
+    """At these widths whole-word wrapping put "reaģēt līdz 08.12.2026" on one line and "10:30, …" on
+    the next (issue 19): a date and its time are one unit."""
+    text = screen(pd_env, width, "show", desk["noted"], PD_LANG="lv")
+    lines = [ANSI.sub("", x).rstrip() for x in text.splitlines()]
+    assert all(len(x) <= width for x in lines)
+    for line, following in zip(lines, lines[1:]):
+        assert not (re.search(r"\d\d\.\d\d\.\d{4}$", line) and re.match(r"\s*\d\d:\d\d", following)), (line, following)
+    assert len(re.findall(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", text.split("Vēsture:")[1])) >= 5
+
+
+def test_wrap_keeps_dates_whole_at_every_width():
+    from pd.commands.layout import wrap
+
+    text = "nodeva ekspertam Jānim Bērziņam; reaģēt līdz 08.12.2026 10:30, izpildīt līdz 09.12.2026 17:00"
+    for width in range(20, 100):
+        lines = wrap(text, width)
+        assert " ".join(lines) == text and all(len(x) <= width for x in lines)
+        assert all(not x.endswith("2026") for x in lines), (width, lines)

@@ -44,6 +44,19 @@ def cut(text: str, width: int) -> str:
     return line[: max(width - 1, 0)].rstrip() + "…" if width > 0 else ""
 
 
+_GLUE = "\ue000"  # stands for the space inside a date and time while a text is wrapped
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Whole words within `width`, and a date with its time ("09.12.2026 17:00") never split over two lines
+    (textwrap breaks only at ASCII whitespace, so the glued space holds)."""
+    import re
+    import textwrap
+
+    glued = re.sub(r"(\d\d\.\d\d\.\d{4}) (\d\d:\d\d)", rf"\1{_GLUE}\2", text)
+    return [x.replace(_GLUE, " ") for x in textwrap.wrap(glued, width)]
+
+
 def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[Column], list[list[str]]]:
     """The columns (and cells) that fit `width`; the flexible column takes what is left."""
     keep = list(range(len(columns)))

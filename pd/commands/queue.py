@@ -11,7 +11,7 @@ from .common import Json, cell, emit_json, is_terminal, out, say, state
 LABELS = {"late": "LATE", "due_soon": "due soon", "returned": "returned", "intake_new": "new mail",
           "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
 STYLES = {"late": "bold red", "due_soon": "yellow", "returned": "magenta", "objection": "magenta"}
-TITLE_LEAST = 12  # the title keeps this much before the detail wraps
+TITLE_LEAST = 8  # the title keeps this much before the detail wraps
 WIDE = 110  # from this width the table also shows since when an entry has waited
 TEXT = {  # the wallboard's words (Latvian plurals: 1, 21, 31 … take the singular)
     "lv": {"more": ("… vēl {n} ieraksts neietilpa ekrānā; visus rāda pd queue",

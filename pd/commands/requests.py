@@ -364,11 +364,9 @@ def _show_text(st, req, events) -> None:
 
         rows.append(("escalated", f"{when(e['at'])} {label(ESCALATION_REASON_LABELS, e['reason'], lang)} "
                                   f"({L['level']} {e['level']}) → {', '.join(name_of(m) for m in (e['manager'] or '-').split(','))}"))
-    import textwrap
-
     tty = sys.stdout.isatty()
     if tty:
-        from .layout import terminal_width
+        from .layout import terminal_width, wrap
 
         width = terminal_width()
 
@@ -376,7 +374,7 @@ def _show_text(st, req, events) -> None:
         """On a terminal, whole words within the width; piped, the text as it is."""
         if not tty:
             return text.split("\n")
-        return [x for para in text.split("\n") for x in (textwrap.wrap(para, max(width - indent, 20)) or [""])]
+        return [x for para in text.split("\n") for x in (wrap(para, max(width - indent, 20)) or [""])]
 
     pad = max(len(L[k]) for k, _ in rows) + 2
     lines = [head]
@@ -398,12 +396,12 @@ def _show_text(st, req, events) -> None:
             # so the text is not squeezed into a column of a few words.
             for at, who, what in history:
                 out(f"{at}  {who}")
-                for part in textwrap.wrap(what, max(width - w_when - 2, 20)) or [""]:
+                for part in wrap(what, max(width - w_when - 2, 20)) or [""]:
                     out(" " * (w_when + 2) + part)
             return
         out(f"{L['when']:<{w_when}}  {L['who']:<{w_who}}  {L['what']}")
         for at, who, what in history:
-            parts = textwrap.wrap(what, rest) or [""]
+            parts = wrap(what, rest) or [""]
             out(f"{at:<{w_when}}  {who:<{w_who}}  {parts[0]}")
             for more in parts[1:]:
                 out(" " * (w_when + w_who + 4) + more)

@@ -246,3 +246,14 @@ def test_wrap_keeps_dates_whole_at_every_width():
         lines = wrap(text, width)
         assert " ".join(lines) == text and all(len(x) <= width for x in lines)
         assert all(not x.endswith("2026") for x in lines), (width, lines)
+
+
+def test_list_at_80_columns_keeps_a_very_long_name_whole(pd, pd_env, clock):
+    clock.set("2026-12-07T10:00")
+    name = "Anna-Marija Krūmiņa-Lielgabala-Vanaga-Ozoliņa"  # 45 letters
+    number = pd.register(name=name, description=LONG)
+    pd.ok("assign", number, "--expert", "jberzins")
+    lines = _table_lines(screen(pd_env, 80, "list"))
+    assert all(len(x) <= 80 for x in lines), [len(x) for x in lines]
+    assert "requester" in lines[0] and "resolve by" in lines[0] and "…" not in lines[0]
+    assert name in lines[1] and NUMBER.findall(lines[1]) == [number] and WHEN.search(lines[1])

@@ -211,6 +211,7 @@ def test_list_shows_the_requester_whole(pd_env, people, width):
     assert all(len(x) <= width for x in lines), [len(x) for x in lines]
     assert len(lines) == 1 + len(people)
     assert "requester" in lines[0].split() and "…" not in lines[0]
+    assert lines[0].split()[:3] == ["!", "number", "status"]  # the state stays; the free text gives way
     for name, number in people.items():
         line = next(x for x in lines if number in x)
         assert name in line

@@ -26,6 +26,7 @@ class Column:
     drop: int = 0  # 0: always shown; otherwise dropped (highest first) when the width is short
     flex: bool = False  # the one column that is cut to fit (with "…")
     min_width: int = 12
+    before_text: bool = False  # a droppable column that stays while the free text can give way instead
 
 
 def terminal_width() -> int:
@@ -61,13 +62,14 @@ def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[
     """The columns (and cells) that fit `width`; the flexible column takes what is left."""
     keep = list(range(len(columns)))
 
-    def need(idx: list[int]) -> int:
+    def need(idx: list[int], text: bool = True) -> int:
+        idx = [i for i in idx if text or not columns[i].flex]
         fixed = sum(max([len(columns[i].header)] + [len(r[i]) for r in rows]) for i in idx if not columns[i].flex)
         flex = sum(columns[i].min_width for i in idx if columns[i].flex)
         return fixed + flex + len(GAP) * (len(idx) - 1)
 
     for i in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop):
-        if need(keep) <= width:
+        if need(keep) <= width or (columns[i].before_text and need(keep, text=False) <= width):
             break
         keep.remove(i)
     cols = [columns[i] for i in keep]
@@ -85,7 +87,7 @@ def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[
     cols = [c for j, c in enumerate(cols) if j not in gone]
     cells = [[v for j, v in enumerate(r) if j not in gone] for r in cells]
     widths = [w for j, w in enumerate(widths) if j not in gone]
-    return [Column(c.header, c.drop, c.flex, w) for c, w in zip(cols, widths)], cells
+    return [Column(c.header, c.drop, c.flex, w, c.before_text) for c, w in zip(cols, widths)], cells
 
 
 def render(rows: list[list[str]], columns: list[Column], *, width: int | None = None,

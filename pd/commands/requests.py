@@ -457,8 +457,8 @@ def list_(
 
         # SPEC 14: the number, the requester and the deadline stay whole; the description gives way first,
         # then the columns that other views show (received, expert, institution, service), in that order, and
-        # last of all the state (a name of 40 letters at 80 columns).
-        columns = [Column("!"), Column("number"), Column("status", drop=1), Column("requester"),
+        # the state only when even without the description a line would not fit (a name of 45 letters).
+        columns = [Column("!"), Column("number"), Column("status", drop=1, before_text=True), Column("requester"),
                    Column("inst.", drop=3), Column("service", drop=2), Column("expert", drop=4), Column("received", drop=5),
                    Column("resolve by"), Column("description", flex=True)]
         out("\n".join(render(cells, columns, highlight=late)), painted=True)

@@ -48,6 +48,7 @@ def search(
     from .layout import Column, render
 
     # SPEC 14: the number, the date and the requester stay whole; the description gives way, then the state
+    # (to find which request it was, a few words of it say more than its state)
     columns = [Column("number"), Column("status", drop=1), Column("received"), Column("requester"),
                Column("description", flex=True)]
     out("\n".join(render(rows, columns)), painted=True)

@@ -13,6 +13,9 @@ suffix of at least three digits of the sequence / local number ("2026000123", "0
 "37126123456", "26123456" … "456"), so a prefix query on the digits the person typed ("123",
 "2026-0001", "+371 2", "6123 456") finds any run of digits inside them.
 
+Surnames: a word typed also stands for its other gender's forms (GENDER_ENDINGS: "berzins" also finds
+Bērziņa, "ozola" also Ozols), added to the query, never to the index; the form typed ranks first.
+
 The index is the store's (`pd.db.fulltext`: the documents, the DDL and the rebuild) and is written in
 the transaction of the change (Ledger.change: every request an event touches is re-indexed before the
 commit), so a search sees a change the moment it is committed. This module holds the queries.
@@ -36,6 +39,27 @@ def terms(query: str) -> list[str]:
         out.append("".join(ch for ch in m.group() if ch.isdigit()))
     out += [w for w in WORD.findall(DIGIT_RUN.sub(" ", text))]
     return [t for t in dict.fromkeys(out) if t]
+
+
+# A Latvian surname has a masculine and a feminine form (Bērziņš / Bērziņa, Ozols / Ozola, Lācis / Lāce,
+# Baltais / Baltā): a word typed also stands for its other gender's forms, as more beginnings to match. Folded
+# endings, longest first: masculine -ais, -is, -s (-š folds to -s; -js is -s) and -us; feminine -a and -e.
+GENDER_ENDINGS = (("ais", ("a",)), ("is", ("e",)), ("us", ("a",)), ("s", ("a",)),
+                  ("a", ("s", "ais")), ("e", ("is",)))
+OTHER_FORM = 0.9  # found only by the other gender's form: after the form typed, in the same level
+MIN_STEM = 3  # "ozols" -> "ozol": a shorter stem ("las", "ira") is not taken for a surname
+
+
+def gender_forms(term: str) -> list[str]:
+    """`term` (folded) and the other gender's forms of it, were it a surname: "berzins" -> berzins, berzina;
+    "ozola" -> ozola, ozols, ozolais; "lace" -> lace, lacis. Digits and short words stand for themselves."""
+    if not term.isalpha():
+        return [term]
+    for ending, others in GENDER_ENDINGS:
+        stem = term[: -len(ending)]
+        if term.endswith(ending) and len(stem) >= MIN_STEM:
+            return [term, *(stem + o for o in others)]
+    return [term]
 
 
 # Best matches first, in three levels: every word found in the number or the requester (ident), then every
@@ -64,9 +88,12 @@ def search(query: str, limit: int = 20) -> list[tuple[int, float]]:
     with db.atomic("DEFERRED"):  # the words of the index and the matches from one snapshot
         db.execute_sql("CREATE VIRTUAL TABLE IF NOT EXISTS temp.request_search_vocab "
                        "USING fts5vocab(main, request_search, row)")  # this connection's view of the words
-        match = " AND ".join(_phrase(t) for t in ts)
+        exact = " AND ".join(_phrase(t) for t in ts)
+        either = " AND ".join(_either(gender_forms(t)) for t in ts)
+        passes = [(exact, 1.0)] + ([(either, OTHER_FORM)] if either != exact else [])
         found: dict[int, float] = {}
-        for columns, score in zip(LEVELS, WEIGHTS):
+        for (columns, weight), (match, factor) in ((lv, p) for lv in zip(LEVELS, WEIGHTS) for p in passes):
+            score = weight * factor
             spec = f"{columns} : ({match})" if columns else match
             rows = db.execute_sql(
                 "SELECT rowid FROM request_search WHERE request_search MATCH ? ORDER BY rowid DESC LIMIT ?",
@@ -81,6 +108,13 @@ def search(query: str, limit: int = 20) -> list[tuple[int, float]]:
 
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
+
+
+def _either(forms: list[str]) -> str:
+    """The FTS5 query for a word typed: any of its forms, each as a prefix."""
+    if len(forms) == 1:
+        return _phrase(forms[0])
+    return "(" + " OR ".join(_phrase(f) for f in forms) + ")"
 
 
 def _phrase(term: str) -> str:
@@ -104,14 +138,24 @@ def _phrase(term: str) -> str:
 
 def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
     """The same levels with the weights of the tsvector: A (ident), B (body), C (history)."""
-    def tsquery(weights: str) -> str:
-        return " & ".join("'" + t.replace("'", "''") + "':*" + weights for t in ts)
+    def tsquery(weights: str, forms=gender_forms) -> str:
+        return " & ".join("(" + " | ".join("'" + f.replace("'", "''") + "':*" + weights for f in forms(t))
+                          + ")" for t in ts)
 
+    def typed(t: str) -> list[str]:
+        return [t]
+
+    # each level first by the forms typed, then by the other gender's forms too (score * OTHER_FORM)
+    a, ab, c = WEIGHTS
     rows = db.execute_sql(
-        "SELECT request_id, CASE WHEN doc @@ a THEN %s WHEN doc @@ ab THEN %s ELSE %s END AS score "
+        "SELECT request_id, CASE WHEN doc @@ a1 THEN %s WHEN doc @@ a THEN %s WHEN doc @@ ab1 THEN %s "
+        "WHEN doc @@ ab THEN %s WHEN doc @@ q1 THEN %s ELSE %s END AS score "
         "FROM request_search, to_tsquery('simple', %s) AS q, to_tsquery('simple', %s) AS a, "
-        "to_tsquery('simple', %s) AS ab WHERE doc @@ q ORDER BY score DESC, request_id DESC LIMIT %s",
-        (*WEIGHTS, tsquery(""), tsquery("A"), tsquery("AB"), limit)).fetchall()
+        "to_tsquery('simple', %s) AS ab, to_tsquery('simple', %s) AS q1, to_tsquery('simple', %s) AS a1, "
+        "to_tsquery('simple', %s) AS ab1 WHERE doc @@ q ORDER BY score DESC, request_id DESC LIMIT %s",
+        (a, a * OTHER_FORM, ab, ab * OTHER_FORM, c, c * OTHER_FORM,
+         tsquery(""), tsquery("A"), tsquery("AB"), tsquery("", typed), tsquery("A", typed), tsquery("AB", typed),
+         limit)).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
 
 

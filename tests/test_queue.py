@@ -217,3 +217,55 @@ def test_watch_in_tmux_fits_redraws_on_resize_and_leaves_on_ctrl_c(pd, clock, pd
         assert "Traceback" not in text and "Error" not in text
     finally:
         _tmux("kill-server", check=False)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_watch_says_how_many_entries_did_not_fit_on_the_screen(pd, clock, pd_env, tmp_path, width):
+    """Issue 19: at 80x24 the wallboard showed 11 of 23 entries with no word that more exist."""
+    assert shutil.which("tmux"), "tmux is needed for the wallboard test"
+    real = datetime.now(timezone.utc).replace(microsecond=0)
+    clock.now = real - timedelta(hours=3)
+    numbers = []
+    for i in range(23):
+        n = pd.register(name=f"Pieteicējs {i}", description="Neienāk e-pasts kopš rīta, lūdzu palīdzēt ātri " * 2)
+        pd.ok("assign", n, "--expert", "jberzins", "--respond-by", (real - timedelta(hours=2)).isoformat(),
+              "--resolve-by", (real + timedelta(days=2)).isoformat())
+        numbers.append(n)
+    clock.now = None
+    env = subprocess_env(pd_env, TERM="xterm-256color", PD_LANG="en")
+    env.pop("NO_COLOR", None)
+    script = tmp_path / "wall.sh"
+    script.write_text(f"trap 'true' INT\n{sys.executable} -m pd queue --watch --interval 30\nsleep 60\n")
+    _tmux("kill-server", check=False)
+    try:
+        _tmux("new-session", "-d", "-s", "wall", "-x", str(width), "-y", "24",
+              *[f"-e{k}={v}" for k, v in env.items() if k.startswith(("PD_", "PYTHON", "TERM", "PATH"))],
+              "sh", str(script))
+        text = _screen(lambda t: "did not fit" in t and ("since" in t) == (width >= 110))
+        lines = text.rstrip("\n").splitlines()
+        assert len(lines) <= 24 and all(len(x) <= width for x in lines)
+        assert "23 waiting for the desk" in lines[0]
+        shown = [n for n in numbers if n in text]
+        more = re.search(r"… (\d+) more entries did not fit on the screen; pd queue lists them all", text)
+        assert more and len(shown) + int(more.group(1)) == 23, (len(shown), more and more.group(1))
+        # the most urgent, one line each (the title gives way before the detail wraps): 24 lines less the
+        # heading, the table header, the "more" line and the footer
+        assert shown == numbers[:20]
+        assert "refreshed every 30 s" in lines[-1]  # the footer, not cut off at the bottom
+        _tmux("resize-window", "-t", "wall", "-x", str(width), "-y", "70")  # room for all: no such line
+        text = _screen(lambda t: "did not fit" not in t and numbers[-1] in t)
+        assert all(n in text for n in numbers)
+        _tmux("send-keys", "-t", "wall", "C-c")
+    finally:
+        _tmux("kill-server", check=False)
+
+
+def test_the_more_line_in_latvian_takes_the_right_plural():
+    from pd.commands.queue import more_line
+
+    assert more_line(1, "lv") == "… vēl 1 ieraksts neietilpa ekrānā; visus rāda pd queue"
+    assert more_line(21, "lv").startswith("… vēl 21 ieraksts ")
+    assert more_line(11, "lv").startswith("… vēl 11 ieraksti ")
+    assert more_line(12, "lv").startswith("… vēl 12 ieraksti ")
+    assert more_line(1, "en") == "… 1 more entry did not fit on the screen; pd queue lists them all"
+    assert more_line(2, "en").startswith("… 2 more entries ")

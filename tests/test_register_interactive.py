@@ -4,6 +4,7 @@ by number; a returning caller's details are offered; Ctrl-C stores nothing and e
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 
@@ -133,3 +134,93 @@ def test_ctrl_c_at_any_prompt_exits_130_and_stores_nothing(pd, pd_env, rawdb, at
 def test_elsewhere_a_missing_field_is_still_exit_3(pd_env):
     r = run_pd("register", "--name", "A", env=subprocess_env(pd_env), input="")
     assert r.returncode == 3 and "missing" in r.stderr
+
+
+def _settle(child, pattern: str) -> str:
+    """What the terminal was sent until `pattern` (readline answers a Tab with redraws, not lines)."""
+    child.expect(pattern)
+    return child.before + child.after
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_tab_completes_the_prefix_typed_and_lists_only_its_matches(pd, pd_env, width):
+    """Issue 19: Tab turned "IS-D" into "IS-DATORS" (it completed the "D" after the dash) and refused it,
+    offered all 16 codes for "IS-", and drew over the prompt."""
+    env = subprocess_env(pd_env, PD_LANG="en")
+    env.pop("NO_COLOR", None)
+    c = pexpect.spawn(sys.executable, ["-m", "pd", "register", "--name", "Jānis Bērziņš", "--institution", "VRS",
+                                       "--phone", "67123456", "--email", "janis@vrs.gov.lv"],
+                      env=env, encoding="utf-8", timeout=30, dimensions=(40, width))
+    prompt = "Service (number or code) (Tab completes, ? lists): "
+    c.expect_exact(prompt)
+    c.send("IS-\t\t")  # two Tabs: the matches are listed, then the prompt is drawn again, whole, with "IS-"
+    listed = _settle(c, re.escape(prompt) + "IS-")
+    every = ["EPASTS", "EPASTS-KONTS", "EPASTS-SPAM", "INTERNETS", "VPN", "WIFI", "IS-PIEKLUVE", "PAROLE",
+             "IS-IIS", "IS-RMS", "IS-DVS", "DATORS", "PRINTERIS", "TALRUNIS", "PROGRAMMATURA", "KONSULTACIJA"]
+    offered = {code for code in every if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", listed)}
+    assert offered == {"IS-PIEKLUVE", "IS-IIS", "IS-RMS", "IS-DVS"}, offered
+    c.send("d\t")  # lower case: completed to the one code it begins
+    c.expect_exact("DVS")
+    c.send("\r")
+    c.expect("Description")  # accepted, not refused
+    after = c.before
+    assert "✗" not in after and "no service" not in after
+    c.sendline("Dokumenti neatveras")
+    c.expect("Channel"); c.sendline("phone")
+    c.expect(r"Urgent\?"); c.sendline("n")
+    c.expect(r"\d{4}-\d{6} registered")
+    assert finish(c) == 0
+    (d,) = requests(pd)
+    assert d["service"] == "IS-DVS"
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_tab_on_the_screen_keeps_the_prompt_and_the_answer(pd_env, tmp_path, width):
+    """The screen itself (tmux): after Tab Tab the list of matches stands under the prompt and the prompt
+    is drawn again whole, with the answer as typed; Tab on "EPASTS-K" completes it, nothing drawn over."""
+    import shutil
+    import subprocess
+
+    assert shutil.which("tmux")
+    env = subprocess_env(pd_env, PD_LANG="lv", TERM="xterm-256color")
+
+    def tmux(*args):
+        return subprocess.run(["tmux", "-L", "pdregtab", *args], capture_output=True, text=True, timeout=20,
+                              check=False).stdout
+
+    def screen(until) -> str:
+        end = time.monotonic() + 15
+        text = ""
+        while time.monotonic() < end:
+            text = tmux("capture-pane", "-p", "-t", "reg")
+            if until(text):
+                return text
+            time.sleep(0.2)
+        raise AssertionError(text)
+
+    script = tmp_path / "reg.sh"
+    script.write_text(f"{sys.executable} -m pd register --name 'Anna Liepa' --institution VP --phone 67123456 "
+                      f"--email anna@vp.gov.lv\nsleep 60\n")
+    tmux("kill-server")
+    try:
+        tmux("new-session", "-d", "-s", "reg", "-x", str(width), "-y", "40",
+             *[f"-e{k}={v}" for k, v in env.items() if k.startswith(("PD_", "PYTHON", "TERM", "PATH", "XDG"))],
+             "sh", str(script))
+        prompt = "Pakalpojums (numurs vai kods) (Tab papildina, ? saraksts): "
+        screen(lambda t: prompt.rstrip() in t)  # (tmux leaves out a line's trailing spaces)
+        tmux("send-keys", "-t", "reg", "EPASTS", "Tab", "Tab")
+        text = screen(lambda t: t.count(prompt.rstrip()) == 2 and t.rstrip().endswith("EPASTS"))
+        lines = [x.rstrip() for x in text.splitlines() if x.strip()]
+        first = lines.index(prompt.rstrip() + " EPASTS")  # the prompt as typed, untouched
+        assert lines[-1] == prompt + "EPASTS"  # drawn again whole after the list
+        listed = " ".join(lines[first + 1:-1]).split()
+        assert sorted(listed) == ["EPASTS", "EPASTS-KONTS", "EPASTS-SPAM"]
+        assert all(len(x) <= width for x in text.splitlines())
+        tmux("send-keys", "-t", "reg", "-l", "--", "-k")
+        tmux("send-keys", "-t", "reg", "Tab")
+        text = screen(lambda t: t.rstrip().splitlines()[-1].rstrip() == prompt + "EPASTS-KONTS")
+        tmux("send-keys", "-t", "reg", "Enter")
+        text = screen(lambda t: "Apraksts:" in t)
+        assert "✗" not in text  # accepted as completed
+    finally:
+        tmux("kill-server")

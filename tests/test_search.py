@@ -39,6 +39,36 @@ def test_latvian_letters_match_their_plain_forms(pd, people):
     assert found(pd, "nedruka vpn") == []
 
 
+def test_a_surname_finds_its_masculine_and_feminine_forms(pd, people):
+    """Issue 19: "berzins" missed Bērziņa. Bērziņš / Bērziņa, Ozols / Ozola, Kalniņš / Kalniņa, Lācis / Lāce,
+    Baltais / Baltā: either form typed, with or without Latvian letters, finds both."""
+    anna = pd.register(name="Anna Bērziņa", phone="26000001", email="anna.berzina@vp.gov.lv")
+    ozols = pd.register(name="Pēteris Ozols", phone="26000002", email="peteris.ozols@vp.gov.lv")
+    kalnins = pd.register(name="Kārlis Kalniņš", phone="26000003", email="k.k@vp.gov.lv")
+    kalnina = pd.register(name="Inese Kalniņa", phone="26000004", email="i.k@vp.gov.lv")
+    lacis = pd.register(name="Juris Lācis", phone="26000005", email="j.l@vp.gov.lv")
+    lace = pd.register(name="Maija Lāce", phone="26000006", email="m.l@vp.gov.lv")
+    baltais = pd.register(name="Ivars Baltais", phone="26000007", email="i.b@vp.gov.lv")
+    balta = pd.register(name="Rita Baltā", phone="26000008", email="r.b@vp.gov.lv")
+    both = {people["berzins"], anna}
+    for typed in ("berzins", "Bērziņš", "berzina", "Bērziņa", "BERZINS"):
+        assert set(found(pd, typed)) == both, typed
+    assert found(pd, "berzins") == [people["berzins"], anna]  # the form typed first, though older
+    assert found(pd, "berzina") == [anna, people["berzins"]]
+    for typed in ("ozols", "Ozola"):
+        assert set(found(pd, typed)) == {people["kekava"], ozols}, typed  # Ilze Ozola, Pēteris Ozols
+    for typed in ("kalnins", "Kalniņa"):
+        assert set(found(pd, typed)) == {kalnins, kalnina}, typed
+    for typed in ("lacis", "Lāce"):
+        assert set(found(pd, typed)) == {lacis, lace}, typed
+    for typed in ("baltais", "Baltā"):
+        assert set(found(pd, typed)) == {baltais, balta}, typed
+    assert found(pd, "anna berzins") == [anna]  # every word must still match
+    assert found(pd, "janis berzina") == [people["berzins"]]
+    assert found(pd, "zarins") == [people["zarina"]]
+    assert found(pd, "ozoli") == []  # another word, not a gender form
+
+
 def test_phones_and_e_mail_in_the_forms_people_type(pd, people):
     b, k, z = people["berzins"], people["kekava"], people["zarina"]
     assert found(pd, "26123456") == [b]
@@ -108,9 +138,10 @@ def test_best_matches_first(pd, people):
     pd.ok("note", z, "--text", "Zvanīja kolēģis Ozols no VP")
     n = pd.register(name="Andris Ozols", phone="+371 25000000", description="Parole jāatjauno")
     d = pd.register(name="Anna Liepa", description="Ozols teica, ka serveris ir pārslogots")
-    assert found(pd, "ozols") == [n, d, z]  # Ilze Ozola is not Ozols
+    # Ilze Ozola is Ozols's feminine form (issue 19): after the form typed, before the description
+    assert found(pd, "ozols") == [n, k, d, z]
     r = pd.ok("search", "ozols", "--json").json()
-    assert r[0]["score"] > r[1]["score"] > r[2]["score"]
+    assert r[0]["score"] > r[1]["score"] > r[2]["score"] > r[3]["score"]
     prefix = found(pd, "ozol")
     assert set(prefix[:2]) == {n, k} and prefix[2:] == [d, z]
     # the number itself first, whatever else mentions it

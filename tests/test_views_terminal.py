@@ -162,3 +162,99 @@ def test_calendar_grid_names_every_column(pd_env):
     assert all(len(x) <= 80 for x in lines)
     assert lines[1].split()[:5] == ["date", "day", "working", "hours", "kind"]
     assert sum(bool(re.match(r"\d\d\.11\.2026  ", x)) for x in lines) == 30  # every day, its date whole
+
+
+@pytest.fixture
+def people(pd, clock):
+    """Requesters with long names and a long description: the views must give way on the description."""
+    clock.set("2026-12-07T10:00")
+    names = ["Jānis Bērziņš", "Anna Bērziņa", "Dāvis Krūmiņš-Lielgabals-Vanags", "Pēteris Ozols"]
+    numbers = [pd.register(name=n, description=LONG, institution="VUGD") for n in names]
+    pd.ok("assign", numbers[0], "--expert", "jberzins")
+    return dict(zip(names, numbers))
+
+
+def _table_lines(text: str) -> list[str]:
+    return [ANSI.sub("", x) for x in text.splitlines() if x.strip()]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_search_gives_way_on_the_description_never_on_number_name_date_or_headers(pd_env, people, width):
+    text = screen(pd_env, width, "search", "krumins")
+    lines = _table_lines(text)
+    assert all(len(x) <= width for x in lines), [len(x) for x in lines]
+    assert len(lines) == 2  # a header and one line: nothing wraps
+    head = lines[0].split()
+    assert {"number", "received", "requester"} <= set(head) and head[-1] == "description"
+    assert NUMBER.findall(lines[1]) == [people["Dāvis Krūmiņš-Lielgabals-Vanags"]]
+    assert "Dāvis Krūmiņš-Lielgabals-Vanags" in lines[1]
+    assert WHEN.search(lines[1])
+    assert lines[1].endswith("…") and "Pēc Windows" in lines[1]
+    if width == 120:
+        assert "status" in head and "assigned" not in lines[1] and "registered" in lines[1]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_search_at_the_terminal_keeps_every_requester_whole(pd_env, people, width):
+    text = screen(pd_env, width, "search", "berzin")
+    lines = _table_lines(text)
+    assert all(len(x) <= width for x in lines)
+    assert "…" not in lines[0] and lines[0].split()[0] == "number"
+    found = {n: next((x for x in lines[1:] if num in x), "") for n, num in people.items()}
+    assert "Jānis Bērziņš" in found["Jānis Bērziņš"] and WHEN.search(found["Jānis Bērziņš"])
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_list_shows_the_requester_whole(pd_env, people, width):
+    text = screen(pd_env, width, "list")
+    lines = _table_lines(text)
+    assert all(len(x) <= width for x in lines), [len(x) for x in lines]
+    assert len(lines) == 1 + len(people)
+    assert "requester" in lines[0].split() and "…" not in lines[0]
+    assert lines[0].split()[:3] == ["!", "number", "status"]  # the state stays; the free text gives way
+    for name, number in people.items():
+        line = next(x for x in lines if number in x)
+        assert name in line
+    assert WHEN.search(next(x for x in lines if people["Jānis Bērziņš"] in x))  # the deadline whole
+    if width == 120:
+        assert all(x.endswith("…") for x in lines[1:])  # the description, and only it, gave way
+
+
+def test_piped_list_names_the_requester(pd_env, people):
+    r = run_pd("list", env=subprocess_env(pd_env))
+    assert r.returncode == 0, r.stderr
+    assert "requester" in r.stdout.splitlines()[0]
+    assert all(name in r.stdout for name in people)
+
+
+@pytest.mark.parametrize("width", [77, 90])
+def test_show_never_breaks_a_date_from_its_time(pd_env, desk, width):
+    """At these widths whole-word wrapping put "reaģēt līdz 08.12.2026" on one line and "10:30, …" on
+    the next (issue 19): a date and its time are one unit."""
+    text = screen(pd_env, width, "show", desk["noted"], PD_LANG="lv")
+    lines = [ANSI.sub("", x).rstrip() for x in text.splitlines()]
+    assert all(len(x) <= width for x in lines)
+    for line, following in zip(lines, lines[1:]):
+        assert not (re.search(r"\d\d\.\d\d\.\d{4}$", line) and re.match(r"\s*\d\d:\d\d", following)), (line, following)
+    assert len(re.findall(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", text.split("Vēsture:")[1])) >= 5
+
+
+def test_wrap_keeps_dates_whole_at_every_width():
+    from pd.commands.layout import wrap
+
+    text = "nodeva ekspertam Jānim Bērziņam; reaģēt līdz 08.12.2026 10:30, izpildīt līdz 09.12.2026 17:00"
+    for width in range(20, 100):
+        lines = wrap(text, width)
+        assert " ".join(lines) == text and all(len(x) <= width for x in lines)
+        assert all(not x.endswith("2026") for x in lines), (width, lines)
+
+
+def test_list_at_80_columns_keeps_a_very_long_name_whole(pd, pd_env, clock):
+    clock.set("2026-12-07T10:00")
+    name = "Anna-Marija Krūmiņa-Lielgabala-Vanaga-Ozoliņa"  # 45 letters
+    number = pd.register(name=name, description=LONG)
+    pd.ok("assign", number, "--expert", "jberzins")
+    lines = _table_lines(screen(pd_env, 80, "list"))
+    assert all(len(x) <= 80 for x in lines), [len(x) for x in lines]
+    assert "requester" in lines[0] and "resolve by" in lines[0] and "…" not in lines[0]
+    assert name in lines[1] and NUMBER.findall(lines[1]) == [number] and WHEN.search(lines[1])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ..visible import visible
 
 GAP = "  "
+FLEX_LEAST = 8  # narrower than this (or than its header), the free text is left out
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
@@ -25,6 +26,7 @@ class Column:
     drop: int = 0  # 0: always shown; otherwise dropped (highest first) when the width is short
     flex: bool = False  # the one column that is cut to fit (with "…")
     min_width: int = 12
+    before_text: bool = False  # a droppable column that stays while the free text can give way instead
 
 
 def terminal_width() -> int:
@@ -43,17 +45,31 @@ def cut(text: str, width: int) -> str:
     return line[: max(width - 1, 0)].rstrip() + "…" if width > 0 else ""
 
 
+_GLUE = "\ue000"  # stands for the space inside a date and time while a text is wrapped
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Whole words within `width`, and a date with its time ("09.12.2026 17:00") never split over two lines
+    (textwrap breaks only at ASCII whitespace, so the glued space holds)."""
+    import re
+    import textwrap
+
+    glued = re.sub(r"(\d\d\.\d\d\.\d{4}) (\d\d:\d\d)", rf"\1{_GLUE}\2", text)
+    return [x.replace(_GLUE, " ") for x in textwrap.wrap(glued, width)]
+
+
 def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[Column], list[list[str]]]:
     """The columns (and cells) that fit `width`; the flexible column takes what is left."""
     keep = list(range(len(columns)))
 
-    def need(idx: list[int]) -> int:
+    def need(idx: list[int], text: bool = True) -> int:
+        idx = [i for i in idx if text or not columns[i].flex]
         fixed = sum(max([len(columns[i].header)] + [len(r[i]) for r in rows]) for i in idx if not columns[i].flex)
         flex = sum(columns[i].min_width for i in idx if columns[i].flex)
         return fixed + flex + len(GAP) * (len(idx) - 1)
 
     for i in sorted((i for i, c in enumerate(columns) if c.drop), key=lambda i: -columns[i].drop):
-        if need(keep) <= width:
+        if need(keep) <= width or (columns[i].before_text and need(keep, text=False) <= width):
             break
         keep.remove(i)
     cols = [columns[i] for i in keep]
@@ -62,10 +78,16 @@ def fit(rows: list[list[str]], columns: list[Column], width: int) -> tuple[list[
     used = sum(w for w, c in zip(widths, cols) if not c.flex) + len(GAP) * (len(cols) - 1)
     for j, c in enumerate(cols):
         if c.flex:
-            widths[j] = max(min(widths[j], width - used), min(c.min_width, widths[j]))
+            widths[j] = max(min(widths[j], width - used), 0)
             for r in cells:
                 r[j] = cut(r[j], widths[j])
-    return [Column(c.header, c.drop, c.flex, w) for c, w in zip(cols, widths)], cells
+    # Even the free text at its narrowest did not leave room (long names on a narrow terminal): the free
+    # text gives way altogether rather than cut its header or push a line past the width.
+    gone = [j for j, c in enumerate(cols) if c.flex and widths[j] < max(len(c.header), FLEX_LEAST)]
+    cols = [c for j, c in enumerate(cols) if j not in gone]
+    cells = [[v for j, v in enumerate(r) if j not in gone] for r in cells]
+    widths = [w for j, w in enumerate(widths) if j not in gone]
+    return [Column(c.header, c.drop, c.flex, w, c.before_text) for c, w in zip(cols, widths)], cells
 
 
 def render(rows: list[list[str]], columns: list[Column], *, width: int | None = None,

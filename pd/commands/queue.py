@@ -11,7 +11,23 @@ from .common import Json, cell, emit_json, is_terminal, out, say, state
 LABELS = {"late": "LATE", "due_soon": "due soon", "not_forwarded": "not forwarded", "returned": "returned", "intake_new": "new mail",
           "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
 STYLES = {"late": "bold red", "due_soon": "yellow", "returned": "magenta", "objection": "magenta"}
+TITLE_LEAST = 8  # the title keeps this much before the detail wraps
 WIDE = 110  # from this width the table also shows since when an entry has waited
+TEXT = {  # the wallboard's words (Latvian plurals: 1, 21, 31 … take the singular)
+    "lv": {"more": ("… vēl {n} ieraksts neietilpa ekrānā; visus rāda pd queue",
+                    "… vēl {n} ieraksti neietilpa ekrānā; visus rāda pd queue")},
+    "en": {"more": ("… {n} more entry did not fit on the screen; pd queue lists them all",
+                    "… {n} more entries did not fit on the screen; pd queue lists them all")},
+}
+
+
+def more_line(n: int, lang: str) -> str:
+    """How many entries the screen left out, in the desk's language."""
+    if lang == "lv":
+        one = n % 10 == 1 and n % 100 != 11
+    else:
+        one = n == 1
+    return TEXT["lv" if lang == "lv" else "en"]["more"][0 if one else 1].format(n=n)
 
 
 def _ident(e: dict) -> str:
@@ -41,7 +57,8 @@ def _table(entries: list[dict], tz: str, width: int):
         fixed.append(("since", 16))
     gap = 2
     rest = width - sum(w for _, w in fixed) - gap * (len(fixed) + 1)
-    detail = min(max(len(e["detail"]) for e in entries), max(14, rest // 2))
+    # the title gives way before the detail wraps (a wrapped detail halves how many entries a screen holds)
+    detail = min(max(len(e["detail"]) for e in entries), max(14, rest - TITLE_LEAST))
     title_w = max(6, rest - detail)
     t = Table.grid(padding=(0, gap, 0, 0), pad_edge=False)
     for name, w in fixed:
@@ -57,7 +74,9 @@ def _table(entries: list[dict], tz: str, width: int):
     return t
 
 
-def _view(entries: list[dict], now, tz: str, width: int, footer: str = ""):
+def _view(entries: list[dict], now, tz: str, width: int, footer: str = "", *, shown: int | None = None,
+          lang: str = "en"):
+    """The view; with `shown`, only the first `shown` entries, and a line saying how many more there are."""
     from rich.console import Group
     from rich.text import Text
 
@@ -67,11 +86,35 @@ def _view(entries: list[dict], now, tz: str, width: int, footer: str = ""):
                 + (f"{len(entries)} waiting for the desk" if entries else "nothing needs the desk now"),
                 style="bold")
     parts = [head]
-    if entries:
-        parts.append(_table(entries, tz, width))
+    rows = entries if shown is None else entries[:shown]
+    if rows:
+        parts.append(_table(rows, tz, width))
+    if len(rows) < len(entries):
+        parts.append(Text(more_line(len(entries) - len(rows), lang), style="bold"))
     if footer:
         parts.append(Text(footer, style="dim"))
     return Group(*parts)
+
+
+def _screenful(console, entries: list[dict], now, tz: str, size, footer: str, lang: str):
+    """The view of as many entries as the screen holds (an entry's detail may take more than one line),
+    saying how many more there are: never cut off at the bottom without a word."""
+    options = console.options.update(width=size.width, height=None)
+
+    def height(k: int | None) -> int:
+        return len(console.render_lines(_view(entries, now, tz, size.width, footer, shown=k, lang=lang),
+                                        options, pad=False))
+
+    if height(None) <= size.height:
+        return _view(entries, now, tz, size.width, footer, lang=lang)
+    lo, hi = 0, len(entries) - 1  # the most entries that fit with the "more" line
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if height(mid) <= size.height:
+            lo = mid
+        else:
+            hi = mid - 1
+    return _view(entries, now, tz, size.width, footer, shown=lo, lang=lang)
 
 
 def _terminal_size(console):
@@ -87,7 +130,7 @@ def _terminal_size(console):
     return console.size
 
 
-def _watch(desk, tz: str, interval: float) -> None:
+def _watch(desk, tz: str, interval: float, lang: str = "en") -> None:
     """Redraw every `interval` seconds on the alternate screen, and at once when the terminal is resized."""
     import signal
     import threading
@@ -109,7 +152,7 @@ def _watch(desk, tz: str, interval: float) -> None:
                 now = desk.now()
                 entries = queue.entries(desk, now)
                 size = _terminal_size(console)
-                live.update(_view(entries, now, tz, size.width, footer), refresh=True)
+                live.update(_screenful(console, entries, now, tz, size, footer, lang), refresh=True)
                 next_query = time.monotonic() + interval
                 while time.monotonic() < next_query:
                     # SIGWINCH wakes us at once; the size is also polled, as a resize can come before
@@ -118,7 +161,7 @@ def _watch(desk, tz: str, interval: float) -> None:
                     resized.clear()
                     if _terminal_size(console) != size:  # the same entries at the new width, at once
                         size = _terminal_size(console)
-                        live.update(_view(entries, now, tz, size.width, footer), refresh=True)
+                        live.update(_screenful(console, entries, now, tz, size, footer, lang), refresh=True)
     except KeyboardInterrupt:
         pass  # Live has left the alternate screen and restored the cursor
     finally:
@@ -148,7 +191,7 @@ def queue_(
             raise UsageError("--watch is for a terminal; scripts run pd queue --json")
         if not is_terminal():
             raise UsageError("--watch needs a terminal; piped, run pd queue (plain text) or pd queue --json")
-        _watch(desk, tz, interval)
+        _watch(desk, tz, interval, st.settings.lang)
         return
     now = desk.now()
     entries = queue.entries(desk, now)

@@ -147,10 +147,13 @@ def _ask(label: str, check: Callable[[str], str], *, current: str | None = None,
     from ..visible import visible
 
     shown = visible(default) if default else ""  # a default from a mail is shown, its control characters not obeyed
-    with _completing([c for c, _ in choices] if choices else []):
+    with _completing([c for c, _ in choices] if choices else []) as completing:
         while True:
-            answer = typer.prompt(label + (f" {hint}" if hint else ""), default=shown,
-                                  show_default=bool(default), err=True).strip()
+            if completing:  # readline draws the whole prompt itself, so a completion never draws over it
+                answer = input(f"{label} {hint}: " if hint else f"{label}: ").strip()
+            else:
+                answer = typer.prompt(label + (f" {hint}" if hint else ""), default=shown,
+                                      show_default=bool(default), err=True).strip()
             if default and shown != default and answer == shown.strip():
                 answer = default.strip()  # Enter takes the default as it is (and the check says what is wrong)
             if not answer:
@@ -216,24 +219,36 @@ def _offer(earlier: dict, data, t: dict) -> bool:
 
 @contextmanager
 def _completing(words: list[str]):
-    """Tab completes these words at the prompt (readline, where the platform has it)."""
-    if not words:
-        yield
+    """Tab completes these words at the prompt (readline, where the platform has it and the operator sits
+    at a terminal); yields whether it does, and then the prompt is read with input() so that readline
+    knows the whole prompt and redraws it whole after listing the matches.
+
+    The answer is the whole line: the prefix typed is everything before the cursor ("IS-D", not the "D"
+    after readline's default word breaks, which include "-"), so Tab completes "IS-D" to IS-DVS and lists
+    only the IS- codes for "IS-"; the matches are never padded with a space."""
+    import sys
+
+    if not words or not (sys.stdin.isatty() and sys.stdout.isatty()):
+        yield False
         return
     try:
         import readline
     except ImportError:  # pragma: no cover - no readline on this platform: the numbered list still works
-        yield
+        yield False
         return
-    old = readline.get_completer()
+    old, old_delims = readline.get_completer(), readline.get_completer_delims()
 
     def complete(text: str, state: int):
-        hits = [w for w in words if w.lower().startswith(text.lower())]
+        typed = readline.get_line_buffer()[:readline.get_endidx()].lstrip()
+        hits = [w for w in words if w.lower().startswith(typed.lower())]
         return hits[state] if state < len(hits) else None
 
     readline.set_completer(complete)
+    readline.set_completer_delims("")
     readline.parse_and_bind("tab: complete")
+    readline.parse_and_bind("set completion-ignore-case on")
     try:
-        yield
+        yield True
     finally:
         readline.set_completer(old)
+        readline.set_completer_delims(old_delims)

@@ -374,11 +374,9 @@ def _show_text(st, req, events) -> None:
 
         rows.append(("escalated", f"{when(e['at'])} {label(ESCALATION_REASON_LABELS, e['reason'], lang)} "
                                   f"({L['level']} {e['level']}) → {', '.join(name_of(m) for m in (e['manager'] or '-').split(','))}"))
-    import textwrap
-
     tty = sys.stdout.isatty()
     if tty:
-        from .layout import terminal_width
+        from .layout import terminal_width, wrap
 
         width = terminal_width()
 
@@ -386,7 +384,7 @@ def _show_text(st, req, events) -> None:
         """On a terminal, whole words within the width; piped, the text as it is."""
         if not tty:
             return text.split("\n")
-        return [x for para in text.split("\n") for x in (textwrap.wrap(para, max(width - indent, 20)) or [""])]
+        return [x for para in text.split("\n") for x in (wrap(para, max(width - indent, 20)) or [""])]
 
     pad = max(len(L[k]) for k, _ in rows) + 2
     lines = [head]
@@ -408,12 +406,12 @@ def _show_text(st, req, events) -> None:
             # so the text is not squeezed into a column of a few words.
             for at, who, what in history:
                 out(f"{at}  {who}")
-                for part in textwrap.wrap(what, max(width - w_when - 2, 20)) or [""]:
+                for part in wrap(what, max(width - w_when - 2, 20)) or [""]:
                     out(" " * (w_when + 2) + part)
             return
         out(f"{L['when']:<{w_when}}  {L['who']:<{w_who}}  {L['what']}")
         for at, who, what in history:
-            parts = textwrap.wrap(what, rest) or [""]
+            parts = wrap(what, rest) or [""]
             out(f"{at:<{w_when}}  {who:<{w_who}}  {parts[0]}")
             for more in parts[1:]:
                 out(" " * (w_when + w_who + 4) + more)
@@ -459,18 +457,22 @@ def list_(
 
     late_now = late_ids(desk, rows, desk.now())
     late = [r.id in late_now for r in rows]
-    cells = [["!" if lt else "", r.number, r.status, r.institution, r.service, r.expert or "",
-              format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
+    cells = [["!" if lt else "", r.number, r.status, r.requester_name or "", r.institution, r.service,
+              r.expert or "", format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
              for r, lt in zip(rows, late)]
     if not rows:
         say("No requests match.")
     elif sys.stdout.isatty():
         from .layout import Column, render
 
-        columns = [Column("!"), Column("number"), Column("status"), Column("inst.", drop=2), Column("service"),
-                   Column("expert", drop=3), Column("received", drop=4), Column("resolve by"),
-                   Column("description", flex=True)]
+        # SPEC 14: the number, the requester and the deadline stay whole; the description gives way first,
+        # then the columns that other views show (received, expert, institution, service), in that order, and
+        # the state only when even without the description a line would not fit (a name of 45 letters).
+        columns = [Column("!"), Column("number"), Column("status", drop=1, before_text=True), Column("requester"),
+                   Column("inst.", drop=3), Column("service", drop=2), Column("expert", drop=4), Column("received", drop=5),
+                   Column("resolve by"), Column("description", flex=True)]
         out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
         table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
-              ["!", "number", "status", "inst.", "service", "expert", "received", "resolve by", "description"])
+              ["!", "number", "status", "requester", "inst.", "service", "expert", "received", "resolve by",
+               "description"])

@@ -1,12 +1,11 @@
 """pd search: requests by number, requester, texts and mail (SPEC 14)."""
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
 
-from .common import Json, cell, emit_json, is_terminal, out, say, state
+from .common import Json, emit_json, is_terminal, out, say, state
 
 
 def search(
@@ -46,16 +45,10 @@ def search(
 
         out(tabulate(rows, headers=headers, tablefmt="plain"))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .layout import Column, render
 
-    t = Table.grid(padding=(0, 2, 0, 0))
-    t.add_column(no_wrap=True, min_width=11)  # a number and a date are never cut
-    t.add_column(no_wrap=True)
-    t.add_column(no_wrap=True, min_width=16)
-    t.add_column(no_wrap=True, overflow="ellipsis", max_width=24)
-    t.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
-    t.add_row(*headers, style="bold underline")
-    for row in rows:
-        t.add_row(*[cell(v) for v in row])
-    Console(no_color=bool(os.environ.get("NO_COLOR"))).print(t)
+    # SPEC 14: the number, the date and the requester stay whole; the description gives way, then the state
+    # (to find which request it was, a few words of it say more than its state)
+    columns = [Column("number"), Column("status", drop=1), Column("received"), Column("requester"),
+               Column("description", flex=True)]
+    out("\n".join(render(rows, columns)), painted=True)

@@ -89,21 +89,27 @@ def main() -> None:
         "pd show N --json": pdcmd + ["show", "2026-000001", "--json"],
         "pd register … --json": register,
     }
+    envs = {name: env for name in cases}
     if args.before:
+        # The other install on a ledger of its own: an older pd cannot open a newer schema (exit 7).
         old = [str(Path(args.before) / "bin" / "pd")]
+        old_env = dict(env, PD_DATABASE_URL=f"sqlite:///{tmp / 'before.sqlite3'}")
+        subprocess.run(old + ["init"], env=old_env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(old + register[1:], env=old_env, check=True, stdout=subprocess.DEVNULL)
         cases["before: pd show N --json"] = old + ["show", "2026-000001", "--json"]
         cases["before: pd register … --json"] = old + register[1:]
+        envs.update({name: old_env for name in cases if name.startswith("before:")})
     wall: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(3):  # warm the page cache and the bytecode
-        for cmd in cases.values():
-            timed(cmd, env)
+        for name, cmd in cases.items():
+            timed(cmd, envs[name])
     for _ in range(args.runs):
         for name, cmd in cases.items():
-            w, c = timed(cmd, env)
+            w, c = timed(cmd, envs[name])
             wall[name].append(w)
             cpu[name].append(c)
-    ir = {name: instructions(cmd, env) for name, cmd in cases.items()} if args.callgrind else {}
+    ir = {name: instructions(cmd, envs[name]) for name, cmd in cases.items()} if args.callgrind else {}
     base_w = statistics.median(wall['python -c "import sqlite3"'])
     base_c = statistics.median(cpu['python -c "import sqlite3"'])
     targets = {"pd --help": 10, "pd show N --json": 6, "pd register … --json": 7,

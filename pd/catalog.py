@@ -638,7 +638,7 @@ def load(kind: str, path: str, data: bytes | None = None) -> Catalog | Contacts:
     if data is None:
         data = yamlfile.read_bytes(path, kind)
     obj, pending = _resolve(kind, path, data)
-    _record(pending)
+    record_snapshot(pending)
     return obj
 
 
@@ -670,7 +670,7 @@ def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) 
                           f"{version!r}; give it a new version")
 
 
-def _record(pending: tuple | None, change: Callable[[], Any] | None = None) -> None:
+def record_snapshot(pending: tuple | None, change: Callable[[], Any] | None = None) -> None:
     """Store a new snapshot (or a stricter validation of a known one): in a change of the ledger when
     `change` is given, whose event `config_recorded` seals the row for the audit (SPEC 10)."""
     if pending is None:

@@ -195,10 +195,7 @@ class PdGroup(LazyGroup):
         interrupts.reset()
         previous = interrupts.install()
         try:
-            result = super().invoke(ctx)
-            if ctx.obj is not None:
-                ctx.obj.finish()
-            return result
+            return super().invoke(ctx)
         except PdError as exc:
             _fail(str(exc), exc.exit_code)
         except BrokenPipeError:

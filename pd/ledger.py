@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from hashlib import sha256
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import peewee
 
@@ -154,7 +154,6 @@ class Ledger:
     """The opened database plus the settings it was opened with."""
     def __init__(self, settings: Settings, *, migrate: bool = True):
         self.settings = settings
-        self._before_change: list[Callable[[], None]] = []
         self.database = connection.open_database(settings.database_url, busy_timeout=settings.busy_timeout)
         with translate_errors():
             _connect(self.database)
@@ -165,28 +164,6 @@ class Ledger:
             elif version < migrations.LATEST:
                 raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
                                   f"({migrations.LATEST}); an admin runs: pd db upgrade")
-
-    def before_next_change(self, fn: Callable[[], None]) -> None:
-        """Run `fn` inside the transaction of the next change (once): what the ledger must learn only
-        when someone permitted to change it does (the configuration snapshots: a refused command
-        writes nothing)."""
-        self._before_change.append(fn)
-
-    def run_before_change(self) -> None:
-        """Write what waits for the next change now, in its own transaction."""
-        if self._before_change:
-            with write_transaction():
-                self._run_pending()
-
-    def _run_pending(self) -> list[Callable[[], None]]:
-        pending, self._before_change = self._before_change, []
-        try:
-            for fn in pending:
-                fn()
-        except BaseException:
-            self._before_change[:0] = pending  # rolled back with the transaction: still to do
-            raise
-        return pending
 
     def close(self) -> None:
         if not self.database.is_closed():
@@ -202,32 +179,25 @@ class Ledger:
     @contextmanager
     def change(self) -> Iterator["Change"]:
         """One state change: all its rows, events and e-mails commit together or not at all."""
-        ran: list[Callable[[], None]] = []
-        try:
-            with write_transaction():
-                query = LedgerHead.select().where(LedgerHead.id == 1)
-                if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
-                    query = query.for_update()
-                head = query.get()
-                ran = self._run_pending()
-                change = Change(head)
-                outer, models.WRITES = models.WRITES, change.written
-                try:
-                    yield change
-                finally:
-                    models.WRITES = outer
-                if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
-                    fulltext.index(change.touched)
-                if change.written:
-                    _seal(change)
-                if change.dirty:
-                    LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
-                        LedgerHead.id == 1
-                    ).execute()
-        except BaseException:
-            self._before_change[:0] = ran  # rolled back: the next change writes them
-            raise
-
+        with write_transaction():
+            query = LedgerHead.select().where(LedgerHead.id == 1)
+            if self.database.for_update:  # PostgreSQL: queue on the head's row lock (SQLite holds BEGIN IMMEDIATE)
+                query = query.for_update()
+            head = query.get()
+            change = Change(head)
+            outer, models.WRITES = models.WRITES, change.written
+            try:
+                yield change
+            finally:
+                models.WRITES = outer
+            if change.touched:  # the search index, in the same transaction as the change (SPEC 14)
+                fulltext.index(change.touched)
+            if change.written:
+                _seal(change)
+            if change.dirty:
+                LedgerHead.update(last_event_id=head.last_event_id, last_hash=head.last_hash).where(
+                    LedgerHead.id == 1
+                ).execute()
 
 def _connect(database) -> None:
     """Connect; on SQLite, retry while another process holds the lock that
@@ -415,16 +385,10 @@ def _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data) -
     else:
         return None
     out = []
-    for v in (actor, at_text, data, frm):
-        if type(v) is str:
-            out.append(_quote(v))
-        elif v is None:
-            out.append("null")
-        else:
-            return None
-    out.append(str(eid))
-    for v in (kind, behalf, number, to, via):
-        if type(v) is str:
+    for i, v in enumerate((actor, at_text, data, frm, eid, kind, behalf, number, to, via)):  # the keys' order
+        if i == 4:
+            out.append(str(eid))  # (an int, checked above)
+        elif type(v) is str:
             out.append(_quote(v))
         elif v is None:
             out.append("null")

@@ -19,14 +19,13 @@ from typing import Any, Callable
 
 import peewee  # noqa: E402
 
-from .catalog import SCHEMA, Catalog, Contacts, _version_line, cross_check, parse_file  # noqa: E402
-from .catalog import parse_file as parse
+from .catalog import SCHEMA, Catalog, Contacts, _version_line, cross_check, parse_file, record_snapshot  # noqa: E402
 from .config import Settings  # noqa: E402
 from .db import migrations
 from .db.connection import (
     open_database,
     translate_errors,  # first: pd.db keeps peewee from loading unused drivers
-    )
+)
 from .db.models import ConfigSnapshot, LedgerSetting
 from .errors import ConfigError, NotPermitted
 from .ledger import _connect
@@ -95,12 +94,7 @@ def _from_snapshot(kind: str, snap: ConfigSnapshot, source: str, ledger=None) ->
     if ledger is None:
         return parsed
     try:
-        with ledger.change() as ch:
-            ConfigSnapshot.update(content=parsed.to_json()).where(ConfigSnapshot.id == snap.id).execute()
-            ch.wrote("config_snapshot", [snap.id])
-            ch.event(None, "config_recorded", actor="pd", via="cli",
-                     data={"snapshot": snap.id, "kind": kind, "version": snap.version, "sha256": snap.sha256,
-                           "rechecked": True})
+        record_snapshot(("update", snap.id, parsed), ledger.change)
     except (peewee.ProgrammingError, NotPermitted):  # a desk role may not (PostgreSQL): checked in memory each time
         pass
     return parsed
@@ -309,7 +303,7 @@ def authorise(settings: Settings, person: Person, *roles: str, what: str):
     finally:
         database.close()
     if rows is None:
-        me = person(settings, parse("contacts", settings.contacts_path), None)
+        me = person(settings, parse_file("contacts", settings.contacts_path), None)
     else:
         me = person(settings, contacts, effective_identity(settings, rows["identity"].value if "identity" in rows else None))
     if not me.has(*roles):

@@ -33,15 +33,6 @@ class AppState:
         return self._desk
 
 
-    def finish(self) -> None:
-        """The command succeeded, so its person was permitted: the ledger now records the catalog and
-        contacts versions it read, if no change of the command recorded them already. A refused
-        command never gets here and records nothing (issue 18)."""
-        desk = self._desk
-        if desk is not None and desk._ledger is not None:
-            desk._ledger.run_before_change()
-
-
 def state(ctx: typer.Context) -> AppState:
     """The app state; the first call checks the whole configuration (exit 7 naming the variable),
     so no command opens the ledger, let alone writes to it, with a bad value in force."""
@@ -141,3 +132,19 @@ def table(rows: list[list[Any]], headers: list[str], title: str | None = None) -
         from tabulate import tabulate
 
         out(tabulate([["" if v is None else v for v in r] for r in rows], headers=headers, tablefmt="plain"))
+
+
+def send_quietly(st, now, only: set[int] | None = None) -> int | None:
+    """Send what a command just queued (`only`: these messages, the rest is pd mail send's); a mail
+    problem is a warning here, what the command did stands queued and pd mail send retries it."""
+    from ..errors import PdError
+    from ..notify.outbox import send_pending
+
+    try:
+        report = send_pending(st.settings, st.desk.ledger, now=now, only=only)
+    except PdError as exc:
+        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
+        return None
+    if report.temporary_error:
+        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
+    return len(report.sent)

@@ -5,7 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, state
+from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, send_quietly, state
 
 
 def _found_dict(f) -> dict:
@@ -47,7 +47,7 @@ def escalate_overdue(
         if not dry_run and not no_send and (report.escalations or report.reminders):
             from .. import ledger
 
-            sent = _send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
+            sent = send_quietly(st, ledger.utcnow())  # mail goes out (and is stamped) on the real clock
     if as_json:
         emit_json({"now": when.isoformat(), "dry_run": dry_run,
                    "escalations": [_found_dict(f) for f in report.escalations],
@@ -69,21 +69,6 @@ def _reminder_dict(r, tz: str) -> dict:
 
     return {"number": r.number, "deadline": r.deadline, "due": iso(r.due, tz), "expert": r.expert,
             "left_minutes": int(r.left.total_seconds() // 60), "recorded": r.recorded}
-
-
-def _send_quietly(st, now) -> int | None:
-    """Send what was queued; a mail problem is a warning here, the escalations stand."""
-    from ..errors import PdError
-    from ..notify.outbox import send_pending
-
-    try:
-        report = send_pending(st.settings, st.desk.ledger, now=now)
-    except PdError as exc:
-        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
-        return None
-    if report.temporary_error:
-        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
-    return len(report.sent)
 
 
 def escalate(

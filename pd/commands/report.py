@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Json, emit_json, out, say, state
+from .common import Json, emit_json, out, say, send_quietly, state
 
 report_app = typer.Typer(help="Reports for the institutions and the Centre [§11].", no_args_is_help=True)
 
@@ -65,7 +65,7 @@ def monthly(
             progress.stop()
     sent = None
     if send:
-        sent = _send_reports(st, desk.now(), result.messages)
+        sent = send_quietly(st, desk.now(), only=result.messages)  # the reports only: other mail is pd mail send's
     if as_json:
         emit_json({"month": month, "files": result.files, "audit_anchor": result.anchor, "institutions": [
             {"code": c, "name": n, "total": s["total"], "fingerprint": s["fingerprint"]}
@@ -77,23 +77,6 @@ def monthly(
     if send:
         say(f"Queued the {month} report for {len(result.institutions)} institution(s) and the overview"
             + (f"; {sent} report mail(s) sent" if sent is not None else "; pd mail send delivers them"))
-
-
-def _send_reports(st, now, messages: set[int]) -> int | None:
-    """Send the report mails just queued, and only them: other mail waiting in the outbox is
-    ``pd mail send``'s (it used to go too: "1559 message(s) sent"). A mail problem is a warning
-    here; the reports stand queued and ``pd mail send`` retries them."""
-    from ..errors import PdError
-    from ..notify.outbox import send_pending
-
-    try:
-        report = send_pending(st.settings, st.desk.ledger, now=now, only=messages)
-    except PdError as exc:
-        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
-        return None
-    if report.temporary_error:
-        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
-    return len(report.sent)
 
 
 BOUNDS = {

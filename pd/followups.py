@@ -14,7 +14,6 @@ import peewee as pw
 from .db.intake_models import InboundMessage as IM
 from .db.intake_models import IntakeItem
 from .db.models import Event, Request
-from .objections import pending_numbers
 
 # Events the intake writes by itself: they are not a person having seen the mail.
 INTAKE_KINDS = ("mail_received", "intake_received", "mail_bounced", "mail_quarantined")
@@ -65,8 +64,3 @@ def queue_entries(now: datetime) -> list[dict]:
                     "due": None, "title": title(msg), "detail": detail})
     out.sort(key=lambda e: e["since"])
     return out
-
-
-def pending_objections() -> set[str]:
-    """Numbers of resolved requests with a reply not yet seen: `pd close --auto` leaves them to a person [§8.10]."""
-    return pending_numbers()

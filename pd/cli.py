@@ -27,6 +27,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__, interrupts
 from .errors import ExitCode, PdError
+from .i18n import _
 
 # name -> "module:attribute", in the order `pd --help` lists them (the process order).
 COMMANDS: dict[str, str] = {
@@ -95,11 +96,11 @@ class LazyGroup(TyperGroup):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max((len(n) for n in names), default=0)
         for name in names:
-            cmd = self.commands.get(name) or TyperCommand(name=name, help=_help_of(self._target(name)))
+            cmd = self.commands.get(name) or TyperCommand(name=name, help=_(_help_of(self._target(name))))
             if not cmd.hidden:
                 rows.append((name, cmd.get_short_help_str(limit)))
         if rows:
-            with formatter.section("Commands"):
+            with formatter.section(_("Commands")):
                 formatter.write_dl(rows)
 
 
@@ -119,6 +120,16 @@ def _help_of(target: Any) -> str:
     return inspect.getdoc(target) or ""
 
 
+def _speak(cmd):
+    """A built command's help in the desk's language (the catalog holds each text as Typer gives it)."""
+    for owner in (cmd, *cmd.params):
+        for attr in ("help", "short_help"):
+            text = getattr(owner, attr, None)
+            if text:
+                setattr(owner, attr, _(text))
+    return cmd
+
+
 def _build(name: str, target: Any):
     from typer.main import get_command_from_info
     from typer.models import CommandInfo, TyperInfo
@@ -130,8 +141,8 @@ def _build(name: str, target: Any):
     if not isinstance(target, CommandInfo):
         target = CommandInfo(name=name, callback=target)
     _evaluate_annotations(target.callback)
-    return get_command_from_info(target, pretty_exceptions_short=app.pretty_exceptions_short,
-                                            rich_markup_mode=app.rich_markup_mode)
+    return _speak(get_command_from_info(target, pretty_exceptions_short=app.pretty_exceptions_short,
+                                        rich_markup_mode=app.rich_markup_mode))
 
 
 def _evaluate_annotations(callback: Any) -> None:
@@ -174,15 +185,19 @@ def lazy_group(info, lazy: dict[str, Any] | None = None):
     finally:
         inner.registered_commands, inner.registered_groups = saved
     group.lazy = lazy
-    return group
+    return _speak(group)
 
 
 class PdGroup(LazyGroup):
     """Every command runs through here: a PdError becomes `Error: …` on stderr and its exit code."""
 
     lazy = COMMANDS
+    _spoken = False
 
     def make_context(self, *args, **kwargs):
+        if not self._spoken:  # the root's own help and options, once
+            self._spoken = True
+            _speak(self)
         try:
             return super().make_context(*args, **kwargs)
         except KeyboardInterrupt:  # Click would say "Aborted!" with exit 1
@@ -219,15 +234,17 @@ class PdGroup(LazyGroup):
                 mapped = classify_operational_error(exc)
                 _fail(str(mapped), getattr(mapped, "exit_code", ExitCode.INTERNAL), exc)
             if isinstance(exc, peewee.DatabaseError):
-                _fail(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                _fail(_("database error: {detail}").format(
+                      detail=str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
                       ExitCode.CONFIG, exc)
             if isinstance(exc, OverflowError):  # a date or number past what Python or the database holds
-                _fail(f"a value is out of range: {exc}", ExitCode.INVALID_INPUT, exc)
+                _fail(_("a value is out of range: {detail}").format(detail=exc), ExitCode.INVALID_INPUT, exc)
             if isinstance(exc, OSError) and exc.errno in (28, 30):  # ENOSPC, EROFS
-                what = "the disk is full" if exc.errno == 28 else "the file system is read-only"
+                what = _("the disk is full") if exc.errno == 28 else _("the file system is read-only")
                 _fail(f"{what} ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''})",
                       ExitCode.CONFIG, exc)
-            _fail(f"internal error: {type(exc).__name__}: {exc} (PD_DEBUG=1 shows the traceback)",
+            _fail(_("internal error: {kind}: {detail} (PD_DEBUG=1 shows the traceback)").format(
+                      kind=type(exc).__name__, detail=exc),
                   ExitCode.INTERNAL, exc)
         finally:
             if interrupts.release(stay_held=True):  # a Ctrl-C held while the stored change printed its output
@@ -240,7 +257,7 @@ def _fail(message: str, code: int, exc: BaseException | None = None) -> None:
         import traceback
 
         traceback.print_exception(exc)
-    sys.stderr.write(f"Error: {error_text(message)}\n")
+    sys.stderr.write(_("Error: {message}").format(message=error_text(message)) + "\n")
     raise typer.Exit(int(code))
 
 

@@ -133,6 +133,10 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     c = Clock()
+    # pd.desk binds ledger.utcnow when it is first imported: imported after the first patch below,
+    # it would bind the Clock, and teardown would "restore" the Clock (a later test then ran a
+    # month ahead: test_close_auto_through_resolved_at_in_the_ledger after test_queue's clock).
+    import pd.desk  # noqa: F401
     monkeypatch.setattr("pd.ledger.utcnow", c)
     monkeypatch.setattr("pd.desk.utcnow", c)
     return c

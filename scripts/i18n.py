@@ -165,7 +165,8 @@ def compile_() -> None:
 
 
 def _translations(cat: Catalog) -> dict:
-    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string for m in cat if m.id}
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]):
+            m.string if isinstance(m.string, str) else tuple(m.string) for m in cat if m.id}
 
 
 def problems(*, check_template: bool = True) -> list[str]:

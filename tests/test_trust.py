@@ -326,7 +326,7 @@ def test_a_catalog_and_contacts_that_need_each_other_are_published_together(pd, 
     con.write_text(text.rstrip("\n") + '\n  - {login: jaunais, name: "Jauns Eksperts", email: jauns@ic.iem.gov.lv, '
                    'roles: [expert], manager: vkalejs, services: [PLANSETE]}\n', encoding="utf-8")
     r = pd("catalog", "publish", str(cat), user="admins")
-    assert r.exit_code == 7 and "noklusētā eksperta 'jaunais' nav failā" in r.stderr
+    assert r.exit_code == 7 and "noklusētā eksperta 'jaunais' nav kontaktos" in r.stderr
     r = pd("contacts", "publish", str(con), user="admins")
     assert r.exit_code == 7 and "nezināms pakalpojums 'PLANSETE'" in r.stderr
     assert settings_rows(pd_env["PD_DATABASE_URL"]) == {"identity": "env", "catalog": "2026.2", "contacts": "2026.3"}

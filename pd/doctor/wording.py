@@ -38,7 +38,8 @@ DETAILS = {
     "mailbox_never": N_("{mailbox} has never been fetched: is pd mail fetch running?"),
     "mailbox_stale": N_("{mailbox} last fetched {at}, more than {minutes} min ago: is pd mail fetch running?"),
     "jobs_ok": "{runs}",
-    "job_ran": "{job} {at}",
+    # TRANSLATORS: a cron job (escalate-overdue, mail send, close --auto) and when it last ran cleanly
+    "job_ran": N_("{job} {at}"),
     "job_new": N_("{job} has not run yet (the ledger is new)"),
     "job_never": N_("{job} has never run: is its cron line or systemd timer installed?"),
     "job_stale": N_("{job} last ran cleanly {at}, more than {minutes} min ago"),

@@ -40,9 +40,21 @@ def doctor(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json({"ok": all(c.status != "problem" for c in results), "checks": [c.as_dict() for c in results]})
     else:
+        from .common import is_terminal
+        from .layout import terminal_width, wrap
+
         width = max(len(c.title(lang)) for c in results)
+        indent = width + 4  # the mark, its space, the title and its colon, a space
         for c in results:
-            out(f"{MARKS[c.status]} {c.title(lang) + ':':{width + 1}} {c.detail(lang)}")
+            head = f"{MARKS[c.status]} {c.title(lang) + ':':{width + 1}} "
+            if not is_terminal():  # a pipe, a mail from cron: one line per check
+                out(head + c.detail(lang))
+                continue
+            lines = wrap(c.detail(lang), max(terminal_width() - indent, 30)) or [""]
+            out(head + lines[0])
+            for line in lines[1:]:
+                out(" " * indent + line)  # whole words under the detail, never a word broken at the edge
+
     problems = [c for c in results if c.status == "problem"]
     if problems:
         raise ConfigError(ngettext("{n} check needs an admin: {checks}", "{n} checks need an admin: {checks}",

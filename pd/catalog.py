@@ -18,6 +18,7 @@ from . import yamlfile
 from .db.connection import translate_errors, write_transaction
 from .db.models import ConfigSnapshot
 from .errors import ConfigError, InvalidInput, NotFound
+from .i18n import N_, _
 from .latvian import format_dt, normalize_email, normalize_phone
 from .record import Frozen, Record, fresh
 from .yamlfile import LineDict, check_keys, did_you_mean, line_at, line_of, text_of
@@ -45,6 +46,16 @@ CONTACTS_KEYS = {
     "an ICT contact person": {"name", "email", "phone"},
     "a staff member": {"login", "name", "email", "phone", "roles", "manager", "services"},
 }
+# How an error names each part of a file ("unknown key 'x' in {part}"), translated where shown.
+PARTS = {
+    "the catalog": N_("the catalog"), "settings": N_("the catalog's settings"),
+    "settings.escalation": N_("the catalog's settings.escalation"),
+    "settings.remind_before": N_("the catalog's settings.remind_before"),
+    "a service": N_("a service"), "a service's times": N_("a service's times"),
+    "the contacts": N_("the contacts"), "desk": N_("the desk's contact details"),
+    "an institution": N_("an institution"), "an ICT contact person": N_("an ICT contact person"),
+    "a staff member": N_("a staff member"),
+}
 # Bumped when validation gets stricter: a snapshot validated under an older schema is checked again.
 SCHEMA = 3
 # The longest time a catalog may give (response, resolution, close_after, repeat_after).
@@ -61,52 +72,53 @@ class _Checker:
         self.schema = schema or {}
 
     def keys(self, node: Any, what: str) -> None:
-        check_keys(node, self.schema[what], self.path, what)
+        check_keys(node, self.schema[what], self.path, PARTS.get(what, what))
 
     def fail(self, obj: Any, key: Any, reason: str) -> None:
         raise ConfigError(f"{self.path}:{line_of(obj, key)}: {reason}")
+
 
     def mapping(self, parent: Any, key: Any, *, required: bool = True) -> dict:
         value = parent.get(key) if isinstance(parent, dict) else None
         if value is None:
             if required:
-                self.fail(parent, None, f"missing '{key}'")
+                self.fail(parent, None, _("missing '{key}'").format(key=key))
             return LineDict()
         if not isinstance(value, dict):
-            self.fail(parent, key, f"'{key}' must be a mapping")
+            self.fail(parent, key, _("'{key}' must be a mapping").format(key=key))
         return value
 
     def seq(self, parent: Any, key: Any, *, required: bool = True) -> list:
         value = parent.get(key) if isinstance(parent, dict) else None
         if value is None:
             if required:
-                self.fail(parent, None, f"missing '{key}'")
+                self.fail(parent, None, _("missing '{key}'").format(key=key))
             return []
         if not isinstance(value, list):
-            self.fail(parent, key, f"'{key}' must be a list")
+            self.fail(parent, key, _("'{key}' must be a list").format(key=key))
         return value
 
     def text(self, parent: Any, key: Any, *, required: bool = True, default: str = "") -> str:
         value = parent.get(key) if isinstance(parent, dict) else None
         if value is None or value == "":
             if required:
-                self.fail(parent, None, f"missing '{key}'")
+                self.fail(parent, None, _("missing '{key}'").format(key=key))
             return default
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.fail(parent, key, f"'{key}' must be text")
+            self.fail(parent, key, _("'{key}' must be text").format(key=key))
         return value if isinstance(value, str) else text_of(parent, key)  # 2026.10 as written, not 2026.1
 
     def flag(self, parent: Any, key: Any, default: bool = False) -> bool:
         value = parent.get(key, default)
         if not isinstance(value, bool):
-            self.fail(parent, key, f"'{key}' must be true or false")
+            self.fail(parent, key, _("'{key}' must be true or false").format(key=key))
         return value
 
     def duration(self, parent: Any, key: Any, *, required: bool = True, default: str | None = None) -> timedelta:
         value = parent.get(key, default) if isinstance(parent, dict) else default
         if value is None:
             if required:
-                self.fail(parent, None, f"missing '{key}'")
+                self.fail(parent, None, _("missing '{key}'").format(key=key))
             return timedelta(0)
         from .calendars import parse_duration  # lazy: pd.calendars costs start-up; a read checks no file
 
@@ -115,10 +127,10 @@ class _Checker:
         except ValueError as exc:
             self.fail(parent, key, f"'{key}': {exc}")
         if td <= timedelta(0):
-            self.fail(parent, key, f"'{key}' must be longer than zero")
+            self.fail(parent, key, _("'{key}' must be longer than zero").format(key=key))
         if td > MAX_DURATION:
-            self.fail(parent, key, f"'{key}': {value} is longer than a desk's deadline can be "
-                                   f"(at most {MAX_DURATION.days}d)")
+            self.fail(parent, key, _("'{key}': {value} is longer than a desk's deadline can be "
+                                     "(at most {days}d)").format(key=key, value=value, days=MAX_DURATION.days))
         return td
 
     def names(self, parent: Any, key: Any) -> dict[str, str]:
@@ -126,7 +138,8 @@ class _Checker:
         if isinstance(value, str) and value:
             return {"lv": value, "en": value}
         if not isinstance(value, dict) or not value.get("lv"):
-            self.fail(parent, key if value is not None else None, f"'{key}' must be text or a mapping with 'lv' (and 'en')")
+            self.fail(parent, key if value is not None else None,
+                      _("'{key}' must be text or a mapping with 'lv' (and 'en')").format(key=key))
         check_keys(value, {"lv", "en"}, self.path, f"'{key}'")
         return {"lv": str(value["lv"]), "en": str(value.get("en") or value["lv"])}
 
@@ -179,7 +192,8 @@ class Catalog(Record):
         try:
             return self.services[code.upper()]
         except KeyError:
-            raise NotFound(f"no service {code!r} in catalog version {self.version} (see: pd catalog list)") from None
+            raise NotFound(_("no service {code} in catalog version {version} (see: pd catalog list)").format(
+                code=repr(code), version=self.version)) from None
 
     def calendar(self, name: str):  # -> pd.calendars.Calendar
         cal = self._calendars.get(name)
@@ -199,8 +213,12 @@ class Catalog(Record):
         s = self.service(service)
         if urgent and not s.has_urgent:
 
-            raise InvalidInput(f"service {s.code} has no urgent variant in catalog version {self.version}; "
-                               f"--urgent is for: {', '.join(self.urgent_services()) or 'no service'}")
+            if not self.urgent_services():
+                raise InvalidInput(_("service {code} has no urgent variant in catalog version {version}; "
+                                     "no service has one").format(code=s.code, version=self.version))
+            raise InvalidInput(_("service {code} has no urgent variant in catalog version {version}; "
+                                 "--urgent is for: {services}").format(
+                code=s.code, version=self.version, services=", ".join(self.urgent_services())))
         return s.times["urgent" if urgent else "normal"]
 
     # the snapshot is the validated data, so a past version can be rebuilt exactly
@@ -281,7 +299,7 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
 
     for name, spec in calendars_node.items():
         if not isinstance(spec, dict):
-            c.fail(calendars_node, name, f"calendar '{name}' must be a mapping")
+            c.fail(calendars_node, name, _("calendar '{name}' must be a mapping").format(name=name))
         plain = _plain(spec)
         from .calendars import build_calendar  # (as in Catalog.calendar)
 
@@ -289,25 +307,26 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             build_calendar(str(name), plain)
         except ValueError as exc:
             where = tuple(getattr(exc, "path", ())[2:])
-            raise ConfigError(f"{path}:{line_at(spec, where) or line_of(calendars_node, name)}: "
-                              f"calendar '{name}': {exc}") from None
+            raise ConfigError(_("{path}:{line}: calendar '{name}': {error}").format(
+                path=path, line=line_at(spec, where) or line_of(calendars_node, name), name=name, error=exc)) from None
         calendar_specs[str(name)] = plain
 
     services: dict[str, Service] = {}
     lines: dict[tuple, int] = {}
     services_node = c.seq(doc, "services")
     if not services_node:
-        c.fail(doc, "services", "the catalog lists no services")
+        c.fail(doc, "services", _("the catalog lists no services"))
     for i, node in enumerate(services_node):
         if not isinstance(node, dict):
-            c.fail(services_node, i, "each service must be a mapping")
+            c.fail(services_node, i, _("each service must be a mapping"))
         c.keys(node, "a service")
         code = c.text(node, "code").upper()
         if code in services:
-            c.fail(node, "code", f"duplicate service code {code!r}")
+            c.fail(node, "code", _("duplicate service code {code}").format(code=repr(code)))
         category = c.text(node, "category")
         if category not in CATEGORIES:
-            c.fail(node, "category", f"category {category!r} is not one of {', '.join(CATEGORIES)}")
+            c.fail(node, "category", _("category {category} is not one of {categories}").format(
+                category=repr(category), categories=", ".join(CATEGORIES)))
         times_node = c.mapping(node, "times")
         times: dict[str, Times] = {}
         for prio in PRIORITIES:
@@ -317,17 +336,19 @@ def validate_catalog(doc: LineDict, path: str) -> Catalog:
             c.keys(t, "a service's times")
             cal = c.text(t, "calendar")
             if cal not in calendar_specs:
-                c.fail(t, "calendar", f"unknown calendar {cal!r} (defined: {', '.join(calendar_specs)})")
+                c.fail(t, "calendar", _("unknown calendar {calendar} (defined: {calendars})").format(
+                    calendar=repr(cal), calendars=", ".join(calendar_specs)))
             response = c.duration(t, "response")
             resolution = c.duration(t, "resolution")
             if resolution < response:
-                c.fail(t, "resolution", "the resolution time is shorter than the response time")
+                c.fail(t, "resolution", _("the resolution time is shorter than the response time"))
             times[prio] = Times(cal, response, resolution)
             lines[(code, prio)] = line_of(t, "resolution") or line_of(t)
         for extra in times_node:
             if extra not in PRIORITIES:
 
-                c.fail(times_node, extra, f"unknown priority {extra!r}{did_you_mean(extra, PRIORITIES)}")
+                c.fail(times_node, extra, _("unknown priority {priority}{hint}").format(
+                    priority=repr(extra), hint=did_you_mean(extra, PRIORITIES)))
         has_urgent = "urgent" in times
         times.setdefault("urgent", times["normal"])
         experts = c.seq(node, "experts", required=False)
@@ -384,14 +405,20 @@ def _sample_deadlines(catalog: "Catalog") -> None:
                 for start in instants:
                     try:
                         due = cal.due(start, td)
-                        reason = None if start < due <= start + MAX_DEADLINE else f"it gives {due.isoformat()}"
+                        reason = None if start < due <= start + MAX_DEADLINE else _("it gives {due}").format(
+                            due=format_dt(due, "Europe/Riga"))
                     except (ValueError, OverflowError, ArithmeticError) as exc:
                         reason = str(exc)
                     if reason:
-                        raise ConfigError(
-                            f"{catalog.source}:{catalog.lines.get((s.code, prio), catalog.lines.get((s.code,), 0))}: "
-                            f"service {s.code} ({prio}): no sane {what} deadline {format_duration(td)} on calendar "
-                            f"{t.calendar!r} from {format_dt(start, 'Europe/Riga')}: {reason}")
+                        line = catalog.lines.get((s.code, prio), catalog.lines.get((s.code,), 0))
+                        message = (_("{path}:{line}: service {code} ({priority}): no sane response deadline "
+                                     "{duration} on calendar {calendar} from {start}: {reason}")
+                                   if what == "response" else
+                                   _("{path}:{line}: service {code} ({priority}): no sane resolution deadline "
+                                     "{duration} on calendar {calendar} from {start}: {reason}"))
+                        raise ConfigError(message.format(
+                            path=catalog.source, line=line, code=s.code, priority=prio, duration=format_duration(td),
+                            calendar=repr(t.calendar), start=format_dt(start, "Europe/Riga"), reason=reason))
                 done.add((t.calendar, td))
 
 
@@ -438,13 +465,15 @@ class Contacts(Record):
         try:
             return self.institutions[code.upper()]
         except KeyError:
-            raise NotFound(f"no institution {code!r} in contacts version {self.version}") from None
+            raise NotFound(_("no institution {code} in contacts version {version}").format(
+                code=repr(code), version=self.version)) from None
 
     def person(self, login: str) -> Staff:
         try:
             return self.staff[login]
         except KeyError:
-            raise NotFound(f"no staff member {login!r} in contacts version {self.version}") from None
+            raise NotFound(_("no staff member {login} in contacts version {version}").format(
+                login=repr(login), version=self.version)) from None
 
     def with_role(self, role: str) -> list[Staff]:
         return [s for s in self.staff.values() if role in s.roles]
@@ -514,14 +543,14 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
     inst_node = c.seq(doc, "institutions")
     for i, node in enumerate(inst_node):
         if not isinstance(node, dict):
-            c.fail(inst_node, i, "each institution must be a mapping")
+            c.fail(inst_node, i, _("each institution must be a mapping"))
         c.keys(node, "an institution")
         code = c.text(node, "code").upper()
         if code in institutions:
-            c.fail(node, "code", f"duplicate institution code {code!r}")
+            c.fail(node, "code", _("duplicate institution code {code}").format(code=repr(code)))
         contacts_node = c.seq(node, "ict_contacts")
         if not contacts_node:
-            c.fail(node, "ict_contacts", f"institution {code} names no ICT contact person [§10]")
+            c.fail(node, "ict_contacts", _("institution {code} names no ICT contact person [§10]").format(code=code))
         recipients = []
         rec_node = c.seq(node, "report_recipients")
         for j, addr in enumerate(rec_node):
@@ -539,15 +568,15 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
     staff_node = c.seq(doc, "staff")
     for i, node in enumerate(staff_node):
         if not isinstance(node, dict):
-            c.fail(staff_node, i, "each staff member must be a mapping")
+            c.fail(staff_node, i, _("each staff member must be a mapping"))
         c.keys(node, "a staff member")
         login = c.text(node, "login")
         if login in staff:
-            c.fail(node, "login", f"duplicate login {login!r}")
+            c.fail(node, "login", _("duplicate login {login}").format(login=repr(login)))
         roles = tuple(str(r) for r in c.seq(node, "roles"))
         for r in roles:
             if r not in ROLES:
-                c.fail(node, "roles", f"unknown role {r!r} (roles: {', '.join(ROLES)})")
+                c.fail(node, "roles", _("unknown role {role} (roles: {roles})").format(role=repr(r), roles=", ".join(ROLES)))
         p = _person(c, node)
         lines[(login,)] = line_of(node)
         lines[(login, "services")] = line_of(node, "services") or line_of(node)
@@ -557,26 +586,30 @@ def validate_contacts(doc: LineDict, path: str) -> Contacts:
     for i, node in enumerate(staff_node):
         s = staff[str(node["login"])]
         if s.manager and s.manager not in staff:
-            c.fail(node, "manager", f"{s.login}'s manager {s.manager!r} is not in staff")
+            c.fail(node, "manager", _("the manager {manager} of {login} is not in staff").format(
+                login=s.login, manager=repr(s.manager)))
         if s.manager == s.login:
-            c.fail(node, "manager", f"{s.login} cannot be their own manager")
+            c.fail(node, "manager", _("{login} cannot be their own manager").format(login=s.login))
         if "expert" in s.roles and not s.manager:
-            c.fail(node, None, f"expert {s.login} has no direct manager [§8.4]")
+            c.fail(node, None, _("expert {login} has no direct manager [§8.4]").format(login=s.login))
         if s.manager and not staff[s.manager].email:
-            c.fail(node, "manager", f"{s.login}'s manager {s.manager} has no e-mail: escalations could not reach them [§8.4]")
+            c.fail(node, "manager", _("the manager {manager} of {login} has no e-mail: escalations could not reach "
+                                      "them [§8.4]").format(login=s.login, manager=s.manager))
     _check_manager_cycles(c, staff, staff_node)
     if not any("system" in s.roles for s in staff.values()):
-        c.fail(doc, "staff", "no staff member has the 'system' role (cron runs as it)")
+        c.fail(doc, "staff", _("no staff member has the 'system' role (cron runs as it)"))
     return Contacts(version=version, desk=desk, institutions=institutions, staff=staff, source=path, lines=lines)
 
 
 def _ict_contact(c: _Checker, code: str, contacts_node: list, j: int) -> Person:
     node = contacts_node[j]
     if not isinstance(node, dict):
-        c.fail(contacts_node, j, f"institution {code}: each ICT contact person must be a mapping (name, phone, email)")
+        c.fail(contacts_node, j, _("institution {code}: each ICT contact person must be a mapping "
+                                   "(name, phone, email)").format(code=code))
     p = _person(c, node, "an ICT contact person")
     if not (p.phone or p.email):
-        c.fail(node, None, f"institution {code}: ICT contact {p.name} has neither phone nor e-mail [§7.3]")
+        c.fail(node, None, _("institution {code}: ICT contact {name} has neither phone nor e-mail [§7.3]").format(
+            code=code, name=p.name))
     return p
 
 
@@ -586,7 +619,7 @@ def _check_manager_cycles(c: _Checker, staff: dict[str, Staff], staff_node: list
         cur: str | None = str(node["login"])
         while cur:
             if cur in seen:
-                c.fail(node, "manager", f"managers form a cycle: {' -> '.join(seen + [cur])}")
+                c.fail(node, "manager", _("managers form a cycle: {cycle}").format(cycle=" -> ".join(seen + [cur])))
             seen.append(cur)
             cur = staff[cur].manager
 
@@ -609,13 +642,20 @@ def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
         where = catalog.lines.get((s.code, "experts"), 0)
         for login in s.experts:
             person = contacts.staff.get(login)
+            where_contacts = contacts.source or "contacts.yaml"
             if person is None:
-                msg = f"service {s.code}: default expert {login!r} is not in {contacts.source or 'contacts'}"
+                msg = _("service {code}: default expert {login} is not in {file}").format(
+                    code=s.code, login=repr(login), file=where_contacts)
             elif "expert" not in person.roles:
-                msg = f"service {s.code}: {login!r} is not an expert"
+                msg = _("service {code}: {name} ({login}) is not an expert").format(
+                    code=s.code, name=person.name, login=login)
             elif s.code not in person.services:
-                msg = (f"service {s.code}: default expert {login} does not serve {s.code} "
-                       f"(their services in {contacts.source or 'contacts'}: {', '.join(person.services) or 'none'})")
+                msg = (_("service {code}: default expert {name} ({login}) does not serve {code} (their services in "
+                         "{file}: {services})").format(code=s.code, name=person.name, login=login,
+                                                        file=where_contacts, services=", ".join(person.services))
+                       if person.services else
+                       _("service {code}: default expert {name} ({login}) does not serve {code} (in {file} they "
+                         "serve no service)").format(code=s.code, name=person.name, login=login, file=where_contacts))
             else:
                 continue
             problems.append(Problem(catalog.source, where, msg))
@@ -623,8 +663,10 @@ def cross_check(catalog: Catalog, contacts: Contacts) -> list[Problem]:
         for code in person.services:
             if code not in catalog.services:
                 problems.append(Problem(contacts.source, contacts.lines.get((person.login, "services"), 0),
-                                        f"staff {person.login}: unknown service {code!r} "
-                                        f"(not in {catalog.source or 'the catalog'} version {catalog.version})"))
+                                        _("staff {name} ({login}): unknown service {code} (not in {file} version "
+                                          "{version})").format(name=person.name, login=person.login, code=repr(code),
+                                                               file=catalog.source or "catalog.yaml",
+                                                               version=catalog.version)))
     return problems
 
 
@@ -666,8 +708,7 @@ def _same_version(kind: str, path: str, data: bytes, digest: str, version: str) 
     """A file changed without a new version is refused (SPEC 7)."""
     existing = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
     if existing is not None and existing.sha256 != digest:
-        raise ConfigError(f"{path}:{_version_line(data)}: the {kind} changed but its version is still "
-                          f"{version!r}; give it a new version")
+        raise ConfigError(changed_same_version(kind, path, _version_line(data), version))
 
 
 def record_snapshot(pending: tuple | None, change: Callable[[], Any] | None = None) -> None:
@@ -713,7 +754,9 @@ def parse_file(kind: str, path: str, data: bytes | None = None) -> Catalog | Con
 def at_version(kind: str, version: str) -> Catalog | Contacts:
     snap = ConfigSnapshot.get_or_none((ConfigSnapshot.kind == kind) & (ConfigSnapshot.version == version))
     if snap is None:
-        raise ConfigError(f"the ledger has no snapshot of {kind} version {version!r}")
+        raise ConfigError(_("the ledger has no snapshot of catalog version {version}").format(version=repr(version))
+                          if kind == "catalog" else
+                          _("the ledger has no snapshot of contacts version {version}").format(version=repr(version)))
     cls = Catalog if kind == "catalog" else Contacts
     return cls.from_json(snap.content, source=snap.source)
 
@@ -725,7 +768,16 @@ def history(kind: str) -> list[dict]:
     ]
 
 
+def changed_same_version(kind: str, path: str, line: int, version: str) -> str:
+    """The file changed but kept its version (SPEC 7): the error, for the catalog or the contacts."""
+    message = (_("{path}:{line}: the catalog changed but its version is still {version}; give it a new version")
+               if kind == "catalog" else
+               _("{path}:{line}: the contacts changed but their version is still {version}; give them a new version"))
+    return message.format(path=path, line=line, version=repr(version))
+
+
 def _version_line(data: bytes) -> int:
+
     for i, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         if line.startswith("version"):
             return i

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .i18n import _
 from .imapurl import parse_imap_url
 from .record import Frozen
 
@@ -104,7 +105,7 @@ class Settings(Frozen):
 # ------------------------------------------------------------------ the parsers: text -> value, or ValueError(reason)
 def _text(value: str) -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError("contains a control character")
+        raise ValueError(_("contains a control character"))
     return value
 
 
@@ -112,7 +113,7 @@ def _choice(*choices: str) -> Callable[[str], str]:
     def parse(value: str) -> str:
         v = value.strip().lower()
         if v not in choices:
-            raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
+            raise ValueError(_("{value} is not one of {choices}").format(value=repr(value), choices=", ".join(choices)))
         return v
     return parse
 
@@ -121,20 +122,20 @@ def _database_url(value: str) -> str:
     v = _text(value.strip())
     if v.startswith("sqlite:"):
         if not v.startswith("sqlite:///"):
-            raise ValueError(f"{v!r}: write sqlite:///relative/path or sqlite:////absolute/path")
+            raise ValueError(_("{value}: write sqlite:///relative/path or sqlite:////absolute/path").format(value=repr(v)))
         rest = v[len("sqlite:///"):].split("?", 1)[0]
         if rest in ("", ":memory:", "/"):
-            raise ValueError("an in-memory SQLite ledger would be lost; give a file path")
+            raise ValueError(_("an in-memory SQLite ledger would be lost; give a file path"))
         return v
     if v.startswith(("postgresql://", "postgres://")):
 
         try:
             urlsplit(v).port
         except ValueError as exc:
-            raise ValueError(f"malformed URL ({exc})") from None
+            raise ValueError(_("malformed URL ({error})").format(error=exc)) from None
         return v
     scheme = v.split(":", 1)[0] if ":" in v else v
-    raise ValueError(f"unsupported scheme {scheme!r} (use sqlite:///PATH or postgresql://…)")
+    raise ValueError(_("unsupported scheme {scheme} (use sqlite:///PATH or postgresql://…)").format(scheme=repr(scheme)))
 
 
 def _path(value: str) -> str:
@@ -145,21 +146,21 @@ def _directory(value: str) -> str:
     v = _path(value)
     p = Path(v)
     if p.exists() and not p.is_dir():
-        raise ValueError(f"{v} is not a directory")
+        raise ValueError(_("{path} is not a directory").format(path=v))
     return v
 
 
 def _existing_directory(value: str) -> str:
     v = _directory(value)
     if not Path(v).is_dir():
-        raise ValueError(f"directory {v} does not exist")
+        raise ValueError(_("directory {path} does not exist").format(path=v))
     return v
 
 
 def _login(value: str) -> str:
     v = value.strip()
     if not v or any(c.isspace() or not c.isprintable() for c in v) or len(v) > 100:
-        raise ValueError(f"{value!r} is not a login name")
+        raise ValueError(_("{value} is not a login name").format(value=repr(value)))
     return v
 
 
@@ -168,10 +169,11 @@ def _address(value: str) -> str:
     v = _text(value.strip())
     addr = v[v.rfind("<") + 1:].rstrip(">").strip() if v.endswith(">") else v
     if addr.count("@") != 1 or not all(addr.split("@")) or any(c.isspace() for c in addr):
-        raise ValueError(f"{v!r} is not an e-mail address (Name <desk@example.lv>)")
+        raise ValueError(_("{value} is not an e-mail address (Name <desk@example.lv>)").format(value=repr(v)))
     local = addr.rsplit("@", 1)[0]
     if not local.isascii():
-        raise ValueError(f"{v!r}: the part before '@' must be ASCII for the mail server to take it")
+        raise ValueError(_("{value}: the part before '@' must be ASCII for the mail server to take it").format(
+            value=repr(v)))
     return v
 
 
@@ -180,7 +182,7 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(v)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not a time zone (e.g. Europe/Riga)") from None
+        raise ValueError(_("{value} is not a time zone (e.g. Europe/Riga)").format(value=repr(value))) from None
     return v
 
 
@@ -188,9 +190,9 @@ def _positive_int(value: str) -> int:
     try:
         n = int(value.strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a whole number of days") from None
+        raise ValueError(_("{value} is not a whole number of days").format(value=repr(value))) from None
     if n < 1:
-        raise ValueError(f"{n} must be at least 1")
+        raise ValueError(_("{n} must be at least 1").format(n=n))
     return n
 
 
@@ -198,9 +200,9 @@ def _seconds(value: str) -> float:
     try:
         s = float(value.strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not a number of seconds") from None
+        raise ValueError(_("{value} is not a number of seconds").format(value=repr(value))) from None
     if not math.isfinite(s) or not 0 <= s <= 3600:
-        raise ValueError(f"{value!r} must be between 0 and 3600 seconds")
+        raise ValueError(_("{value} must be between 0 and 3600 seconds").format(value=repr(value)))
     return s
 
 
@@ -210,7 +212,7 @@ def _flag(value: str) -> bool:
         return False
     if v in ("1", "true", "yes", "on"):
         return True
-    raise ValueError(f"{value!r} is not 1/0, true/false, yes/no")
+    raise ValueError(_("{value} is not 1/0, true/false, yes/no").format(value=repr(value)))
 
 
 def _url(*schemes: str) -> Callable[[str], str]:
@@ -220,11 +222,12 @@ def _url(*schemes: str) -> Callable[[str], str]:
             parts = urlsplit(v)
             parts.port
         except ValueError as exc:
-            raise ValueError(f"malformed URL ({exc})") from None
+            raise ValueError(_("malformed URL ({error})").format(error=exc)) from None
         if parts.scheme.lower() not in schemes:
-            raise ValueError(f"the scheme must be {' or '.join(s + '://' for s in schemes)}")
+            raise ValueError(_("the scheme must be one of {schemes}").format(
+                schemes=", ".join(s + "://" for s in schemes)))
         if not parts.hostname:
-            raise ValueError("no host")
+            raise ValueError(_("no host"))
         return v
     return parse
 
@@ -242,7 +245,7 @@ def _imap_url(value: str) -> str:
 def _folder(value: str) -> str:
     v = _text(value.strip())
     if not v:
-        raise ValueError("empty folder name")
+        raise ValueError(_("empty folder name"))
     return v
 
 
@@ -252,7 +255,7 @@ def _size(text: str) -> int:
     factor = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}.get(text[-1].lower(), 1)
     number = text[:-1] if factor != 1 else text
     if not number.isdigit() or int(number) <= 0:
-        raise ValueError(f"{text!r} is not a size in bytes (e.g. 10M, 500k, 2000000)")
+        raise ValueError(_("{value} is not a size in bytes (e.g. 10M, 500k, 2000000)").format(value=repr(text)))
     return int(number) * factor
 
 
@@ -298,25 +301,31 @@ def check_dotenv(path: Path) -> list[tuple[str, str]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        raise ConfigError(_("{path}: not UTF-8 text (byte {byte})").format(path=path, byte=exc.start)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(_("{path}: cannot read: {error}").format(path=path, error=exc.strerror or exc)) from None
     pairs = []
     for b in parse_stream(io.StringIO(text)):
         raw = b.original.string
         line = b.original.line + raw[:len(raw) - len(raw.lstrip())].count("\n")  # leading blank lines
         if b.error:
             shown = b.original.string.strip()[:40]
-            raise ConfigError(f"{path}:{line}: not a NAME=value line: {shown!r}")
+            raise ConfigError(_("{path}:{line}: not a NAME=value line: {text}").format(
+                path=path, line=line, text=repr(shown)))
         if b.key is None:
             continue  # a comment or a blank line
         if b.value is None:  # python-dotenv takes a bare NAME as a variable without a value
-            raise ConfigError(f"{path}:{line}: not a NAME=value line: {b.key!r} has no '=' "
-                              f"(write {b.key}=VALUE, or {b.key}= for an empty value)")
+            raise ConfigError(_("{path}:{line}: not a NAME=value line: {name} has no '=' "
+                                "(write {name}=VALUE, or {name}= for an empty value)").format(
+                path=path, line=line, name=b.key))
         if b.key.startswith("PD_") and b.key not in KNOWN:
             close = difflib.get_close_matches(b.key, sorted(KNOWN), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(v.name for v in VARIABLES)})"
-            raise ConfigError(f"{path}:{line}: unknown variable {b.key}{hint}")
+            if close:
+                raise ConfigError(_("{path}:{line}: unknown variable {name} (did you mean {close}?)").format(
+                    path=path, line=line, name=b.key, close=close[0]))
+            raise ConfigError(_("{path}:{line}: unknown variable {name} (known: {known})").format(
+                path=path, line=line, name=b.key, known=", ".join(v.name for v in VARIABLES)))
+
         pairs.append((b.key, b.value or ""))
     return pairs
 

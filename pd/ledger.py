@@ -33,6 +33,7 @@ from .db.connection import (  # noqa: F401
 )
 from .db.models import Event, LedgerHead, NumberSequence, RowSeal
 from .errors import ConfigError
+from .i18n import _, ngettext
 
 GENESIS = "0" * 64
 
@@ -162,8 +163,8 @@ class Ledger:
             if version == 0 and migrate:
                 migrations.upgrade()  # a new ledger
             elif version < migrations.LATEST:
-                raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
-                                  f"({migrations.LATEST}); an admin runs: pd db upgrade")
+                raise ConfigError(_("the ledger's schema is version {version}, older than this pd ({latest}); "
+                                    "an admin runs: pd db upgrade").format(version=version, latest=migrations.LATEST))
 
     def close(self) -> None:
         if not self.database.is_closed():
@@ -280,7 +281,7 @@ class Change:
         NumberSequence.update(last=NumberSequence.last + 1).where(NumberSequence.year == year).execute()
         last = NumberSequence.select(NumberSequence.last).where(NumberSequence.year == year).scalar()
         if last > 999_999:
-            raise ConfigError(f"registration numbers for {year} are exhausted (999999)")
+            raise ConfigError(_("registration numbers for {year} are exhausted (999999)").format(year=year))
         return f"{year}-{last:06d}"
 
 
@@ -337,7 +338,8 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
         if broken:
             continue
         if prev_hash != prev:
-            problems.append(f"event {eid}: its link to the previous event is broken (a row before it was changed or removed)")
+            problems.append(_("event {id}: its link to the previous event is broken (a row before it was changed "
+                              "or removed)").format(id=eid))
             broken = True
             continue
         number = numbers.get(rid) if rid else None
@@ -350,7 +352,7 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
         except Exception:  # noqa: BLE001 - a value of the wrong type or form: the row was changed
             ok = False
         if not ok:
-            problems.append(f"event {eid}: its content does not match its hash (the row was changed)")
+            problems.append(_("event {id}: its content does not match its hash (the row was changed)").format(id=eid))
             broken = True
             continue
         prev = seal_hash(digest, seal) if seal is not None and isinstance(seal, str) else digest
@@ -358,13 +360,16 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
     cursor.close()
     head = LedgerHead.select(LedgerHead.last_event_id, LedgerHead.last_hash).where(LedgerHead.id == 1).tuples().first()
     if not broken and head is not None and (head[0] != last_id or head[1] != prev):
-        problems.append(f"the chain ends at event {last_id} but the ledger recorded {head[0]}: events were removed "
-                        "from the end, or the last change's rows were rewritten")
+        problems.append(_("the chain ends at event {last} but the ledger recorded {recorded}: events were removed "
+                          "from the end, or the last change's rows were rewritten").format(last=last_id,
+                                                                                          recorded=head[0]))
     total = db.execute_sql(f"SELECT COUNT(*) FROM row_seal WHERE event_id > {int(after)}").fetchone()[0] \
         if sealed else 0
     if total != seals:
-        problems.append(f"{total - seals} row seal(s) belong to no event (their event was removed, or they were "
-                        "inserted behind pd's back)")
+        problems.append(ngettext("{n} row seal belongs to no event (its event was removed, or it was inserted "
+                                 "behind pd's back)",
+                                 "{n} row seals belong to no event (their event was removed, or they were "
+                                 "inserted behind pd's back)", total - seals).format(n=total - seals))
     return {"ok": not problems, "events": count, "last_event": last_id, "head": prev, "problems": problems,
             "seals": seals}
 
@@ -418,16 +423,18 @@ def _since(anchor: tuple[int, str], problems: list[str]) -> tuple[int, int, str]
     count, digest = anchor
     if count == 0:
         if digest != GENESIS:
-            problems.append(f"the anchor 0:{digest[:16]}… is not the empty ledger's")
+            problems.append(_("the anchor 0:{digest}… is not the empty ledger's").format(digest=digest[:16]))
             return None
         return 0, 0, GENESIS
     eid, value = witnessed(count, digest)
     if eid is None:
-        problems.append(f"the anchor {count}:{digest[:16]}… names event number {count}; the ledger holds fewer: "
-                        "events were removed")
+        problems.append(_("the anchor {count}:{digest}… names event number {count}; the ledger holds fewer: "
+                          "events were removed").format(count=count, digest=digest[:16]))
         return None
     if value is None:
-        problems.append(f"event {eid} (the {count}th) is not the one the anchor {count}:{digest[:16]}… witnessed: "
-                        "the history up to it was rewritten, or the anchor is not this ledger's")
+        problems.append(_("event {id} (number {count} in the chain) is not the one the anchor {count}:{digest}… "
+                          "witnessed: the history up to it was rewritten, or the anchor is not this ledger's").format(
+            id=eid, count=count, digest=digest[:16]))
+
         return None
     return count, eid, value

@@ -27,6 +27,7 @@ from .db.connection import open_database, redact_url, sqlite_path, translate_err
 from .db.models import ANONYMOUS, OutboxMessage, Request
 from .desk import authorise
 from .errors import ConfigError, InvalidInput
+from .i18n import _
 from .latvian import normalize_email
 from .ledger import _connect
 from .notify.outbox import message_dict
@@ -42,7 +43,7 @@ PERSONAL_FIELDS = ("requester_name", "position", "phone", "email", "location", "
 def migrate(settings) -> list[int]:
     """`pd init`, `pd db upgrade`: check the person against contacts.yaml first, then create or
     upgrade the ledger; the migrations applied."""
-    authorise(settings, "admin", "operator", "system", what="set up or upgrade the ledger")
+    authorise(settings, "admin", "operator", "system", what=_("set up or upgrade the ledger"))
     database = open_database(settings.database_url, busy_timeout=settings.busy_timeout)
     with translate_errors():
         _connect(database)
@@ -54,7 +55,7 @@ def ledger_info(settings) -> dict[str, Any]:
     warnings = []
     path = sqlite_path(settings.database_url)
     if path is not None and path.exists() and os.stat(path).st_mode & 0o004:
-        warnings.append(f"the ledger {path} is readable by everyone: chmod o-rwx {path}")
+        warnings.append(_("the ledger {path} is readable by everyone: chmod o-rwx {path}").format(path=path))
     return {"database": redact_url(settings.database_url), "schema_version": migrations.current_version(),
             "schema_latest": migrations.LATEST,
             "smtp": redact_url(settings.smtp_url) if settings.smtp_url else None, "warnings": warnings}
@@ -63,8 +64,8 @@ def ledger_info(settings) -> dict[str, Any]:
 def _sqlite_file(settings) -> Path:
     path = sqlite_path(settings.database_url)
     if path is None:
-        raise ConfigError("pd db backup/restore work on an SQLite ledger; for PostgreSQL use pg_dump -Fc and "
-                          "pg_restore (see docs/postgres.md)")
+        raise ConfigError(_("pd db backup/restore work on an SQLite ledger; for PostgreSQL use pg_dump -Fc and "
+                            "pg_restore (see docs/postgres.md)"))
     return path
 
 
@@ -72,10 +73,10 @@ def backup(settings, target: Path) -> dict[str, Any]:
     """A consistent copy of the live ledger (others may keep writing)."""
     src = _sqlite_file(settings)
     if not src.exists():
-        raise ConfigError(f"no ledger at {src}")
+        raise ConfigError(_("no ledger at {path}").format(path=src))
     target = Path(target)
     if target.exists():
-        raise InvalidInput(f"{target} exists; choose a new file (a backup never overwrites)")
+        raise InvalidInput(_("{path} exists; choose a new file (a backup never overwrites)").format(path=target))
     tmp = target.with_name(target.name + ".part")
     old = os.umask(0o007)
     try:
@@ -84,11 +85,11 @@ def backup(settings, target: Path) -> dict[str, Any]:
             d.execute("PRAGMA journal_mode=DELETE")
             ok = d.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
-            raise ConfigError(f"the copy failed its integrity check: {ok}")
+            raise ConfigError(_("the copy failed its integrity check: {result}").format(result=ok))
         os.replace(tmp, target)
     except sqlite3.Error as exc:
         tmp.unlink(missing_ok=True)
-        raise ConfigError(f"backup failed: {exc}") from exc
+        raise ConfigError(_("backup failed: {error}").format(error=exc)) from exc
     finally:
         os.umask(old)
     return {"source": str(src), "backup": str(target), "bytes": target.stat().st_size}
@@ -97,10 +98,10 @@ def backup(settings, target: Path) -> dict[str, Any]:
 def _checked_backup(s: sqlite3.Connection, source: Path) -> None:
     tables = {r[0] for r in s.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     if not {"schema_version", "request", "event"} <= tables:
-        raise InvalidInput(f"{source} is not a pd ledger backup")
+        raise InvalidInput(_("{path} is not a pd ledger backup").format(path=source))
     ok = s.execute("PRAGMA integrity_check").fetchone()[0]
     if ok != "ok":
-        raise InvalidInput(f"{source} is damaged: {ok}")
+        raise InvalidInput(_("{path} is damaged: {result}").format(path=source, result=ok))
 
 
 def restore_would_reissue(settings, source: Path) -> list[str]:
@@ -115,7 +116,7 @@ def restore_would_reissue(settings, source: Path) -> list[str]:
             _checked_backup(s, source)
             kept = {n for (n,) in s.execute("SELECT number FROM request")}
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"{source}: not a readable SQLite ledger ({exc})") from exc
+        raise InvalidInput(_("{path}: not a readable SQLite ledger ({error})").format(path=source, error=exc)) from exc
     return sorted(n for (n,) in Request.select(Request.number).tuples() if n not in kept)
 
 
@@ -150,13 +151,13 @@ def restore(settings, source: Path) -> dict[str, Any]:
             with sqlite3.connect(dst, timeout=30) as d:
                 s.backup(d)
     except sqlite3.DatabaseError as exc:
-        raise InvalidInput(f"{source}: not a readable SQLite ledger ({exc})") from exc
+        raise InvalidInput(_("{path}: not a readable SQLite ledger ({error})").format(path=source, error=exc)) from exc
     return {"restored_from": str(source), "ledger": str(dst)}
 
 
 def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str, Any]:
     """Anonymise the requester of every request closed or refused before `before`."""
-    desk.require("admin", what="purge personal data")
+    desk.require("admin", what=_("purge personal data"))
     q = (Request.select(Request.id, Request.number)
          .where(Request.status.in_(("closed", "refused")) & (Request.closed_at < before)
                 & (Request.requester_name != ANONYMOUS)).order_by(Request.id))
@@ -189,7 +190,8 @@ def purge(desk: "Desk", before: datetime, *, dry_run: bool = False) -> dict[str,
 
 def export_person(desk: "Desk", email: str) -> dict[str, Any]:
     """Everything the ledger holds about one person (GDPR Art. 15)."""
-    desk.require("admin", "supervisor", what="export personal data")
+    desk.require("admin", "supervisor", what=_("export personal data"))
+
     email = normalize_email(email)
     tz = desk.settings.timezone
 

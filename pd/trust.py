@@ -19,7 +19,16 @@ from typing import Any, Callable
 
 import peewee  # noqa: E402
 
-from .catalog import SCHEMA, Catalog, Contacts, _version_line, cross_check, parse_file, record_snapshot  # noqa: E402
+from .catalog import (  # noqa: E402
+    SCHEMA,
+    Catalog,
+    Contacts,
+    _version_line,
+    changed_same_version,
+    cross_check,
+    parse_file,
+    record_snapshot,
+)
 from .config import Settings  # noqa: E402
 from .db import migrations
 from .db.connection import (
@@ -28,6 +37,7 @@ from .db.connection import (
 )
 from .db.models import ConfigSnapshot, LedgerSetting
 from .errors import ConfigError, NotPermitted
+from .i18n import N_, _, ngettext
 from .ledger import _connect
 from .record import Frozen
 from .yamlfile import read_bytes, sha256
@@ -39,19 +49,34 @@ VARIABLE = {"catalog": "PD_CATALOG", "contacts": "PD_CONTACTS"}
 # How strictly each mode establishes who acts: a caller may only ask for a stricter one.
 STRICTNESS = {"env": 0, "os": 1, "database": 2}
 
-# Every sentence this module says to a person (English: pd's errors are English, SPEC 12 covers mail).
+# Every sentence this module says to a person, translated where it is said (SPEC 12).
 MESSAGES = {
-    "not_in_force": "{path}: {kind} version {version!r} is not the one in force in the ledger ({current!r}); "
-                    "unset {var} to use the ledger's, or an admin takes this file into force: pd {kind} publish {path}",
-    "looser": "PD_IDENTITY={asked} is looser than the ledger's identity mode {mode!r}: it may only be tightened "
-              "(unset PD_IDENTITY; an admin changes the mode with pd config set identity)",
-    "not_admin": "{login} may not {what}: it needs the role admin in contacts version {version!r} in force",
-    "no_admin_left": "{path}: contacts version {version!r} gives nobody the role admin: nobody could change "
-                     "the configuration after it",
-    "refused_by_server": "the database server refused to let {login} {what} (grant the login role pd_admin): {reason}",
-    "sqlite_database": "identity mode 'database' needs a PostgreSQL ledger: a SQLite file has no users",
-    "locks_out": "with identity mode {mode!r} you would act as {who}, who is not an admin in contacts version "
-                 "{version!r}: set it from an account that stays an admin",
+    "not_in_force_catalog": N_("{path}: catalog version {version} is not the one in force in the ledger ({current}); "
+                               "unset PD_CATALOG to use the ledger's, or an admin takes this file into force: "
+                               "pd catalog publish {path}"),
+    "not_in_force_contacts": N_("{path}: contacts version {version} is not the one in force in the ledger "
+                                "({current}); unset PD_CONTACTS to use the ledger's, or an admin takes this file "
+                                "into force: pd contacts publish {path}"),
+    "looser": N_("PD_IDENTITY={asked} is looser than the ledger's identity mode {mode}: it may only be tightened "
+                 "(unset PD_IDENTITY; an admin changes the mode with pd config set identity)"),
+    "not_admin": N_("{name} may not {what}: it needs the role admin in contacts version {version} in force"),
+    "no_admin_left": N_("{path}: contacts version {version} gives nobody the role admin: nobody could change "
+                        "the configuration after it"),
+    "refused_by_server": N_("the database server refused to let {name} {what} (grant the login role pd_admin): "
+                            "{reason}"),
+    "sqlite_database": N_("identity mode 'database' needs a PostgreSQL ledger: a SQLite file has no users"),
+    "locks_out": N_("with identity mode {mode} you would act as {who}, who is not an admin in contacts version "
+                    "{version}: set it from an account that stays an admin"),
+    "locks_out_nobody": N_("with identity mode {mode} you would act as nobody ({reason}): set it from an account "
+                           "that stays an admin"),
+    "no_snapshot": N_("the ledger names {kind} version {version} in force but has no snapshot of it"),
+    "needs_role": N_("{name} may not {what}: it needs the role {roles}"),
+}
+# What an admin does, as the refusals name it ("… may not {what}").
+WHAT = {
+    ("catalog",): N_("publish the catalog"), ("contacts",): N_("publish the contacts"),
+    ("catalog", "contacts"): N_("publish the catalog and the contacts"),
+    "identity": N_("set the identity mode"), "setup": N_("set up the ledger"),
 }
 
 
@@ -107,7 +132,7 @@ def effective_identity(settings: Settings, ledger_mode: str | None) -> str:
     if asked is None:
         return ledger_mode
     if STRICTNESS[asked] < STRICTNESS[ledger_mode]:
-        raise NotPermitted(MESSAGES["looser"].format(asked=asked, mode=ledger_mode))
+        raise NotPermitted(_(MESSAGES["looser"]).format(asked=asked, mode=repr(ledger_mode)))
     return asked
 
 
@@ -145,7 +170,7 @@ def _load(settings: Settings, open_ledger: Callable[[], Any], person: Person, pu
     for k in KINDS:
         current = None if new_ledger else _snapshot(k, rows[k].value)
         if not new_ledger and current is None:
-            raise ConfigError(f"the ledger names {k} version {rows[k].value!r} in force but has no snapshot of it")
+            raise ConfigError(_(MESSAGES["no_snapshot"]).format(kind=k, version=repr(rows[k].value)))
         if k not in data:
             objs[k] = _from_snapshot(k, current, current.source, ledger)
             raw[k] = (current.source, current.raw.encode("utf-8"))
@@ -159,37 +184,42 @@ def _load(settings: Settings, open_ledger: Callable[[], Any], person: Person, pu
         seen = _snapshot(k, parsed.version)
         if seen is not None and seen.sha256 != digest:
 
-            raise ConfigError(f"{paths[k]}:{_version_line(data[k])}: the {k} changed but its version is still "
-                              f"{parsed.version!r}; give it a new version")
+            raise ConfigError(changed_same_version(k, paths[k], _version_line(data[k]), parsed.version))
         if not new_ledger and k not in publish:  # after the checks below: what is wrong with the file first
-            not_in_force.append(MESSAGES["not_in_force"].format(path=paths[k], kind=k, version=parsed.version,
-                                                                current=current.version, var=VARIABLE[k]))
+            not_in_force.append(_(MESSAGES["not_in_force_" + k]).format(
+                path=paths[k], version=repr(parsed.version), current=repr(current.version)))
         objs[k] = parsed
         pending[k] = (seen, parsed, data[k])
     problems = cross_check(objs["catalog"], objs["contacts"])
     if problems:
         if not (objs["catalog"].lines and objs["contacts"].lines):  # from snapshots: parse again to name lines
             problems = cross_check(*(parse_file(k, raw[k][0], raw[k][1]) for k in KINDS))  # type: ignore[arg-type]
-        more = f" (and {len(problems) - 1} more; pd catalog check lists them)" if len(problems) > 1 else ""
-        raise ConfigError(f"{problems[0]}{more}")
+        if len(problems) > 1:
+            n = len(problems) - 1
+            raise ConfigError(ngettext("{problem} (and {n} more; pd catalog check lists them)",
+                                       "{problem} (and {n} more; pd catalog check lists them)", n).format(
+                problem=problems[0], n=n))
+        raise ConfigError(str(problems[0]))
     if not_in_force:
         raise ConfigError(not_in_force[0])
     ledger_mode = None if "identity" not in rows else rows["identity"].value
     mode = effective_identity(settings, ledger_mode)
     if "contacts" in pending and not objs["contacts"].with_role("admin"):
-        raise ConfigError(MESSAGES["no_admin_left"].format(path=paths["contacts"], version=objs["contacts"].version))
+        raise ConfigError(_(MESSAGES["no_admin_left"]).format(path=paths["contacts"],
+                                                              version=repr(objs["contacts"].version)))
     if new_ledger:
         if mode == "database" and settings.is_sqlite:
-            raise ConfigError(MESSAGES["sqlite_database"])
+            raise ConfigError(_(MESSAGES["sqlite_database"]))
         me = person(settings, objs["contacts"], mode)  # staff of the first version, or nothing is written
-        _take(ledger, me.login, pending, identity=mode, what="set up the ledger", expect=rows)
+        _take(ledger, me, pending, identity=mode, what=WHAT["setup"], expect=rows)
         ledger_mode = mode
     elif pending:
         me = person(settings, _contacts_in_force(rows), mode)
+        what = WHAT[tuple(k for k in KINDS if k in pending)]
         if not me.has("admin"):
-            raise NotPermitted(MESSAGES["not_admin"].format(login=me.login, what=f"publish the {' and '.join(pending)}",
-                                                            version=rows["contacts"].value))
-        _take(ledger, me.login, pending, what=f"publish the {' and '.join(pending)}", expect=rows)
+            raise NotPermitted(_(MESSAGES["not_admin"]).format(name=me.name, what=_(what),
+                                                               version=repr(rows["contacts"].value)))
+        _take(ledger, me, pending, what=what, expect=rows)
     return InForce(catalog=objs["catalog"], contacts=objs["contacts"], identity=mode,
                    ledger_identity=ledger_mode or mode)
 
@@ -199,11 +229,12 @@ def _contacts_in_force(rows: dict) -> Contacts:
     return _from_snapshot("contacts", snap, snap.source)  # type: ignore[return-value, arg-type]
 
 
-def _take(ledger, login: str, pending: dict[str, tuple], *, identity: str | None = None, what: str,
+def _take(ledger, me, pending: dict[str, tuple], *, identity: str | None = None, what: str,
           expect: dict) -> None:
     """Record the new snapshots and what is in force, with an event, in one transaction (under the
     ledger's write lock: if what was in force changed since it was read, the caller reads again)."""
     now = datetime.now(timezone.utc)
+    login = me.login
     changed: dict[str, Any] = {}
     try:
         with ledger.change() as ch:
@@ -226,7 +257,7 @@ def _take(ledger, login: str, pending: dict[str, tuple], *, identity: str | None
             ch.event(None, "config_in_force", actor=login, via="cli",
                      data={"set": changed, "before": {k: before.get(k) for k in changed}, "sha256": digests})
     except peewee.ProgrammingError as exc:
-        raise _refused(exc, login, what) from None
+        raise _refused(exc, me.name, what) from None
     except peewee.IntegrityError:  # the same new version recorded by another process meanwhile
         raise _Raced() from None
 
@@ -238,11 +269,12 @@ def _put(key: str, value: str, login: str, at: datetime) -> None:
         LedgerSetting.create(key=key, value=value, set_by=login, set_at=at)
 
 
-def _refused(exc: Exception, login: str, what: str) -> Exception:
+def _refused(exc: Exception, name: str, what: str) -> Exception:
+    """`what` is an English msgid (WHAT), said in the desk's language."""
     orig = getattr(exc, "orig", None) or (exc.args[0] if exc.args else None)
     if getattr(orig, "pgcode", None) == "42501":
         reason = (str(exc).strip().splitlines() or [""])[0]
-        return NotPermitted(MESSAGES["refused_by_server"].format(login=login, what=what, reason=reason))
+        return NotPermitted(_(MESSAGES["refused_by_server"]).format(name=name, what=_(what), reason=reason))
     return exc
 
 
@@ -251,19 +283,18 @@ def set_identity(settings: Settings, ledger, in_force: InForce, mode: str, perso
     when the admin would no longer be an admin under it (nobody could change it back)."""
     me = person(settings, in_force.contacts, in_force.identity)
     if not me.has("admin"):
-        raise NotPermitted(MESSAGES["not_admin"].format(login=me.login, what="set the identity mode",
-                                                        version=in_force.contacts.version))
+        raise NotPermitted(_(MESSAGES["not_admin"]).format(name=me.name, what=_(WHAT["identity"]),
+                                                           version=repr(in_force.contacts.version)))
     if mode == "database" and settings.is_sqlite:
-        raise ConfigError(MESSAGES["sqlite_database"])
+        raise ConfigError(_(MESSAGES["sqlite_database"]))
     asked = settings.identity if "PD_IDENTITY" in settings.given else mode
     try:
         after = person(settings, in_force.contacts, max(mode, asked, key=STRICTNESS.__getitem__))
     except NotPermitted as exc:
-        raise NotPermitted(MESSAGES["locks_out"].format(mode=mode, who=f"nobody ({exc})",
-                                                        version=in_force.contacts.version)) from None
+        raise NotPermitted(_(MESSAGES["locks_out_nobody"]).format(mode=repr(mode), reason=exc)) from None
     if not after.has("admin"):
-        raise NotPermitted(MESSAGES["locks_out"].format(mode=mode, who=after.login,
-                                                        version=in_force.contacts.version))
+        raise NotPermitted(_(MESSAGES["locks_out"]).format(mode=repr(mode), who=after.name,
+                                                           version=repr(in_force.contacts.version)))
     before = in_force.ledger_identity
     if mode != before:
         now = datetime.now(timezone.utc)
@@ -273,7 +304,7 @@ def set_identity(settings: Settings, ledger, in_force: InForce, mode: str, perso
                 ch.event(None, "config_in_force", actor=me.login, via="cli",
                          data={"set": {"identity": mode}, "before": {"identity": before}})
         except peewee.ProgrammingError as exc:
-            raise _refused(exc, me.login, "set the identity mode") from None
+            raise _refused(exc, me.name, WHAT["identity"]) from None
     return {"identity": mode, "before": before, "changed": mode != before, "by": me.login}
 
 
@@ -307,5 +338,7 @@ def authorise(settings: Settings, person: Person, *roles: str, what: str):
     else:
         me = person(settings, contacts, effective_identity(settings, rows["identity"].value if "identity" in rows else None))
     if not me.has(*roles):
-        raise NotPermitted(f"{me.login} may not {what}: it needs the role {' or '.join(roles)}")
+        raise NotPermitted(_(MESSAGES["needs_role"]).format(name=me.name, what=_(what), roles=" / ".join(roles)))
+
     return me
+

@@ -12,8 +12,21 @@ from typing import Any
 
 from .config import config_dir
 from .errors import ConfigError
+from .i18n import N_, _
 
 MAX_BYTES = 2 * 1024 * 1024  # a catalog is a few hundred lines; anything near this is a mistake
+
+# What read_bytes says, per kind of file (whole sentences: Latvian declines "catalog" and "contacts").
+READ_ERRORS = {
+    "catalog": {"large": N_("{path}: {size} bytes is too large for a catalog file (limit {limit})"),
+                "missing": N_("{path}: catalog file not found"),
+                "missing_here": N_("{path}: catalog file not found (pd init puts the examples there)"),
+                "unreadable": N_("{path}: cannot read the catalog file: {error}")},
+    "contacts": {"large": N_("{path}: {size} bytes is too large for a contacts file (limit {limit})"),
+                 "missing": N_("{path}: contacts file not found"),
+                 "missing_here": N_("{path}: contacts file not found (pd init puts the examples there)"),
+                 "unreadable": N_("{path}: cannot read the contacts file: {error}")},
+}
 
 
 class LineDict(dict):
@@ -43,15 +56,16 @@ def read_bytes(path: str | Path, what: str) -> bytes:
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise ConfigError(f"{p}: {size} bytes is too large for a {what} file (limit {MAX_BYTES})")
+            raise ConfigError(_(READ_ERRORS[what]["large"]).format(path=p, size=size, limit=MAX_BYTES))
         return p.read_bytes()
     except ConfigError:
         raise
     except FileNotFoundError as exc:
-        hint = " (pd init puts the examples there)" if p.parent == config_dir() else ""
-        raise ConfigError(f"{p}: {what} file not found{hint}") from exc
+        key = "missing_here" if p.parent == config_dir() else "missing"
+        raise ConfigError(_(READ_ERRORS[what][key]).format(path=p)) from exc
     except OSError as exc:
-        raise ConfigError(f"{p}: cannot read the {what} file: {exc.strerror or exc}") from exc
+        raise ConfigError(_(READ_ERRORS[what]["unreadable"]).format(path=p, error=exc.strerror or exc)) from exc
+
 
 
 def sha256(data: bytes) -> str:
@@ -78,12 +92,11 @@ def parse(data: bytes, path: str | Path) -> LineDict:
             try:
                 hash(key)
             except TypeError:
-                raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: a key must be a plain value") from None
+                raise ConfigError(_("{path}:{line}: a key must be a plain value").format(
+                    path=path, line=key_node.start_mark.line + 1)) from None
             if key in result:
-                raise ConfigError(
-                    f"{path}:{key_node.start_mark.line + 1}: duplicate key {key!r} "
-                    f"(first at line {result.lines[key]})"
-                )
+                raise ConfigError(_("{path}:{line}: duplicate key {key} (first at line {first})").format(
+                    path=path, line=key_node.start_mark.line + 1, key=repr(key), first=result.lines[key]))
             result[key] = loader.construct_object(value_node, deep=True)
             result.lines[key] = key_node.start_mark.line + 1
             if isinstance(value_node, yaml.ScalarNode) and not value_node.style:  # plain (C loader: "")
@@ -95,7 +108,8 @@ def parse(data: bytes, path: str | Path) -> LineDict:
         try:
             return base.construct_yaml_timestamp(loader, node)
         except (ValueError, OverflowError) as exc:
-            raise ConfigError(f"{path}:{node.start_mark.line + 1}: {node.value!r} is not a real date ({exc})") from None
+            raise ConfigError(_("{path}:{line}: {value} is not a real date ({error})").format(
+                path=path, line=node.start_mark.line + 1, value=repr(node.value), error=exc)) from None
 
     def construct_sequence(loader, node, deep=False):  # noqa: ANN001
         result = LineList(loader.construct_object(child, deep=True) for child in node.value)
@@ -109,19 +123,21 @@ def parse(data: bytes, path: str | Path) -> LineDict:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+        raise ConfigError(_("{path}: not UTF-8 text (byte {byte})").format(path=path, byte=exc.start)) from exc
     try:
         doc = yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        raise ConfigError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context}") from exc
+        raise ConfigError(_("{path}:{line}: invalid YAML: {error}").format(
+            path=path, line=line, error=exc.problem or exc.context)) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+        raise ConfigError(_("{path}: invalid YAML: {error}").format(path=path, error=exc)) from exc
     except RecursionError as exc:
-        raise ConfigError(f"{path}: YAML nested too deeply") from exc
+        raise ConfigError(_("{path}: YAML nested too deeply").format(path=path)) from exc
     if not isinstance(doc, LineDict):
-        raise ConfigError(f"{path}:1: the file must be a mapping with 'version' at the top, not {type(doc).__name__}")
+        raise ConfigError(_("{path}:1: the file must be a mapping with 'version' at the top, not {type}").format(
+            path=path, type=type(doc).__name__))
     return doc
 
 
@@ -153,7 +169,9 @@ def did_you_mean(word: Any, choices) -> str:
     """' (did you mean needs_location?)' for a near miss, else the allowed names."""
     names = sorted(str(c) for c in choices)
     close = difflib.get_close_matches(str(word), names, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else f" (allowed: {', '.join(names)})"
+    if close:
+        return _(" (did you mean {name}?)").format(name=close[0])
+    return _(" (allowed: {names})").format(names=", ".join(names))
 
 
 def check_keys(node: Any, allowed, path: str | Path, what: str) -> None:
@@ -162,4 +180,6 @@ def check_keys(node: Any, allowed, path: str | Path, what: str) -> None:
         return
     for key in node:
         if key not in allowed:
-            raise ConfigError(f"{path}:{line_of(node, key)}: unknown key {key!r} in {what}{did_you_mean(key, allowed)}")
+            raise ConfigError(_("{path}:{line}: unknown key {key} in {what}{hint}").format(
+                path=path, line=line_of(node, key), key=repr(key), what=_(what), hint=did_you_mean(key, allowed)))
+

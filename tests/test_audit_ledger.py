@@ -205,7 +205,7 @@ def test_the_anchor_proves_a_prefix_while_the_ledger_grows(pd, history):
     pd.register()
     pd.ok("note", n["working"], "--text", "Vēl viena piezīme", user="jberzins")
     ok = pd.ok("audit", "verify", "--anchor", witness)
-    assert f"The first {count} events are the ones the anchor witnessed." in ok.stdout
+    assert f"Pirmie {count} notikumi ir tie, ko apliecināja enkurs." in ok.stdout
     assert pd.ok("audit", "verify", "--json", "--anchor", witness).json()["anchor"] == {"given": witness, "ok": True}
     # a witness of the empty ledger holds for any ledger; a malformed one is exit 3, nothing read
     assert pd.ok("audit", "verify", "--anchor", "0:" + "0" * 64).exit_code == 0

@@ -144,7 +144,7 @@ def test_restore_of_an_older_backup_names_the_numbers_issued_again_and_asks(pd, 
     # a script without --yes: exit 2, and it is told what a restore would issue again
     r = run_pd("db", "restore", str(backup), env={**env, "PD_LANG": "en"})
     assert r.returncode == 2, r.stderr
-    assert f"3 registration number(s) already issued will be issued again to other requests: {later[0]}…{later[-1]}" \
+    assert f"3 registration numbers already issued will be issued again to other requests: {later[0]}…{later[-1]}" \
         in r.stderr
     # a person at the terminal is asked; "nē" keeps everything
     code, screen = _restore_on_a_terminal(env, backup, "nē")
@@ -366,12 +366,12 @@ def test_a_new_ledger_file_is_not_world_readable(pd, pd_env, tmp_path):
         if p.exists():
             _no_world_bits(p)
     quiet = run_pd("info", env=env)
-    assert quiet.returncode == 0 and "Warning" not in quiet.stderr
+    assert quiet.returncode == 0 and "Brīdinājums" not in quiet.stderr
     assert json.loads(run_pd("info", "--json", env=env).stdout)["warnings"] == []
     os.chmod(fresh, stat.S_IMODE(os.stat(fresh).st_mode) | stat.S_IROTH)
     warned = run_pd("info", env=env)
     assert warned.returncode == 0
-    assert "Warning" in warned.stderr and "readable by everyone" in warned.stderr and str(fresh) in warned.stderr
+    assert "Brīdinājums" in warned.stderr and "var lasīt ikviens" in warned.stderr and str(fresh) in warned.stderr
     assert json.loads(run_pd("info", "--json", env=env).stdout)["warnings"]
 
 

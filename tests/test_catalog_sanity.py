@@ -16,13 +16,13 @@ URGENT_EPASTS = "      urgent: {calendar: 24x7, response: 30m, resolution: 4h}\n
 CASES = {
     "a resolution time that overflows every calendar": (
         URGENT_EPASTS, URGENT_EPASTS.replace("resolution: 4h", "resolution: 99999999d"),
-        "resolution: 99999999d", ["'resolution'", "99999999d", "at most 365d"]),
-    "a date that does not exist": ("2028-07-10", "2028-02-30", "2028-02-30", ["'2028-02-30' is not a real date"]),
+        "resolution: 99999999d", ["'resolution'", "99999999d", "ne vairāk kā 365d"]),
+    "a date that does not exist": ("2028-07-10", "2028-02-30", "2028-02-30", ["'2028-02-30' nav īsts datums"]),
     "a shortening that erases the day": (
         "shorten_before_holiday: 60 ", "shorten_before_holiday: 600", "shorten_before_holiday",
         ["600 minutes would erase a working day", "at most 479"]),
     "a close_after of centuries": ("close_after: 5d ", "close_after: 40000d ", "close_after: 40000d",
-                                   ["'close_after'", "at most 365d"]),
+                                   ["'close_after'", "ne vairāk kā 365d"]),
 }
 
 
@@ -53,7 +53,7 @@ def test_deadlines_are_computed_from_sample_instants(pd, pd_env):
     Path(path).write_text(text, encoding="utf-8")
     line = line_of(path, "calendar: reti")
     for args in (["catalog", "check"], REGISTER):
-        refused(pd(*args), path, line, "service EPASTS (urgent)", "no sane resolution deadline", "'reti'")
+        refused(pd(*args), path, line, "pakalpojums EPASTS (urgent)", "izskatīšanas termiņu 8760h", "'reti'")
 
 
 def test_a_version_is_the_text_the_file_wrote(pd, pd_env):
@@ -76,7 +76,7 @@ def test_urgent_variants_agree_between_calendar_due_and_register(pd):
              "--description", "Aizmirsu paroli kontam", "--channel", "phone", "--phone", "26123456", "--urgent")
     assert due.exit_code == reg.exit_code == 3
     assert due.stderr == reg.stderr
-    assert "service EPASTS-KONTS has no urgent variant" in due.stderr
+    assert "pakalpojumam EPASTS-KONTS kataloga versijā 2026.2 nav steidzamā varianta" in due.stderr
     assert pd.ok("calendar", "due", "--service", "EPASTS", "--urgent", "--json").json()["urgent"] is True
     listed = {s["code"]: s["urgent_variant"] for s in pd.ok("catalog", "list", "--json").json()["services"]}
     for code, has in listed.items():
@@ -97,4 +97,4 @@ def test_calendar_due_answers_from_the_catalog_register_uses(pd, pd_env):
     d = pd.ok(*args, env={"PD_CATALOG": ""}).json()
     assert (d["catalog_version"], d["response_due"]) == ("2026.2-a", "2027-01-04T09:45:00+02:00")
     r = pd(*args, env={"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml")})
-    assert r.exit_code == 7 and "not the one in force" in r.stderr
+    assert r.exit_code == 7 and "nav tā, kas spēkā žurnālā" in r.stderr

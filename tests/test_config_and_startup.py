@@ -52,14 +52,14 @@ def test_info_text_lines_up_its_values(pd):
     """`pd info` on a terminal: every value starts in one column, past the longest key."""
     pd.register()
     lines = pd.ok("info").stdout.splitlines()
-    pairs = [ln for ln in lines if not ln.startswith("Warning:")]
+    pairs = [ln for ln in lines if not ln.startswith("Brīdinājums:")]
     assert len(pairs) > 10
     keys = [ln.split(":", 1)[0] for ln in pairs]
     column = max(len(k) for k in keys) + 2
     for ln, key in zip(pairs, keys):
         assert ln[:column].rstrip() == key + ":", ln
         assert len(ln) == len(key) + 1 or (ln[column - 1] == " " and ln[column] != " "), ln
-    assert any(ln.startswith("contacts_version:") and ln.endswith("2026.3") for ln in pairs)
+    assert any(ln.startswith("kontaktu versija:") and ln.endswith("2026.3") for ln in pairs)
 
 
 def test_show_builds_only_its_own_command(pd, pd_env):

@@ -55,7 +55,7 @@ def test_pd_lang_xx_register_stores_nothing_so_a_retry_does_not_register_twice(p
     pd.register()
     for _ in range(3):
         r = pd(*REGISTER, env={"PD_LANG": "xx"})
-        assert (r.exit_code, r.stderr.strip()) == (7, "Error: PD_LANG: 'xx' is not one of lv, en")
+        assert (r.exit_code, r.stderr.strip()) == (7, "Error: PD_LANG: 'xx' nav neviens no šiem: lv, en")
     assert count(rawdb) == 1
     pd.ok(*REGISTER, env={"PD_LANG": "en"})
     assert count(rawdb) == 2
@@ -104,10 +104,10 @@ def test_busy_timeout_reaches_the_database(pd, pd_env):
 
 # ---------------------------------------------------------------- .env
 @pytest.mark.parametrize("text,line,words", [
-    ("PD_LANG=en\ngarbage here\n", 2, ["not a NAME=value line", "garbage here"]),
-    ("# komentārs\n\n=bez vārda\n", 3, ["not a NAME=value line"]),
-    ("PD_LNAG=en\n", 1, ["unknown variable PD_LNAG", "did you mean PD_LANG?"]),
-    ("PD_USER=operators1\nPD_RETENTION_DAYS=abc\n", None, ["PD_RETENTION_DAYS", "whole number"]),
+    ("PD_LANG=en\ngarbage here\n", 2, ["rinda nav formā NOSAUKUMS=vērtība", "garbage here"]),
+    ("# komentārs\n\n=bez vārda\n", 3, ["rinda nav formā NOSAUKUMS=vērtība"]),
+    ("PD_LNAG=en\n", 1, ["nezināms mainīgais PD_LNAG", "vai domājāt PD_LANG?"]),
+    ("PD_USER=operators1\nPD_RETENTION_DAYS=abc\n", None, ["PD_RETENTION_DAYS", "nav vesels dienu skaits"]),
 ])
 def test_a_bad_dotenv_is_exit_7_naming_file_and_line(pd, rawdb, tmp_path, monkeypatch, text, line, words):
     pd.register()
@@ -137,5 +137,5 @@ def test_not_utf8_dotenv(tmp_path):
     from pd.config import check_dotenv
 
     (tmp_path / ".env").write_bytes(b"PD_USER=j\xe2nis\n")
-    with pytest.raises(ConfigError, match="not UTF-8"):
+    with pytest.raises(ConfigError, match="nav UTF-8"):
         check_dotenv(tmp_path / ".env")

@@ -85,7 +85,7 @@ def test_configuration(pd):
     assert code == 7 and checks["configuration"] == ("problem", "PD_LANG: 'xx' is not one of lv, en")
     assert {name for name, (s, _) in checks.items() if s == "skipped"} == set(CHECKS[1:])
     r = pd("doctor", env={"PD_LANG": "xx"})
-    assert r.exit_code == 7 and r.stderr == "Error: 1 check(s) need an admin: configuration\n"
+    assert r.exit_code == 7 and r.stderr == "Error: 1 pārbaudei vajadzīgs administrators: konfigurācija\n"
     assert r.stdout.startswith("✗ konfigurācija:")
 
 
@@ -213,7 +213,7 @@ def test_next_years_transfers_from_1_july(pd, pd_env, clock):
     open(path, "w", encoding="utf-8").write(original.replace('version: "2026.2"', 'version: "2026.9"', 1).replace(
         "    working_days: []", "    working_days:\n      - {date: 2027-05-08, name: \"Pārceltā darba diena\"}", 1))
     checks = doctor(pd)[1]
-    assert checks["calendar"] == ("ok", "darba-laiks: 1 transferred days known in 2027")
+    assert checks["calendar"] == ("ok", "darba-laiks: 1 transferred day known in 2027")
 
 
 def test_transfers_checked_is_a_list_of_years(pd, pd_env):

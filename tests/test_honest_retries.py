@@ -148,7 +148,7 @@ def test_urgent_for_a_service_without_an_urgent_variant_is_exit_3_naming_those_t
     r = pd(*with_option(REGISTER, "--service", "EPASTS-KONTS"), "--urgent")
     assert r.exit_code == 3
     assert r.stderr == (
-        "Error: service EPASTS-KONTS has no urgent variant in catalog version 2026.2; --urgent is for: "
+        "Error: pakalpojumam EPASTS-KONTS kataloga versijā 2026.2 nav steidzamā varianta; --urgent var lietot šiem: "
         "EPASTS, EPASTS-SPAM, INTERNETS, VPN, IS-PIEKLUVE, PAROLE, IS-IIS, IS-RMS, DATORS, TALRUNIS\n")
     assert counts(rawdb)[0] == 0
     assert pd.ok(*with_option(REGISTER, "--service", "EPASTS-KONTS")).json()["urgent"] is False

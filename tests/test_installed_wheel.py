@@ -101,7 +101,7 @@ def test_init_and_a_whole_request(run):
     shown = json.loads(pd("show", n, "--json").stdout)
     assert shown["status"] == "closed" and shown["result"] == "Pastkaste atjaunota"
     assert [e["kind"] for e in shown["events"]][:2] == ["registered", "assigned"]
-    assert "Audit trail intact" in pd("audit", "verify").stdout
+    assert "Audita pieraksti veseli" in pd("audit", "verify").stdout
     assert pd("show", n).stdout.startswith(f"{n}  closed (slēgts)\n")
 
 

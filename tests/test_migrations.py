@@ -125,9 +125,9 @@ def test_a_first_release_ledger_upgrades_with_every_row_intact(pd, pd_env, tmp_p
     assert json.loads(up.stdout)["schema_version"] == migrations.LATEST
     assert json.loads(up.stdout)["migrations_applied"] == [n for n, _, _ in migrations.MIGRATIONS if n > 1]
     again = run_pd("db", "upgrade", env=env)
-    assert again.returncode == 0 and "up to date" in again.stdout, again.stdout + again.stderr
+    assert again.returncode == 0 and "ir jaunākā" in again.stdout, again.stdout + again.stderr
     init = run_pd("init", env=env)
-    assert init.returncode == 0 and "up to date" in init.stdout, init.stdout + init.stderr
+    assert init.returncode == 0 and "jaunākā" in init.stdout, init.stdout + init.stderr
     init_json = run_pd("init", "--json", env=env)
     assert init_json.returncode == 0 and json.loads(init_json.stdout)["migrations_applied"] == []
 
@@ -156,8 +156,8 @@ def test_init_and_upgrade_are_idempotent(pd):
     assert first["migrations_applied"] == [n for n, _, _ in migrations.MIGRATIONS]
     for _ in range(3):
         assert pd.ok("init", "--json").json()["migrations_applied"] == []
-        assert "up to date" in pd.ok("init").stdout
-        assert "up to date" in pd.ok("db", "upgrade").stdout
+        assert "jaunākā" in pd.ok("init").stdout
+        assert "ir jaunākā" in pd.ok("db", "upgrade").stdout
         assert pd.ok("db", "upgrade", "--json").json() == {"schema_version": migrations.LATEST,
                                                              "migrations_applied": []}
     rows = _table_rows()
@@ -203,12 +203,12 @@ def test_a_ledger_newer_than_this_pd_is_refused_by_every_command(pd, tmp_path):
         for user in ("operators1", "admins"):
             r = pd(*args, user=user)
             assert r.exit_code == 7, (args, user, r.exit_code, r.stderr)
-            assert "newer than this pd" in r.stderr, (args, r.stderr)
+            assert "jaunāka nekā šis pd" in r.stderr, (args, r.stderr)
             assert r.stderr.strip().count("\n") == 0
     # a real process says the same, and nothing was touched
     r = run_pd("register", "--name", "Anna Ozola", "--institution", "VP", "--service", "EPASTS", "--description",
                "x", "--channel", "phone")
-    assert r.returncode == 7 and "newer than this pd" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 7 and "jaunāka nekā šis pd" in r.stderr and "Traceback" not in r.stderr
     rows = _table_rows_raw_requests()
     assert rows == [n]
 

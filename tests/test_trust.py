@@ -54,9 +54,9 @@ def test_a_copied_contacts_file_with_a_new_version_is_exit_7_and_grants_nothing(
     for args in (["privacy", "purge", "--before", "2020-01-01"], ["list"]):
         r = pd(*args, env={"PD_CONTACTS": str(mine)})
         assert r.exit_code == 7, (args, r.stderr)
-        assert str(mine) in r.stderr and "'2026.3-mine' is not the one in force" in r.stderr
+        assert str(mine) in r.stderr and "kontaktu versija '2026.3-mine' nav tā, kas spēkā žurnālā" in r.stderr
     r = pd("contacts", "publish", str(mine))
-    assert r.exit_code == 6 and "operators1 may not publish the contacts" in r.stderr and "admin" in r.stderr
+    assert r.exit_code == 6 and "Anna Bērziņa nedrīkst ieviest kontaktus" in r.stderr and "admin" in r.stderr
     r = pd("privacy", "purge", "--before", "2020-01-01")  # with the contacts in force: no admin
     assert r.exit_code == 6
     assert rawdb.execute("SELECT requester_name, status FROM request") == before
@@ -77,7 +77,7 @@ def test_without_pd_catalog_and_pd_contacts_the_ledger_s_are_in_force(pd, pd_env
     assert (d["catalog"]["value"], d["catalog"]["set_by"], d["contacts"]["value"]) == ("2026.9", "admins", "2026.3")
     # the shipped file, named, is not in force
     r = pd("list", env={"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml")})
-    assert r.exit_code == 7 and "'2026.2' is not the one in force" in r.stderr
+    assert r.exit_code == 7 and "kataloga versija '2026.2' nav tā, kas spēkā žurnālā" in r.stderr
 
 
 def test_identity_mode_is_the_ledger_s_and_may_only_be_tightened(pd, pd_env):
@@ -88,7 +88,7 @@ def test_identity_mode_is_the_ledger_s_and_may_only_be_tightened(pd, pd_env):
     assert pd("config", "set", "identity", "xyz", user="admins").exit_code == 2
     # an admin who would not be an admin under the new mode is refused (nobody could set it back)
     r = pd("config", "set", "identity", "os", user="admins")
-    assert r.exit_code == 6 and "would act as" in r.stderr
+    assert r.exit_code == 6 and "identitātes režīmā 'os' jūs nebūtu neviens" in r.stderr
     assert settings_rows(pd_env["PD_DATABASE_URL"])["identity"] == "env"
     # a caller's stricter PD_IDENTITY is honoured: under os, PD_USER naming someone else is exit 6
     r = pd("list", env={"PD_IDENTITY": "os"})
@@ -109,11 +109,11 @@ def test_a_new_ledger_takes_the_first_commands_mode_and_a_looser_one_is_refused(
         r = pd(*REGISTER, env=env)
         assert r.exit_code == 6, r.stderr
     r = pd(*REGISTER, env={"PD_IDENTITY": "env", "PD_USER": "operators1"})
-    assert "PD_IDENTITY=env is looser than the ledger's identity mode 'os'" in r.stderr
+    assert "PD_IDENTITY=env ir vaļīgāks par žurnāla identitātes režīmu 'os'" in r.stderr
     n = pd.ok(*REGISTER, env={"PD_USER": ""}).json()["number"]  # the ledger's mode, no variable needed
     assert pd.ok("show", n, "--json", env={"PD_USER": ""}).json()["events"][0]["actor"] == me
     # the admin loosens it again, deliberately, and the event says who
-    assert "(was os)" in pd.ok("config", "set", "identity", "env", env=os_env).stdout
+    assert "(bija os)" in pd.ok("config", "set", "identity", "env", env=os_env).stdout
     assert pd("list", user="operators1").exit_code == 0
 
 
@@ -189,7 +189,7 @@ def test_an_unprivileged_os_account_cannot_be_anyone_else(os_accounts):
                                  staff_line(operator, "[operator, admin]").strip("\n")), encoding="utf-8")
     mine.chmod(0o644)
     r = run(operator, "privacy", "purge", "--before", "2020-01-01", PD_CONTACTS=str(mine))
-    assert r.returncode == 7 and str(mine) in r.stderr and "not the one in force" in r.stderr, r.stderr
+    assert r.returncode == 7 and str(mine) in r.stderr and "nav tā, kas spēkā žurnālā" in r.stderr, r.stderr
     for args in (["contacts", "publish", str(mine)], ["config", "set", "identity", "env"],
                  ["privacy", "purge", "--before", "2020-01-01"]):
         r = run(operator, *args)
@@ -206,7 +206,7 @@ def test_an_unprivileged_os_account_cannot_be_anyone_else(os_accounts):
     assert r.returncode == 0, r.stderr
     # the admin may publish that file (it is a valid contacts.yaml): then the operator is admin
     r = run(admin, "contacts", "publish", str(mine))
-    assert r.returncode == 0 and "Contacts version 2026.4 is in force (was 2026.3)" in r.stdout, r.stderr
+    assert r.returncode == 0 and "Spēkā kontaktu versija 2026.4 (bija 2026.3)" in r.stdout, r.stderr
 
 
 # ---------------------------------------------------------------- PostgreSQL login roles
@@ -248,7 +248,7 @@ def test_database_roles_cannot_change_what_is_in_force(pd, pd_env):
         mine.write_text(text.replace(staff_line(desk_role, "[operator]").strip("\n"),
                                      staff_line(desk_role, "[admin]").strip("\n")), encoding="utf-8")
         r = pd("list", env={**as_desk, "PD_CONTACTS": str(mine)})
-        assert r.exit_code == 7 and "not the one in force" in r.stderr
+        assert r.exit_code == 7 and "nav tā, kas spēkā žurnālā" in r.stderr
         assert pd("contacts", "publish", str(mine), env=as_desk).exit_code == 6
         assert pd("config", "set", "identity", "env", env=as_desk).exit_code == 6
         # around pd, with SQL: the server refuses every change to what is in force
@@ -326,12 +326,12 @@ def test_a_catalog_and_contacts_that_need_each_other_are_published_together(pd, 
     con.write_text(text.rstrip("\n") + '\n  - {login: jaunais, name: "Jauns Eksperts", email: jauns@ic.iem.gov.lv, '
                    'roles: [expert], manager: vkalejs, services: [PLANSETE]}\n', encoding="utf-8")
     r = pd("catalog", "publish", str(cat), user="admins")
-    assert r.exit_code == 7 and "'jaunais' is not in" in r.stderr
+    assert r.exit_code == 7 and "noklusētā eksperta 'jaunais' nav kontaktos" in r.stderr
     r = pd("contacts", "publish", str(con), user="admins")
-    assert r.exit_code == 7 and "unknown service 'PLANSETE'" in r.stderr
+    assert r.exit_code == 7 and "nezināms pakalpojums 'PLANSETE'" in r.stderr
     assert settings_rows(pd_env["PD_DATABASE_URL"]) == {"identity": "env", "catalog": "2026.2", "contacts": "2026.3"}
     out = pd.ok("catalog", "publish", str(cat), "--contacts", str(con), user="admins").stdout
-    assert "Catalog version 2026.7 is in force (was 2026.2)" in out and "Contacts version 2026.7" in out
+    assert "Spēkā kataloga versija 2026.7 (bija 2026.2)" in out and "Spēkā kontaktu versija 2026.7" in out
     assert settings_rows(pd_env["PD_DATABASE_URL"]) == {"identity": "env", "catalog": "2026.7", "contacts": "2026.7"}
     unset = {"PD_CATALOG": "", "PD_CONTACTS": ""}
     n = pd.ok("register", "--json", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "PLANSETE",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import _, ngettext, pgettext
 from .common import Json, emit_json, out, say, state
 
 db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no_args_is_help=True)
@@ -43,9 +44,14 @@ def init(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json(result)
     else:
-        out(f"Ledger ready: {result['database']} (schema {led['schema_latest']}"
-            + (f", applied {', '.join(map(str, applied))}" if applied else ", up to date") + ")")
-        out(f"Catalog {cat.version}, contacts {con.version}, identity mode {desk.in_force.identity} in force")
+        if applied:
+            out(_("Ledger ready: {database} (schema {version}, applied {migrations})").format(
+                database=result["database"], version=led["schema_latest"], migrations=", ".join(map(str, applied))))
+        else:
+            out(_("Ledger ready: {database} (schema {version}, up to date)").format(
+                database=result["database"], version=led["schema_latest"]))
+        out(_("Catalog {catalog}, contacts {contacts}, identity mode {identity} in force").format(
+            catalog=cat.version, contacts=con.version, identity=desk.in_force.identity))
 
 
 def info(ctx: typer.Context, as_json: Json = False) -> None:
@@ -91,12 +97,42 @@ def info(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json(d)
         return
-    width = max(len(k) for k in d if k != "warnings") + 2
-    for k, v in d.items():
-        if k != "warnings":
-            out(f"{k + ':':{width}}{'' if v is None else v}".rstrip())
+    labels = {k: (INFO_LABELS[k]() if k in INFO_LABELS else k) for k in d if k != "warnings"}
+    width = max(len(label) for label in labels.values()) + 2
+    for k, label in labels.items():
+        v = d[k]
+        out(f"{label + ':':{width}}{'' if v is None else v}".rstrip())
     for w in d["warnings"]:
-        say(f"Warning: {w}")
+        say(_("Warning: {warning}").format(warning=w))
+
+
+# pd info's labels, by JSON key (pgettext: short words that mean other things elsewhere)
+INFO_LABELS = {
+    "version": lambda: pgettext("pd info", "pd version"),
+    "database": lambda: pgettext("pd info", "ledger"),
+    "schema_version": lambda: pgettext("pd info", "schema version"),
+    "schema_latest": lambda: pgettext("pd info", "latest schema"),
+    "catalog": lambda: pgettext("pd info", "catalog file"),
+    "catalog_version": lambda: pgettext("pd info", "catalog version"),
+    "contacts": lambda: pgettext("pd info", "contacts file"),
+    "contacts_version": lambda: pgettext("pd info", "contacts version"),
+    "catalog_published_from": lambda: pgettext("pd info", "catalog published from"),
+    "contacts_published_from": lambda: pgettext("pd info", "contacts published from"),
+    "identity": lambda: pgettext("pd info", "identity mode"),
+    "user": lambda: pgettext("pd info", "user (PD_USER)"),
+    "timezone": lambda: pgettext("pd info", "time zone"),
+    "lang": lambda: pgettext("pd info", "language"),
+    "smtp": lambda: pgettext("pd info", "mail server (SMTP)"),
+    "mail_dir": lambda: pgettext("pd info", "mail directory"),
+    "mail_from": lambda: pgettext("pd info", "sender"),
+    "imap": lambda: pgettext("pd info", "mailbox (IMAP)"),
+    "imap_done": lambda: pgettext("pd info", "folder for processed mail"),
+    "imap_last_fetch": lambda: pgettext("pd info", "last fetched"),
+    "imap_uidvalidity": lambda: pgettext("pd info", "mailbox UIDVALIDITY"),
+    "imap_fetched": lambda: pgettext("pd info", "mails fetched"),
+    "intake_new": lambda: pgettext("pd info", "new intake items"),
+    "quarantined": lambda: pgettext("pd info", "quarantined mails"),
+}
 
 
 @db_app.command("upgrade")
@@ -115,9 +151,10 @@ def db_upgrade(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json({"schema_version": version, "migrations_applied": applied})
     elif applied:
-        out(f"Schema upgraded to {version} (applied {', '.join(map(str, applied))})")
+        out(_("Schema upgraded to {version} (applied {migrations})").format(
+            version=version, migrations=", ".join(map(str, applied))))
     else:
-        out(f"Schema {version} is up to date")
+        out(_("Schema {version} is up to date").format(version=version))
 
 
 @db_app.command("backup")
@@ -131,9 +168,13 @@ def db_backup(ctx: typer.Context,
     from ..maintenance import backup
 
     st = state(ctx)
-    st.desk.require("admin", "system", what="back up the ledger")
+    st.desk.require("admin", "system", what=_("back up the ledger"))
     result = backup(st.settings, file)
-    emit_json(result) if as_json else out(f"Backed up {result['source']} to {result['backup']} ({result['bytes']} bytes)")
+    if as_json:
+        emit_json(result)
+    else:
+        out(ngettext("Backed up {source} to {backup} ({bytes} byte)", "Backed up {source} to {backup} ({bytes} bytes)",
+                     result["bytes"]).format(**result))
 
 
 @db_app.command("restore")
@@ -154,16 +195,19 @@ def db_restore(ctx: typer.Context,
     from ..maintenance import number_ranges, restore, restore_would_reissue
 
     st = state(ctx)
-    st.desk.require("admin", what="restore the ledger")
+    st.desk.require("admin", what=_("restore the ledger"))
     words = RESTORE["en" if st.settings.lang == "en" else "lv"]
     again = restore_would_reissue(st.settings, file)
     if again:
-        say(words["again"].format(n=len(again), numbers=number_ranges(again)))
+        say(ngettext("Restoring this copy, {n} registration number already issued will be issued again to another "
+                     "request: {numbers}",
+                     "Restoring this copy, {n} registration numbers already issued will be issued again to other "
+                     "requests: {numbers}", len(again)).format(n=len(again), numbers=number_ranges(again)))
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise UsageError(words["yes"])
-        if not _confirm(words["ask"], words):
-            say(words["kept"])
+            raise UsageError(_("restoring replaces everything in the ledger; add --yes"))
+        if not _confirm(_("Replace everything in the ledger with this copy? [y/n] "), words):
+            say(_("Nothing was restored."))
             raise typer.Exit(2)
     result = restore(st.settings, file)
     result["reissued"] = again
@@ -173,23 +217,16 @@ def db_restore(ctx: typer.Context,
     if as_json:
         emit_json(result)
     else:
-        out(f"Restored {result['ledger']} from {result['restored_from']}; audit trail "
-            + ("intact" if check["ok"] else "BROKEN: " + "; ".join(check["problems"])))
+        out(_("Restored {ledger} from {source}; audit trail intact").format(
+            ledger=result["ledger"], source=result["restored_from"]) if check["ok"] else
+            _("Restored {ledger} from {source}; audit trail BROKEN: {problems}").format(
+                ledger=result["ledger"], source=result["restored_from"], problems="; ".join(check["problems"])))
 
 
+# The answers _confirm takes, per language (the texts are in the catalog).
 RESTORE = {
-    "lv": {"again": "Atjaunojot šo kopiju, {n} reģistrācijas numurs(-i), kas jau izsniegti, tiks izsniegti "
-                    "vēlreiz citiem pieteikumiem: {numbers}",
-           "ask": "Aizstāt visu žurnāla saturu ar šo kopiju? [j/n] ",
-           "yes": "atjaunošana aizstāj visu žurnāla saturu; pievienojiet --yes",
-           "kept": "Nekas netika atjaunots.",
-           "yes_words": "j jā ja y yes", "no_words": "n nē ne no"},
-    "en": {"again": "Restoring this copy, {n} registration number(s) already issued will be issued again "
-                    "to other requests: {numbers}",
-           "ask": "Replace everything in the ledger with this copy? [y/n] ",
-           "yes": "restoring replaces everything in the ledger; add --yes",
-           "kept": "Nothing was restored.",
-           "yes_words": "y yes j jā", "no_words": "n no nē"},
+    "lv": {"yes_words": "j jā ja y yes", "no_words": "n nē ne no"},
+    "en": {"yes_words": "y yes j jā", "no_words": "n no nē"},
 }
 
 
@@ -237,26 +274,36 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
     if since is not None:
         parse_anchor(since, "--since")
     st = state(ctx)
-    authorise(st.settings, "admin", "operator", "supervisor", "manager", "expert", "system", what="audit the ledger")
+    authorise(st.settings, "admin", "operator", "supervisor", "manager", "expert", "system",
+              what=_("audit the ledger"))
     result = verify_ledger(st.settings, anchor, since)  # opens the ledger itself: a damaged file is a finding
     if as_json:
         emit_json(result)
     elif result["ok"]:
-        out(f"Audit trail intact: {result['events']} events, {result['requests']} requests, "
-            f"{result.get('rows', 0)} sealed rows, head {(result['head'] or '')[:16]}…")
+        out(_("Audit trail intact: events {events}, requests {requests}, sealed rows {rows}, head {head}…").format(
+            events=result["events"], requests=result["requests"], rows=result.get("rows", 0),
+            head=(result["head"] or "")[:16]))
         if anchor:
-            out(f"The first {anchor.split(':')[0]} events are the ones the anchor witnessed.")
+            n = int(anchor.split(":")[0])
+            out(ngettext("The first {n} event is the one the anchor witnessed.",
+                         "The first {n} events are the ones the anchor witnessed.", n).format(n=n))
         if since:
-            out(f"Checked what came after event {since.split(':')[0]} (the anchor given to --since).")
+            out(_("Checked what came after event {n} (the anchor given to --since).").format(n=since.split(":")[0]))
     else:
         for line in result["problems"]:
             out(line)
     if not result["ok"]:
         problems = result["problems"]
         if len(problems) == 1:
-            raise ConfigError(f"audit found 1 problem: {problems[0]}")
-        raise ConfigError(f"audit found {len(problems)} problems{'' if as_json else ', listed above'}; "
-                          f"the first: {problems[0]}")
+            raise ConfigError(_("audit found 1 problem: {problem}").format(problem=problems[0]))
+        n = len(problems)
+        if as_json:
+            raise ConfigError(ngettext("audit found {n} problem; the first: {problem}",
+                                       "audit found {n} problems; the first: {problem}", n).format(
+                n=n, problem=problems[0]))
+        raise ConfigError(ngettext("audit found {n} problem, listed above; the first: {problem}",
+                                   "audit found {n} problems, listed above; the first: {problem}", n).format(
+            n=n, problem=problems[0]))
 
 
 @audit_app.command("anchor")
@@ -295,12 +342,19 @@ def config_show(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json(d)
         return
+    labels = {"identity": pgettext("pd config show", "identity mode"),
+              "catalog": pgettext("pd config show", "catalog"), "contacts": pgettext("pd config show", "contacts")}
+    width = max(len(label) for label in labels.values()) + 2
     for key in ("identity", "catalog", "contacts"):
         if key in rows:
             r = rows[key]
-            out(f"{key + ':':10}{r['value']}  (set by {r['set_by']}, {format_dt(r['set_at'], st.settings.timezone)})")
+            who = desk.contacts.staff.get(r["set_by"])  # people by name (SPEC 12); the login if they left
+            out(f"{labels[key] + ':':{width}}"
+                + _("{value}  (set by {name}, {at})").format(value=r["value"], name=who.name if who else r["set_by"],
+                                                           at=format_dt(r["set_at"], st.settings.timezone)))
     if d["effective_identity"] != rows.get("identity", {}).get("value"):
-        out(f"this command ran under identity mode {d['effective_identity']} (PD_IDENTITY, stricter)")
+        out(_("this command ran under identity mode {mode} (PD_IDENTITY, stricter)").format(
+            mode=d["effective_identity"]))
 
 
 @config_set_app.command("identity")
@@ -320,7 +374,8 @@ def config_set_identity(ctx: typer.Context,
 
     m = mode.strip().lower()
     if m not in IDENTITIES:
-        raise UsageError(f"identity mode {mode!r} is not one of {', '.join(IDENTITIES)}")
+        raise UsageError(_("identity mode {mode} is not one of {modes}").format(mode=repr(mode),
+                                                                             modes=", ".join(IDENTITIES)))
     st = state(ctx)
     desk = st.desk
     desk.catalog
@@ -328,6 +383,7 @@ def config_set_identity(ctx: typer.Context,
     if as_json:
         emit_json(r)
     elif r["changed"]:
-        out(f"Identity mode {r['identity']} is in force (was {r['before']})")
+        out(_("Identity mode {mode} is in force (was {before})").format(mode=r["identity"], before=r["before"]))
     else:
-        out(f"Identity mode {r['identity']} was already in force")
+        out(_("Identity mode {mode} was already in force").format(mode=r["identity"]))
+

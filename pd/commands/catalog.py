@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext, pgettext
 from .common import Json, emit_json, out, say, state, table
 
 catalog_app = typer.Typer(help="The service catalog (catalog.yaml) and its versions.", no_args_is_help=True)
@@ -36,9 +37,14 @@ def catalog_list(ctx: typer.Context, as_json: Json = False) -> None:
     if as_json:
         emit_json({"version": cat.version, "services": services})
         return
+    yes = pgettext("answer", "yes")
     table([[s["code"], s["category"], s["name"], s["times"]["normal"]["response"], s["times"]["normal"]["resolution"],
-            s["times"]["normal"]["calendar"], "jā" if s["needs_location"] else ""] for s in services],
-          ["code", "category", "name", "respond", "resolve", "calendar", "location"], title=f"Catalog {cat.version}")
+            s["times"]["normal"]["calendar"], yes if s["needs_location"] else ""] for s in services],
+          [pgettext("catalog column", "code"), pgettext("catalog column", "category"),
+           pgettext("catalog column", "name"), pgettext("catalog column", "respond"),
+           pgettext("catalog column", "resolve"), pgettext("catalog column", "calendar"),
+           pgettext("catalog column", "location")],
+          title=_("Catalog {version}").format(version=cat.version))
 
 
 @catalog_app.command("show")
@@ -53,11 +59,17 @@ def catalog_show(ctx: typer.Context, code: Annotated[str, typer.Argument(help="S
     out(f"{s['code']}  {s['name']}  ({s['category']})")
     if s["description"]:
         out(s["description"])
+    priorities = {"normal": pgettext("priority", "normal"), "urgent": pgettext("priority", "urgent")}
+    width = max(len(p) for p in priorities.values())
     for prio, t in s["times"].items():
-        out(f"{prio:7} respond within {t['response']}, resolve within {t['resolution']} ({t['calendar']})")
-    out("needs location: " + ("yes" if s["needs_location"] else "no")
-        + "; the desk may resolve it: " + ("yes" if s["operator_can_resolve"] else "no"))
-    out("experts: " + ", ".join(s["experts"]))
+        out(f"{priorities.get(prio, prio):{width}} "
+            + _("respond within {response}, resolve within {resolution} ({calendar})").format(**t))
+    yes, no = pgettext("answer", "yes"), pgettext("answer", "no")
+    out(_("needs location: {location}; the desk may resolve it: {desk}").format(
+        location=yes if s["needs_location"] else no, desk=yes if s["operator_can_resolve"] else no))
+    staff = st.desk.contacts.staff
+    out(_("experts: {experts}").format(experts=", ".join(
+        f"{staff[login].name} ({login})" if login in staff else login for login in s["experts"])))
 
 
 def _check(kind: str, path: Optional[str], as_json: bool, st) -> None:
@@ -75,11 +87,12 @@ def _check(kind: str, path: Optional[str], as_json: bool, st) -> None:
         for p in problems:
             say(p)
         if not problems:
-            out(f"{this.source}: version {this.version} is valid")
+            out(_("{file}: version {version} is valid").format(file=this.source, version=this.version))
     if problems:
         from ..errors import ConfigError
 
-        raise ConfigError(f"{len(problems)} problem(s) between catalog and contacts")
+        raise ConfigError(ngettext("{n} problem between catalog and contacts", "{n} problems between catalog and contacts",
+                                   len(problems)).format(n=len(problems)))
 
 
 @catalog_app.command("check")
@@ -111,9 +124,19 @@ def _publish(kind: str, path: Optional[str], other: Optional[str], as_json: bool
         return
     for k, r in result.items():
         if r["changed"]:
-            out(f"{k.capitalize()} version {r['version']} is in force (was {r['before'] or 'none'})")
+            out(PUBLISHED[k, "changed" if r["before"] else "first"]().format(version=r["version"], before=r["before"]))
         elif k == kind or k in files:
-            out(f"{k.capitalize()} version {r['version']} was already in force")
+            out(PUBLISHED[k, "same"]().format(version=r["version"]))
+
+
+PUBLISHED = {
+    ("catalog", "changed"): lambda: _("Catalog version {version} is in force (was {before})"),
+    ("catalog", "first"): lambda: _("Catalog version {version} is in force"),
+    ("catalog", "same"): lambda: _("Catalog version {version} was already in force"),
+    ("contacts", "changed"): lambda: _("Contacts version {version} is in force (was {before})"),
+    ("contacts", "first"): lambda: _("Contacts version {version} is in force"),
+    ("contacts", "same"): lambda: _("Contacts version {version} was already in force"),
+}
 
 
 PublishFile = Annotated[Optional[str], typer.Argument(help="The file to take into force (default PD_CATALOG / PD_CONTACTS).")]
@@ -151,7 +174,8 @@ def _history(kind: str, ctx: typer.Context, as_json: bool) -> None:
         emit_json([{**r, "seen_at": iso(r["seen_at"])} for r in rows])
         return
     table([[r["version"], format_dt(r["seen_at"], st.settings.timezone), r["sha256"][:12], r["source"]] for r in rows],
-          ["version", "first seen", "sha256", "file"])
+          [pgettext("history column", "version"), pgettext("history column", "first seen"), "sha256",
+           pgettext("history column", "file")])
 
 
 @contacts_app.command("show")
@@ -171,8 +195,8 @@ def contacts_show(ctx: typer.Context,
             return
         out(f"{i.code}  {i.name}")
         for p in i.ict_contacts:
-            out("ICT contact: " + ", ".join(x for x in (p.name, p.phone, p.email) if x))
-        out("Reports to: " + ", ".join(i.report_recipients))
+            out(_("ICT contact: {contact}").format(contact=", ".join(x for x in (p.name, p.phone, p.email) if x)))
+        out(_("Reports to: {recipients}").format(recipients=", ".join(i.report_recipients)))
         return
     p = con.person(code)
     d = {"login": p.login, "name": p.name, "email": p.email, "phone": p.phone, "roles": list(p.roles),
@@ -180,8 +204,20 @@ def contacts_show(ctx: typer.Context,
     if as_json:
         emit_json(d)
         return
+    labels = {k: STAFF_LABELS[k]() for k in d}
+    width = max(len(label) for label in labels.values()) + 2
     for k, v in d.items():
-        out(f"{k + ':':10}{', '.join(v) if isinstance(v, list) else (v or '')}")
+        out(f"{labels[k] + ':':{width}}{', '.join(v) if isinstance(v, list) else (v or '')}")
+
+
+# pd contacts show's labels for a staff member, by JSON key
+STAFF_LABELS = {
+    "login": lambda: pgettext("staff field", "login"), "name": lambda: pgettext("staff field", "name"),
+    "email": lambda: pgettext("staff field", "e-mail"), "phone": lambda: pgettext("staff field", "phone"),
+    "roles": lambda: pgettext("staff field", "roles"), "manager": lambda: pgettext("staff field", "manager"),
+    "services": lambda: pgettext("staff field", "services"),
+}
+
 
 
 @contacts_app.command("check")

@@ -5,14 +5,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext
 from .common import Json, emit_json, out, say, state
-
-TEXT = {
-    "lv": {"retention": "--before {before}: pieteikumi, kas slēgti pēdējās {days} dienās (PD_RETENTION_DAYS), "
-                        "vēl jāglabā; anonimizēt var tikai slēgtos līdz {limit}"},
-    "en": {"retention": "--before {before}: requests closed in the last {days} days (PD_RETENTION_DAYS) are "
-                        "still kept; only those closed before {limit} may be anonymised"},
-}
 
 privacy_app = typer.Typer(help="Personal data: retention and a person's data (GDPR).", no_args_is_help=True)
 
@@ -30,7 +24,7 @@ def purge(
     """
     from datetime import timedelta
 
-    from ..latvian import parse_instant
+    from ..latvian import format_date, parse_instant
     from ..maintenance import purge as do_purge
 
     st = state(ctx)
@@ -38,15 +32,22 @@ def purge(
     when = parse_instant(before, st.settings.timezone) if before else limit
     if when > limit:  # irreversible: never a request still within its retention period (issue 18)
         from ..errors import InvalidInput
-        from ..latvian import format_date
 
-        raise InvalidInput(TEXT["en" if st.settings.lang == "en" else "lv"]["retention"].format(
+        raise InvalidInput(ngettext(
+            "--before {before}: requests closed in the last {days} day (PD_RETENTION_DAYS) are still kept; only "
+            "those closed before {limit} may be anonymised",
+            "--before {before}: requests closed in the last {days} days (PD_RETENTION_DAYS) are still kept; only "
+            "those closed before {limit} may be anonymised", st.settings.retention_days).format(
             before=before, days=st.settings.retention_days, limit=format_date(limit, st.settings.timezone)))
     result = do_purge(st.desk, when, dry_run=dry_run)
     if as_json:
         emit_json(result)
     elif result["requests"]:
-        out(f"{'Would anonymise' if dry_run else 'Anonymised'} {result['requests']} request(s) closed before {when:%d.%m.%Y}")
+        n, day = result["requests"], format_date(when, st.settings.timezone)
+        out(ngettext("Would anonymise {n} request closed before {date}",
+                     "Would anonymise {n} requests closed before {date}", n).format(n=n, date=day) if dry_run else
+            ngettext("Anonymised {n} request closed before {date}",
+                     "Anonymised {n} requests closed before {date}", n).format(n=n, date=day))
 
 
 @privacy_app.command("export")
@@ -62,4 +63,6 @@ def export(
 
     data = export_person(state(ctx).desk, email)
     emit_json(data)
-    say(f"{len(data['requests'])} request(s), {len(data['messages'])} message(s)")
+    requests = ngettext("{n} request", "{n} requests", len(data["requests"])).format(n=len(data["requests"]))
+    messages = ngettext("{n} message", "{n} messages", len(data["messages"])).format(n=len(data["messages"]))
+    say(_("Exported: {requests}, {messages}").format(requests=requests, messages=messages))

@@ -16,6 +16,19 @@ import peewee
 
 from .. import interrupts
 from ..errors import ConfigError, TemporaryFailure
+from ..i18n import N_, _
+
+# SQLite's own words for the common failures, in the desk's language (any other driver text is shown as is).
+SQLITE_REASONS = {
+    "database is locked": N_("database is locked"),
+    "database table is locked": N_("database table is locked"),
+    "attempt to write a readonly database": N_("attempt to write a readonly database"),
+    "database or disk is full": N_("database or disk is full"),
+    "unable to open database file": N_("unable to open database file"),
+    "disk I/O error": N_("disk I/O error"),
+    "database disk image is malformed": N_("database disk image is malformed"),
+    "file is not a database": N_("file is not a database"),
+}
 
 db = peewee.DatabaseProxy()
 
@@ -39,7 +52,7 @@ def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT_S) -> peewee.Data
         path = sqlite_path(url)
         assert path is not None
         if str(path) in ("", ":memory:"):
-            raise ConfigError("PD_DATABASE_URL: an in-memory SQLite ledger would be lost; give a file path")
+            raise ConfigError(_("PD_DATABASE_URL: an in-memory SQLite ledger would be lost; give a file path"))
         _prepare_sqlite_file(path)
         database: peewee.Database = peewee.SqliteDatabase(
             str(path),
@@ -65,7 +78,7 @@ def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT_S) -> peewee.Data
         try:
             import psycopg2  # noqa: F401  (the optional 'postgres' extra)
         except ImportError as exc:
-            raise ConfigError("PostgreSQL needs its driver: pip install 'pd[postgres]'") from exc
+            raise ConfigError(_("PostgreSQL needs its driver: pip install 'pd[postgres]'")) from exc
         database = peewee.PostgresqlDatabase(
             unquote(parsed.path.lstrip("/")) or "pd",
             user=unquote(parsed.username) if parsed.username else None,
@@ -75,7 +88,8 @@ def open_database(url: str, busy_timeout: float = BUSY_TIMEOUT_S) -> peewee.Data
             **params,
         )
     else:
-        raise ConfigError(f"PD_DATABASE_URL: unsupported scheme in {redact_url(url)!r} (use sqlite:///PATH or postgresql://…)")
+        raise ConfigError(_("PD_DATABASE_URL: unsupported scheme in {url} (use sqlite:///PATH or postgresql://…)").format(
+            url=repr(redact_url(url))))
     database.pd_busy_timeout = busy_timeout  # type: ignore[attr-defined]  (for pd.ledger._connect)
     db.initialize(database)
     return database
@@ -94,7 +108,7 @@ def _prepare_sqlite_file(path: Path) -> None:
         finally:
             os.umask(old)
     except OSError as exc:
-        raise ConfigError(f"cannot create the ledger {path}: {exc.strerror}") from exc
+        raise ConfigError(_("cannot create the ledger {path}: {error}").format(path=path, error=exc.strerror)) from exc
 
 
 def redact_url(url: str) -> str:
@@ -158,16 +172,20 @@ def classify_operational_error(exc: BaseException) -> Exception:
     pgcode = getattr(orig, "pgcode", None)  # the SQLSTATE decides, whatever the server's language
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # PostgreSQL adds LINE/caret lines
     text = reason.lower()
+    if reason in SQLITE_REASONS:
+        reason = _(SQLITE_REASONS[reason])
     if pgcode in ("40001", "40P01", "55P03") or any(
             w in text for w in ("locked", "busy", "could not obtain lock", "deadlock", "could not serialize",
                                 "lock timeout")):
-        return TemporaryFailure(f"the ledger is busy (another pd is writing); nothing was changed, try again ({reason})")
+        return TemporaryFailure(_("the ledger is busy (another pd is writing); nothing was changed, try again "
+                                  "({reason})").format(reason=reason))
     if pgcode == "25006" or "readonly" in text or "read-only" in text:
-        return ConfigError(f"the ledger is read-only: {reason}")
+        return ConfigError(_("the ledger is read-only: {reason}").format(reason=reason))
     if pgcode == "53100" or "disk is full" in text or "no space" in text:
-        return ConfigError(f"the disk is full: {reason}")
+        return ConfigError(_("the disk is full: {reason}").format(reason=reason))
     if any(w in text for w in ("could not connect", "connection refused", "timeout expired")):
-        return TemporaryFailure(f"cannot reach the database server: {reason}")
+        return TemporaryFailure(_("cannot reach the database server: {reason}").format(reason=reason))
     if "unable to open" in text:
-        return ConfigError(f"cannot open the ledger: {reason}")
-    return ConfigError(f"database error: {reason}")
+        return ConfigError(_("cannot open the ledger: {reason}").format(reason=reason))
+    return ConfigError(_("database error: {reason}").format(reason=reason))
+

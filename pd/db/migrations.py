@@ -18,6 +18,7 @@ from typing import Callable
 import peewee as pw
 
 from ..errors import ConfigError
+from ..i18n import _
 from . import fulltext
 from . import models as m
 from .connection import db, translate_errors
@@ -197,9 +198,9 @@ def current_version() -> int:
 
 def check_not_newer(version: int) -> None:
     if version > LATEST:
-        raise ConfigError(
-            f"the ledger's schema is version {version}, newer than this pd understands ({LATEST}); upgrade pd"
-        )
+        raise ConfigError(_("the ledger's schema is version {version}, newer than this pd understands ({latest}); "
+                            "upgrade pd").format(version=version, latest=LATEST))
+
 
 
 def _lock() -> None:

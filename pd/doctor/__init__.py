@@ -29,7 +29,7 @@ from ..errors import PdError
 from ..jobruns import JOBS
 from ..latvian import format_dt, to_local
 from ..ledger import _connect, stored_instant, verify_chain
-from .wording import DETAILS, NAMES
+from .wording import detail, title
 
 CHECKS = ("configuration", "schema", "ledger", "outbox", "mailbox", "jobs", "calendar", "files")
 STUCK_MINUTES = 15  # a message due this long and not sent: delivery is not running
@@ -54,23 +54,23 @@ class Check:
         return self.say(key, **params)
 
     def detail(self, lang: str) -> str:
-        words = DETAILS.get(lang, DETAILS["lv"])
-        return "; ".join(words[key].format(**{k: _shown(v, lang) for k, v in params.items()})
+        return "; ".join(detail(lang, key, params).format(**{k: _shown(v, lang) for k, v in params.items()})
                          for key, params in self.findings)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "detail": self.detail("en")}
 
     def title(self, lang: str) -> str:
-        return NAMES.get(lang, NAMES["lv"])[self.name]
+        return title(lang, self.name)
 
 
 def _shown(value: Any, lang: str) -> Any:
     if isinstance(value, tuple) and value and value[0] == "key":  # a nested wording key
-        return DETAILS.get(lang, DETAILS["lv"])[value[1]]
+        return detail(lang, value[1], {})
     if isinstance(value, list):  # nested findings: "a; b"
-        return ", ".join(DETAILS.get(lang, DETAILS["lv"])[k].format(**p) for k, p in value)
+        return ", ".join(detail(lang, k, p).format(**p) for k, p in value)
     return value
+
 
 
 def run(settings: Settings | None, config_error: PdError | None, now: datetime,

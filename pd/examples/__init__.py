@@ -7,19 +7,7 @@ import shutil
 from pathlib import Path
 
 from ..config import EXAMPLES_DIR, SITE_FILES, Settings, config_dir
-
-# What a person reads, one table per language (PD_LANG).
-WORDING = {
-    "lv": {
-        "placed": "Piemēri ievietoti {dir}: {files}. Tie ir PIEMĒRI (izdomātas iestādes un darbinieki): "
-                  "pielāgojiet tos savam dienestam, pirms to lietojat (versija jāmaina katrā izmaiņā).",
-    },
-    "en": {
-        "placed": "Examples placed in {dir}: {files}. They are EXAMPLES (made-up institutions and staff): "
-                  "edit them for your desk before using it (raise the version with every change).",
-    },
-}
-
+from ..i18n import gettext_in
 
 def place(settings: Settings, env: dict[str, str] | None = None) -> list[Path]:
     """Copy each example whose site file is missing to the configuration directory, when the
@@ -41,5 +29,7 @@ def place(settings: Settings, env: dict[str, str] | None = None) -> list[Path]:
 
 
 def notice(placed: list[Path], lang: str) -> str:
-    return WORDING.get(lang, WORDING["lv"])["placed"].format(
-        dir=placed[0].parent, files=", ".join(p.name for p in placed))
+    """What pd init says about the examples it placed, in `lang` (PD_LANG)."""
+    return gettext_in(lang, "Examples placed in {dir}: {files}. They are EXAMPLES (made-up institutions and "
+                            "staff): edit them for your desk before using it (raise the version with every "
+                            "change).").format(dir=placed[0].parent, files=", ".join(p.name for p in placed))

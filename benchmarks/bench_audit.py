@@ -144,7 +144,7 @@ def best(fn, repeat: int) -> tuple[float, object]:
 def bench_audit(tmp: Path, events: int, repeat: int, ledger: Path | None = None) -> None:
     db = ledger or tmp / "audit.sqlite3"
     env = env_for(db, tmp)
-    if ledger is None:
+    if not db.exists():  # (a --ledger not built yet: built there and kept for the next runs)
         subprocess.run([sys.executable, "-m", "pd", "init"], env=env, check=True, capture_output=True)
         t = time.perf_counter()
         build(db, events)
@@ -215,7 +215,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--registers", type=int, default=300, help="commits per block")
     ap.add_argument("--blocks", type=int, default=3)
-    ap.add_argument("--ledger", type=Path, help="audit this ledger built by an earlier run (no register part)")
+    ap.add_argument("--ledger", type=Path, help="audit this ledger, built there and kept by the first run that "
+                                                "names it (no register part)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="pd-bench-audit-") as d:
         tmp = Path(d)

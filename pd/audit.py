@@ -281,7 +281,7 @@ def _integrity(found: Findings, result: dict) -> None:
             found.add(None, "database", f"SQLite's integrity check: {line}")
 
 
-def _chain(found: Findings, result: dict, seals: "_Seals | None", since) -> None:
+def _chain(found: Findings, result: dict, seals: _Seals | None, since) -> None:
     chain = verify_chain(seals.add if seals is not None else None, since)
     if seals is not None:
         seals.flush()

@@ -19,10 +19,18 @@ anchor outside the ledger (the monthly report carries it).
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import sqlite3
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
+from functools import partial
+from hashlib import sha256
+from operator import itemgetter, methodcaller
 from typing import Any
+from urllib.parse import quote
 
 import peewee
 
@@ -119,35 +127,143 @@ def verify(anchor_text: str | None = None, since_text: str | None = None) -> dic
         conn = db.connection()
         conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         try:
-            result = _verify(witnessed, since, damage)
+            result = _verify(witnessed, since, damage, jobs=False)
         finally:
             conn.text_factory = str
     return result
 
 
-def _verify(witnessed, since, damage) -> dict[str, Any]:
+def _verify(witnessed, since, damage, jobs: bool = True) -> dict[str, Any]:
     found = Findings()
     result: dict[str, Any] = {"events": 0, "last_event": 0, "head": None, "integrity": None, "anchor": None,
                               "requests": 0, "rows": 0, "since": f"{since[0]}:{since[1]}" if since else None}
-    seals = _Seals(found)
-    steps = [("database", lambda: _integrity(found, result)),
-             ("event", lambda: _chain(found, result, seals, since)),
-             ("event", lambda: _anchor(found, result, witnessed)),
-             ("request", lambda: _replay(found, result, seals.requests if since else None)),
-             ("row_seal", lambda: _rows(found, result, seals, since))]
     try:
-        with db.atomic():  # one snapshot for every step
-            for table, step in steps:
-                try:
-                    step()
-                except damage as exc:  # a damaged page, a dropped table…
-                    found.add(None, table, f"cannot be read: {exc}")
+        with _snapshot():  # one snapshot for every step
+            head = db.execute_sql("SELECT last_event_id, last_hash FROM ledger_head WHERE id = 1").fetchone() \
+                if is_sqlite() and jobs and since is None else None  # (this read begins the snapshot)
+            if head is not None and (head[0] or 0) >= _PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+                _in_parallel(found, result, witnessed, damage, tuple(head))
+            else:
+                seals = _Seals(found)
+                _steps(found, damage, [
+                    ("database", lambda: _integrity(found, result)),
+                    ("event", lambda: _chain(found, result, seals, since)),
+                    ("event", lambda: _anchor(found, result, witnessed)),
+                    ("request", lambda: _replay(found, result, seals.requests if since else None)),
+                    ("row_seal", lambda: _rows(found, result, seals, since))])
     except damage as exc:  # ending the read snapshot failed too (nothing was written)
         if not found.items:
             found.add(None, "database", f"cannot be read: {exc}")
     problems = found.lines()
     result.update(ok=not problems, problems=problems, findings=found.items)
     return result
+
+
+def _snapshot():
+    """A read transaction: on SQLite a deferred one (its first read fixes the snapshot), so that the audit
+    does not hold the write lock (the desk writes on while it runs; its workers read beside it)."""
+    return db.atomic("DEFERRED") if is_sqlite() else db.atomic()
+
+
+def _steps(found: Findings, damage, steps) -> None:
+    for table, step in steps:
+        try:
+            step()
+        except damage as exc:  # a damaged page, a dropped table…
+            found.add(None, table, f"cannot be read: {exc}")
+
+
+# ---------------------------------------------------------------------------- in parallel (big SQLite ledgers)
+# From this many events the audit runs its parts in worker processes, one core each, each in a read snapshot
+# of its own that holds the same ledger head as this one (the same committed history: every change writes
+# the head); a worker whose snapshot differs, or that fails, has its part done here instead.
+_PARALLEL_FROM = 200_000
+_DAMAGE = (peewee.DatabaseError, sqlite3.DatabaseError)
+
+
+def _job(name: str, found: Findings, result: dict) -> None:
+    """One part of the whole audit (no --since), as a worker runs it."""
+    if name == "chain":
+        _steps(found, _DAMAGE, [("database", lambda: _integrity(found, result)),
+                                ("event", lambda: _chain(found, result, None, None))])
+    elif name == "rows":
+        seals = _Seals(found)
+        _steps(found, _DAMAGE, [("row_seal", lambda: _read_seals(found, seals, None))])
+        if seals.read:
+            try:
+                result["candidates"], result["rows"] = _row_candidates(seals.rows, seals.start, None)
+            except _DAMAGE as exc:
+                found.add(None, "row_seal", f"cannot be read: {exc}")
+    else:  # "replay k n": the requests with id % n = k
+        k, n = (int(x) for x in name.split()[1:])
+        _steps(found, _DAMAGE, [("request", lambda: _replay(found, result, None, (k, n)))])
+
+
+def _worker() -> None:
+    """python -c 'from pd.audit import _worker; _worker()': a job from stdin, its findings to stdout."""
+    url, head, name = pickle.load(sys.stdin.buffer)
+    found, result = Findings(), {}
+    try:
+        database = open_database(url)
+        _connect(database)
+        with _snapshot():
+            row = db.execute_sql("SELECT last_event_id, last_hash FROM ledger_head WHERE id = 1").fetchone()
+            out = ("ok", found.items, result) if tuple(row or ()) == head and _job(name, found, result) is None \
+                else ("moved", None, None)
+        database.close()
+    except BaseException as exc:  # noqa: BLE001 - the parent does this part itself
+        out = ("failed", repr(exc), None)
+    pickle.dump(out, sys.stdout.buffer)
+
+
+def _start(name: str, head: tuple):
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", "from pd.audit import _worker; _worker()"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        url = "sqlite:///" + quote(os.path.abspath(db.obj.database))
+        pickle.dump((url, head, name), proc.stdin)
+        proc.stdin.close()
+        return proc
+    except OSError:
+        return None
+
+
+def _finish(proc, name: str, found: Findings, result: dict) -> None:
+    """Take a worker's findings into `found`; do its part here when it could not."""
+    out = None
+    if proc is not None:
+        try:
+            out = pickle.load(proc.stdout)
+        except Exception:  # noqa: BLE001 - it died: the part is done here
+            out = None
+        proc.stdout.close()
+        proc.wait()
+    if out is None or out[0] != "ok":
+        items, part = Findings(), {}
+        _job(name, items, part)
+        out = ("ok", items.items, part)
+    for item in out[1]:
+        found.add(item["request"], item["table"], item["what"])
+    result.update(out[2])
+
+
+def _in_parallel(found: Findings, result: dict, witnessed, damage, head: tuple) -> None:
+    names = ["chain", "rows", "replay 1 2"]
+    procs = [_start(name, head) for name in names]
+    mine = Findings()
+    _job("replay 0 2", mine, result)  # (this process's share)
+    requests = result["requests"]
+    _finish(procs[0], "chain", found, result)
+    _steps(found, damage, [("event", lambda: _anchor(found, result, witnessed))])
+    rows = Findings()
+    _finish(procs[1], "rows", rows, result)
+    for item in mine.items:
+        found.add(item["request"], item["table"], item["what"])
+    _finish(procs[2], "replay 1 2", found, result)
+    result["requests"] += requests
+    for item in rows.items:
+        found.add(item["request"], item["table"], item["what"])
+    _name_rows(found, result.pop("candidates", []))
 
 
 def _integrity(found: Findings, result: dict) -> None:
@@ -165,13 +281,15 @@ def _integrity(found: Findings, result: dict) -> None:
             found.add(None, "database", f"SQLite's integrity check: {line}")
 
 
-def _chain(found: Findings, result: dict, seals: "_Seals", since) -> None:
-    chain = verify_chain(seals.add, since)
-    seals.flush()
+def _chain(found: Findings, result: dict, seals: _Seals | None, since) -> None:
+    chain = verify_chain(seals.add if seals is not None else None, since)
+    if seals is not None:
+        seals.flush()
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])
     for p in chain["problems"]:
         found.add(None, "event", p)
-    seals.read = True
+    if seals is not None:
+        seals.read = True
 
 
 def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) -> None:
@@ -260,43 +378,84 @@ def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
     """Every row of the sealed tables against the last seal of it: changed, deleted, or written by no change."""
     if not seals.read:
         return  # the chain could not be read: no seal to compare with (named by the chain's step)
+    candidates, result["rows"] = _row_candidates(seals.rows, seals.start, since)
+    _name_rows(found, candidates)
+
+
+def _read_seals(found: Findings, seals: _Seals, since=None) -> None:
+    """The chained seals in event order, read directly (when the chain is checked elsewhere: --jobs)."""
+    for eid, text in db.execute_sql("SELECT s.event_id, s.rows FROM row_seal s JOIN event e ON e.id = s.event_id "
+                                    "ORDER BY s.event_id"):
+        seals.add(eid, text)
+    seals.flush()
+    seals.read = True
+
+
+_utf8 = partial(str.encode, encoding="utf-8", errors="surrogatepass")
+_hex = methodcaller("hexdigest")
+
+
+def _digests(rows: list) -> list[str]:
+    """row_digest of each row, in bulk: the same text hashed the same way, without Python per row."""
+    try:
+        texts = list(map(repr, rows))
+    except Exception:  # noqa: BLE001 - a value repr() cannot show: row by row (row_digest names it)
+        return [row_digest(r) for r in rows]
+    if not is_sqlite() and any("<memory at" in t for t in texts):  # PostgreSQL's bytea
+        return [row_digest(r) for r in rows]
+    return list(map(_hex, map(sha256, map(_utf8, texts))))
+
+
+def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
+    """(table, 'changed'|'inserted'|'deleted', row id, request number) of each sealed row that differs from
+    its last seal, in the order the audit names them; and how many rows were compared."""
     numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
     checked = 0
+    out = []
     for table in SEALED_TABLES:
-        want = seals.rows.get(table, {})
-        name, shown = _ROW_NAMES[table], _FINDING_TABLE.get(table, table)
-        top = None if since or seals.start is None else seals.start.get(table, 0)
+        want = seals.get(table, {})
+        top = None if since or start is None else start.get(table, 0)
         if since:
             ids = sorted(int(i) for i in want)
-            selects = [(f"{sealed_select(table)} WHERE id IN ({', '.join(map(str, ids[i:i + 900]))})", None)
-                       for i in range(0, len(ids), 900)]
+            rows = [row for i in range(0, len(ids), 900) for row in db.execute_sql(
+                f"{sealed_select(table)} WHERE id IN ({', '.join(map(str, ids[i:i + 900]))})")]
         else:
-            selects = [(sealed_select(table), None)]
-        for sql, _ in selects:
-            for row in db.execute_sql(sql):
-                checked += 1
-                rid = row[0]
-                digest = want.pop(str(rid), None)
-                if digest is None:
-                    number = _number(table, row, numbers)
-                    if (number, shown) in found.named and number is not None:
-                        continue
-                    if top is not None and _above(rid, top):
-                        found.add(number, shown,
-                                  f"{name} {rid!r} was written by no change (a row inserted behind pd's back)")
+            rows = db.execute_sql(sealed_select(table)).fetchall()
+        checked += len(rows)
+        keys = list(map(str, map(itemgetter(0), rows)))
+        have = dict(zip(keys, _digests(rows)))
+        differ = {k for k, _ in have.items() - want.items()}
+        if differ:
+            for key, row in zip(keys, rows):
+                if key not in differ:
                     continue
-                if row_digest(row) != digest:
-                    number = _number(table, row, numbers)
-                    if (number, shown) in found.named and number is not None:
-                        continue  # the replay has named what differs in it already
-                    found.add(number, shown, f"{name} {rid} is not what the change that last wrote it left "
-                                             "(changed behind pd's back)")
-        for rid in sorted(want, key=lambda i: (len(i), i)):
+                if key in want:
+                    out.append((table, "changed", row[0], _number(table, row, numbers)))
+                elif top is not None and _above(row[0], top):
+                    out.append((table, "inserted", row[0], _number(table, row, numbers)))
+                differ.discard(key)  # (a key twice: once)
+        for rid in sorted(want.keys() - have.keys(), key=lambda i: (len(i), i)):
             number = numbers.get(int(rid)) if table == "request" and rid.isdigit() else None
+            out.append((table, "deleted", rid, number))
+    return out, checked
+
+
+def _name_rows(found: Findings, candidates: list) -> None:
+    """The findings of `_row_candidates`, less what the replay has named already."""
+    for table, how, rid, number in candidates:
+        name, shown = _ROW_NAMES[table], _FINDING_TABLE.get(table, table)
+        if how == "deleted":
             if any(t == shown for _, t in found.named):
                 continue  # the replay has named this table's missing rows already
             found.add(number, shown, f"{name} {rid} was written by a change but its row is missing (deleted)")
-    result["rows"] = checked
+            continue
+        if (number, shown) in found.named and number is not None:
+            continue  # the replay has named what differs in it already
+        if how == "inserted":
+            found.add(number, shown, f"{name} {rid!r} was written by no change (a row inserted behind pd's back)")
+        else:
+            found.add(number, shown, f"{name} {rid} is not what the change that last wrote it left "
+                                     "(changed behind pd's back)")
 
 
 def _above(rid, top: int) -> bool:
@@ -377,11 +536,16 @@ class _Open:
         self.last_assignment: int | None = None
 
 
-def _where(column: str, scope: set[int] | None) -> str:
-    """SQL for the rows of the requests in `scope` (all when None)."""
-    if scope is None:
-        return ""
-    return f" WHERE {column} IN ({', '.join(map(str, sorted(scope)))})" if scope else " WHERE 1 = 0"
+def _where(column: str, scope: set[int] | None, part: tuple[int, int] | None = None) -> str:
+    """SQL for the rows of the requests in `scope` (all when None); `part` (k, n): of those whose request id
+    is k modulo n (rows of no request go with part 0), each row in exactly one part."""
+    clauses = []
+    if scope is not None:
+        clauses.append(f"{column} IN ({', '.join(map(str, sorted(scope)))})" if scope else "1 = 0")
+    if part is not None:
+        k, n = part
+        clauses.append(f"coalesce(abs({column}) % {n}, 0) = {k}")
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
 
 
 _REQUEST_COLUMNS = ("id", "number") + REPLAYED
@@ -389,12 +553,12 @@ _ASSIGNMENT_COLUMNS = ("id", "request_id", "expert", "assigned_at", "assigned_by
                        "base_resolution_due", "reason", "ended_at", "ended_reason")
 
 
-def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> None:
+def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: tuple[int, int] | None = None) -> None:
     """Each request row against the replay of its events (`scope`: only these requests, --since).
     Plain cursors and tuples throughout: the model layer would cost more than the replay."""
     raw = _Raw(is_sqlite())
     requests = {row[0]: row for row in db.execute_sql(
-        "SELECT " + ", ".join(_REQUEST_COLUMNS) + " FROM request" + _where("id", scope))}
+        "SELECT " + ", ".join(_REQUEST_COLUMNS) + " FROM request" + _where("id", scope, part))}
     result["requests"] = len(requests)
     numbers = {rid: row[1] for rid, row in requests.items()}
     replays: dict[int, _Open] = {}
@@ -407,7 +571,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     missing_rows: set[int] = set()
 
     cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
-                            + _where("request_id", scope) + " ORDER BY id")
+                            + _where("request_id", scope, part) + " ORDER BY id")
     for eid, rid, at, actor, kind, frm, to, text in cursor:
         data = _NO_DATA
         if kind in _DATA_KINDS:
@@ -482,7 +646,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
 
     # assignments, both ways
     for a in db.execute_sql("SELECT " + ", ".join(_ASSIGNMENT_COLUMNS) + " FROM assignment"
-                            + _where("request_id", scope)):
+                            + _where("request_id", scope, part)):
         a = dict(zip(_ASSIGNMENT_COLUMNS, a))
         number = numbers.get(a["request_id"], f"request id {a['request_id']}")
         want = assignments.pop(a["id"], None)
@@ -506,7 +670,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     # escalations, both ways
     for eid_, req, reason, akey, level, actor, manager, note, assignment in db.execute_sql(
             "SELECT id, request_id, reason, assignment_key, level, actor, manager, note, assignment_id "
-            "FROM escalation" + _where("request_id", scope)):
+            "FROM escalation" + _where("request_id", scope, part)):
         e = {"actor": actor, "manager": manager, "note": note, "assignment": assignment}
         number = numbers.get(req, f"request id {req}")
         want = escalations.pop((req, reason, akey, level), None)
@@ -524,7 +688,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
     # the outbox, both ways: each change's mails
     rows: dict[tuple, list] = defaultdict(list)
     for mid, req, kind, created in db.execute_sql("SELECT id, request_id, kind, created_at FROM outbox_message"
-                                                  + _where("request_id", scope)):
+                                                  + _where("request_id", scope, part)):
         rows[(req, created)].append((mid, kind))
     for key in rows.keys() | mails.keys() | skipped.keys():
         have = rows.get(key, ())
@@ -548,6 +712,8 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None) -> Non
                                             "has none (a row was deleted)")
 
     # registration numbers: gap-free and not behind their sequence
+    if part is not None and part[0] != 0:
+        return  # (part 0 checks them)
     last = dict(db.execute_sql("SELECT year, last FROM number_sequence").fetchall())
     by_year: dict[int, list[int]] = defaultdict(list)
     for rid, number in db.execute_sql("SELECT id, number FROM request"):  # every request's (--since too)

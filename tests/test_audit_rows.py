@@ -370,3 +370,35 @@ def test_the_chains_fast_canonical_text_is_json_dumps_text():
 
     same()
     assert _canonical_event(1, None, "2026-01-05T07:00:00+00:00", "a", None, "cli", "k", None, None, "{}") is None
+
+
+# ---------------------------------------------------------------------------- in parallel (big ledgers)
+@pytest.mark.parametrize("edit", ["pause edited", "pending mail's body", "requester's phone", "intake mail deleted"])
+def test_the_audit_in_worker_processes_finds_what_one_process_finds(pd, ledger_rows, monkeypatch, edit):
+    """A big SQLite ledger is audited in parts by worker processes (each in a snapshot holding the same
+    ledger head): on this small one, forced, it counts and names exactly what the one-process audit does."""
+    import pd.audit as audit
+    from pd.config import load_settings
+
+    db, n = ledger_rows
+    if db.pg:
+        pytest.skip("the workers are SQLite's (PostgreSQL runs the audit in one process)")
+    settings = load_settings()
+    serial = audit.verify_ledger(settings)
+    monkeypatch.setattr(audit, "_PARALLEL_FROM", 0)
+    started = []
+    real_start = audit._start
+    monkeypatch.setattr(audit, "_start", lambda *a: started.append(a[0]) or real_start(*a))
+    parallel = audit.verify_ledger(settings)
+    assert started == ["chain", "rows", "replay 1 2"]
+    keys = ("ok", "events", "last_event", "head", "integrity", "requests", "rows")
+    assert {k: parallel[k] for k in keys} == {k: serial[k] for k in keys} and parallel["ok"] is True
+    table, statement, params = EDITS[edit]
+    if edit == "intake mail deleted":
+        db.execute("DELETE FROM intake_item")
+    db.execute(statement, *params)
+    parallel = audit.verify_ledger(settings)
+    monkeypatch.setattr(audit, "_PARALLEL_FROM", 10**9)
+    serial = audit.verify_ledger(settings)
+    assert parallel["ok"] is False and table in {f["table"] for f in parallel["findings"]}
+    assert sorted(parallel["problems"]) == sorted(serial["problems"])

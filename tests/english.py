@@ -36,7 +36,7 @@ _KEEP = re.compile(
     r"|'[^'\n]*'|\"[^\"\n]*\"|«[^»\n]*»|“[^”\n]*”"  # what the person typed, quoted back
     r"|\bpd(?: [a-z-]+)*"                # pd and its commands (pd mail fetch)
 )
-_WORD = re.compile(r"[A-Za-z]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[^\W\d_]+(?:'[a-z]+)?")  # whole words, Latvian letters in them ("Kavēšanās" is not "an")
 
 
 def english(text: str, allow: frozenset[str] = frozenset()) -> list[str]:

@@ -91,7 +91,7 @@ def get_item(item_id: int):
 def _open(item) -> None:
     if item.status != "new":
         if item.request_id:
-            text = _("intake item {id} is already {status} as request {number}; only a new item can be "
+            text = _("intake item {id} is already {status} ({number}); only a new item can be "
                      "registered, attached or ignored")
         else:
             text = _("intake item {id} is already {status}; only a new item can be registered, attached or ignored")

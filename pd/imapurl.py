@@ -9,6 +9,7 @@ import ipaddress
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .errors import ConfigError
+from .i18n import _
 from .record import Frozen
 
 
@@ -48,7 +49,7 @@ def mask_url(url: str | None) -> str | None:
         user = userinfo.split(":", 1)[0]
         return parsed._replace(netloc=f"{user}:***@{hostport}").geturl()
     except ValueError:
-        return "(unreadable URL)"
+        return _("(unreadable URL)")
 
 
 def _is_loopback(host: str) -> bool:
@@ -63,37 +64,44 @@ def _is_loopback(host: str) -> bool:
 def parse_imap_url(url: str | None, done: str) -> ImapConfig:
     """PD_IMAP_URL as a checked configuration; ConfigError (exit 7) naming the variable otherwise."""
     if not url:
-        raise ConfigError("PD_IMAP_URL is not set (e.g. imaps://user:password@mail.example.lv/INBOX)")
+        raise ConfigError(_("PD_IMAP_URL is not set (e.g. imaps://user:password@mail.example.lv/INBOX)"))
     shown = mask_url(url)
     try:
         parsed = urlparse(url)
         port = parsed.port
     except ValueError as exc:
-        raise ConfigError(f"PD_IMAP_URL: cannot read {shown!r}: {exc}") from None
+        raise ConfigError(_("PD_IMAP_URL: cannot read {url}: {error}").format(url=repr(shown), error=exc)) from None
     scheme = parsed.scheme.lower()
     if scheme not in ("imap", "imaps"):
-        raise ConfigError(f"PD_IMAP_URL: use imaps://… or imap://…?starttls=1, not {scheme or 'no scheme'}:// ({shown})")
+        if scheme:
+            raise ConfigError(_("PD_IMAP_URL: use imaps://… or imap://…?starttls=1, not {scheme}:// ({url})").format(
+                scheme=scheme, url=shown))
+        raise ConfigError(_("PD_IMAP_URL: use imaps://… or imap://…?starttls=1; {url} has no scheme").format(url=shown))
     host = parsed.hostname
     if not host:
-        raise ConfigError(f"PD_IMAP_URL: no host in {shown!r}")
+        raise ConfigError(_("PD_IMAP_URL: no host in {url}").format(url=repr(shown)))
     query = {k.lower(): v[-1] for k, v in parse_qs(parsed.query).items()}
     starttls = query.get("starttls", "0").lower() in ("1", "yes", "true", "on")
     unknown = set(query) - {"starttls"}
     if unknown:
-        raise ConfigError(f"PD_IMAP_URL: unknown parameter {', '.join(sorted(unknown))} ({shown})")
+        raise ConfigError(_("PD_IMAP_URL: unknown parameter {names} ({url})").format(
+            names=", ".join(sorted(unknown)), url=shown))
     if scheme == "imaps" and starttls:
-        raise ConfigError(f"PD_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap:// ({shown})")
+        raise ConfigError(_("PD_IMAP_URL: imaps:// is TLS already; starttls=1 is for imap:// ({url})").format(
+            url=shown))
     if scheme == "imap" and not starttls and not _is_loopback(host):
-        raise ConfigError(f"PD_IMAP_URL: plain imap:// (the password in clear) on loopback only; use imaps:// "
-                          f"or ?starttls=1 ({shown})")
+        raise ConfigError(_("PD_IMAP_URL: plain imap:// (the password in clear) on loopback only; use imaps:// "
+                            "or ?starttls=1 ({url})").format(url=shown))
     if not parsed.username:
-        raise ConfigError(f"PD_IMAP_URL: no user name in {shown!r} (imaps://user:password@host/INBOX)")
+        raise ConfigError(_("PD_IMAP_URL: no user name in {url} (imaps://user:password@host/INBOX)").format(
+            url=repr(shown)))
     folder = unquote(parsed.path.lstrip("/")) or "INBOX"
     done = (done or "").strip()
     if not done:
-        raise ConfigError("PD_IMAP_DONE: empty; name the folder processed mail is moved to")
+        raise ConfigError(_("PD_IMAP_DONE: empty; name the folder processed mail is moved to"))
     if done == folder:
-        raise ConfigError(f"PD_IMAP_DONE: {done!r} is the mailbox fetched from; name another folder")
+        raise ConfigError(_("PD_IMAP_DONE: {folder} is the mailbox fetched from; name another folder").format(
+            folder=repr(done)))
     return ImapConfig(scheme=scheme, host=host, port=port or (993 if scheme == "imaps" else 143),
                       user=unquote(parsed.username), password=unquote(parsed.password or ""),
                       folder=folder, starttls=starttls, done=done)

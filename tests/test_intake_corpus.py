@@ -31,7 +31,7 @@ def test_undeclared_windows_1257_reads_as_latvian_and_says_how(pd):
     assert d["text"] == "Labdien! Ģērbtuvē nestrādā ņēmēja dators; žēl, ka šķērslis."
     assert d["charset_note"] == "no charset declared; read as cp1257"
     human = pd.ok("intake", "show", str(res["intake"])).stdout
-    assert "no charset declared; read as cp1257" in human and "Ģērbtuvē" in human
+    assert "kodējums nav norādīts; nolasīts kā cp1257" in human and "Ģērbtuvē" in human
 
 
 def test_a_declared_charset_that_does_not_fit_falls_back_without_dropping_a_letter(pd):
@@ -111,7 +111,7 @@ def test_a_20_mb_attachment_is_recorded_by_name_and_size_and_not_stored(pd, rawd
     stored = rawdb.execute("SELECT length(raw) FROM inbound_message WHERE id = ?", res["message"])[0][0]
     assert stored < 100_000  # the 20 MB are not in the ledger
     human = pd.ok("intake", "show", str(res["intake"])).stdout
-    assert "Skenēts akts – ķēde.pdf (20.0 MB, not stored: over the limit)" in human
+    assert "Skenēts akts – ķēde.pdf (20.0 MB, nav saglabāts: pārsniedz ierobežojumu)" in human
     # under the limit an attachment stays in the kept message
     res2 = ingest(pd, M.with_attachment(name="mazs.pdf", data=small, subject="Mazs"))
     assert show(pd, res2["intake"])["attachments"][0]["stored"] is True

@@ -10,6 +10,9 @@ from pathlib import Path
 from tests import intake_mail as M
 from tests.conftest import subprocess_env
 
+# pd/cli.py's "Error: {message}" (its Latvian is the CLI's to give): either prefix, then the message
+ERR = ("Kļūda: ", "Error: ")
+
 
 def pd_ingest(env: dict, raw: bytes, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pd", "mail", "ingest", *args], input=raw, capture_output=True,
@@ -39,17 +42,19 @@ def test_stdin_bytes_through_the_real_entry_point_then_the_same_mail_again(pd_en
     path = Path(pd_env["PD_CATALOG"]).parent / "m.eml"
     path.write_bytes(M.plain(subject="no faila"))
     r = pd_ingest(env, b"", str(path))
-    assert r.returncode == 0 and r.stdout.decode().startswith("new intake item 2")
+    assert r.returncode == 0 and r.stdout.decode().startswith("jauna ienākusī vēstule 2: pd intake show 2")
 
 
 def test_exit_75_when_the_ledger_is_locked_past_its_timeout_and_nothing_is_stored(pd, pd_env, rawdb):
     pd.register()  # the ledger exists
-    env = subprocess_env(pd_env, PD_USER="system", PD_BUSY_TIMEOUT="0.5")
+    # (about the exit code and the ledger's own words: in English)
+    env = subprocess_env(pd_env, PD_USER="system", PD_BUSY_TIMEOUT="0.5", PD_LANG="en")
     with rawdb.write_lock():
         r = pd_ingest(env, M.plain(subject="kamēr aizņemts"))
     assert r.returncode == 75, (r.returncode, r.stderr)
     err = r.stderr.decode()
     assert err.startswith("Error: ") and "busy" in err and "Traceback" not in err
+    assert "(not stored; exit 75, the mail system will try again)" in err
     assert count(rawdb, "inbound_message") == 0
     # the MTA's retry later succeeds
     r = pd_ingest(env, M.plain(subject="kamēr aizņemts"))
@@ -60,15 +65,20 @@ def test_exit_75_when_the_database_server_is_unreachable(pd_env):
     from tests.smtp_fixture import free_port
 
     env = subprocess_env(pd_env, PD_USER="system",
-                         PD_DATABASE_URL=f"postgresql://pd@127.0.0.1:{free_port()}/pd?connect_timeout=2")
+                         PD_DATABASE_URL=f"postgresql://pd@127.0.0.1:{free_port()}/pd?connect_timeout=2", PD_LANG="en")
     r = pd_ingest(env, M.plain(subject="x"))
     assert r.returncode == 75 and "cannot reach the database server" in r.stderr.decode()
 
 
 def test_exit_75_for_a_configuration_that_stops_storing_so_the_mta_keeps_the_mail(pd_env):
-    env = subprocess_env(pd_env, PD_USER="nobody-here")
+    env = subprocess_env(pd_env, PD_USER="nobody-here", PD_LANG="en")
     r = pd_ingest(env, M.plain(subject="x"))
     assert r.returncode == 75 and "not Centre staff" in r.stderr.decode()
+    # in the desk's language: the line says the mail was not stored and why it is safe
+    r = pd_ingest(subprocess_env(pd_env, PD_USER="nobody-here"), M.plain(subject="x"))
+    err = r.stderr.decode()
+    assert r.returncode == 75 and err.startswith(ERR)
+    assert "(nav saglabāta; izejas kods 75, pasta sistēma mēģinās vēlreiz)" in err
 
 
 def test_two_ingests_of_the_same_message_at_once_store_it_once(pd, pd_env, rawdb):
@@ -136,7 +146,7 @@ def test_a_fault_of_ours_on_one_mail_quarantines_it_and_replay_takes_it_in_later
     item = pd.ok("intake", "show", str(res["intake"]), "--json").json()
     assert item["subject"] == "Dators neieslēdzas" and item["text"] == "Labdien, dators neieslēdzas."
     again = pd("intake", "replay", str(qid))
-    assert again.exit_code == 5 and "replayed already" in again.stderr
+    assert again.exit_code == 5 and "jau ir atkārtoti apstrādāta (kā vēstule" in again.stderr
     assert pd.ok("intake", "quarantine", "--json").json() == []
 
 

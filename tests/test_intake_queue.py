@@ -6,6 +6,9 @@ import json
 
 from tests import intake_mail as M
 
+# pd/cli.py's "Error: {message}" (its Latvian is the CLI's to give): either prefix, then the message
+ERR = ("Kļūda: ", "Error: ")
+
 
 def ingest(pd, raw: bytes) -> dict:
     r = pd("mail", "ingest", "--json", user="system", input=raw)
@@ -56,7 +59,7 @@ def test_register_recalls_the_requesters_other_details_from_their_last_request(p
 def test_register_checks_like_register_and_stores_nothing_half(pd, rawdb):
     res = ingest(pd, M.plain(subject="x"))
     r = pd("intake", "register", str(res["intake"]), "--service", "NAV-TADA", "--institution", "VP")
-    assert r.exit_code == 4 and r.stderr.startswith("Error: no service")  # as pd register says it
+    assert r.exit_code == 4 and r.stderr.startswith(ERR) and "NAV-TADA" in r.stderr  # as pd register says it
     assert pd.ok("intake", "show", str(res["intake"]), "--json").json()["status"] == "new"
     assert rawdb.execute("SELECT count(*) FROM request")[0][0] == 0
     r = pd("intake", "register", str(res["intake"]), "--service", "EPASTS", "--institution", "VP", user="jberzins")
@@ -74,7 +77,7 @@ def test_attach_and_ignore_are_events_with_their_actor_and_happen_once(pd, rawdb
     assert ev["actor"] == "operators2" and ev["data"]["attachments"] == ["ekrāns.png"]
     assert ev["data"]["text"] == "Pielikumā ekrānuzņēmums." and ev["data"]["from"].startswith("Mārtiņš Zariņš")
     again = pd("intake", "attach", str(a["intake"]), n)
-    assert again.exit_code == 5 and f"already attached as request {n}" in again.stderr
+    assert again.exit_code == 5 and f"jau ir pievienota pieteikumam ({n})" in again.stderr
     r = pd("intake", "ignore", str(b["intake"]))
     assert r.exit_code == 2  # --reason is required
     pd.ok("intake", "ignore", str(b["intake"]), "--reason", "reklāma")

@@ -105,7 +105,7 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
     with clock_at("2027-01-04T10:00:01"):  # the manager's mail is due from cron's run on
         r = _send(pd, smtp_server.url)
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.count("sent message") == 7
+    assert r.stdout.count("nosūtīta vēstule") == 7
     got = _received(smtp_server)
     assert set(got) == set(queued)
 
@@ -258,7 +258,8 @@ def test_server_down_exit_8_nothing_lost_then_each_message_arrives_once(pd, smtp
     assert r.exit_code == 8
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
+    assert len(lines) == 1 and lines[0].startswith(("Kļūda: ", "Error: ")), r.stderr
+    assert lines[0].endswith("; 0 nosūtītas, pārējās gaida"), r.stderr
     assert "Traceback" not in r.stderr
     assert f"127.0.0.1:{smtp_server.port}" in lines[0]
 
@@ -297,14 +298,14 @@ def test_a_550_refusal_fails_the_message_for_good_and_a_sent_one_is_not_retried(
     r = _send(pd, smtp_server.url)
     assert r.exit_code == 3, r.stderr  # a message failed for good in this run: not 0 (cron tells the admin)
     assert "Traceback" not in r.stderr
-    assert f"Error: 1 message(s) failed for good ({first['id']}; pd mail list --failed), 1 sent" in r.stderr
+    assert f": 1 vēstuli nosūtīt neizdevās galīgi ({first['id']}; pd mail list --failed), 1 nosūtīta" in r.stderr
     again = _send(pd, smtp_server.url)
     assert (again.exit_code, again.stdout) == (0, "")  # nothing failed in this run
     failed = _outbox(pd, "--failed")
     assert [x["id"] for x in failed] == [first["id"]]
     assert failed[0]["status"] == "failed"
     assert "550 5.7.1 Message rejected" in failed[0]["last_error"]
-    assert f"message {first['id']} failed for good" in r.stderr
+    assert f"vēstuli {first['id']} nosūtīt neizdevās galīgi: " in r.stderr
     sent = _outbox(pd, "--sent")
     assert [x["id"] for x in sent] == [second["id"]]
     assert len(smtp_server.envelopes) == 1
@@ -368,7 +369,7 @@ def test_two_senders_at_once_deliver_each_message_exactly_once(pd, pd_env, smtp_
     assert set(ids) == queued
     assert all(c == 1 for c in ids.values()), [m for m, c in ids.items() if c > 1]
     # each message was reported sent by exactly one of the two processes
-    reported = Counter(line for o, _ in outs for line in o.splitlines() if line.startswith("sent message"))
+    reported = Counter(line for o, _ in outs for line in o.splitlines() if line.startswith("nosūtīta vēstule"))
     assert len(reported) == 20 and set(reported.values()) == {1}
     outbox = _outbox(pd)
     assert {x["status"] for x in outbox} == {"sent"} and {x["attempts"] for x in outbox} == {1}

@@ -20,9 +20,13 @@ from email.utils import make_msgid
 import pytest
 
 from tests.conftest import process_gone, run_pd, subprocess_env
+from tests.english import english
 from tests.imap_server import DovecotServer
 
 DONE = "pd-processed"
+
+# pd/cli.py's "Error: {message}" (its Latvian is the CLI's to give): either prefix, then the message
+ERR = ("Kļūda: ", "Error: ")
 
 
 @pytest.fixture
@@ -91,25 +95,26 @@ def mid_of(raw: bytes) -> str:
 
 # ---------------------------------------------------------------------------- configuration
 @pytest.mark.parametrize("url, words", [
-    ("imap://pd:hunter2x@mail.example.lv/INBOX", "loopback only"),
-    ("pop3://pd:hunter2x@127.0.0.1/INBOX", "use imaps://"),
-    ("imaps://pd:hunter2x@127.0.0.1/INBOX?starttls=1", "TLS already"),
-    ("imaps://127.0.0.1/INBOX", "no user name"),
-    ("imaps://pd:hunter2x@127.0.0.1/INBOX?cafile=x", "unknown parameter"),
+    ("imap://pd:hunter2x@mail.example.lv/INBOX", "tikai lokālajā datorā"),
+    ("pop3://pd:hunter2x@127.0.0.1/INBOX", "lietojiet imaps://"),
+    ("imaps://pd:hunter2x@127.0.0.1/INBOX?starttls=1", "jau ir TLS"),
+    ("imaps://127.0.0.1/INBOX", "nav norādīts lietotājvārds"),
+    ("imaps://pd:hunter2x@127.0.0.1/INBOX?cafile=x", "nezināms parametrs cafile"),
 ])
 def test_a_bad_url_is_exit_7_naming_the_variable_and_never_the_password(pd, url, words):
     r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
     assert r.exit_code == 7, r.stderr
-    assert r.stderr.startswith("Error: PD_IMAP_URL") and words in r.stderr
+    assert r.stderr.startswith(tuple(e + "PD_IMAP_URL" for e in ERR)) and words in r.stderr
+    assert english(r.stderr.removeprefix("Error: ")) == []  # (the prefix is pd/cli.py's)
     assert len(r.stderr.strip().splitlines()) == 1
     assert "hunter2x" not in r.stderr + r.stdout
 
 
 def test_no_url_and_a_done_folder_equal_to_the_mailbox_are_exit_7(pd):
     r = pd("mail", "fetch")
-    assert r.exit_code == 7 and "PD_IMAP_URL is not set" in r.stderr
+    assert r.exit_code == 7 and "PD_IMAP_URL nav iestatīts" in r.stderr
     r = pd("mail", "fetch", env={"PD_IMAP_URL": "imap://pd:x@127.0.0.1/INBOX", "PD_IMAP_DONE": "INBOX"})
-    assert r.exit_code == 7 and r.stderr.startswith("Error: PD_IMAP_DONE")
+    assert r.exit_code == 7 and r.stderr.startswith(tuple(e + "PD_IMAP_DONE" for e in ERR))
 
 
 def test_an_unreachable_server_is_exit_8_in_one_line(pd):
@@ -117,20 +122,20 @@ def test_an_unreachable_server_is_exit_8_in_one_line(pd):
 
     r = pd("mail", "fetch", env={"PD_IMAP_URL": f"imap://pd:hunter2x@127.0.0.1:{free_port()}/INBOX"})
     assert r.exit_code == 8
-    assert r.stderr.startswith("Error: cannot reach the IMAP server 127.0.0.1:")
+    assert r.stderr.startswith(tuple(e + "nevar sazināties ar IMAP serveri 127.0.0.1:" for e in ERR))
     assert len(r.stderr.strip().splitlines()) == 1 and "hunter2x" not in r.stderr
 
 
 def test_a_wrong_password_is_exit_7(pd, imap):
     url = imap.url().replace("s3cr%40t", "wrong")
     r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
-    assert r.exit_code == 7 and "refused the login of pd" in r.stderr, r.stderr
+    assert r.exit_code == 7 and "atteica pieteikšanos lietotājam pd" in r.stderr, r.stderr
 
 
 def test_only_the_system_or_an_operator_fetches_and_an_expert_touches_nothing(pd, imap):
     imap.append(mail(1))
     r = pd("mail", "fetch", user="jberzins", env={"PD_IMAP_URL": imap.url()})
-    assert r.exit_code == 6 and r.stderr.startswith("Error: ")
+    assert r.exit_code == 6 and r.stderr.startswith(ERR)
     assert imap.uids("INBOX") == [1] and imap.uids(DONE) == []
 
 
@@ -301,7 +306,7 @@ def test_imaps_and_starttls_with_a_certificate_made_for_the_test(imap, ledger, m
     from pd.intake.fetch import fetch
 
     imap.append(mail(1))
-    with pytest.raises(ConfigError, match="certificate we do not trust"):
+    with pytest.raises(ConfigError, match="sertifikāts nav uzticams"):
         fetch(settings_for(imap.url(scheme="imaps")), deliver=Recorder(imap))
     monkeypatch.setenv("SSL_CERT_FILE", str(imap.cert))
     rec = Recorder(imap)
@@ -335,11 +340,11 @@ def test_pd_mail_fetch_takes_mail_into_the_intake_and_says_so_per_message(pd, im
     assert set(_stored(rawdb)) == {mid_of(raws[0]), mid_of(raws[2])}
     assert imap.uids("INBOX") == [] and len(imap.messages(DONE)) == 2
     r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
-    assert r.stdout == "" and "no new mail in pd@127.0.0.1" in r.stderr
+    assert r.stdout == "" and "pastkastē pd@127.0.0.1" in r.stderr and "jaunu vēstuļu nav" in r.stderr
     # The same message delivered again is recognised, and moved all the same.
     imap.append(raws[0])
     r = pd.ok("mail", "fetch", user="system", env={"PD_IMAP_URL": imap.url()})
-    assert "UID 3: duplicate — already in the ledger" in r.stdout
+    assert "UID 3: jau ir žurnālā" in r.stdout
     assert len(_stored(rawdb)) == 2 and imap.uids("INBOX") == []
 
 
@@ -595,12 +600,12 @@ def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_si
     try:
         out, err = _lines(p.stdout), _lines(p.stderr)
         assert json.loads(_next(out))["action"] == "new"  # what was there already
-        assert "watching imap://pd:***@127.0.0.1" in _next(err)
+        assert "gaida vēstules pastkastē imap://pd:***@127.0.0.1" in _next(err)
         time.sleep(0.5)  # it waits in IDLE now
         imap.append(b)
         assert json.loads(_next(out, 10))["action"] == "new"  # IDLE woke it
         imap.stop()
-        assert "trying again in" in _next(err)
+        assert "atkārtots mēģinājums pēc" in _next(err)
         imap.start()
         imap.append(c)
         assert json.loads(_next(out, 30))["action"] == "new"  # reconnected by itself
@@ -613,9 +618,9 @@ def test_watch_takes_mail_as_it_comes_survives_a_server_restart_and_leaves_on_si
         p.send_signal(signal.SIGTERM)
         assert p.wait(15) == 0
         rest = []
-        while (line := _next(err)) is not None and "stopped" not in line:
+        while (line := _next(err)) is not None and "apturēts" not in line:
             rest.append(line)
-        assert "3 message(s) taken" in line
+        assert "šajā reizē saņemtas 3 vēstules" in line
         assert all("Traceback" not in x for x in rest)
     finally:
         if p.poll() is None:

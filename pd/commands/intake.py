@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext, pgettext
 from . import requests as _requests
 from .common import MAX_ID, MAX_ROWS, Json, Number, Redact, emit_json, out, say, state, table
 
@@ -26,11 +27,11 @@ def intake_list(
     as_json: Json = False,
 ) -> None:
     """The mail waiting for the operator (new items unless --status or --all). Example: pd intake list"""
-    from ..intake.items import item_dict, list_items
+    from ..intake.items import item_dict, list_items, status_words
     from ..latvian import format_dt
 
     st = state(ctx)
-    st.desk.require("operator", "supervisor", what="read the intake queue")
+    st.desk.require("operator", "supervisor", what=_("read the intake queue"))
     statuses = list(status or []) or ([] if all_ else ["new"])
     items = list_items(statuses, limit)
     tz = st.settings.timezone
@@ -38,16 +39,18 @@ def intake_list(
         emit_json([item_dict(i, tz) for i in items])
         return
     # Narrow terminals first: the name (not the address), and only the columns that say something.
-    rows = [[i.id, i.status, format_dt(i.message.received_at, tz), _short(i.message.sender_name or
+    rows = [[i.id, status_words(i.status), format_dt(i.message.received_at, tz), _short(i.message.sender_name or
                                                                           i.message.sender_email, 30),
              _short(i.message.subject, 60), (i.request.number if i.request_id else
                                              (f"({i.related.number})" if i.related_id else ""))] for i in items]
     headers = ["id", "status", "received", "from", "subject", "request"]
+    shown = [_("id"), _("status"), pgettext("mail", "received"), pgettext("mail", "from"), pgettext("mail", "subject"),
+             _("request")]
     keep = [c for c in range(len(headers))
             if not (headers[c] == "status" and statuses == ["new"]) and any(str(r[c]) for r in rows)]
-    table([[r[c] for c in keep] for r in rows], [headers[c] for c in keep])
+    table([[r[c] for c in keep] for r in rows], [shown[c] for c in keep])
     if not items:
-        say("No mail waits for the desk." if statuses == ["new"] else "No such intake items.")
+        say(_("No mail waits for the desk.") if statuses == ["new"] else _("No such intake items."))
 
 
 def _short(text: str, width: int) -> str:
@@ -57,10 +60,10 @@ def _short(text: str, width: int) -> str:
 @intake_app.command("show")
 def intake_show(ctx: typer.Context, item_id: ItemId, as_json: Json = False) -> None:
     """One intake item with the mail's whole text. Example: pd intake show 12"""
-    from ..intake.items import get_item, item_dict
+    from ..intake.items import get_item, item_dict, status_words
 
     st = state(ctx)
-    st.desk.require("operator", "supervisor", what="read the intake queue")
+    st.desk.require("operator", "supervisor", what=_("read the intake queue"))
     d = item_dict(get_item(item_id), st.settings.timezone, text=True)
     if as_json:
         emit_json(d)
@@ -72,21 +75,31 @@ def intake_show(ctx: typer.Context, item_id: ItemId, as_json: Json = False) -> N
     def when(v):
         return format_dt(datetime.fromisoformat(v), st.settings.timezone) if v else "-"
 
-    lines = [f"Intake item {d['id']}: {d['status']}" + (f" (request {d['request']})" if d["request"] else ""),
-             f"From:        {d['from']}", f"Subject:     {d['subject']}", f"Received:    {when(d['received_at'])}",
-             f"Sent:        {when(d['sent_at'])}"]
+    status = status_words(d["status"])
+    head = (_("Intake item {id}: {status} (request {number})") if d["request"]
+            else _("Intake item {id}: {status}")).format(id=d["id"], status=status, number=d["request"])
+    fields: list[tuple[str, str]] = [(_("From:"), d["from"]), (_("Subject:"), d["subject"]),
+                                     (_("Received:"), when(d["received_at"])), (_("Sent:"), when(d["sent_at"]))]
     if d["related"]:
-        lines.append(f"About:       request {d['related']} (closed: register it as new, or attach it)")
+        fields.append((_("About:"), _("request {number} (closed: register it as new, or attach it)").format(
+            number=d["related"])))
     for a in d["attachments"]:
-        lines.append(f"Attachment:  {a['name']} ({_size(a['size'])}{'' if a['stored'] else ', not stored: over the limit'})")
+        fields.append((_("Attachment:"), (_("{name} ({size})") if a["stored"] else
+                                          _("{name} ({size}, not stored: over the limit)")).format(
+            name=a["name"], size=_size(a["size"]))))
     if d["html"]:
-        lines.append("Note:        an HTML-only mail, shown as text (the original is kept)")
+        fields.append((_("Note:"), _("an HTML-only mail, shown as text (the original is kept)")))
     if d["charset_note"]:
-        lines.append(f"Note:        {d['charset_note']}")
+        from ..intake.parse import charset_words
+
+        fields.append((_("Note:"), charset_words(d["charset_note"])))
     if d["redacted"]:
-        lines.append("Note:        a disclosed password was replaced by [REDACTED]")
+        fields.append((_("Note:"), _("a disclosed password was replaced by [REDACTED]")))
     if d["reason"]:
-        lines.append(f"Ignored:     {d['reason']} ({d['decided_by']})")
+        fields.append((_("Ignored:"), _("{reason} ({name})").format(reason=d["reason"],
+                                                                     name=_name(st, d["decided_by"]))))
+    width = max(len(label) for label, _v in fields) + 2
+    lines = [head] + [f"{label:{width}}{value}" for label, value in fields]
     lines += ["", d["text"]]
     out("\n".join(lines))
 
@@ -97,6 +110,14 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+def _name(st, login: str | None) -> str:
+    """A person by name, not login (the contacts in force; the login when they are gone)."""
+    if not login:
+        return "-"
+    person = st.desk.contacts.staff.get(login)
+    return person.name if person is not None else login
 
 
 _SKIP = {"ctx", "out_of_scope", "reason", "idempotency_key", "as_json"}
@@ -125,7 +146,7 @@ def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
     if sys.stdin.isatty():
         from .register_prompt import prompt_register
 
-        st.desk.require("operator", what="register intake mail")
+        st.desk.require("operator", what=_("register intake mail"))
         item = get_item(item_id)
         if item.status != "registered":  # registered before: only what was typed is compared with it
             prefill(st.desk, item, data)
@@ -139,7 +160,11 @@ def intake_register(ctx: typer.Context, item_id: int, **options) -> None:
         d["intake"] = item.id
         emit_json(d)
     else:
-        out(f"{req.number} registered from intake item {item.id}: {req.status}")
+        from ..i18n import language
+        from ..wording import status_label
+
+        out(_("{number} registered from intake item {id}: {status}").format(
+            number=req.number, id=item.id, status=status_label(req.status, language())))
 
 
 def _register_signature() -> None:
@@ -171,7 +196,7 @@ def intake_attach(ctx: typer.Context, item_id: ItemId, number: Number, as_json: 
     if as_json:
         emit_json(item_dict(item, st.settings.timezone))
     else:
-        out(f"intake item {item.id} attached to {req.number}")
+        out(_("intake item {id} attached to {number}").format(id=item.id, number=req.number))
 
 
 @intake_app.command("ignore")
@@ -190,7 +215,7 @@ def intake_ignore(
     if as_json:
         emit_json(item_dict(item, st.settings.timezone))
     else:
-        out(f"intake item {item.id} ignored")
+        out(_("intake item {id} ignored").format(id=item.id))
 
 
 @intake_app.command("seen")
@@ -206,9 +231,10 @@ def intake_seen(ctx: typer.Context, number: Number, as_json: Json = False) -> No
     if as_json:
         emit_json({"request": st.desk.get(number).number, "seen": ids})
     elif ids:
-        out(f"{len(ids)} mail(s) of {st.desk.get(number).number} marked seen")
+        out(ngettext("{n} mail of {number} marked seen", "{n} mails of {number} marked seen", len(ids)).format(
+            n=len(ids), number=st.desk.get(number).number))
     else:
-        say(f"no unseen mail for {number}")
+        say(_("no unseen mail for {number}").format(number=number))
 
 
 @intake_app.command("quarantine")
@@ -222,7 +248,7 @@ def intake_quarantine(
     from ..latvian import format_dt, iso
 
     st = state(ctx)
-    st.desk.require("operator", "admin", what="read the quarantine")
+    st.desk.require("operator", "admin", what=_("read the quarantine"))
     rows = quarantined(all_=all_)
     tz = st.settings.timezone
     if as_json:
@@ -231,9 +257,10 @@ def intake_quarantine(
                     "replayed_as": q.replayed_as} for q in rows])
         return
     table([[q.id, format_dt(q.received_at, tz), q.source, _short(q.error, 60), q.path or ""] for q in rows],
-          ["id", "received", "source", "why", "file"])
+          [_("id"), pgettext("mail", "received"), pgettext("mail", "source"), pgettext("mail", "why"),
+           pgettext("mail", "file")])
     if not rows:
-        say("The quarantine is empty.")
+        say(_("The quarantine is empty."))
 
 
 @intake_app.command("replay")
@@ -259,7 +286,7 @@ def intake_replay(
         try:
             raw = Path(file).read_bytes()
         except OSError as exc:
-            raise NotFound(f"cannot read {file}: {exc.strerror}") from None
+            raise NotFound(_("cannot read {path}: {error}").format(path=file, error=exc.strerror)) from None
     res = replay(st.desk, qid, raw)
     if as_json:
         emit_json(res)

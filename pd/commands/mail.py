@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext, pgettext
 from .common import MAX_ID, MAX_ROWS, Json, emit_json, out, say, state, table
 
 mail_app = typer.Typer(help="The outbox: messages the desk sends (delivered by pd mail send).", no_args_is_help=True)
@@ -27,7 +28,7 @@ def mail_send(
 
     st = state(ctx)
     desk = st.desk
-    desk.require("system", "operator", "admin", "supervisor", what="send mail")
+    desk.require("system", "operator", "admin", "supervisor", what=_("send mail"))
     with recorded("mail send"):  # pd doctor asks when it last ran
         _mail_send(st, desk, limit, as_json)
 
@@ -42,19 +43,25 @@ def _mail_send(st, desk, limit: int | None, as_json: bool) -> None:
                    "deferred": [{"id": i, "error": e} for i, e in report.deferred]})
     else:
         for i in report.sent:
-            out(f"sent message {i}")
+            out(_("sent message {id}").format(id=i))
         for i, e in report.failed:
-            say(f"message {i} failed for good: {e}")
+            say(_("message {id} failed for good: {error}").format(id=i, error=e))
     gave_up = failed_for_good(report)
     if gave_up:
         # Not 0: a message nobody will receive needs a person; not 8: retrying will not deliver it.
         from ..errors import InvalidInput
 
-        also = f"; also {report.temporary_error}, the rest wait" if report.temporary_error else ""
-        raise InvalidInput(f"{len(gave_up)} message(s) failed for good ({', '.join(map(str, gave_up))}; "
-                           f"pd mail list --failed), {len(report.sent)} sent{also}")
+        failed = ngettext("{n} message failed for good ({ids}; pd mail list --failed)",
+                          "{n} messages failed for good ({ids}; pd mail list --failed)",
+                          len(gave_up)).format(n=len(gave_up), ids=", ".join(map(str, gave_up)))
+        sent = ngettext("{n} sent", "{n} sent", len(report.sent)).format(n=len(report.sent))
+        if report.temporary_error:
+            raise InvalidInput(_("{failed}, {sent}; also {error}, the rest wait").format(
+                failed=failed, sent=sent, error=report.temporary_error))
+        raise InvalidInput(_("{failed}, {sent}").format(failed=failed, sent=sent))
     if report.temporary_error:
-        raise TemporaryFailure(f"{report.temporary_error}; {len(report.sent)} sent, the rest wait")
+        sent = ngettext("{n} sent", "{n} sent", len(report.sent)).format(n=len(report.sent))
+        raise TemporaryFailure(_("{error}; {sent}, the rest wait").format(error=report.temporary_error, sent=sent))
 
 
 @mail_app.command("list")
@@ -77,11 +84,19 @@ def mail_list(
     if as_json:
         emit_json([message_dict(m, st.settings.timezone) for m in rows])
         return
-    table([[m.id, m.status, m.request.number if m.request_id else "", m.kind, ", ".join(message_dict(m)["recipients"]),
-            format_dt(m.sent_at or m.next_attempt_at, st.settings.timezone), m.attempts, (m.last_error or "")[:60]]
-           for m in rows], ["id", "status", "request", "kind", "to", "sent / next try", "tries", "last error"])
+    table([[m.id, outbox_status(m.status), m.request.number if m.request_id else "", m.kind,
+            ", ".join(message_dict(m)["recipients"]), format_dt(m.sent_at or m.next_attempt_at, st.settings.timezone),
+            m.attempts, (m.last_error or "")[:60]]
+           for m in rows], [_("id"), _("status"), _("request"), pgettext("mail", "kind"), pgettext("mail", "to"),
+                            _("sent / next try"), pgettext("mail", "tries"), _("last error")])
     if not rows:
-        say("The outbox is empty." if not wanted else "No such messages.")
+        say(_("The outbox is empty.") if not wanted else _("No such messages."))
+
+
+def outbox_status(status: str) -> str:
+    """An outbox message's status as a person reads it (the JSON keeps the value)."""
+    return {"pending": pgettext("outbox", "waiting"), "sending": pgettext("outbox", "being sent"),
+            "sent": pgettext("outbox", "sent"), "failed": pgettext("outbox", "failed")}.get(status, status)
 
 
 def _get(message_id: int):
@@ -102,10 +117,22 @@ def mail_show(ctx: typer.Context, message_id: Annotated[int, typer.Argument(meta
     if as_json:
         emit_json(d)
         return
-    for k in ("id", "request", "kind", "status", "recipients", "subject", "attempts", "next_attempt_at", "sent_at",
-              "last_error", "message_id", "attachment"):
+    labels = {"id": _("Id:"), "request": _("Request:"), "kind": _("Kind:"), "status": _("Status:"),
+              "recipients": _("To:"), "subject": _("Subject:"), "attempts": _("Attempts:"),
+              "next_attempt_at": _("Next attempt:"), "sent_at": _("Sent:"), "last_error": _("Last error:"),
+              "message_id": _("Message-ID:"), "attachment": _("Attachment:")}
+    width = max(len(v) for v in labels.values()) + 1
+    for k, name in labels.items():
         v = d[k]
-        out(f"{k + ':':17}{', '.join(v) if isinstance(v, list) else ('' if v is None else v)}")
+        if k == "status":
+            v = outbox_status(v)
+        elif k in ("next_attempt_at", "sent_at") and v:
+            from datetime import datetime
+
+            from ..latvian import format_dt
+
+            v = format_dt(datetime.fromisoformat(v), st.settings.timezone)
+        out(f"{name:{width}}{', '.join(v) if isinstance(v, list) else ('' if v is None else v)}")
     out("")
     out(d["body"])
 
@@ -117,12 +144,12 @@ def mail_retry(ctx: typer.Context, message_id: Annotated[int, typer.Argument(met
     from ..notify.outbox import message_dict, retry
 
     st = state(ctx)
-    st.desk.require("operator", "admin", "system", what="retry mail")
+    st.desk.require("operator", "admin", "system", what=_("retry mail"))
     m = retry(message_id, st.desk.now())
     if as_json:
         emit_json(message_dict(m, st.settings.timezone))
     else:
-        out(f"message {m.id} will be sent at the next pd mail send")
+        out(_("message {id} will be sent at the next pd mail send").format(id=m.id))
 
 
 EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
@@ -151,9 +178,9 @@ def mail_ingest(
         try:
             raw = Path(file).read_bytes()
         except FileNotFoundError:
-            raise NotFound(f"no file {file}") from None
+            raise NotFound(_("no file {path}").format(path=file)) from None
         except OSError as exc:
-            raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+            raise ConfigError(_("cannot read {path}: {error}").format(path=file, error=exc.strerror)) from None
         source = f"ingest:{file}"[:200]
     else:
         raw = sys.stdin.buffer.read()
@@ -165,7 +192,8 @@ def mail_ingest(
         res = receive(st.settings, raw, source=source)
     except DESK_FAULTS as exc:
         # Whatever stops us storing it now, the mail must not be lost: the MTA retries.
-        sys.stderr.write(f"Error: {exc} (not stored; exit 75, the mail system will try again)\n")
+        sys.stderr.write(_("Error: {message}").format(message=_(
+            "{error} (not stored; exit 75, the mail system will try again)").format(error=exc)) + "\n")
         raise typer.Exit(EX_TEMPFAIL) from None
     except Exception as exc:  # noqa: BLE001 - not even the quarantine took it: keep it at the MTA
         import os
@@ -174,8 +202,9 @@ def mail_ingest(
             import traceback
 
             traceback.print_exception(exc)
-        sys.stderr.write(f"Error: internal error: {type(exc).__name__}: {exc} (not stored; exit 75, "
-                         "the mail system will try again)\n")
+        sys.stderr.write(_("Error: {message}").format(message=_(
+            "internal error: {kind}: {detail} (not stored; exit 75, the mail system will try again)").format(
+                kind=type(exc).__name__, detail=exc)) + "\n")
         raise typer.Exit(EX_TEMPFAIL) from None
     if as_json:
         emit_json(res)
@@ -186,21 +215,37 @@ def mail_ingest(
 def _ingest_words(res: dict) -> str:
     action = res["action"]
     if action == "new":
-        tail = f" (about request {res['request']})" if res.get("request") else ""
-        return f"new intake item {res['intake']}{tail}: pd intake show {res['intake']}"
+        if res.get("request"):
+            return _("new intake item {id} (about request {number}): pd intake show {id}").format(
+                id=res["intake"], number=res["request"])
+        return _("new intake item {id}: pd intake show {id}").format(id=res["intake"])
     if action == "follow_up":
-        how = {"answer": "; the requester's answer, the request resumed",
-               "objection": "; after it was resolved: a possible objection",
-               "expert": "; from the assigned expert"}.get(res.get("flag") or "", "")
-        return f"follow-up to request {res['request']}{how}"
+        flag = res.get("flag") or ""
+        if flag == "answer":
+            text = _("follow-up to request {number}; the requester's answer, the request resumed")
+        elif flag == "objection":
+            text = _("follow-up to request {number}; after it was resolved: a possible objection")
+        elif flag == "expert":
+            text = _("follow-up to request {number}; from the assigned expert")
+        elif flag == "command":
+            text = _("follow-up to request {number}; the assigned expert's word by mail, done")
+        else:
+            text = _("follow-up to request {number}")
+        return text.format(number=res["request"])
     if action == "duplicate":
-        return "already stored (the same message came before); nothing new"
+        return _("already stored (the same message came before); nothing new")
     if action == "automatic":
-        return f"automatic mail, recorded and not answered ({res.get('reason', '')})"
+        from ..intake.classify import reason_words
+
+        return _("automatic mail, recorded and not answered ({reason})").format(
+            reason=reason_words(res.get("reason", "")))
     if action == "bounce":
-        return f"delivery report recorded{' for request ' + res['request'] if res.get('request') else ''}"
+        if res.get("request"):
+            return _("delivery report recorded for request {number}").format(number=res["request"])
+        return _("delivery report recorded")
     if action == "quarantined":
-        return f"cannot be taken apart; kept in quarantine {res['quarantine']}: {res.get('error', '')}"
+        return _("cannot be taken apart; kept in quarantine {id}: {error}").format(
+            id=res["quarantine"], error=res.get("error", ""))
     return action
 
 

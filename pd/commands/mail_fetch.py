@@ -7,18 +7,32 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import _, ngettext
 from .common import Json, emit_json, out, say, state
 from .mail import mail_app
 
 
 def _line(item: dict) -> str:
-    where = {"new": f"intake item {item['intake']}", "follow_up": f"request {item['request']}",
-             "duplicate": "already in the ledger", "automatic": "recorded, never answered",
-             "bounce": "delivery report recorded",
-             "quarantined": f"kept in quarantine {item.get('quarantine')} (pd intake quarantine)"}.get(item["action"])
-    if item["action"] in ("new", "automatic", "bounce") and item.get("request"):
-        where += f", about request {item['request']}"
-    return f"UID {item['uid']}: {item['action']} — {where or 'recorded'}"
+    uid, action, number = item["uid"], item["action"], item.get("request")
+    about = action in ("new", "automatic", "bounce") and number
+    if action == "new":
+        text = (_("UID {uid}: new intake item {id}, about request {number}") if about
+                else _("UID {uid}: new intake item {id}"))
+    elif action == "follow_up":
+        text = _("UID {uid}: follow-up to request {number}")
+    elif action == "duplicate":
+        text = _("UID {uid}: already in the ledger")
+    elif action == "automatic":
+        text = (_("UID {uid}: automatic mail, recorded, never answered; about request {number}") if about
+                else _("UID {uid}: automatic mail, recorded, never answered"))
+    elif action == "bounce":
+        text = (_("UID {uid}: delivery report recorded, about request {number}") if about
+                else _("UID {uid}: delivery report recorded"))
+    elif action == "quarantined":
+        text = _("UID {uid}: kept in quarantine {quarantine} (pd intake quarantine)")
+    else:
+        text = _("UID {uid}: recorded")
+    return text.format(uid=uid, id=item.get("intake"), number=number, quarantine=item.get("quarantine"))
 
 
 @mail_app.command("fetch")
@@ -43,7 +57,7 @@ def mail_fetch(
     settings = st.settings
     cfg = parse_imap_url(settings.imap_url, settings.imap_done)  # configuration first (exit 7), nothing written
     desk = st.desk
-    desk.require("system", "operator", what="fetch mail")  # as the intake itself requires
+    desk.require("system", "operator", what=_("fetch mail"))  # as the intake itself requires
     desk.ledger  # the ledger opened (and its schema checked) before any message is touched
     from ..intake.store import share_desk
 
@@ -62,9 +76,11 @@ def mail_fetch(
         sys.stdout.flush()
 
     if watch:
-        say(f"pd mail fetch: watching {mask_url(settings.imap_url)}; Ctrl-C stops")
+        say(_("pd mail fetch: watching {mailbox}; Ctrl-C stops").format(mailbox=mask_url(settings.imap_url)))
         report = watch_mailbox(settings, on_message=each, stop=stop)
-        say(f"pd mail fetch: stopped; {len(report.messages)} message(s) taken in this run")
+        n = len(report.messages)
+        say(ngettext("pd mail fetch: stopped; {n} message taken in this run",
+                     "pd mail fetch: stopped; {n} messages taken in this run", n).format(n=n))
         return
 
     from ..errors import TemporaryFailure
@@ -87,18 +103,47 @@ def mail_fetch(
     if error is not None:
         raise error
     if stop.requested:
-        raise TemporaryFailure(f"interrupted; {len(collected)} message(s) taken, the rest stay in {cfg.folder} "
-                               "for the next fetch")
+        raise TemporaryFailure(ngettext(
+            "interrupted; {n} message taken, the rest stay in {folder} for the next fetch",
+            "interrupted; {n} messages taken, the rest stay in {folder} for the next fetch",
+            len(collected)).format(n=len(collected), folder=cfg.folder))
     counts = report.counts()
     if report.busy:
-        say(f"another pd mail fetch is taking {cfg.key} now; nothing taken by this one")
+        say(_("another pd mail fetch is taking {mailbox} now; nothing taken by this one").format(mailbox=cfg.key))
     elif collected or report.moved:
-        summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-        say(f"{len(collected)} message(s)" + (f": {summary}" if summary else "") + f"; {report.moved} moved to {cfg.done}")
+        n = len(collected)
+        summary = ", ".join(_count(a, k) for a, k in sorted(counts.items()))
+        moved = ngettext("{n} moved to {folder}", "{n} moved to {folder}", report.moved).format(
+            n=report.moved, folder=cfg.done)
+        taken = ngettext("{n} message", "{n} messages", n).format(n=n)
+        say(_("{taken}: {summary}; {moved}").format(taken=taken, summary=summary, moved=moved) if summary
+            else _("{taken}; {moved}").format(taken=taken, moved=moved))
     else:
-        say(f"no new mail in {cfg.key}")
+        say(_("no new mail in {mailbox}").format(mailbox=cfg.key))
     if report.left:
         from ..errors import InvalidInput
 
-        raise InvalidInput(f"{len(report.left)} message(s) stay in {cfg.folder} (see above); "
-                           "they are tried again at the next fetch")
+        n = len(report.left)
+        raise InvalidInput(ngettext(
+            "{n} message stays in {folder} (see above); it is tried again at the next fetch",
+            "{n} messages stay in {folder} (see above); they are tried again at the next fetch",
+            n).format(n=n, folder=cfg.folder))
+
+
+def _count(action: str, n: int) -> str:
+    """'3 new', '1 follow-up' … in the summary of a fetch."""
+    if action == "new":
+        text = ngettext("{n} new", "{n} new", n)
+    elif action == "follow_up":
+        text = ngettext("{n} follow-up", "{n} follow-ups", n)
+    elif action == "duplicate":
+        text = ngettext("{n} duplicate", "{n} duplicates", n)
+    elif action == "automatic":
+        text = ngettext("{n} automatic", "{n} automatic", n)
+    elif action == "bounce":
+        text = ngettext("{n} delivery report", "{n} delivery reports", n)
+    elif action == "quarantined":
+        text = ngettext("{n} in quarantine", "{n} in quarantine", n)
+    else:
+        return f"{n} {action}"
+    return text.format(n=n)

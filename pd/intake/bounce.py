@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 
 from ..db.models import OutboxMessage as M
+from ..i18n import gettext_in
 from ..notify.notices import queue
+from .classify import DELIVERY_STATUS
 from .match import sent_by_desk
 
 
 def handle(desk, ch, msg, bounce) -> dict:
     originals = sent_by_desk(bounce.original_ids)
     msg.action = "bounce"
-    msg.auto_reason = "delivery status report"
+    msg.auto_reason = DELIVERY_STATUS
     req = None
     for out in originals:
         req = out.request if out.request_id else req
@@ -31,13 +33,12 @@ def handle(desk, ch, msg, bounce) -> dict:
                  data={"outbox": out.id, "kind": out.kind, "failed": [f["recipient"] for f in bounce.failed],
                        "status": [f["status"] for f in bounce.failed], "report": msg.id})
         if out.request_id and out.kind != "desk_notice" and _desk_not_among(desk, bounce.failed):
-            lv = desk.settings.lang != "en"
+            lang = "en" if desk.settings.lang == "en" else "lv"  # the desk's mail language
             recipients = ", ".join(json.loads(out.recipients))
             queue(desk, ch, out.request, "desk_notice", to=[desk.contacts.desk.email],
-                  reason=(f"e-pasts adresātam {recipients} nav piegādāts" if lv
-                          else f"the mail to {recipients} was not delivered"),
-                  details=(f"Ziņojums: {out.subject}\nServera atbilde: {error}" if lv
-                           else f"Message: {out.subject}\nServer's report: {error}"))
+                  reason=gettext_in(lang, "the mail to {recipients} was not delivered").format(recipients=recipients),
+                  details=gettext_in(lang, "Message: {subject}\nServer's report: {error}").format(
+                      subject=out.subject, error=error))
     msg.request = req
     msg.save()
     return {"action": "bounce", "intake": None, "request": req.number if req is not None else None,

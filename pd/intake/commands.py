@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..db.models import OutboxMessage as M
+from ..i18n import N_, gettext_in
 from ..replytext import what_they_wrote
 
 #: The command words, without diacritics and in capitals -> the command.
@@ -85,38 +86,25 @@ def answers_desk_mail_to(mail_ids: list[str], req, address: str) -> bool:
     return False
 
 
-#: The confirmation's words (the expert's mail answered), by language.
+#: The confirmation's words (the expert's mail answered), in the expert's mail language: words(lang).
 REPLY = {
-    "lv": {
-        "accept": "Pieteikums pieņemts izskatīšanai.",
-        "reject": "Pieteikums atgriezts Pakalpojumu dienestam kā Jums nepiekritīgs. Iemesls: {text}",
-        "resolve": "Pieteikums atzīmēts kā izpildīts, un pieteicējam nosūtīts rezultāts: {text}",
-        "delay": "Kavēšanās paziņojums saņemts: plānotais izpildes termiņš {planned}. Pieteicējs par to ir informēts.",
-        "nothing": "Pieteikumā nekas nav mainīts: {why} Pakalpojumu dienesta operators Jūsu vēstuli izskatīs.",
-        "why_not_theirs": "pieteikums vairs nav nodots Jums.",
-        "why_no_thread": "vēstule nav atbilde uz Pakalpojumu dienesta vēstuli Jums par šo pieteikumu "
-                         "(atbildiet uz to, nevis rakstiet jaunu).",
-        "why_date": "aiz vārda KAVĒJAS jānorāda plānotais izpildes datums formā dd.mm.gggg un iemesls.",
-        "why_text": "aiz vārda {word} jānorāda {what}.",
-        "what_reject": "iemesls", "what_resolve": "rezultāts", "what_delay": "iemesls",
-        "why_state": "pieteikuma statuss ir «{status}», un tajā to nevar izdarīt.",
-        "why_other": "{error}.",
-        "detail": "Pieteikuma statuss: {status}",
-    },
-    "en": {
-        "accept": "The request is accepted.",
-        "reject": "The request is returned to the Service Desk as not yours. Reason: {text}",
-        "resolve": "The request is marked resolved, and the result was sent to the requester: {text}",
-        "delay": "Delay report received: planned date {planned}. The requester has been told.",
-        "nothing": "Nothing was changed: {why} A Service Desk operator will read your message.",
-        "why_not_theirs": "the request is no longer assigned to you.",
-        "why_no_thread": "the message is not a reply to the Service Desk's message to you about this request "
-                         "(reply to it rather than writing a new one).",
-        "why_date": "after DELAYED, give the planned date as dd.mm.yyyy and the reason.",
-        "why_text": "after {word}, give the {what}.",
-        "what_reject": "reason", "what_resolve": "result", "what_delay": "reason",
-        "why_state": "the request is \u201c{status}\u201d, where that cannot be done.",
-        "why_other": "{error}.",
-        "detail": "Status of the request: {status}",
-    },
+    "accept": N_("The request is accepted."),
+    "reject": N_("The request is returned to the Service Desk as not yours. Reason: {text}"),
+    "resolve": N_("The request is marked resolved, and the result was sent to the requester: {text}"),
+    "delay": N_("Delay report received: planned date {planned}. The requester has been told."),
+    "nothing": N_("Nothing was changed: {why} A Service Desk operator will read your message."),
+    "why_not_theirs": N_("the request is no longer assigned to you."),
+    "why_no_thread": N_("the message is not a reply to the Service Desk's message to you about this request "
+                        "(reply to it rather than writing a new one)."),
+    "why_date": N_("after DELAYED, give the planned date as dd.mm.yyyy and the reason."),
+    "why_text": N_("after {word}, give the {what}."),
+    "what_reject": N_("reason"), "what_resolve": N_("result"), "what_delay": N_("reason"),
+    "why_state": N_("the request is \u201c{status}\u201d, where that cannot be done."),
+    "why_other": "{error}.",  # (no words of its own)
+    "detail": N_("Status of the request: {status}"),
 }
+
+
+def words(lang: str) -> dict[str, str]:
+    """REPLY in `lang`."""
+    return {key: gettext_in(lang, text) for key, text in REPLY.items()}

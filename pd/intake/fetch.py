@@ -48,6 +48,7 @@ from ..db import intake_models as im
 from ..db.connection import write_transaction
 from ..db.intake_models import ImapMailbox as M
 from ..errors import DESK_FAULTS, ConfigError, PdError, TemporaryFailure
+from ..i18n import _
 from ..imapurl import ImapConfig, mask_url, parse_imap_url
 from .ahead import Preparer
 from .store import prepare, receive_many
@@ -144,15 +145,18 @@ class Session:
                                      timeout=TIMEOUT_S)
             if cfg.starttls:
                 if not self.client.has_capability("STARTTLS"):
-                    raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} does not offer STARTTLS")
+                    raise ConfigError(_("PD_IMAP_URL: the IMAP server {server} does not offer STARTTLS").format(
+                        server=where))
                 self.client.starttls(context)
         except ssl.SSLCertVerificationError as exc:
             self.close()
-            raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} has a certificate we do not trust: "
-                              f"{exc.verify_message or _one_line(exc)} (SSL_CERT_FILE names extra CAs)") from None
+            raise ConfigError(_("PD_IMAP_URL: the IMAP server {server} has a certificate we do not trust: {error} "
+                                "(SSL_CERT_FILE names extra CAs)").format(
+                server=where, error=exc.verify_message or _one_line(exc))) from None
         except _network_errors() as exc:
             self.close()
-            raise TemporaryFailure(f"cannot reach the IMAP server {where}: {_one_line(exc)}") from None
+            raise TemporaryFailure(_("cannot reach the IMAP server {server}: {error}").format(
+                server=where, error=_one_line(exc))) from None
         try:
             if cfg.password.isascii() and cfg.user.isascii():
                 self.client.login(cfg.user, cfg.password)
@@ -162,12 +166,15 @@ class Session:
             self.close()
             why = _one_line(exc)
             if "UNAVAILABLE" in why.upper():
-                raise TemporaryFailure(f"the IMAP server {where} cannot log in {cfg.user} now: {why}") from None
-            raise ConfigError(f"PD_IMAP_URL: the IMAP server {where} refused the login of {cfg.user}: {why}") from None
+                raise TemporaryFailure(_("the IMAP server {server} cannot log in {user} now: {error}").format(
+                    server=where, user=cfg.user, error=why)) from None
+            raise ConfigError(_("PD_IMAP_URL: the IMAP server {server} refused the login of {user}: {error}").format(
+                server=where, user=cfg.user, error=why)) from None
         except _network_errors() as exc:
             self.close()
-            raise TemporaryFailure(f"the IMAP server {where} dropped the connection at login: {_one_line(exc)}") from None
-        with self.network("selecting the folder"):
+            raise TemporaryFailure(_("the IMAP server {server} dropped the connection at login: {error}").format(
+                server=where, error=_one_line(exc))) from None
+        with self.network(_("selecting the folder")):
             self._ensure_done_folder()
             self._select()
         return self
@@ -178,7 +185,8 @@ class Session:
         except IMAPClientError as exc:
             if isinstance(exc, _network_errors()):
                 raise
-            raise ConfigError(f"PD_IMAP_URL: cannot open the folder {self.cfg.folder!r}: {_one_line(exc)}") from None
+            raise ConfigError(_("PD_IMAP_URL: cannot open the folder {folder}: {error}").format(
+                folder=repr(self.cfg.folder), error=_one_line(exc))) from None
         self.uidvalidity = int(info[b"UIDVALIDITY"])
         self.can_move = self.client.has_capability("MOVE")
 
@@ -192,7 +200,8 @@ class Session:
             if isinstance(exc, _network_errors()):
                 raise
             if not c.folder_exists(self.cfg.done):  # not merely created by a fetch running beside us
-                raise ConfigError(f"PD_IMAP_DONE: cannot create the folder {self.cfg.done!r}: {_one_line(exc)}") from None
+                raise ConfigError(_("PD_IMAP_DONE: cannot create the folder {folder}: {error}").format(
+                    folder=repr(self.cfg.done), error=_one_line(exc))) from None
 
     def close(self) -> None:
         c, self.client = self.client, None
@@ -222,8 +231,8 @@ class Session:
         def __exit__(self, et, exc, tb) -> bool:
             if exc is not None and isinstance(exc, _network_errors()):
                 cfg = self.session.cfg
-                raise TemporaryFailure(f"the IMAP connection to {cfg.host}:{cfg.port} failed while "
-                                       f"{self.doing}: {_one_line(exc)}") from None
+                raise TemporaryFailure(_("the IMAP connection to {server} failed while {doing}: {error}").format(
+                    server=f"{cfg.host}:{cfg.port}", doing=self.doing, error=_one_line(exc))) from None
             return False
 
     def network(self, doing: str) -> "Session._Net":
@@ -231,7 +240,7 @@ class Session:
 
     # -- the mailbox ---------------------------------------------------------------
     def pending(self) -> list[int]:
-        with self.network("listing messages"):
+        with self.network(_("listing messages")):
             return sorted(int(u) for u in self.client.search(["NOT", "DELETED"]))
 
     def _fetch(self, uids: list[int], what: list[str], doing: str) -> dict:
@@ -252,18 +261,18 @@ class Session:
                 except IMAPClientError as again:
                     if isinstance(again, _network_errors()):
                         raise
-                    raise TemporaryFailure(f"the IMAP server would not let us read messages in "
-                                           f"{self.cfg.folder!r}: {_one_line(again)}") from None
+                    raise TemporaryFailure(_("the IMAP server would not let us read messages in {folder}: {error}")
+                                           .format(folder=repr(self.cfg.folder), error=_one_line(again))) from None
 
     def sizes(self, uids: list[int]) -> dict[int, int]:
         out: dict[int, int] = {}
         for part in _chunks(uids):
-            got = self._fetch(part, ["RFC822.SIZE"], "reading message sizes")
+            got = self._fetch(part, ["RFC822.SIZE"], _("reading message sizes"))
             out.update({int(u): int(d.get(b"RFC822.SIZE", 0)) for u, d in got.items()})
         return out
 
     def bodies(self, uids: list[int]) -> dict[int, bytes]:
-        got = self._fetch(uids, ["BODY.PEEK[]"], "fetching messages")
+        got = self._fetch(uids, ["BODY.PEEK[]"], _("fetching messages"))
         return {int(u): d[b"BODY[]"] for u, d in got.items() if d.get(b"BODY[]") is not None}
 
     def move_done(self, uids: list[int]) -> None:
@@ -271,7 +280,7 @@ class Session:
         if not uids:
             return
 
-        with self.network("moving messages"):
+        with self.network(_("moving messages")):
             try:
                 for part in _chunks(uids):
                     if self.can_move:
@@ -286,14 +295,14 @@ class Session:
                 gone = set(uids) - set(self.pending())
                 if gone == set(uids):
                     return
-                raise TemporaryFailure(f"the IMAP server would not move messages to {self.cfg.done!r}: "
-                                       f"{_one_line(exc)}") from None
+                raise TemporaryFailure(_("the IMAP server would not move messages to {folder}: {error}").format(
+                    folder=repr(self.cfg.done), error=_one_line(exc))) from None
 
     def wait(self, stop: Stop, timeout: float = IDLE_RENEW_S) -> None:
         """Until the mailbox may hold something new (IDLE; NOOP polling without it), `timeout`, or stop."""
         deadline = time.monotonic() + timeout
         c = self.client
-        with self.network("waiting for mail (IDLE)"):
+        with self.network(_("waiting for mail (IDLE)")):
             if not c.has_capability("IDLE"):
                 while not stop and time.monotonic() < deadline:
                     stop.sleep(min(30.0, deadline - time.monotonic()))
@@ -308,14 +317,14 @@ class Session:
                     started = time.monotonic()
                     responses = c.idle_check(timeout=slice_s)
                     if any(isinstance(r, tuple) and r and r[0] == b"BYE" for r in responses):
-                        raise ConnectionError("the server said BYE")
+                        raise ConnectionError(_("the server said BYE"))
                     if any(isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                         return
                     # imapclient swallows EOF in idle_check: a socket that is "readable" again and again
                     # with nothing to read has been closed by the other side.
                     quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < slice_s / 2 else 0
                     if quick_empty >= 3:
-                        raise ConnectionError("the server closed the connection")
+                        raise ConnectionError(_("the server closed the connection"))
             finally:
                 c.idle_done()
 
@@ -478,8 +487,8 @@ def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop
     report.uidvalidity = validity
     if changed:
         report.uidvalidity_changed = True
-        print(f"pd mail fetch: {cfg.key} has a new UIDVALIDITY ({validity}); every message in it is checked again",
-              file=sys.stderr)
+        print(_("pd mail fetch: {mailbox} has a new UIDVALIDITY ({validity}); every message in it is checked again")
+              .format(mailbox=cfg.key, validity=validity), file=sys.stderr)
     uids = session.pending()
     committed_before = [u for u in uids if u <= last_uid]  # committed by an earlier run, killed before its move
     session.move_done(committed_before)
@@ -515,7 +524,8 @@ def take(session: Session, deliver: DeliverMany, report: FetchReport, stop: Stop
                     done += acc.done
                     for uid, why in acc.left:
                         report.left.append((uid, why))
-                        print(f"pd mail fetch: message UID {uid} stays in {cfg.folder}: {why}", file=sys.stderr)
+                        print(_("pd mail fetch: message UID {uid} stays in {folder}: {error}").format(
+                            uid=uid, folder=cfg.folder, error=why), file=sys.stderr)
                     for item in acc.items:
                         report.messages.append(item)
                         if on_message is not None:
@@ -654,7 +664,7 @@ def _watch(cfg, deliver, report, stop, say, on_message, idle_renew_s) -> FetchRe
             with Session(cfg) as session:
                 session.open()
                 if backoff > 1.0:
-                    say(f"pd mail fetch: connected to {cfg.key} again")
+                    say(_("pd mail fetch: connected to {mailbox} again").format(mailbox=cfg.key))
                 backoff = 1.0
                 while not stop:
                     take(session, deliver, report, stop, on_message)
@@ -664,7 +674,7 @@ def _watch(cfg, deliver, report, stop, say, on_message, idle_renew_s) -> FetchRe
         except TemporaryFailure as exc:
             if stop:
                 break
-            say(f"pd mail fetch: {exc}; trying again in {backoff:g} s")
+            say(_("pd mail fetch: {error}; trying again in {seconds} s").format(error=exc, seconds=f"{backoff:g}"))
             stop.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX_S)
     return report

@@ -23,6 +23,7 @@ from ..db.intake_models import QuarantinedMessage as Q
 from ..db.models import Request
 from ..errors import InvalidInput, InvalidState, NotFound
 from ..followups import unseen_condition
+from ..i18n import _, pgettext
 from ..latvian import iso
 from ..objections import unanswered
 from ..replytext import clean_subject
@@ -34,6 +35,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..desk import Desk, RegisterInput
 
 STATUSES = ("new", "registered", "attached", "ignored")
+
+
+def status_words(status: str) -> str:
+    """An intake item's status as a person reads it (the JSON keeps the value)."""
+    return {"new": pgettext("intake item", "new"), "registered": pgettext("intake item", "registered"),
+            "attached": pgettext("intake item", "attached"), "ignored": pgettext("intake item", "ignored")
+            }.get(status, status)
 
 
 def sender(msg) -> str:
@@ -62,7 +70,8 @@ def item_dict(item, tz: str = "Europe/Riga", *, text: bool = False) -> dict[str,
 def list_items(statuses: list[str] | None = None, limit: int | None = None) -> list:
     for s in statuses or []:
         if s not in STATUSES:
-            raise InvalidInput(f"--status {s!r}: use one of {', '.join(STATUSES)}")
+            raise InvalidInput(_("--status {value}: use one of {choices}").format(value=repr(s),
+                                                                                  choices=", ".join(STATUSES)))
     q = IntakeItem.select(IntakeItem, IM).join(IM)
     if statuses:
         q = q.where(IntakeItem.status.in_(statuses))
@@ -75,15 +84,19 @@ def list_items(statuses: list[str] | None = None, limit: int | None = None) -> l
 def get_item(item_id: int):
     item = IntakeItem.get_or_none(IntakeItem.id == item_id)
     if item is None:
-        raise NotFound(f"no intake item {item_id} (pd intake list)")
+        raise NotFound(_("no intake item {id} (pd intake list)").format(id=item_id))
     return item
 
 
 def _open(item) -> None:
     if item.status != "new":
-        where = f" as request {item.request.number}" if item.request_id else ""
-        raise InvalidState(f"intake item {item.id} is already {item.status}{where}; only a new item can be "
-                           f"registered, attached or ignored")
+        if item.request_id:
+            text = _("intake item {id} is already {status} ({number}); only a new item can be "
+                     "registered, attached or ignored")
+        else:
+            text = _("intake item {id} is already {status}; only a new item can be registered, attached or ignored")
+        raise InvalidState(text.format(id=item.id, status=status_words(item.status),
+                                       number=item.request.number if item.request_id else ""))
 
 
 def idempotency_key(item) -> str:
@@ -124,12 +137,12 @@ def prefill(desk: "Desk", item, data: "RegisterInput") -> "RegisterInput":
 
 def register(desk: "Desk", item_id: int, data: "RegisterInput", *, redact: bool = False, via: str = "cli"):
     """The item as a new request, in one transaction with the item's own change."""
-    desk.require("operator", what="register intake mail")
+    desk.require("operator", what=_("register intake mail"))
     with write_transaction():
         item = get_item(item_id)
         if item.status == "registered" and item.request_id:
             # the same item again: its request, never a second one; other content is exit 3 (SPEC 11)
-            desk.check_same_request(item.request, data, what=f"intake item {item.id}", redact=redact)
+            desk.check_same_request(item.request, data, what=_("intake item {id}").format(id=item.id), redact=redact)
             return item, item.request
         _open(item)
         prefill(desk, item, data)
@@ -156,7 +169,7 @@ def _decide(item, status: str, req, ch, desk, reason: str | None = None) -> None
 
 def attach(desk: "Desk", item_id: int, number: str, *, via: str = "cli"):
     """Put the item's mail into request N's history (a follow-up the operator has seen)."""
-    desk.require("operator", what="attach intake mail")
+    desk.require("operator", what=_("attach intake mail"))
     with desk.ledger.change() as ch:
         item = get_item(item_id)
         _open(item)
@@ -174,7 +187,7 @@ def attach(desk: "Desk", item_id: int, number: str, *, via: str = "cli"):
 
 
 def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via: str = "cli"):
-    desk.require("operator", what="ignore intake mail")
+    desk.require("operator", what=_("ignore intake mail"))
     reason = desk.checked_text("reason", reason, redact=redact)
     with desk.ledger.change() as ch:
         item = get_item(item_id)
@@ -189,7 +202,7 @@ def ignore(desk: "Desk", item_id: int, reason: str, *, redact: bool = False, via
 def seen(desk: "Desk", number: str, *, via: str = "cli") -> list[int]:
     """Mark the follow-ups of request N not yet seen as seen, and its replies after the result as no
     objection (close may go on, pd queue stops showing them); the event says who saw them."""
-    desk.require("operator", what="mark mail as seen")
+    desk.require("operator", what=_("mark mail as seen"))
     with desk.ledger.change() as ch:
         req = desk.get(number)
         # a reply after the result is decided on too: it is no objection (SPEC 15)
@@ -213,19 +226,21 @@ def quarantined(limit: int | None = None, *, all_: bool = False) -> list:
 
 def replay(desk: "Desk", qid: int, raw: bytes | None = None) -> dict:
     """Take a quarantined mail in again (after a fix of pd, or with `raw`, a repaired copy)."""
-    me = desk.require("operator", "admin", what="replay quarantined mail")
+    me = desk.require("operator", "admin", what=_("replay quarantined mail"))
     q = Q.get_or_none(Q.id == qid)
     if q is None:
-        raise NotFound(f"no quarantined mail {qid} (pd intake quarantine)")
+        raise NotFound(_("no quarantined mail {id} (pd intake quarantine)").format(id=qid))
     if q.replayed_at is not None:
-        raise InvalidState(f"quarantined mail {qid} was replayed already (as message {q.replayed_as})")
+        raise InvalidState(_("quarantined mail {id} was replayed already (as message {message})").format(
+            id=qid, message=q.replayed_as))
     data = bytes(raw) if raw is not None else bytes(q.raw)
     settings = desk.settings
     try:
         mail = parse(data, max_attachment=settings.intake_max_attachment)
         stored, redacted = scrub(mail, data, settings.intake_max_attachment)
     except Exception as exc:  # noqa: BLE001
-        raise InvalidInput(f"quarantined mail {qid} still cannot be taken apart: {exc}") from None
+        raise InvalidInput(_("quarantined mail {id} still cannot be taken apart: {error}").format(
+            id=qid, error=exc)) from None
 
     with write_transaction():
         res = _store(desk, me, mail, stored, redacted, digest_of(data), f"replay:{qid}", None, replay=True)

@@ -21,6 +21,7 @@ from email.parser import BytesParser
 
 from .. import guard
 from ..errors import InvalidInput
+from ..i18n import N_, _, ngettext
 from ..replytext import what_they_wrote
 from .html import html_to_text
 
@@ -148,6 +149,43 @@ def read_message(raw: bytes) -> EmailMessage:
 FALLBACKS = ("utf-8", "cp1257")
 
 
+# How a text part was read (stored, and given in --json, in English; a person reads charset_words()).
+NOTE_DECLARED = N_("declared {charset} did not fit; read as {codec}")
+NOTE_UNDECLARED = N_("no charset declared; read as {codec}")
+NOTE_DETECTED = N_("not {tried}; read as {codec} (detected)")
+NOTE_UNREADABLE = "not {tried}; {n} unreadable byte(s) shown as \ufffd"
+_NOTES = (NOTE_DECLARED, NOTE_UNDECLARED, NOTE_DETECTED, NOTE_UNREADABLE)
+
+
+def _note_pattern(template: str) -> "re.Pattern[str]":
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(t) if i % 2 == 0 else f"(?P<{t}>.*?)" for i, t in enumerate(parts))
+                      + "(?:; |$)", re.DOTALL)
+
+
+def charset_words(note: str) -> str:
+    """A stored charset note (its parts joined by '; ') in the desk's language."""
+    patterns = [(_note_pattern(t), t) for t in _NOTES]
+    said, pos = [], 0
+    while pos < len(note):
+        for rx, template in patterns:
+            m = rx.match(note, pos)
+            if m and m.end() > pos:
+                if template is NOTE_UNREADABLE:
+                    n = int(m["n"]) if m["n"].isdigit() else 0
+                    said.append(ngettext("not {tried}; {n} unreadable byte shown as \ufffd",
+                                         "not {tried}; {n} unreadable bytes shown as \ufffd", n).format(
+                        tried=m["tried"], n=n))
+                else:
+                    said.append(_(template).format(**m.groupdict()))
+                pos = m.end()
+                break
+        else:
+            said.append(note[pos:])
+            break
+    return "; ".join(said)
+
+
 def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | None]:
     """(text, note): the declared charset, else UTF-8, else Windows-1257, else detected.
 
@@ -173,20 +211,21 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
             continue
         if not declared and (codec == "utf-8" or data.isascii()):
             return text, None
-        why = f"declared {declared!r} did not fit" if declared else "no charset declared"
-        return text, f"{why}; read as {codec}"
+        if declared:
+            return text, NOTE_DECLARED.format(charset=repr(declared), codec=codec)
+        return text, NOTE_UNDECLARED.format(codec=codec)
     from charset_normalizer import from_bytes  # lazy: costs ingest start-up; only a mislabelled mail needs it
 
     # A detector guesses wildly on a few bytes: trust it only on a text long enough to judge.
     best = from_bytes(data).best() if len(data) >= 64 else None
     if best is not None and best.percent_chaos < 0.2:
         try:
-            return data.decode(best.encoding), f"not {', '.join(tried)}; read as {best.encoding} (detected)"
+            return data.decode(best.encoding), NOTE_DETECTED.format(tried=", ".join(tried), codec=best.encoding)
         except (UnicodeDecodeError, LookupError):
             pass
     # No charset reads every byte: the unreadable ones show as U+FFFD, and the note says so.
     text = data.decode("cp1257", errors="replace")
-    return text, f"not {', '.join(tried)}; {text.count(chr(0xFFFD))} unreadable byte(s) shown as \ufffd"
+    return text, NOTE_UNREADABLE.format(tried=", ".join(tried), n=text.count(chr(0xFFFD)))
 
 
 def _codec(name: str) -> str | None:

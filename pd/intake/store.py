@@ -38,6 +38,7 @@ from ..db.intake_models import QuarantinedMessage as Q
 from ..db.models import Event
 from ..desk import Desk
 from ..errors import DESK_FAULTS, InvalidInput, InvalidState, PdError, TemporaryFailure
+from ..i18n import _
 from ..latvian import STATUS_LABELS, format_date, label
 from ..notify.notices import mail_lang
 from ..notify.threads import domain_of
@@ -45,8 +46,9 @@ from ..trust import current
 from . import match
 from .bounce import handle
 from .classify import Context, automatic_reason, delivery_report
-from .commands import REPLY, answers_desk_mail_to
+from .commands import answers_desk_mail_to
 from .commands import parse as parse_command
+from .commands import words as reply_words
 from .parse import parse
 from .redact import redact_raw_text, scrub
 
@@ -99,7 +101,7 @@ def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | No
     if desk is None:
         desk = _desk_for(settings)
     try:
-        me = desk.require("system", "operator", what="take in mail")  # config and person checked before any write
+        me = desk.require("system", "operator", what=_("take in mail"))  # config and person checked before any write
         desk.ledger  # noqa: B018 - open the ledger (and check its schema) before taking the mail apart
     except PdError:
         _forget(settings)
@@ -115,7 +117,7 @@ def receive_many(settings, raws: list[bytes], *, source: str, now: datetime | No
 
         _forget(settings)  # the ledger, not the mail: nothing is quarantined, the caller retries
         if isinstance(exc, peewee.InterfaceError):
-            raise TemporaryFailure(f"lost the connection to the ledger: {exc}") from exc
+            raise TemporaryFailure(_("lost the connection to the ledger: {error}").format(error=exc)) from exc
         if isinstance(exc, peewee.OperationalError):
 
             raise classify_operational_error(exc) from exc
@@ -465,7 +467,7 @@ def _after_race(desk, mail, digest: str) -> dict:
     with translate_errors():
         dup = _duplicate(mail, digest)
     if dup is None:
-        raise TemporaryFailure("the same message was being stored by another pd; try again")
+        raise TemporaryFailure(_("the same message was being stored by another pd; try again"))
     return dup
 
 
@@ -609,7 +611,7 @@ def _expert_command(desk, ch, msg, req, how: str, role: str, command, thread: li
     to them about this request; otherwise nothing changes and it stays a follow-up for the operator.
     Either way the staff member is told, at their address in the contacts, what was done or why not."""
     lang = mail_lang(desk)
-    words = REPLY[lang]
+    words = reply_words(lang)
     person = next(p for p in desk.contacts.staff.values() if p.email and p.email.lower() == msg.sender_email.lower())
     why = ""
     if role != "expert":

@@ -144,12 +144,12 @@ def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
                              for br in c.get("breaks", ()))
             if working:
                 out("    " + _("counted {day} {start}–{end} = {time}").format(
-                    day=_day(c["date"]), start=c["from"], end=c["to"], time=time_words(c["minutes"], True))
+                    day=_day(c["date"]), start=c["from"][:5], end=c["to"][:5], time=time_words(c["minutes"], True))
                     + breaks + extra)
-            else:
+            else:  # hh:mm for people (a deadline's seconds are in --json)
                 out("    " + _("counted round the clock from {day} {start} to {end_day} {end} = {time}").format(
-                    day=_day(c["date"]), start=c["from"], end_day=_day(c.get("to_date") or c["date"]), end=c["to"],
-                    time=time_words(c["minutes"], False)))
+                    day=_day(c["date"]), start=c["from"][:5], end_day=_day(c.get("to_date") or c["date"]),
+                    end=c["to"][:5], time=time_words(c["minutes"], False)))
         for sk in p["skipped"]:
             out("    " + _("skipped {day}: {why}").format(day=_day(sk["date"]), why=_reason(sk["reason"]))
                 + (f" – {sk['name']}" if sk.get("name") else ""))

@@ -91,6 +91,23 @@ def _hours(info) -> str:
                      for a, b in info.intervals)
 
 
+def _fit(text: str) -> list[str]:
+    """On a terminal, a line longer than its width wrapped at whole words (a date kept with its time), the
+    rest indented under its text; piped, as it is."""
+    import sys
+
+    if not sys.stdout.isatty():
+        return [text]
+    from .layout import terminal_width, wrap
+
+    width = terminal_width()
+    if len(text) <= width:
+        return [text]
+    indent = len(text) - len(text.lstrip(" "))
+    lines = wrap(text.strip(), max(20, width - indent - 2))
+    return [" " * (indent if i == 0 else indent + 2) + x for i, x in enumerate(lines)]
+
+
 def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
     """Show how each deadline of a request was computed: calendar, days skipped and why, pauses.
 
@@ -115,27 +132,31 @@ def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
     from ..i18n import language
     from ..wording import status_label
 
+    def line(text: str) -> None:
+        for part in _fit(text):
+            out(part)
+
     status = status_label(d["status"], language())
     head = (_("{number} ({status}), service {service}, URGENT, catalog {version}") if d["urgent"]
             else _("{number} ({status}), service {service}, catalog {version}"))
-    out(head.format(number=d["number"], status=status, service=d["service"], version=d["catalog_version"]))
+    line(head.format(number=d["number"], status=status, service=d["service"], version=d["catalog_version"]))
     if d.get("note"):
-        out(_("No expert has been assigned yet: the deadlines are set on assignment [§8.2]."))
+        line(_("No expert has been assigned yet: the deadlines are set on assignment [§8.2]."))
         return
     for key, title in (("response", _("Response deadline: {due}")), ("resolution", _("Resolution deadline: {due}"))):
         p = d[key]
-        out("")
-        out(title.format(due=when(p.get("due_after_pauses") or p["due"])))
+        line("")
+        line(title.format(due=when(p.get("due_after_pauses") or p["due"])))
         if "duration" not in p:
-            out("  " + _("set by the operator (--respond-by/--resolve-by), on calendar {calendar}").format(
+            line("  " + _("set by the operator (--respond-by/--resolve-by), on calendar {calendar}").format(
                 calendar=p["calendar"]))
             continue
         working = p.get("kind") != "24x7"
-        out("  " + (_("catalog {version}: {service}, urgent") if d["urgent"]
+        line("  " + (_("catalog {version}: {service}, urgent") if d["urgent"]
                     else _("catalog {version}: {service}, normal")).format(
             version=p.get("catalog_version", d["catalog_version"]), service=d["service"]))
         length = time_words(parse_duration(p["duration"]).total_seconds() // 60, working)
-        out("  " + (_("from {start} + {duration} on the working-time calendar {calendar} = {due}") if working
+        line("  " + (_("from {start} + {duration} on the working-time calendar {calendar} = {due}") if working
                     else _("from {start} + {duration} round the clock (calendar {calendar}) = {due}")).format(
             start=when(p["start"]), duration=length, calendar=p["calendar"], due=when(p["due"])))
         for c in p["counted"]:
@@ -143,28 +164,28 @@ def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
             breaks = "".join(_(", break {start}–{end} not counted").format(start=br["from"], end=br["to"])
                              for br in c.get("breaks", ()))
             if working:
-                out("    " + _("counted {day} {start}–{end} = {time}").format(
+                line("    " + _("counted {day} {start}–{end} = {time}").format(
                     day=_day(c["date"]), start=c["from"][:5], end=c["to"][:5], time=time_words(c["minutes"], True))
                     + breaks + extra)
             else:  # hh:mm for people (a deadline's seconds are in --json)
-                out("    " + _("counted round the clock from {day} {start} to {end_day} {end} = {time}").format(
+                line("    " + _("counted round the clock from {day} {start} to {end_day} {end} = {time}").format(
                     day=_day(c["date"]), start=c["from"][:5], end_day=_day(c.get("to_date") or c["date"]),
                     end=c["to"][:5], time=time_words(c["minutes"], False)))
         for sk in p["skipped"]:
-            out("    " + _("skipped {day}: {why}").format(day=_day(sk["date"]), why=_reason(sk["reason"]))
+            line("    " + _("skipped {day}: {why}").format(day=_day(sk["date"]), why=_reason(sk["reason"]))
                 + (f" – {sk['name']}" if sk.get("name") else ""))
         for sh in p["shortened"]:
-            out("    " + _("shortened {day}: {time} less, before {holiday}").format(
+            line("    " + _("shortened {day}: {time} less, before {holiday}").format(
                 day=_day(sh["date"]), time=time_words(sh["minutes"], False), holiday=sh["before"]))
         if key == "resolution" and d["pauses"]:
             for pz in d["pauses"]:
-                out("    " + _("paused {start} – {end} ({time}): the deadline moved by as much").format(
+                line("    " + _("paused {start} – {end} ({time}): the deadline moved by as much").format(
                     start=when(pz["from"]), end=when(pz["to"]) if pz["to"] else pgettext("a pause's end", "now"),
                     time=time_words(pz["working_minutes"], working)))
-            out("  " + _("after the pauses: {due}").format(due=when(p["due_after_pauses"])))
+            line("  " + _("after the pauses: {due}").format(due=when(p["due_after_pauses"])))
     if d.get("planned_date"):
-        out("")
-        out(_("Delay reported: planned date {date} ({reason})").format(
+        line("")
+        line(_("Delay reported: planned date {date} ({reason})").format(
             date=f"{date.fromisoformat(d['planned_date']):%d.%m.%Y}", reason=d["delay_reason"]))
 
 

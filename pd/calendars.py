@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .i18n import _
 from .patterns import LazyPattern
 from .record import Frozen, Record
 
@@ -61,7 +62,11 @@ _DURATION_RE = LazyPattern(
     r"^(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?$",
     re.IGNORECASE,
 )
-_DURATION_HELP = "expected minutes ('90') or d/h/m parts such as '30m', '2h', '1h30m', '3d' (d = 24 h)"
+
+
+def _invalid_duration(text: Any) -> str:
+    return _("invalid duration {text}: expected minutes ('90') or d/h/m parts such as '30m', '2h', '1h30m', "
+             "'3d' (d = 24 h)").format(text=repr(text))
 
 
 def parse_duration(text: str | int) -> timedelta:
@@ -72,17 +77,17 @@ def parse_duration(text: str | int) -> timedelta:
     """
     if isinstance(text, bool) or not isinstance(text, (int, str)):
         # A ValueError, not TypeError: this is catalog/CLI input, and callers catch ValueError.
-        raise ValueError(f"invalid duration {text!r}: {_DURATION_HELP}")  # noqa: TRY004
+        raise ValueError(_invalid_duration(text))  # noqa: TRY004
     if isinstance(text, int):
         if text < 0:
-            raise ValueError(f"invalid duration {text!r}: must not be negative")
+            raise ValueError(_("invalid duration {text}: must not be negative").format(text=repr(text)))
         return timedelta(minutes=text)
     s = text.strip()
     if s.isdigit():
         return timedelta(minutes=int(s))
     m = _DURATION_RE.match(s)
     if not s or m is None or not any(m.groupdict().values()):
-        raise ValueError(f"invalid duration {text!r}: {_DURATION_HELP}")
+        raise ValueError(_invalid_duration(text))
     g = {k: int(v) if v else 0 for k, v in m.groupdict().items()}
     return timedelta(days=g["d"], hours=g["h"], minutes=g["m"], seconds=g["s"])
 
@@ -408,7 +413,7 @@ class WorkingCalendar:
             # next calendar day counts: Friday before a Sunday holiday is not
             # shortened, Friday before a Saturday holiday is. A transferred or
             # catalog day off is not a public holiday, so it shortens nothing.
-            _, nxt_reason, nxt_name = self._status(d + timedelta(days=1))
+            _hours, nxt_reason, nxt_name = self._status(d + timedelta(days=1))
             if nxt_reason == "holiday":
                 total = sum(b - a for a, b in hours)
                 hours = _cut_end(hours, self._shorten)
@@ -434,7 +439,7 @@ class WorkingCalendar:
         occurrence (fold=0).
         """
         naive = datetime(d.year, d.month, d.day) + timedelta(minutes=minute)
-        for _ in range(_DAY_MIN):
+        for _attempt in range(_DAY_MIN):
             aware = naive.replace(tzinfo=self.tz)
             if aware.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None) == naive:
                 return _to_us(aware, "wall time")
@@ -521,7 +526,8 @@ class WorkingCalendar:
         while not self._cumend or target > self._cumend[-1]:
             ahead += 1
             if ahead > _MAX_YEARS_AHEAD:
-                raise ValueError(f"calendar {self.name!r} has no working time in {_MAX_YEARS_AHEAD} years")
+                raise ValueError(_("calendar {name} has no working time in {years} years").format(
+                    name=repr(self.name), years=_MAX_YEARS_AHEAD))
             assert self._lo is not None and self._hi is not None
             # Growing the span forwards keeps the earlier cumulative sums, so target stays valid.
             self._ensure(self._lo, self._hi + 1)
@@ -653,27 +659,30 @@ def _parse_intervals(value: Any, path: tuple[str | int, ...]) -> Minutes:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise CalendarSpecError(path, f'expected a list of "HH:MM-HH:MM" intervals, got {value!r}')
+        raise CalendarSpecError(path, _('expected a list of "HH:MM-HH:MM" intervals, got {value}').format(
+            value=repr(value)))
     out: Minutes = []
     for i, item in enumerate(value):
         m = _INTERVAL_RE.match(item) if isinstance(item, str) else None
         if m is None:
-            raise CalendarSpecError(path + (i,), f'expected "HH:MM-HH:MM", got {item!r}')
+            raise CalendarSpecError(path + (i,), _('expected "HH:MM-HH:MM", got {value}').format(value=repr(item)))
         h1, m1, h2, m2 = (int(x) for x in m.groups())
         if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-            raise CalendarSpecError(path + (i,), f"not a valid time of day in {item!r}")
+            raise CalendarSpecError(path + (i,), _("not a valid time of day in {value}").format(value=repr(item)))
         a, b = h1 * 60 + m1, h2 * 60 + m2
         if a >= b:
-            raise CalendarSpecError(path + (i,), f"interval {item!r} ends before it starts")
+            raise CalendarSpecError(path + (i,), _("interval {value} ends before it starts").format(value=repr(item)))
         if out and a < out[-1][1]:
-            raise CalendarSpecError(path + (i,), f"interval {item!r} overlaps or precedes the one before it")
+            raise CalendarSpecError(path + (i,), _("interval {value} overlaps or precedes the one before it").format(
+                value=repr(item)))
         out.append((a, b))
     return out
 
 
 def _parse_date(value: Any, path: tuple[str | int, ...]) -> date:
     if isinstance(value, datetime):
-        raise CalendarSpecError(path, f"expected a date (YYYY-MM-DD), got a date and time {value!r}")
+        raise CalendarSpecError(path, _("expected a date (YYYY-MM-DD), got a date and time {value}").format(
+            value=repr(value)))
     if isinstance(value, date):
         return value
     if isinstance(value, str):
@@ -681,7 +690,7 @@ def _parse_date(value: Any, path: tuple[str | int, ...]) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise CalendarSpecError(path, f"expected a date YYYY-MM-DD, got {value!r}")
+    raise CalendarSpecError(path, _("expected a date YYYY-MM-DD, got {value}").format(value=repr(value)))
 
 
 def _parse_years(value: Any, path: tuple[str | int, ...]) -> frozenset[int]:
@@ -690,7 +699,8 @@ def _parse_years(value: Any, path: tuple[str | int, ...]) -> frozenset[int]:
         return frozenset()
     if not isinstance(value, list) or not all(isinstance(y, int) and not isinstance(y, bool) and 2000 <= y <= 2100
                                               for y in value):
-        raise CalendarSpecError(path, f"expected a list of years such as [2027], got {value!r}")
+        raise CalendarSpecError(path, _("expected a list of years such as [2027], got {value}").format(
+            value=repr(value)))
     return frozenset(value)
 
 
@@ -698,23 +708,25 @@ def _parse_day_list(value: Any, path: tuple[str | int, ...]) -> dict[date, str |
     if value is None:
         return {}
     if not isinstance(value, list):
-        raise CalendarSpecError(path, f"expected a list of {{date, name}} entries, got {value!r}")
+        raise CalendarSpecError(path, _("expected a list of {{date, name}} entries, got {value}").format(
+            value=repr(value)))
     out: dict[date, str | None] = {}
     for i, item in enumerate(value):
         if isinstance(item, Mapping):
             extra = set(item) - {"date", "name"}
             if extra:
-                raise CalendarSpecError(path + (i,), f"unknown key(s) {sorted(map(str, extra))}; expected date, name")
+                raise CalendarSpecError(path + (i,), _("unknown key(s) {keys}; expected date, name").format(
+                    keys=sorted(map(str, extra))))
             if "date" not in item:
-                raise CalendarSpecError(path + (i,), "missing 'date'")
+                raise CalendarSpecError(path + (i,), _("missing 'date'"))
             d = _parse_date(item["date"], path + (i, "date"))
             name = item.get("name")
             if name is not None and not isinstance(name, str):
-                raise CalendarSpecError(path + (i, "name"), f"expected text, got {name!r}")
+                raise CalendarSpecError(path + (i, "name"), _("expected text, got {value}").format(value=repr(name)))
         else:
             d, name = _parse_date(item, path + (i,)), None
         if d in out:
-            raise CalendarSpecError(path + (i,), f"date {d.isoformat()} is listed twice")
+            raise CalendarSpecError(path + (i,), _("date {date} is listed twice").format(date=d.isoformat()))
         out[d] = name
     return out
 
@@ -726,16 +738,17 @@ def _parse_title(value: Any, path: tuple[str | int, ...]) -> dict[str, str]:
         return {"lv": value}
     if isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return dict(value)
-    raise CalendarSpecError(path, f"expected text or {{lv: ..., en: ...}}, got {value!r}")
+    raise CalendarSpecError(path, _("expected text or {{lv: ..., en: ...}}, got {value}").format(value=repr(value)))
 
 
 def _parse_tz(value: Any, path: tuple[str | int, ...]) -> ZoneInfo:
     if not isinstance(value, str) or not value.strip():
-        raise CalendarSpecError(path, f"expected an IANA timezone such as Europe/Riga, got {value!r}")
+        raise CalendarSpecError(path, _("expected an IANA timezone such as Europe/Riga, got {value}").format(
+            value=repr(value)))
     try:
         return ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise CalendarSpecError(path, f"unknown timezone {value!r}") from None
+        raise CalendarSpecError(path, _("unknown timezone {value}").format(value=repr(value))) from None
 
 
 def _country_module(code: str) -> tuple[str, str] | None:
@@ -760,7 +773,7 @@ def _holiday_class(code: str) -> Any:
 
     found = _country_module(code)
     if found is None:
-        raise ValueError(f"the holidays package does not know country {code!r}")
+        raise ValueError(_("the holidays package does not know country {value}").format(value=repr(code)))
     module, cls_name = found
     loaded = sys.modules.get(f"holidays.countries.{module}")
     if loaded is None:
@@ -781,11 +794,13 @@ def _parse_country(value: Any, path: tuple[str | int, ...]) -> str | None:
     if value is None or value is False:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise CalendarSpecError(path, f"expected a country code such as LV, or null; got {value!r}")
+        raise CalendarSpecError(path, _("expected a country code such as LV, or null; got {value}").format(
+            value=repr(value)))
     code = value.strip().upper()
     # The registry is a plain dict: checking it imports the `holidays` core, not its countries.
     if _country_module(code) is None:
-        raise CalendarSpecError(path, f"the holidays package does not know country {value!r}")
+        raise CalendarSpecError(path, _("the holidays package does not know country {value}").format(
+            value=repr(value)))
     return code
 
 
@@ -797,18 +812,22 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
     """
     root: tuple[str | int, ...] = ("calendars", name)
     if not isinstance(spec, Mapping):
-        raise CalendarSpecError(root, f"expected a mapping with at least 'kind', got {spec!r}")
+        raise CalendarSpecError(root, _("expected a mapping with at least 'kind', got {value}").format(
+            value=repr(spec)))
     kind = spec.get("kind")
     if kind not in _KEYS:
-        raise CalendarSpecError(root + ("kind",), f"expected '24x7' or 'working', got {kind!r}")
+        raise CalendarSpecError(root + ("kind",), _("expected '24x7' or 'working', got {value}").format(
+            value=repr(kind)))
     unknown = set(spec) - _KEYS[kind]
     if unknown:
 
         first = min(map(str, unknown))
         close = difflib.get_close_matches(first, sorted(_KEYS[kind]), n=1, cutoff=0.6)
         raise CalendarSpecError(
-            root + (first,), f"unknown key for a {kind} calendar"
-            + (f" (did you mean {close[0]}?)" if close else f"; allowed: {', '.join(sorted(_KEYS[kind]))}")
+            root + (first,),
+            (_("unknown key for a {kind} calendar (did you mean {key}?)").format(kind=kind, key=close[0]) if close
+             else _("unknown key for a {kind} calendar; allowed: {keys}").format(
+                kind=kind, keys=", ".join(sorted(_KEYS[kind]))))
         )
     title = _parse_title(spec.get("name"), root + ("name",))
     zone = _parse_tz(spec.get("timezone", tz) or tz, root + ("timezone",))
@@ -818,27 +837,30 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
     hours_spec = spec.get("hours")
     if not isinstance(hours_spec, Mapping) or not hours_spec:
         raise CalendarSpecError(
-            root + ("hours",), f'expected weekday -> intervals (mon: ["08:30-17:00"]), got {hours_spec!r}'
+            root + ("hours",), _('expected weekday -> intervals (mon: ["08:30-17:00"]), got {value}').format(
+                value=repr(hours_spec))
         )
     hours: dict[int, Minutes] = {}
     for key, value in hours_spec.items():
         if not isinstance(key, str) or key.lower() not in WEEKDAYS:
-            raise CalendarSpecError(root + ("hours", str(key)), f"not a weekday; use {', '.join(WEEKDAYS)}")
+            raise CalendarSpecError(root + ("hours", str(key)), _("not a weekday; use {days}").format(
+                days=", ".join(WEEKDAYS)))
         hours[WEEKDAYS.index(key.lower())] = _parse_intervals(value, root + ("hours", key))
     if not any(hours.values()):
-        raise CalendarSpecError(root + ("hours",), "no weekday has working hours")
+        raise CalendarSpecError(root + ("hours",), _("no weekday has working hours"))
     default_sat = hours.get(0) or next(v for _, v in sorted(hours.items()) if v)
     sat = spec.get("saturday_worked_hours")
     saturday = default_sat if sat is None else _parse_intervals(sat, root + ("saturday_worked_hours",))
     if not saturday:
-        raise CalendarSpecError(root + ("saturday_worked_hours",), "must list at least one interval")
+        raise CalendarSpecError(root + ("saturday_worked_hours",), _("must list at least one interval"))
 
     country = _parse_country(spec.get("holidays"), root + ("holidays",))
     shorten = spec.get("shorten_before_holiday", 0)
     if shorten is None:
         shorten = 0
     if isinstance(shorten, bool) or not isinstance(shorten, int) or not 0 <= shorten <= _DAY_MIN:
-        raise CalendarSpecError(root + ("shorten_before_holiday",), f"expected minutes 0..1440, got {shorten!r}")
+        raise CalendarSpecError(root + ("shorten_before_holiday",), _("expected minutes 0..1440, got {value}").format(
+            value=repr(shorten)))
 
     if shorten:
         # Labour Law §135 shortens the day before a holiday by one hour: a shortening that
@@ -846,13 +868,15 @@ def build_calendar(name: str, spec: dict[str, Any], tz: str = "Europe/Riga") -> 
         shortest = min(sum(b - a for a, b in day) for day in [*hours.values(), saturday] if day)
         if shorten >= shortest:
             raise CalendarSpecError(root + ("shorten_before_holiday",),
-                                    f"{shorten} minutes would erase a working day (the shortest has {shortest} "
-                                    f"minutes): at most {shortest - 1}")
+                                    _("{minutes} minutes would erase a working day (the shortest has {shortest} "
+                                      "minutes): at most {most}").format(minutes=shorten, shortest=shortest,
+                                                                         most=shortest - 1))
     days_off = _parse_day_list(spec.get("days_off"), root + ("days_off",))
     working_days = _parse_day_list(spec.get("working_days"), root + ("working_days",))
     both = sorted(set(days_off) & set(working_days))
     if both:
-        raise CalendarSpecError(root + ("working_days",), f"{both[0].isoformat()} is also listed in days_off")
+        raise CalendarSpecError(root + ("working_days",), _("{date} is also listed in days_off").format(
+            date=both[0].isoformat()))
     checked = _parse_years(spec.get("transfers_checked"), root + ("transfers_checked",))
     cal = WorkingCalendar(
         name,

@@ -13,10 +13,65 @@ from .conversation import MANAGER
 from .db.models import Assignment, Escalation, Request
 from .desk import Desk
 from .errors import InvalidInput, InvalidState
+from .i18n import N_, _, language, pgettext
 from .lateness import late_conditions, late_filter, late_requests, overdue_bound, planned_bound  # noqa: F401
-from .notify.notices import escalation_context, history_text, mail_lang
+from .notify.notices import escalation_context, history_text, mail_lang, name_of
+from .notify.wording import dative, gender
 
 REASONS = ("not_accepted", "unjustified_rejection", "overdue")
+#: Why a request was escalated, in words [§8.4.1-§8.4.3] (the JSON keeps the reason's value).
+REASON_WORDS = {
+    "not_accepted": N_("the expert did not accept the request within the response deadline"),
+    "unjustified_rejection": N_("the expert rejected the request without justification"),
+    "overdue": N_("the resolution deadline has passed"),
+}
+
+
+def reason_words(reason: str) -> str:
+    return _(REASON_WORDS[reason]) if reason in REASON_WORDS else reason
+
+
+def _declined(name: str) -> tuple[str, str]:
+    """(pgettext context, the name in that case): in Latvian the dative by the name's gender ("vadītājam
+    Valdim Kalējam", "vadītājai Laurai Kalniņai"); a name that does not decline simply stays as written."""
+    if language() == "lv":
+        d = dative(name)
+        if d is not None:
+            return ("a woman" if gender(name) == "f" else "a man"), d
+    return "a name as written", name
+
+
+def to_manager(desk: Desk, logins: str | None, *, fallback: bool = False) -> str:
+    """To whom an escalation went, by name: "vadītājam Valdim Kalējam" / "to the manager Valdis Kalējs"."""
+    people = [x for x in (logins or "").split(",") if x]
+    names = [name_of(desk, x) or x for x in people]
+    if not names:
+        return _("to nobody (no manager or supervisor in contacts)")
+    if fallback or len(names) > 1:
+        return _("to the desk's supervisors {names}").format(names=", ".join(names))
+    context, name = _declined(names[0])
+    # TRANSLATORS: {name} is already in the dative ("vadītājam Valdim Kalējam", "vadītājai Laurai Kalniņai");
+    # "a name as written": a name that does not decline ("vadītājam John Smith")
+    if context == "a man":
+        return pgettext("a man", "to the manager {name}").format(name=name)
+    if context == "a woman":
+        return pgettext("a woman", "to the manager {name}").format(name=name)
+    return pgettext("a name as written", "to the manager {name}").format(name=name)
+
+
+def the_expert(desk: Desk, login: str | None) -> str:
+    """The expert a reminder went to, by name: "ekspertam Jānim Bērziņam" / "the expert Jānis Bērziņš"."""
+    name = name_of(desk, login) or login
+    if not name:
+        return _("no expert")
+    context, name = _declined(name)
+    # TRANSLATORS: the one reminded ("atgādināts ekspertam Jānim Bērziņam"): {name} is in the dative
+    # for "a man"/"a woman", as written for "a name as written"
+    if context == "a man":
+        return pgettext("a man", "the expert {name}").format(name=name)
+    if context == "a woman":
+        return pgettext("a woman", "the expert {name}").format(name=name)
+    return pgettext("a name as written", "the expert {name}").format(name=name)
 
 
 @dataclass
@@ -48,8 +103,12 @@ def manager_for(desk: "Desk", login: str | None, level: int) -> tuple[str | None
     if manager:
         return manager, None
     sups = [s.login for s in contacts.with_role("supervisor")]
-    warning = (f"{login or 'the expert'} has no {'manager' if level == 1 else 'second-level manager'} "
-               f"in contacts: sent to the supervisors ({', '.join(sups) or 'none'})")
+    who = name_of(desk, login) or login or _("the expert")
+    names = ", ".join(name_of(desk, s) or s for s in sups) or pgettext("supervisors", "none")
+    warning = (_("{expert}: the contacts name no manager; sent to the desk's supervisors ({supervisors})")
+               if level == 1 else
+               _("{expert}: the contacts name no second-level manager; sent to the desk's supervisors "
+                 "({supervisors})")).format(expert=who, supervisors=names)
     return (",".join(sups) or None), warning
 
 
@@ -102,8 +161,8 @@ def find(desk: "Desk", now: datetime) -> list[Found]:
 def run(desk: "Desk", now: datetime, *, dry_run: bool = False, via: str = "cron") -> RunReport:
     if not dry_run and now > ledger.utcnow():
         # No manager is told that something is late before it is, and no record is dated ahead.
-        raise InvalidInput("--now is later than the clock: a future instant is for --dry-run only "
-                           "(what would be escalated then); nothing was escalated")
+        raise InvalidInput(_("--now is later than the clock: a future instant is for --dry-run only "
+                             "(what would be escalated then); nothing was escalated"))
     report = RunReport()
     for f in find(desk, now):
         if f.warning and f.warning not in report.warnings:
@@ -169,17 +228,18 @@ def escalate_manually(desk: "Desk", number: str, reason: str, note: str | None, 
     desk.require("operator", what="escalate requests")
     reason = reason.replace("-", "_")
     if reason != "unjustified_rejection":
-        raise InvalidInput("--reason: the desk escalates by hand only an unjustified rejection "
-                           "(unjustified-rejection); missed deadlines are escalated by pd escalate-overdue")
+        raise InvalidInput(_("--reason: the desk escalates by hand only an unjustified rejection "
+                             "(unjustified-rejection); missed deadlines are escalated by pd escalate-overdue"))
     note = desk.checked_text("note", note, redact=redact, required=False)
     req = desk.get(number)
     rejected = (Assignment.select().where((Assignment.request == req) & (Assignment.ended_reason == "rejected"))
                 .order_by(Assignment.id.desc()).first())
     if rejected is None:
-        raise InvalidState(f"request {req.number} is {req.status} and no expert has rejected it; nothing to escalate")
+        raise InvalidState(_("no expert has rejected request {number}; nothing to escalate").format(number=req.number))
     mgr, warn = manager_for(desk, rejected.expert, 1)
     f = Found(req.number, "unjustified_rejection", 1, rejected.id, mgr, rejected.expert, warn)
     if not record(desk, f, desk.now(), via=via, note=note):
-        raise InvalidState(f"the rejection by {rejected.expert} of {req.number} was already escalated")
+        raise InvalidState(_("the rejection of {number} by {expert} was already escalated").format(
+            number=req.number, expert=name_of(desk, rejected.expert) or rejected.expert))
     f.recorded = True
     return f

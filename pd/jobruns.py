@@ -10,6 +10,7 @@ from . import ledger
 from .db.connection import write_transaction
 from .db.models import JobRun
 from .errors import PdError
+from .i18n import _
 
 # job -> how long it may go without a clean run before pd doctor calls for an admin
 # (cron: every 5 minutes, every minute, daily).
@@ -42,4 +43,5 @@ def recorded(job: str) -> Iterator[None]:
     try:
         record(job)
     except PdError as exc:  # the job's work is done and stands; pd doctor will say the run is missing
-        sys.stderr.write(f"Warning: this run of {job} was not recorded for pd doctor: {exc}\n")
+        sys.stderr.write(_("Warning: this run of {job} was not recorded for pd doctor: {error}").format(
+            job=job, error=exc) + "\n")

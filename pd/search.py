@@ -27,6 +27,7 @@ from .db.fulltext import DIGIT_RUN, WEIGHTS, WORD, fold
 from .db.models import Request
 from .desk import normalize_number
 from .errors import InvalidInput
+from .i18n import _
 
 
 # ---------------------------------------------------------------- the query
@@ -162,9 +163,9 @@ def _search_postgres(ts: list[str], limit: int) -> list[tuple[int, float]]:
 def find(desk, query: str, limit: int = 20) -> list[tuple[object, float]]:
     """The requests that match `query`, best first; the request whose number it is comes first of all."""
     if not query or not query.strip():
-        raise InvalidInput("search: give some text to look for (a number, a name, a phone, words)")
+        raise InvalidInput(_("search: give some text to look for (a number, a name, a phone, words)"))
     if not 1 <= limit <= 1000:
-        raise InvalidInput("--limit must be between 1 and 1000")
+        raise InvalidInput(_("--limit must be between 1 and 1000"))
     hits = search(query, limit)
     try:
         exact = Request.get_or_none(Request.number == normalize_number(query.strip()))

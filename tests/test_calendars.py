@@ -389,7 +389,7 @@ def test_parse_duration(text: str | int, minutes: int) -> None:
 
 @pytest.mark.parametrize("bad", ["", "   ", "h", "1x", "1.5h", "-5", -5, "30m1h", "1h30", "2 hours", None, 1.5, True])
 def test_parse_duration_refuses(bad: Any) -> None:
-    with pytest.raises(ValueError, match="duration"):
+    with pytest.raises(ValueError, match="ilgums"):
         parse_duration(bad)
 
 

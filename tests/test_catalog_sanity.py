@@ -20,7 +20,7 @@ CASES = {
     "a date that does not exist": ("2028-07-10", "2028-02-30", "2028-02-30", ["'2028-02-30' nav īsts datums"]),
     "a shortening that erases the day": (
         "shorten_before_holiday: 60 ", "shorten_before_holiday: 600", "shorten_before_holiday",
-        ["600 minutes would erase a working day", "at most 479"]),
+        ["saīsinājums (600 min) izdzēstu visu darba dienu", "ne vairāk kā 479"]),
     "a close_after of centuries": ("close_after: 5d ", "close_after: 40000d ", "close_after: 40000d",
                                    ["'close_after'", "ne vairāk kā 365d"]),
 }

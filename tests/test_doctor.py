@@ -222,7 +222,7 @@ def test_transfers_checked_is_a_list_of_years(pd, pd_env):
     open(path, "w", encoding="utf-8").write(text.replace("    working_days: []", "    working_days: []\n"
                                                          "    transfers_checked: 2027", 1))
     r = pd("catalog", "check")
-    assert r.exit_code == 7 and "transfers_checked: expected a list of years such as [2027], got 2027" in r.stderr
+    assert r.exit_code == 7 and "transfers_checked: jābūt gadu sarakstam, piemēram, [2027], bet ir 2027" in r.stderr
 
 
 def test_schema_unreadable(pd, tmp_path):

@@ -44,7 +44,7 @@ def esc_ok(pd, now: str, *extra: str) -> list[str]:
     """The escalations a run printed (the reminders it sent are tests/test_reminders.py's)."""
     r = esc(pd, now, *extra)
     assert r.exit_code == 0, r.stderr
-    return [line for line in r.stdout.splitlines() if " reminded " not in line and " would remind " not in line]
+    return [line for line in r.stdout.splitlines() if "atgādināts" not in line]
 
 
 def assign(pd, n: str, expert: str = "jberzins", respond_by: str = RESPOND_BY, resolve_by: str = RESOLVE_BY):
@@ -78,12 +78,12 @@ def test_not_accepted_one_second_either_side_of_the_response_deadline(pd):
 
     r = esc(pd, "2027-01-04T09:59:59")
     assert (r.exit_code, r.stderr) == (0, "")
-    assert r.stdout == f"{n} reminded jberzins: response deadline 04.01.2027 10:00\n"  # reminded, not escalated
+    assert r.stdout == f"{n}: atgādināts ekspertam Jānim Bērziņam par reaģēšanas termiņu 04.01.2027 10:00\n"  # reminded, not escalated
     assert escalations(pd, n) == []
 
     r = esc(pd, "2027-01-04T10:00:01")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == f"{n} escalated: not_accepted (level 1) to vkalejs\n"
+    assert r.stdout == f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai\n"
     listed = pd.ok("list", "--escalated", "--json").json()
     assert [x["number"] for x in listed] == [n]
     (e,) = escalations(pd, n)
@@ -111,7 +111,7 @@ def test_overdue_one_second_either_side_of_the_resolution_deadline(pd):
     assign(pd, n)
     pd.ok("accept", n, user="jberzins")
     assert esc_ok(pd, "2027-01-05T09:59:59") == []
-    assert esc_ok(pd, "2027-01-05T10:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-05T10:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): pārsniegts pieteikuma izskatīšanas termiņš"]
     (e,) = escalations(pd, n)
     assert (e["reason"], e["level"], e["manager"]) == ("overdue", 1, "vkalejs")
     assert esc_ok(pd, "2027-01-05T10:00:01") == []
@@ -130,7 +130,7 @@ def test_a_delay_reported_before_the_deadline_moves_the_bound_to_the_end_of_the_
     assert ev[0]["data"]["before_deadline"] is True
     assert esc_ok(pd, "2027-01-05T10:00:01") == []            # past the resolution deadline: not overdue
     assert esc_ok(pd, "2027-01-08T23:59:59") == []            # the planned day, Riga time
-    assert esc_ok(pd, "2027-01-09T00:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-09T00:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): pārsniegts pieteikuma izskatīšanas termiņš"]
     assert [e["reason"] for e in escalations(pd, n)] == ["overdue"]
 
 
@@ -145,7 +145,7 @@ def test_a_delay_reported_after_the_deadline_does_not_suppress_overdue(pd, clock
     show = pd.ok("show", n, "--json").json()
     assert show["planned_date"] == "2027-01-08"
     assert [x for x in show["events"] if x["kind"] == "delay_reported"][0]["data"]["before_deadline"] is False
-    assert esc_ok(pd, "2027-01-05T12:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-05T12:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): pārsniegts pieteikuma izskatīšanas termiņš"]
 
 
 # ---------------------------------------------------------------- waiting for the user [§8.8]
@@ -172,7 +172,7 @@ def test_waiting_user_is_never_overdue_and_resume_moves_the_deadline_by_the_paus
     assert resumed["data"]["paused_seconds"] == 3 * 3600 + 30 * 60
 
     assert esc_ok(pd, "2027-01-05T10:59:59") == []
-    assert esc_ok(pd, "2027-01-05T11:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-05T11:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): pārsniegts pieteikuma izskatīšanas termiņš"]
 
 
 # ---------------------------------------------------------------- second level
@@ -181,9 +181,9 @@ def test_waiting_user_is_never_overdue_and_resume_moves_the_deadline_by_the_paus
 def test_second_level_after_repeat_after_goes_to_the_managers_manager(pd):
     n = pd.register(urgent=True)                               # urgent EPASTS: 24x7
     assign(pd, n)
-    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]
     assert esc_ok(pd, "2027-01-04T18:00:00") == []             # 8 h minus one second
-    assert esc_ok(pd, "2027-01-04T18:00:01") == [f"{n} escalated: not_accepted (level 2) to direktors"]
+    assert esc_ok(pd, "2027-01-04T18:00:01") == [f"{n} eskalēts vadītājai Inārai Dūmiņai (2. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]
     assert esc_ok(pd, "2027-01-04T23:00") == []
     assert [(e["reason"], e["level"], e["manager"]) for e in escalations(pd, n)] == [
         ("not_accepted", 1, "vkalejs"), ("not_accepted", 2, "direktors")]
@@ -209,11 +209,12 @@ def test_second_level_without_a_second_manager_goes_to_the_supervisors_with_a_wa
     bump_contacts(pd_env, drop_manager)
     n = pd.register(urgent=True)
     assign(pd, n)
-    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]
     r = esc(pd, "2027-01-04T18:00:01")
     assert r.exit_code == 0
-    assert r.stdout == f"{n} escalated: not_accepted (level 2) to pdvaditajs,supervizors\n"
-    assert r.stderr.startswith("Warning: ") and "jberzins" in r.stderr and "supervisors" in r.stderr
+    assert r.stdout == f"{n} eskalēts Pakalpojumu dienesta uzraudzītājiem: Oskars Ķēniņš, Zane Priedīte (2. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai\n"
+    assert r.stderr.startswith("Brīdinājums: Jānis Bērziņš: kontaktos nav norādīts vadītāja vadītājs; "
+                             "nosūtīts Pakalpojumu dienesta uzraudzītājiem (Oskars Ķēniņš, Zane Priedīte)")
     assert len(r.stderr.strip().splitlines()) == 1
     assert escalations(pd, n)[-1]["manager"] == "pdvaditajs,supervizors"
     mail = sorted(manager_mail(pd), key=lambda m: m["id"])[-1]
@@ -224,7 +225,7 @@ def test_second_level_without_a_second_manager_goes_to_the_supervisors_with_a_wa
 def test_managers_mail_for_a_working_time_service_waits_for_monday_0830(pd):
     n = pd.register()                                          # EPASTS: darba-laiks
     assign(pd, n, respond_by="2027-01-08T10:00", resolve_by="2027-01-20T10:00")
-    assert esc_ok(pd, "2027-01-09T11:00") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]   # Saturday
+    assert esc_ok(pd, "2027-01-09T11:00") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]   # Saturday
     (msg,) = manager_mail(pd)
     assert msg["next_attempt_at"] == "2027-01-11T08:30:00+02:00"
     assert msg["status"] == "pending"
@@ -233,7 +234,7 @@ def test_managers_mail_for_a_working_time_service_waits_for_monday_0830(pd):
 def test_managers_mail_for_a_24x7_service_is_sent_at_once(pd):
     n = pd.register(urgent=True)                               # urgent EPASTS: 24x7
     assign(pd, n, respond_by="2027-01-08T10:00", resolve_by="2027-01-20T10:00")
-    assert esc_ok(pd, "2027-01-09T11:00") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]   # Saturday
+    assert esc_ok(pd, "2027-01-09T11:00") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]   # Saturday
     (msg,) = manager_mail(pd)
     assert msg["next_attempt_at"] == msg["created_at"]
     assert datetime.fromisoformat(msg["next_attempt_at"]) <= datetime.fromisoformat("2027-01-09T11:00+02:00")  # cron's time
@@ -246,7 +247,7 @@ def test_escalate_an_unjustified_rejection_by_hand(pd):
     pd.ok("reject", n, "--reason", "Tas nav mans pakalpojums", user="kvitols")
     r = pd("escalate", n, "--reason", "unjustified-rejection", "--note", "IIS ir eksperta atbildībā")
     assert r.exit_code == 0, r.stderr
-    assert r.stdout == f"{n} escalated: unjustified_rejection to gsilina\n"
+    assert r.stdout == f"{n} eskalēts vadītājai Guntai Siliņai: eksperts nepamatoti noraidījis pieteikumu\n"
     (e,) = escalations(pd, n)
     assert (e["reason"], e["level"], e["manager"], e["by"], e["note"]) == (
         "unjustified_rejection", 1, "gsilina", "operators1", "IIS ir eksperta atbildībā")
@@ -254,7 +255,7 @@ def test_escalate_an_unjustified_rejection_by_hand(pd):
     assert msg["recipients"] == ["gunta.silina@ic.iem.gov.lv"]
 
     again = pd("escalate", n, "--reason", "unjustified-rejection", "--note", "vēlreiz")
-    assert again.exit_code == 5 and "already" in again.stderr
+    assert again.exit_code == 5 and "noraidījums (Kārlis Vītols) jau ir eskalēts" in again.stderr
     assert len(escalations(pd, n)) == 1
 
     # reassigned to another expert: still the rejecting expert's manager, still only once
@@ -277,7 +278,7 @@ def test_dry_run_changes_nothing_but_says_what_it_would_do(pd):
     before = pd.ok("mail", "list", "--json").json()
     r = esc(pd, "2027-01-04T10:00:01", "--dry-run")
     assert r.exit_code == 0
-    assert r.stdout == f"{n} would escalate: not_accepted (level 1) to vkalejs\n"
+    assert r.stdout == f"{n} tiktu eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai\n"
     assert escalations(pd, n) == []
     lst = pd.ok("list", "--escalated")
     assert lst.stdout == ""
@@ -329,7 +330,7 @@ def test_two_runs_at_once_record_each_escalation_once(pd, pd_env):
     for p, (o, e) in zip(procs, outs):
         assert p.returncode == 0, e
     lines = [line for o, _ in outs for line in o.splitlines()]
-    assert sorted(lines) == sorted(f"{n} escalated: not_accepted (level 1) to vkalejs" for n in numbers)
+    assert sorted(lines) == sorted(f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai" for n in numbers)
 
     listed = pd.ok("list", "--escalated", "--json").json()
     assert sorted(x["number"] for x in listed) == numbers
@@ -341,7 +342,7 @@ def test_two_runs_at_once_record_each_escalation_once(pd, pd_env):
 def test_level_2_only_while_the_reason_still_holds(pd):
     n = pd.register(service="EPASTS", urgent=True)
     assign(pd, n)
-    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} escalated: not_accepted (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-04T10:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai"]
     pd.ok("accept", n, user="jberzins")
     # accepted since: no second-level reminder of a response that came
     assert esc_ok(pd, "2027-01-04T18:00:01") == []
@@ -357,7 +358,7 @@ def test_a_second_delay_report_keeps_the_first_reports_protection(pd, clock):
     pd.ok("note", n, "--text", "Vēl gaidām", "--delay-reason", "Piegāde kavējas", "--planned", "2027-01-12",
           user="jberzins")
     assert esc_ok(pd, "2027-01-06T12:00:01") == []
-    assert esc_ok(pd, "2027-01-13T00:00:01") == [f"{n} escalated: overdue (level 1) to vkalejs"]
+    assert esc_ok(pd, "2027-01-13T00:00:01") == [f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): pārsniegts pieteikuma izskatīšanas termiņš"]
 
 
 def test_list_overdue_agrees_with_escalation_about_a_reported_delay(pd, clock):

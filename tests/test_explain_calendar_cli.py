@@ -38,7 +38,7 @@ def test_calendar_show_november_2026(pd):
     assert by_date["2026-11-17"]["hours"] == "08:30–12:00, 12:30–16:00"
     assert sum(1 for x in d["days"] if x["working"]) == 20
     text = pd.ok("calendar", "show", "2026-11").stdout
-    assert "20 working days, 159 h 00 min" in text
+    assert "20 darba dienas, 159 darba stundas" in text
 
 
 def test_calendar_check_lists_holidays_and_transfers(pd):
@@ -64,8 +64,8 @@ def test_explain_answers_why_it_is_due_then(pd, clock):
     assert res["shortened"][0]["date"] == "2026-11-17"
     assert sum(c["minutes"] for c in res["counted"]) == 24 * 60
     text = pd.ok("explain", n).stdout
-    assert "skipped Wed 18.11.2026: svētku diena – Latvijas Republikas Proklamēšanas diena" in text
-    assert "Resolution deadline (izskatīšanas termiņš): 23.11.2026 16:00" in text
+    assert "izlaists: trešdiena, 18.11.2026, svētku diena – Latvijas Republikas Proklamēšanas diena" in text
+    assert "Izskatīšanas termiņš: 23.11.2026 16:00" in text
 
 
 def test_pauses_move_the_deadline_by_their_working_time_and_add_up(pd, clock):

@@ -80,11 +80,11 @@ def test_escalate_overdue_with_a_future_now_is_exit_3_and_changes_nothing(pd, ra
     before = counts(rawdb)
     r = pd("escalate-overdue", "--now", "2027-01-04T10:00:01", user="system")
     assert r.exit_code == 3
-    assert r.stderr == ("Error: --now is later than the clock: a future instant is for --dry-run only "
-                        "(what would be escalated then); nothing was escalated\n")
+    assert r.stderr.endswith(": --now ir vēlāks par pašreizējo laiku: nākotnes brīdi var norādīt tikai ar "
+                             "--dry-run (lai redzētu, kas tad tiktu eskalēts); nekas netika eskalēts\n")
     assert counts(rawdb) == before
     r = pd("escalate-overdue", "--now", "2027-01-04T10:00:01", "--dry-run", user="system")
-    assert (r.exit_code, r.stdout) == (0, f"{n} would escalate: not_accepted (level 1) to vkalejs\n")
+    assert (r.exit_code, r.stdout) == (0, f"{n} tiktu eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai\n")
     assert counts(rawdb) == before
 
 
@@ -92,7 +92,7 @@ def test_escalate_overdue_at_or_before_the_clock_escalates(pd, rawdb):
     n = _late_request(pd)
     with clock_at("2027-01-04T12:00"):
         r = pd("escalate-overdue", "--now", "2027-01-04T10:00:01", "--no-send", user="system")  # catching up
-        assert (r.exit_code, r.stdout) == (0, f"{n} escalated: not_accepted (level 1) to vkalejs\n")
+        assert (r.exit_code, r.stdout) == (0, f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai\n")
         assert pd.ok("escalate-overdue", "--no-send", user="system").stdout == ""  # now = the clock
 
 

@@ -87,7 +87,7 @@ def test_every_message_kind_of_a_cycle_reaches_a_real_smtp_server(pd, smtp_serve
     _assigned(pd, n)
     with clock_at("2027-01-04T10:00:01"):  # cron runs at that time: a later --now is for --dry-run only
         esc = pd.ok("escalate-overdue", "--now", "2027-01-04T10:00:01", "--no-send", user="system")
-    assert f"{n} escalated: not_accepted (level 1) to vkalejs" in esc.stdout
+    assert f"{n} eskalēts vadītājam Valdim Kalējam (1. līmenis): eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai" in esc.stdout
     pd.ok("accept", n, user="jberzins")
     pd.ok("note", n, "--text", "Gaidām piegādātāja atbildi", "--delay-reason", delay_reason,
           "--planned", "2027-01-08", user="jberzins")

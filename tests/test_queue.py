@@ -102,11 +102,11 @@ def test_piped_it_is_plain_text_in_the_same_order(pd, desk_with_every_reason):
     n, _ = desk_with_every_reason
     r = pd.ok("queue")
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["why", "number", "due", "since", "detail", "title"]
+    assert lines[0].split() == ["kāpēc", "numurs", "termiņš", "kopš", "skaidrojums", "apraksts"]
     assert "\x1b" not in r.stdout
-    assert lines[1].startswith("LATE") and n["not_accepted"] in lines[1] and "12.01.2027 09:00" in lines[1]
-    assert [ln.split()[0] for ln in lines[1:]] == ["LATE", "LATE", "due", "not", "returned", "new", "follow-up",
-                                                   "objection", "waiting", "to"]
+    assert lines[1].startswith("NOKAVĒTS") and n["not_accepted"] in lines[1] and "12.01.2027 09:00" in lines[1]
+    assert [ln.split()[0] for ln in lines[1:]] == ["NOKAVĒTS", "NOKAVĒTS", "drīz", "nav", "atgriezts", "jauns",
+                                                   "papildinājums", "iebildums", "gaida", "slēgšanai"]
 
 
 def test_the_late_rule_is_escalate_overdues(pd, desk_with_every_reason):
@@ -136,10 +136,10 @@ def test_a_delay_reported_in_time_holds_and_its_end_may_be_due_soon(pd, clock):
 
 def test_empty_queue_and_watch_needs_a_terminal(pd):
     r = pd.ok("queue")
-    assert (r.stdout, r.stderr) == ("", "Nothing needs the desk now.\n")
+    assert (r.stdout, r.stderr) == ("", "Pakalpojumu dienestam šobrīd nekas nav jādara.\n")
     assert pd.ok("queue", "--json").json()["entries"] == []
     r = pd("queue", "--watch")
-    assert r.exit_code == 2 and r.stderr.startswith("Error: --watch needs a terminal")
+    assert r.exit_code == 2 and "--watch vajag termināli" in r.stderr
 
 
 # ---------------------------------------------------------------- the wallboard in a real terminal
@@ -179,9 +179,9 @@ def _check_whole(text: str, n: dict, width: int) -> None:
     assert all(len(ln) <= width for ln in lines)
     late_line = next(ln for ln in lines if n["late"] in ln)
     soon_line = next(ln for ln in lines if n["soon"] in ln)
-    assert "LATE" in late_line and n["late_due"] in late_line
-    assert "due soon" in soon_line and n["soon_due"] in soon_line
-    assert re.search(r"late by 2 h", text)
+    assert "NOKAVĒTS" in late_line and n["late_due"] in late_line
+    assert "drīz termiņš" in soon_line and n["soon_due"] in soon_line
+    assert "nokavēts par 2 stundām" in text
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -203,12 +203,12 @@ def test_watch_in_tmux_fits_redraws_on_resize_and_leaves_on_ctrl_c(pd, clock, pd
               "-eCOLUMNS=80", "-eLINES=24",  # exported by a shell long ago: the wallboard follows the terminal
               "sh", str(script))
         # (a detached tmux may settle the pane's size just after pd started: pd follows within 0.5 s)
-        text = _screen(lambda t: n["soon"] in t and ("since" in t) == (width >= 110))
+        text = _screen(lambda t: n["soon"] in t and bool(re.search(r"termiņš +kopš", t)) == (width >= 110))
         assert "before the wallboard" not in text  # the alternate screen
         _check_whole(text, n, width)
         other = 120 if width == 80 else 80
         _tmux("resize-window", "-t", "wall", "-x", str(other), "-y", "30")
-        text = _screen(lambda t: ("since" in t) == (other >= 110) and n["soon"] in t)
+        text = _screen(lambda t: bool(re.search(r"termiņš +kopš", t)) == (other >= 110) and n["soon"] in t)
         _check_whole(text, n, other)  # redrawn at once, long before the 30 s refresh
         _tmux("send-keys", "-t", "wall", "C-c")
         text = _screen(lambda t: "AFTER" in t)

@@ -220,12 +220,12 @@ def test_output_json_plain_and_errors(pd, people):
     assert datetime.fromisoformat(hit["received_at"]).utcoffset() is not None
     assert isinstance(hit["score"], float)
     plain = pd.ok("search", "berzins").stdout
-    assert plain.splitlines()[0].split() == ["number", "status", "received", "requester", "description"]
+    assert plain.splitlines()[0].split() == ["numurs", "statuss", "saņemts", "pieteicējs", "apraksts"]
     assert people["berzins"] in plain and "Jānis Bērziņš" in plain and "\x1b" not in plain
     none = pd.ok("search", "nekasnav")
-    assert (none.stdout, none.stderr) == ("", "No requests match.\n")
+    assert (none.stdout, none.stderr) == ("", "Neviens pieteikums neatbilst meklētajam.\n")
     bad = pd("search", "  ")
-    assert bad.exit_code == 3 and bad.stderr.startswith("Error: search: give some text")
+    assert bad.exit_code == 3 and "search: norādiet, ko meklēt" in bad.stderr
 
 
 def test_migration_3_indexes_what_an_existing_ledger_holds(pd, pd_env, rawdb):

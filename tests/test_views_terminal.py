@@ -147,20 +147,20 @@ def test_piped_views_are_plain_text(pd_env, desk):
 def test_explain_shows_the_lunch_break_and_the_weekend_it_skipped(pd_env, desk):
     r = run_pd("explain", desk["late"], env=subprocess_env(pd_env))
     assert r.returncode == 0, r.stderr
-    assert "break 12:00–12:30 skipped" in r.stdout
-    assert "skipped Sat 21.11.2026: brīvdiena" in r.stdout
+    assert "pārtraukums 12:00–12:30 netiek skaitīts" in r.stdout
+    assert "izlaists: sestdiena, 21.11.2026, brīvdiena" in r.stdout
 
 
 def test_calendar_grid_names_every_column(pd_env):
     r = run_pd("calendar", "show", "2026-11", env=subprocess_env(pd_env))
     header = r.stdout.splitlines()[0]
-    assert re.split(r"\s{2,}", header.strip()) == ["date", "day", "working hours", "kind of day"]
+    assert re.split(r"\s{2,}", header.strip()) == ["datums", "diena", "darba laiks", "dienas veids"]
     assert any("18.11.2026" in x and "svētku diena – Latvijas Republikas Proklamēšanas diena" in x
                for x in r.stdout.splitlines())
     text = screen(pd_env, 80, "calendar", "show", "2026-11")
     lines = [ANSI.sub("", x) for x in text.splitlines() if x.strip()]
     assert all(len(x) <= 80 for x in lines)
-    assert lines[1].split()[:5] == ["date", "day", "working", "hours", "kind"]
+    assert lines[1].split()[:5] == ["datums", "diena", "darba", "laiks", "dienas"]
     assert sum(bool(re.match(r"\d\d\.11\.2026  ", x)) for x in lines) == 30  # every day, its date whole
 
 
@@ -185,13 +185,13 @@ def test_search_gives_way_on_the_description_never_on_number_name_date_or_header
     assert all(len(x) <= width for x in lines), [len(x) for x in lines]
     assert len(lines) == 2  # a header and one line: nothing wraps
     head = lines[0].split()
-    assert {"number", "received", "requester"} <= set(head) and head[-1] == "description"
+    assert {"numurs", "saņemts", "pieteicējs"} <= set(head) and head[-1] == "apraksts"
     assert NUMBER.findall(lines[1]) == [people["Dāvis Krūmiņš-Lielgabals-Vanags"]]
     assert "Dāvis Krūmiņš-Lielgabals-Vanags" in lines[1]
     assert WHEN.search(lines[1])
     assert lines[1].endswith("…") and "Pēc Windows" in lines[1]
     if width == 120:
-        assert "status" in head and "assigned" not in lines[1] and "registered" in lines[1]
+        assert "statuss" in head and "nodots ekspertam" not in lines[1] and "reģistrēts" in lines[1]
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -199,7 +199,7 @@ def test_search_at_the_terminal_keeps_every_requester_whole(pd_env, people, widt
     text = screen(pd_env, width, "search", "berzin")
     lines = _table_lines(text)
     assert all(len(x) <= width for x in lines)
-    assert "…" not in lines[0] and lines[0].split()[0] == "number"
+    assert "…" not in lines[0] and lines[0].split()[0] == "numurs"
     found = {n: next((x for x in lines[1:] if num in x), "") for n, num in people.items()}
     assert "Jānis Bērziņš" in found["Jānis Bērziņš"] and WHEN.search(found["Jānis Bērziņš"])
 

@@ -23,7 +23,7 @@ UNKNOWN_KEYS = {
     "a top-level key": ("PD_CATALOG", ("settings:\n", "setings:\n"), "=setings:", ["did you mean settings?"]),
     "a settings key": ("PD_CATALOG", ("  close_after: 5d", "  close_afer: 5d"), "close_afer", ["did you mean close_after?"]),
     "a calendar key": ("PD_CATALOG", ("    shorten_before_holiday: 60", "    shorten_before_holidays: 60"),
-                       "shorten_before_holidays", ["did you mean shorten_before_holiday?"]),
+                       "shorten_before_holidays", ["varbūt domāta shorten_before_holiday?"]),
     "a name language": ("PD_CATALOG", ('name: {lv: "Bezvadu tīkls", en: "Wireless network"}',
                                        'name: {lv: "Bezvadu tīkls", eng: "Wireless network"}'),
                         "eng:", ["unknown key 'eng'", "did you mean en?"]),

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext, pgettext
 from .common import Json, Number, emit_json, out, say, state, table
 
 calendar_app = typer.Typer(help="Working-time calendars: deadlines, months, holidays and transfers.",
@@ -25,7 +26,8 @@ def _pick(catalog, name: Optional[str]):
 
     if name:
         if name not in catalog.calendar_specs:
-            raise NotFound(f"no calendar {name!r} in catalog {catalog.version} ({', '.join(catalog.calendar_specs)})")
+            raise NotFound(_("no calendar {name} in catalog {version} ({names})").format(
+                name=repr(name), version=catalog.version, names=", ".join(catalog.calendar_specs)))
         return catalog.calendar(name)
     for n, spec in catalog.calendar_specs.items():
         if spec.get("kind") == "working":
@@ -33,14 +35,77 @@ def _pick(catalog, name: Optional[str]):
     return catalog.calendar(next(iter(catalog.calendar_specs)))
 
 
-REASON_LABELS = {"weekend": "brīvdiena", "holiday": "svētku diena", "transferred_day_off": "pārcelta brīvdiena",
-                 "extra_day_off": "brīvdiena (katalogs)", "transferred_working_day": "pārceltā darba diena",
-                 "shortened": "saīsināta pirmssvētku diena"}
+def _reason(reason: str | None) -> str:
+    """Why a day is not an ordinary working day (SPEC 4, SPEC 12's terms); the JSON keeps the value."""
+    labels = {"weekend": pgettext("kind of day", "weekend"), "holiday": pgettext("kind of day", "public holiday"),
+              "transferred_day_off": pgettext("kind of day", "transferred day off"),
+              "extra_day_off": pgettext("kind of day", "day off (catalog)"),
+              "transferred_working_day": pgettext("kind of day", "transferred working day"),
+              "shortened": pgettext("kind of day", "shortened pre-holiday day")}
+    return labels.get(reason or "", reason or "")
+
+
+def _weekday(d: date, short: bool = False) -> str:
+    """The weekday's name from the catalog, not from the C locale (Monday first, as date.weekday())."""
+    if short:
+        # TRANSLATORS: short weekday names for the calendar's table
+        return (pgettext("weekday", "Mon"), pgettext("weekday", "Tue"), pgettext("weekday", "Wed"),
+                pgettext("weekday", "Thu"), pgettext("weekday", "Fri"), pgettext("weekday", "Sat"),
+                pgettext("weekday", "Sun"))[d.weekday()]
+    return (pgettext("weekday", "Monday"), pgettext("weekday", "Tuesday"), pgettext("weekday", "Wednesday"),
+            pgettext("weekday", "Thursday"), pgettext("weekday", "Friday"), pgettext("weekday", "Saturday"),
+            pgettext("weekday", "Sunday"))[d.weekday()]
+
+
+def _col(name: str) -> str:
+    """A calendar table's column header."""
+    return {"date": pgettext("calendar column", "date"), "day": pgettext("calendar column", "day"),
+            "hours": pgettext("calendar column", "hours"),
+            "working hours": pgettext("calendar column", "working hours"),
+            "kind of day": pgettext("calendar column", "kind of day"), "what": pgettext("calendar column", "what"),
+            "name": pgettext("calendar column", "name")}[name]
+
+
+def _day(iso_date: str) -> str:
+    """"pirmdiena, 04.01.2027" / "Monday, 04.01.2027"."""
+    d = date.fromisoformat(iso_date)
+    return _("{weekday}, {date}").format(weekday=_weekday(d), date=f"{d:%d.%m.%Y}")
+
+
+def time_words(minutes: int | float, working: bool) -> str:
+    """Minutes as hours and minutes in words: "7 darba stundas 30 minūtes" on a working-time calendar,
+    "48 stundas" round the clock (SPEC 12: a 24x7 calendar has no working hours)."""
+    minutes = int(minutes)
+    hours, mins = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append((ngettext("{count} working hour", "{count} working hours", hours) if working
+                      else ngettext("{count} hour", "{count} hours", hours)).format(count=hours))
+    if mins or not hours:
+        parts.append(ngettext("{count} minute", "{count} minutes", mins).format(count=mins))
+    return " ".join(parts)
 
 
 def _hours(info) -> str:
     return ", ".join(f"{a:%H:%M}–{'24:00' if b.hour == 0 and b.minute == 0 else format(b, '%H:%M')}"
                      for a, b in info.intervals)
+
+
+def _fit(text: str) -> list[str]:
+    """On a terminal, a line longer than its width wrapped at whole words (a date kept with its time), the
+    rest indented under its text; piped, as it is."""
+    import sys
+
+    if not sys.stdout.isatty():
+        return [text]
+    from .layout import terminal_width, wrap
+
+    width = terminal_width()
+    if len(text) <= width:
+        return [text]
+    indent = len(text) - len(text.lstrip(" "))
+    lines = wrap(text.strip(), max(20, width - indent - 2))
+    return [" " * (indent if i == 0 else indent + 2) + x for i, x in enumerate(lines)]
 
 
 def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
@@ -63,37 +128,65 @@ def explain(ctx: typer.Context, number: Number, as_json: Json = False) -> None:
     def when(s):
         return format_dt(parse_instant(s, tz), tz) if s else "-"
 
-    out(f"{d['number']} ({d['status']}), service {d['service']}{' STEIDZAMI' if d['urgent'] else ''}, "
-        f"catalog {d['catalog_version']}")
+    from ..calendars import parse_duration
+    from ..i18n import language
+    from ..wording import status_label
+
+    def line(text: str) -> None:
+        for part in _fit(text):
+            out(part)
+
+    status = status_label(d["status"], language())
+    head = (_("{number} ({status}), service {service}, URGENT, catalog {version}") if d["urgent"]
+            else _("{number} ({status}), service {service}, catalog {version}"))
+    line(head.format(number=d["number"], status=status, service=d["service"], version=d["catalog_version"]))
     if d.get("note"):
-        out(d["note"])
+        line(_("No expert has been assigned yet: the deadlines are set on assignment [§8.2]."))
         return
-    for key, title in (("response", "Response deadline (reaģēšanas termiņš)"),
-                       ("resolution", "Resolution deadline (izskatīšanas termiņš)")):
+    for key, title in (("response", _("Response deadline: {due}")), ("resolution", _("Resolution deadline: {due}"))):
         p = d[key]
-        out("")
-        out(f"{title}: {when(p.get('due_after_pauses') or p['due'])}")
-        out(f"  {p['source']}")
+        line("")
+        line(title.format(due=when(p.get("due_after_pauses") or p["due"])))
         if "duration" not in p:
+            line("  " + _("set by the operator (--respond-by/--resolve-by), on calendar {calendar}").format(
+                calendar=p["calendar"]))
             continue
-        out(f"  from {when(p['start'])} + {p['duration']} on calendar {p['calendar']} = {when(p['due'])}")
+        working = p.get("kind") != "24x7"
+        line("  " + (_("catalog {version}: {service}, urgent") if d["urgent"]
+                    else _("catalog {version}: {service}, normal")).format(
+            version=p.get("catalog_version", d["catalog_version"]), service=d["service"]))
+        length = time_words(parse_duration(p["duration"]).total_seconds() // 60, working)
+        line("  " + (_("from {start} + {duration} on the working-time calendar {calendar} = {due}") if working
+                    else _("from {start} + {duration} round the clock (calendar {calendar}) = {due}")).format(
+            start=when(p["start"]), duration=length, calendar=p["calendar"], due=when(p["due"])))
         for c in p["counted"]:
-            extra = f" ({REASON_LABELS.get(c.get('reason'), c.get('reason'))})" if c.get("reason") else ""
-            breaks = "".join(f", break {br['from']}–{br['to']} skipped" for br in c.get("breaks", ()))
-            out(f"    counted {date.fromisoformat(c['date']):%a %d.%m.%Y} {c['from']}–{c['to']} = {c['minutes']} min"
-                f"{breaks}{extra}")
-        for s in p["skipped"]:
-            out(f"    skipped {date.fromisoformat(s['date']):%a %d.%m.%Y}: {REASON_LABELS.get(s['reason'], s['reason'])}"
-                + (f" – {s['name']}" if s.get("name") else ""))
-        for s in p["shortened"]:
-            out(f"    shortened {date.fromisoformat(s['date']):%a %d.%m.%Y} by {s['minutes']} min (before {s['before']})")
+            extra = f" ({_reason(c.get('reason'))})" if c.get("reason") else ""
+            breaks = "".join(_(", break {start}–{end} not counted").format(start=br["from"], end=br["to"])
+                             for br in c.get("breaks", ()))
+            if working:
+                line("    " + _("counted {day} {start}–{end} = {time}").format(
+                    day=_day(c["date"]), start=c["from"][:5], end=c["to"][:5], time=time_words(c["minutes"], True))
+                    + breaks + extra)
+            else:  # hh:mm for people (a deadline's seconds are in --json)
+                line("    " + _("counted round the clock from {day} {start} to {end_day} {end} = {time}").format(
+                    day=_day(c["date"]), start=c["from"][:5], end_day=_day(c.get("to_date") or c["date"]),
+                    end=c["to"][:5], time=time_words(c["minutes"], False)))
+        for sk in p["skipped"]:
+            line("    " + _("skipped {day}: {why}").format(day=_day(sk["date"]), why=_reason(sk["reason"]))
+                + (f" – {sk['name']}" if sk.get("name") else ""))
+        for sh in p["shortened"]:
+            line("    " + _("shortened {day}: {time} less, before {holiday}").format(
+                day=_day(sh["date"]), time=time_words(sh["minutes"], False), holiday=sh["before"]))
         if key == "resolution" and d["pauses"]:
             for pz in d["pauses"]:
-                out(f"    paused {when(pz['from'])} – {when(pz['to']) if pz['to'] else 'now'}: "
-                    f"{pz['working_minutes']} working min moved the deadline")
-            out(f"  after pauses: {when(p['due_after_pauses'])}")
+                line("    " + _("paused {start} – {end} ({time}): the deadline moved by as much").format(
+                    start=when(pz["from"]), end=when(pz["to"]) if pz["to"] else pgettext("a pause's end", "now"),
+                    time=time_words(pz["working_minutes"], working)))
+            line("  " + _("after the pauses: {due}").format(due=when(p["due_after_pauses"])))
     if d.get("planned_date"):
-        out(f"\nDelay reported: planned {d['planned_date']} ({d['delay_reason']})")
+        line("")
+        line(_("Delay reported: planned date {date} ({reason})").format(
+            date=f"{date.fromisoformat(d['planned_date']):%d.%m.%Y}", reason=d["delay_reason"]))
 
 
 @calendar_app.command("due")
@@ -121,9 +214,11 @@ def calendar_due(
         return
     from ..latvian import parse_instant as p
 
-    out(f"{d['service']}{' (urgent)' if urgent else ''} from {format_dt(when, tz)} on {d['calendar']}:")
-    out(f"  respond by {format_dt(p(d['response_due'], tz), tz)}")
-    out(f"  resolve by {format_dt(p(d['resolution_due'], tz), tz)}")
+    out((_("{service}, urgent, from {start} on calendar {calendar}:") if urgent
+         else _("{service} from {start} on calendar {calendar}:")).format(
+        service=d["service"], start=format_dt(when, tz), calendar=d["calendar"]))
+    out("  " + _("response deadline {due}").format(due=format_dt(p(d["response_due"], tz), tz)))
+    out("  " + _("resolution deadline {due}").format(due=format_dt(p(d["resolution_due"], tz), tz)))
 
 
 # The years a desk's calendar answers for (Latvia's holiday law is of 1990; 9999-12 overflowed the date type).
@@ -146,9 +241,10 @@ def calendar_show(
     try:
         first = date.fromisoformat(month.strip() + "-01")
     except ValueError:
-        raise InvalidInput(f"{month!r} is not a month (YYYY-MM)") from None
+        raise InvalidInput(_("{month} is not a month (YYYY-MM)").format(month=repr(month))) from None
     if not FIRST_YEAR <= first.year <= LAST_YEAR:
-        raise InvalidInput(f"{month.strip()}: pd's calendars cover the years {FIRST_YEAR}–{LAST_YEAR}")
+        raise InvalidInput(_("{month}: pd's calendars cover the years {first}–{last}").format(
+            month=month.strip(), first=FIRST_YEAR, last=LAST_YEAR))
     last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     cal = _pick(_catalog(state(ctx)), calendar)
     days = cal.days(first, last)
@@ -158,10 +254,11 @@ def calendar_show(
         emit_json({"calendar": cal.name, "month": month, "days": rows})
         return
     total = sum(((b.hour * 60 + b.minute or 1440) - (a.hour * 60 + a.minute)) for i in days for a, b in i.intervals)
-    grid = [[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], r["hours"] or "—",
-             " – ".join(x for x in (REASON_LABELS.get(r["reason"], r["reason"] or ""), r["name"] or "") if x)]
+    grid = [[f"{date.fromisoformat(r['date']):%d.%m.%Y}", _weekday(date.fromisoformat(r["date"]), True),
+             r["hours"] or "—", " – ".join(x for x in (_reason(r["reason"]), r["name"] or "") if x)]
             for r in rows]
-    headers = ["date", "day", "working hours", "kind of day"]
+    hours_h = _col("working hours") if cal.kind != "24x7" else _col("hours")
+    headers = [_col("date"), _col("day"), hours_h, _col("kind of day")]
     import sys
 
     if sys.stdout.isatty():  # fitted to the terminal: the holiday's name gives way, never a date
@@ -171,7 +268,12 @@ def calendar_show(
         out("\n".join(render(grid, [Column(h) for h in headers[:-1]] + [Column(headers[-1], flex=True)])), painted=True)
     else:
         table(grid, headers)
-    out(f"{sum(1 for i in days if i.working)} working days, {total // 60} h {total % 60:02d} min")
+    working_days = sum(1 for i in days if i.working)
+    if cal.kind == "24x7":
+        out(_("round the clock: {time}").format(time=time_words(total, False)))
+    else:
+        out(ngettext("{n} working day, {time}", "{n} working days, {time}", working_days).format(
+            n=working_days, time=time_words(total, True)))
 
 
 @calendar_app.command("check")
@@ -197,10 +299,11 @@ def calendar_check(
     if as_json:
         emit_json({"calendar": cal.name, "from": first.isoformat(), "to": last.isoformat(), "days": data})
         return
-    table([[f"{date.fromisoformat(r['date']):%d.%m.%Y}", r["weekday"], REASON_LABELS.get(r["reason"], r["reason"] or "")
-            + (f" (−{r['shortened_minutes']} min)" if r["shortened_minutes"] else ""), r["name"] or "", r["hours"]]
-           for r in data], ["date", "day", "what", "name", "working hours"])
+    table([[f"{date.fromisoformat(r['date']):%d.%m.%Y}", _weekday(date.fromisoformat(r["date"]), True),
+             _reason(r["reason"]) + (" (−{})".format(time_words(r["shortened_minutes"], False))
+                                     if r["shortened_minutes"] else ""), r["name"] or "", r["hours"]]
+           for r in data], [_col("date"), _col("day"), _col("what"), _col("name"), _col("working hours")])
     transfers = [r for r in data if r["reason"] in ("transferred_day_off", "transferred_working_day")]
     if not transfers:
-        say("No transferred days in this period: if the Cabinet has ordered any, add them to catalog.yaml "
-            "(days_off / working_days) under a new version.")
+        say(_("No transferred days in this period: if the Cabinet has ordered any, add them to catalog.yaml "
+              "(days_off / working_days) under a new version."))

@@ -5,6 +5,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _
 from .common import Json, Number, Redact, Via, check_via, emit_json, out, say, send_quietly, state
 
 
@@ -42,7 +43,7 @@ def escalate_overdue(
     with nullcontext() if dry_run else recorded("escalate-overdue"):  # pd doctor asks when it last ran
         report = escalation.run(desk, when, dry_run=dry_run)
         for w in report.warnings:
-            say(f"Warning: {w}")
+            say(_("Warning: {message}").format(message=w))
         sent = None
         if not dry_run and not no_send and (report.escalations or report.reminders):
             from .. import ledger
@@ -55,13 +56,21 @@ def escalate_overdue(
                    "mail_sent": sent})
         return
     for f in report.escalations:
-        verb = "would escalate" if dry_run else "escalated"
-        out(f"{f.number} {verb}: {f.reason} (level {f.level}) to {f.manager or '-'}")
+        line = (_("{number} would be escalated {to_manager} (level {level}): {reason}") if dry_run
+                else _("{number} escalated {to_manager} (level {level}): {reason}"))
+        out(line.format(number=f.number, to_manager=escalation.to_manager(desk, f.manager, fallback=bool(f.warning)),
+                        level=f.level, reason=escalation.reason_words(f.reason)))
     from ..latvian import format_dt
 
     for r in report.reminders:
-        verb = "would remind" if dry_run else "reminded"
-        out(f"{r.number} {verb} {r.expert or '-'}: {r.deadline} deadline {format_dt(r.due, st.settings.timezone)}")
+        if r.deadline == "response":
+            line = (_("{number}: would remind {expert} of the response deadline {due}") if dry_run
+                    else _("{number}: reminded {expert} of the response deadline {due}"))
+        else:
+            line = (_("{number}: would remind {expert} of the resolution deadline {due}") if dry_run
+                    else _("{number}: reminded {expert} of the resolution deadline {due}"))
+        out(line.format(number=r.number, expert=escalation.the_expert(desk, r.expert),
+                        due=format_dt(r.due, st.settings.timezone)))
 
 
 def _reminder_dict(r, tz: str) -> dict:
@@ -89,8 +98,10 @@ def escalate(
     st = state(ctx)
     f = escalation.escalate_manually(st.desk, number, reason, note, redact=redact, via=check_via(via))
     if f.warning:
-        say(f"Warning: {f.warning}")
+        say(_("Warning: {message}").format(message=f.warning))
     if as_json:
         emit_json(_found_dict(f))
     else:
-        out(f"{f.number} escalated: {f.reason} to {f.manager or '-'}")
+        out(_("{number} escalated {to_manager}: {reason}").format(
+            number=f.number, to_manager=escalation.to_manager(st.desk, f.manager, fallback=bool(f.warning)),
+            reason=escalation.reason_words(f.reason)))

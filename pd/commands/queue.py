@@ -6,32 +6,47 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import _, language, ngettext_in, pgettext
 from .common import Json, cell, emit_json, is_terminal, out, say, state
 
-LABELS = {"late": "LATE", "due_soon": "due soon", "not_forwarded": "not forwarded", "returned": "returned", "intake_new": "new mail",
-          "follow_up": "follow-up", "objection": "objection", "waiting_long": "waiting", "ready_to_close": "to close"}
+
+def _labels() -> dict[str, str]:
+    """Why an entry is there, in the first column (short: the column is as wide as the longest)."""
+    return {"late": pgettext("queue reason", "LATE"), "due_soon": pgettext("queue reason", "due soon"),
+            "not_forwarded": pgettext("queue reason", "not forwarded"),
+            "returned": pgettext("queue reason", "returned"), "intake_new": pgettext("queue reason", "new mail"),
+            "follow_up": pgettext("queue reason", "follow-up"), "objection": pgettext("queue reason", "objection"),
+            "waiting_long": pgettext("queue reason", "waiting"),
+            "ready_to_close": pgettext("queue reason", "to close")}
+
+
+def _headers(*keys: str) -> list[str]:
+    names = {"why": pgettext("queue column", "why"), "number": pgettext("queue column", "number"),
+             "due": pgettext("queue column", "due"), "since": pgettext("queue column", "since"),
+             "detail": pgettext("queue column", "detail"), "title": pgettext("queue column", "title")}
+    return [names[k] for k in keys]
 STYLES = {"late": "bold red", "due_soon": "yellow", "returned": "magenta", "objection": "magenta"}
 TITLE_LEAST = 8  # the title keeps this much before the detail wraps
 WIDE = 110  # from this width the table also shows since when an entry has waited
-TEXT = {  # the wallboard's words (Latvian plurals: 1, 21, 31 … take the singular)
-    "lv": {"more": ("… vēl {n} ieraksts neietilpa ekrānā; visus rāda pd queue",
-                    "… vēl {n} ieraksti neietilpa ekrānā; visus rāda pd queue")},
-    "en": {"more": ("… {n} more entry did not fit on the screen; pd queue lists them all",
-                    "… {n} more entries did not fit on the screen; pd queue lists them all")},
-}
 
 
-def more_line(n: int, lang: str) -> str:
-    """How many entries the screen left out, in the desk's language."""
-    if lang == "lv":
-        one = n % 10 == 1 and n % 100 != 11
-    else:
-        one = n == 1
-    return TEXT["lv" if lang == "lv" else "en"]["more"][0 if one else 1].format(n=n)
+def more_line(n: int, lang: str | None = None) -> str:
+    """How many entries the screen left out, in the desk's language (or `lang`)."""
+    return ngettext_in(lang or language(), "… {n} more entry did not fit on the screen; pd queue lists them all",
+                       "… {n} more entries did not fit on the screen; pd queue lists them all", n).format(n=n)
+
+
+def _label(e: dict) -> str:
+    return _labels()[e["reason"]]
+
+
+def _words(e: dict) -> str:
+    """Why, for a person (pd.queue's `words`); an entry from elsewhere without them says its `detail`."""
+    return e.get("words") or e["detail"]
 
 
 def _ident(e: dict) -> str:
-    return e["request"] or (f"mail {e['intake']}" if e["intake"] is not None else "")
+    return e["request"] or (_("mail {id}").format(id=e["intake"]) if e["intake"] is not None else "")
 
 
 def _plain(entries: list[dict], tz: str) -> None:
@@ -39,9 +54,9 @@ def _plain(entries: list[dict], tz: str) -> None:
 
     from ..latvian import format_dt
 
-    out(tabulate([[LABELS[e["reason"]], _ident(e), format_dt(e["due"], tz), format_dt(e["since"], tz), e["detail"],
+    out(tabulate([[_label(e), _ident(e), format_dt(e["due"], tz), format_dt(e["since"], tz), _words(e),
                    e["title"]] for e in entries],
-                 headers=["why", "number", "due", "since", "detail", "title"], tablefmt="plain"))
+                 headers=_headers("why", "number", "due", "since", "detail", "title"), tablefmt="plain"))
 
 
 def _table(entries: list[dict], tz: str, width: int):
@@ -52,39 +67,41 @@ def _table(entries: list[dict], tz: str, width: int):
     from ..latvian import format_dt
 
     wide = width >= WIDE
-    fixed = [("why", max(len(LABELS[e["reason"]]) for e in entries)), ("number", 11), ("due", 16)]
+    why, number, due, since, detail_h, title_h = _headers("why", "number", "due", "since", "detail", "title")
+    fixed = [(why, max(len(why), *(len(_label(e)) for e in entries))), (number, max(11, len(number))),
+             (due, max(16, len(due)))]
     if wide:
-        fixed.append(("since", 16))
+        fixed.append((since, max(16, len(since))))
     gap = 2
     rest = width - sum(w for _, w in fixed) - gap * (len(fixed) + 1)
     # the title gives way before the detail wraps (a wrapped detail halves how many entries a screen holds)
-    detail = min(max(len(e["detail"]) for e in entries), max(14, rest - TITLE_LEAST))
-    title_w = max(6, rest - detail)
+    detail = min(max(len(detail_h), *(len(_words(e)) for e in entries)), max(14, rest - TITLE_LEAST))
+    title_w = max(6, len(title_h), rest - detail)
     t = Table.grid(padding=(0, gap, 0, 0), pad_edge=False)
     for name, w in fixed:
         t.add_column(name, width=w, no_wrap=True)
-    t.add_column("detail", width=detail, overflow="fold")
-    t.add_column("title", width=title_w, no_wrap=True, overflow="ellipsis")
-    t.add_row(*[name for name, _ in fixed], "detail", "title", style="bold underline")
+    t.add_column(detail_h, width=detail, overflow="fold")
+    t.add_column(title_h, width=title_w, no_wrap=True, overflow="ellipsis")
+    t.add_row(*[name for name, _w in fixed], detail_h, title_h, style="bold underline")
     for e in entries:
-        cells = [LABELS[e["reason"]], _ident(e), format_dt(e["due"], tz)]
+        cells = [_label(e), _ident(e), format_dt(e["due"], tz)]
         if wide:
             cells.append(format_dt(e["since"], tz))
-        t.add_row(*map(cell, cells), cell(e["detail"]), cell(e["title"]), style=STYLES.get(e["reason"]))
+        t.add_row(*map(cell, cells), cell(_words(e)), cell(e["title"]), style=STYLES.get(e["reason"]))
     return t
 
 
 def _view(entries: list[dict], now, tz: str, width: int, footer: str = "", *, shown: int | None = None,
-          lang: str = "en"):
+          lang: str | None = None):
     """The view; with `shown`, only the first `shown` entries, and a line saying how many more there are."""
     from rich.console import Group
     from rich.text import Text
 
     from ..latvian import format_dt
 
-    head = Text(f"pd queue · {format_dt(now, tz)} · "
-                + (f"{len(entries)} waiting for the desk" if entries else "nothing needs the desk now"),
-                style="bold")
+    what = (ngettext_in(lang or language(), "{n} waiting for the desk", "{n} waiting for the desk",
+                        len(entries)).format(n=len(entries)) if entries else _("nothing needs the desk now"))
+    head = Text(_("pd queue · {now} · {what}").format(now=format_dt(now, tz), what=what), style="bold")
     parts = [head]
     rows = entries if shown is None else entries[:shown]
     if rows:
@@ -130,7 +147,7 @@ def _terminal_size(console):
     return console.size
 
 
-def _watch(desk, tz: str, interval: float, lang: str = "en") -> None:
+def _watch(desk, tz: str, interval: float, lang: str | None = None) -> None:
     """Redraw every `interval` seconds on the alternate screen, and at once when the terminal is resized."""
     import signal
     import threading
@@ -144,7 +161,7 @@ def _watch(desk, tz: str, interval: float, lang: str = "en") -> None:
     console = Console(no_color=bool(os.environ.get("NO_COLOR")))
     resized = threading.Event()
     previous = signal.signal(signal.SIGWINCH, lambda *_: resized.set())
-    footer = f"refreshed every {interval:g} s · Ctrl-C leaves"
+    footer = _("refreshed every {seconds} s · Ctrl-C leaves").format(seconds=f"{interval:g}")
     try:
         with Live(console=console, screen=True, auto_refresh=False, redirect_stdout=False,
                   redirect_stderr=False) as live:
@@ -188,9 +205,9 @@ def queue_(
     desk.actor  # only staff read the ledger
     if watch:
         if as_json:
-            raise UsageError("--watch is for a terminal; scripts run pd queue --json")
+            raise UsageError(_("--watch is for a terminal; scripts run pd queue --json"))
         if not is_terminal():
-            raise UsageError("--watch needs a terminal; piped, run pd queue (plain text) or pd queue --json")
+            raise UsageError(_("--watch needs a terminal; piped, run pd queue (plain text) or pd queue --json"))
         _watch(desk, tz, interval, st.settings.lang)
         return
     now = desk.now()
@@ -201,7 +218,7 @@ def queue_(
         emit_json({"now": iso(now, tz), "entries": [queue.as_json(e, tz) for e in entries]})
         return
     if not entries:
-        say("Nothing needs the desk now.")
+        say(_("Nothing needs the desk now."))
         return
     if is_terminal():
         from rich.console import Console

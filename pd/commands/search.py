@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import _, pgettext
 from .common import Json, emit_json, is_terminal, out, say, state
 
 
@@ -20,7 +21,9 @@ def search(
     Example: pd search berzins · pd search "+371 2612" · pd search 2026-0001 --json
     """
     from .. import search as finder
+    from ..i18n import language
     from ..latvian import format_dt
+    from ..wording import status_label
 
     st = state(ctx)
     desk = st.desk
@@ -34,12 +37,15 @@ def search(
                    for r, score in hits])
         return
     if not hits:
-        say("No requests match.")
+        say(_("No requests match."))
         return
-    rows = [[r.number, r.status, format_dt(r.received_at, tz), r.requester_name,
+    lang = language()
+    rows = [[r.number, status_label(r.status, lang), format_dt(r.received_at, tz), r.requester_name,
              (r.description or "").strip().splitlines()[0] if (r.description or "").strip() else ""]
             for r, _ in hits]
-    headers = ["number", "status", "received", "requester", "description"]
+    headers = [pgettext("search column", "number"), pgettext("search column", "status"),
+               pgettext("search column", "received"), pgettext("search column", "requester"),
+               pgettext("search column", "description")]
     if not is_terminal():
         from tabulate import tabulate
 
@@ -49,6 +55,6 @@ def search(
 
     # SPEC 14: the number, the date and the requester stay whole; the description gives way, then the state
     # (to find which request it was, a few words of it say more than its state)
-    columns = [Column("number"), Column("status", drop=1), Column("received"), Column("requester"),
-               Column("description", flex=True)]
+    columns = [Column(headers[0]), Column(headers[1], drop=1), Column(headers[2]), Column(headers[3]),
+               Column(headers[4], flex=True)]
     out("\n".join(render(rows, columns)), painted=True)

@@ -160,7 +160,7 @@ def test_send_sends_the_reports_only(pd, month_ledger, tmp_path, smtp_server, ra
               "--send", user="supervizors", env=env)
     subjects = [str(m["Subject"]) for m in smtp_server.messages]
     assert len(subjects) == 2 and all("pārskats" in s for s in subjects)  # VP's and the overview
-    assert "2 report mail(s) sent" in r.stderr
+    assert "nosūtītas pārskatu vēstules: 2" in r.stderr
     (still,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
     assert still == waiting
     pd.ok("mail", "send", env=env)

@@ -29,8 +29,8 @@ def overview_recipients(desk: "Desk") -> list[str]:
     """The Centre's report recipients (contacts.yaml, institution IC); exit 4 when there are none."""
     inst = desk.contacts.institutions.get(CENTRE)
     if inst is None or not inst.report_recipients:
-        raise InvalidState(f"contacts.yaml names no report recipients for the Centre ({CENTRE}), who get "
-                           f"the overview; add report_recipients to institution {CENTRE}")
+        raise InvalidState(_("contacts.yaml names no report recipients for the Centre ({code}), who get the "
+                             "overview; add report_recipients to institution {code}").format(code=CENTRE))
     return list(inst.report_recipients)
 
 
@@ -40,7 +40,7 @@ def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, wo
     returns the outbox message's id."""
     inst = desk.contacts.institution(institution)
     if not inst.report_recipients:
-        raise InvalidState(f"{institution} has no report recipients in contacts.yaml")
+        raise InvalidState(_("{institution} has no report recipients in contacts.yaml").format(institution=institution))
     return _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint,
                   workbook, {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
 

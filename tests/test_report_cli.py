@@ -127,7 +127,7 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     assert "saņemti šajā mēnesī: 2, pārnesti no iepriekšējiem: 1" in vp.get_body(("plain",)).get_content()
     again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
                user="supervizors", env=env)
-    assert again.exit_code == 5 and "--resend" in again.stderr and "overview" in again.stderr
+    assert again.exit_code == 5 and "--resend" in again.stderr and "kopsavilkums" in again.stderr
     pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send", "--resend",
           user="supervizors", env=env)
     assert len([m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]) == 5

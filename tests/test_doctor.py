@@ -182,7 +182,7 @@ def test_cron_jobs(pd, now, tmp_path):
     checks = doctor(pd)[1]
     assert checks["jobs"][0] == "problem"
     assert checks["jobs"][1].startswith("mail send failed in its last run at ")
-    assert checks["jobs"][1].endswith(": no mail transport: set PD_SMTP_URL (or PD_MAIL_DIR to write .eml files)")
+    assert checks["jobs"][1].endswith(": pasta sūtīšana nav iestatīta: norādiet PD_SMTP_URL (vai PD_MAIL_DIR, lai rakstītu .eml failus)")
     (tmp_path / "mail").mkdir()
     pd.ok("mail", "send", user="system", env={"PD_MAIL_DIR": str(tmp_path / "mail")})
     code, checks = doctor(pd)

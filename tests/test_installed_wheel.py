@@ -78,7 +78,9 @@ def test_the_installed_pd_is_the_wheel_not_the_checkout(installed, tmp_path):
     where = Path(r.stdout.strip())
     assert "site-packages" in where.parts and ROOT not in where.parents
     assert (where.parent / "examples" / "catalog.yaml").is_file()
-    assert (where.parent / "notify" / "templates" / "lv").is_dir()
+    # the mail templates are catalog entries now: their Latvian travels in the compiled catalog
+    assert (where.parent / "locale" / "lv" / "LC_MESSAGES" / "pd.mo").is_file()
+    assert (where.parent / "notify" / "mails.py").is_file()
 
 
 def test_init_and_a_whole_request(run):

@@ -312,7 +312,7 @@ def test_a_550_refusal_fails_the_message_for_good_and_a_sent_one_is_not_retried(
 
     r = pd("mail", "retry", str(second["id"]))
     assert r.exit_code == 5
-    assert "not sent twice" in r.stderr and "Traceback" not in r.stderr
+    assert "divreiz to nesūta" in r.stderr and "Traceback" not in r.stderr
     assert pd("mail", "retry", "99999").exit_code == 4
 
     # a failed message can be retried by hand and then arrives
@@ -328,7 +328,7 @@ def test_no_transport_is_exit_7_and_pd_mail_dir_writes_eml_files(pd, tmp_path):
     r = _send(pd)
     assert r.exit_code == 7
     assert "PD_SMTP_URL" in r.stderr and "PD_MAIL_DIR" in r.stderr
-    assert "2 message(s) wait in the outbox" in r.stderr
+    assert "izejošo vēstuļu rindā gaida 2 vēstules" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert {(x["status"], x["attempts"]) for x in _outbox(pd)} == {("pending", 0)}
 

@@ -183,7 +183,7 @@ def test_every_template_reads_as_text_for_a_person(kind, lang, variant):
         assert NUMBER in first, where
     flat = " ".join(body.split())
     # the facts the template uses are all there: dates as dd.mm.yyyy hh:mm, names, words
-    template = rendering.template_path(kind, lang).read_text(encoding="utf-8")
+    template = rendering.template_text(kind, lang)[1]
     used = set(re.findall(r"\$\{?([a-z_]+)", template))
     for name in used:
         value = " ".join(ctx[name].split())

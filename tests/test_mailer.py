@@ -108,7 +108,7 @@ def test_every_template_renders_with_a_full_context(kind, lang):
     assert body.endswith("\n") and not body.endswith("\n\n")
     # the template uses only variables the kind documents, each one shows, no placeholder is left
     text = subject + "\n" + body
-    template = rendering.template_path(kind, lang).read_text(encoding="utf-8")
+    template = rendering.template_text(kind, lang)[1]
     used = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", template))
     assert used <= VARIABLES[kind], f"{lang}/{kind}: undocumented {used - VARIABLES[kind]}"
     flat = " ".join(text.split())
@@ -185,31 +185,31 @@ def test_unknown_placeholder_is_a_config_error_naming_the_file(tmp_path):
     with pytest.raises(ConfigError) as info:
         render("delay_user", "lv", FULL_CONTEXT, templates_dir=tmp_path)
     assert str(path) in str(info.value)
-    assert "unknown placeholder $planed_date" in str(info.value)
+    assert "nezināms aizstājējs $planed_date" in str(info.value)
     assert info.value.exit_code == ExitCode.CONFIG
 
 
 def test_unknown_placeholder_in_the_subject_too(tmp_path):
     _write(tmp_path, "en", "closed_user", "Subject: [PD $number] ${numbr}\n\nDone.\n")
-    with pytest.raises(ConfigError, match=r"unknown placeholder \$numbr"):
+    with pytest.raises(ConfigError, match=r"nezināms aizstājējs \$numbr"):
         render("closed_user", "en", FULL_CONTEXT, templates_dir=tmp_path)
 
 
 def test_context_missing_a_variable_is_caught():
     ctx = dict(FULL_CONTEXT)
     del ctx["planned_date"]
-    with pytest.raises(ConfigError, match=r"delay_user\.txt: unknown placeholder \$planned_date"):
+    with pytest.raises(ConfigError, match=r"lv/delay_user: nezināms aizstājējs \$planned_date"):
         render("delay_user", "lv", ctx)
 
 
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("Temats: x\n\nbody\n", "line 1 must be 'Subject: ...'"),
-        ("Subject: [PD $number] x\nbody\n", "line 2 must be blank"),
-        ("Subject: Bez numura\n\nbody\n", "must contain [PD $number]"),
-        ("Subject: [PD $number] x\n\nTermiņš: ${planned_date\n", "unterminated"),
-        ("Subject:   \n\nbody\n", "subject is empty"),
+        ("Temats: x\n\nbody\n", "1. rindai jābūt 'Subject: ...'"),
+        ("Subject: [PD $number] x\nbody\n", "2. rindai jābūt tukšai"),
+        ("Subject: Bez numura\n\nbody\n", "temata rindā jābūt atzīmei [PD $number]"),
+        ("Subject: [PD $number] x\n\nTermiņš: ${planned_date\n", "nepabeigts"),
+        ("Subject:   \n\nbody\n", "temats ir tukšs"),
     ],
 )
 def test_malformed_templates(tmp_path, text, message):
@@ -244,7 +244,7 @@ def test_non_utf8_template(tmp_path):
     path = tmp_path / "lv" / "closed_user.txt"
     path.parent.mkdir(parents=True)
     path.write_bytes("Subject: [PD $number] Slēgts\n\nx\n".encode("iso-8859-13"))
-    with pytest.raises(ConfigError, match="not UTF-8"):
+    with pytest.raises(ConfigError, match="nav UTF-8 teksts"):
         render("closed_user", "lv", FULL_CONTEXT, templates_dir=tmp_path)
 
 
@@ -456,7 +456,7 @@ def test_transport_from_env(tmp_path):
     assert isinstance(transport_from_env("  ", str(tmp_path)), DirTransport)
     with pytest.raises(ConfigError) as info:
         transport_from_env(None, "")
-    assert str(info.value) == "no mail transport: set PD_SMTP_URL (or PD_MAIL_DIR to write .eml files)"
+    assert str(info.value) == "pasta sūtīšana nav iestatīta: norādiet PD_SMTP_URL (vai PD_MAIL_DIR, lai rakstītu .eml failus)"
     with pytest.raises(ConfigError):
         transport_from_env("ftp://x", None)
 
@@ -529,7 +529,7 @@ def test_smtp_550_is_a_permanent_failure(smtp_server):
 def test_smtp_sender_refused(smtp_server):
     smtp_server.fail_next(1, 553, stage="mail")
     with SmtpTransport.from_url(smtp_server.url) as transport:
-        with pytest.raises(PermanentMailError, match="refused the sender pd@ic.iem.gov.lv: 553"):
+        with pytest.raises(PermanentMailError, match="noraidīja sūtītāju pd@ic.iem.gov.lv: 553"):
             transport.send(SENDER, ["liga.ozolina@vp.gov.lv"], _message())
         smtp_server.fail_next(1, 451, stage="mail")
         with pytest.raises(TemporaryFailure):
@@ -565,7 +565,7 @@ def test_smtp_server_down_is_a_quick_temporary_failure():
     with pytest.raises(TemporaryFailure) as info:
         transport.send(SENDER, ["liga.ozolina@vp.gov.lv"], _message())
     assert time.monotonic() - started < 2
-    assert f"127.0.0.1:{port}" in str(info.value) and "refused" in str(info.value)
+    assert f"127.0.0.1:{port}" in str(info.value) and "savienojums atteikts" in str(info.value)
     assert "Sl3pens" not in str(info.value)
     transport.close()
 
@@ -600,7 +600,7 @@ def test_smtp_reconnects_once_when_the_server_dropped_the_connection(smtp_server
 def test_smtp_silent_server_times_out(silent_port):
     transport = SmtpTransport.from_url(f"smtp://127.0.0.1:{silent_port}?timeout=0.5")
     started = time.monotonic()
-    with pytest.raises(TemporaryFailure, match=rf"127\.0\.0\.1:{silent_port}: no answer within 0\.5 s"):
+    with pytest.raises(TemporaryFailure, match=rf"127\.0\.0\.1:{silent_port}: 0\.5 s laikā nav atbildes"):
         transport.send(SENDER, ["liga.ozolina@vp.gov.lv"], _message())
     assert time.monotonic() - started < 3
     transport.close()
@@ -634,7 +634,7 @@ def test_smtp_wrong_password_is_config_error(smtp_auth_server):
 
 def test_smtp_missing_credentials_is_config_error(smtp_auth_server):
     with SmtpTransport.from_url(smtp_auth_server.plain_url) as transport:
-        with pytest.raises(ConfigError, match="requires authentication: 530"):
+        with pytest.raises(ConfigError, match="prasa pieteikšanos: 530"):
             transport.send(SENDER, ["liga.ozolina@vp.gov.lv"], _message())
 
 
@@ -680,7 +680,7 @@ def test_error_mapping_of_dns_failures():
     transport = SmtpTransport.from_url("smtp://mail.invalid:25")
     error = transport._error(socket.gaierror(-2, "Name or service not known"), "connect")
     assert isinstance(error, TemporaryFailure)
-    assert str(error) == "mail server mail.invalid:25: cannot resolve host name: Name or service not known"
+    assert str(error) == "pasta serveris mail.invalid:25: neizdodas atrast servera nosaukumu: Name or service not known"
 
 
 # --------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_only_supervisors_and_send_once(pd, month_ledger, tmp_path, smtp_server)
     assert "saņemti šajā mēnesī: 2, pārnesti no iepriekšējiem: 1" in vp.get_body(("plain",)).get_content()
     again = pd("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send",
                user="supervizors", env=env)
-    assert again.exit_code == 5 and "--resend" in again.stderr and "overview" in again.stderr
+    assert again.exit_code == 5 and "--resend" in again.stderr and "kopsavilkums" in again.stderr
     pd.ok("report", "monthly", "--month", "2026-10", "--out", out, "--institution", "VP", "--send", "--resend",
           user="supervizors", env=env)
     assert len([m for m in smtp_server.messages if "pārskats" in str(m["Subject"])]) == 5
@@ -160,7 +160,7 @@ def test_send_sends_the_reports_only(pd, month_ledger, tmp_path, smtp_server, ra
               "--send", user="supervizors", env=env)
     subjects = [str(m["Subject"]) for m in smtp_server.messages]
     assert len(subjects) == 2 and all("pārskats" in s for s in subjects)  # VP's and the overview
-    assert "2 report mail(s) sent" in r.stderr
+    assert "nosūtītas pārskatu vēstules: 2" in r.stderr
     (still,), = rawdb.execute("SELECT COUNT(*) FROM outbox_message WHERE status = 'pending'")
     assert still == waiting
     pd.ok("mail", "send", env=env)
@@ -233,6 +233,6 @@ def test_a_full_disk_is_one_line_and_leaves_no_half_workbook(pd, month_ledger, t
                        timeout=120)
     assert r.returncode == 7, r.stderr  # a full disk needs an admin, as a full ledger does (SPEC 11)
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and "no room left" in lines[0], r.stderr
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "nepietiek vietas" in lines[0], r.stderr
     assert "Traceback" not in r.stderr and "zipfile" not in r.stderr
     assert [p.name for p in out.iterdir()] == []

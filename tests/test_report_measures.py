@@ -326,5 +326,5 @@ def test_send_without_the_centres_recipients_writes_nothing(pd, october, tmp_pat
     r = pd("report", "monthly", "--month", MONTH, "--out", out, "--institution", "VP", "--send",
            user="supervizors", env={"PD_CONTACTS": str(mine)})
     assert r.exit_code == 5, r.stderr
-    assert "IC" in r.stderr and "report recipients" in r.stderr and "Traceback" not in r.stderr
+    assert "IC" in r.stderr and "pārskata saņēmēji" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()

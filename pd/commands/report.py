@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import _, ngettext
 from .common import Json, emit_json, out, say, send_quietly, state
 
 report_app = typer.Typer(help="Reports for the institutions and the Centre [§11].", no_args_is_help=True)
@@ -35,21 +36,20 @@ def monthly(
     from ..report.rows import previous_month
 
     st = state(ctx)
-    words = BOUNDS["en" if st.settings.lang == "en" else "lv"]
     if resend and not send:
-        raise UsageError(words["resend"])
+        raise UsageError(_("--resend goes with --send (to send a month that was sent before)"))
     desk = st.desk
-    desk.require("supervisor", what="run the monthly reports [§11]")
+    desk.require("supervisor", what=_("run the monthly reports [§11]"))
     if fmt not in FORMATS:
-        raise InvalidInput(f"--format must be xlsx, csv or json, not {fmt!r}")
+        raise InvalidInput(_("--format must be xlsx, csv or json, not {value!r}").format(value=fmt))
     if send and fmt != "xlsx":
-        raise InvalidInput("--send attaches the xlsx workbook: use --format xlsx")
+        raise InvalidInput(_("--send attaches the xlsx workbook: use --format xlsx"))
     lang = (lang or st.settings.lang or "lv").lower()
     if lang not in ("lv", "en"):
-        raise InvalidInput(f"--lang must be lv or en, not {lang!r}")
+        raise InvalidInput(_("--lang must be lv or en, not {value!r}").format(value=lang))
     today = to_local(desk.now(), st.settings.timezone).date()
     if month is not None:
-        _not_in_the_future(month, today, words)
+        _not_in_the_future(month, today)
     month = month or previous_month(today)
     contacts = desk.contacts
     codes = [c.upper() for c in institution] if institution else list(contacts.institutions)
@@ -75,21 +75,18 @@ def monthly(
     for f in result.files:
         out(f)
     if send:
-        say(f"Queued the {month} report for {len(result.institutions)} institution(s) and the overview"
-            + (f"; {sent} report mail(s) sent" if sent is not None else "; pd mail send delivers them"))
+        n = len(result.institutions)
+        if sent is None:
+            say(ngettext("Queued the {month} report for {n} institution and the overview; pd mail send delivers them",
+                         "Queued the {month} report for {n} institutions and the overview; pd mail send delivers them",
+                         n).format(month=month, n=n))
+        else:
+            say(ngettext("Queued the {month} report for {n} institution and the overview; report mails sent: {sent}",
+                         "Queued the {month} report for {n} institutions and the overview; report mails sent: {sent}",
+                         n).format(month=month, n=n, sent=sent))
 
 
-BOUNDS = {
-    "lv": {"resend": "--resend ir kopā ar --send (atkārtoti nosūtīt jau nosūtītu mēnesi)",
-           "month": "--month {month!r} nav mēnesis (GGGG-MM)",
-           "future": "--month {month} vēl nav sācies (šodien ir {today}); pārskats ir par pagājušu vai šo mēnesi"},
-    "en": {"resend": "--resend goes with --send (to send a month that was sent before)",
-           "month": "--month {month!r} is not a month (YYYY-MM)",
-           "future": "--month {month} has not begun (today is {today}); a report is of a past month or this one"},
-}
-
-
-def _not_in_the_future(month: str, today, words: dict[str, str]) -> None:
+def _not_in_the_future(month: str, today) -> None:
     """A report of a month that has not begun would be an empty report claiming to be one (issue 18)."""
     from ..errors import InvalidInput
     from ..report.rows import _parse_month
@@ -97,11 +94,12 @@ def _not_in_the_future(month: str, today, words: dict[str, str]) -> None:
     try:
         year, mon = _parse_month(month.strip())
     except ValueError:
-        raise InvalidInput(words["month"].format(month=month)) from None
+        raise InvalidInput(_("--month {month!r} is not a month (YYYY-MM)").format(month=month)) from None
     if not 1 <= mon <= 12:
-        raise InvalidInput(words["month"].format(month=month))
+        raise InvalidInput(_("--month {month!r} is not a month (YYYY-MM)").format(month=month))
     if (year, mon) > (today.year, today.month):
-        raise InvalidInput(words["future"].format(month=month.strip(), today=today.strftime("%d.%m.%Y")))
+        raise InvalidInput(_("--month {month} has not begun (today is {today}); a report is of a past month or this one")
+                           .format(month=month.strip(), today=today.strftime("%d.%m.%Y")))
 
 
 class _Progress:

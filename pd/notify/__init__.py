@@ -1,6 +1,6 @@
 """Mail out: what the desk tells whom, and how it gets there.
 
-* ``render``    — the editable templates (``templates/<lang>/<kind>.txt``, ``PD_TEMPLATES_DIR``);
+* ``render``    — the mail templates (``mails``: catalog entries; a site's own in ``PD_TEMPLATES_DIR``);
 * ``notices``   — who is told what, queued in the outbox in the change's transaction (SPEC 6);
 * ``compose``   — RFC 5322 bytes and the thread headers;
 * ``transport`` — SMTP and ``.eml`` directory delivery, retry back-off;

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 
 from pd.errors import InvalidInput
+from pd.i18n import _
 
 # --------------------------------------------------------------------------
 # Message-IDs and composing
@@ -29,15 +30,16 @@ POLICY = email.policy.SMTP.clone(cte_type="7bit")
 
 def _address(value: str, what: str) -> Address:
     if "\n" in value or "\r" in value:
-        raise InvalidInput(f"{what}: line break in address {value!r}")
+        raise InvalidInput(_("{what}: line break in address {value!r}").format(what=what, value=value))
     name, addr = email.utils.parseaddr(value)
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or not addr.isascii():
-        raise InvalidInput(f"{what}: not a valid e-mail address: {value!r}")
+        raise InvalidInput(_("{what}: not a valid e-mail address: {value!r}").format(what=what, value=value))
     try:
         return Address(display_name=name, addr_spec=addr)
     except (ValueError, IndexError) as exc:
-        raise InvalidInput(f"{what}: not a valid e-mail address: {value!r} ({exc})") from None
+        raise InvalidInput(_("{what}: not a valid e-mail address: {value!r} ({error})").format(
+            what=what, value=value, error=exc)) from None
 
 
 # --------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def compose(
     recipients = [_address(a, "To") for a in to]
     copies = [_address(a, "Cc") for a in cc]
     if not recipients and not copies:
-        raise InvalidInput("a message needs at least one recipient")
+        raise InvalidInput(_("a message needs at least one recipient"))
 
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _address(sender, "From")

@@ -22,6 +22,7 @@ from ..catalog import Catalog, Contacts, Staff
 from ..config import Settings
 from ..db.models import Escalation, Event, OutboxMessage
 from ..db.models import OutboxMessage as M
+from ..i18n import N_, gettext_in
 from ..latvian import ESCALATION_REASON_LABELS, STATUS_LABELS, format_date, format_dt, label
 from ..ledger import Change
 from .render import VARIABLES, render
@@ -57,38 +58,20 @@ USER_KINDS = ("forwarded_user", "delay_user", "resolved_user", "closed_user", "r
 
 #: What each kind of message is, in words, for the desk's notice when it could not be sent.
 MESSAGE_WORDS = {
-    "lv": {
-        "assigned_expert": "paziņojums ekspertam par pieteikuma nodošanu izskatīšanai",
-        "forwarded_user": "paziņojums pieteicējam par pieteikuma reģistrēšanu un nodošanu ekspertam",
-        "delay_user": "paziņojums pieteicējam par kavēšanos un plānoto izpildes termiņu",
-        "resolved_user": "paziņojums pieteicējam par pieteikuma izpildi",
-        "closed_user": "paziņojums pieteicējam par pieteikuma slēgšanu",
-        "refused_user": "paziņojums pieteicējam par pieteikuma noraidīšanu",
-        "escalation_manager": "eskalācijas paziņojums vadītājam",
-        "question_user": "eksperta jautājums pieteicējam",
-        "answer_expert": "pieteicēja atbilde ekspertam",
-        "taken_expert": "paziņojums ekspertam, ka pieteikums nodots citam ekspertam",
-        "reopened_user": "paziņojums pieteicējam par pieteikuma atkārtotu atvēršanu",
-        "reopened_expert": "paziņojums ekspertam, ka pieteikums atvērts atkārtoti",
-        "reminder_expert": "atgādinājums ekspertam par tuvojošos termiņu",
-        "command_expert": "atbilde ekspertam uz viņa e-pastu",
-    },
-    "en": {
-        "assigned_expert": "the notice to the expert that the request is assigned to them",
-        "forwarded_user": "the notice to the requester that the request was registered and forwarded",
-        "delay_user": "the notice to the requester of the delay and the planned date",
-        "resolved_user": "the notice to the requester that the request was resolved",
-        "closed_user": "the notice to the requester that the request was closed",
-        "refused_user": "the notice to the requester that the request was refused",
-        "escalation_manager": "the escalation notice to the manager",
-        "question_user": "the expert's question to the requester",
-        "answer_expert": "the requester's answer to the expert",
-        "taken_expert": "the notice to the expert that the request went to another expert",
-        "reopened_user": "the notice to the requester that the request was reopened",
-        "reopened_expert": "the notice to the expert that the request was reopened",
-        "reminder_expert": "the reminder to the expert of a deadline near",
-        "command_expert": "the answer to the expert's mail",
-    },
+    "assigned_expert": N_("the notice to the expert that the request is assigned to them"),
+    "forwarded_user": N_("the notice to the requester that the request was registered and forwarded"),
+    "delay_user": N_("the notice to the requester of the delay and the planned date"),
+    "resolved_user": N_("the notice to the requester that the request was resolved"),
+    "closed_user": N_("the notice to the requester that the request was closed"),
+    "refused_user": N_("the notice to the requester that the request was refused"),
+    "escalation_manager": N_("the escalation notice to the manager"),
+    "question_user": N_("the expert's question to the requester"),
+    "answer_expert": N_("the requester's answer to the expert"),
+    "taken_expert": N_("the notice to the expert that the request went to another expert"),
+    "reopened_user": N_("the notice to the requester that the request was reopened"),
+    "reopened_expert": N_("the notice to the expert that the request was reopened"),
+    "reminder_expert": N_("the reminder to the expert of a deadline near"),
+    "command_expert": N_("the answer to the expert's mail"),
 }
 
 
@@ -115,7 +98,6 @@ def request_context(desk: Teller, req, lang: str) -> dict[str, Any]:
     service = catalog.services.get(req.service)
     inst = contacts.institutions.get(req.institution)
     expert = contacts.staff.get(req.expert) if req.expert else None
-    lv = lang == "lv"
     return {
         "number": req.number,
         "title": short_title(req.description),
@@ -144,8 +126,10 @@ def request_context(desk: Teller, req, lang: str) -> dict[str, Any]:
         "delay_reason": req.delay_reason or "",
         "result": req.result or "",
         "expert_name": expert.name if expert else "",
-        "urgent_marker": ("STEIDZAMI: " if lv else "URGENT: ") if req.urgent else "",
-        "urgent_word": ("steidzams " if lv else "urgent ") if req.urgent else "",
+        # TRANSLATORS: before a mail's subject line; keep the space after the colon.
+        "urgent_marker": gettext_in(lang, N_("URGENT: ")) if req.urgent else "",
+        # TRANSLATORS: before "pieteikums" in a sentence; keep the space after it.
+        "urgent_word": gettext_in(lang, N_("urgent ")) if req.urgent else "",
         "note": "",
     }
 
@@ -175,35 +159,32 @@ def history_text(desk: Teller, req, lang: str) -> str:
 
 
 def _contact_lines(people: list[dict], lang: str) -> str:
-    tel = "tālr." if lang == "lv" else "phone"
+    tel = gettext_in(lang, N_("phone {number}"))
     return "\n".join(
-        "  " + ", ".join(x for x in (p.get("name"), f"{tel} {phone(p['phone'])}" if p.get("phone") else "",
+        "  " + ", ".join(x for x in (p.get("name"), tel.format(number=phone(p["phone"])) if p.get("phone") else "",
                                      p.get("email")) if x)
         for p in people)
 
 
 _VIA_WORDS = {
-    "lv": {"email": "pa e-pastu", "phone": "pa tālruni", "fax": "pa faksu", "cli": "Pakalpojumu dienestā",
-           "other": "citā veidā"},
-    "en": {"email": "by e-mail", "phone": "by phone", "fax": "by fax", "cli": "at the Service Desk",
-           "other": "another way"},
+    "email": N_("by e-mail"),
+    "phone": N_("by phone"),
+    "fax": N_("by fax"),
+    "cli": N_("at the Service Desk"),
+    "other": N_("another way"),
 }
 
 _CLOSED_WHY = {
-    "lv": {"confirmed": "Jūs apstiprinājāt, ka pieteikums ir izpildīts.",
-           "no_objection": "Iebildumu termiņā ({close_by}) iebildumi netika saņemti.",
-           "no_objection_late": "Iebildumi netika saņemti.",
-           "operator": "Pakalpojumu dienests to slēdza. Iemesls: {reason}"},
-    "en": {"confirmed": "You confirmed that the request was resolved.",
-           "no_objection": "No objection was received by the end of the objection period ({close_by}).",
-           "no_objection_late": "No objection was received.",
-           "operator": "The Service Desk closed it. Reason: {reason}"},
+    "confirmed": N_("You confirmed that the request was resolved."),
+    "no_objection": N_("No objection was received by the end of the objection period ({close_by})."),
+    "no_objection_late": N_("No objection was received."),
+    "operator": N_("The Service Desk closed it. Reason: {reason}"),
 }
 
 
 def closed_why(desk: Teller, req, lang: str, why: str, reason: str) -> str:
     """Why the request was closed, in the closing mail's words (SPEC 15) [§8.10, §8.11]."""
-    words = _CLOSED_WHY[lang]
+    words = {k: gettext_in(lang, v) for k, v in _CLOSED_WHY.items()}
     if why == "confirmed":
         return words["confirmed"]
     if why == "operator":
@@ -234,23 +215,24 @@ def _kind_context(desk: Teller, req, kind: str, lang: str, ctx: dict) -> None:
             people = [vars(p) for p in (inst.ict_contacts if inst else ())]
         ctx["ict_contact"] = _contact_lines(people, lang)
         many = len(people) > 1
-        ctx["ict_contact_heading"] = (("Kontaktpersonas:" if many else "Kontaktpersona:") if lv
-                                      else ("Contact persons:" if many else "Contact person:")) if people else ""
+        ctx["ict_contact_heading"] = (gettext_in(lang, N_("Contact persons:")) if many
+                                      else gettext_in(lang, N_("Contact person:"))) if people else ""
     if kind == "closed_user":
         ctx["closed_why"] = closed_why(desk, req, lang, ctx.get("why", ""), ctx.get("reason", ""))
     if kind == "taken_expert":
 
         who = ctx.get("new_expert") or ctx["expert_name"]
-        ctx["to_new_expert"] = to_person(EXPERT, who, "lv") if lv else f"the expert {who}"
+        ctx["to_new_expert"] = to_person(EXPERT, who, lang) if lv else gettext_in(lang, N_("the expert {name}")).format(name=who)
     if kind == "answer_expert":
-        ctx["answer_via"] = _VIA_WORDS[lang].get(ctx.get("via", ""), "")
+        via = _VIA_WORDS.get(ctx.get("via", ""))
+        ctx["answer_via"] = gettext_in(lang, via) if via else ""
     if kind == "reopened_expert":
 
         last = (Event.select().where((Event.request == req) & (Event.kind == "resolved"))
                 .order_by(Event.id.desc()).first())
         ctx["previous_result"] = json.loads(last.data or "{}").get("result", "") if last else ""
     if kind in ("assigned_expert", "escalation_manager", "answer_expert", "reopened_expert", "reminder_expert"):
-        ctx["room_text"] = (f"telpa {req.room}" if lv else f"room {req.room}") if req.room else ""
+        ctx["room_text"] = gettext_in(lang, N_("room {room}")).format(room=req.room) if req.room else ""
         ctx["workplace"] = ", ".join(x for x in (req.location, ctx["room_text"]) if x)
 
 
@@ -281,28 +263,22 @@ def queue(desk: Teller, ch: Change, req, kind: str, *, to_login: str | None = No
     lv = lang == "lv"
     who = person.name if person else (ctx.get("manager_name") or "")
     if kind in USER_KINDS:
-        reason = "pieteicējs nav norādījis e-pasta adresi" if lv else "the requester gave no e-mail address"
+        reason = gettext_in(lang, N_("the requester gave no e-mail address"))
         call = ctx["requester_phone"]
-        if lv:
-
-            whom = to_person(REQUESTER, ctx["requester_name"] or "", "lv")
-            todo = (f"Lūdzu, pastāstiet to {whom} pa tālruni {call}." if call else
-                    f"Lūdzu, pastāstiet to {whom} citā veidā: tālrunis nav norādīts.")
-        else:
-            todo = (f"Please tell the requester, {ctx['requester_name']}, by phone: {call}." if call else
-                    f"Please tell the requester, {ctx['requester_name']}, another way: no phone was given.")
+        # TRANSLATORS: in Latvian {requester} comes with its role in the dative: "pieteicējai Līgai Ozoliņai".
+        whom = to_person(REQUESTER, ctx["requester_name"] or "", lang) if lv else ctx["requester_name"]
+        todo = (gettext_in(lang, N_("Please tell the requester, {requester}, by phone: {phone}.")).format(
+                    requester=whom, phone=call) if call else
+                gettext_in(lang, N_("Please tell the requester, {requester}, another way: no phone was given.")).format(
+                    requester=whom))
     else:
-        reason = ((f"kontaktu failā nav e-pasta adreses adresātam {who}" if who else "adresātam nav e-pasta adreses")
-                  if lv else (f"{who} has no e-mail address in the contacts file" if who
-                              else "the addressee has no e-mail address"))
+        reason = (gettext_in(lang, N_("{name} has no e-mail address in the contacts file")).format(name=who) if who
+                  else gettext_in(lang, N_("the addressee has no e-mail address")))
         call = person.phone if person and getattr(person, "phone", None) else ""
-        if lv:
-            todo = ((f"Lūdzu, pastāstiet to adresātam pa tālruni {call} " if call else
-                     "Lūdzu, pastāstiet to adresātam citā veidā ")
-                    + "un ierakstiet e-pasta adresi kontaktu failā (contacts.yaml).")
-        else:
-            todo = ((f"Please tell them by phone, {call}, " if call else "Please tell them another way ")
-                    + "and add the e-mail address to the contacts file (contacts.yaml).")
+        todo = (gettext_in(lang, N_("Please tell them by phone, {phone}, and add the e-mail address to the contacts "
+                                    "file (contacts.yaml).")).format(phone=call) if call else
+                gettext_in(lang, N_("Please tell them another way and add the e-mail address to the contacts file "
+                                    "(contacts.yaml).")))
     ch.event(req, "mail_skipped", actor=desk.actor.login, via="cli", to_status=req.status,
              data={"kind": kind, "reason": reason})
     if kind == "desk_notice" or not desk.contacts.desk.email:
@@ -310,7 +286,7 @@ def queue(desk: Teller, ch: Change, req, kind: str, *, to_login: str | None = No
 
     _, unsent = render(kind, lang, ctx, _templates_dir(desk))
     return queue(desk, ch, req, "desk_notice", to=[desk.contacts.desk.email],
-                 what=MESSAGE_WORDS[lang].get(kind, kind), reason=reason, todo=todo, details=_indented(unsent.rstrip("\n")))
+                 what=gettext_in(lang, MESSAGE_WORDS[kind]) if kind in MESSAGE_WORDS else kind, reason=reason, todo=todo, details=_indented(unsent.rstrip("\n")))
 
 
 def _thread(req, number: str | None, domain: str, recipients: list[str]) -> tuple[str | None, str | None, str | None]:
@@ -373,15 +349,14 @@ def escalation_context(desk: Teller, req, *, level: int, reason: str, expert: st
         "earlier": "",
     }
     if fallback:
-        ctx["role"] = ("Pakalpojumu dienesta uzraudzītājam, jo ekspertam kontaktu failā nav norādīts "
-                       + ("tiešais vadītājs" if level == 1 else "vadītāja vadītājs")) if lv else (
-            "a supervisor of the Service Desk, because the contacts file names no "
-            + ("direct manager" if level == 1 else "second-level manager") + " for the expert")
+        ctx["role"] = (gettext_in(lang, N_("a supervisor of the Service Desk, because the contacts file names no direct "
+                                           "manager for the expert")) if level == 1 else
+                       gettext_in(lang, N_("a supervisor of the Service Desk, because the contacts file names no "
+                                           "second-level manager for the expert")))
     elif level == 1:
-        ctx["role"] = "eksperta tiešajam vadītājam" if lv else "the expert's direct manager"
+        ctx["role"] = gettext_in(lang, N_("the expert's direct manager"))
     else:
-        ctx["role"] = ("eksperta tiešā vadītāja vadītājam" if lv
-                       else "the manager of the expert's direct manager")
+        ctx["role"] = gettext_in(lang, N_("the manager of the expert's direct manager"))
     if level >= 2:
         first = (Escalation.select().where((Escalation.request == req) & (Escalation.reason == reason)
                                            & (Escalation.level == 1)).order_by(Escalation.id.desc()).first())
@@ -390,14 +365,17 @@ def escalation_context(desk: Teller, req, *, level: int, reason: str, expert: st
             a = desk.current_assignment(req)
             working = a is not None and desk.catalog_for(req).calendar(a.calendar).kind != "24x7"
             wait = duration_words(desk.catalog.repeat_after, lang, working=working)
-            if lv:
-                to = (" " + to_person(MANAGER, boss[0], "lv")) if len(boss) == 1 else ""
-                ctx["earlier"] = (f"Pieteikums jau {format_dt(first.at, tz)} tika eskalēts{to}, "
-                                  f"bet noteiktajā laikā ({wait}) tas nav atrisināts.")
+            at = format_dt(first.at, tz)
+            if len(boss) == 1:
+                to = to_person(MANAGER, boss[0], lang) if lv else boss[0]
+                # TRANSLATORS: in Latvian {manager} comes with its role in the dative: "vadītājam Valdim Kalējam".
+                ctx["earlier"] = gettext_in(lang, N_(
+                    "The request was already escalated to {manager} on {at}, and it was not put right in the time "
+                    "allowed ({wait}).")).format(manager=to, at=at, wait=wait)
             else:
-                to = f" to {boss[0]}" if len(boss) == 1 else ""
-                ctx["earlier"] = (f"The request was already escalated{to} on {format_dt(first.at, tz)}, "
-                                  f"and it was not put right in the time allowed ({wait}).")
+                ctx["earlier"] = gettext_in(lang, N_(
+                    "The request was already escalated on {at}, and it was not put right in the time allowed "
+                    "({wait}).")).format(at=at, wait=wait)
     return ctx
 
 

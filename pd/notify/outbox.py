@@ -15,7 +15,8 @@ from ..config import Settings
 from ..db.connection import write_transaction
 from ..db.models import OutboxMessage as M
 from ..errors import ConfigError, InvalidState, NotFound, PdError, TemporaryFailure
-from ..latvian import iso
+from ..i18n import _, ngettext
+from ..latvian import format_dt, iso
 from .compose import compose
 from .transport import PermanentMailError, backoff, transport_from_env
 
@@ -63,7 +64,9 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
         try:
             transport = transport_from_env(settings.smtp_url, settings.mail_dir)
         except ConfigError as exc:
-            raise ConfigError(f"{len(ids)} message(s) wait in the outbox: {exc}") from None
+            raise ConfigError(ngettext("{n} message waits in the outbox: {error}",
+                                       "{n} messages wait in the outbox: {error}", len(ids)).format(
+                n=len(ids), error=exc)) from None
     try:
         for msg_id in ids:
             if not _claim(msg_id, now):
@@ -103,7 +106,8 @@ def send_pending(settings: Settings, ledger, *, now: datetime, limit: int | None
                 report.failed.append((m.id, str(exc)))
                 continue
             with write_transaction():
-                note = f"refused by the server: {', '.join(sorted(refused))}" if refused else None
+                note = _("refused by the server: {recipients}").format(
+                    recipients=", ".join(sorted(refused))) if refused else None
                 M.update(status="sent", attempts=m.attempts + 1, sent_at=now, last_error=note).where(M.id == m.id).execute()
             report.sent.append(m.id)
     finally:
@@ -115,11 +119,12 @@ def retry(msg_id: int, now: datetime):
     with write_transaction():
         m = M.get_or_none(M.id == msg_id)
         if m is None:
-            raise NotFound(f"no message {msg_id} in the outbox")
+            raise NotFound(_("no message {id} in the outbox").format(id=msg_id))
         if m.status == "sent":
-            raise InvalidState(f"message {msg_id} was sent at {m.sent_at:%Y-%m-%d %H:%M} UTC; it is not sent twice")
+            raise InvalidState(_("message {id} was sent at {at}; it is not sent twice").format(
+                id=msg_id, at=format_dt(m.sent_at)))
         if m.status == "sending" and m.next_attempt_at > now - STALE_CLAIM:
-            raise InvalidState(f"message {msg_id} is being sent right now by another pd mail send")
+            raise InvalidState(_("message {id} is being sent right now by another pd mail send").format(id=msg_id))
         M.update(status="pending", next_attempt_at=now).where(M.id == msg_id).execute()
     return M.get_by_id(msg_id)
 
@@ -157,7 +162,7 @@ def messages(statuses: list[str], limit: int) -> list:
 def message(message_id: int):
     m = M.get_or_none(M.id == message_id)
     if m is None:
-        raise NotFound(f"no message {message_id} in the outbox")
+        raise NotFound(_("no message {id} in the outbox").format(id=message_id))
     return m
 
 

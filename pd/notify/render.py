@@ -1,7 +1,9 @@
-"""Mail templates: render a message kind from ``templates/<lang>/<kind>.txt``.
+"""Mail templates: render a message kind in a language.
 
-A deployment overrides any file through ``PD_TEMPLATES_DIR``; ``validate_templates``
-checks every kind and language renders with the variables it may use.
+The shipped templates are message catalog entries (``pd.notify.mails.TEMPLATES``: the English
+text is the msgid, the Latvian its msgstr in pd.po). A deployment overrides any of them with a
+file ``<lang>/<kind>.txt`` in ``PD_TEMPLATES_DIR``; ``validate_templates`` checks every kind and
+language renders with the variables it may use.
 """
 from __future__ import annotations
 
@@ -13,13 +15,14 @@ from pathlib import Path
 
 from pd.errors import ConfigError, InvalidInput, PdError
 
+from ..i18n import _, gettext_in, ngettext
 from ..patterns import LazyPattern
+from .mails import TEMPLATES
 
 # --------------------------------------------------------------------------
 # Templates
 # --------------------------------------------------------------------------
 
-SHIPPED_TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("lv", "en")
 
 KINDS = (
@@ -95,45 +98,56 @@ WIDTH = 76
 _SUBJECT_PREFIX = "subject:"
 
 
-def template_path(kind: str, lang: str, templates_dir: Path | str | None = None) -> Path:
-    """The file ``render`` reads: the deployment's copy if it has one, else the shipped one."""
+def template_path(kind: str, lang: str, templates_dir: Path | str | None = None) -> Path | None:
+    """The deployment's file ``render`` reads instead of the shipped template, or None (the catalog's)."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown mail kind {kind!r} (known: {', '.join(KINDS)})")
+        raise InvalidInput(_("unknown mail kind {kind!r} (known: {known})").format(kind=kind, known=", ".join(KINDS)))
     if lang not in LANGUAGES:
-        raise InvalidInput(f"unknown mail language {lang!r} (known: {', '.join(LANGUAGES)})")
+        raise InvalidInput(_("unknown mail language {lang!r} (known: {known})").format(
+            lang=lang, known=", ".join(LANGUAGES)))
     if templates_dir is not None and str(templates_dir) != "":
         base = Path(templates_dir)
         if not base.is_dir():
-            raise ConfigError(f"PD_TEMPLATES_DIR {base}: not a directory")
+            raise ConfigError(_("PD_TEMPLATES_DIR {path}: not a directory").format(path=base))
         candidate = base / lang / f"{kind}.txt"
         if candidate.is_file():
             return candidate
-    return SHIPPED_TEMPLATES_DIR / lang / f"{kind}.txt"
+    return None
 
 
-def _read_template(path: Path) -> tuple[str, str]:
+def template_text(kind: str, lang: str, templates_dir: Path | str | None = None) -> tuple[str, str]:
+    """``(where, text)`` of the template ``render`` uses: the deployment's file if it has one, else
+    the shipped one from the message catalog in ``lang`` (``where`` names it in an error)."""
+    path = template_path(kind, lang, templates_dir)
+    if path is None:
+        return f"{lang}/{kind}", gettext_in(lang, TEMPLATES[kind])
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return str(path), path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"template {path}: file not found") from None
+        raise ConfigError(_("template {path}: file not found").format(path=path)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"template {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(_("template {path}: not UTF-8 text ({reason} at byte {byte})").format(
+            path=path, reason=exc.reason, byte=exc.start)) from None
     except OSError as exc:
-        raise ConfigError(f"template {path}: cannot read: {exc.strerror or exc}") from None
+        raise ConfigError(_("template {path}: cannot read: {error}").format(path=path, error=exc.strerror or exc)) from None
+
+
+def _read_template(path: str, text: str) -> tuple[str, str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     first, sep, rest = text.partition("\n")
     if not first.lower().startswith(_SUBJECT_PREFIX):
-        raise ConfigError(f"template {path}: line 1 must be 'Subject: ...'")
+        raise ConfigError(_("template {path}: line 1 must be 'Subject: ...'").format(path=path))
     subject = first[len(_SUBJECT_PREFIX):].strip()
     if not subject:
-        raise ConfigError(f"template {path}: line 1: the subject is empty")
-    second, _, body = rest.partition("\n")
+        raise ConfigError(_("template {path}: line 1: the subject is empty").format(path=path))
+    second, _sep, body = rest.partition("\n")
     if second.strip():
-        raise ConfigError(f"template {path}: line 2 must be blank (it separates the subject from the body)")
+        raise ConfigError(_("template {path}: line 2 must be blank (it separates the subject from the body)")
+                          .format(path=path))
     return subject, body
 
 
-def _placeholders(text: str, path: Path, line_offset: int) -> list[str]:
+def _placeholders(text: str, path: str, line_offset: int) -> list[str]:
     """Names used in ``text``; an unterminated ``${`` is an error, a lone ``$`` is text."""
     names: list[str] = []
     for match in string.Template.pattern.finditer(text):
@@ -144,7 +158,8 @@ def _placeholders(text: str, path: Path, line_offset: int) -> list[str]:
             start = match.start("invalid")
             if text.startswith("{", start):
                 line = text.count("\n", 0, start) + 1 + line_offset
-                raise ConfigError(f"template {path}: line {line}: unterminated or invalid '${{' placeholder")
+                raise ConfigError(_("template {path}: line {line}: unterminated or invalid '${{' placeholder")
+                                  .format(path=path, line=line))
     return names
 
 
@@ -219,8 +234,8 @@ def render(
     """Render a message kind in a language: ``(subject, body)``.
 
     The template is ``<templates_dir>/<lang>/<kind>.txt`` when that file exists
-    (a deployment's ``PD_TEMPLATES_DIR``), else the shipped
-    ``pd/notify/templates/<lang>/<kind>.txt``.  Its first line is
+    (a deployment's ``PD_TEMPLATES_DIR``), else the shipped one, the message
+    catalog's ``pd.notify.mails.TEMPLATES[kind]`` in ``lang``.  Its first line is
     ``Subject: ...``, then a blank line, then the body.  Placeholders are
     ``string.Template`` ones (``$name``, ``${name}``, ``$$`` for a dollar); a
     ``$`` not followed by a name is kept as text.  A placeholder the context
@@ -235,29 +250,30 @@ def render(
     is about no single request and is tagged ``[PD pārskats <month>]`` (lv) /
     ``[PD report <month>]`` (en): for it only the ``[PD `` prefix is checked.
     """
-    path = template_path(kind, lang, templates_dir)
-    subject_t, body_t = _read_template(path)
+    path, text = template_text(kind, lang, templates_dir)
+    subject_t, body_t = _read_template(path, text)
     values = {key: ("" if value is None else str(value)) for key, value in context.items()}
 
     used = _placeholders(subject_t, path, 0) + _placeholders(body_t, path, 2)
     missing = [name for name in dict.fromkeys(used) if name not in values]
     if missing:
         listed = ", ".join(f"${name}" for name in missing)
-        plural = "s" if len(missing) > 1 else ""
-        raise ConfigError(f"template {path}: unknown placeholder{plural} {listed}")
+        raise ConfigError(ngettext("template {path}: unknown placeholder {listed}",
+                                   "template {path}: unknown placeholders {listed}", len(missing))
+                          .format(path=path, listed=listed))
 
     subject = " ".join(string.Template(subject_t).safe_substitute(values).split())
     body = _substitute_body(body_t, values)
 
     if kind.startswith("monthly_report"):
         if "[PD " not in subject:
-            raise ConfigError(f"template {path}: the subject must contain the tag [PD pārskats $month]")
+            raise ConfigError(_("template {path}: the subject must contain the tag [PD report $month]").format(path=path))
     else:
         number = values.get("number")
         if number is None:
             raise ValueError(f"render({kind!r}): the context has no 'number'")
         if f"[PD {number}]" not in subject:
-            raise ConfigError(f"template {path}: the subject must contain [PD $number]")
+            raise ConfigError(_("template {path}: the subject must contain [PD $number]").format(path=path))
     return subject, body
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from ..errors import ConfigError
+from ..i18n import _
 from ..patterns import LazyPattern
 
 _ID_PART = LazyPattern(r"[^A-Za-z0-9-]+")
@@ -42,5 +43,5 @@ def domain_of(address: str) -> str:
 
     _, addr = parseaddr(address)
     if "@" not in addr:
-        raise ConfigError(f"not an e-mail address: {address!r}")
+        raise ConfigError(_("not an e-mail address: {address!r}").format(address=address))
     return addr.rpartition("@")[2].lower()

@@ -27,6 +27,7 @@ from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pd.errors import ConfigError, ExitCode, InvalidInput, PdError, TemporaryFailure
+from pd.i18n import N_, _
 
 # --------------------------------------------------------------------------
 # Delivery
@@ -63,15 +64,15 @@ class Transport(Protocol):
 def _addr_spec(value: str, what: str) -> str:
     _, addr = email.utils.parseaddr(value)
     if "@" not in addr or "\n" in value or "\r" in value:
-        raise InvalidInput(f"{what}: not a valid e-mail address: {value!r}")
+        raise InvalidInput(_("{what}: not a valid e-mail address: {value!r}").format(what=_(what), value=value))
     return addr
 
 
 def _envelope(sender: str, recipients: Sequence[str]) -> tuple[str, list[str]]:
-    env_from = _addr_spec(sender, "sender")
-    rcpts = list(dict.fromkeys(_addr_spec(r, "recipient") for r in recipients))
+    env_from = _addr_spec(sender, N_("sender"))
+    rcpts = list(dict.fromkeys(_addr_spec(r, N_("recipient")) for r in recipients))
     if not rcpts:
-        raise InvalidInput("no recipients to send to")
+        raise InvalidInput(_("no recipients to send to"))
     return env_from, rcpts
 
 
@@ -112,31 +113,31 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     appears in the message).
     """
     def bad(reason: str) -> ConfigError:
-        return ConfigError(f"PD_SMTP_URL: {reason}")
+        return ConfigError(_("PD_SMTP_URL: {reason}").format(reason=reason))
 
     text = (url or "").strip()
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise bad(f"malformed URL ({exc})") from None
+        raise bad(_("malformed URL ({error})").format(error=exc)) from None
     scheme = parts.scheme.lower()
     if scheme not in ("smtp", "smtps"):
-        raise bad("the scheme must be smtp:// or smtps://")
+        raise bad(_("the scheme must be smtp:// or smtps://"))
     host = parts.hostname
     if not host:
-        raise bad("no host")
+        raise bad(_("no host"))
     if parts.path not in ("", "/") or parts.fragment:
-        raise bad("unexpected path or fragment after host:port")
+        raise bad(_("unexpected path or fragment after host:port"))
     options: dict[str, str] = {}
     try:
         for key, value in parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query)):
             options[key.lower()] = value
     except ValueError:
-        raise bad(f"malformed options {parts.query!r}") from None
+        raise bad(_("malformed options {options!r}").format(options=parts.query)) from None
     unknown = sorted(set(options) - {"starttls", "timeout", "helo"})
     if unknown:
-        raise bad(f"unknown option {unknown[0]!r} (known: starttls, timeout, helo)")
+        raise bad(_("unknown option {option!r} (known: starttls, timeout, helo)").format(option=unknown[0]))
 
     starttls_opt = options.get("starttls", "").lower()
     if starttls_opt in _TRUE:
@@ -144,24 +145,24 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     elif starttls_opt in _FALSE:
         starttls = False
     else:
-        raise bad(f"starttls must be 1 or 0, not {options['starttls']!r}")
+        raise bad(_("starttls must be 1 or 0, not {value!r}").format(value=options["starttls"]))
     implicit = scheme == "smtps"
     if implicit and starttls:
-        raise bad("smtps:// is already TLS; starttls=1 is for smtp://")
+        raise bad(_("smtps:// is already TLS; starttls=1 is for smtp://"))
 
     timeout = 30.0
     if "timeout" in options:
         try:
             timeout = float(options["timeout"])
         except ValueError:
-            raise bad(f"timeout must be a number of seconds, not {options['timeout']!r}") from None
+            raise bad(_("timeout must be a number of seconds, not {value!r}").format(value=options["timeout"])) from None
         if not 0 < timeout <= 3600:
-            raise bad("timeout must be between 0 and 3600 seconds")
+            raise bad(_("timeout must be between 0 and 3600 seconds"))
 
     if port is None:
         port = 465 if implicit else (587 if starttls else 25)
     if not 0 < port < 65536:
-        raise bad(f"port {port} out of range")
+        raise bad(_("port {port} out of range").format(port=port))
     username = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     if username == "":
@@ -301,66 +302,79 @@ class SmtpTransport:
     # -- error mapping ------------------------------------------------------
 
     def _error(self, exc: BaseException, stage: str) -> PdError:
-        where = f"mail server {self.config.where}"
+        server = self.config.where
+        where = _("mail server {server}").format(server=server)
         if isinstance(exc, smtplib.SMTPAuthenticationError):
-            return ConfigError(
-                f"{where}: login as {self.config.username!r} refused: {exc.smtp_code} {_reply_text(exc.smtp_error)}"
-            )
+            return ConfigError(_("mail server {server}: login as {user!r} refused: {code} {reply}").format(
+                server=server, user=self.config.username, code=exc.smtp_code, reply=_reply_text(exc.smtp_error)))
         if isinstance(exc, smtplib.SMTPNotSupportedError):
             return ConfigError(f"{where}: {exc}")
         if isinstance(exc, smtplib.SMTPRecipientsRefused):
             refused = {a: (c, _reply_text(r)) for a, (c, r) in exc.recipients.items()}
             listed = "; ".join(f"{a} ({c} {r})" for a, (c, r) in refused.items())
             if any(c == 530 for c, _ in refused.values()):
-                return self._auth_required(where, 530, next(iter(refused.values()))[1])
+                return self._auth_required(server, 530, next(iter(refused.values()))[1])
             if all(500 <= c < 600 for c, _ in refused.values()):
                 first_code, first_reply = next(iter(refused.values()))
                 return PermanentMailError(
-                    f"{where} refused every recipient: {listed}",
+                    _("mail server {server} refused every recipient: {listed}").format(server=server, listed=listed),
                     code=first_code, reply=first_reply, refused=refused,
                 )
-            return TemporaryFailure(f"{where} refused the recipients for now: {listed}")
+            return TemporaryFailure(_("mail server {server} refused the recipients for now: {listed}").format(
+                server=server, listed=listed))
         if isinstance(exc, smtplib.SMTPResponseException):
             code, reply = exc.smtp_code, _reply_text(exc.smtp_error)
             if code == 530:
-                return self._auth_required(where, code, reply)
+                return self._auth_required(server, code, reply)
             if isinstance(exc, smtplib.SMTPSenderRefused):
-                what = f"refused the sender {exc.sender}"
+                said = _("mail server {server} refused the sender {sender}: {code} {reply}").format(
+                    server=server, sender=exc.sender, code=code, reply=reply)
             elif isinstance(exc, smtplib.SMTPDataError):
-                what = "refused the message"
+                said = _("mail server {server} refused the message: {code} {reply}").format(
+                    server=server, code=code, reply=reply)
             elif isinstance(exc, smtplib.SMTPHeloError):
                 if 500 <= code < 600:
-                    return ConfigError(f"{where} refused our EHLO/HELO: {code} {reply} (set ?helo= in PD_SMTP_URL)")
-                what = "refused our EHLO/HELO"
+                    return ConfigError(_("mail server {server} refused our EHLO/HELO: {code} {reply} "
+                                         "(set ?helo= in PD_SMTP_URL)").format(server=server, code=code, reply=reply))
+                said = _("mail server {server} refused our EHLO/HELO: {code} {reply}").format(
+                    server=server, code=code, reply=reply)
             elif isinstance(exc, smtplib.SMTPConnectError):
-                return TemporaryFailure(f"{where} is not accepting connections: {code} {reply}")
+                return TemporaryFailure(_("mail server {server} is not accepting connections: {code} {reply}").format(
+                    server=server, code=code, reply=reply))
             else:
-                what = "answered"
+                said = _("mail server {server} answered: {code} {reply}").format(server=server, code=code, reply=reply)
             if 500 <= code < 600 and stage == "send":
-                return PermanentMailError(f"{where} {what}: {code} {reply}", code=code, reply=reply)
-            return TemporaryFailure(f"{where} {what}: {code} {reply}")
+                return PermanentMailError(said, code=code, reply=reply)
+            return TemporaryFailure(said)
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             # smtplib turns a read timeout into "Connection unexpectedly closed: timed out"
             if isinstance(exc.__context__, TimeoutError) or str(exc).endswith("timed out"):
-                return TemporaryFailure(f"{where}: no answer within {self.config.timeout:g} s")
-            return TemporaryFailure(f"{where}: connection closed by the server")
+                return TemporaryFailure(_("mail server {server}: no answer within {seconds} s").format(
+                    server=server, seconds=f"{self.config.timeout:g}"))
+            return TemporaryFailure(_("mail server {server}: connection closed by the server").format(server=server))
         if isinstance(exc, ssl.SSLCertVerificationError):
-            return ConfigError(f"{where}: TLS certificate not trusted: {exc.verify_message or exc.reason}")
+            return ConfigError(_("mail server {server}: TLS certificate not trusted: {error}").format(
+                server=server, error=exc.verify_message or exc.reason))
         if isinstance(exc, ssl.SSLError):
-            return TemporaryFailure(f"{where}: TLS error: {exc.reason or exc}")
+            return TemporaryFailure(_("mail server {server}: TLS error: {error}").format(server=server, error=exc.reason or exc))
         if isinstance(exc, socket.gaierror):
-            return TemporaryFailure(f"{where}: cannot resolve host name: {exc.strerror or exc}")
+            return TemporaryFailure(_("mail server {server}: cannot resolve host name: {error}").format(
+                server=server, error=exc.strerror or exc))
         if isinstance(exc, TimeoutError):
-            return TemporaryFailure(f"{where}: no answer within {self.config.timeout:g} s")
+            return TemporaryFailure(_("mail server {server}: no answer within {seconds} s").format(
+                server=server, seconds=f"{self.config.timeout:g}"))
         if isinstance(exc, ConnectionRefusedError):
-            return TemporaryFailure(f"{where}: connection refused")
+            return TemporaryFailure(_("mail server {server}: connection refused").format(server=server))
         if isinstance(exc, OSError):
             return TemporaryFailure(f"{where}: {exc.strerror or exc}")
         return TemporaryFailure(f"{where}: {exc}")
 
-    def _auth_required(self, where: str, code: int, reply: str) -> ConfigError:
-        hint = "" if self.config.username else " (put user:password@ in PD_SMTP_URL)"
-        return ConfigError(f"{where} requires authentication: {code} {reply}{hint}")
+    def _auth_required(self, server: str, code: int, reply: str) -> ConfigError:
+        if self.config.username:
+            return ConfigError(_("mail server {server} requires authentication: {code} {reply}").format(
+                server=server, code=code, reply=reply))
+        return ConfigError(_("mail server {server} requires authentication: {code} {reply} "
+                             "(put user:password@ in PD_SMTP_URL)").format(server=server, code=code, reply=reply))
 
 
 def _login(conn: smtplib.SMTP, username: str, password: str) -> None:
@@ -427,9 +441,10 @@ class DirTransport:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"{where}: cannot create the directory: {exc.strerror or exc}") from None
+            raise ConfigError(_("{where}: cannot create the directory: {error}").format(
+                where=where, error=exc.strerror or exc)) from None
         if not self.directory.is_dir():
-            raise ConfigError(f"{where}: not a directory")
+            raise ConfigError(_("{where}: not a directory").format(where=where))
 
         msgid = BytesHeaderParser(policy=email.policy.default).parsebytes(data).get("Message-ID")
         slug = _SLUG.sub("_", str(msgid or "").strip().strip("<>")).strip("._")[:120] or uuid.uuid4().hex
@@ -456,9 +471,9 @@ class DirTransport:
             os.replace(tmp_name, target)
             tmp_name = None
         except PermissionError as exc:
-            raise ConfigError(f"{where}: cannot write: {exc.strerror or exc}") from None
+            raise ConfigError(_("{where}: cannot write: {error}").format(where=where, error=exc.strerror or exc)) from None
         except OSError as exc:
-            raise TemporaryFailure(f"{where}: cannot write: {exc.strerror or exc}") from None
+            raise TemporaryFailure(_("{where}: cannot write: {error}").format(where=where, error=exc.strerror or exc)) from None
         finally:
             if tmp_name is not None:
                 try:
@@ -476,7 +491,7 @@ def transport_from_env(smtp_url: str | None, mail_dir: str | None) -> Transport:
         return SmtpTransport(parse_smtp_url(smtp_url))
     if mail_dir and mail_dir.strip():
         return DirTransport(mail_dir.strip())
-    raise ConfigError("no mail transport: set PD_SMTP_URL (or PD_MAIL_DIR to write .eml files)")
+    raise ConfigError(_("no mail transport: set PD_SMTP_URL (or PD_MAIL_DIR to write .eml files)"))
 
 
 def backoff(attempts: int, base_seconds: int = 60, cap_seconds: int = 6 * 3600) -> timedelta:

@@ -11,30 +11,30 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from ..i18n import N_, gettext_in, ngettext_in, pgettext_in
 from ..patterns import LazyPattern
 
 # --------------------------------------------------------------------------
 # Numbers and durations in words
 # --------------------------------------------------------------------------
 
-#: (singular, plural) per unit and language.  Latvian takes the singular after
-#: a number ending in 1 but not in 11 ("21 diena", "11 dienas").
-_UNITS = {
-    "lv": {"day": ("diena", "dienas"), "hour": ("stunda", "stundas"), "minute": ("minūte", "minūtes"),
-           "working_day": ("darba diena", "darba dienas"), "working_hour": ("darba stunda", "darba stundas")},
-    "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes"),
-           "working_day": ("working day", "working days"), "working_hour": ("working hour", "working hours")},
-}
-
-
 def count(n: int, unit: str, lang: str = "lv") -> str:
-    """``count(5, "day") == "5 dienas"``; ``count(21, "day") == "21 diena"``; ``count(1, "hour", "en") == "1 hour"``."""
-    one, many = _UNITS[lang][unit]
-    if lang == "lv":
-        singular = n % 10 == 1 and n % 100 != 11
+    """``count(5, "day") == "5 dienas"``; ``count(21, "day") == "21 diena"``; ``count(1, "hour", "en") == "1 hour"``.
+
+    Latvian has three forms (pd.po's msgstr[0] after 0, 10-20 …, [1] after 1, 21 …, [2] the rest)."""
+    if unit == "day":
+        text = ngettext_in(lang, "{n} day", "{n} days", n)
+    elif unit == "hour":
+        text = ngettext_in(lang, "{n} hour", "{n} hours", n)
+    elif unit == "minute":
+        text = ngettext_in(lang, "{n} minute", "{n} minutes", n)
+    elif unit == "working_day":
+        text = ngettext_in(lang, "{n} working day", "{n} working days", n)
+    elif unit == "working_hour":
+        text = ngettext_in(lang, "{n} working hour", "{n} working hours", n)
     else:
-        singular = n == 1
-    return f"{n} {one if singular else many}"
+        raise KeyError(unit)
+    return text.format(n=n)
 
 
 def duration_words(td: timedelta, lang: str = "lv", *, working: bool = False) -> str:
@@ -51,12 +51,12 @@ def duration_words(td: timedelta, lang: str = "lv", *, working: bool = False) ->
     if rest == 0 and not working:
         return count(days, "day", lang)
     hours, mins = divmod(minutes, 60)
-    parts = []
+    if hours and mins:
+        return gettext_in(lang, N_("{hours} and {minutes}")).format(
+            hours=count(hours, "working_hour" if working else "hour", lang), minutes=count(mins, "minute", lang))
     if hours:
-        parts.append(count(hours, "working_hour" if working else "hour", lang))
-    if mins:
-        parts.append(count(mins, "minute", lang))
-    return " ".join(parts) if lang == "lv" else " and ".join(parts)
+        return count(hours, "working_hour" if working else "hour", lang)
+    return count(mins, "minute", lang)
 
 
 # --------------------------------------------------------------------------
@@ -141,26 +141,39 @@ def genitive(name: str) -> str | None:
     return " ".join(out)
 
 
-def to_person(role: dict[str, str], name: str, lang: str = "lv") -> str:
+EXPERT, MANAGER, REQUESTER = "expert", "manager", "requester"
+
+
+def role_word(role: str, gender_: str | None, lang: str = "lv") -> str:
+    """The role noun in the dative: "ekspertam" / "ekspertei" (lv), "to the expert" (en)."""
+    woman = gender_ == "f"
+    if role == EXPERT:
+        return (pgettext_in(lang, "dative, a woman", "to the expert") if woman
+                else pgettext_in(lang, "dative, a man", "to the expert"))
+    if role == MANAGER:
+        return (pgettext_in(lang, "dative, a woman", "to the manager") if woman
+                else pgettext_in(lang, "dative, a man", "to the manager"))
+    if role == REQUESTER:
+        return (pgettext_in(lang, "dative, a woman", "to the requester") if woman
+                else pgettext_in(lang, "dative, a man", "to the requester"))
+    raise KeyError(role)
+
+
+def to_person(role: str, name: str, lang: str = "lv") -> str:
     """"ekspertam Jānim Bērziņam" / "ekspertei Laurai Kalniņai" / "to the expert Jānis Bērziņš".
 
-    ``role`` gives the dative of the role noun by gender (``{"m": "ekspertam",
-    "f": "ekspertei"}``) and its English form (``"en"``).  A name that does not
-    decline simply is put after a colon: "ekspertam: John Smith".
+    ``role`` is EXPERT, MANAGER or REQUESTER; its dative by gender comes from the catalog
+    (``role_word``).  A name that does not decline simply is put after a colon:
+    "ekspertam: John Smith".
     """
     if lang != "lv":
-        return f"{role['en']} {name}".strip()
+        return f"{role_word(role, None, lang)} {name}".strip()
     if not name:
-        return role["m"]
+        return role_word(role, "m", lang)
     d = dative(name)
     if d is None:
-        return f"{role['m']}: {name}"
-    return f"{role[gender(name) or 'm']} {d}"
-
-
-EXPERT = {"m": "ekspertam", "f": "ekspertei", "en": "to the expert"}
-MANAGER = {"m": "vadītājam", "f": "vadītājai", "en": "to the manager"}
-REQUESTER = {"m": "pieteicējam", "f": "pieteicējai", "en": "the requester,"}
+        return f"{role_word(role, 'm', lang)}: {name}"
+    return f"{role_word(role, gender(name) or 'm', lang)} {d}"
 
 
 # --------------------------------------------------------------------------
@@ -205,10 +218,7 @@ def phone(text: str | None) -> str:
 # A request's history, for people
 # --------------------------------------------------------------------------
 
-_BY_CHANNEL = {
-    "lv": {"phone": "pa tālruni", "fax": "pa faksu", "email": "pa e-pastu"},
-    "en": {"phone": "by phone", "fax": "by fax", "email": "by e-mail"},
-}
+_BY_CHANNEL = {"phone": N_("by phone"), "fax": N_("by fax"), "email": N_("by e-mail")}
 
 #: How long a quoted text (a reason, a result) may be in one history line.
 QUOTE = 90
@@ -246,70 +256,79 @@ def _by(who: str, lv: bool) -> str:
 
 def _event_text(kind, data, who, lv, name_of, reason_label, date_of, lang) -> str | None:
     by = _by(who, lv)
+
+    def g(message: str) -> str:
+        return gettext_in(lang, message)
+
     if kind == "registered":
-        channel = _BY_CHANNEL[lang].get(data.get("channel") or "", "")
-        urgent = (", steidzams" if lv else ", urgent") if data.get("urgent") else ""
-        base = "pieteikums reģistrēts" if lv else "request registered"
-        return f"{base}{' ' + channel if channel else ''}{urgent}{by}"
+        channel = data.get("channel") or ""
+        text = (g(N_("request registered {channel}")).format(channel=g(_BY_CHANNEL[channel]))
+                if channel in _BY_CHANNEL else g(N_("request registered")))
+        if data.get("urgent"):
+            text = g(N_("{event}, urgent")).format(event=text)
+        return text + by
     if kind == "refused":
-        base = "noraidīts: nav Centra kompetencē" if lv else "refused: outside the Centre's competence"
+        base = g(N_("refused: outside the Centre's competence"))
         return base + (f" ({_q(data['reason'])})" if data.get("reason") else "")
     if kind in ("assigned", "reassigned"):
         expert = name_of(data.get("expert"))
-        text = ("nodots " + to_person(EXPERT, expert, "lv")) if lv else f"assigned to {expert or 'an expert'}"
         if kind == "reassigned":
-            text = ("nodots citam ekspertam — " + expert) if lv else f"reassigned to {expert}"
+            text = g(N_("reassigned to {expert}")).format(expert=expert)
+        else:
+            whom = to_person(EXPERT, expert, lang) if lv else (expert or g(N_("an expert")))
+            # TRANSLATORS: in Latvian {expert} comes with its role in the dative: "ekspertam Jānim Bērziņam".
+            text = g(N_("assigned to {expert}")).format(expert=whom)
         if data.get("reason"):
             text += f" ({_q(data['reason'])})"
         return text
     if kind == "accepted":
-        return (f"{who} pieņēma pieteikumu izskatīšanai" if lv else f"{who} accepted the request") if who else (
-            "pieņemts izskatīšanai" if lv else "accepted")
+        return g(N_("{who} accepted the request")).format(who=who) if who else pgettext_in(lang, "history", "accepted")
     if kind == "rejected":
-        base = f"{who} noraidīja pieteikumu" if lv else f"{who} rejected the request"
+        base = g(N_("{who} rejected the request")).format(who=who)
         return base + (f": {_q(data['reason'])}" if data.get("reason") else "")
     if kind == "waiting":
-        base = "lūgta papildu informācija no lietotāja" if lv else "more information asked from the user"
+        base = g(N_("more information asked from the user"))
         return base + by + (f": {_q(data['question'])}" if data.get("question") else "")
     if kind == "resumed":
-        base = "saņemta lietotāja atbilde, izskatīšana turpinās" if lv else "the user answered; work goes on"
+        base = g(N_("the user answered; work goes on"))
         return base + (f": {_q(data['answer'])}" if data.get("answer") else "")
     if kind == "note":
-        base = "piezīme" if lv else "note"
-        return base + by + (f": {_q(data['text'])}" if data.get("text") else "")
+        return pgettext_in(lang, "history", "note") + by + (f": {_q(data['text'])}" if data.get("text") else "")
     if kind == "delay_reported":
-        base = "paziņots par kavēšanos" if lv else "delay reported"
+        base = g(N_("delay reported"))
         text = base + by + (f": {_q(data['delay_reason'])}" if data.get("delay_reason") else "")
         if data.get("planned_date"):
-            text += (f"; plānotais izpildes termiņš {date_of(data['planned_date'])}" if lv
-                     else f"; planned date {date_of(data['planned_date'])}")
+            text = g(N_("{event}; planned date {date}")).format(event=text, date=date_of(data["planned_date"]))
         return text
     if kind == "resolved":
-        base = "izpildīts" if lv else "resolved"
-        return base + by + (f": {_q(data['result'])}" if data.get("result") else "")
+        return pgettext_in(lang, "history", "resolved") + by + (f": {_q(data['result'])}" if data.get("result") else "")
     if kind == "closed":
         if data.get("auto"):
-            return ("slēgts, jo iebildumi netika saņemti" if lv else "closed: no objection was received")
-        return ("slēgts" if lv else "closed") + by
+            return g(N_("closed: no objection was received"))
+        return pgettext_in(lang, "history", "closed") + by
     if kind == "reopened":
-        base = "atvērts atkārtoti pēc lietotāja iebilduma" if lv else "reopened after the user objected"
+        base = g(N_("reopened after the user objected"))
         return base + (f": {_q(data['reason'])}" if data.get("reason") else "")
     if kind == "escalated":
         managers = [name_of(x) for x in str(data.get("manager") or "").split(",") if x]
         level = data.get("level") or 1
         reason = reason_label(data.get("reason") or "")
+        if not managers:
+            return g(N_("escalated (level {level}): {reason}")).format(level=level, reason=reason)
         if lv:
-            to = (" " + to_person(MANAGER, managers[0], "lv")) if len(managers) == 1 else (
-                " vadītājiem: " + ", ".join(managers) if managers else "")
-            return f"eskalēts ({level}. līmenis){to}: {reason}"
-        to = f" to {', '.join(managers)}" if managers else ""
-        return f"escalated (level {level}){to}: {reason}"
+            several = pgettext_in(lang, "dative, several", "to the managers")
+            to = to_person(MANAGER, managers[0], lang) if len(managers) == 1 else f"{several}: {', '.join(managers)}"
+        else:
+            to = ", ".join(managers)
+        # TRANSLATORS: in Latvian {managers} comes with its role in the dative: "vadītājam Valdim Kalējam".
+        return g(N_("escalated (level {level}) to {managers}: {reason}")).format(
+            level=level, managers=to, reason=reason)
     if kind == "mail_skipped":
-        base = "vēstule netika nosūtīta" if lv else "a message could not be sent"
+        base = g(N_("a message could not be sent"))
         return base + (f" ({_q(data['reason'])})" if data.get("reason") else "")
     if kind == "privacy_purged":
         return None
     # A kind this module does not know (e.g. mail taken in by intake): say so plainly, with its words.
     words = data.get("subject") or data.get("text") or data.get("summary")
-    base = "ieraksts pieteikuma vēsturē" if lv else "entry in the request's history"
+    base = g(N_("entry in the request's history"))
     return base + by + (f": {_q(words)}" if words else "")

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import IO, Any, Iterable
 
+from ..i18n import N_, gettext_in
 from .files import private_file, write_text
 from .measures import SummaryBuilder
 from .rows import (
@@ -103,12 +104,12 @@ def escalation_to_dict(e, lang: str = "lv") -> dict[str, Any]:
     }
 
 
-_DESK = {"lv": "Pakalpojumu dienests", "en": "The service desk"}  # not yet with an expert
+_DESK = N_("The service desk")  # not yet with an expert
 
 
 def holder(r: ReportRow, lang: str = "lv") -> str:
     """Who holds an open request: its expert by name, or the desk when it is not assigned."""
-    return clean_text(r.expert) or _DESK["en" if lang == "en" else "lv"]
+    return clean_text(r.expert) or gettext_in(lang, _DESK)
 
 
 def open_to_dict(r: ReportRow, lang: str = "lv") -> dict[str, Any]:
@@ -181,16 +182,20 @@ def write_csv_file(path: Path, rows: Iterable[ReportRow], lang: str = "lv") -> i
         return write_csv(fh, rows, lang)
 
 
-_OVERVIEW_HEADERS = {
-    "lv": ["Iestāde", "Nosaukums", "Pieteikumi šajā pārskatā", "Saņemti šajā mēnesī",
-           "Pārnesti no iepriekšējiem mēnešiem", "Neizpildīti mēneša beigās", "Reaģēšanas termiņš ievērots",
-           "Reaģēšana izvērtēta", "Izskatīšanas termiņš ievērots", "Izskatīšana izvērtēta",
-           "Eskalācijas šajā mēnesī", "Pieteikumi ar eskalāciju šajā mēnesī"],
-    "en": ["Institution", "Name", "Requests in this report", "Received this month",
-           "Carried over from earlier months", "Open at the month's end", "Response deadline met",
-           "Response decided", "Resolution deadline met", "Resolution decided",
-           "Escalations this month", "Requests escalated this month"],
-}
+_OVERVIEW_HEADERS = (
+    N_("Institution"),
+    N_("Name"),
+    N_("Requests in this report"),
+    N_("Received this month"),
+    N_("Carried over from earlier months"),
+    N_("Open at the month's end"),
+    N_("Response deadline met"),
+    N_("Response decided"),
+    N_("Resolution deadline met"),
+    N_("Resolution decided"),
+    N_("Escalations this month"),
+    N_("Requests escalated this month"),
+)
 
 
 def write_overview_csv(path: Path, institutions, lang: str = "lv") -> None:
@@ -198,7 +203,7 @@ def write_overview_csv(path: Path, institutions, lang: str = "lv") -> None:
     (UTF-8 with BOM, ``;``, 0640)."""
     with private_file(path, "w", encoding=CSV_ENCODING, newline="") as fh:
         w = csv_writer(fh)
-        w.writerow(_OVERVIEW_HEADERS["en" if lang == "en" else "lv"])
+        w.writerow([gettext_in(lang, h) for h in _OVERVIEW_HEADERS])
         for code, name, s in institutions:
             w.writerow([code, _csv_text(name), s["total"], s.get("received", 0), s.get("carried_over", 0),
                         s.get("open_at_end", 0), s["response"]["met"], s["response"]["decided"],
@@ -206,43 +211,44 @@ def write_overview_csv(path: Path, institutions, lang: str = "lv") -> None:
                         s["escalated_requests"]])
 
 
-_SUMMARY_CSV: dict[str, tuple[str, str]] = {
-    "head": ("Rādītājs;Vērtība", "Figure;Value"),
-    "received": ("Saņemti šajā mēnesī", "Received this month"),
-    "carried_over": ("Pārnesti no iepriekšējiem mēnešiem", "Carried over from earlier months"),
-    "total": ("Pieteikumi šajā pārskatā", "Requests in this report"),
-    "open_at_end": ("Neizpildīti mēneša beigās", "Open at the month's end"),
-    "response": ("Reaģēšanas termiņš", "Response deadline"),
-    "resolution": ("Izskatīšanas termiņš", "Resolution deadline"),
-    "met": ("ievērots", "met"),
-    "not_met": ("nav ievērots", "not met"),
-    "decided": ("izvērtēti", "decided"),
-    "share": ("ievērots, %", "met, %"),
-    "pending": ("vēl nav pienācis", "not yet due"),
-    "no_deadline": ("bez termiņa", "no deadline"),
-    "escalation_count": ("Eskalācijas šajā mēnesī (katrs līmenis atsevišķi)", "Escalations this month (each level counts)"),
-    "escalated_requests": ("Pieteikumi ar eskalāciju šajā mēnesī", "Requests escalated this month"),
-    "earlier_escalations": ("Šo pieteikumu agrākās eskalācijas", "Earlier escalations of these requests"),
-    "waited": ("Pieteikumi, kuros gaidīja lietotāja atbildi", "Requests that waited for their user"),
-    "waited_hours": ("Lietotāja atbildes gaidīšana kopā, h", "Time waiting for users in total, h"),
-    "objections": ("Lietotāju iebildumi pret rezultātu", "Users' objections to the result"),
-    "reopened": ("Atkārtoti atvērti pieteikumi", "Requests reopened"),
-    "median": ("Izpildes laika mediāna, h", "Median time to resolve, h"),
+_SUMMARY_CSV: dict[str, str] = {
+    "head": N_("Figure;Value"),
+    "received": N_("Received this month"),
+    "carried_over": N_("Carried over from earlier months"),
+    "total": N_("Requests in this report"),
+    "open_at_end": N_("Open at the month's end"),
+    "response": N_("Response deadline"),
+    "resolution": N_("Resolution deadline"),
+    "met": N_("met"),
+    "not_met": N_("not met"),
+    "decided": N_("decided"),
+    "share": N_("met, %"),
+    "pending": N_("not yet due"),
+    "no_deadline": N_("no deadline"),
+    "escalation_count": N_("Escalations this month (each level counts)"),
+    "escalated_requests": N_("Requests escalated this month"),
+    "earlier_escalations": N_("Earlier escalations of these requests"),
+    "waited": N_("Requests that waited for their user"),
+    "waited_hours": N_("Time waiting for users in total, h"),
+    "objections": N_("Users' objections to the result"),
+    "reopened": N_("Requests reopened"),
+    "median": N_("Median time to resolve, h"),
 }
 
 
 def summary_rows(summary: dict, lang: str = "lv") -> list[tuple[str, str]]:
     """The summary as (figure, value) pairs, each figure named on its basis, every decimal with a
     comma (one style for the lv-LV spreadsheet: ``74,2`` per cent, ``5,5`` hours)."""
-    i = 1 if lang == "en" else 0
-    w = {k: v[i] for k, v in _SUMMARY_CSV.items()}
+    w = {k: gettext_in(lang, v) for k, v in _SUMMARY_CSV.items()}
     num = lambda v: "" if v is None else (str(v) if isinstance(v, int) else decimal_comma(round(v, 1)))  # noqa: E731
     out = [(w[k], num(summary.get(k, 0))) for k in ("received", "carried_over", "total", "open_at_end")]
     for key in ("response", "resolution"):
         d = summary[key]
         for part in ("met", "not_met", "decided", "pending", "no_deadline"):
-            out.append((f"{w[key]}: {w[part]}", num(d.get(part, 0))))
-        out.append((f"{w[key]}: {w['share']}", num(None if d["share"] is None else d["share"] * 100)))
+            out.append((gettext_in(lang, N_("{deadline}: {part}")).format(deadline=w[key], part=w[part]),
+                        num(d.get(part, 0))))
+        out.append((gettext_in(lang, N_("{deadline}: {part}")).format(deadline=w[key], part=w["share"]),
+                    num(None if d["share"] is None else d["share"] * 100)))
     labels = formatter(lang).escalation
     for reason, n in summary["escalations"].items():
         out.append((labels.get(reason, reason), num(n)))
@@ -252,17 +258,17 @@ def summary_rows(summary: dict, lang: str = "lv") -> list[tuple[str, str]]:
     out += [(w["objections"], num((summary.get("objections") or {}).get("objections", 0))),
             (w["reopened"], num((summary.get("reopened") or {}).get("requests", 0)))]
     for h in summary.get("resolve_hours") or ():
-        kind = "darba laiks" if h["working_time"] else h["calendar"]
-        out.append((f"{w['median']} ({h['calendar'] or kind})", num(h["median"])))
+        kind = gettext_in(lang, N_("working time")) if h["working_time"] else h["calendar"]
+        out.append((gettext_in(lang, N_("{figure} ({calendar})")).format(figure=w["median"], calendar=h["calendar"] or kind),
+                    num(h["median"])))
     return out
 
 
 def write_summary_csv(path: Path, summary: dict, lang: str = "lv") -> None:
     """The summary as its own CSV beside the request list (UTF-8 with BOM, ``;``, 0640)."""
-    i = 1 if lang == "en" else 0
     with private_file(path, "w", encoding=CSV_ENCODING, newline="") as fh:
         w = csv_writer(fh)
-        w.writerow(_SUMMARY_CSV["head"][i].split(";"))
+        w.writerow(gettext_in(lang, _SUMMARY_CSV["head"]).split(";"))
         for label, value in summary_rows(summary, lang):
             w.writerow([_csv_text(label), value])
 

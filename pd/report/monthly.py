@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..audit import anchor as audit_anchor
 from ..errors import ConfigError, InvalidInput, InvalidState
+from ..i18n import _
 from . import csv_json, ledger
 from . import send as sending
 from .files import NO_SPACE, make_dir, run_dir
@@ -47,23 +48,25 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
     tz = desk.settings.timezone
     try:
         sel = ledger.select_month(month, tz)
-    except ValueError as exc:
-        raise InvalidInput(f"--month {month!r}: {exc}") from None
+    except ValueError:
+        raise InvalidInput(_("--month {month!r} is not a month (YYYY-MM)").format(month=month)) from None
     contacts = desk.contacts
     if send:
         sending.overview_recipients(desk)
         missing = [c for c in codes if not contacts.institutions[c].report_recipients]
         if missing:
-            raise InvalidState(f"no report recipients in contacts.yaml for {', '.join(missing)}")
+            raise InvalidState(_("no report recipients in contacts.yaml for {institutions}").format(
+                institutions=", ".join(missing)))
         already = [c for c in codes if sending.sent_before(month, c)]
         if sending.sent_before(month, sending.OVERVIEW):
-            already.append("overview")
+            already.append(_("the overview"))
         if already and not resend:
-            raise InvalidState(f"the {month} report was already sent to {', '.join(already)}; use --resend")
+            raise InvalidState(_("the {month} report was already sent to {institutions}; use --resend").format(
+                month=month, institutions=", ".join(already)))
     try:
         make_dir(out_dir)
     except OSError as exc:
-        raise ConfigError(f"--out {out_dir}: {exc.strerror or exc}") from None
+        raise ConfigError(_("--out {path}: {error}").format(path=out_dir, error=exc.strerror or exc)) from None
 
 
 
@@ -159,9 +162,10 @@ def make_reports(desk: "Desk", month: str, codes: list[str], out_dir: Path, fmt:
         # renamed into place only when whole), and the reports sent stand as they were.
         where = exc.filename or out_dir
         if exc.errno in NO_SPACE:
-            raise ConfigError(f"--out {out_dir}: no room left to write {where} "
-                              f"({exc.strerror}); free some space and run it again") from None
-        raise ConfigError(f"--out {out_dir}: cannot write {where}: {exc.strerror or exc}") from None
+            raise ConfigError(_("--out {path}: no room left to write {file} ({error}); free some space and run it "
+                                "again").format(path=out_dir, file=where, error=exc.strerror)) from None
+        raise ConfigError(_("--out {path}: cannot write {file}: {error}").format(
+            path=out_dir, file=where, error=exc.strerror or exc)) from None
 
 
 def _tee_refused(rows, refused: list):

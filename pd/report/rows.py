@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
+from pd.i18n import N_, gettext_in, pgettext_in
 from pd.latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, YES_NO, label
 
 UTC = timezone.utc
@@ -35,13 +36,9 @@ _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # folded into spaces by the whitespace normalisation of the texts.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-_MONTHS_LV = (
-    "janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs",
-    "jūlijs", "augusts", "septembris", "oktobris", "novembris", "decembris",
-)
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June", "July",
-    "August", "September", "October", "November", "December",
+_MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
 )
 
 
@@ -101,37 +98,48 @@ class ReportMeta:
     anchor: str = ""  # pd.audit.anchor() when the report was made: EVENTS:SHA256
 
 
-# The sheet's columns, in order: key (also the JSON key), Latvian, English.
-COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("number", "Numurs", "Number"),
-    ("received_at", "Saņemts", "Received"),
-    ("channel", "Kanāls", "Channel"),
-    ("requester_name", "Pieteicējs", "Requester"),
-    ("requester_unit", "Struktūrvienība", "Unit"),
-    ("requester_position", "Amats", "Position"),
-    ("service_code", "Pakalpojuma kods", "Service code"),
-    ("service_name", "Pakalpojums", "Service"),
-    ("urgent", "Steidzams", "Urgent"),
-    ("description", "Īss apraksts", "Short description"),
-    ("expert", "Eksperts", "Expert"),
-    ("expert_group", "Eksperta vadītājs", "Expert's manager"),
-    ("response_due", "Reaģēšanas termiņš", "Response due"),
-    ("accepted_at", "Pieņemts izskatīšanai", "Accepted"),
-    ("resolution_due", "Izskatīšanas termiņš", "Resolution due"),
-    ("planned_date", "Plānotais datums", "Planned date"),
-    ("delay_reason", "Kavējuma iemesls", "Reason for the delay"),
-    ("resolved_at", "Izpildīts", "Resolved"),
-    ("closed_at", "Slēgts", "Closed"),
-    ("status", "Statuss mēneša beigās", "State at month end"),
-    ("outcome", "Rezultāts vai atteikuma iemesls", "Result or reason for refusal"),
-    ("response_met", "Reaģēšanas termiņš ievērots", "Response deadline met"),
-    ("resolution_met", "Izskatīšanas termiņš ievērots", "Resolution deadline met"),
-    ("days_late", "Nokavēts, dienas", "Days late"),
-    ("resolve_hours", "Izpildes laiks, stundas pēc kalendāra", "Time to resolve, hours by calendar"),
-    ("calendar", "Kalendārs", "Calendar"),
-    ("waiting_hours", "Gaidīja lietotāju, h", "Waited for the user, h"),
-    ("escalation_level", "Eskalācijas līmenis", "Escalation level"),
-    ("escalations", "Eskalācijas", "Escalations"),
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Marks ``message`` for the catalog with a context, where one English word has two Latvian ones
+    ("Received": a request's column "Saņemts", a count "Saņemti"); ``tr`` translates it."""
+    return context, message
+
+
+def tr(lang: str, entry: str | tuple[str, str]) -> str:
+    """A table's ``N_`` or ``NP_`` entry in ``lang``."""
+    return pgettext_in(lang, *entry) if isinstance(entry, tuple) else gettext_in(lang, entry)
+
+
+# The sheet's columns, in order: key (also the JSON key) and header (an English msgid: a column of one request's).
+COLUMNS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("number", NP_("column", "Number")),
+    ("received_at", NP_("column", "Received")),
+    ("channel", NP_("column", "Channel")),
+    ("requester_name", NP_("column", "Requester")),
+    ("requester_unit", NP_("column", "Unit")),
+    ("requester_position", NP_("column", "Position")),
+    ("service_code", NP_("column", "Service code")),
+    ("service_name", NP_("column", "Service")),
+    ("urgent", NP_("column", "Urgent")),
+    ("description", NP_("column", "Short description")),
+    ("expert", NP_("column", "Expert")),
+    ("expert_group", NP_("column", "Expert's manager")),
+    ("response_due", NP_("column", "Response due")),
+    ("accepted_at", NP_("column", "Accepted")),
+    ("resolution_due", NP_("column", "Resolution due")),
+    ("planned_date", NP_("column", "Planned date")),
+    ("delay_reason", NP_("column", "Reason for the delay")),
+    ("resolved_at", NP_("column", "Resolved")),
+    ("closed_at", NP_("column", "Closed")),
+    ("status", NP_("column", "State at month end")),
+    ("outcome", NP_("column", "Result or reason for refusal")),
+    ("response_met", NP_("column", "Response deadline met")),
+    ("resolution_met", NP_("column", "Resolution deadline met")),
+    ("days_late", NP_("column", "Days late")),
+    ("resolve_hours", NP_("column", "Time to resolve, hours by calendar")),
+    ("calendar", NP_("column", "Calendar")),
+    ("waiting_hours", NP_("column", "Waited for the user, h")),
+    ("escalation_level", NP_("column", "Escalation level")),
+    ("escalations", NP_("column", "Escalations")),
 )
 COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
 DATE_COLUMNS = tuple(i for i, k in enumerate(COLUMN_KEYS) if k.endswith(("_at", "_due")))
@@ -147,10 +155,10 @@ TEXT_COLUMNS = tuple(
 )
 
 
-_HOURS_KIND: dict[bool | None, tuple[str, str]] = {
-    True: ("darba stundas", "working hours"),
-    False: ("diennakts stundas", "clock hours"),
-    None: ("stundas", "hours"),
+_HOURS_KIND: dict[bool | None, str] = {
+    True: N_("working hours"),
+    False: N_("clock hours"),
+    None: N_("hours"),
 }
 
 
@@ -158,14 +166,13 @@ def calendar_label(calendar: str, working_time: bool | None, lang: str = "lv") -
     """What the hours are: ``"Darba laiks (darba stundas)"``, ``"Visu diennakti (diennakts stundas)"``.
 
     Hours are called working hours only where the calendar is working time (SPEC 8)."""
-    kind = _HOURS_KIND[working_time][1 if lang == "en" else 0]
+    kind = gettext_in(lang, _HOURS_KIND[working_time])
     return f"{calendar} ({kind})" if calendar else kind
 
 
 def headers(lang: str) -> list[str]:
     """The column headers of the requests sheet (and CSV) in ``lang``."""
-    i = 2 if lang == "en" else 1
-    return [c[i] for c in COLUMNS]
+    return [tr(lang, c[1]) for c in COLUMNS]
 
 
 # --------------------------------------------------------------------------
@@ -203,9 +210,7 @@ def previous_month(today: date) -> str:
 def month_label(month: str, lang: str = "lv") -> str:
     """``"2026. gada oktobris"`` / ``"October 2026"``."""
     year, mon = _parse_month(month)
-    if lang == "en":
-        return f"{_MONTHS_EN[mon - 1]} {year}"
-    return f"{year}. gada {_MONTHS_LV[mon - 1]}"
+    return gettext_in(lang, N_("{month} {year}")).format(month=gettext_in(lang, _MONTHS[mon - 1]), year=year)
 
 
 # --------------------------------------------------------------------------
@@ -265,7 +270,7 @@ class RowFormatter:
         self.escalation = _label_map(ESCALATION_REASON_LABELS, lang)
         self.yes = label(YES_NO, True, lang)
         self.no = label(YES_NO, False, lang)
-        self.urgent = "steidzams" if lang != "en" else "urgent"
+        self.urgent = gettext_in(lang, N_("urgent"))
 
     def met(self, value: bool | None) -> str:
         if value is None:

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from ..db.models import ReportRun
 from ..errors import InvalidState
+from ..i18n import N_, _, gettext_in
 from ..latvian import STATUS_LABELS, format_dt, label
 from ..notify.notices import store
 from .rows import calendar_label, month_label
@@ -28,8 +29,8 @@ def overview_recipients(desk: "Desk") -> list[str]:
     """The Centre's report recipients (contacts.yaml, institution IC); exit 4 when there are none."""
     inst = desk.contacts.institutions.get(CENTRE)
     if inst is None or not inst.report_recipients:
-        raise InvalidState(f"contacts.yaml names no report recipients for the Centre ({CENTRE}), who get "
-                           f"the overview; add report_recipients to institution {CENTRE}")
+        raise InvalidState(_("contacts.yaml names no report recipients for the Centre ({code}), who get the "
+                             "overview; add report_recipients to institution {code}").format(code=CENTRE))
     return list(inst.report_recipients)
 
 
@@ -39,7 +40,7 @@ def record_sent(desk: "Desk", month: str, institution: str, fingerprint: str, wo
     returns the outbox message's id."""
     inst = desk.contacts.institution(institution)
     if not inst.report_recipients:
-        raise InvalidState(f"{institution} has no report recipients in contacts.yaml")
+        raise InvalidState(_("{institution} has no report recipients in contacts.yaml").format(institution=institution))
     return _queue(desk, month, institution, "monthly_report", list(inst.report_recipients), fingerprint,
                   workbook, {"institution_name": inst.name, "summary": summary_text, "anchor": anchor}, resend)
 
@@ -59,7 +60,11 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
     with desk.ledger.change() as ch:
         n = sent_before(month, key)
         if n and not resend:
-            raise InvalidState(f"the {month} report of {what} was already sent; use --resend to send it again")
+            if key == OVERVIEW:
+                raise InvalidState(_("the {month} overview was already sent; use --resend to send it again")
+                                   .format(month=month))
+            raise InvalidState(_("the {month} report of {institution} was already sent; use --resend to send it again")
+                               .format(month=month, institution=key))
         ReportRun.create(month=month, institution=key, sent_at=ch.at, actor=desk.actor.login,
                          fingerprint=fingerprint, resend=n)
         ctx = {"desk_name": desk.contacts.desk.name, "desk_email": desk.contacts.desk.email,
@@ -73,21 +78,20 @@ def _queue(desk: "Desk", month: str, key: str, kind: str, recipients: list[str],
 
 
 _SUMMARY_WORDS = {
-    "lv": {"total": "Pieteikumu kopā", "received": "saņemti šajā mēnesī", "carried_over": "pārnesti no iepriekšējiem",
-           "response": "Reaģēšanas termiņš ievērots",
-           "resolution": "Izskatīšanas termiņš ievērots", "of": "no",
-           "escalated": "Pieteikumi ar eskalāciju šajā mēnesī",
-           "open": "Neizpildīti mēneša beigās", "median": "Izpildes laika mediāna"},
-    "en": {"total": "Requests in total", "received": "received this month", "carried_over": "carried over",
-           "response": "Response deadline met",
-           "resolution": "Resolution deadline met", "of": "of", "escalated": "Requests escalated this month",
-           "open": "Open at the month's end", "median": "Median time to resolve"},
+    "total": N_("Requests in total"),
+    "received": N_("received this month"),
+    "carried_over": N_("carried over"),
+    "response": N_("Response deadline met"),
+    "resolution": N_("Resolution deadline met"),
+    "escalated": N_("Requests escalated this month"),
+    "open": N_("Open at the month's end"),
+    "median": N_("Median time to resolve"),
 }
 
 
 def summary_text(summary: dict, lang: str) -> str:
     """A short summary for the mail body."""
-    w = _SUMMARY_WORDS[lang]
+    w = {k: gettext_in(lang, v) for k, v in _SUMMARY_WORDS.items()}
     lines = [f"{w['total']}: {summary['total']}"]
     if "received" in summary:
         lines.append(f"  {w['received']}: {summary['received']}, {w['carried_over']}: {summary['carried_over']}")
@@ -95,7 +99,8 @@ def summary_text(summary: dict, lang: str) -> str:
     for key in ("response", "resolution"):
         s = summary[key]
         if s["share"] is not None:
-            lines.append(f"{w[key]}: {s['met']} {w['of']} {s['decided']} ({s['share']:.0%})")
+            lines.append(gettext_in(lang, N_("{figure}: {met} of {decided} ({share})")).format(
+                figure=w[key], met=s["met"], decided=s["decided"], share=f"{s['share']:.0%}"))
     for h in summary.get("resolve_hours") or ():
         if h["median"] is not None:
             hours = f"{h['median']:.1f}".replace(".", ",") if lang == "lv" else f"{h['median']:.1f}"

@@ -71,6 +71,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
+from ..i18n import N_, gettext_in
 from .csv_json import holder
 from .files import private_file
 from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
@@ -83,12 +84,14 @@ from .rows import (
     STATUSES,
     ReportMeta,
     ReportRow,
+    NP_,
     calendar_label,
     clean_text,
     formatter,
     headers,
     month_label,
     ordered,
+    tr,
 )
 
 DATE_FORMAT = "dd.mm.yyyy hh:mm"
@@ -132,237 +135,223 @@ _WRAPPED = frozenset((
     "expert", "expert_group", "status", "outcome", "calendar", "escalations", "delay_reason",
 ))
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "requests_sheet": ("Pieteikumi", "Requests"),
-    "deadlines_sheet": ("Termiņi", "Deadlines"),
-    "summary_sheet": ("Kopsavilkums", "Summary"),
-    "services_sheet": ("Pakalpojumi", "Services"),
-    "groups_sheet": ("Pa ekspertu vadītājiem", "By experts' manager"),
-    "trend_sheet": ("Tendence", "Trend"),
-    "escalations_sheet": ("Eskalācijas", "Escalations"),
-    "institutions_sheet": ("Iestādes", "Institutions"),
-    "refused_sheet": ("Noraidītie", "Refused"),
-    "report": ("Ikmēneša pārskats", "Monthly report"),
-    "institution": ("Iestāde", "Institution"),
-    "month": ("Mēnesis", "Month"),
-    "generated": ("Sagatavots", "Generated"),
-    "catalog": ("Pakalpojumu kataloga versija", "Service catalog version"),
-    "contacts": ("Kontaktu versija", "Contacts version"),
-    "fingerprint": ("Kontrolsumma (SHA-256)", "Fingerprint (SHA-256)"),
-    "anchor": ("Audita enkurs (notikumi:SHA-256)", "Audit anchor (events:SHA-256)"),
-    "anchor_note": (
-        "Enkurs apliecina pārskata brīža notikumu žurnālu: pd audit verify --anchor … pierāda, ka tas nav mainīts.",
-        "The anchor witnesses the event log as it stood: pd audit verify --anchor … proves it unchanged.",
+_TEXTS: dict[str, str | tuple[str, str]] = {
+    "requests_sheet": N_("Requests"),
+    "deadlines_sheet": N_("Deadlines"),
+    "summary_sheet": N_("Summary"),
+    "services_sheet": N_("Services"),
+    "groups_sheet": N_("By experts' manager"),
+    "trend_sheet": N_("Trend"),
+    "escalations_sheet": N_("Escalations"),
+    "institutions_sheet": N_("Institutions"),
+    "refused_sheet": N_("Refused"),
+    "report": N_("Monthly report"),
+    "institution": N_("Institution"),
+    "month": N_("Month"),
+    "generated": N_("Generated"),
+    "catalog": N_("Service catalog version"),
+    "contacts": N_("Contacts version"),
+    "fingerprint": N_("Fingerprint (SHA-256)"),
+    "anchor": N_("Audit anchor (events:SHA-256)"),
+    "anchor_note": N_(
+        "The anchor witnesses the event log as it stood: pd audit verify --anchor … proves it "
+        "unchanged."
     ),
-    "empty": ("Šajā mēnesī pieteikumu nav.", "No requests this month."),
-    "total": ("Pieteikumi kopā", "Requests in total"),
-    "requests": ("Pieteikumi", "Requests"),
-    "by_status": ("Statuss mēneša beigās", "State at month end"),
-    "by_channel": ("Saņemšanas kanāls", "Channel"),
-    "count": ("Skaits", "Count"),
-    "deadlines": ("Termiņi", "Deadlines"),
-    "met": ("Ievērots", "Met"),
-    "not_met": ("Nav ievērots", "Not met"),
-    "decided": ("Izvērtēti", "Decided"),
-    "share": ("Ievērots, %", "Met, %"),
-    "response": ("Reaģēšanas termiņš", "Response deadline"),
-    "resolution": ("Izskatīšanas termiņš", "Resolution deadline"),
-    "hours_by_calendar": ("Izpildes laiks pēc kalendāra", "Time to resolve by calendar"),
-    "calendar": ("Kalendārs (stundu veids)", "Calendar (kind of hours)"),
-    "resolved_n": ("Izpildīti", "Resolved"),
-    "mean_h": ("Vidēji, h", "Mean, h"),
-    "median_h": ("Mediāna, h", "Median, h"),
-    "p90_h": ("90. procentile, h", "90th percentile, h"),
-    "method": (
-        "Stundas skaita pakalpojuma kalendārs: darba laika pakalpojumiem darba stundas, "
-        "visu diennakti sniegtajiem diennakts stundas. Mediāna un procentile: lineāra "
-        "interpolācija (kā Excel MEDIAN, PERCENTILE.INC).",
+    "empty": N_("No requests this month."),
+    "total": NP_("workbook", "Requests in total"),
+    "requests": N_("Requests"),
+    "by_status": N_("State at month end"),
+    "by_channel": NP_("workbook", "Channel"),
+    "count": N_("Count"),
+    "deadlines": N_("Deadlines"),
+    "met": N_("Met"),
+    "not_met": N_("Not met"),
+    "decided": N_("Decided"),
+    "share": N_("Met, %"),
+    "response": N_("Response deadline"),
+    "resolution": N_("Resolution deadline"),
+    "hours_by_calendar": N_("Time to resolve by calendar"),
+    "calendar": N_("Calendar (kind of hours)"),
+    "resolved_n": NP_("workbook", "Resolved"),
+    "mean_h": N_("Mean, h"),
+    "median_h": N_("Median, h"),
+    "p90_h": N_("90th percentile, h"),
+    "method": N_(
         "Hours are counted in the service's calendar: working hours for working-time services, "
-        "clock hours for round-the-clock ones. Median and percentile: linear interpolation "
-        "(as Excel MEDIAN, PERCENTILE.INC).",
+        "clock hours for round-the-clock ones. Median and percentile: linear interpolation (as "
+        "Excel MEDIAN, PERCENTILE.INC)."
     ),
-    "ages": ("Neizpildītie pieteikumi mēneša beigās pēc vecuma", "Open requests at month end by age"),
-    "age": ("Vecums (kopš saņemšanas)", "Age (since received)"),
-    "escalations": ("Eskalācijas pēc iemesla", "Escalations by reason"),
-    "escalated_requests": ("Eskalētie pieteikumi", "Requests escalated"),
-    "code": ("Kods", "Code"),
-    "service": ("Pakalpojums", "Service"),
-    "group": ("Ekspertu tiešais vadītājs", "Experts' direct manager"),
-    "no_group": ("(nav nodots ekspertam)", "(not assigned to an expert)"),
-    "response_met_n": ("Reaģēšanas termiņš ievērots", "Response deadline met"),
-    "resolution_met_n": ("Izskatīšanas termiņš ievērots", "Resolution deadline met"),
-    "of_decided": ("Izvērtēti", "Decided"),
-    "chart_deadlines": ("Termiņu ievērošana", "Deadlines met"),
-    "chart_ages": ("Neizpildītie pieteikumi pēc vecuma", "Open requests by age"),
-    "all_institutions": ("visas iestādes", "all institutions"),
-    "total_row": ("Kopā", "Total"),
-    "chart_institutions": ("Pieteikumi pa iestādēm", "Requests per institution"),
-    "chart_shares": ("Ievēroto termiņu īpatsvars", "Share of deadlines met"),
-    "response_share": ("Reaģēšanas termiņš ievērots, %", "Response deadline met, %"),
-    "resolution_share": ("Izskatīšanas termiņš ievērots, %", "Resolution deadline met, %"),
-    "reason_refused": ("Atteikuma iemesls", "Reason for refusal"),
-    "trend_month": ("Mēnesis", "Month"),
-    "received": ("Saņemti", "Received"),
-    "accepted_n": ("Pieņemti izskatīšanai", "Accepted"),
-    "in_time": ("no tiem termiņā", "of them in time"),
-    "resolved_in_month": ("Izpildīti", "Resolved"),
-    "trend_note": (
-        "Katrā mēnesī: saņemtie pieteikumi; mēnesī pieņemtie un cik no tiem reaģēšanas termiņā; "
-        "mēnesī izpildītie un cik no tiem izskatīšanas termiņā.",
+    "ages": N_("Open requests at month end by age"),
+    "age": N_("Age (since received)"),
+    "escalations": N_("Escalations by reason"),
+    "escalated_requests": NP_("workbook", "Requests escalated"),
+    "code": N_("Code"),
+    "service": N_("Service"),
+    "group": N_("Experts' direct manager"),
+    "no_group": N_("(not assigned to an expert)"),
+    "response_met_n": N_("Response deadline met"),
+    "resolution_met_n": N_("Resolution deadline met"),
+    "of_decided": N_("Decided"),
+    "chart_deadlines": N_("Deadlines met"),
+    "chart_ages": N_("Open requests by age"),
+    "all_institutions": N_("all institutions"),
+    "total_row": N_("Total"),
+    "chart_institutions": N_("Requests per institution"),
+    "chart_shares": N_("Share of deadlines met"),
+    "response_share": N_("Response deadline met, %"),
+    "resolution_share": N_("Resolution deadline met, %"),
+    "reason_refused": N_("Reason for refusal"),
+    "trend_month": N_("Month"),
+    "received": NP_("workbook", "Received"),
+    "accepted_n": NP_("workbook", "Accepted"),
+    "in_time": N_("of them in time"),
+    "resolved_in_month": NP_("workbook", "Resolved"),
+    "trend_note": N_(
         "Each month: requests received; accepted in the month and how many within the response "
-        "deadline; resolved in the month and how many within the resolution deadline.",
+        "deadline; resolved in the month and how many within the resolution deadline."
     ),
-    "chart_trend_counts": ("Saņemti un izpildīti pieteikumi pa mēnešiem", "Requests received and resolved per month"),
-    "chart_trend_shares": ("Termiņā izpildīto īpatsvars pa mēnešiem", "Share resolved in time per month"),
-    "esc_at": ("Datums", "Date"),
-    "number": ("Pieteikums", "Request"),
-    "level": ("Līmenis", "Level"),
-    "reason": ("Iemesls", "Reason"),
-    "expert": ("Eksperts", "Expert"),
-    "manager": ("Vadītājs, kam eskalēts", "Manager escalated to"),
-    "no_escalations": ("Šajā mēnesī eskalāciju nav.", "No escalations this month."),
-    "page": ("lapa &P no &N", "page &P of &N"),
-    # issue 20: every figure on a stated basis
-    "open_sheet": ("Neizpildītie", "Open"),
-    "units_sheet": ("Struktūrvienības", "Units"),
-    "earlier_sheet": ("Agrākās eskalācijas", "Earlier escalations"),
-    "progress_sheet": ("Gaita", "Progress"),
-    "notes_sheet": ("Skaidrojumi", "Definitions"),
-    "statuses_sheet": ("Iestādes pa statusiem", "Institutions by state"),
-    "in_month": ("Pieteikumi šajā pārskatā", "Requests in this report"),
-    "received_month": ("Saņemti šajā mēnesī", "Received this month"),
-    "carried_over": ("Pārnesti no iepriekšējiem mēnešiem", "Carried over from earlier months"),
-    "open_end": ("Neizpildīti mēneša beigās", "Open at the month's end"),
-    "not_decided": ("Vēl nav izvērtēti", "Not yet decided"),
-    "not_decided_note": (
-        "Vēl nav izvērtēti: {pending} pieteikumiem izskatīšanas termiņš mēneša beigās vēl nebija pienācis, "
-        "{none} pieteikumiem termiņa nav (tie vēl nebija nodoti ekspertam vai tika noraidīti).",
-        "Not yet decided: for {pending} requests the resolution deadline had not come by the month's end; "
-        "{none} have no deadline (not yet forwarded to an expert, or refused).",
+    "chart_trend_counts": N_("Requests received and resolved per month"),
+    "chart_trend_shares": N_("Share resolved in time per month"),
+    "esc_at": N_("Date"),
+    "number": N_("Request"),
+    "level": N_("Level"),
+    "reason": N_("Reason"),
+    "expert": N_("Expert"),
+    "manager": N_("Manager escalated to"),
+    "no_escalations": N_("No escalations this month."),
+    "page": N_("page &P of &N"),
+    "open_sheet": N_("Open"),
+    "units_sheet": N_("Units"),
+    "earlier_sheet": N_("Earlier escalations"),
+    "progress_sheet": N_("Progress"),
+    "notes_sheet": N_("Definitions"),
+    "statuses_sheet": N_("Institutions by state"),
+    "in_month": N_("Requests in this report"),
+    "received_month": N_("Received this month"),
+    "carried_over": N_("Carried over from earlier months"),
+    "open_end": N_("Open at the month's end"),
+    "not_decided": N_("Not yet decided"),
+    "not_decided_note": N_(
+        "Not yet decided: for {pending} requests the resolution deadline had not come by the "
+        "month's end; {none} have no deadline (not yet forwarded to an expert, or refused)."
     ),
-    "compare": ("Salīdzinājumā ar iepriekšējo mēnesi", "Compared with the previous month"),
-    "compare_note": (
-        "Abos mēnešos vienādi: mēnesī saņemtie, mēnesī pieņemtie un mēnesī izpildītie pieteikumi (kā lapā Tendence).",
-        "Both months on the same basis: requests received, accepted and resolved in the month (as on the Trend sheet).",
+    "compare": N_("Compared with the previous month"),
+    "compare_note": N_(
+        "Both months on the same basis: requests received, accepted and resolved in the month (as "
+        "on the Trend sheet)."
     ),
-    "accepted_in_time": ("Pieņemti reaģēšanas termiņā, %", "Accepted within the response deadline, %"),
-    "resolved_in_time": ("Izpildīti izskatīšanas termiņā, %", "Resolved within the resolution deadline, %"),
-    "esc_month": ("Eskalācijas šajā mēnesī (katrs līmenis atsevišķi)", "Escalations this month (each level counts)"),
-    "esc_total": ("Eskalācijas kopā", "Escalations in total"),
-    "esc_requests": ("Pieteikumi ar eskalāciju šajā mēnesī", "Requests escalated this month"),
-    "esc_earlier": ("Šo pieteikumu agrākās eskalācijas (pirms mēneša)", "Earlier escalations of these requests"),
-    "users": ("Lietotāji", "Users"),
-    "waited_requests": ("Pieteikumi, kuros gaidīja lietotāja atbildi", "Requests that waited for their user"),
-    "waited_hours": ("Lietotāja atbildes gaidīšana kopā, h", "Time waiting for users in total, h"),
-    "objections": ("Lietotāju iebildumi pret rezultātu", "Users' objections to the result"),
-    "reopened": ("Atkārtoti atvērti pieteikumi", "Requests reopened"),
-    "unit": ("Struktūrvienība", "Unit"),
-    "no_unit": ("(nav norādīta)", "(not given)"),
-    "of_them_received": ("no tiem saņemti šajā mēnesī", "of them received this month"),
-    "no_requests": (
-        "Šajā mēnesī iestādei nebija neviena pieteikuma: ne saņemta, ne atvērta no iepriekšējiem mēnešiem.",
-        "The institution had no requests this month: none received, none open from earlier months.",
+    "accepted_in_time": N_("Accepted within the response deadline, %"),
+    "resolved_in_time": N_("Resolved within the resolution deadline, %"),
+    "esc_month": N_("Escalations this month (each level counts)"),
+    "esc_total": N_("Escalations in total"),
+    "esc_requests": N_("Requests escalated this month"),
+    "esc_earlier": NP_("workbook", "Earlier escalations of these requests"),
+    "users": N_("Users"),
+    "waited_requests": N_("Requests that waited for their user"),
+    "waited_hours": N_("Time waiting for users in total, h"),
+    "objections": N_("Users' objections to the result"),
+    "reopened": N_("Requests reopened"),
+    "unit": N_("Unit"),
+    "no_unit": N_("(not given)"),
+    "of_them_received": N_("of them received this month"),
+    "no_requests": N_(
+        "The institution had no requests this month: none received, none open from earlier months."
     ),
-    "no_open": ("Mēneša beigās neizpildītu pieteikumu nav.", "No requests were open at the month's end."),
-    "no_earlier": ("Agrāku eskalāciju nav.", "No earlier escalations."),
-    "esc_note": (
-        "Katra rinda ir viena eskalācija: pieteikums, kas eskalēts 1. un 2. līmenī, ir divās rindās.",
-        "Each row is one escalation: a request escalated to levels 1 and 2 has two rows.",
+    "no_open": N_("No requests were open at the month's end."),
+    "no_earlier": N_("No earlier escalations."),
+    "esc_note": N_("Each row is one escalation: a request escalated to levels 1 and 2 has two rows."),
+    "earlier_note": N_(
+        "Escalations of this month's requests dated in earlier months; they are not in this month's "
+        "figures."
     ),
-    "earlier_note": (
-        "Šī mēneša pārskata pieteikumu eskalācijas, kas datētas iepriekšējos mēnešos; šī mēneša skaitļos tās nav.",
-        "Escalations of this month's requests dated in earlier months; they are not in this month's figures.",
-    ),
-    "held_by": ("Kas to tur", "Held by"),
-    "urgent_suffix": (" — steidzams", " — urgent"),
-    "figure": ("Rādītājs", "Figure"),
-    "meaning": ("Ko tas skaita", "What it counts"),
-    "technical": ("Tehniskā informācija", "Technical information"),
-    "anchor_short": ("Audita enkurs", "Audit anchor"),
-    "fingerprint_short": ("Kontrolsumma", "Fingerprint"),
-    "anchor_sentence": (
-        "Kontrolsumma un audita enkurs ļauj Centram vēlāk pierādīt, ka šī pārskata dati un pieteikumu "
-        "vēsture kopš pārskata sagatavošanas nav mainīti.",
-        "The fingerprint and the audit anchor let the Centre prove later that this report's data and the "
-        "requests' history have not changed since the report was made.",
+    "held_by": N_("Held by"),
+    "urgent_suffix": N_(" — urgent"),
+    "figure": N_("Figure"),
+    "meaning": N_("What it counts"),
+    "technical": N_("Technical information"),
+    "anchor_short": N_("Audit anchor"),
+    "fingerprint_short": N_("Fingerprint"),
+    "anchor_sentence": N_(
+        "The fingerprint and the audit anchor let the Centre prove later that this report's data "
+        "and the requests' history have not changed since the report was made."
     ),
 }
 
-# The Skaidrojumi sheet: each figure and one plain sentence on what it counts (lv, en).
-_DEFINITIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("Saņemti šajā mēnesī", "Pieteikumi, kuru saņemšanas laiks ir šajā mēnesī (Rīgas laikā); tas pats skaits ir lapā Tendence.",
-     "Received this month", "Requests whose time of receipt is in this month (Riga time); the same count as on the Trend sheet."),
-    ("Pārnesti no iepriekšējiem mēnešiem", "Agrāk saņemti pieteikumi, kas šī mēneša sākumā vēl nebija slēgti vai noraidīti (arī izpildītie, kas vēl nebija slēgti).",
-     "Carried over from earlier months", "Requests received earlier that were not yet closed or refused when this month began (resolved ones not yet closed included)."),
-    ("Pieteikumi šajā pārskatā", "Saņemtie un pārnestie kopā; to statuss un datumi ir tādi, kādi tie bija mēneša beigās.",
-     "Requests in this report", "Received and carried over together, with their state and dates as they stood at the month's end."),
-    ("Neizpildīti mēneša beigās", "Pieteikumi, kas mēneša beigās vēl nebija izpildīti, slēgti vai noraidīti; tie uzskaitīti lapā Neizpildītie.",
-     "Open at the month's end", "Requests not yet resolved, closed or refused at the month's end, listed on the Open sheet."),
-    ("Reaģēšanas termiņš ievērots", "Pieteikumi, ko eksperts pieņēma izskatīšanai līdz reaģēšanas termiņam.",
-     "Response deadline met", "Requests the expert accepted by the response deadline."),
-    ("Izskatīšanas termiņš ievērots", "Pieteikumi, kas izpildīti līdz izskatīšanas termiņam (vai plānotajam datumam, ja eksperts kavējumu pieteica laikus).",
-     "Resolution deadline met", "Requests resolved by the resolution deadline (or the planned date, when the expert reported the delay in time)."),
-    ("Izvērtēti", "Pieteikumi, kuru termiņš mēneša beigās bija vai nu ievērots, vai jau pagājis; tikai no tiem rēķina procentu.",
-     "Decided", "Requests whose deadline was either met or past at the month's end; the share is of these only."),
-    ("Vēl nav izvērtēti", "Pieteikumi, kuru termiņš mēneša beigās vēl nebija pienācis, un tie, kam termiņa nav, jo tie vēl nebija nodoti ekspertam vai tika noraidīti.",
-     "Not yet decided", "Requests whose deadline had not come by the month's end, and those with none because they were not yet forwarded to an expert or were refused."),
-    ("Izpildes laiks", "Laiks no saņemšanas līdz izpildei pakalpojuma kalendārā: darba stundas darba laika pakalpojumiem, diennakts stundas pārējiem.",
-     "Time to resolve", "Time from receipt to result in the service's calendar: working hours for working-time services, clock hours for the rest."),
-    ("Eskalācijas šajā mēnesī", "Eskalācijas, kas datētas šajā mēnesī; katrs līmenis ir atsevišķa eskalācija.",
-     "Escalations this month", "Escalations dated in this month; each level is an escalation of its own."),
-    ("Pieteikumi ar eskalāciju", "Pieteikumi, kam šajā mēnesī ir vismaz viena eskalācija; viens pieteikums skaitās vienreiz.",
-     "Requests escalated", "Requests with at least one escalation dated this month; each request counts once."),
-    ("Agrākās eskalācijas", "Šī pārskata pieteikumu eskalācijas, kas datētas iepriekšējos mēnešos; tās ir atsevišķā lapā un šī mēneša skaitļos nav.",
-     "Earlier escalations", "Escalations of this report's requests dated in earlier months; listed on their own sheet, not in this month's figures."),
-    ("Gaidīja lietotāju", "Laiks, kad pieteikums gaidīja lietotāja atbildi (pulksteņa stundas līdz mēneša beigām); tas termiņā neskaitās.",
-     "Waited for the user", "Time the request waited for its user's answer (clock hours up to the month's end); it does not count against the deadline."),
-    ("Iebildumi un atkārtota atvēršana", "Lietotāju iebildumi pret rezultātu, kas saņemti šajā mēnesī, un šajā mēnesī atkārtoti atvērtie pieteikumi.",
-     "Objections and reopenings", "Users' objections to a result received this month, and requests reopened this month."),
-    ("Nokavēts, dienas", "Cik kalendāra dienu pagājis pēc nokavētā termiņa līdz izpildei vai, ja pieteikums vēl atvērts, līdz mēneša beigām.",
-     "Days late", "Calendar days past the deadline missed, until the result or, while open, until the month's end."),
-    ("Ekspertu tiešais vadītājs", "Eksperti sagrupēti pēc viņu tiešā vadītāja (contacts.yaml).",
-     "Experts' direct manager", "Experts grouped by their direct manager (contacts.yaml)."),
+# The Skaidrojumi sheet: each figure and one plain sentence on what it counts (English msgids).
+_DEFINITIONS: tuple[tuple[str, str], ...] = (
+    (N_("Received this month"),
+     N_("Requests whose time of receipt is in this month (Riga time); the same count as on the Trend sheet.")),
+    (N_("Carried over from earlier months"),
+     N_("Requests received earlier that were not yet closed or refused when this month began (resolved ones not yet closed included).")),
+    (N_("Requests in this report"),
+     N_("Received and carried over together, with their state and dates as they stood at the month's end.")),
+    (N_("Open at the month's end"),
+     N_("Requests not yet resolved, closed or refused at the month's end, listed on the Open sheet.")),
+    (N_("Response deadline met"),
+     N_("Requests the expert accepted by the response deadline.")),
+    (N_("Resolution deadline met"),
+     N_("Requests resolved by the resolution deadline (or the planned date, when the expert reported the delay in time).")),
+    (N_("Decided"),
+     N_("Requests whose deadline was either met or past at the month's end; the share is of these only.")),
+    (N_("Not yet decided"),
+     N_("Requests whose deadline had not come by the month's end, and those with none because they were not yet forwarded to an expert or were refused.")),
+    (N_("Time to resolve"),
+     N_("Time from receipt to result in the service's calendar: working hours for working-time services, clock hours for the rest.")),
+    (N_("Escalations this month"),
+     N_("Escalations dated in this month; each level is an escalation of its own.")),
+    (N_("Requests escalated"),
+     N_("Requests with at least one escalation dated this month; each request counts once.")),
+    (N_("Earlier escalations"),
+     N_("Escalations of this report's requests dated in earlier months; listed on their own sheet, not in this month's figures.")),
+    (N_("Waited for the user"),
+     N_("Time the request waited for its user's answer (clock hours up to the month's end); it does not count against the deadline.")),
+    (N_("Objections and reopenings"),
+     N_("Users' objections to a result received this month, and requests reopened this month.")),
+    (N_("Days late"),
+     N_("Calendar days past the deadline missed, until the result or, while open, until the month's end.")),
+    (N_("Experts' direct manager"),
+     N_("Experts grouped by their direct manager (contacts.yaml).")),
 )
 
-_AGE_LABELS: dict[str, tuple[str, str]] = {
-    "1d": ("līdz 1 dienai", "up to 1 day"),
-    "3d": ("1–3 dienas", "1–3 days"),
-    "7d": ("3–7 dienas", "3–7 days"),
-    "30d": ("7–30 dienas", "7–30 days"),
-    "more": ("vairāk nekā 30 dienas", "more than 30 days"),
+_AGE_LABELS: dict[str, str] = {
+    "1d": N_("up to 1 day"),
+    "3d": N_("1–3 days"),
+    "7d": N_("3–7 days"),
+    "30d": N_("7–30 days"),
+    "more": N_("more than 30 days"),
 }
-_LEVELS: dict[int, tuple[str, str]] = {
-    1: ("1 — tiešais vadītājs", "1 — direct manager"),
-    2: ("2 — vadītāja vadītājs", "2 — manager's manager"),
+_LEVELS: dict[int, str] = {
+    1: N_("1 — direct manager"),
+    2: N_("2 — manager's manager"),
 }
 
 # Short names of the escalation reasons for table labels and headers (the
 # requests sheet uses the full labels of pd.latvian).
-_ESCALATION_SHORT: dict[str, tuple[str, str]] = {
-    "not_accepted": ("Eskalēts: nav apstiprināta pieņemšana", "Escalated: not accepted"),
-    "unjustified_rejection": ("Eskalēts: nepamatots noraidījums", "Escalated: unjustified rejection"),
-    "overdue": ("Eskalēts: pārsniegts termiņš", "Escalated: overdue"),
+_ESCALATION_SHORT: dict[str, str] = {
+    "not_accepted": N_("Escalated: not accepted"),
+    "unjustified_rejection": N_("Escalated: unjustified rejection"),
+    "overdue": N_("Escalated: overdue"),
 }
 
 
 def _escalation_short(reason: str, lang: str) -> str:
-    names = _ESCALATION_SHORT.get(reason)
-    if names is None:
+    name = _ESCALATION_SHORT.get(reason)
+    if name is None:
         return formatter(lang).escalation.get(reason, reason)
-    return names[1 if lang == "en" else 0]
+    return gettext_in(lang, name)
 
 
 def _t(key: str, lang: str) -> str:
-    return _TEXTS[key][1 if lang == "en" else 0]
+    return tr(lang, _TEXTS[key])
 
 
 def _pick(table: dict, key, lang: str) -> str:
-    return table[key][1 if lang == "en" else 0]
+    return gettext_in(lang, table[key])
 
 
 def level_label(level: int, lang: str) -> str:
-    names = _LEVELS.get(level)
-    return names[1 if lang == "en" else 0] if names else str(level)
+    name = _LEVELS.get(level)
+    return gettext_in(lang, name) if name else str(level)
 
 
 # --------------------------------------------------------------------------
@@ -1148,9 +1137,8 @@ def _write_notes_sheet(ws, meta: ReportMeta, fingerprint: str) -> None:
     _setup_table_sheet(ws, widths, lang, titles=[_t("figure", lang), _t("meaning", lang)])
     sh = _Sheet(ws, widths)
     sh.head(_t("figure", lang), _t("meaning", lang))
-    i = 2 if lang == "en" else 0
-    for d in _DEFINITIONS:
-        sh.put(sh.wrap(d[i]), sh.wrap(d[i + 1]))
+    for name, meaning in _DEFINITIONS:
+        sh.put(sh.wrap(gettext_in(lang, name)), sh.wrap(gettext_in(lang, meaning)))
     sh.put()
     sh.put(sh.bold(_t("technical", lang)))
     sh.put(_t("catalog", lang), meta.catalog_version)

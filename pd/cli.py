@@ -27,7 +27,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__, interrupts
 from .errors import ExitCode, PdError
-from .i18n import _
+from .i18n import _, ngettext
 
 # name -> "module:attribute", in the order `pd --help` lists them (the process order).
 COMMANDS: dict[str, str] = {
@@ -240,9 +240,12 @@ class PdGroup(LazyGroup):
             if isinstance(exc, OverflowError):  # a date or number past what Python or the database holds
                 _fail(_("a value is out of range: {detail}").format(detail=exc), ExitCode.INVALID_INPUT, exc)
             if isinstance(exc, OSError) and exc.errno in (28, 30):  # ENOSPC, EROFS
-                what = _("the disk is full") if exc.errno == 28 else _("the file system is read-only")
-                _fail(f"{what} ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''})",
-                      ExitCode.CONFIG, exc)
+                if exc.filename:
+                    what = (_("the disk is full: {file}") if exc.errno == 28
+                            else _("the file system is read-only: {file}")).format(file=exc.filename)
+                else:
+                    what = _("the disk is full") if exc.errno == 28 else _("the file system is read-only")
+                _fail(what, ExitCode.CONFIG, exc)
             _fail(_("internal error: {kind}: {detail} (PD_DEBUG=1 shows the traceback)").format(
                       kind=type(exc).__name__, detail=exc),
                   ExitCode.INTERNAL, exc)
@@ -281,13 +284,16 @@ def error_text(message: str) -> str:
     from .guard import redact
     from .visible import visible
 
+    def shortened(start: str, n: int) -> str:
+        return ngettext("{start}…({n} character)", "{start}…({n} characters)", n).format(start=start, n=n)
+
     def cut(m: re.Match) -> str:
         word = m.group()
-        return f"{word[:60]}…({len(word)} characters)"
+        return shortened(word[:60], len(word))
 
     text = re.sub(rf"\S{{{LONG_WORD + 1},}}", cut, message)
     if len(text) > LONG_MESSAGE:
-        text = f"{text[:LONG_MESSAGE - 40]}…({len(message)} characters)"
+        text = shortened(text[:LONG_MESSAGE - 40], len(message))
     return visible(redact(text))
 
 

@@ -165,7 +165,9 @@ def compile_() -> None:
 
 
 def _translations(cat: Catalog) -> dict:
-    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]): m.string for m in cat if m.id}
+    # a plural's forms: a tuple from a .po, a list from a .mo
+    return {(m.context, m.id if isinstance(m.id, str) else m.id[0]):
+            tuple(m.string) if isinstance(m.string, list) else m.string for m in cat if m.id}
 
 
 def problems(*, check_template: bool = True) -> list[str]:

@@ -162,7 +162,9 @@ def db_restore(ctx: typer.Context,
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise UsageError(words["yes"])
-        if not _confirm(words["ask"], words):
+        from .common import confirm
+
+        if not confirm(words["ask"], None, eof=False):
             say(words["kept"])
             raise typer.Exit(2)
     result = restore(st.settings, file)

@@ -120,6 +120,12 @@ def _help_of(target: Any) -> str:
     return inspect.getdoc(target) or ""
 
 
+# An option's value as --help shows it, by its type, where the command names none (Typer: "<str>")
+METAVARS = {"str": N_("<text>"), "text": N_("<text>"), "integer": N_("<number>"), "int range": N_("<number>"),
+            "float": N_("<number>"), "float range": N_("<number>"), "directory": N_("<directory>"),
+            "file": N_("<file>"), "path": N_("<path>")}
+
+
 def _speak(cmd):
     """A built command's help in the desk's language (the catalog holds each text as Typer gives it).
     The English is kept beside it, so the same command can speak again in another language (tests
@@ -131,6 +137,11 @@ def _speak(cmd):
             if text:
                 english[attr] = text
                 setattr(owner, attr, _(text))
+        if owner is not cmd and owner.param_type_name == "option" and not getattr(owner, "is_flag", False):
+            shown = english.get("metavar") or (METAVARS.get(owner.type.name) if owner.metavar is None else None)
+            if shown:
+                english["metavar"] = shown
+                owner.metavar = _(shown)
     return cmd
 
 

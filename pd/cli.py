@@ -245,7 +245,7 @@ def _click_words(message: str) -> str:
             "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)",
             names.count(",") + 1).format(possibility=names, possibilities=names)
     for pattern, msgid in _CLICK_PATTERNS:
-        m = re.fullmatch(pattern, message, re.S)
+        m = re.fullmatch(pattern, message, re.DOTALL)
         if m:
             values = m.groupdict()
             if "len_type" in values:

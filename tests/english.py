@@ -48,7 +48,7 @@ _KEEP = re.compile(
     r"|^  [a-z][a-z-]*(?=  )"             # a command in --help's list of commands
     r"|\b[A-Z][a-z]+(?:-[A-Z][A-Za-z]*)+\b"  # mail headers (Message-ID, In-Reply-To)
     r"|\{[a-z_, ]+\}",                   # JSON keys ({uid, action, intake, request})
-    re.M,
+    re.MULTILINE,
 )
 _WORD = re.compile(r"[^\W\d_]+(?:'[a-z]+)?")  # whole words, Latvian letters included ("šis" is not "is")
 

@@ -56,7 +56,7 @@ def test_register_recalls_the_requesters_other_details_from_their_last_request(p
 def test_register_checks_like_register_and_stores_nothing_half(pd, rawdb):
     res = ingest(pd, M.plain(subject="x"))
     r = pd("intake", "register", str(res["intake"]), "--service", "NAV-TADA", "--institution", "VP")
-    assert r.exit_code == 4 and r.stderr.startswith("Error: no service")  # as pd register says it
+    assert r.exit_code == 4 and r.stderr.startswith("Kļūda: no service")  # as pd register says it
     assert pd.ok("intake", "show", str(res["intake"]), "--json").json()["status"] == "new"
     assert rawdb.execute("SELECT count(*) FROM request")[0][0] == 0
     r = pd("intake", "register", str(res["intake"]), "--service", "EPASTS", "--institution", "VP", user="jberzins")

@@ -258,7 +258,7 @@ def test_server_down_exit_8_nothing_lost_then_each_message_arrives_once(pd, smtp
     assert r.exit_code == 8
     assert r.stdout == ""
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
+    assert len(lines) == 1 and lines[0].startswith("Kļūda: "), r.stderr
     assert "Traceback" not in r.stderr
     assert f"127.0.0.1:{smtp_server.port}" in lines[0]
 
@@ -297,7 +297,7 @@ def test_a_550_refusal_fails_the_message_for_good_and_a_sent_one_is_not_retried(
     r = _send(pd, smtp_server.url)
     assert r.exit_code == 3, r.stderr  # a message failed for good in this run: not 0 (cron tells the admin)
     assert "Traceback" not in r.stderr
-    assert f"Error: 1 message(s) failed for good ({first['id']}; pd mail list --failed), 1 sent" in r.stderr
+    assert f"Kļūda: 1 message(s) failed for good ({first['id']}; pd mail list --failed), 1 sent" in r.stderr
     again = _send(pd, smtp_server.url)
     assert (again.exit_code, again.stdout) == (0, "")  # nothing failed in this run
     failed = _outbox(pd, "--failed")

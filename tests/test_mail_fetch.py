@@ -100,7 +100,7 @@ def mid_of(raw: bytes) -> str:
 def test_a_bad_url_is_exit_7_naming_the_variable_and_never_the_password(pd, url, words):
     r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
     assert r.exit_code == 7, r.stderr
-    assert r.stderr.startswith("Error: PD_IMAP_URL") and words in r.stderr
+    assert r.stderr.startswith("Kļūda: PD_IMAP_URL") and words in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert "hunter2x" not in r.stderr + r.stdout
 
@@ -109,7 +109,7 @@ def test_no_url_and_a_done_folder_equal_to_the_mailbox_are_exit_7(pd):
     r = pd("mail", "fetch")
     assert r.exit_code == 7 and "PD_IMAP_URL is not set" in r.stderr
     r = pd("mail", "fetch", env={"PD_IMAP_URL": "imap://pd:x@127.0.0.1/INBOX", "PD_IMAP_DONE": "INBOX"})
-    assert r.exit_code == 7 and r.stderr.startswith("Error: PD_IMAP_DONE")
+    assert r.exit_code == 7 and r.stderr.startswith("Kļūda: PD_IMAP_DONE")
 
 
 def test_an_unreachable_server_is_exit_8_in_one_line(pd):
@@ -117,7 +117,7 @@ def test_an_unreachable_server_is_exit_8_in_one_line(pd):
 
     r = pd("mail", "fetch", env={"PD_IMAP_URL": f"imap://pd:hunter2x@127.0.0.1:{free_port()}/INBOX"})
     assert r.exit_code == 8
-    assert r.stderr.startswith("Error: cannot reach the IMAP server 127.0.0.1:")
+    assert r.stderr.startswith("Kļūda: cannot reach the IMAP server 127.0.0.1:")
     assert len(r.stderr.strip().splitlines()) == 1 and "hunter2x" not in r.stderr
 
 
@@ -130,7 +130,7 @@ def test_a_wrong_password_is_exit_7(pd, imap):
 def test_only_the_system_or_an_operator_fetches_and_an_expert_touches_nothing(pd, imap):
     imap.append(mail(1))
     r = pd("mail", "fetch", user="jberzins", env={"PD_IMAP_URL": imap.url()})
-    assert r.exit_code == 6 and r.stderr.startswith("Error: ")
+    assert r.exit_code == 6 and r.stderr.startswith("Kļūda: ")
     assert imap.uids("INBOX") == [1] and imap.uids(DONE) == []
 
 

@@ -139,7 +139,7 @@ def test_empty_queue_and_watch_needs_a_terminal(pd):
     assert (r.stdout, r.stderr) == ("", "Nothing needs the desk now.\n")
     assert pd.ok("queue", "--json").json()["entries"] == []
     r = pd("queue", "--watch")
-    assert r.exit_code == 2 and r.stderr.startswith("Error: --watch needs a terminal")
+    assert r.exit_code == 2 and r.stderr.startswith("Kļūda: --watch needs a terminal")
 
 
 # ---------------------------------------------------------------- the wallboard in a real terminal

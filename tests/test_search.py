@@ -225,7 +225,7 @@ def test_output_json_plain_and_errors(pd, people):
     none = pd.ok("search", "nekasnav")
     assert (none.stdout, none.stderr) == ("", "No requests match.\n")
     bad = pd("search", "  ")
-    assert bad.exit_code == 3 and bad.stderr.startswith("Error: search: give some text")
+    assert bad.exit_code == 3 and bad.stderr.startswith("Kļūda: search: give some text")
 
 
 def test_migration_3_indexes_what_an_existing_ledger_holds(pd, pd_env, rawdb):

@@ -27,7 +27,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__, interrupts
 from .errors import ExitCode, PdError
-from .i18n import _
+from .i18n import N_, _, language, ngettext
 
 # name -> "module:attribute", in the order `pd --help` lists them (the process order).
 COMMANDS: dict[str, str] = {
@@ -120,14 +120,36 @@ def _help_of(target: Any) -> str:
     return inspect.getdoc(target) or ""
 
 
+# An option's value as --help shows it, by its type, where the command names none (Typer: "<str>")
+METAVARS = {"str": N_("<text>"), "text": N_("<text>"), "integer": N_("<number>"), "int range": N_("<number>"),
+            "float": N_("<number>"), "float range": N_("<number>"), "directory": N_("<directory>"),
+            "file": N_("<file>"), "path": N_("<path>")}
+
+
 def _speak(cmd):
-    """A built command's help in the desk's language (the catalog holds each text as Typer gives it)."""
+    """A built command's help in the desk's language (the catalog holds each text as Typer gives it).
+    The English is kept beside it, so the same command can speak again in another language (tests
+    run many commands, in both languages, in one process)."""
     for owner in (cmd, *cmd.params):
+        english = owner.__dict__.setdefault("_pd_english", {})
         for attr in ("help", "short_help"):
-            text = getattr(owner, attr, None)
+            text = english.get(attr) or getattr(owner, attr, None)
             if text:
+                english[attr] = text
                 setattr(owner, attr, _(text))
+        if owner is not cmd and owner.param_type_name == "option" and not getattr(owner, "is_flag", False):
+            shown = english.get("metavar") or (METAVARS.get(owner.type.name) if owner.metavar is None else None)
+            if shown:
+                english["metavar"] = shown
+                owner.metavar = _(shown)
     return cmd
+
+
+def _speak_again(group) -> None:
+    """Every command built so far speaks the desk's language (it changed since they were built)."""
+    _speak(group)
+    for cmd in getattr(group, "commands", {}).values():
+        _speak_again(cmd) if hasattr(cmd, "commands") else _speak(cmd)
 
 
 def _build(name: str, target: Any):
@@ -188,16 +210,143 @@ def lazy_group(info, lazy: dict[str, Any] | None = None):
     return _speak(group)
 
 
+# ---------------------------------------------------------------- Click's own words
+# Typer (0.28) carries its own copy of Click, whose words are English literals, not gettext: the
+# usage line, the help option, and the usage errors. They are said in the desk's language here:
+# the prefix and the help option's text by the catalog, the errors rebuilt from what each
+# exception holds (its parameter, its option) or, for a message already made, by its pattern.
+_CLICK_PATTERNS = (
+    (r"(?P<value>.*) is not a valid (?:integer|int range)\.", N_("{value} is not a whole number.")),
+    (r"(?P<value>.*) is not a valid (?:float|float range)\.", N_("{value} is not a number.")),
+    (r"(?P<value>.*) is not in the range (?P<range>.*)\.", N_("{value} is not in the range {range}.")),
+    (r"(?P<value>.*) is not a valid boolean\. Recognized values: (?P<states>.*)",
+     N_("{value} is not yes or no; use one of: {states}")),
+    (r"(?P<value>.*) does not match the formats? (?P<formats>.*)\.", N_("{value} does not match the format {formats}.")),
+    (r"(?P<value>.*) is not a valid UUID\.", N_("{value} is not a valid UUID.")),
+    (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)", N_("Unexpected extra arguments: {args}")),
+    (r"Option (?P<name>.*) requires an argument\.", N_("Option {name} requires a value.")),
+    (r"Option (?P<name>.*) requires (?P<n>\d+) arguments\.", N_("Option {name} requires {n} values.")),
+    (r"Option (?P<name>.*) does not take a value\.", N_("Option {name} does not take a value.")),
+    (r"Argument (?P<name>.*) takes (?P<n>\d+) values\.", N_("Argument {name} takes {n} values.")),
+    (r"Takes (?P<n>\d+) values but (?P<given>\d+) given\.", N_("Takes {n} values, {given} given.")),
+    (r"(?P<len_type>\d+) values are required, but (?P<given>\d+) given\.", N_("Takes {n} values, {given} given.")),
+)
+
+
+def _click_words(message: str) -> str:
+    """A message Typer's Click made in English, in the desk's language (unknown ones stay: pd's own
+    messages are translated where they are raised)."""
+    import re
+
+    head, sep, suggestion = message.partition(". Did you mean ")  # Typer's own suggestion of a command
+    if sep and suggestion.endswith("?"):
+        names = suggestion[:-1]
+        return _click_words(head + ".") + " " + ngettext(
+            "Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)",
+            names.count(",") + 1).format(possibility=names, possibilities=names)
+    for pattern, msgid in _CLICK_PATTERNS:
+        m = re.fullmatch(pattern, message, re.DOTALL)
+        if m:
+            values = m.groupdict()
+            if "len_type" in values:
+                values["n"] = values.pop("len_type")
+            return _(msgid).format(**values)
+    return message
+
+
+def _usage_error_text(exc) -> str:
+    """What a usage error says, in the desk's language (Click's format_message, word for word)."""
+    from typer._click import exceptions as e
+
+    if isinstance(exc, e.MissingParameter):
+        hint = e._join_param_hints(exc.param_hint if exc.param_hint is not None
+                                   else exc.param.get_error_hint(exc.ctx) if exc.param is not None else None)
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else None)
+        missing = {"argument": _("Missing argument {name}."), "option": _("Missing option {name}.")}.get(
+            kind, _("Missing parameter {name}."))
+        text = " ".join(missing.format(name=hint or "").split())
+        extra = exc.param.type.get_missing_message(param=exc.param, ctx=exc.ctx) if exc.param is not None else None
+        return " ".join(x for x in (text, _click_words(exc.message) if exc.message else "", extra) if x)
+    if isinstance(exc, e.NoSuchOption):
+        from typer._click.utils import _escape_control_characters
+
+        name = _escape_control_characters(exc.option_name)
+        text = (_("No such option: {name}").format(name=name) if exc.message == f"No such option: {name}"
+                else _click_words(exc.message))
+        if exc.possibilities:
+            text += " " + _("(Possible options: {options})").format(options=", ".join(sorted(exc.possibilities)))
+        return text
+    if isinstance(exc, e.BadParameter):
+        hint = exc.param_hint if exc.param_hint is not None else (
+            exc.param.get_error_hint(exc.ctx) if exc.param is not None else None)
+        if hint is None:
+            return _("Invalid value: {message}").format(message=_click_words(exc.message))
+        return _("Invalid value for {param_hint}: {message}").format(
+            param_hint=e._join_param_hints(hint), message=_click_words(exc.message))
+    if isinstance(exc, e.FileError):
+        return _("Could not open file {filename}: {message}").format(filename=repr(exc.ui_filename), message=exc.message)
+    return _click_words(exc.format_message())
+
+
+def _show_usage_error(exc, file=None) -> None:
+    """Click's UsageError.show, in the desk's language: the usage line, where to find help, the error."""
+    from typer._click.utils import echo
+
+    color = None
+    if exc.ctx is not None:
+        hint = ""
+        if exc.ctx.command.get_help_option(exc.ctx) is not None:
+            hint = _("Try '{command} {option}' for help.").format(
+                command=exc.ctx.command_path, option=max(exc.ctx.help_option_names, key=len)) + "\n"
+        color = exc.ctx.color
+        echo(f"{exc.ctx.get_usage()}\n{hint}", file=file, err=file is None, color=color)
+    echo(_("Error: {message}").format(message=_usage_error_text(exc)), file=file, err=file is None, color=color)
+
+
+def _show_error(exc, file=None) -> None:
+    from typer._click.utils import echo
+
+    echo(_("Error: {message}").format(message=_usage_error_text(exc)), file=file, err=file is None,
+         color=exc.show_color)
+
+
+def _speak_click() -> None:
+    """Point Typer's Click at the desk's language (attributes only: nothing is imported or built)."""
+    from typer._click import core, exceptions, formatting
+
+    if getattr(formatting.HelpFormatter, "_pd", False):
+        return
+    write_usage = formatting.HelpFormatter.write_usage
+    get_help_option = core.Command.get_help_option
+
+    def usage(self, prog, args="", prefix=None):
+        return write_usage(self, prog, args, _("Usage:") + " " if prefix is None else prefix)
+
+    def help_option(self, ctx):
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+    formatting.HelpFormatter.write_usage = usage
+    formatting.HelpFormatter._pd = True
+    core.Command.get_help_option = help_option
+    exceptions.UsageError.show = _show_usage_error
+    exceptions.ClickException.show = _show_error
+
+
 class PdGroup(LazyGroup):
     """Every command runs through here: a PdError becomes `Error: …` on stderr and its exit code."""
 
     lazy = COMMANDS
-    _spoken = False
+    _spoken: str | None = None  # the language the commands built so far speak
 
     def make_context(self, *args, **kwargs):
-        if not self._spoken:  # the root's own help and options, once
-            self._spoken = True
-            _speak(self)
+        lang = language()
+        if self._spoken != lang:  # the root's own help and options (and any built before, in another language)
+            self._spoken = lang
+            _speak_again(self)
+            _speak_click()
         try:
             return super().make_context(*args, **kwargs)
         except KeyboardInterrupt:  # Click would say "Aborted!" with exit 1
@@ -240,9 +389,12 @@ class PdGroup(LazyGroup):
             if isinstance(exc, OverflowError):  # a date or number past what Python or the database holds
                 _fail(_("a value is out of range: {detail}").format(detail=exc), ExitCode.INVALID_INPUT, exc)
             if isinstance(exc, OSError) and exc.errno in (28, 30):  # ENOSPC, EROFS
-                what = _("the disk is full") if exc.errno == 28 else _("the file system is read-only")
-                _fail(f"{what} ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''})",
-                      ExitCode.CONFIG, exc)
+                if exc.filename:
+                    what = (_("the disk is full: {file}") if exc.errno == 28
+                            else _("the file system is read-only: {file}")).format(file=exc.filename)
+                else:
+                    what = _("the disk is full") if exc.errno == 28 else _("the file system is read-only")
+                _fail(what, ExitCode.CONFIG, exc)
             _fail(_("internal error: {kind}: {detail} (PD_DEBUG=1 shows the traceback)").format(
                       kind=type(exc).__name__, detail=exc),
                   ExitCode.INTERNAL, exc)
@@ -281,13 +433,16 @@ def error_text(message: str) -> str:
     from .guard import redact
     from .visible import visible
 
+    def shortened(start: str, n: int) -> str:
+        return ngettext("{start}…({n} character)", "{start}…({n} characters)", n).format(start=start, n=n)
+
     def cut(m: re.Match) -> str:
         word = m.group()
-        return f"{word[:60]}…({len(word)} characters)"
+        return shortened(word[:60], len(word))
 
     text = re.sub(rf"\S{{{LONG_WORD + 1},}}", cut, message)
     if len(text) > LONG_MESSAGE:
-        text = f"{text[:LONG_MESSAGE - 40]}…({len(message)} characters)"
+        text = shortened(text[:LONG_MESSAGE - 40], len(message))
     return visible(redact(text))
 
 

@@ -13,12 +13,12 @@ imports the rest of pd: the store below and the command line above both use it.
 """
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from typing import TYPE_CHECKING
 
 from .errors import ExitCode
+from .i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # typing and contextlib are not loaded for this: pd loads it first, before the collector is off
     from typing import Any, Callable
@@ -27,25 +27,13 @@ if TYPE_CHECKING:  # typing and contextlib are not loaded for this: pd loads it 
 #: not 8, which tells a script that a retry is safe.
 STOPPED_AFTER_STORING = 130
 
+# What a person reads, by situation: English message ids, translated where shown (pd.i18n).
 TEXT = {
-    "lv": {
-        "nothing": "pārtraukts (Ctrl-C); nekas netika mainīts, komandu var atkārtot",
-        "stored": "pārtraukts (Ctrl-C) pēc tam, kad {n} izmaiņa(s) jau bija saglabāta(s): tās paliek; "
-                  "pārbaudiet ar pd show / pd list, pirms atkārtojat",
-        "late": "Ctrl-C pienāca pēc saglabāšanas: komanda ir izpildīta (skat. augstāk), nekas netika atcelts",
-        "startup": "pārtraukts (Ctrl-C) palaišanas laikā; nekas netika mainīts",
-        "unsure": "pārtraukts (otrs Ctrl-C) saglabāšanas brīdī: izmaiņa var būt saglabāta; "
-                  "pārbaudiet ar pd show / pd list, pirms atkārtojat",
-    },
-    "en": {
-        "nothing": "interrupted (Ctrl-C); nothing was changed, the command may be run again",
-        "stored": "interrupted (Ctrl-C) after {n} change(s) had been stored: they stay; "
-                  "check with pd show / pd list before running it again",
-        "late": "Ctrl-C came after the change was stored: the command was carried out (see above), nothing was undone",
-        "startup": "interrupted (Ctrl-C) while starting; nothing was changed",
-        "unsure": "interrupted (a second Ctrl-C) while storing: the change may have been stored; "
-                  "check with pd show / pd list before running it again",
-    },
+    "nothing": N_("interrupted (Ctrl-C); nothing was changed, the command may be run again"),
+    "late": N_("Ctrl-C came after the change was stored: the command was carried out (see above), nothing was undone"),
+    "startup": N_("interrupted (Ctrl-C) while starting; nothing was changed"),
+    "unsure": N_("interrupted (a second Ctrl-C) while storing: the change may have been stored; "
+                 "check with pd show / pd list before running it again"),
 }
 
 _stored = 0        # transactions this process committed
@@ -55,9 +43,15 @@ _unsure = False    # a second Ctrl-C broke into a COMMIT: it may have been store
 
 
 def words(key: str, **values: Any) -> str:
-    """A message in the desk's language (PD_LANG; the settings may not be loadable when Ctrl-C comes)."""
-    lang = os.environ.get("PD_LANG", "lv")
-    return TEXT.get(lang, TEXT["lv"])[key].format(**values)
+    """A message in the desk's language. pd.i18n reads PD_LANG itself, never the settings: they may
+    not be loadable when Ctrl-C comes."""
+    if key == "stored":
+        n = values["n"]
+        return ngettext("interrupted (Ctrl-C) after {n} change had been stored: it stays; "
+                        "check with pd show / pd list before running it again",
+                        "interrupted (Ctrl-C) after {n} changes had been stored: they stay; "
+                        "check with pd show / pd list before running it again", n).format(n=n)
+    return _(TEXT[key]).format(**values)
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
@@ -156,6 +150,6 @@ def outside_command() -> int:
         message, code = interrupted_message()
     else:
         message, code = words("startup"), int(ExitCode.TEMPORARY)
-    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.write(_("Error: {message}").format(message=message) + "\n")
     sys.stderr.flush()
     return code

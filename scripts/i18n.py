@@ -34,7 +34,6 @@ KEYWORDS = {
     "_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
     "gettext_in": (2,), "ngettext_in": (2, 3), "pgettext_in": ((2, "c"), 3),
 }
-KEYWORDS["NP_"] = ((1, "c"), 2)  # pd.report.rows.NP_: a table's (context, msgid)
 # Click's and Typer's modules whose words reach a person at a terminal
 LIBRARIES = {
     "click": ["core.py", "decorators.py", "exceptions.py", "formatting.py", "parser.py", "termui.py", "types.py"],
@@ -166,8 +165,9 @@ def compile_() -> None:
 
 
 def _translations(cat: Catalog) -> dict:
+    # a plural's forms: a tuple from a .po, a list from a .mo
     return {(m.context, m.id if isinstance(m.id, str) else m.id[0]):
-            m.string if isinstance(m.string, str) else tuple(m.string) for m in cat if m.id}
+            tuple(m.string) if isinstance(m.string, list) else m.string for m in cat if m.id}
 
 
 def problems(*, check_template: bool = True) -> list[str]:
@@ -204,8 +204,8 @@ def problems(*, check_template: bool = True) -> list[str]:
             with mo.open("rb") as f:
                 compiled = read_mo(f)
             want = {k: v for k, v in _translations(cat).items() if v and (v if isinstance(v, str) else v[0])}
-            got = _translations(compiled)  # (an untranslated plural is compiled as its English forms)
-            if any(got.get(k) != v for k, v in want.items()):
+            got = {k: v for k, v in _translations(compiled).items()}
+            if want != got:
                 found.append(f"{lang}: {mo.relative_to(ROOT)} is older than pd.po; run scripts/i18n.py compile")
     return found
 

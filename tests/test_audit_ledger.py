@@ -211,7 +211,7 @@ def test_the_anchor_proves_a_prefix_while_the_ledger_grows(pd, history):
     assert pd.ok("audit", "verify", "--anchor", "0:" + "0" * 64).exit_code == 0
     for bad in ("12", "x:abc", f"{count}:{digest[:-1]}", f"-1:{digest}"):
         r = pd("audit", "verify", "--anchor", bad)
-        assert r.exit_code == 3 and r.stderr.startswith("Error: --anchor") and "Traceback" not in r.stderr
+        assert r.exit_code == 3 and r.stderr.startswith("Kļūda: --anchor") and "Traceback" not in r.stderr
     wrong = f"{count}:{'a' * 64}"
     assert pd("audit", "verify", "--anchor", wrong).exit_code == 7
 

@@ -80,7 +80,7 @@ def test_each_table_edited_behind_pds_back_is_named(pd, ledger_rows, edit):
     assert code == 7 and d["ok"] is False
     assert table in {f["table"] for f in d["findings"]}, d["problems"]
     r = pd("audit", "verify")
-    assert r.exit_code == 7 and f"{table}: " in r.stdout and r.stderr.startswith("Error: audits atrada")
+    assert r.exit_code == 7 and f"{table}: " in r.stdout and r.stderr.startswith("Kļūda: audits atrada")
 
 
 def test_a_row_inserted_behind_pds_back_is_named(pd, ledger_rows):
@@ -149,7 +149,7 @@ def test_a_damaged_row_is_a_finding_never_a_crash(pd, ledger_rows, damage):
         return
     r = pd("audit", "verify")
     assert r.exit_code == 7, (r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr and r.stderr.startswith("Error: audits atrada")
+    assert "Traceback" not in r.stderr and r.stderr.startswith("Kļūda: audits atrada")
     code, d = verify(pd)
     assert code == 7 and d["findings"]
 
@@ -287,7 +287,7 @@ def test_a_wrong_since_anchor_is_a_finding(pd, ledger_rows):
     code, d = verify(pd, "--since", f"{int(count) + 50}:{digest}")
     assert code == 7 and "mazāk" in d["findings"][0]["what"]
     r = pd("audit", "verify", "--since", "nonsense")
-    assert r.exit_code == 3 and r.stderr.startswith("Error: --since")
+    assert r.exit_code == 3 and r.stderr.startswith("Kļūda: --since")
 
 
 def test_an_anchor_printed_before_row_seals_still_proves_its_prefix(pd, ledger_rows):

@@ -26,7 +26,7 @@ def _one_line(stderr: str) -> str:
 def _refused(r, code: int, *words: str) -> str:
     assert r.exit_code == code, (r.exit_code, r.stderr)
     line = _one_line(r.stderr)
-    assert line.startswith("Error: "), r.stderr
+    assert line.startswith(("Kļūda: ", "Error: ")), r.stderr  # the desk's language (PD_LANG=en in some)
     for w in words:
         assert w in line, (w, line)
     return line
@@ -124,7 +124,7 @@ def test_numbers_past_any_bound_and_lone_options_are_usage_errors(pd, rawdb, arg
     before = _ledger_rows(rawdb)
     r = pd(*args, user="supervizors" if args[0] == "report" else None)
     assert r.exit_code == 2, (args, r.exit_code, r.stderr)
-    assert "Traceback" not in r.stderr and "Error:" in r.stderr
+    assert "Traceback" not in r.stderr and "Kļūda:" in r.stderr
     assert _ledger_rows(rawdb) == before
 
 
@@ -154,7 +154,7 @@ def test_a_dotenv_line_without_equals_is_exit_7_naming_its_line(pd, pd_env, tmp_
     (tmp_path / ".env").write_text("# the desk\nPD_BUSY_TIMEOUT=10\nPD_LANG\n", encoding="utf-8")
     r = run_pd("list", env=subprocess_env(pd_env))
     assert r.returncode == 7, r.stderr
-    assert _one_line(r.stderr).startswith("Error: .env:3:") and "PD_LANG" in r.stderr
+    assert _one_line(r.stderr).startswith("Kļūda: .env:3:") and "PD_LANG" in r.stderr
 
 
 def test_an_error_cuts_a_long_value_and_never_echoes_a_password(pd):

@@ -45,7 +45,7 @@ def test_a_bad_value_is_exit_7_naming_the_variable_and_nothing_is_stored(pd, raw
     before = count(rawdb), count(rawdb, "event"), count(rawdb, "outbox_message")
     r = pd(*REGISTER, env={name: BAD[name]})
     assert r.exit_code == 7, (r.exit_code, r.stderr)
-    assert r.stderr.startswith(f"Error: {name}:"), r.stderr
+    assert r.stderr.startswith(f"Kļūda: {name}:"), r.stderr
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
     assert (count(rawdb), count(rawdb, "event"), count(rawdb, "outbox_message")) == before
 
@@ -55,7 +55,7 @@ def test_pd_lang_xx_register_stores_nothing_so_a_retry_does_not_register_twice(p
     pd.register()
     for _ in range(3):
         r = pd(*REGISTER, env={"PD_LANG": "xx"})
-        assert (r.exit_code, r.stderr.strip()) == (7, "Error: PD_LANG: 'xx' nav neviens no šiem: lv, en")
+        assert (r.exit_code, r.stderr.strip()) == (7, "Kļūda: PD_LANG: 'xx' nav neviens no šiem: lv, en")
     assert count(rawdb) == 1
     pd.ok(*REGISTER, env={"PD_LANG": "en"})
     assert count(rawdb) == 2
@@ -120,7 +120,7 @@ def test_a_bad_dotenv_is_exit_7_naming_file_and_line(pd, rawdb, tmp_path, monkey
         r = pd(*REGISTER)
     assert r.exit_code == 7, r.stderr
     if line is not None:
-        assert r.stderr.startswith(f"Error: .env:{line}: "), r.stderr
+        assert r.stderr.startswith(f"Kļūda: .env:{line}: "), r.stderr
     for w in words:
         assert w in r.stderr
     assert count(rawdb) == 1

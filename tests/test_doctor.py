@@ -85,7 +85,7 @@ def test_configuration(pd):
     assert code == 7 and checks["configuration"] == ("problem", "PD_LANG: 'xx' is not one of lv, en")
     assert {name for name, (s, _) in checks.items() if s == "skipped"} == set(CHECKS[1:])
     r = pd("doctor", env={"PD_LANG": "xx"})
-    assert r.exit_code == 7 and r.stderr == "Error: 1 pārbaudei vajadzīgs administrators: konfigurācija\n"
+    assert r.exit_code == 7 and r.stderr == "Kļūda: 1 pārbaudei vajadzīgs administrators: konfigurācija\n"
     assert r.stdout.startswith("✗ konfigurācija:")
 
 

@@ -87,7 +87,7 @@ def test_exit_code(pd, args, code, words):
     assert r.exit_code == code, f"exit {r.exit_code}, wanted {code}: {r.stderr}{r.stdout}"
     assert "Traceback" not in r.stderr and "Traceback" not in r.stdout
     assert r.stdout == "", r.stdout
-    assert r.stderr.startswith("Error:" if code != 2 else "Usage:") or (code == 2 and "Error" in r.stderr)
+    assert r.stderr.startswith("Kļūda:" if code != 2 else "Lietojums:") or (code == 2 and "Kļūda" in r.stderr)
     for w in words:
         assert w in r.stderr, f"{w!r} not in {r.stderr!r}"
     if code != 2:
@@ -126,7 +126,7 @@ def test_an_unusable_database_url_is_exit_7(pd, tmp_path, url):
     (tmp_path / "fails").write_text("a file, not a directory")
     r = pd("list", env={"PD_DATABASE_URL": url.format(tmp=tmp_path)})
     assert r.exit_code == 7, r.stderr
-    assert "Traceback" not in r.stderr and r.stderr.startswith("Error:")
+    assert "Traceback" not in r.stderr and r.stderr.startswith("Kļūda:")
 
 
 def test_a_real_process_exits_with_each_code(pd, pd_env):
@@ -162,6 +162,6 @@ def test_a_real_process_exits_with_each_code(pd, pd_env):
 def test_a_real_process_prints_one_line(pd, pd_env):
     """A person sees one line naming the problem, nothing more."""
     env = dict(os.environ)
-    env.update(pd_env)
+    env.update(pd_env, PD_LANG="en")  # the message's words are the desk's (tests/test_i18n.py); here: one line
     p = subprocess.run([sys.executable, "-m", "pd", "show", "2026-999999"], env=env, capture_output=True, timeout=60)
     assert p.returncode == 4 and p.stderr.decode("utf-8").strip() == "Error: no request 2026-999999"

@@ -62,7 +62,7 @@ def _register_inprocess(desk, n: int) -> list[str]:
 
 def _one_line_error(stderr: str) -> None:
     text = stderr.strip()
-    assert text.startswith("Error:"), stderr
+    assert text.startswith("Kļūda:"), stderr
     assert "\n" not in text, f"more than one line on stderr: {stderr!r}"
     assert "Traceback" not in stderr
 
@@ -285,7 +285,7 @@ def test_busy_past_its_timeout_exits_8_and_writes_nothing(pd, pd_env):
     before = pd.register()
     r, waited = _register_while_locked(pd_env)
     assert r.returncode == 8, (r.returncode, r.stderr)
-    assert r.stderr.startswith("Error:") and "Traceback" not in r.stderr
+    assert r.stderr.startswith("Kļūda:") and "Traceback" not in r.stderr
     assert "busy" in r.stderr
     assert waited < 10
     # nothing was written: the next registration takes the very next number
@@ -541,7 +541,7 @@ def test_invalid_utf8_in_an_argument_is_exit_3_not_a_traceback(pd, pd_env, where
     err = r.stderr.decode("utf-8", "replace")
     # a code that is not valid UTF-8 names no institution or service: exit 4, as any unknown code
     assert r.returncode == (4 if where in ("--institution", "--service") else 3), (where, r.returncode, err)
-    assert "Traceback" not in err and err.strip().startswith("Error:") and "\n" not in err.strip()
+    assert "Traceback" not in err and err.strip().startswith("Kļūda:") and "\n" not in err.strip()
     assert pd.ok("list", "--json").json() == []
 
 

@@ -112,7 +112,7 @@ def test_assigning_outside_the_experts_services_is_exit_3_and_stores_nothing(pd,
     before = counts(rawdb)
     r = pd("assign", n, "--expert", "kvitols")
     assert r.exit_code == 3
-    assert r.stderr == ("Error: kvitols does not serve EPASTS (their services: IS-IIS, IS-RMS, IS-DVS, "
+    assert r.stderr == ("Kļūda: kvitols does not serve EPASTS (their services: IS-IIS, IS-RMS, IS-DVS, "
                         "KONSULTACIJA); experts for EPASTS: jberzins, lkalnina. Use --force to assign anyway "
                         "(the history records it)\n")
     assert counts(rawdb) == before
@@ -148,7 +148,7 @@ def test_urgent_for_a_service_without_an_urgent_variant_is_exit_3_naming_those_t
     r = pd(*with_option(REGISTER, "--service", "EPASTS-KONTS"), "--urgent")
     assert r.exit_code == 3
     assert r.stderr == (
-        "Error: pakalpojumam EPASTS-KONTS kataloga versijā 2026.2 nav steidzamā varianta; --urgent var lietot šiem: "
+        "Kļūda: pakalpojumam EPASTS-KONTS kataloga versijā 2026.2 nav steidzamā varianta; --urgent var lietot šiem: "
         "EPASTS, EPASTS-SPAM, INTERNETS, VPN, IS-PIEKLUVE, PAROLE, IS-IIS, IS-RMS, DATORS, TALRUNIS\n")
     assert counts(rawdb)[0] == 0
     assert pd.ok(*with_option(REGISTER, "--service", "EPASTS-KONTS")).json()["urgent"] is False
@@ -187,4 +187,4 @@ def test_a_non_ascii_sender_is_exit_7(pd):
     r = pd(*REGISTER, env={"PD_MAIL_FROM": "Dienests <pakalpojumu.dienests@ic.iem.gov.lv>"})
     assert r.exit_code == 0, r.stderr
     r = pd(*REGISTER, env={"PD_MAIL_FROM": "Dienests <dienestš@ic.iem.gov.lv>"})
-    assert r.exit_code == 7 and r.stderr.startswith("Error: PD_MAIL_FROM:") and "ASCII" in r.stderr
+    assert r.exit_code == 7 and r.stderr.startswith("Kļūda: PD_MAIL_FROM:") and "ASCII" in r.stderr

@@ -118,7 +118,7 @@ def test_a_second_ctrl_c_after_the_commit_stops_at_once_and_does_not_claim_nothi
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode == 130, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: interrupted (Ctrl-C) after 1 change(s) had been stored")
+    assert len(lines) == 1 and lines[0].startswith("Error: interrupted (Ctrl-C) after 1 change had been stored: it stays")
     assert len(_numbers(pd)) == 2  # stored, and said so
 
 

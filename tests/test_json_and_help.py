@@ -235,7 +235,7 @@ def test_every_help_page_works(pd):
         first = (cmd.help or "").strip().splitlines()[0] if cmd.help else ""
         if r.exit_code != 0:
             problems.append(f"pd {' '.join(path)} --help: exit {r.exit_code} {r.stderr}")
-        elif "Usage:" not in r.stdout or first.split()[0] not in r.stdout:
+        elif "Lietojums:" not in r.stdout or first.split()[0] not in r.stdout:
             problems.append(f"pd {' '.join(path)} --help: {r.stdout[:200]!r}")
         elif "Traceback" in r.stdout + r.stderr:
             problems.append(f"pd {' '.join(path)} --help: traceback")

@@ -105,7 +105,7 @@ def test_a_bad_url_is_exit_7_naming_the_variable_and_never_the_password(pd, url,
     r = pd("mail", "fetch", env={"PD_IMAP_URL": url})
     assert r.exit_code == 7, r.stderr
     assert r.stderr.startswith(tuple(e + "PD_IMAP_URL" for e in ERR)) and words in r.stderr
-    assert english(r.stderr.removeprefix("Error: ")) == []  # (the prefix is pd/cli.py's)
+    assert english(r.stderr.removeprefix("Kļūda: ")) == []  # (the prefix is pd/cli.py's)
     assert len(r.stderr.strip().splitlines()) == 1
     assert "hunter2x" not in r.stderr + r.stdout
 

@@ -118,7 +118,7 @@ def test_a_locked_ledger_is_a_temporary_failure(pd, rawdb):
     with rawdb.write_lock():
         r = run_pd(*REGISTER, env={"PD_BUSY_TIMEOUT": "0.3"})
         assert r.returncode == 8, r.stderr
-        assert "Traceback" not in r.stderr and r.stderr.startswith("Error:")
+        assert "Traceback" not in r.stderr and r.stderr.startswith("Kļūda:")
     assert _numbers_in_ledger(pd) == []
     r = run_pd(*REGISTER)
     assert r.returncode == 0 and json.loads(r.stdout)["number"] == "2026-000001"

@@ -70,7 +70,7 @@ def test_latvian_prompts_take_a_number_for_the_service_and_a_latvian_channel_wor
     c.expect("Pakalpojums"); c.sendline("5")
     c.expect("Apraksts"); c.sendline("VPN nestrādā")
     c.expect(r"Saņemšanas veids .*\[tālrunis\]"); c.sendline("e-pasts")
-    c.expect(r"Steidzams\?"); c.sendline("j" if False else "y")
+    c.expect(r"Steidzams\? \[j/N\]"); c.sendline("J")
     c.expect(r"Pieteicējam: reaģēšanas termiņš \d\d\.\d\d\.\d{4} \d\d:\d\d, izskatīšanas termiņš \d\d\.\d\d\.\d{4} \d\d:\d\d")
     assert finish(c) == 0
     (d,) = requests(pd)

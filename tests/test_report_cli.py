@@ -233,6 +233,6 @@ def test_a_full_disk_is_one_line_and_leaves_no_half_workbook(pd, month_ledger, t
                        timeout=120)
     assert r.returncode == 7, r.stderr  # a full disk needs an admin, as a full ledger does (SPEC 11)
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and "nepietiek vietas" in lines[0], r.stderr
+    assert len(lines) == 1 and lines[0].startswith("Kļūda: ") and "nepietiek vietas" in lines[0], r.stderr
     assert "Traceback" not in r.stderr and "zipfile" not in r.stderr
     assert [p.name for p in out.iterdir()] == []

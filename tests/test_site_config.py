@@ -57,7 +57,7 @@ def test_without_init_the_missing_file_is_named(pd, site):
     user, _ = site
     r = pd("list")
     assert r.exit_code == 7
-    assert r.stderr == f"Error: {user / 'catalog.yaml'}: kataloga fails nav atrasts (pd init tur ievieto piemērus)\n"
+    assert r.stderr == f"Kļūda: {user / 'catalog.yaml'}: kataloga fails nav atrasts (pd init tur ievieto piemērus)\n"
 
 
 def test_the_user_directory_comes_before_etc_pd(pd, site):
@@ -113,10 +113,10 @@ def test_pd_env_has_the_strict_checks_of_dotenv(pd, site):
     (system / "pd.env").write_text("# the desk\nPD_LNAG=en\n", encoding="utf-8")
     r = pd("info")
     assert r.exit_code == 7
-    assert r.stderr == f"Error: {system / 'pd.env'}:2: nezināms mainīgais PD_LNAG (vai domājāt PD_LANG?)\n"
+    assert r.stderr == f"Kļūda: {system / 'pd.env'}:2: nezināms mainīgais PD_LNAG (vai domājāt PD_LANG?)\n"
     (system / "pd.env").write_text("PD_LANG=xx\n", encoding="utf-8")
     r = pd("info")
-    assert r.exit_code == 7 and r.stderr == "Error: PD_LANG: 'xx' nav neviens no šiem: lv, en\n"
+    assert r.exit_code == 7 and r.stderr == "Kļūda: PD_LANG: 'xx' nav neviens no šiem: lv, en\n"
     (system / "pd.env").write_text("not a line\n", encoding="utf-8")
     r = pd("info")
     assert r.exit_code == 7 and f"{system / 'pd.env'}:1: rinda nav formā NOSAUKUMS=vērtība" in r.stderr

@@ -196,7 +196,6 @@ def db_restore(ctx: typer.Context,
 
     st = state(ctx)
     st.desk.require("admin", what=_("restore the ledger"))
-    words = RESTORE["en" if st.settings.lang == "en" else "lv"]
     again = restore_would_reissue(st.settings, file)
     if again:
         say(ngettext("Restoring this copy, {n} registration number already issued will be issued again to another "
@@ -206,7 +205,9 @@ def db_restore(ctx: typer.Context,
     if not yes:
         if not (sys.stdin.isatty() and sys.stderr.isatty()):
             raise UsageError(_("restoring replaces everything in the ledger; add --yes"))
-        if not _confirm(_("Replace everything in the ledger with this copy? [y/n] "), words):
+        from .common import confirm  # the yes/no question in the desk's language (j/jā/n/nē)
+
+        if not confirm(_("Replace everything in the ledger with this copy?"), None, eof=False):
             say(_("Nothing was restored."))
             raise typer.Exit(2)
     result = restore(st.settings, file)
@@ -221,30 +222,6 @@ def db_restore(ctx: typer.Context,
             ledger=result["ledger"], source=result["restored_from"]) if check["ok"] else
             _("Restored {ledger} from {source}; audit trail BROKEN: {problems}").format(
                 ledger=result["ledger"], source=result["restored_from"], problems="; ".join(check["problems"])))
-
-
-# The answers _confirm takes, per language (the texts are in the catalog).
-RESTORE = {
-    "lv": {"yes_words": "j jā ja y yes", "no_words": "n nē ne no"},
-    "en": {"yes_words": "y yes j jā", "no_words": "n no nē"},
-}
-
-
-def _confirm(question: str, words: dict[str, str]) -> bool:
-    """A yes/no answer on the terminal (j/jā, n/nē in Latvian, SPEC 12); end of input is no."""
-    import sys
-
-    while True:
-        sys.stderr.write(question)
-        sys.stderr.flush()
-        line = sys.stdin.readline()
-        if not line:
-            return False
-        answer = line.strip().lower()
-        if answer in words["yes_words"].split():
-            return True
-        if answer in words["no_words"].split():
-            return False
 
 
 @audit_app.command("verify")

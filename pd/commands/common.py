@@ -9,6 +9,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..config import Settings, load_settings
+from ..i18n import _
 
 
 class AppState:
@@ -71,8 +72,42 @@ def check_via(via: str) -> str:
     from ..desk import VIA
 
     if via not in VIA:
-        raise typer.BadParameter(f"use one of {', '.join(VIA)}", param_hint="--via")
+        raise typer.BadParameter(_("use one of {choices}").format(choices=", ".join(VIA)), param_hint="--via")
     return via
+
+
+# ---------------------------------------------------------------- questions
+def confirm(question: str, default: bool | None = False, *, eof: bool | None = None) -> bool:
+    """A yes/no question on the terminal, in the desk's language (SPEC 12).
+
+    Latvian shows [j/n] ([J/n] or [j/N] with a default) and takes j, jā, n, nē in any case, also
+    without the long vowels (ja, ne); English takes y, yes, n, no. Enter takes the default; a
+    wrong answer is asked again, saying what to answer. Asked on stderr, so stdout stays data.
+    End of input returns `eof`, or (None) raises typer.Abort as Click's confirm did; a hint like
+    "[y/n]" already at the end of `question` is replaced by the desk's own."""
+    import re
+
+    question = re.sub(r"\s*\[[^\[\]/]+/[^\[\]/]+\]\s*$", "", question)
+    hint = {True: _("[Y/n]"), False: _("[y/N]"), None: _("[y/n]")}[default]
+    # TRANSLATORS: the answers that mean yes, then no: lower case, separated by spaces
+    yes, no = set(_("y yes").split()), set(_("n no").split())
+    while True:
+        sys.stderr.write(f"{question} {hint}: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            if eof is None:
+                raise typer.Abort()
+            return eof
+        answer = line.strip().lower()
+        if not answer and default is not None:
+            return default
+        if answer in yes:
+            return True
+        if answer in no:
+            return False
+        sys.stderr.write(_("Please answer y (yes) or n (no).") + "\n")
 
 
 # ---------------------------------------------------------------- output
@@ -143,8 +178,9 @@ def send_quietly(st, now, only: set[int] | None = None) -> int | None:
     try:
         report = send_pending(st.settings, st.desk.ledger, now=now, only=only)
     except PdError as exc:
-        say(f"Warning: mail not sent now ({exc}); pd mail send will retry")
+        say(_("Warning: mail not sent now ({error}); pd mail send will retry").format(error=exc))
         return None
     if report.temporary_error:
-        say(f"Warning: mail server unreachable ({report.temporary_error}); pd mail send will retry")
+        say(_("Warning: mail server unreachable ({error}); pd mail send will retry").format(
+            error=report.temporary_error))
     return len(report.sent)

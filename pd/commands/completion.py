@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from ..i18n import _
+
 SHELLS = ("bash", "zsh", "fish")
 
 
@@ -22,7 +24,7 @@ def completion(
     (or once: pd --install-completion)
     """
     if shell not in SHELLS:
-        raise typer.BadParameter(f"use one of {', '.join(SHELLS)}", param_hint="SHELL")
+        raise typer.BadParameter(_("use one of {choices}").format(choices=", ".join(SHELLS)), param_hint="SHELL")
     from typer._completion_shared import get_completion_script
 
     typer.echo(get_completion_script(prog_name="pd", complete_var="_PD_COMPLETE", shell=shell))

@@ -13,30 +13,22 @@ from typing import Callable, Iterable
 import typer
 
 from ..errors import PdError
+from ..i18n import N_, _
+from .common import confirm
 
 INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
+# The prompts: English message ids, translated where asked (pd.i18n).
 TEXT = {
-    "lv": {
-        "phone": "Tālrunis", "email": "E-pasts", "name": "Vārds, uzvārds", "institution": "Iestāde (numurs vai kods)",
-        "service": "Pakalpojums (numurs vai kods)", "location": "Adrese (iekārtas atrašanās vieta)", "room": "Telpa",
-        "description": "Apraksts", "channel": "Saņemšanas veids", "urgent": "Steidzams?",
-        "no_phone": "Bez tālruņa lietotājam nevarēs piezvanīt. Atstāt tukšu?",
-        "no_email": "Bez e-pasta lietotājs netiks informēts par pieteikuma gaitu [§8.3]. Atstāt tukšu?",
-        "earlier": "Šis pieteicējs jau zvanījis ({number}):", "use": "Izmantot šos datus?",
-        "interrupted": "Pārtraukts: nekas netika reģistrēts.", "tab": "(Tab papildina, ? saraksts)",
-        "channels": "tālrunis, fakss, e-pasts, cits", "phone_word": "tālrunis",
-    },
-    "en": {
-        "phone": "Phone", "email": "E-mail", "name": "Name and surname", "institution": "Institution (number or code)",
-        "service": "Service (number or code)", "location": "Location (address of the device)", "room": "Room",
-        "description": "Description", "channel": "Channel", "urgent": "Urgent?",
-        "no_phone": "Without a phone the user cannot be called back. Leave it empty?",
-        "no_email": "Without an e-mail the user is not informed of the request's progress [§8.3]. Leave it empty?",
-        "earlier": "This caller has called before ({number}):", "use": "Use these details?",
-        "interrupted": "Interrupted: nothing was registered.", "tab": "(Tab completes, ? lists)",
-        "channels": "phone, fax, email, other", "phone_word": "phone",
-    },
+    "phone": N_("Phone"), "email": N_("E-mail"), "name": N_("Name and surname"),
+    "institution": N_("Institution (number or code)"), "service": N_("Service (number or code)"),
+    "location": N_("Location (address of the device)"), "room": N_("Room"),
+    "description": N_("Description"), "channel": N_("Channel"), "urgent": N_("Urgent?"),
+    "no_phone": N_("Without a phone the user cannot be called back. Leave it empty?"),
+    "no_email": N_("Without an e-mail the user is not informed of the request's progress [§8.3]. Leave it empty?"),
+    "earlier": N_("This caller has called before ({number}):"), "use": N_("Use these details?"),
+    "interrupted": N_("Interrupted: nothing was registered."), "tab": N_("(Tab completes, ? lists)"),
+    "channels": N_("phone, fax, email, other"), "phone_word": N_("phone"),
 }
 
 
@@ -49,9 +41,8 @@ def prompt_register(st, data, *, redact: bool = False) -> None:
     try:
         _prompt(st, data, redact=redact)
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        lang = st.settings.lang if st.settings.lang in TEXT else "en"
         typer.echo("", err=True)
-        typer.echo(TEXT[lang]["interrupted"], err=True)
+        typer.echo(_(TEXT["interrupted"]), err=True)
         raise typer.Exit(INTERRUPTED) from None
 
 
@@ -60,9 +51,9 @@ def _prompt(st, data, *, redact: bool) -> None:
     from ..latvian import channel_from_word, clean_text, normalize_email, normalize_phone
 
     desk = st.desk
-    desk.require("operator", "system", what="register requests")  # exit 6 before anything is typed
-    lang = st.settings.lang if st.settings.lang in TEXT else "en"
-    t = TEXT[lang]
+    desk.require("operator", "system", what=N_("register requests"))  # exit 6 before anything is typed
+    lang = st.settings.lang
+    t = {key: _(text) for key, text in TEXT.items()}
     catalog, contacts = desk.catalog, desk.contacts
 
     def text_check(field: str, multiline: bool = False) -> Callable[[str], str]:
@@ -71,15 +62,15 @@ def _prompt(st, data, *, redact: bool) -> None:
         def check(value: str) -> str:
             value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
             if not value:
-                raise _Retry(f"{field} is required")
+                raise _Retry(_required(t[field]))
             return guard.check_text(field, value, redact_secrets=redact)
         return check
 
     def deliverable_email(value: str) -> str:
         address = normalize_email(value)
         if not address.split("@")[0].isascii():
-            raise _Retry(f"e-mail address {address!r}: the desk's mail server delivers only to an ASCII name "
-                         "before the '@' (e.g. janis.berzins@…)")
+            raise _Retry(_("e-mail address {address}: the desk's mail server delivers only to an ASCII name "
+                           "before the '@' (e.g. janis.berzins@…)").format(address=repr(address)))
         return address
 
     recalled = False
@@ -128,7 +119,7 @@ def _prompt(st, data, *, redact: bool) -> None:
     else:
         data.channel = channel_from_word(data.channel)
     if not data.urgent:
-        data.urgent = typer.confirm(t["urgent"], default=False, err=True)
+        data.urgent = confirm(t["urgent"], default=False)
 
 
 def _valid(check: Callable[[str], str], value: str) -> bool:
@@ -157,7 +148,7 @@ def _ask(label: str, check: Callable[[str], str], *, current: str | None = None,
             if default and shown != default and answer == shown.strip():
                 answer = default.strip()  # Enter takes the default as it is (and the check says what is wrong)
             if not answer:
-                if empty_ok is not None and typer.confirm(empty_ok, default=False, err=True):
+                if empty_ok is not None and confirm(empty_ok, default=False):
                     return ""
                 if empty_ok is None:
                     typer.echo("  ✗ " + _required(label), err=True)
@@ -168,11 +159,11 @@ def _ask(label: str, check: Callable[[str], str], *, current: str | None = None,
             try:
                 return check(answer)
             except (PdError, _Retry, ValueError) as exc:
-                typer.echo(visible(f"  ✗ {exc}") + (" (? lists them)" if choices else ""), err=True)
+                typer.echo(visible(f"  ✗ {exc}") + (" " + _("(? lists them)") if choices else ""), err=True)
 
 
 def _required(label: str) -> str:
-    return f"{label.split(' (')[0]}: an answer is required"
+    return _("{field}: an answer is required").format(field=label.split(" (")[0])
 
 
 def _why(check, value) -> None:
@@ -190,7 +181,7 @@ def _choice(value: str, options: list[tuple[str, str]], lookup) -> str:
     if v.isdigit():
         i = int(v)
         if not 1 <= i <= len(options):
-            raise _Retry(f"{v} is not in the list (1–{len(options)})")
+            raise _Retry(_("{number} is not in the list (1–{last})").format(number=v, last=len(options)))
         return options[i - 1][0]
     return lookup(v).code
 
@@ -209,7 +200,7 @@ def _offer(earlier: dict, data, t: dict) -> bool:
     shown = ", ".join(earlier[f] for f in REQUESTER_FIELDS if earlier.get(f))
     typer.echo(t["earlier"].format(number=earlier["number"]), err=True)
     typer.echo("  " + visible(shown), err=True)
-    if not typer.confirm(t["use"], default=True, err=True):
+    if not confirm(t["use"], default=True):
         return False
     for f in REQUESTER_FIELDS:
         if not getattr(data, f) and earlier.get(f):

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..i18n import N_, _
+from ..i18n import N_, _, pgettext
 from .common import MAX_ROWS, Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
@@ -445,6 +445,20 @@ def _show_text(st, req, events) -> None:
         table(history, [L["when"], L["who"], L["what"]])
 
 
+def _short_states() -> dict[str, str]:
+    """The states in the fewest words that still say them (pd list on a narrow terminal)."""
+    return {
+        "registered": pgettext("state, short", "registered"),
+        "assigned": pgettext("state, short", "assigned"),
+        "in_progress": pgettext("state, short", "in progress"),
+        "returned": pgettext("state, short", "returned"),
+        "waiting_user": pgettext("state, short", "waiting for the user"),
+        "resolved": pgettext("state, short", "resolved"),
+        "closed": pgettext("state, short", "closed"),
+        "refused": pgettext("state, short", "refused"),
+    }
+
+
 def list_(
     ctx: typer.Context,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these states (repeatable).")] = None,
@@ -497,7 +511,7 @@ def list_(
     if not rows:
         say(_("No requests match."))
     elif sys.stdout.isatty():
-        from .layout import Column, render
+        from .layout import Column, fit, render, terminal_width
 
         # SPEC 14: the number, the requester and the deadline stay whole; the description gives way first,
         # then the columns that other views show (received, expert, institution, service), in that order, and
@@ -508,6 +522,12 @@ def list_(
                    Column(h["requester"]), Column(h["inst"], drop=3), Column(h["service"], drop=2),
                    Column(h["expert"], drop=4), Column(h["received"], drop=5), Column(h["due"]),
                    Column(h["text"], flex=True)]
+        shown = {c.header for c in fit(cells, columns, terminal_width())[0]}
+        if h["status"] not in shown or h["text"] not in shown:
+            # The state's full words ("atgriezts Pakalpojumu dienestam") would push the state or the
+            # description off a narrow terminal: the short words of the same states instead.
+            short = _short_states()
+            cells = [c[:2] + [short.get(r.status, c[2])] + c[3:] for c, r in zip(cells, rows)]
         out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
         table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells], headers)

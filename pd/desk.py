@@ -20,7 +20,7 @@ from .conversation import EXPERT, PREVIOUS_EXPERT, USER, mails_for
 from .db.connection import db, open_database, sqlite_path, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
-from .i18n import N_, _, ngettext
+from .i18n import N_, _, language, ngettext
 from .lateness import late_filter
 from .latvian import STATUS_LABELS, clean_text, field_name, format_dt, iso, label, normalize_email, normalize_phone, to_local
 from .ledger import Change, Ledger, canonical, text_sha256, utcnow
@@ -188,7 +188,6 @@ class Desk:
 
     def to_expert(self, login: str | None) -> str:
         """"ekspertam Jānim Bērziņam" / "to the expert Jānis Bērziņš", in the desk's language."""
-        from .i18n import language
         from .notify.wording import EXPERT, to_person  # lazy: (as in tell) only a refusal's message
 
         return to_person(EXPERT, self.name_of(login), language())

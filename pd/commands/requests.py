@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..i18n import N_, _, pgettext
+from ..i18n import N_, _, language, pgettext
 from .common import MAX_ROWS, Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
@@ -65,7 +65,6 @@ def _report(ctx: typer.Context, req, as_json: bool, done: str) -> None:
 
     values = {"number": req.number, "state": label(STATUS_LABELS, req.status)}
     if done == "assigned":
-        from ..i18n import language
         from ..notify.wording import EXPERT, to_person
 
         person = state(ctx).desk.contacts.staff.get(req.expert)
@@ -289,7 +288,6 @@ def close(
 
             emit_json([request_dict(r, tz=st.settings.timezone) for r in closed])
         else:
-            from ..i18n import language
             from ..notify.wording import duration_words
 
             period = duration_words(st.desk.catalog.close_after, language())
@@ -341,7 +339,6 @@ def _show_text(st, req, events) -> None:
     """The request for a person: labels in PD_LANG, local dates, people by name, history in words."""
     from ..latvian import format_dt, parse_instant
     from ..views import event_dict, is_late, request_dict
-    from ..i18n import language
     from ..wording import SHOW_LABELS, describe, status_label
 
     tz, desk = st.settings.timezone, st.desk

@@ -20,8 +20,9 @@ from .conversation import EXPERT, PREVIOUS_EXPERT, USER, mails_for
 from .db.connection import db, open_database, sqlite_path, translate_errors
 from .db.models import Assignment, Escalation, Event, Pause, Request
 from .errors import ConfigError, InvalidInput, InvalidState, NotFound, NotPermitted
+from .i18n import N_, _, language, ngettext
 from .lateness import late_filter
-from .latvian import clean_text, format_dt, iso, normalize_email, normalize_phone, to_local
+from .latvian import STATUS_LABELS, clean_text, field_name, format_dt, iso, label, normalize_email, normalize_phone, to_local
 from .ledger import Change, Ledger, canonical, text_sha256, utcnow
 from .ledger import utc_text as _utc_text
 from .record import Record, fresh
@@ -36,15 +37,19 @@ ESCALATION_REASONS = ("not_accepted", "unjustified_rejection", "overdue")
 
 # What may follow each state (for the message of a refused transition).
 NEXT_STEPS = {
-    "registered": "assign, resolve (if the desk can resolve it)",
-    "assigned": "accept, reject, wait, assign (reassign with --reason), note",
-    "in_progress": "resolve, wait, note, assign (reassign with --reason)",
-    "returned": "assign (to another expert), resolve (if the desk can resolve it), escalate --reason unjustified-rejection",
-    "waiting_user": "resume, note --resume (the user's answer)",
-    "resolved": "close, reopen",
-    "closed": "nothing: the request is closed",
-    "refused": "nothing: the request was refused as outside the Centre's competence",
+    "registered": N_("pd assign, pd resolve (if the desk can resolve it)"),
+    "assigned": N_("pd accept, pd reject, pd wait, pd assign (reassign with --reason), pd note"),
+    "in_progress": N_("pd resolve, pd wait, pd note, pd assign (reassign with --reason)"),
+    "returned": N_("pd assign (to another expert), pd resolve (if the desk can resolve it), "
+                   "pd escalate --reason unjustified-rejection"),
+    "waiting_user": N_("pd resume, pd note --resume (the user's answer)"),
+    "resolved": N_("pd close, pd reopen"),
+    "closed": N_("nothing: the request is closed"),
+    "refused": N_("nothing: the request was refused as outside the Centre's competence"),
 }
+
+# What an expert's step is called where someone else may not take it (Desk._acting_expert).
+_EXPERT_STEPS = {"accept": N_("accept"), "reject": N_("reject"), "pause": N_("pause"), "resolve": N_("resolve")}
 
 REQUESTER_FIELDS = ("name", "institution", "unit", "position", "phone", "email", "location", "room", "username")
 
@@ -169,13 +174,29 @@ class Desk:
             return me, None
         if me.has("operator"):
             return me, req.expert
-        raise NotPermitted(f"{me.login} may not {what} request {req.number}: it is assigned to {req.expert or 'nobody'}")
+        step = _(_EXPERT_STEPS.get(what, what))
+        if not req.expert:
+            raise NotPermitted(_("{person} may not {step} request {number}: it has no expert").format(
+                person=me.name, step=step, number=req.number))
+        raise NotPermitted(_("{person} may not {step} request {number}: it is assigned {to_expert}").format(
+            person=me.name, step=step, number=req.number, to_expert=self.to_expert(req.expert)))
+
+    def name_of(self, login: str | None) -> str:
+        """A staff member's name for a person to read (the login only if the contacts do not know it)."""
+        person = self.contacts.staff.get(login) if login else None
+        return person.name if person else (login or "-")
+
+    def to_expert(self, login: str | None) -> str:
+        """"ekspertam Jānim Bērziņam" / "to the expert Jānis Bērziņš", in the desk's language."""
+        from .notify.wording import EXPERT, to_person  # lazy: (as in tell) only a refusal's message
+
+        return to_person(EXPERT, self.name_of(login), language())
 
     def get(self, number: str):
         number = normalize_number(number)
         req = Request.get_or_none(Request.number == number)
         if req is None:
-            raise NotFound(f"no request {number}")
+            raise NotFound(_("request {number} not found").format(number=number))
         return req
 
     def _locked(self, number: str):
@@ -185,17 +206,17 @@ class Desk:
     @staticmethod
     def _state(req, allowed: Iterable[str], command: str) -> None:
         if req.status not in allowed:
-            raise InvalidState(
-                f"request {req.number} is {req.status}; '{command}' needs {' or '.join(allowed)}. "
-                f"From {req.status}: {NEXT_STEPS[req.status]}"
-            )
+            raise InvalidState(_("request {number} is in the state “{state}”; pd {command} needs the state {allowed}. "
+                                 "From here: {next}").format(
+                number=req.number, state=label(STATUS_LABELS, req.status), command=command,
+                allowed=", ".join(f"“{label(STATUS_LABELS, a)}”" for a in allowed), next=_(NEXT_STEPS[req.status])))
 
     def checked_text(self, field: str, value: str | None, *, redact: bool, required: bool = True,
                      multiline: bool = True) -> str | None:
         """A free text as the desk stores it: cleaned, bounded, and through the password guard."""
         if value is None or not str(value).strip():
             if required:
-                raise InvalidInput(f"{field} is required")
+                raise InvalidInput(_("{field} is required").format(field=field_name(field)))
             return None
         value = clean_text(field, value, max_len=LIMITS.get(field, 4000), multiline=multiline)
         from . import guard  # lazy: a read (pd show) writes no text, and the guard costs its start-up
@@ -214,13 +235,13 @@ class Desk:
     # ------------------------------------------------------------------ register [§5–§7]
     def register(self, data: RegisterInput, *, out_of_scope: bool = False, refusal_reason: str | None = None,
                  idempotency_key: str | None = None, redact: bool = False, via: str = "cli"):
-        me = self.require("operator", "system", what="register requests")
+        me = self.require("operator", "system", what=N_("register requests"))
         d = self._validated_register(data, redact=redact, out_of_scope=out_of_scope)
         if out_of_scope:
-            refusal_reason = self.checked_text("reason", refusal_reason or "Nav Informācijas centra kompetencē", redact=redact)
+            refusal_reason = self.checked_text("reason", refusal_reason or _("Outside the Information Centre's competence"), redact=redact)
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not (0 < len(key) <= 200):
-            raise InvalidInput("--idempotency-key must be 1 to 200 characters")
+            raise InvalidInput(_("--idempotency-key must be 1 to 200 characters"))
         from . import guard  # (as in checked_text)
 
         key = guard.check_key("--idempotency-key", key, redact_secrets=redact)
@@ -232,7 +253,7 @@ class Desk:
                     return existing
             received = d["received_at"] or ch.at
             if received > ch.at + timedelta(minutes=5):
-                raise InvalidInput("--received-at is in the future")
+                raise InvalidInput(_("--received-at is in the future"))
 
             year = to_local(received, self.settings.timezone).year
             inst = self.contacts.institution(d["institution"])
@@ -282,27 +303,27 @@ class Desk:
         if data.received_at is not None and _iso(d["received_at"]) != _iso(req.received_at):
             differ.append("received_at")
         if differ:
-            raise InvalidInput(f"{what} was registered as request {req.number}, which holds other "
-                               f"{', '.join('--' + f.replace('_', '-') for f in differ)}; it is not registered "
-                               f"again: change {req.number} with pd note, assign …, or register a new request")
+            raise InvalidInput(_("{what} was registered as request {number}, which holds other {options}; it is not "
+                                 "registered again: change {number} with pd note, pd assign …, or register a new "
+                                 "request").format(what=_(what), number=req.number,
+                                                   options=", ".join("--" + f.replace("_", "-") for f in differ)))
 
     def _validated_register(self, data: RegisterInput, *, redact: bool, out_of_scope: bool) -> dict[str, Any]:
         missing = data.missing()
         if missing:
-            raise InvalidInput("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+            raise InvalidInput(_("missing: {options}").format(options=", ".join("--" + m.replace("_", "-") for m in missing)))
         service = self.catalog.service(data.service or "")
         self.catalog.variant(service.code, bool(data.urgent))  # the one check of --urgent (pd calendar due too)
         self.contacts.institution(data.institution or "")
         if service.needs_location and not out_of_scope:
             lacking = [f for f in ("location", "room") if not getattr(data, f)]
             if lacking:
-                raise InvalidInput(
-                    f"service {service.code} is a failure of technical resources: "
-                    + " and ".join("--" + f for f in lacking) + " required [§6.6]"
-                )
+                raise InvalidInput(_("service {service} is a failure of technical resources: {options} required "
+                                     "[§6.6]").format(service=service.code, options=", ".join("--" + f for f in lacking)))
         channel = (data.channel or "").lower()
         if channel not in CHANNELS:
-            raise InvalidInput(f"--channel must be one of {', '.join(CHANNELS)}, not {data.channel!r}")
+            raise InvalidInput(_("--channel must be one of {channels}, not {value}").format(
+                channels=", ".join(CHANNELS), value=repr(data.channel)))
         out: dict[str, Any] = {
             "service": service.code, "institution": (data.institution or "").upper(), "channel": channel,
             "urgent": data.urgent, "received_at": data.received_at,
@@ -318,10 +339,11 @@ class Desk:
     def assign(self, number: str, expert: str, *, respond_by: datetime | None = None,
                resolve_by: datetime | None = None, reason: str | None = None, redact: bool = False,
                via: str = "cli", force: bool = False):
-        self.require("operator", what="assign requests")
+        self.require("operator", what=N_("assign requests"))
         person = self.contacts.person(expert)
         if not person.has("expert"):
-            raise InvalidInput(f"{expert} is not an expert in {self.contacts.source}")
+            raise InvalidInput(_("{person} is not an expert in {source}").format(person=person.name,
+                                                                                 source=self.contacts.source))
         forced = False
         reason = self.checked_text("reason", reason, redact=redact, required=False)
         with self.ledger.change() as ch:
@@ -329,18 +351,22 @@ class Desk:
             self._state(req, ("registered", "returned", "assigned", "in_progress"), "assign")
             reassign = req.status in ("assigned", "in_progress")
             if reassign and not reason:
-                raise InvalidInput(f"request {req.number} is already with {req.expert}: reassigning needs --reason")
+                raise InvalidInput(_("request {number} is already assigned {to_expert}: reassigning needs --reason").format(
+                    number=req.number, to_expert=self.to_expert(req.expert)))
             if reassign and req.expert == person.login:
-                raise InvalidInput(f"request {req.number} is already assigned to {person.login}")
+                raise InvalidInput(_("request {number} is already assigned {to_expert}").format(
+                    number=req.number, to_expert=self.to_expert(person.login)))
             if req.service not in person.services:
                 # An expert is assigned only to the services they serve (SPEC 9); --force is recorded.
                 if not force:
-                    serving = [s.login for s in self.contacts.with_role("expert") if req.service in s.services]
-                    raise InvalidInput(
-                        f"{person.login} does not serve {req.service} (their services: "
-                        f"{', '.join(person.services) or 'none'}); experts for {req.service}: "
-                        f"{', '.join(serving) or 'none'}. Use --force to assign anyway (the history records it)"
-                    )
+                    # (the others by name, with the login --expert takes)
+                    serving = [f"{s.name} ({s.login})" for s in self.contacts.with_role("expert")
+                               if req.service in s.services]
+                    raise InvalidInput(_("{person} does not serve {service} (their services: {services}); experts for "
+                                         "{service}: {experts}. Use --force to assign anyway (the history records "
+                                         "it)").format(person=person.name, service=req.service,
+                                                       services=", ".join(person.services) or "-",
+                                                       experts=", ".join(serving) or "-"))
                 forced = True
             catalog = self.catalog_for(req)
             times = catalog.times(req.service, req.urgent)
@@ -357,9 +383,9 @@ class Desk:
                 resolution_due = cal.due(ch.at, times.resolution)
             for label, when in (("--respond-by", respond_by), ("--resolve-by", resolve_by)):
                 if when is not None and when <= ch.at:
-                    raise InvalidInput(f"{label} is in the past")
+                    raise InvalidInput(_("{option} is in the past").format(option=label))
             if resolution_due < response_due:
-                raise InvalidInput("the resolution deadline is before the response deadline")
+                raise InvalidInput(_("the resolution deadline is before the response deadline"))
             if previous is not None:
                 previous.ended_at = ch.at
                 previous.ended_reason = "reassigned" if reassign else "rejected"
@@ -444,7 +470,7 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             if self.actor.login != req.expert:
-                self.require("operator", what="resume requests")
+                self.require("operator", what=N_("resume requests"))
             self._state(req, ("waiting_user",), "resume")
             self.resume_in(ch, req, via=via, answer=answer)
         return req
@@ -481,22 +507,25 @@ class Desk:
         text = self.checked_text("note", text, redact=redact)
         delay_reason = self.checked_text("reason", delay_reason, redact=redact, required=False)
         if (delay_reason is None) != (planned is None):
-            raise InvalidInput("a delay report needs both --delay-reason and --planned")
+            raise InvalidInput(_("a delay report needs both --delay-reason and --planned"))
         with self.ledger.change() as ch:
             req = self._locked(number)
             if self.actor.login != req.expert:
-                self.require("operator", what="add notes to requests")
+                self.require("operator", what=N_("add notes to requests"))
             behalf = None
             if delay_reason:
                 self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
 
                 today = to_local(ch.at, self.settings.timezone).date()
                 if planned is not None and planned < today:
-                    raise InvalidInput("--planned is in the past")
+                    raise InvalidInput(_("--planned is in the past"))
                 if planned is not None and planned > today + PLANNED_AHEAD:
                     # a planned date years ahead would postpone the escalation [§8.4.3] for ever (issue 18)
-                    raise InvalidInput(f"--planned {planned:%d.%m.%Y} is more than {PLANNED_AHEAD.days} days ahead; "
-                                       f"plan within that (until {today + PLANNED_AHEAD:%d.%m.%Y}) and report again")
+                    raise InvalidInput(ngettext(
+                        "--planned {date} is more than {n} day ahead; plan within that (until {until}) and report again",
+                        "--planned {date} is more than {n} days ahead; plan within that (until {until}) and report again",
+                        PLANNED_AHEAD.days).format(date=f"{planned:%d.%m.%Y}", n=PLANNED_AHEAD.days,
+                                                   until=f"{today + PLANNED_AHEAD:%d.%m.%Y}"))
                 # The first report's time decides whether the delay was reported before the deadline
                 # [§8.4.3]; a later report updates the reason and the planned date.
                 req.delay_reason, req.planned_date = delay_reason, planned
@@ -523,12 +552,12 @@ class Desk:
         with self.ledger.change() as ch:
             req = self._locked(number)
             if req.status in ("registered", "returned"):
-                self.require("operator", what="resolve requests at the desk")
+                self.require("operator", what=N_("resolve requests at the desk"))
                 if not self.catalog_for(req).service(req.service).operator_can_resolve:
-                    raise InvalidState(
-                        f"request {req.number} is {req.status} and the desk does not resolve {req.service} itself "
-                        f"(operator_can_resolve: false); assign it to an expert"
-                    )
+                    raise InvalidState(_("request {number} is in the state “{state}” and the desk does not resolve "
+                                         "{service} itself (operator_can_resolve: false); assign it to an expert: "
+                                         "pd assign").format(number=req.number, state=label(STATUS_LABELS, req.status),
+                                                             service=req.service))
                 behalf = None
             else:
                 me, behalf = self._acting_expert(req, "resolve")
@@ -554,7 +583,8 @@ class Desk:
         the expert (on_behalf_of) and the channel (email). The caller has checked the sender and
         the thread (pd/intake/commands.py); here the state and the text are checked."""
         if req.expert != expert or req.status not in ("assigned", "in_progress", "waiting_user"):
-            raise NotPermitted(f"request {req.number} is not with {expert} now")
+            raise NotPermitted(_("request {number} is not with {person} now").format(number=req.number,
+                                                                                     person=self.name_of(expert)))
         via = "email"
         if command == "accept":
             self._accept(ch, req, via=via, behalf=expert)
@@ -568,7 +598,7 @@ class Desk:
             self._state(req, ("assigned", "in_progress", "waiting_user"), "note --delay-reason")
 
             if planned is None or planned < to_local(ch.at, self.settings.timezone).date():
-                raise InvalidInput("the planned date is in the past")
+                raise InvalidInput(_("the planned date is in the past"))
             req.delay_reason, req.planned_date = reason, planned
             req.delay_reported_at = req.delay_reported_at or ch.at
             self._save(ch, req)
@@ -577,7 +607,7 @@ class Desk:
                 "before_deadline": (ch.at <= req.resolution_due) if req.resolution_due else None})
             self.tell(ch, req, ev)
         else:
-            raise InvalidInput(f"unknown command {command!r}")
+            raise InvalidInput(_("unknown command {command}").format(command=repr(command)))
 
     def close(self, number: str, *, reason: str | None = None, confirmed: bool = False, redact: bool = False,
               via: str = "cli"):
@@ -587,10 +617,10 @@ class Desk:
         (or `confirmed`: the reply confirms the result) it is refused, naming the reply. Within
         the objection period the result mail promised, closing needs the user's confirmation or
         the operator's reason; after it, no objection came in time."""
-        self.require("operator", "system", what="close requests")
+        self.require("operator", "system", what=N_("close requests"))
         reason = self.checked_text("reason", reason, redact=redact, required=False)
         if reason and confirmed:
-            raise InvalidInput("give --reason or --confirmed, not both")
+            raise InvalidInput(_("give --reason or --confirmed, not both"))
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "close")
@@ -602,11 +632,11 @@ class Desk:
             until = req.resolved_at + self.catalog_for(req).close_after
             if not (reason or confirmed) and ch.at < until:
 
-                raise InvalidState(
-                    f"request {req.number} is resolved and its objection period runs until "
-                    f"{format_dt(until, self.settings.timezone)} (the result mail promised it): close it with "
-                    "--confirmed when the user confirmed the result, or with --reason TEXT; after that "
-                    "pd close --auto closes it")
+                raise InvalidState(_(
+                    "request {number} is resolved and its objection period runs until {until} (the result mail "
+                    "promised it): close it with --confirmed when the user confirmed the result, or with --reason "
+                    "TEXT; after that pd close --auto closes it").format(
+                        number=req.number, until=format_dt(until, self.settings.timezone)))
             why = "confirmed" if confirmed else ("operator" if reason else "no_objection")
             objections.decide(ch, req, pending, self.actor.login)
             self._close(ch, req, via=via, why=why, reason=reason, replies=[m.id for m in pending])
@@ -623,7 +653,7 @@ class Desk:
 
     def close_auto(self, *, via: str = "cron") -> list:
         """Close each request resolved more than `close_after` ago with no objection [§8.10]."""
-        self.require("operator", "system", what="close requests")
+        self.require("operator", "system", what=N_("close requests"))
         cutoff = self.now() - self.catalog.close_after
         numbers = [r.number for r in Request.select(Request.number)
                    .where((Request.status == "resolved") & (Request.resolved_at <= cutoff)).order_by(Request.id)]
@@ -643,7 +673,7 @@ class Desk:
 
     def reopen(self, number: str, reason: str, *, redact: bool = False, via: str = "cli"):
         reason = self.checked_text("reason", reason, redact=redact)
-        self.require("operator", what="reopen requests")
+        self.require("operator", what=N_("reopen requests"))
         with self.ledger.change() as ch:
             req = self._locked(number)
             self._state(req, ("resolved",), "reopen")
@@ -698,7 +728,7 @@ class Desk:
     # ------------------------------------------------------------------ recall [SPEC 14]
     def requester_of(self, number: str) -> dict[str, str]:
         """The requester's fields of request N (`pd register --like N`), by RegisterInput's names."""
-        self.require("operator", "system", what="register requests")
+        self.require("operator", "system", what=N_("register requests"))
         return _requester(self.get(number))
 
     def earlier_requester(self, *, phone: str | None = None, email: str | None = None) -> dict[str, str] | None:
@@ -739,7 +769,8 @@ class Desk:
         if f.statuses:
             for s in f.statuses:
                 if s not in STATES:
-                    raise InvalidInput(f"--status {s!r}: use one of {', '.join(STATES)}")
+                    raise InvalidInput(_("--status {value}: use one of {states}").format(value=repr(s),
+                                                                                         states=", ".join(STATES)))
             q = q.where(Request.status.in_(f.statuses))
         if f.institution:
             q = q.where(Request.institution == f.institution.upper())
@@ -785,11 +816,10 @@ def _same_content(key: str, req, d: dict[str, Any], refusal_reason: str | None) 
         stored["received_at"] = _iso(req.received_at)
     if _content_digest(asked) != _content_digest(stored):
         differ = [f.replace("_", "-") for f in asked if asked[f] != stored[f]]
-        raise InvalidInput(
-            f"--idempotency-key {key!r} was used for request {req.number} with different content "
-            f"({', '.join('--' + f if f != 'refused' else '--out-of-scope' for f in differ)}); "
-            "a new request needs a new key"
-        )
+        raise InvalidInput(_("--idempotency-key {key} was used for request {number} with different content "
+                             "({options}); a new request needs a new key").format(
+            key=repr(key), number=req.number,
+            options=", ".join("--" + f if f != "refused" else "--out-of-scope" for f in differ)))
 
 
 def acting_person(settings: Settings, contacts: Contacts, mode: str | None = None) -> Staff:
@@ -803,9 +833,9 @@ def acting_person(settings: Settings, contacts: Contacts, mode: str | None = Non
     a PD_USER naming anyone else is exit 6."""
     mode = mode or settings.identity
     if mode == "os":
-        login, source = os_login(), "your operating-system login"
+        login, source = os_login(), _("your operating-system login")
     elif mode == "database":
-        login, source = database_login(settings), "the database role you connected as"
+        login, source = database_login(settings), _("the database role you connected as")
     elif settings.user:
         login, source = settings.user, ""
     else:
@@ -813,12 +843,15 @@ def acting_person(settings: Settings, contacts: Contacts, mode: str | None = Non
 
         login, source = getpass.getuser(), ""
     if source and settings.user and settings.user != login:
-        raise NotPermitted(f"PD_USER={settings.user!r} is not you: with identity mode {mode} pd acts as "
-                           f"{source}, {login!r}")
+        raise NotPermitted(_("PD_USER={user} is not you: with identity mode {mode} pd acts as {source}, "
+                             "{login}").format(user=repr(settings.user), mode=mode, source=source, login=repr(login)))
     person = contacts.staff.get(login)
     if person is None:
-        hint = f"{source} {login!r} is not a staff login" if source else "set PD_USER to your login"
-        raise NotPermitted(f"{login!r} is not Centre staff in {contacts.source} ({hint})")
+        if source:
+            raise NotPermitted(_("{login} is not Centre staff in {contacts} ({source} {login} is not a staff "
+                                 "login)").format(login=repr(login), contacts=contacts.source, source=source))
+        raise NotPermitted(_("{login} is not Centre staff in {contacts} (set PD_USER to your login)").format(
+            login=repr(login), contacts=contacts.source))
     return person
 
 
@@ -827,8 +860,8 @@ def os_login() -> str:
     try:
         return pwd.getpwuid(os.getuid()).pw_name
     except KeyError:
-        raise NotPermitted(f"the operating-system account {os.getuid()} has no name; "
-                           "PD_IDENTITY=os needs a named login") from None
+        raise NotPermitted(_("the operating-system account {uid} has no name; PD_IDENTITY=os needs a named "
+                             "login").format(uid=os.getuid())) from None
 
 
 _DB_LOGINS: dict[str, str] = {}
@@ -837,8 +870,8 @@ _DB_LOGINS: dict[str, str] = {}
 def database_login(settings: Settings) -> str:
     """`SELECT session_user` on the ledger's PostgreSQL server (once per process)."""
     if settings.is_sqlite:
-        raise ConfigError("PD_IDENTITY=database needs a PostgreSQL ledger: a SQLite file has no users "
-                          "(use PD_IDENTITY=os)")
+        raise ConfigError(_("PD_IDENTITY=database needs a PostgreSQL ledger: a SQLite file has no users "
+                            "(use PD_IDENTITY=os)"))
     url = settings.database_url
     if url not in _DB_LOGINS:
 
@@ -868,7 +901,8 @@ def authorise(settings: Settings, *roles: str, what: str) -> Staff:
 
 def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:
     if not me.has(*roles):
-        raise NotPermitted(f"{me.login} may not {what}: it needs the role {' or '.join(roles)}")
+        raise NotPermitted(_("{person} may not {what}: it needs the role {roles}").format(
+            person=me.name, what=_(what), roles=", ".join(roles)))
     return me
 
 
@@ -886,5 +920,5 @@ def normalize_number(text: str) -> str:
     year, sep, seq = t.partition("-")
     if not (sep and year.isascii() and year.isdigit() and len(year) == 4 and seq.isascii() and seq.isdigit()
             and 1 <= len(seq) <= 6 and int(seq) > 0):
-        raise InvalidInput(f"{text!r} is not a request number (YYYY-NNNNNN, e.g. 2026-000123)")
+        raise InvalidInput(_("{text} is not a request number (YYYY-NNNNNN, e.g. 2026-000123)").format(text=repr(text)))
     return f"{year}-{int(seq):06d}"

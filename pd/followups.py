@@ -14,6 +14,8 @@ import peewee as pw
 from .db.intake_models import InboundMessage as IM
 from .db.intake_models import IntakeItem
 from .db.models import Event, Request
+from .i18n import _
+from .latvian import STATUS_LABELS, label
 
 # Events the intake writes by itself: they are not a person having seen the mail.
 INTAKE_KINDS = ("mail_received", "intake_received", "mail_bounced", "mail_quarantined")
@@ -27,8 +29,8 @@ def unseen_condition():
 
 
 def title(msg) -> str:
-    who = msg.sender_name or msg.sender_email or "(nezināms sūtītājs)"
-    subject = msg.subject or "(bez temata)"
+    who = msg.sender_name or msg.sender_email or _("(unknown sender)")
+    subject = msg.subject or _("(no subject)")
     text = f"{who}: {subject}"
     return text if len(text) <= 100 else text[:99] + "…"
 
@@ -42,10 +44,12 @@ def queue_entries(now: datetime) -> list[dict]:
         msg = item.message
         if item.related_id:
             related = Request.get_by_id(item.related_id)
-            detail = (f"new mail about request {related.number}, which is {related.status}: "
-                      f"register it as a new request, attach it or ignore it (pd intake show {item.id})")
+            detail = _("new mail about request {number}, which is in the state “{state}”: register it as a new "
+                       "request, attach it or ignore it (pd intake show {item})").format(
+                number=related.number, state=label(STATUS_LABELS, related.status), item=item.id)
         else:
-            detail = f"new mail, not yet a request: register, attach or ignore it (pd intake show {item.id})"
+            detail = _("new mail, not yet a request: register, attach or ignore it (pd intake show {item})").format(
+                item=item.id)
         out.append({"reason": "intake_new", "request": None, "intake": item.id, "since": msg.received_at,
                     "due": None, "title": title(msg), "detail": detail})
     follow = (IM.select(IM, Request).join(Request, on=(IM.request == Request.id))
@@ -56,10 +60,15 @@ def queue_entries(now: datetime) -> list[dict]:
             continue  # an objection: pd/objections.py decides, and pd queue shows it from there
         else:
             reason = "follow_up"
-            words = {"answer": "the requester's answer; the request resumed",
-                     "expert": "the assigned expert's word: record accept / reject / result with --via email",
-                     "objection": f"a reply after {req.number} was resolved"}.get(msg.flag or "", "a mail about it")
-            detail = f"{words}; not yet seen (pd show {req.number}, pd intake seen {req.number})"
+            detail = {
+                "answer": _("the requester's answer; the request resumed; not yet seen (pd show {number}, "
+                            "pd intake seen {number})"),
+                "expert": _("the assigned expert's word: record accept / reject / result with --via email; not yet "
+                            "seen (pd show {number}, pd intake seen {number})"),
+                "objection": _("a reply after {number} was resolved; not yet seen (pd show {number}, "
+                               "pd intake seen {number})"),
+            }.get(msg.flag or "", _("a mail about it; not yet seen (pd show {number}, pd intake seen {number})")).format(
+                number=req.number)
         out.append({"reason": reason, "request": req.number, "intake": None, "since": msg.received_at,
                     "due": None, "title": title(msg), "detail": detail})
     out.sort(key=lambda e: e["since"])

@@ -65,6 +65,8 @@ from itertools import islice
 from typing import Any
 
 from pd.errors import InvalidInput
+from pd.i18n import _
+from pd.latvian import field_name
 from pd.record import Frozen
 
 __all__ = ["Finding", "find_secrets", "redact", "check_text", "REDACTED"]
@@ -397,7 +399,7 @@ def _candidates(text: str, folded: str, pos: int, *, oblique: bool = False):
     named = False  # "parole lietotājam …", "password for …": a label may follow
     limit = min(n, pos + _LOOK_AHEAD)
     i = pos
-    for _ in range(_MAX_CONNECTORS):
+    for _step in range(_MAX_CONNECTORS):
         j = _SPACE_RE.match(text, i, limit).end()
         if j >= limit or text.count("\n", i, j) >= 2:
             return  # the value is not looked for past a blank line
@@ -470,7 +472,7 @@ def _label_end(text: str, folded: str, pos: int, limit: int) -> tuple[int, bool]
     """After a label's first word: where the value starts if up to two more label words and then
     ``is``/``ir``/``:`` follow on the same line (and whether it was a strong separator)."""
     i = pos
-    for _ in range(3):
+    for _step in range(3):
         i = _BLANKS_RE.match(text, i, limit).end()
         sep_match = _SEPARATOR_RE.match(folded, i)
         if sep_match and sep_match.group() in _STRONG_SEPARATORS:
@@ -737,10 +739,8 @@ def check_text(field: str, text: str | None, *, redact_secrets: bool) -> str | N
         return text
     if redact_secrets:
         return redact(text)
-    raise InvalidInput(
-        f"{field} seems to contain a password or PIN; remove it "
-        "(passwords are never stored, rule 6.7) or use --redact"
-    )
+    raise InvalidInput(_("{field} seems to contain a password or PIN; remove it (passwords are never stored, "
+                         "rule 6.7) or use --redact").format(field=field_name(field)))
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING
 
 from pd.errors import InvalidInput
+from pd.i18n import N_, _, gettext_in, language, ngettext
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -27,6 +28,9 @@ __all__ = [
     "ESCALATION_REASON_LABELS",
     "YES_NO",
     "TERMS",
+    "FIELD_NAMES",
+    "Labels",
+    "field_name",
     "label",
     "yes_no",
     "lv_sort_key",
@@ -115,127 +119,105 @@ def lv_sorted(items, key=None, reverse: bool = False) -> list:
 # --------------------------------------------------------------------------
 # Labels
 # --------------------------------------------------------------------------
-STATUS_LABELS: dict[str, dict[str, str]] = {
-    "lv": {
-        "registered": "reģistrēts",
-        "assigned": "nodots ekspertam",
-        "in_progress": "pieņemts izskatīšanai",
-        "returned": "atgriezts Pakalpojumu dienestam",
-        "waiting_user": "gaida lietotāja informāciju",
-        "resolved": "izpildīts",
-        "closed": "slēgts",
-        "refused": "noraidīts (nav Centra kompetencē)",
-    },
-    "en": {
-        "registered": "registered",
-        "assigned": "assigned to an expert",
-        "in_progress": "accepted for processing",
-        "returned": "returned to the Service Desk",
-        "waiting_user": "waiting for the user's information",
-        "resolved": "resolved",
-        "closed": "closed",
-        "refused": "refused (outside the Centre's competence)",
-    },
-}
+class Labels(dict):
+    """``{value: English msgid}``; the Latvian is in the catalog (pd.po). ``TABLE[lang]`` (the
+    shape these tables had, ``{value: text in lang}``) still answers, translated."""
 
-CHANNEL_LABELS: dict[str, dict[str, str]] = {
-    "lv": {"phone": "tālrunis", "fax": "fakss", "email": "e-pasts", "other": "cits"},
-    "en": {"phone": "phone", "fax": "fax", "email": "e-mail", "other": "other"},
-}
+    def __getitem__(self, key):
+        if key in LANGUAGES and not dict.__contains__(self, key):
+            return {value: gettext_in(key, msgid) for value, msgid in self.items()}
+        return dict.__getitem__(self, key)
 
-ESCALATION_REASON_LABELS: dict[str, dict[str, str]] = {
-    "lv": {
-        "not_accepted": "eksperts noteiktajā termiņā nav apstiprinājis pieteikuma pieņemšanu izskatīšanai",
-        "unjustified_rejection": "eksperts nepamatoti noraidījis pieteikumu",
-        "overdue": "pārsniegts pieteikuma izskatīšanas termiņš",
-    },
-    "en": {
-        "not_accepted": "the expert did not accept the request within the response deadline",
-        "unjustified_rejection": "the expert rejected the request without justification",
-        "overdue": "the resolution deadline has passed",
-    },
-}
+    def get(self, key, default=None):
+        if key in LANGUAGES and not dict.__contains__(self, key):
+            return self[key]
+        return dict.get(self, key, default)
 
-YES_NO: dict[str, dict[str, str]] = {
-    "lv": {"yes": "Jā", "no": "Nē"},
-    "en": {"yes": "Yes", "no": "No"},
-}
-
-# The glossary of SPEC 12, for headings in reports and e-mails.
-TERMS: dict[str, dict[str, str]] = {
-    "lv": {
-        "escalated": "eskalēts",
-        "request": "pieteikums",
-        "requester": "pieteicējs",
-        "user": "lietotājs",
-        "operator": "Pakalpojumu dienesta operators",
-        "expert": "eksperts",
-        "institution": "iestāde",
-        "service_catalog": "pakalpojumu katalogs",
-        "response_deadline": "reaģēšanas termiņš",
-        "resolution_deadline": "izskatīšanas termiņš",
-        "planned_date": "plānotais izpildes termiņš",
-        "monthly_report": "ikmēneša pārskats",
-        "working_day": "darba diena",
-        "public_holiday": "svētku diena",
-        "transferred_working_day": "pārceltā darba diena",
-        "number": "reģistrācijas numurs",
-        "status": "statuss",
-        "service": "pakalpojums",
-        "description": "apraksts",
-        "channel": "saņemšanas veids",
-        "urgent": "steidzams",
-        "received_at": "saņemts",
-        "result": "rezultāts",
-    },
-    "en": {
-        "escalated": "escalated",
-        "request": "request",
-        "requester": "requester",
-        "user": "user",
-        "operator": "Service Desk operator",
-        "expert": "expert",
-        "institution": "institution",
-        "service_catalog": "service catalog",
-        "response_deadline": "response deadline",
-        "resolution_deadline": "resolution deadline",
-        "planned_date": "planned date",
-        "monthly_report": "monthly report",
-        "working_day": "working day",
-        "public_holiday": "public holiday",
-        "transferred_working_day": "transferred working day",
-        "number": "registration number",
-        "status": "status",
-        "service": "service",
-        "description": "description",
-        "channel": "channel",
-        "urgent": "urgent",
-        "received_at": "received",
-        "result": "result",
-    },
-}
 
 LANGUAGES = ("lv", "en")
 
+# SPEC 12's states (the JSON value is the key; the Latvian is pd.po's msgstr).
+STATUS_LABELS = Labels({
+    "registered": N_("registered"),
+    "assigned": N_("assigned to an expert"),
+    "in_progress": N_("accepted for processing"),
+    "returned": N_("returned to the Service Desk"),
+    "waiting_user": N_("waiting for the user's information"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "refused": N_("refused (outside the Centre's competence)"),
+})
 
-def label(table: dict, value: str, lang: str = "lv") -> str:
-    """The label of ``value`` in ``lang``; an unknown value is shown as it is.
+CHANNEL_LABELS = Labels({"phone": N_("phone"), "fax": N_("fax"), "email": N_("e-mail"), "other": N_("other")})
+
+ESCALATION_REASON_LABELS = Labels({
+    "not_accepted": N_("the expert did not accept the request within the response deadline"),
+    "unjustified_rejection": N_("the expert rejected the request without justification"),
+    "overdue": N_("the resolution deadline has passed"),
+})
+
+YES_NO = Labels({"yes": N_("Yes"), "no": N_("No")})
+
+# The glossary of SPEC 12, for headings in reports and e-mails.
+TERMS = Labels({
+    "escalated": N_("escalated"),
+    "request": N_("request"),
+    "requester": N_("requester"),
+    "user": N_("user"),
+    "operator": N_("Service Desk operator"),
+    "expert": N_("expert"),
+    "institution": N_("institution"),
+    "service_catalog": N_("service catalog"),
+    "response_deadline": N_("response deadline"),
+    "resolution_deadline": N_("resolution deadline"),
+    "planned_date": N_("planned date"),
+    "monthly_report": N_("monthly report"),
+    "working_day": N_("working day"),
+    "public_holiday": N_("public holiday"),
+    "transferred_working_day": N_("transferred working day"),
+    "number": N_("registration number"),
+    "status": N_("status"),
+    "service": N_("service"),
+    "description": N_("description"),
+    "channel": N_("channel"),
+    "urgent": N_("urgent"),
+    "received_at": N_("received"),
+    "result": N_("result"),
+})
+
+# The free texts a person types, by the name pd's code gives them (clean_text's and the guard's `field`).
+FIELD_NAMES = Labels({
+    "description": N_("description"), "reason": N_("reason"), "note": N_("note"), "result": N_("result"),
+    "question": N_("question"), "answer": N_("answer"), "text": N_("text"), "name": N_("name and surname"),
+    "unit": N_("unit"), "position": N_("position"), "location": N_("location"), "room": N_("room"),
+    "username": N_("username"), "phone": N_("phone number"), "email": N_("e-mail address"),
+})
+
+
+def field_name(field: str, lang: str | None = None) -> str:
+    """A field as a person calls it ("apraksts"); an option (``--idempotency-key``) as it is."""
+    msgid = dict.get(FIELD_NAMES, field)
+    return gettext_in(lang or language(), msgid) if msgid else field
+
+
+def label(table: dict, value: str, lang: str | None = None) -> str:
+    """The label of ``value`` in ``lang`` (default: the desk's language); an unknown value is shown
+    as it is.
 
     ``value`` may use the CLI spelling with hyphens (``unjustified-rejection``).
     An unknown language is a programming error (``ValueError``).
     """
-    if lang not in table:
-        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(table)}")
-    labels = table[lang]
+    lang = lang or language()
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
     if isinstance(value, bool):
         value = "yes" if value else "no"
     key = str(value)
-    if key in labels:
-        return labels[key]
-    return labels.get(key.replace("-", "_"), key)
+    msgid = dict.get(table, key) or dict.get(table, key.replace("-", "_"))
+    return gettext_in(lang, msgid) if msgid else key
 
 
-def yes_no(flag: bool, lang: str = "lv") -> str:
+def yes_no(flag: bool, lang: str | None = None) -> str:
     return label(YES_NO, "yes" if flag else "no", lang)
 
 
@@ -255,7 +237,7 @@ def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)  # ZoneInfo caches instances per key
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {tz!r}") from exc
+        raise InvalidInput(_("unknown time zone {zone}").format(zone=repr(tz))) from exc
 
 
 def _aware(dt: datetime) -> datetime:
@@ -298,7 +280,7 @@ _DMY = (
     r"(?:[ T]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
 _ISO_START = r"\d{4}-\d{2}-\d{2}"
-_INSTANT_HELP = "use YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM] or DD.MM.YYYY HH:MM"
+_INSTANT_FORMS = N_("YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][+HH:MM] or DD.MM.YYYY HH:MM")
 
 
 def parse_instant(text: str, tz: str = RIGA) -> datetime:
@@ -316,12 +298,13 @@ def parse_instant(text: str, tz: str = RIGA) -> datetime:
     occurrence, still on summer time (+03:00), i.e. 00:30 UTC.
     """
     if text is None:
-        raise InvalidInput("a date and time is required; " + _INSTANT_HELP)
+        raise InvalidInput(_("a date and time is required; use {forms}").format(forms=_(_INSTANT_FORMS)))
     raw = str(text).strip()
     shown = raw if len(raw) <= 40 else raw[:37] + "…"
-    shown = f'"{shown}"' if shown.isprintable() else "the value"
+    shown = f'"{shown}"' if shown.isprintable() else _("the value")
+    forms = _(_INSTANT_FORMS)
     if not raw:
-        raise InvalidInput("the date and time is empty; " + _INSTANT_HELP)
+        raise InvalidInput(_("the date and time is empty; use {forms}").format(forms=forms))
     zone = _zone(tz)
     dt: datetime
     m = re.fullmatch(_DMY, raw)
@@ -339,11 +322,13 @@ def parse_instant(text: str, tz: str = RIGA) -> datetime:
                 iso_text = iso_text[:-1] + "+00:00"
             dt = datetime.fromisoformat(iso_text)
         else:
-            raise InvalidInput(f'{shown} is not a date and time; ' + _INSTANT_HELP)
-    except ValueError as exc:
-        raise InvalidInput(f'{shown} is not a valid date and time ({exc}); ' + _INSTANT_HELP) from None
+            raise InvalidInput(_("{value} is not a date and time; use {forms}").format(value=shown, forms=forms))
+    except ValueError:
+        # (Python's own words about the date, "day is out of range for month", are English)
+        raise InvalidInput(_("{value} is not a valid date and time; use {forms}").format(value=shown, forms=forms)) from None
     if not (MIN_YEAR <= dt.year <= MAX_YEAR):
-        raise InvalidInput(f'{shown}: the year {dt.year} is outside {MIN_YEAR}–{MAX_YEAR}')
+        raise InvalidInput(_("{value}: the year {year} is outside {first}–{last}").format(
+            value=shown, year=dt.year, first=MIN_YEAR, last=MAX_YEAR))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=zone, fold=0)
     # The range applies to the year as typed: "2000-01-01" (Riga) is 1999 in UTC.
@@ -372,7 +357,7 @@ def normalize_phone(text: str) -> str:
     import unicodedata  # (as above)
 
     if text is None or not str(text).strip():
-        raise InvalidInput("phone number is empty")
+        raise InvalidInput(_("the phone number is empty"))
     raw = unicodedata.normalize("NFKC", str(text)).strip()
     shown = _shown(raw)
     digits: list[str] = []
@@ -382,27 +367,27 @@ def normalize_phone(text: str) -> str:
             digits.append(ch)
         elif ch == "+":
             if digits or plus:
-                raise InvalidInput(f"phone number{shown} has a '+' that is not at the start")
+                raise InvalidInput(_("the phone number{shown} has a '+' that is not at the start").format(shown=shown))
             plus = True
         elif ch in _PHONE_SEPARATORS:
             continue
         else:
             what = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-            raise InvalidInput(
-                f"phone number{shown} contains {what}; use digits, spaces, '-', "
-                "'(' ')' and a leading '+' (e.g. +371 2612 3456)"
-            )
+            raise InvalidInput(_("the phone number{shown} contains {what}; use digits, spaces, '-', "
+                                 "'(' ')' and a leading '+' (e.g. +371 2612 3456)").format(shown=shown, what=what))
     number = "".join(digits)
     if not number:
-        raise InvalidInput(f"phone number{shown} has no digits")
+        raise InvalidInput(_("the phone number{shown} has no digits").format(shown=shown))
     has_country_code = True
     if plus:
         if not number.startswith("371"):
-            raise InvalidInput(f"phone number{shown} is not a Latvian number (+371); only Latvian numbers are accepted")
+            raise InvalidInput(_("the phone number{shown} is not a Latvian number (+371); only Latvian numbers "
+                                     "are accepted").format(shown=shown))
         national = number[3:]
     elif number.startswith("00"):
         if not number.startswith("00371"):
-            raise InvalidInput(f"phone number{shown} is not a Latvian number (+371); only Latvian numbers are accepted")
+            raise InvalidInput(_("the phone number{shown} is not a Latvian number (+371); only Latvian numbers "
+                                     "are accepted").format(shown=shown))
         national = number[5:]
     elif len(number) == 11 and number.startswith("371"):
         national = number[3:]
@@ -410,15 +395,17 @@ def normalize_phone(text: str) -> str:
         national = number
         has_country_code = False
     if len(national) != 8:
-        raise InvalidInput(
-            f"phone number{shown} has {len(national)} digits"
-            + (" after the country code" if has_country_code else "")
-            + "; a Latvian number has 8"
-        )
+        if has_country_code:
+            msg = ngettext("the phone number{shown} has {n} digit after the country code; a Latvian number has 8",
+                           "the phone number{shown} has {n} digits after the country code; a Latvian number has 8",
+                           len(national))
+        else:
+            msg = ngettext("the phone number{shown} has {n} digit; a Latvian number has 8",
+                           "the phone number{shown} has {n} digits; a Latvian number has 8", len(national))
+        raise InvalidInput(msg.format(shown=shown, n=len(national)))
     if national[0] not in "26":
-        raise InvalidInput(
-            f"phone number{shown} starts with {national[0]}; a Latvian number starts with 2 (mobile) or 6 (landline)"
-        )
+        raise InvalidInput(_("the phone number{shown} starts with {digit}; a Latvian number starts with 2 (mobile) "
+                             "or 6 (landline)").format(shown=shown, digit=national[0]))
     return "+371" + national
 
 
@@ -435,60 +422,66 @@ def normalize_email(text: str) -> str:
     import unicodedata  # (as above)
 
     if text is None or not str(text).strip():
-        raise InvalidInput("e-mail address is empty")
+        raise InvalidInput(_("the e-mail address is empty"))
     raw = unicodedata.normalize("NFC", str(text)).strip()
     shown = _shown(raw, 64)
     if len(raw) > MAX_EMAIL:
-        raise InvalidInput(f"e-mail address is {len(raw)} characters; the limit is {MAX_EMAIL}")
+        raise InvalidInput(_("the e-mail address is {n} characters long; the limit is {limit}").format(n=len(raw), limit=MAX_EMAIL))
     for ch in raw:
         if ch.isspace():
-            raise InvalidInput(f"e-mail address{shown} contains a space")
+            raise InvalidInput(_("the e-mail address{shown} contains a space").format(shown=shown))
         if not ch.isprintable():
-            raise InvalidInput(f"e-mail address contains a control character (U+{ord(ch):04X})")
+            raise InvalidInput(_("the e-mail address contains a control character ({code})").format(code=f"U+{ord(ch):04X}"))
     if raw.count("@") != 1:
-        problem = "has no '@'" if "@" not in raw else "has more than one '@'"
-        raise InvalidInput(f"e-mail address{shown} {problem}")
+        if "@" not in raw:
+            raise InvalidInput(_("the e-mail address{shown} has no '@'").format(shown=shown))
+        raise InvalidInput(_("the e-mail address{shown} has more than one '@'").format(shown=shown))
     local, domain = raw.split("@")
     if not local:
-        raise InvalidInput(f"e-mail address{shown} has nothing before the '@'")
+        raise InvalidInput(_("the e-mail address{shown} has nothing before the '@'").format(shown=shown))
     if len(local) > 64:
-        raise InvalidInput(f"e-mail address{shown}: the part before '@' is longer than 64 characters")
+        raise InvalidInput(_("the e-mail address{shown}: the part before '@' is longer than 64 characters").format(shown=shown))
     if local.startswith(".") or local.endswith(".") or ".." in local:
-        raise InvalidInput(f"e-mail address{shown}: the part before '@' has a misplaced '.'")
+        raise InvalidInput(_("the e-mail address{shown}: the part before '@' has a misplaced '.'").format(shown=shown))
     bad = sorted(set(local) & _EMAIL_LOCAL_FORBIDDEN)
     if bad:
-        raise InvalidInput(f"e-mail address{shown} contains {bad[0]!r} before the '@'")
+        raise InvalidInput(_("the e-mail address{shown} contains {char} before the '@'").format(shown=shown, char=repr(bad[0])))
     if not local.isascii():
         # The desk's mail server takes no SMTPUTF8: refuse here, not in the outbox later (SPEC 3).
         first = next(ch for ch in local if not ch.isascii())
-        raise InvalidInput(f"e-mail address{shown} has {first!r} before the '@'; the mail server takes only "
-                           "ASCII there (write it as the institution spells it, e.g. janis.berzins@…)")
+        raise InvalidInput(_("the e-mail address{shown} has {char} before the '@'; the mail server takes only "
+                             "ASCII there (write it as the institution spells it, e.g. janis.berzins@…)").format(
+                                 shown=shown, char=repr(first)))
     if not domain:
-        raise InvalidInput(f"e-mail address{shown} has no domain after the '@'")
+        raise InvalidInput(_("the e-mail address{shown} has no domain after the '@'").format(shown=shown))
     domain = domain.lower()
     if domain.endswith("."):
         domain = domain[:-1]
     labels = domain.split(".")
     if len(labels) < 2:
-        raise InvalidInput(f"e-mail address{shown}: the domain needs a dot (e.g. iem.gov.lv)")
+        raise InvalidInput(_("the e-mail address{shown}: the domain needs a dot (e.g. iem.gov.lv)").format(shown=shown))
     for part in labels:
         if not part:
-            raise InvalidInput(f"e-mail address{shown}: the domain has an empty part")
+            raise InvalidInput(_("the e-mail address{shown}: the domain has an empty part").format(shown=shown))
         if len(part) > 63:
-            raise InvalidInput(f"e-mail address{shown}: a domain part is longer than 63 characters")
+            raise InvalidInput(_("the e-mail address{shown}: a domain part is longer than 63 characters").format(shown=shown))
         if part.startswith("-") or part.endswith("-"):
-            raise InvalidInput(f"e-mail address{shown}: a domain part starts or ends with '-'")
+            raise InvalidInput(_("the e-mail address{shown}: a domain part starts or ends with '-'").format(shown=shown))
         if not all(ch.isalnum() or ch == "-" for ch in part):
-            raise InvalidInput(f"e-mail address{shown}: the domain may hold only letters, digits, '-' and '.'")
+            raise InvalidInput(_("the e-mail address{shown}: the domain may hold only letters, digits, '-' and '.'").format(
+                shown=shown))
     tld = labels[-1]
     if len(tld) < 2 or tld.isdigit():
-        raise InvalidInput(f"e-mail address{shown}: the domain does not end in a valid top-level domain")
+        raise InvalidInput(_("the e-mail address{shown}: the domain does not end in a valid top-level domain").format(
+            shown=shown))
     if not domain.isascii():
         try:
-            hint = f" (write it as {local}@{domain.encode('idna').decode('ascii')})"
+            ascii_address = f"{local}@{domain.encode('idna').decode('ascii')}"
         except UnicodeError:
-            hint = ""
-        raise InvalidInput(f"e-mail address{shown}: the mail server takes the domain only in ASCII{hint}")
+            raise InvalidInput(_("the e-mail address{shown}: the mail server takes the domain only in ASCII").format(
+                shown=shown)) from None
+        raise InvalidInput(_("the e-mail address{shown}: the mail server takes the domain only in ASCII (write it "
+                             "as {address})").format(shown=shown, address=ascii_address))
     return f"{local}@{domain}"
 
 
@@ -511,25 +504,25 @@ def clean_text(field: str, text: str, *, max_len: int, multiline: bool = True) -
     import unicodedata  # (as above)
 
     if text is None:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput(_("{field} is required").format(field=field_name(field)))
     value = unicodedata.normalize("NFC", str(text))
     if "\r" in value or "\u2028" in value or "\u2029" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     value = value.strip()
     if not value:
-        raise InvalidInput(f"{field} is empty")
+        raise InvalidInput(_("{field} is empty").format(field=field_name(field)))
     if len(value) > max_len:
-        raise InvalidInput(f"{field} is {len(value)} characters; the limit is {max_len}")
+        raise InvalidInput(_("{field} is {n} characters long; the limit is {limit}").format(
+            field=field_name(field), n=len(value), limit=max_len))
     bad = re.search(_CONTROL, value)
     if bad:
-        raise InvalidInput(
-            f"{field} contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}"
-        )
+        raise InvalidInput(_("{field} contains a control character ({code}) at position {position}").format(
+            field=field_name(field), code=f"U+{ord(bad.group()):04X}", position=bad.start() + 1))
     if not multiline and "\n" in value:
-        raise InvalidInput(f"{field} must be a single line")
+        raise InvalidInput(_("{field} must be a single line").format(field=field_name(field)))
     if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
         # a zero-width space, a word joiner, a lone combining mark: nothing a person can read (issue 18)
-        raise InvalidInput(f"{field} has no visible character")
+        raise InvalidInput(_("{field} has no visible character").format(field=field_name(field)))
     return value
 
 
@@ -549,12 +542,12 @@ def channel_from_word(text: str) -> str:
     ("telefons", "tālrunis", "e-pasts", "fakss", "cits"); InvalidInput names the valid ones."""
     import unicodedata  # (as above)
 
-    channels = tuple(CHANNEL_LABELS["en"])  # phone, fax, email, other: the order of SPEC 3
+    channels = tuple(CHANNEL_LABELS)  # phone, fax, email, other: the order of SPEC 3
     word = "".join(c for c in unicodedata.normalize("NFD", (text or "").strip().lower())
                    if not unicodedata.combining(c))
     if word.isdigit() and 1 <= int(word) <= len(channels):
         return channels[int(word) - 1]
     if word in CHANNEL_WORDS:
         return CHANNEL_WORDS[word]
-    valid = ", ".join(f"{c} ({CHANNEL_LABELS['lv'][c]})" for c in channels)
-    raise InvalidInput(f"channel {text.strip()!r} is not one of {valid}")
+    valid = ", ".join(label(CHANNEL_LABELS, c) for c in channels)
+    raise InvalidInput(_("the channel {text} is not one of {valid}").format(text=repr(text.strip()), valid=valid))

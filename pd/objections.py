@@ -13,6 +13,7 @@ from datetime import datetime
 
 from .db.intake_models import InboundMessage as IM
 from .db.models import Request
+from .i18n import _
 from .latvian import format_dt
 
 
@@ -70,7 +71,7 @@ def words(msg) -> str:
 
 def refusal(req, msg, tz: str) -> str:
     """The message of `pd close N` refused by an unanswered reply (exit 5): who, when, its first line."""
-    return (f"request {req.number} has a reply after the result from {sender(msg)} on "
-            f"{format_dt(msg.received_at, tz)}: «{first_line(msg)}». It may be an objection [§8.10]: "
-            f"reopen it (pd reopen {req.number} --reason TEXT), or close it all the same with --reason TEXT "
-            "(or --confirmed when the reply confirms the result)")
+    return _("request {number} has a reply after the result from {sender} on {when}: «{line}». It may be an "
+             "objection [§8.10]: reopen it (pd reopen {number} --reason TEXT), or close it all the same with "
+             "--reason TEXT (or --confirmed when the reply confirms the result)").format(
+        number=req.number, sender=sender(msg), when=format_dt(msg.received_at, tz), line=first_line(msg))

@@ -69,7 +69,7 @@ def test_a_planned_date_is_at_most_a_year_ahead(pd, rawdb, clock):
     before = _ledger_rows(rawdb)
     for planned in ("9999-12-31", "2027-12-03"):
         _refused(pd("note", n, "--text", "Gaidām daļu", "--delay-reason", "Piegāde", "--planned", planned), 3,
-                 "366 days", "02.12.2027")
+                 "366 dienas", "02.12.2027")
     assert _ledger_rows(rawdb) == before
     assert pd.ok("show", n, "--json").json()["planned_date"] is None
     pd.ok("note", n, "--text", "Gaidām daļu", "--delay-reason", "Piegāde", "--planned", "2027-12-02")
@@ -83,8 +83,8 @@ def test_a_reason_of_invisible_characters_is_no_reason(pd, rawdb, reason):
     n = pd.register()
     pd.ok("assign", n, "--expert", "jberzins")
     before = _ledger_rows(rawdb)
-    _refused(pd("reject", n, "--reason", reason, user="jberzins"), 3, "reason")
-    _refused(pd("wait", n, "--question", reason, user="jberzins"), 3, "question")
+    _refused(pd("reject", n, "--reason", reason, user="jberzins"), 3, "iemesls")
+    _refused(pd("wait", n, "--question", reason, user="jberzins"), 3, "jautājums")
     assert _ledger_rows(rawdb) == before
     assert pd.ok("show", n, "--json").json()["status"] == "assigned"
 
@@ -172,7 +172,7 @@ def test_an_error_cuts_a_long_value_and_never_echoes_a_password(pd):
         assert "9" * 300 not in r.stderr and "x" * 300 not in r.stderr
     r = pd("register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS", "--description",
            "Neienāk e-pasts", "--channel", "phone", "--email", "a@vp.gov.lv", "--phone", "parole: Sniegs2026")
-    assert r.exit_code == 3 and "phone" in r.stderr
+    assert r.exit_code == 3 and "tālruņa numur" in r.stderr
     assert "Sniegs2026" not in r.stderr
     r = pd("list", "--limit", "parole: Sniegs2026")
     assert r.exit_code == 2 and "Sniegs2026" not in r.stderr

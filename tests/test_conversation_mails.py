@@ -293,7 +293,7 @@ def make_machine(ledger, base_settings):
                 try:
                     desk("operators1").close(n)
                 except InvalidState as exc:
-                    if "has a reply after the result" in str(exc):
+                    if "pēc rezultāta ir atbilde" in str(exc):
                         refused.add(n)
                 else:
                     raise AssertionError(f"{n} closed within its objection period with no reason")

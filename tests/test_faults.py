@@ -499,7 +499,7 @@ def test_a_one_megabyte_description_is_refused_naming_the_limit(pd):
     r = pd(*_register_args(description="ā" * (1024 * 1024)))
     assert r.exit_code == 3
     _one_line_error(r.stderr)
-    assert "4000" in r.stderr and "limit" in r.stderr
+    assert "4000" in r.stderr and "atļauts ne vairāk kā" in r.stderr
     assert pd.ok("list", "--json").json() == []
 
 
@@ -509,7 +509,7 @@ def test_a_long_argument_through_a_real_process_is_refused(pd, pd_env):
     r = run_pd(*_register_args(description="x" * 120_000))
     assert r.returncode == 3, r.stderr
     _one_line_error(r.stderr)
-    assert "limit is 4000" in r.stderr
+    assert "atļauts ne vairāk kā 4000" in r.stderr
 
 
 @pytest.mark.parametrize("field", ["description", "name", "unit", "position", "location", "room", "username"])
@@ -518,7 +518,7 @@ def test_control_characters_are_refused(pd, field, char):
     r = pd(*_register_args(**{field: f"ab{char}cd"}))
     assert r.exit_code == 3, (field, repr(char), r.stderr)
     _one_line_error(r.stderr)
-    assert "control character" in r.stderr
+    assert "vadības rakstzīme" in r.stderr
 
 
 def _run_bytes(args: list, env: dict) -> subprocess.CompletedProcess:

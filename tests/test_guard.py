@@ -214,8 +214,8 @@ def test_check_text_refuses_without_revealing_the_secret():
         check_text("description", text, redact_secrets=False)
     message = str(exc.value)
     assert message == (
-        "description seems to contain a password or PIN; remove it "
-        "(passwords are never stored, rule 6.7) or use --redact"
+        "laukā “apraksts”, šķiet, ir parole vai PIN; izņemiet to "
+        "(paroles nekad neglabā, noteikumu 6.7. punkts) vai lietojiet --redact"
     )
     assert "Vasara2024" not in message and "Vasara" not in message and "jberzins" not in message
     assert exc.value.exit_code == ExitCode.INVALID_INPUT == 3
@@ -227,7 +227,7 @@ def test_check_text_redacts_on_request():
 
 
 def test_check_text_names_the_field():
-    with pytest.raises(InvalidInput, match=r"^reason seems to contain"):
+    with pytest.raises(InvalidInput, match=r"^laukā “iemesls”, šķiet, ir parole"):
         check_text("reason", "password=hunter2", redact_secrets=False)
 
 
@@ -562,7 +562,7 @@ def test_a_key_with_a_secret_is_refused_or_kept_redacted_and_distinct():
     from pd.guard import check_key
 
     assert check_key("--idempotency-key", "intake:7:ab12", redact_secrets=False) == "intake:7:ab12"
-    with pytest.raises(InvalidInput, match=r"^--idempotency-key seems to contain") as exc:
+    with pytest.raises(InvalidInput, match=r"^laukā “--idempotency-key”, šķiet, ir parole") as exc:
         check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=False)
     assert "Sniegs2026" not in str(exc.value)
     a = check_key("--idempotency-key", "parole: Sniegs2026", redact_secrets=True)

@@ -89,7 +89,8 @@ def test_an_idempotency_key_with_a_password_is_refused_or_redacted(pd, rawdb):
     r = pd("register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",
            "--description", "Neienāk e-pasts", "--channel", "phone", "--idempotency-key", key)
     assert r.exit_code == 3
-    assert r.stderr.strip().startswith("Kļūda: --idempotency-key seems to contain a password")
+    assert r.stderr.strip().endswith(": laukā “--idempotency-key”, šķiet, ir parole vai PIN; izņemiet to (paroles nekad "
+                                     "neglabā, noteikumu 6.7. punkts) vai lietojiet --redact")
     assert "Sniegs2026" not in r.stderr + r.stdout
     assert rawdb.execute("SELECT count(*) FROM request")[0][0] == 0
     # with --redact: stored without the secret, and a retry with the same key finds the same request

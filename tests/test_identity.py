@@ -48,7 +48,7 @@ def test_os_acts_as_the_login_and_refuses_another_pd_user(pd, pd_env):
     for other in ("operators1", "system", "supervizors"):
         r = pd("register", "--name", "X", "--institution", "VP", "--service", "EPASTS", "--description", "Y",
                "--channel", "phone", user=other, env=env)
-        assert r.exit_code == 6 and f"PD_USER={other!r} is not you" in r.stderr and me in r.stderr
+        assert r.exit_code == 6 and f"PD_USER={other!r} neatbilst jums" in r.stderr and me in r.stderr
     r = pd("report", "monthly", "--month", "2026-11", "--send", user="supervizors", env=env)
     assert r.exit_code == 6 and "Traceback" not in r.stderr
     assert count_requests(pd_env["PD_DATABASE_URL"]) == 1
@@ -56,8 +56,8 @@ def test_os_acts_as_the_login_and_refuses_another_pd_user(pd, pd_env):
 
 def test_os_login_not_in_contacts_is_exit_6(pd, pd_env):
     r = pd("list", env={"PD_IDENTITY": "os", "PD_USER": ""})
-    assert r.exit_code == 6 and f"{os_login()!r} is not Centre staff" in r.stderr
-    assert "operating-system login" in r.stderr
+    assert r.exit_code == 6 and f"{os_login()!r} nav Centra darbinieks" in r.stderr
+    assert "operētājsistēmas lietotājvārds" in r.stderr
 
 
 def test_database_identity(pd, pd_env):
@@ -91,7 +91,7 @@ def test_database_identity(pd, pd_env):
         pd.ok("note", m, "--text", "Pārbaudu", env=env)
         # PD_USER naming another person is refused; the server says who you are
         r = pd("note", m, "--text", "Cits", env={**env, "PD_USER": "operators1"})
-        assert r.exit_code == 6 and "PD_USER='operators1' is not you" in r.stderr and role in r.stderr
+        assert r.exit_code == 6 and "PD_USER='operators1' neatbilst jums" in r.stderr and role in r.stderr
         # the role may not change or delete history, nor empty it
         con = psycopg2.connect(role_url)
         con.autocommit = True

@@ -104,7 +104,7 @@ def test_init_and_a_whole_request(run):
     assert shown["status"] == "closed" and shown["result"] == "Pastkaste atjaunota"
     assert [e["kind"] for e in shown["events"]][:2] == ["registered", "assigned"]
     assert "Audita pieraksti veseli" in pd("audit", "verify").stdout
-    assert pd("show", n).stdout.startswith(f"{n}  closed (slēgts)\n")
+    assert pd("show", n).stdout.startswith(f"{n}  slēgts\n")  # the state in words (SPEC 12)
 
 
 def test_the_settings_come_from_pd_env_in_the_configuration_directory(run):

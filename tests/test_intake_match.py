@@ -176,9 +176,9 @@ def test_queue_entries_new_items_unseen_follow_ups_and_when_they_are_seen(pd, cl
     assert [e["reason"] for e in entries] == ["intake_new", "follow_up"]
     new, follow = entries
     assert new["intake"] == r1["intake"] and new["request"] is None and new["due"] is None
-    assert new["title"] == "Līga Ērgle: Jauns pieteikums" and "register" in new["detail"]
+    assert new["title"] == "Līga Ērgle: Jauns pieteikums" and "reģistrējiet" in new["detail"]
     assert new["since"].tzinfo is not None and new["since"].utcoffset().total_seconds() == 0
-    assert follow["request"] == n and follow["intake"] is None and "not yet seen" in follow["detail"]
+    assert follow["request"] == n and follow["intake"] is None and "vēl nav izskatīt" in follow["detail"]
     assert follow["title"] == f"Jānis Bērziņš: Re: [PD {n}] x"
     # an operator acting on the request has seen it; the event names them
     pd.ok("note", n, "--text", "Lietotājs papildināja")

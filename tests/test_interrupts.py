@@ -94,7 +94,7 @@ def test_ctrl_c_after_the_commit_in_english_says_so(pd, pd_env, tmp_path):
     r = _pd(tmp_path, dict(pd_env, PD_LANG="en"), "after_commit", "assign", number, "--expert", "jberzins")
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode == 0, r.stderr
-    assert f"{number} assigned" in r.stdout
+    assert f"Request {number} assigned to the expert" in r.stdout
     assert "Ctrl-C came after the change was stored" in r.stderr
     assert pd.ok("show", number, "--json").json()["status"] == "assigned"
 

@@ -540,4 +540,4 @@ def test_close_auto_says_the_objection_time_in_words(pd, clock):
     pd.ok("resolve", n, "--result", "Atbloķēts", user="jberzins")
     clock.set("2027-01-09T09:01")
     out = pd.ok("close", "--auto", user="system").stdout
-    assert out == f"{n} closed (no objection within 5 days)\n"
+    assert out == f"Pieteikums {n} slēgts: 5 dienas nebija iebildumu.\n"

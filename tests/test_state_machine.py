@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from pd.latvian import STATUS_LABELS, label
+
 STATES = {"registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused"}
 OPEN = {"registered", "assigned", "in_progress", "returned", "waiting_user"}
 
@@ -179,7 +181,8 @@ def make_machine(ledger, base_settings):
                 after = _snapshot(number)
                 assert after == before, f"refused {command} changed the ledger ({exc})"
                 if outcome[1] == ExitCode.INVALID_STATE:
-                    assert row["status"] in str(exc), f"the refusal does not name the state: {exc}"
+                    assert f"stāvoklī “{label(STATUS_LABELS, row['status'], 'lv')}”" in str(exc), \
+                        f"the refusal does not name the state: {exc}"
             else:
                 after = _snapshot(number)
                 outcome = ("ok", after[0]["status"])

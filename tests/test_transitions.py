@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import re
+
 import pytest
+
+from pd.latvian import STATUS_LABELS, label
 
 RIGA = ZoneInfo("Europe/Riga")
 STATES = ("registered", "assigned", "in_progress", "returned", "waiting_user", "resolved", "closed", "refused")
@@ -159,7 +163,7 @@ def test_reject_needs_a_reason(pd):
     r = pd("reject", n, user="jberzins")
     assert r.exit_code == 2  # the required option is missing: a usage error
     r = pd("reject", n, "--reason", "   ", user="jberzins")
-    assert r.exit_code == 3 and "reason" in r.stderr
+    assert r.exit_code == 3 and "jānorāda iemesls" in r.stderr
     assert show(pd, n)["status"] == "assigned"
 
 
@@ -185,7 +189,7 @@ def test_desk_may_not_resolve_a_service_without_operator_can_resolve(pd, service
     n = pd.register(service=service)
     r = pd("resolve", n, "--result", "Izdarīts")
     assert r.exit_code == 5
-    assert "registered" in r.stderr and service in r.stderr
+    assert "stāvoklī “reģistrēts”" in r.stderr and service in r.stderr
     assert show(pd, n)["status"] == "registered"
 
 
@@ -248,7 +252,8 @@ def test_out_of_scope_is_refused_with_the_ict_contact_printed_and_stored(pd):
               "--out-of-scope", "--reason", "Iestādes pašas uzturēta iekārta")
     printed = r.stdout + r.stderr
     assert "Edgars Kļaviņš" in printed and "+37167075616" in printed and "edgars.klavins@rs.gov.lv" in printed
-    n = r.stdout.split()[0]
+    assert r.stdout.startswith("Pieteikums ") and "reģistrēts un noraidīts: nav Centra kompetencē" in r.stdout
+    n = re.search(r"\d{4}-\d{6}", r.stdout).group()
     d = show(pd, n)
     assert d["status"] == "refused"
     assert d["refusal_reason"] == "Iestādes pašas uzturēta iekārta"
@@ -262,7 +267,7 @@ def test_out_of_scope_is_refused_with_the_ict_contact_printed_and_stored(pd):
     # a refused request goes nowhere
     for args in (["assign", n, "--expert", "rkrumins"], ["resolve", n, "--result", "x"], ["close", n]):
         r = pd(*args)
-        assert r.exit_code == 5 and "refused" in r.stderr
+        assert r.exit_code == 5 and "“noraidīts (nav Centra kompetencē)”" in r.stderr
 
 
 def test_out_of_scope_json_lists_every_ict_contact(pd):
@@ -293,8 +298,9 @@ def _commands():
 
 
 # a word of what can be done next, expected in the message for each state
-NEXT = {"registered": "assign", "assigned": "accept", "in_progress": "resolve", "returned": "assign",
-        "waiting_user": "resume", "resolved": "close", "closed": "closed", "refused": "refused"}
+NEXT = {"registered": "pd assign", "assigned": "pd accept", "in_progress": "pd resolve", "returned": "pd assign",
+        "waiting_user": "pd resume", "resolved": "pd close", "closed": "pieteikums ir slēgts",
+        "refused": "pieteikums noraidīts"}
 
 
 def test_every_refused_transition_exits_5_and_names_the_state(pd):
@@ -311,7 +317,7 @@ def test_every_refused_transition_exits_5_and_names_the_state(pd):
             r = pd(*[a.format(n=n) for a in args])
             if r.exit_code != 5:
                 problems.append(f"{name} from {state}: exit {r.exit_code} {r.stderr.strip()}")
-            elif state not in r.stderr:
+            elif f"stāvoklī “{label(STATUS_LABELS, state, 'lv')}”" not in r.stderr:
                 problems.append(f"{name} from {state}: the message does not name the state: {r.stderr.strip()}")
             elif NEXT[state] not in r.stderr:
                 problems.append(f"{name} from {state}: the message does not say what can be done: {r.stderr.strip()}")
@@ -391,7 +397,7 @@ def test_idempotency_key_returns_the_same_request(pd):
     # the same key with other content is refused (Stripe's rule), and stores nothing
     r = pd("register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS", "--description",
            "Cits apraksts", "--channel", "phone", "--idempotency-key", "intake-<CAFx1@vp.gov.lv>")
-    assert r.exit_code == 3 and "different content" in r.stderr
+    assert r.exit_code == 3 and "ar citu saturu" in r.stderr
     d = pd.ok("list", "--json").json()
     assert [r["number"] for r in d] == [a]
     assert d[0]["description"] == "Neienāk e-pasts kopš rīta"  # the first call's request
@@ -492,7 +498,7 @@ def test_explicit_deadlines_are_read_in_riga_time_across_dst(pd):
 def test_explicit_deadline_in_the_past_is_refused(pd):
     n = pd.register()
     r = pd("assign", n, "--expert", "jberzins", "--respond-by", "2020-01-01T10:00", "--resolve-by", "2020-01-02T10:00")
-    assert r.exit_code == 3 and "past" in r.stderr
+    assert r.exit_code == 3 and "--respond-by ir pagātnē" in r.stderr
     assert show(pd, n)["status"] == "registered"
 
 

@@ -92,7 +92,7 @@ def test_identity_mode_is_the_ledger_s_and_may_only_be_tightened(pd, pd_env):
     assert settings_rows(pd_env["PD_DATABASE_URL"])["identity"] == "env"
     # a caller's stricter PD_IDENTITY is honoured: under os, PD_USER naming someone else is exit 6
     r = pd("list", env={"PD_IDENTITY": "os"})
-    assert r.exit_code == 6 and "PD_USER='operators1' is not you" in r.stderr
+    assert r.exit_code == 6 and "PD_USER='operators1' neatbilst jums" in r.stderr
 
 
 def test_a_new_ledger_takes_the_first_commands_mode_and_a_looser_one_is_refused(pd, pd_env, tmp_path):

@@ -122,7 +122,7 @@ CONTACTS_CASES = {
                         "login: jberzins", ["nezinams", "manager"]),
     "duplicate login": (("{login: operators3,", "{login: operators2,"), ("login: operators2", 2), ["duplicate", "operators2"]),
     "duplicate institution": (("  - code: VSC\n", "  - code: VP\n"), ("- code: VP", 2), ["duplicate", "VP"]),
-    "bad e-mail": (("email: dace.ozolina@iem.gov.lv", "email: dace.ozolina-iem.gov.lv"), "dace.ozolina-iem", ["e-mail"]),
+    "bad e-mail": (("email: dace.ozolina@iem.gov.lv", "email: dace.ozolina-iem.gov.lv"), "dace.ozolina-iem", ["e-pasta adres"]),
     "unknown role": (("roles: [supervisor], manager: pdvaditajs", "roles: [virsnieks], manager: pdvaditajs"),
                      "virsnieks", ["virsnieks"]),
     "duplicate key": (('desk:\n  name: "IeM Informācijas centra Pakalpojumu dienests"\n',

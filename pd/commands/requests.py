@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..i18n import N_, _, language, pgettext
 from .common import MAX_ROWS, Json, Number, Redact, Via, check_via, completes, emit_json, out, say, state, table
 
 
@@ -26,7 +27,7 @@ def _date(value: Optional[str], option: str) -> Optional[date]:
     except ValueError:
         from ..errors import InvalidInput
 
-        raise InvalidInput(f"{option} {value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidInput(_("{option} {value} is not a date (YYYY-MM-DD)").format(option=option, value=repr(value))) from None
     return d
 
 
@@ -38,7 +39,23 @@ def apply_like(st, data, like: str | None) -> None:
                 setattr(data, field, value)
 
 
-def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
+# What each command says it did (the request's number and, where it tells more, its state in words).
+DONE = {
+    "registered": N_("Request {number} registered."),
+    "refused": N_("Request {number} registered and refused: outside the Centre's competence."),
+    "assigned": N_("Request {number} assigned {to_expert}."),
+    "accepted": N_("Request {number} accepted for processing."),
+    "rejected": N_("Request {number} returned to the Service Desk."),
+    "waiting": N_("Request {number} waits for the user's information; the resolution deadline is paused."),
+    "resumed": N_("Request {number} resumed: {state}."),
+    "noted": N_("Note added to request {number} ({state})."),
+    "resolved": N_("Request {number} resolved."),
+    "closed": N_("Request {number} closed."),
+    "reopened": N_("Request {number} reopened: {state}."),
+}
+
+
+def _report(ctx: typer.Context, req, as_json: bool, done: str) -> None:
     if as_json:
         from ..views import request_dict
 
@@ -46,7 +63,13 @@ def _report(ctx: typer.Context, req, as_json: bool, verb: str) -> None:
         return
     from ..latvian import STATUS_LABELS, label
 
-    out(f"{req.number} {verb}: {req.status} ({label(STATUS_LABELS, req.status, state(ctx).settings.lang)})")
+    values = {"number": req.number, "state": label(STATUS_LABELS, req.status)}
+    if done == "assigned":
+        from ..notify.wording import EXPERT, to_person
+
+        person = state(ctx).desk.contacts.staff.get(req.expert)
+        values["to_expert"] = to_person(EXPERT, person.name if person else req.expert, language())
+    out(_(DONE[done]).format(**values))
 
 
 def register(
@@ -98,20 +121,18 @@ def register(
     if as_json:
         _report(ctx, req, True, "registered")
         return
-    _report(ctx, req, False, "registered")
+    _report(ctx, req, False, "refused" if req.status == "refused" else "registered")
     if req.status == "registered":
         from ..latvian import format_dt
 
         respond, resolve = st.desk.expected_deadlines(req)
         tz = st.settings.timezone
-        if st.settings.lang == "lv":
-            out(f"Pieteicējam: reaģēšanas termiņš {format_dt(respond, tz)}, izskatīšanas termiņš {format_dt(resolve, tz)}")
-        else:
-            out(f"Tell the caller: response by {format_dt(respond, tz)}, resolution by {format_dt(resolve, tz)} (Riga time)")
+        out(_("Tell the caller: response by {respond}, resolution by {resolve} (Riga time)").format(
+            respond=format_dt(respond, tz), resolve=format_dt(resolve, tz)))
     if req.status == "refused" and req.ict_contact:
         import json as _json
 
-        say("Outside the Centre's competence. The institution's ICT contact person [§7.3]:")
+        say(_("The institution's ICT contact person [§7.3]:"))
         for p in _json.loads(req.ict_contact):
             say("  " + ", ".join(x for x in (p.get("name"), p.get("phone"), p.get("email")) if x))
 
@@ -137,7 +158,7 @@ def assign(
     req = st.desk.assign(number, expert, respond_by=_instant(respond_by, "--respond-by", tz),
                          resolve_by=_instant(resolve_by, "--resolve-by", tz), reason=reason, redact=redact,
                          via=check_via(via), force=force)
-    _report(ctx, req, as_json, f"assigned to {req.expert}")
+    _report(ctx, req, as_json, "assigned")
 
 
 def accept(ctx: typer.Context, number: Number, via: Via = "cli", as_json: Json = False) -> None:
@@ -162,7 +183,7 @@ def reject(
     Example: pd reject 2026-000123 --reason "Tas ir VPN, nevis e-pasts"
     """
     req = state(ctx).desk.reject(number, reason, redact=redact, via=check_via(via))
-    _report(ctx, req, as_json, "returned to the desk")
+    _report(ctx, req, as_json, "rejected")
 
 
 def wait(
@@ -178,7 +199,7 @@ def wait(
     Example: pd wait 2026-000123 --question "Kurā telpā atrodas printeris?"
     """
     req = state(ctx).desk.wait(number, question, redact=redact, via=check_via(via))
-    _report(ctx, req, as_json, "waiting for the user")
+    _report(ctx, req, as_json, "waiting")
 
 
 def resume(
@@ -253,10 +274,10 @@ def close(
     """
     st = state(ctx)
     if auto == (number is not None):
-        raise typer.BadParameter("give a number N or --auto, not both", param_hint="N / --auto")
+        raise typer.BadParameter(_("give a number N or --auto, not both"), param_hint="N / --auto")
     if auto and (reason or confirmed):
-        raise typer.BadParameter("--auto closes only what had no objection in time; --reason and --confirmed "
-                                 "are for one request N", param_hint="--auto")
+        raise typer.BadParameter(_("--auto closes only what had no objection in time; --reason and --confirmed "
+                                   "are for one request N"), param_hint="--auto")
     if auto:
         from ..jobruns import recorded
 
@@ -269,8 +290,9 @@ def close(
         else:
             from ..notify.wording import duration_words
 
+            period = duration_words(st.desk.catalog.close_after, language())
             for r in closed:
-                out(f"{r.number} closed (no objection within {duration_words(st.desk.catalog.close_after, 'en')})")
+                out(_("Request {number} closed (no objection within {period}).").format(number=r.number, period=period))
         return
     req = st.desk.close(number, reason=reason, confirmed=confirmed, redact=redact, via=check_via(via))
     _report(ctx, req, as_json, "closed")
@@ -320,7 +342,7 @@ def _show_text(st, req, events) -> None:
     from ..wording import SHOW_LABELS, describe, status_label
 
     tz, desk = st.settings.timezone, st.desk
-    lang = st.settings.lang if st.settings.lang in SHOW_LABELS else "en"
+    lang = language()
     L = SHOW_LABELS[lang]
     staff = desk.contacts.staff
     d = request_dict(req, tz=tz)
@@ -334,7 +356,7 @@ def _show_text(st, req, events) -> None:
         return format_dt(parse_instant(text, tz), tz) if text else "-"
 
     late = is_late(desk, req, desk.now())
-    head = f"{req.number}  {req.status} ({status_label(req.status, lang)})"
+    head = f"{req.number}  {status_label(req.status, lang)}"
     head += (f"  {L['urgent']}" if req.urgent else "") + (f"  ! {L['late']}" if late else "")
     rows: list[tuple[str, str]] = []
     try:
@@ -356,7 +378,7 @@ def _show_text(st, req, events) -> None:
     rows.append(("received", format_dt(req.received_at, tz)))
     if req.expert:
         person = staff.get(req.expert)
-        rows.append(("expert", f"{name_of(req.expert)} ({req.expert})" + (f", {person.phone}" if person and person.phone else "")))
+        rows.append(("expert", name_of(req.expert) + (f", {person.phone}" if person and person.phone else "")))
     else:
         rows.append(("expert", "-"))
     rows.append(("respond_by", format_dt(req.response_due, tz) or "-"))
@@ -372,8 +394,9 @@ def _show_text(st, req, events) -> None:
     for e in d["escalations"]:
         from ..latvian import ESCALATION_REASON_LABELS
 
-        rows.append(("escalated", f"{when(e['at'])} {label(ESCALATION_REASON_LABELS, e['reason'], lang)} "
-                                  f"({L['level']} {e['level']}) → {', '.join(name_of(m) for m in (e['manager'] or '-').split(','))}"))
+        rows.append(("escalated", _("{when} {reason} (level {level}) → {managers}").format(
+            when=when(e["at"]), reason=label(ESCALATION_REASON_LABELS, e["reason"], lang), level=e["level"],
+            managers=", ".join(name_of(m) for m in (e["manager"] or "-").split(",")))))
     tty = sys.stdout.isatty()
     if tty:
         from .layout import terminal_width, wrap
@@ -419,6 +442,20 @@ def _show_text(st, req, events) -> None:
         table(history, [L["when"], L["who"], L["what"]])
 
 
+def _short_states() -> dict[str, str]:
+    """The states in the fewest words that still say them (pd list on a narrow terminal)."""
+    return {
+        "registered": pgettext("state, short", "registered"),
+        "assigned": pgettext("state, short", "assigned"),
+        "in_progress": pgettext("state, short", "in progress"),
+        "returned": pgettext("state, short", "returned"),
+        "waiting_user": pgettext("state, short", "waiting for the user"),
+        "resolved": pgettext("state, short", "resolved"),
+        "closed": pgettext("state, short", "closed"),
+        "refused": pgettext("state, short", "refused"),
+    }
+
+
 def list_(
     ctx: typer.Context,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only these states (repeatable).")] = None,
@@ -452,27 +489,42 @@ def list_(
 
         emit_json([request_dict(r, tz=tz) for r in rows])
         return
-    from ..latvian import format_dt
+    from ..latvian import STATUS_LABELS, format_dt, label
     from ..views import late_ids
 
     late_now = late_ids(desk, rows, desk.now())
     late = [r.id in late_now for r in rows]
-    cells = [["!" if lt else "", r.number, r.status, r.requester_name or "", r.institution, r.service,
-              r.expert or "", format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
+    staff = desk.contacts.staff
+
+    def name_of(login: str | None) -> str:
+        person = staff.get(login) if login else None
+        return person.name if person else (login or "")
+
+    cells = [["!" if lt else "", r.number, label(STATUS_LABELS, r.status), r.requester_name or "", r.institution,
+              r.service, name_of(r.expert), format_dt(r.received_at, tz), format_dt(r.resolution_due, tz), r.description]
              for r, lt in zip(rows, late)]
+    headers = ["!", _("number"), _("state"), _("requester"), _("inst."), _("service"), _("expert"), _("received"),
+               _("resolve by"), _("description")]
     if not rows:
-        say("No requests match.")
+        say(_("No requests match."))
     elif sys.stdout.isatty():
-        from .layout import Column, render
+        from .layout import Column, fit, render, terminal_width
 
         # SPEC 14: the number, the requester and the deadline stay whole; the description gives way first,
         # then the columns that other views show (received, expert, institution, service), in that order, and
         # the state only when even without the description a line would not fit (a name of 45 letters).
-        columns = [Column("!"), Column("number"), Column("status", drop=1, before_text=True), Column("requester"),
-                   Column("inst.", drop=3), Column("service", drop=2), Column("expert", drop=4), Column("received", drop=5),
-                   Column("resolve by"), Column("description", flex=True)]
+        h = dict(zip(("!", "number", "status", "requester", "inst", "service", "expert", "received", "due", "text"),
+                     headers))
+        columns = [Column(h["!"]), Column(h["number"]), Column(h["status"], drop=1, before_text=True),
+                   Column(h["requester"]), Column(h["inst"], drop=3), Column(h["service"], drop=2),
+                   Column(h["expert"], drop=4), Column(h["received"], drop=5), Column(h["due"]),
+                   Column(h["text"], flex=True)]
+        shown = {c.header for c in fit(cells, columns, terminal_width())[0]}
+        if h["status"] not in shown or h["text"] not in shown:
+            # The state's full words ("atgriezts Pakalpojumu dienestam") would push the state or the
+            # description off a narrow terminal: the short words of the same states instead.
+            short = _short_states()
+            cells = [c[:2] + [short.get(r.status, c[2])] + c[3:] for c, r in zip(cells, rows)]
         out("\n".join(render(cells, columns, highlight=late)), painted=True)
     else:
-        table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells],
-              ["!", "number", "status", "requester", "inst.", "service", "expert", "received", "resolve by",
-               "description"])
+        table([c[:-1] + [(c[-1][:50] + "…") if len(c[-1]) > 50 else c[-1]] for c in cells], headers)

@@ -136,8 +136,10 @@ def parse(data: bytes, path: str | Path) -> LineDict:
     except RecursionError as exc:
         raise ConfigError(_("{path}: YAML nested too deeply").format(path=path)) from exc
     if not isinstance(doc, LineDict):
+        kind = (_("an empty file") if doc is None else _("a list") if isinstance(doc, list)
+                else _("a text") if isinstance(doc, str) else _("a single value"))
         raise ConfigError(_("{path}:1: the file must be a mapping with 'version' at the top, not {type}").format(
-            path=path, type=type(doc).__name__))
+            path=path, type=kind))
     return doc
 
 

@@ -34,6 +34,7 @@ KEYWORDS = {
     "_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
     "gettext_in": (2,), "ngettext_in": (2, 3), "pgettext_in": ((2, "c"), 3),
 }
+KEYWORDS["NP_"] = ((1, "c"), 2)  # pd.report.rows.NP_: a table's (context, msgid)
 # Click's and Typer's modules whose words reach a person at a terminal
 LIBRARIES = {
     "click": ["core.py", "decorators.py", "exceptions.py", "formatting.py", "parser.py", "termui.py", "types.py"],

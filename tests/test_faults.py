@@ -8,6 +8,7 @@ checks PostgreSQL's counterpart (a read-only transaction, the server's own error
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import signal
@@ -286,7 +287,7 @@ def test_busy_past_its_timeout_exits_8_and_writes_nothing(pd, pd_env):
     r, waited = _register_while_locked(pd_env)
     assert r.returncode == 8, (r.returncode, r.stderr)
     assert r.stderr.startswith("Kļūda:") and "Traceback" not in r.stderr
-    assert "busy" in r.stderr
+    assert "žurnāls ir aizņemts" in r.stderr  # the ledger is busy
     assert waited < 10
     # nothing was written: the next registration takes the very next number
     listed = pd.ok("list", "--json").json()
@@ -386,7 +387,7 @@ def test_a_read_only_ledger_exits_7_with_one_line(pd, pd_env, tmp_path):
                 r = run_pd(*REGISTER, env=env)
                 assert r.returncode == 7, (r.returncode, r.stderr)
                 _one_line_error(r.stderr)
-                assert "read-only" in r.stderr
+                assert "tikai lasāms" in r.stderr  # read-only
                 shown = run_pd("show", n, "--json", env=env)
                 assert shown.returncode == 0, shown.stderr
             else:
@@ -479,7 +480,7 @@ def test_a_full_ledger_says_the_disk_is_full(pd, pd_env, monkeypatch):
         return  # covered by the classification above; PostgreSQL reports its own error text
     failed = _register_until_full(pd, pd_env, monkeypatch)[-1]
     assert failed.exit_code == 7
-    assert "full" in failed.stderr, failed.stderr
+    assert "disks ir pilns" in failed.stderr, failed.stderr  # the disk is full
 
 
 # --------------------------------------------------------------------------------------------- bad input
@@ -643,7 +644,8 @@ def test_a_yaml_file_that_is_not_a_mapping_is_exit_7_with_file_and_line(pd, tmp_
     r = pd(*_register_args(), env={f"PD_{kind.upper()}": str(path)})
     assert r.exit_code == 7, r.stderr
     _one_line_error(r.stderr)
-    assert f"{path}:1:" in r.stderr and "mapping" in r.stderr
+    assert f"{path}:1:" in r.stderr and "jābūt vārdnīcai" in r.stderr  # must be a mapping
+    assert not re.search(r"LineList|NoneType|\bstr\b|\bint\b", r.stderr)  # a word, not Python's type name
 
 
 def test_an_enormous_yaml_file_is_exit_7(pd, tmp_path):
@@ -658,7 +660,7 @@ def test_an_enormous_yaml_file_is_exit_7(pd, tmp_path):
     r = run_pd(*_register_args(), env={"PD_CATALOG": str(path)})
     assert r.returncode == 7, r.stderr
     _one_line_error(r.stderr)
-    assert str(path) in r.stderr and "too large" in r.stderr
+    assert str(path) in r.stderr and "ir par daudz" in r.stderr  # too large
     assert time.monotonic() - t0 < 10
 
 

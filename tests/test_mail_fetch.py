@@ -639,5 +639,5 @@ def test_pd_info_shows_the_intake_configuration_with_the_password_masked(pd, ima
     assert d["imap_uidvalidity"] == imap.uidvalidity("INBOX") and d["imap_fetched"] == 2
     assert d["imap_last_fetch"].endswith(("+02:00", "+03:00")) and d["intake_new"] == 2
     text = pd.ok("info", env=env).stdout
-    assert re.search(rf"^imap: +imap://pd:\*\*\*@127\.0\.0\.1:{imap.port}/INBOX$", text, re.M), text
+    assert re.search(rf"^pastkaste \(IMAP\): +imap://pd:\*\*\*@127\.0\.0\.1:{imap.port}/INBOX$", text, re.M), text
     assert "s3cr" not in text + json.dumps(d)

@@ -10,6 +10,13 @@ import pytest
 REGISTER = ["register", "--name", "Jānis Bērziņš", "--institution", "VP", "--service", "EPASTS",
             "--description", "Neienāk e-pasts", "--channel", "phone"]
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests are about what is refused and where (file:line); they read the English
+    message ids. tests/test_admin_language.py checks the same findings in Latvian."""
+    monkeypatch.setenv("PD_LANG", "en")
+
+
 
 def edit(path: str, old: str, new: str) -> None:
     p = Path(path)
@@ -122,7 +129,7 @@ CONTACTS_CASES = {
                         "login: jberzins", ["nezinams", "manager"]),
     "duplicate login": (("{login: operators3,", "{login: operators2,"), ("login: operators2", 2), ["duplicate", "operators2"]),
     "duplicate institution": (("  - code: VSC\n", "  - code: VP\n"), ("- code: VP", 2), ["duplicate", "VP"]),
-    "bad e-mail": (("email: dace.ozolina@iem.gov.lv", "email: dace.ozolina-iem.gov.lv"), "dace.ozolina-iem", ["e-pasta adres"]),
+    "bad e-mail": (("email: dace.ozolina@iem.gov.lv", "email: dace.ozolina-iem.gov.lv"), "dace.ozolina-iem", ["the e-mail address"]),
     "unknown role": (("roles: [supervisor], manager: pdvaditajs", "roles: [virsnieks], manager: pdvaditajs"),
                      "virsnieks", ["virsnieks"]),
     "duplicate key": (('desk:\n  name: "IeM Informācijas centra Pakalpojumu dienests"\n',

@@ -23,7 +23,7 @@ UNKNOWN_KEYS = {
     "a top-level key": ("PD_CATALOG", ("settings:\n", "setings:\n"), "=setings:", ["did you mean settings?"]),
     "a settings key": ("PD_CATALOG", ("  close_after: 5d", "  close_afer: 5d"), "close_afer", ["did you mean close_after?"]),
     "a calendar key": ("PD_CATALOG", ("    shorten_before_holiday: 60", "    shorten_before_holidays: 60"),
-                       "shorten_before_holidays", ["varbūt domāta shorten_before_holiday?"]),
+                       "shorten_before_holidays", ["(did you mean shorten_before_holiday?)"]),
     "a name language": ("PD_CATALOG", ('name: {lv: "Bezvadu tīkls", en: "Wireless network"}',
                                        'name: {lv: "Bezvadu tīkls", eng: "Wireless network"}'),
                         "eng:", ["unknown key 'eng'", "did you mean en?"]),
@@ -38,6 +38,13 @@ UNKNOWN_KEYS = {
     "a desk key": ("PD_CONTACTS", ("  email: servicedesk@ic.iem.gov.lv\n  phone", "  e-mail: servicedesk@ic.iem.gov.lv\n  phone"),
                    "e-mail: servicedesk", ["did you mean email?"]),
 }
+
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    """These tests are about what is refused and where (file:line); they read the English
+    message ids. tests/test_admin_language.py checks the same findings in Latvian."""
+    monkeypatch.setenv("PD_LANG", "en")
+
 
 
 @pytest.mark.parametrize("case", list(UNKNOWN_KEYS))
@@ -86,13 +93,13 @@ def test_a_default_expert_who_does_not_serve_the_service(pd, pd_env):
     path = pd_env["PD_CATALOG"]
     edit(path, "    experts: [mliepa]\n", "    experts: [mliepa, rkrumins]\n")
     refused(pd(*REGISTER), path, line_of(path, "experts: [mliepa, rkrumins]"),
-            "service VPN", "rkrumins does not serve VPN", "DATORS, PRINTERIS")
+            "service VPN", "Roberts Krūmiņš (rkrumins) does not serve VPN", "DATORS, PRINTERIS")
 
 
 def test_a_manager_without_e_mail_and_an_ict_contact_without_phone_or_e_mail(pd, pd_env):
     path = pd_env["PD_CONTACTS"]
     edit(path, 'email: inara.dumina@ic.iem.gov.lv, ', "")
-    refused(pd(*REGISTER), path, line_of(path, "login: vkalejs"), "direktors has no e-mail")
+    refused(pd(*REGISTER), path, line_of(path, "login: vkalejs"), "the manager direktors of vkalejs has no e-mail")
     edit(path, 'roles: [manager]}', 'roles: [manager], email: inara.dumina@ic.iem.gov.lv}')
     edit(path, '{name: "Raivis Čakste", phone: "+371 67208000", email: raivis.cakste@idb.gov.lv}',
          '{name: "Raivis Čakste"}')

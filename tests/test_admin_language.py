@@ -16,8 +16,8 @@ YAML_WORDS = frozenset({"days", "off", "working"})
 def test_a_configuration_error_is_latvian(pd):
     r = pd("list", env={"PD_RETENTION_DAYS": "abc"})
     assert r.exit_code == 7
-    assert r.stderr == "Error: PD_RETENTION_DAYS: 'abc' nav vesels dienu skaits\n"
-    assert english(r.stderr.removeprefix("Error: ")) == []
+    assert r.stderr == "Kļūda: PD_RETENTION_DAYS: 'abc' nav vesels dienu skaits\n"
+    assert english(r.stderr.removeprefix("Kļūda: ")) == []
     en = pd("list", env={"PD_RETENTION_DAYS": "abc", "PD_LANG": "en"})
     assert en.exit_code == 7 and "'abc' is not a whole number of days" in en.stderr
     assert latvian(en.stderr) == []
@@ -28,18 +28,18 @@ def test_a_bad_dotenv_line_names_file_and_line_in_latvian(pd, tmp_path, monkeypa
     (tmp_path / ".env").write_text("PD_USER=operators1\nPD_SMTP_URL\n", encoding="utf-8")
     r = pd("list")
     assert r.exit_code == 7
-    assert r.stderr == ("Error: .env:2: rinda nav formā NOSAUKUMS=vērtība: PD_SMTP_URL trūkst '=' "
+    assert r.stderr == ("Kļūda: .env:2: rinda nav formā NOSAUKUMS=vērtība: PD_SMTP_URL trūkst '=' "
                         "(rakstiet PD_SMTP_URL=VĒRTĪBA vai PD_SMTP_URL= tukšai vērtībai)\n")
-    assert english(r.stderr.removeprefix("Error: ")) == []
+    assert english(r.stderr.removeprefix("Kļūda: ")) == []
 
 
 def test_a_permission_refusal_names_the_person(pd):
     pd.ok("init")
     r = pd("config", "set", "identity", "os", user="operators1")
     assert r.exit_code == 6
-    assert r.stderr == ("Error: Anna Bērziņa nedrīkst iestatīt identitātes režīmu: vajadzīga loma admin spēkā "
+    assert r.stderr == ("Kļūda: Anna Bērziņa nedrīkst iestatīt identitātes režīmu: vajadzīga loma admin spēkā "
                         "esošajā kontaktu versijā '2026.3'\n")
-    assert "operators1" not in r.stderr and english(r.stderr.removeprefix("Error: ")) == []
+    assert "operators1" not in r.stderr and english(r.stderr.removeprefix("Kļūda: ")) == []
     en = pd("config", "set", "identity", "os", user="operators1", env={"PD_LANG": "en"})
     assert en.exit_code == 6 and en.stderr.startswith("Error: Anna Bērziņa may not set the identity mode: ")
     assert latvian(en.stderr, allow=("Bērziņa",)) == []
@@ -76,7 +76,7 @@ def test_doctor_lines_are_latvian_and_json_is_english(pd):
     lines = r.stdout.splitlines()
     assert lines[0].startswith("✓ konfigurācija:") and any(ln.startswith("✓ shēma:") for ln in lines)
     assert any("pd escalate-overdue vēl nav darbojies (žurnāls ir jauns)" in ln for ln in lines)
-    assert english(r.stdout + r.stderr.removeprefix("Error: "), allow=YAML_WORDS) == []
+    assert english(r.stdout + r.stderr.removeprefix("Kļūda: "), allow=YAML_WORDS) == []
     en = pd("doctor", env={"PD_LANG": "en"})
     assert en.stdout.startswith("✓ configuration:") and latvian(en.stdout + en.stderr) == []
     d = pd("doctor", "--json")
@@ -91,9 +91,9 @@ def test_catalog_check_names_file_and_line_in_latvian(pd, pd_env, tmp_path):
     line = next(i for i, ln in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1) if "needs_locaton" in ln)
     r = pd("catalog", "check", str(broken))
     assert r.exit_code == 7
-    assert r.stderr == (f"Error: {broken}:{line}: nezināma atslēga 'needs_locaton' (pakalpojums) "
+    assert r.stderr == (f"Kļūda: {broken}:{line}: nezināma atslēga 'needs_locaton' (pakalpojums) "
                         "(vai domājāt needs_location?)\n")
-    assert english(r.stderr.removeprefix("Error: ")) == []
+    assert english(r.stderr.removeprefix("Kļūda: ")) == []
     en = pd("catalog", "check", str(broken), env={"PD_LANG": "en"})
     assert en.stderr == (f"Error: {broken}:{line}: unknown key 'needs_locaton' in a service "
                          "(did you mean needs_location?)\n")
@@ -107,10 +107,10 @@ def test_catalog_check_counts_its_findings_with_latvian_plurals(pd, pd_env, tmp_
     r = pd("contacts", "check", str(bad))
     assert r.exit_code == 7
     findings = r.stderr.splitlines()
-    assert findings[-1] == "Error: 2 problēmas starp katalogu un kontaktiem"
+    assert findings[-1] == "Kļūda: 2 problēmas starp katalogu un kontaktiem"
     assert findings[0].startswith(f"{bad}:") and "darbinieks Jānis Bērziņš (jberzins): nezināms pakalpojums 'NAV1'" \
         in findings[0]
-    assert english(r.stderr.replace("Error: ", "")) == []
+    assert english(r.stderr.replace("Kļūda: ", "")) == []
 
 
 def test_the_ledger_is_busy_in_latvian():

@@ -116,4 +116,4 @@ def test_the_settings_come_from_pd_env_in_the_configuration_directory(run):
     assert f"Examples placed in {conf}" in r.stderr
     (conf / "pd.env").write_text("PD_LANG=en\nPD_LNAG=lv\n", encoding="utf-8")
     r = pd("info", expect=7)
-    assert r.stderr == f"Kļūda: {conf / 'pd.env'}:2: unknown variable PD_LNAG (did you mean PD_LANG?)\n"
+    assert r.stderr == f"Kļūda: {conf / 'pd.env'}:2: nezināms mainīgais PD_LNAG (vai domājāt PD_LANG?)\n"

@@ -137,6 +137,12 @@ def _speak(cmd):
             if text:
                 english[attr] = text
                 setattr(owner, attr, _(text))
+        if owner is cmd:  # the usage line's "[OPTIONS]" and a group's "COMMAND [ARGS]..."
+            for attr in ("options_metavar", "subcommand_metavar"):
+                text = english.get(attr) or getattr(cmd, attr, None)
+                if text:
+                    english[attr] = text
+                    setattr(cmd, attr, _(text))
         if owner is not cmd and owner.param_type_name == "option" and not getattr(owner, "is_flag", False):
             shown = english.get("metavar") or (METAVARS.get(owner.type.name) if owner.metavar is None else None)
             if shown:

@@ -75,7 +75,8 @@ def help_messages(cat: Catalog) -> None:
             return
         seen.add(id(cmd))
         where = _source_of(cmd)
-        for text in (cmd.help, cmd.short_help, getattr(cmd, "epilog", None)):
+        for text in (cmd.help, cmd.short_help, getattr(cmd, "epilog", None),
+                     getattr(cmd, "options_metavar", None), getattr(cmd, "subcommand_metavar", None)):
             if text:
                 _add(cat, text, where)
         for p in cmd.params:

@@ -102,7 +102,7 @@ def test_latvian_help_keeps_names_and_examples_as_they_are(pd):
     out = pd.ok("show", "--help").stdout
     assert "pd show 2026-000123 --json" in out and "--json" in out
     out = pd.ok("register", "--help").stdout
-    assert "Lietojums: " in out and "register [OPTIONS]" in out and "Opcijas:" in out and "--institution" in out
+    assert "Lietojums: " in out and "register [OPCIJAS]" in out and "Opcijas:" in out and "--institution" in out
 
 
 # ---------------------------------------------------------------- (c) Click's usage errors
@@ -146,7 +146,7 @@ def test_pd_alone_shows_the_latvian_help_with_exit_2(pd_env):
     r = run_pd(env=subprocess_env(pd_env))
     assert r.returncode == 2
     text = r.stdout + r.stderr
-    assert "Lietojums: pd [OPTIONS] COMMAND [ARGS]..." in text and "Komandas:" in text
+    assert "Lietojums: pd [OPCIJAS] KOMANDA [ARGUMENTI]..." in text and "Komandas:" in text
     assert english(text) == [], text
 
 

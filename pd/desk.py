@@ -899,10 +899,16 @@ def authorise(settings: Settings, *roles: str, what: str) -> Staff:
     return trust.authorise(settings, acting_person, *roles, what=what)
 
 
+# contacts.yaml's roles (pd.catalog.ROLES) as a person reads them in a refusal
+ROLE_WORDS = {"operator": N_("operator"), "expert": N_("expert"), "manager": N_("manager"),
+              "supervisor": N_("supervisor"), "admin": N_("admin"), "system": N_("system")}
+
+
 def _with_role(me: Staff, roles: tuple[str, ...], what: str) -> Staff:
     if not me.has(*roles):
         raise NotPermitted(_("{person} may not {what}: it needs the role {roles}").format(
-            person=me.name, what=_(what), roles=", ".join(roles)))
+            person=me.name, what=_(what), roles=", ".join(
+                f"{_(ROLE_WORDS[r])} ({r})" if r in ROLE_WORDS and _(ROLE_WORDS[r]) != r else r for r in roles)))
     return me
 
 

@@ -225,7 +225,7 @@ def progress_report(desk: "Desk", req) -> str:
 
 def escalate_manually(desk: "Desk", number: str, reason: str, note: str | None, *, redact: bool, via: str) -> Found:
     """`pd escalate N --reason unjustified-rejection` [§8.4.2], by the operator."""
-    desk.require("operator", what="escalate requests")
+    desk.require("operator", what=N_("escalate requests"))
     reason = reason.replace("-", "_")
     if reason != "unjustified_rejection":
         raise InvalidInput(_("--reason: the desk escalates by hand only an unjustified rejection "

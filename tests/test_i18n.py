@@ -257,6 +257,19 @@ def test_a_domain_error_has_the_latvian_prefix(pd, monkeypatch):
     assert r.stderr.startswith("Error: ")
 
 
+def test_a_refusal_names_the_person_the_step_and_the_roles_in_words(pd, monkeypatch):
+    pd.ok("init")
+    r = pd("escalate-overdue", user="jberzins")
+    assert r.exit_code == 6
+    assert r.stderr == ("Kļūda: Jānis Bērziņš nedrīkst palaist escalate-overdue: vajadzīga loma sistēma (system), "
+                        "operators (operator), administrators (admin)\n")
+    monkeypatch.setenv("PD_LANG", "en")
+    r = pd("escalate-overdue", user="jberzins")
+    assert r.stderr == ("Error: Jānis Bērziņš may not run escalate-overdue: it needs the role system, operator, "
+                        "admin\n")
+    assert latvian(r.stderr, allow=("Jānis", "Bērziņš")) == []
+
+
 def test_ctrl_c_words_are_latvian_with_three_plural_forms(monkeypatch):
     from pd import interrupts
 

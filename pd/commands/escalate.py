@@ -32,7 +32,7 @@ def escalate_overdue(
 
     st = state(ctx)
     desk = st.desk
-    desk.require("system", "operator", "admin", what="run escalate-overdue")
+    desk.require("system", "operator", "admin", what=_("run escalate-overdue"))
     if now:
         desk.set_now(parse_instant(now, st.settings.timezone))
     when = desk.now()

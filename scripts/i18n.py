@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -158,12 +159,43 @@ def update() -> None:
     compile_()
 
 
+def mo_pairs(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The (original, translation) pairs of a .mo, in the file's order."""
+    n, originals, translations = struct.unpack_from("<3I", data, 8)
+    pairs = []
+    for i in range(n):
+        ol, oo = struct.unpack_from("<2I", data, originals + 8 * i)
+        tl, to = struct.unpack_from("<2I", data, translations + 8 * i)
+        pairs.append((data[oo:oo + ol], data[to:to + tl]))
+    return pairs
+
+
+def sorted_mo(data: bytes) -> bytes:
+    """Babel's .mo with its originals sorted by their bytes, as GNU msgfmt writes them (Babel sorts by
+    message id, a context aside): pd.i18n.Catalog finds a message by binary search in that order."""
+    pairs = sorted(mo_pairs(data))
+    n = len(pairs)
+    originals, translations = 28, 28 + 8 * n
+    at = translations + 8 * n
+    table_o, table_t, blob = [], [], []
+    for key, _ in pairs:
+        table_o += [len(key), at]
+        blob.append(key + b"\0")
+        at += len(key) + 1
+    for _, text in pairs:
+        table_t += [len(text), at]
+        blob.append(text + b"\0")
+        at += len(text) + 1
+    head = struct.pack("<7I", 0x950412DE, 0, n, originals, translations, 0, at)
+    return head + struct.pack(f"<{4 * n}I", *table_o, *table_t) + b"".join(blob)
+
+
 def compile_() -> None:
     for lang in LANGS:
         cat = read(lang)
         buf = io.BytesIO()
         write_mo(buf, cat, use_fuzzy=False)
-        mo_path(lang).write_bytes(buf.getvalue())
+        mo_path(lang).write_bytes(sorted_mo(buf.getvalue()))
 
 
 def _translations(cat: Catalog) -> dict:
@@ -203,6 +235,10 @@ def problems(*, check_template: bool = True) -> list[str]:
         if not mo.exists():
             found.append(f"{lang}: {mo.relative_to(ROOT)} missing; run scripts/i18n.py compile")
         else:
+            keys = [k for k, _ in mo_pairs(mo.read_bytes())]
+            if keys != sorted(keys):
+                found.append(f"{lang}: {mo.relative_to(ROOT)} is not sorted (pd.i18n.Catalog needs it); "
+                             "run scripts/i18n.py compile")
             with mo.open("rb") as f:
                 compiled = read_mo(f)
             want = {k: v for k, v in _translations(cat).items() if v and (v if isinstance(v, str) else v[0])}

@@ -283,3 +283,39 @@ def test_ctrl_c_words_are_latvian_with_three_plural_forms(monkeypatch):
     assert "after 2 changes had been stored: they stay" in interrupts.words("stored", n=2)
     monkeypatch.setenv("PD_LANG", "xx")  # a value the settings would refuse: still words, in Latvian
     assert interrupts.words("startup").startswith("pārtraukts")
+
+
+def test_the_lazy_catalog_answers_as_pythons_gettext_for_every_message():
+    """pd.i18n.Catalog (binary search, decoded on demand) against gettext.GNUTranslations (all parsed)."""
+    import gettext
+
+    from babel.messages.pofile import read_po
+
+    from pd import i18n
+
+    path = Path(i18n.LOCALEDIR) / "lv" / "LC_MESSAGES" / "pd.mo"
+    data = path.read_bytes()
+    ours, python = i18n.Catalog(data), gettext.GNUTranslations(io.BytesIO(data))
+    with (path.parent / "pd.po").open("rb") as f:
+        catalog = read_po(f, locale="lv")
+    checked = 0
+    for m in catalog:
+        if not m.id:
+            continue
+        if isinstance(m.id, tuple):
+            for n in (0, 1, 2, 5, 10, 11, 12, 21, 22, 101, 111):
+                if m.context:
+                    assert ours.npgettext(m.context, *m.id, n) == python.npgettext(m.context, *m.id, n)
+                else:
+                    assert ours.ngettext(*m.id, n) == python.ngettext(*m.id, n), (m.id, n)
+        elif m.context:
+            assert ours.pgettext(m.context, m.id) == python.pgettext(m.context, m.id)
+        else:
+            assert ours.gettext(m.id) == python.gettext(m.id), m.id
+        checked += 1
+    assert checked > 1000
+    for missing in ("no such message", "", "zzz", "\x00"):
+        assert ours.gettext(missing) == python.gettext(missing)
+    assert ours.ngettext("no such {n}", "no such {n}s", 1) == "no such {n}"
+    assert ours.ngettext("no such {n}", "no such {n}s", 2) == "no such {n}s"
+    assert ours.plural(1) == 1 and ours.plural(21) == 1 and ours.plural(11) == 0 and ours.plural(3) == 2

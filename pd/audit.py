@@ -18,6 +18,7 @@ anchor outside the ledger (the monthly report carries it).
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -25,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import partial
 from hashlib import sha256
@@ -121,16 +123,30 @@ def verify(anchor_text: str | None = None, since_text: str | None = None) -> dic
     witnessed = parse_anchor(anchor_text) if anchor_text is not None else None
     since = parse_anchor(since_text, "--since") if since_text is not None else None
     damage = (peewee.DatabaseError, sqlite3.DatabaseError)
-    result = _verify(witnessed, since, damage)
-    if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
-        # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
-        conn = db.connection()
-        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
-        try:
-            result = _verify(witnessed, since, damage, jobs=False)
-        finally:
-            conn.text_factory = str
+    with _no_gc():
+        result = _verify(witnessed, since, damage)
+        if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
+            # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
+            conn = db.connection()
+            conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+            try:
+                result = _verify(witnessed, since, damage, jobs=False)
+            finally:
+                conn.text_factory = str
     return result
+
+
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector off while the audit runs: it builds millions of small tuples and dicts
+    (no cycles), and each of the collector's passes over them cost a third of the replay's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _verify(witnessed, since, damage, jobs: bool = True) -> dict[str, Any]:
@@ -201,6 +217,7 @@ def _job(name: str, found: Findings, result: dict) -> None:
 
 def _worker() -> None:
     """python -c 'from pd.audit import _worker; _worker()': a job from stdin, its findings to stdout."""
+    gc.disable()  # (as _no_gc: this process ends with its part)
     url, head, name = pickle.load(sys.stdin.buffer)
     found, result = Findings(), {}
     try:
@@ -384,10 +401,14 @@ def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
 
 def _read_seals(found: Findings, seals: _Seals, since=None) -> None:
     """The chained seals in event order, read directly (when the chain is checked elsewhere: --jobs)."""
-    for eid, text in db.execute_sql("SELECT s.event_id, s.rows FROM row_seal s JOIN event e ON e.id = s.event_id "
-                                    "ORDER BY s.event_id"):
-        seals.add(eid, text)
-    seals.flush()
+    cursor = db.execute_sql("SELECT s.event_id, s.rows FROM row_seal s JOIN event e ON e.id = s.event_id "
+                            "ORDER BY s.event_id")
+    while True:
+        chunk = cursor.fetchmany(4096)
+        if not chunk:
+            break
+        seals._batch.extend(chunk)
+        seals.flush()
     seals.read = True
 
 
@@ -409,7 +430,7 @@ def _digests(rows: list) -> list[str]:
 def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
     """(table, 'changed'|'inserted'|'deleted', row id, request number) of each sealed row that differs from
     its last seal, in the order the audit names them; and how many rows were compared."""
-    numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+    numbers = _Numbers()
     checked = 0
     out = []
     for table in SEALED_TABLES:
@@ -424,6 +445,8 @@ def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
         checked += len(rows)
         keys = list(map(str, map(itemgetter(0), rows)))
         have = dict(zip(keys, _digests(rows)))
+        if have == want:
+            continue  # (the common case: every row as its last seal left it)
         differ = {k for k, _ in have.items() - want.items()}
         if differ:
             for key, row in zip(keys, rows):
@@ -438,6 +461,18 @@ def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
             number = numbers.get(int(rid)) if table == "request" and rid.isdigit() else None
             out.append((table, "deleted", rid, number))
     return out, checked
+
+
+class _Numbers:
+    """request id -> registration number, read when first asked (only a finding asks)."""
+
+    def __init__(self):
+        self._map: dict | None = None
+
+    def get(self, rid, default=None):
+        if self._map is None:
+            self._map = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+        return self._map.get(rid, default)
 
 
 def _name_rows(found: Findings, candidates: list) -> None:
@@ -485,16 +520,44 @@ _NO_DATA: dict = {}
 
 
 class _Raw:
-    """An instant from event data (ISO text with an offset) as the driver returns the column."""
+    """An instant from event data (ISO text with an offset) as the driver returns the column; each text
+    converted once (a desk's deadlines repeat: the end of a working day)."""
 
     def __init__(self, sqlite: bool):
         self.sqlite = sqlite
+        self.seen: dict[str, Any] = {}
 
     def __call__(self, text) -> Any:
         if not text:
             return None
+        try:
+            return self.seen[text]
+        except (KeyError, TypeError):
+            pass
         dt = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
-        return dt.isoformat(" ") if self.sqlite else dt
+        value = dt.isoformat(" ") if self.sqlite else dt
+        if len(self.seen) < 100_000:
+            self.seen[text] = value
+        return value
+
+
+# The kinds whose mails depend on more than (kind, from status, to status): conversation.mails_for reads
+# their actor or data. The mails of every other event are looked up once per (kind, from, to).
+_MAILS_BY_DATA = frozenset({"resumed", "reassigned", "mail_received"})
+_scan = json.decoder.JSONDecoder().scan_once  # json.loads' own scanner (C), without its per-call Python
+
+
+def _data(text):
+    """json.loads(text or "{}") of an event's data: the C scanner at once when the text is one whole JSON
+    value, else json.loads itself (the same value, or the same exception)."""
+    if text:
+        try:
+            value, end = _scan(text, 0)
+        except Exception:  # noqa: BLE001 - json.loads says what is wrong
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text or "{}")
 
 
 def _same(field: str, row_value, expected) -> bool:
@@ -564,7 +627,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
     replays: dict[int, _Open] = {}
     assignments: dict[int, dict] = {}  # id -> the row its events describe
     escalations: dict[tuple, dict] = {}
-    mails: dict[tuple, list] = defaultdict(list)  # (request id, at) -> mail kinds the change queued
+    mails: dict[tuple, list] = {}  # (request id, at) -> mail kinds the change queued
     skipped: dict[tuple, list] = defaultdict(list)  # … and those it recorded as not queued
     desk_notices: Counter = Counter()
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
@@ -572,54 +635,70 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
 
     cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
                             + _where("request_id", scope, part) + " ORDER BY id")
-    for eid, rid, at, actor, kind, frm, to, text in cursor:
-        data = _NO_DATA
-        if kind in _DATA_KINDS:
+    data_kinds, by_data, known = _DATA_KINDS, _MAILS_BY_DATA, {}  # known: (kind, from, to) -> its mails
+    while True:
+        chunk = cursor.fetchmany(4096)
+        if not chunk:
+            break
+        for eid, rid, at, actor, kind, frm, to, text in chunk:
+            data = _NO_DATA
+            if kind in data_kinds:
+                try:
+                    data = _data(text)
+                    if type(data) is not dict:
+                        raise TypeError("not an object")
+                except (ValueError, TypeError) as exc:
+                    found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
+                                                         f"({exc.__class__.__name__}: {str(exc)[:80]})")
+                    continue
+            if kind in by_data:
+                causes = [mail for _, mail in mails_for(kind, from_status=frm, to_status=to, actor=actor, data=data)]
+            else:
+                causes = known.get((kind, frm, to))
+                if causes is None:
+                    causes = known[(kind, frm, to)] = [mail for _, mail in mails_for(
+                        kind, from_status=frm, to_status=to, actor=actor, data=data)]
+            if causes:
+                key = (rid, at)
+                have = mails.get(key)
+                if have is None:
+                    mails[key] = list(causes)
+                    cause[key] = eid
+                else:
+                    have.extend(causes)
+            elif kind == "mail_skipped":
+                key = (rid, at)
+                skipped[key].append(data.get("kind"))
+                if data.get("kind") != "desk_notice":
+                    desk_notices[key] += 1
+            elif kind == "report_sent":  # an institution's report, or the Centre's overview
+                key = (rid, at)
+                mails.setdefault(key, []).append(data.get("kind", "monthly_report"))
+                cause.setdefault(key, eid)
+            elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
+                desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
+            if rid is None:
+                continue
+            r = replays.get(rid)
+            if r is None:
+                if rid not in requests:
+                    if rid not in missing_rows:
+                        missing_rows.add(rid)
+                        found.add(None, "request", f"events (from event {eid}) belong to request id {rid}, "
+                                                   "whose row is missing")
+                    continue
+                r = replays[rid] = _Open()
+                if kind != "registered":
+                    found.add(numbers[rid], "event", f"its history starts with {kind} (event {eid}), not registered")
             try:
-                data = json.loads(text or "{}")
-                if type(data) is not dict:
-                    raise TypeError("not an object")
-            except (ValueError, TypeError) as exc:
-                found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
-                                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
-                continue
-        causes = [mail for _, mail in mails_for(kind, from_status=frm, to_status=to, actor=actor, data=data)]
-        if causes:
-            key = (rid, at)
-            mails[key].extend(causes)
-            cause.setdefault(key, eid)
-        elif kind == "mail_skipped":
-            key = (rid, at)
-            skipped[key].append(data.get("kind"))
-            if data.get("kind") != "desk_notice":
-                desk_notices[key] += 1
-        elif kind == "report_sent":  # an institution's report, or the Centre's overview
-            key = (rid, at)
-            mails[key].append(data.get("kind", "monthly_report"))
-            cause.setdefault(key, eid)
-        elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
-            desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
-        if rid is None:
-            continue
-        r = replays.get(rid)
-        if r is None:
-            if rid not in requests:
-                if rid not in missing_rows:
-                    missing_rows.add(rid)
-                    found.add(None, "request", f"events (from event {eid}) belong to request id {rid}, "
-                                               "whose row is missing")
-                continue
-            r = replays[rid] = _Open()
-            if kind != "registered":
-                found.add(numbers[rid], "event", f"its history starts with {kind} (event {eid}), not registered")
-        try:
-            _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            found.add(numbers[rid], "event", f"event {eid} cannot be replayed: its data is damaged "
-                                             f"({exc.__class__.__name__}: {str(exc)[:80]})")
+                _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                found.add(numbers[rid], "event", f"event {eid} cannot be replayed: its data is damaged "
+                                                 f"({exc.__class__.__name__}: {str(exc)[:80]})")
 
     # every request row against its replay: the whole row at once, field by field only when it differs
     described = REPLAYED.index("description")
+    replayed = itemgetter(*REPLAYED)
     for rid, row in requests.items():
         number = row[1]
         r = replays.get(rid)
@@ -627,11 +706,12 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
             found.add(number, "request", "no event registered it (a row inserted behind pd's back)")
             continue
         state = r.state
-        actual = list(row[2:])
-        actual[described] = text_sha256(actual[described]) if isinstance(actual[described], str) else None
+        text = row[2 + described]
+        actual = row[2:2 + described] + (text_sha256(text) if isinstance(text, str) else None,) \
+            + row[3 + described:]
         for f in r.unchecked:
             state[f] = actual[REPLAYED.index(f)]
-        expected = [state[f] for f in REPLAYED]
+        expected = replayed(state)
         if actual == expected:
             continue
         for i, f in enumerate(REPLAYED):
@@ -647,6 +727,10 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
     # assignments, both ways
     for a in db.execute_sql("SELECT " + ", ".join(_ASSIGNMENT_COLUMNS) + " FROM assignment"
                             + _where("request_id", scope, part)):
+        want = assignments.get(a[0])
+        if want is not None and tuple(want.values()) == a[1:]:  # (the common case: the whole row at once)
+            del assignments[a[0]]
+            continue
         a = dict(zip(_ASSIGNMENT_COLUMNS, a))
         number = numbers.get(a["request_id"], f"request id {a['request_id']}")
         want = assignments.pop(a["id"], None)
@@ -686,16 +770,25 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
                                                    f"{k[3]}) has no row")
 
     # the outbox, both ways: each change's mails
-    rows: dict[tuple, list] = defaultdict(list)
+    rows: dict[tuple, list] = {}
     for mid, req, kind, created in db.execute_sql("SELECT id, request_id, kind, created_at FROM outbox_message"
                                                   + _where("request_id", scope, part)):
-        rows[(req, created)].append((mid, kind))
-    for key in rows.keys() | mails.keys() | skipped.keys():
-        have = rows.get(key, ())
+        key = (req, created)
+        have = rows.get(key)
+        if have is None:
+            rows[key] = [(mid, kind)]
+        else:
+            have.append((mid, kind))
+    for key, have in rows.items():  # the common case at once: a change's rows are the mails it queued
+        queued = mails.get(key)
+        if queued is not None and len(have) == len(queued) and key not in skipped and key not in desk_notices:
+            kinds = [k for _, k in have]
+            if kinds == queued or sorted(kinds) == sorted(queued):
+                del mails[key]
+                rows[key] = None
+    for key in {k for k, v in rows.items() if v is not None} | mails.keys() | skipped.keys():
+        have = rows.get(key) or ()
         queued = mails.get(key, ())
-        if len(have) == len(queued) and key not in skipped and not desk_notices.get(key) \
-                and sorted(k for _, k in have) == sorted(queued):
-            continue  # (the common case, at once)
         number = numbers.get(key[0]) if key[0] is not None else None
         have_kinds = Counter(kind for _, kind in have)
         want = Counter(queued)
@@ -746,10 +839,16 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
     s = r.state
     if to_status is not None:
         s["status"] = to_status
-    if kind == "registered":
-        s.update(registered_at=at, registered_by=actor, status="registered")
-        for f in ("service", "channel", "urgent", "institution", "catalog_version", "contacts_version"):
-            s[f] = data.get(f)
+    if kind == "accepted":  # (the kinds in about the order of how often they come)
+        s["accepted_at"] = at
+    elif kind == "closed":
+        s["closed_at"] = at
+    elif kind == "registered":
+        s["registered_at"], s["registered_by"], s["status"] = at, actor, "registered"
+        get = data.get
+        s["service"], s["channel"], s["urgent"], s["institution"], s["catalog_version"], s["contacts_version"] = \
+            get("service"), get("channel"), get("urgent"), get("institution"), get("catalog_version"), \
+            get("contacts_version")
         unchecked = list(r.unchecked)
         if "received_at" in data:
             s["received_at"] = raw(data["received_at"])
@@ -760,9 +859,9 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
         r.unchecked = tuple(unchecked)
     elif kind == "refused":
         s.update(refusal_reason=data.get("reason"), closed_at=at)
-    elif kind in ("assigned", "reassigned"):
-        s.update(expert=data.get("expert"), response_due=raw(data.get("response_due")),
-                 resolution_due=raw(data.get("resolution_due")), accepted_at=None)
+    elif kind == "assigned" or kind == "reassigned":
+        s["expert"], s["response_due"], s["resolution_due"], s["accepted_at"] = \
+            data.get("expert"), raw(data.get("response_due")), raw(data.get("resolution_due")), None
         if r.open_assignment is not None and r.open_assignment in assignments:
             prev = assignments[r.open_assignment]
             prev.update(ended_at=at, ended_reason="reassigned" if kind == "reassigned" else "rejected")
@@ -773,8 +872,6 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
                                 "resolution_due": s["resolution_due"], "base_resolution_due": s["resolution_due"],
                                 "reason": data.get("reason"), "ended_at": None, "ended_reason": None}
             r.open_assignment = r.last_assignment = aid
-    elif kind == "accepted":
-        s["accepted_at"] = at
     elif kind == "rejected":
         _end(r, assignments, at, "rejected")
     elif kind == "waiting":
@@ -789,10 +886,8 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
         s.update(delay_reason=data.get("delay_reason"), planned_date=data.get("planned_date"),
                  delay_reported_at=s["delay_reported_at"] or at)
     elif kind == "resolved":
-        s.update(resolved_at=at, result=data.get("result"))
+        s["resolved_at"], s["result"] = at, data.get("result")
         _end(r, assignments, at, "resolved")
-    elif kind == "closed":
-        s["closed_at"] = at
     elif kind == "reopened":
         s.update(resolved_at=None, result=None)
         last = assignments.get(r.last_assignment)

@@ -4,6 +4,12 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def english(pd_env, monkeypatch):
+    """These tests read the findings' English words (PD_LANG=en); tests/test_audit_rows.py reads the Latvian."""
+    monkeypatch.setenv("PD_LANG", "en")
+
+
 @pytest.fixture
 def ledger(pd, rawdb):
     """Two requests through their cycles; returns (the raw database, the first request's events)."""

@@ -671,10 +671,9 @@ class _Raw:
     def __call__(self, text) -> Any:
         if not text:
             return None
-        try:
-            return self.seen[text]
-        except (KeyError, TypeError):
-            pass
+        value = self.seen.get(text) if type(text) is str else None
+        if value is not None:
+            return value
         dt = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
         value = dt.isoformat(" ") if self.sqlite else dt
         if len(self.seen) < 100_000:

@@ -207,7 +207,7 @@ def _say(what, values: dict, lang: str) -> str:
 def _english_ledger():
     """pd.ledger's verify_chain says its problems in English here (--json), each remembering its msgid and
     values (_Said), so that a person is told them in the desk's language (`_say`)."""
-    from . import ledger
+    from . import ledger  # (the module itself, whose names are swapped for the call: pd.ledger is imported above)
 
     class Msgid(str):
         plural: tuple[str, str] | None = None

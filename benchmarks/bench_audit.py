@@ -150,7 +150,7 @@ def best(fn, repeat: int) -> tuple[float, object]:
     return min(times), result
 
 
-def bench_audit(tmp: Path, events: int, repeat: int, ledger: Path | None = None) -> None:
+def bench_audit(tmp: Path, events: int, repeat: int, ledger: Path | None = None, workers: str = "auto") -> None:
     db = ledger or tmp / "audit.sqlite3"
     env = env_for(db, tmp)
     if not db.exists():  # (a --ledger not built yet: built there and kept for the next runs)
@@ -162,6 +162,9 @@ def bench_audit(tmp: Path, events: int, repeat: int, ledger: Path | None = None)
     os.environ.update(env)
     from pd import audit
     from pd.config import load_settings
+
+    if workers != "auto":  # one process whatever the size, or worker processes from any size
+        audit._PARALLEL_FROM = 10**12 if workers == "none" else 0
     from pd.ledger import Ledger, verify_chain
 
     ledger = Ledger(load_settings())
@@ -224,6 +227,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--registers", type=int, default=300, help="commits per block")
     ap.add_argument("--blocks", type=int, default=3)
+    ap.add_argument("--workers", choices=("auto", "none", "always"), default="auto",
+                    help="the audit in worker processes: from 200,000 events (auto), never, or at any size")
     ap.add_argument("--ledger", type=Path, help="audit this ledger, built there and kept by the first run that "
                                                 "names it (no register part)")
     args = ap.parse_args()
@@ -231,7 +236,7 @@ def main() -> None:
         tmp = Path(d)
         if args.ledger is None:
             bench_register(tmp, args.registers, args.blocks)
-        bench_audit(tmp, args.events, args.repeat, args.ledger)
+        bench_audit(tmp, args.events, args.repeat, args.ledger, args.workers)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ anchor outside the ledger (the monthly report carries it).
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import pickle
@@ -25,6 +26,7 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from functools import partial
 from hashlib import sha256
@@ -39,6 +41,7 @@ from .db import migrations
 from .db.connection import db, is_sqlite, open_database, translate_errors
 from .db.models import Event, LedgerHead
 from .errors import ConfigError, InvalidInput
+from .i18n import N_, _, gettext_in, language, ngettext_in, pgettext_in
 from .latvian import format_dt
 from .ledger import (
     GENESIS,
@@ -76,22 +79,158 @@ def parse_anchor(text: str, option: str = "--anchor") -> tuple[int, str]:
     digest = digest.lower()
     if not (sep and count.isascii() and count.isdigit() and len(digest) == 64
             and all(c in "0123456789abcdef" for c in digest)):
-        raise InvalidInput(f"{option} {text!r}: expected EVENTS:SHA256 as pd audit anchor prints it "
-                           "(e.g. 1520:3f9a…, 64 hex digits)")
+        raise InvalidInput(_("{option} {text}: expected EVENTS:SHA256 as pd audit anchor prints it "
+                             "(e.g. 1520:3f9a…, 64 hex digits)").format(option=option, text=repr(text)))
     return int(count), digest
 
 
 class Findings:
+    """What the audit found. Each finding is kept twice: in English for --json and scripts (`items`, as
+    pd has always written them), and as (msgid, values) to be said in the desk's language (`said`)."""
+
     def __init__(self):
         self.items: list[dict[str, Any]] = []
+        self.said: list[tuple[Any, dict]] = []
         self.named: set[tuple] = set()  # (request, table) of every finding so far
 
-    def add(self, request: str | None, table: str, what: str) -> None:
-        self.items.append({"request": request, "table": table, "what": what})
+    def add(self, request: str | None, table: str, what: str, **values) -> None:
+        """`what`: an English msgid (N_) with {placeholders} filled by `values`; a _Plural; or a _Said."""
+        self.items.append({"request": request, "table": table, "what": _say(what, values, "en")})
+        self.said.append((what, values))
         self.named.add((request, table))
 
-    def lines(self) -> list[str]:
-        return [f"{f['request'] + ' ' if f['request'] else ''}{f['table']}: {f['what']}" for f in self.items]
+    def extend(self, items: list[dict], said: list) -> None:
+        """Another Findings' (a worker's) findings, after these."""
+        for item, (what, values) in zip(items, said):
+            self.add(item["request"], item["table"], what, **values)
+
+    def lines(self, lang: str = "en") -> list[str]:
+        return [f"{f['request'] + ' ' if f['request'] else ''}{_table(f['table'], lang)}: {_say(what, values, lang)}"
+                for f, (what, values) in zip(self.items, self.said)]
+
+
+class Report(dict):
+    """The audit's result (a dict: what --json prints) and its findings said in the desk's language."""
+
+    found: Findings | None = None
+
+    def shown(self) -> list[str]:
+        """The problems as a person reads them (PD_LANG); `self["problems"]` stays English."""
+        return self.found.lines(language()) if self.found is not None else list(self.get("problems", []))
+
+
+class _Word(str):
+    """A value of a finding that is itself a word (e.g. 'nothing'): said in the desk's language too."""
+
+
+class _Detail(str):
+    """A technical detail of a finding (Python's own English words on a damaged value): --json keeps it whole,
+    a person is shown its kind only."""
+
+    short: str = ""
+
+
+def _detail(exc: Exception) -> _Detail:
+    detail = _Detail(f"{exc.__class__.__name__}: {str(exc)[:80]}")
+    detail.short = exc.__class__.__name__
+    return detail
+
+
+class _Plural(str):
+    """A finding's msgid with a plural: the key of _PLURALS (values carry n)."""
+
+
+class _Said(str):
+    """A text the ledger's chain check said in English (`_english_ledger`), with its msgid and values."""
+
+    msgid: str = ""
+    plural: tuple[str, str] | None = None
+    values: dict | None = None
+
+
+# Table names in a finding's line, as a person reads them (--json keeps the table's own name).
+_TABLES = {
+    "request": lambda lang: pgettext_in(lang, "audit table", "request"),
+    "event": lambda lang: pgettext_in(lang, "audit table", "event"),
+    "assignment": lambda lang: pgettext_in(lang, "audit table", "assignment"),
+    "escalation": lambda lang: pgettext_in(lang, "audit table", "escalation"),
+    "outbox": lambda lang: pgettext_in(lang, "audit table", "outbox"),
+    "pause": lambda lang: pgettext_in(lang, "audit table", "pause"),
+    "inbound_message": lambda lang: pgettext_in(lang, "audit table", "inbound_message"),
+    "intake_item": lambda lang: pgettext_in(lang, "audit table", "intake_item"),
+    "config_snapshot": lambda lang: pgettext_in(lang, "audit table", "config_snapshot"),
+    "number_sequence": lambda lang: pgettext_in(lang, "audit table", "number_sequence"),
+    "database": lambda lang: pgettext_in(lang, "audit table", "database"),
+    "row_seal": lambda lang: pgettext_in(lang, "audit table", "row_seal"),
+}
+# Words that are values of a finding (_Word).
+_WORDS = {
+    "nothing": lambda lang: pgettext_in(lang, "audit", "nothing"),
+    "request": lambda lang: pgettext_in(lang, "audit row", "request"),
+    "assignment": lambda lang: pgettext_in(lang, "audit row", "assignment"),
+    "pause": lambda lang: pgettext_in(lang, "audit row", "pause"),
+    "escalation": lambda lang: pgettext_in(lang, "audit row", "escalation"),
+    "outbox message": lambda lang: pgettext_in(lang, "audit row", "outbox message"),
+    "inbound mail": lambda lang: pgettext_in(lang, "audit row", "inbound mail"),
+    "intake item": lambda lang: pgettext_in(lang, "audit row", "intake item"),
+    "configuration snapshot": lambda lang: pgettext_in(lang, "audit row", "configuration snapshot"),
+}
+_PLURALS = {
+    "queued": lambda lang, n: ngettext_in(lang, "message {ids} ({kind}) queued by no event",
+                                          "messages {ids} ({kind}) queued by no event", n),
+}
+
+
+def _table(table: str, lang: str) -> str:
+    said = _TABLES.get(table)
+    return said(lang) if said is not None else table
+
+
+def _say(what, values: dict, lang: str) -> str:
+    """A finding in `lang` ("en": the msgid itself, as --json has it)."""
+    if type(what) is _Said:
+        if lang == "en" or not what.msgid:
+            return str(what)
+        values = what.values or {}
+        text = ngettext_in(lang, *what.plural, values.get("n", 1)) if what.plural else gettext_in(lang, what.msgid)
+    elif type(what) is _Plural:
+        text = _PLURALS[what](lang, values["n"])
+    else:
+        text = gettext_in(lang, what)
+    if not values:
+        return text
+    return text.format(**{k: _WORDS[v](lang) if type(v) is _Word and v in _WORDS else
+                          v.short if type(v) is _Detail and lang != "en" else v for k, v in values.items()})
+
+
+@contextmanager
+def _english_ledger():
+    """pd.ledger's verify_chain says its problems in English here (--json), each remembering its msgid and
+    values (_Said), so that a person is told them in the desk's language (`_say`)."""
+    from . import ledger  # (the module itself, whose names are swapped for the call: pd.ledger is imported above)
+
+    class Msgid(str):
+        plural: tuple[str, str] | None = None
+
+        def format(self, *args, **values):
+            said = _Said(str.format(self, *args, **values))
+            said.msgid, said.plural, said.values = str(self), self.plural, values
+            return said
+
+    def english(msgid: str) -> str:
+        return Msgid(msgid)
+
+    def english_n(singular: str, plural: str, n: int) -> str:
+        msgid = Msgid(singular if n == 1 else plural)
+        msgid.plural = (singular, plural)
+        return msgid
+
+    saved = ledger._, ledger.ngettext
+    ledger._, ledger.ngettext = english, english_n
+    try:
+        yield
+    finally:
+        ledger._, ledger.ngettext = saved
 
 
 def verify_ledger(settings, anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
@@ -107,9 +246,8 @@ def verify_ledger(settings, anchor_text: str | None = None, since_text: str | No
         with translate_errors():
             migrations.check_not_newer(version)
         if version < migrations.LATEST:
-
-            raise ConfigError(f"the ledger's schema is version {version}, older than this pd "
-                              f"({migrations.LATEST}); an admin runs: pd db upgrade")
+            raise ConfigError(_("the ledger's schema is version {version}, older than this pd ({latest}); "
+                                "an admin runs: pd db upgrade").format(version=version, latest=migrations.LATEST))
         return verify(anchor_text, since_text)
     finally:
         database.close()
@@ -121,16 +259,30 @@ def verify(anchor_text: str | None = None, since_text: str | None = None) -> dic
     witnessed = parse_anchor(anchor_text) if anchor_text is not None else None
     since = parse_anchor(since_text, "--since") if since_text is not None else None
     damage = (peewee.DatabaseError, sqlite3.DatabaseError)
-    result = _verify(witnessed, since, damage)
-    if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
-        # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
-        conn = db.connection()
-        conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
-        try:
-            result = _verify(witnessed, since, damage, jobs=False)
-        finally:
-            conn.text_factory = str
+    with _no_gc():
+        result = _verify(witnessed, since, damage)
+        if is_sqlite() and any("decode" in p.lower() for p in result["problems"]):
+            # Text that is no longer UTF-8 stops SQLite's cursor: read it again as it is, to name the rows.
+            conn = db.connection()
+            conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
+            try:
+                result = _verify(witnessed, since, damage, jobs=False)
+            finally:
+                conn.text_factory = str
     return result
+
+
+@contextmanager
+def _no_gc():
+    """The cyclic garbage collector off while the audit runs: it builds millions of small tuples and dicts
+    (no cycles), and each of the collector's passes over them cost a third of the replay's time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _verify(witnessed, since, damage, jobs: bool = True) -> dict[str, Any]:
@@ -153,10 +305,12 @@ def _verify(witnessed, since, damage, jobs: bool = True) -> dict[str, Any]:
                     ("row_seal", lambda: _rows(found, result, seals, since))])
     except damage as exc:  # ending the read snapshot failed too (nothing was written)
         if not found.items:
-            found.add(None, "database", f"cannot be read: {exc}")
+            found.add(None, "database", N_("cannot be read: {error}"), error=str(exc))
     problems = found.lines()
     result.update(ok=not problems, problems=problems, findings=found.items)
-    return result
+    report = Report(result)
+    report.found = found
+    return report
 
 
 def _snapshot():
@@ -170,7 +324,7 @@ def _steps(found: Findings, damage, steps) -> None:
         try:
             step()
         except damage as exc:  # a damaged page, a dropped table…
-            found.add(None, table, f"cannot be read: {exc}")
+            found.add(None, table, N_("cannot be read: {error}"), error=str(exc))
 
 
 # ---------------------------------------------------------------------------- in parallel (big SQLite ledgers)
@@ -193,7 +347,7 @@ def _job(name: str, found: Findings, result: dict) -> None:
             try:
                 result["candidates"], result["rows"] = _row_candidates(seals.rows, seals.start, None)
             except _DAMAGE as exc:
-                found.add(None, "row_seal", f"cannot be read: {exc}")
+                found.add(None, "row_seal", N_("cannot be read: {error}"), error=str(exc))
     else:  # "replay k n": the requests with id % n = k
         k, n = (int(x) for x in name.split()[1:])
         _steps(found, _DAMAGE, [("request", lambda: _replay(found, result, None, (k, n)))])
@@ -201,6 +355,7 @@ def _job(name: str, found: Findings, result: dict) -> None:
 
 def _worker() -> None:
     """python -c 'from pd.audit import _worker; _worker()': a job from stdin, its findings to stdout."""
+    gc.disable()  # (as _no_gc: this process ends with its part)
     url, head, name = pickle.load(sys.stdin.buffer)
     found, result = Findings(), {}
     try:
@@ -208,7 +363,7 @@ def _worker() -> None:
         _connect(database)
         with _snapshot():
             row = db.execute_sql("SELECT last_event_id, last_hash FROM ledger_head WHERE id = 1").fetchone()
-            out = ("ok", found.items, result) if tuple(row or ()) == head and _job(name, found, result) is None \
+            out = ("ok", (found.items, found.said), result) if tuple(row or ()) == head and _job(name, found, result) is None \
                 else ("moved", None, None)
         database.close()
     except BaseException as exc:  # noqa: BLE001 - the parent does this part itself
@@ -241,9 +396,8 @@ def _finish(proc, name: str, found: Findings, result: dict) -> None:
     if out is None or out[0] != "ok":
         items, part = Findings(), {}
         _job(name, items, part)
-        out = ("ok", items.items, part)
-    for item in out[1]:
-        found.add(item["request"], item["table"], item["what"])
+        out = ("ok", (items.items, items.said), part)
+    found.extend(*out[1])
     result.update(out[2])
 
 
@@ -257,12 +411,10 @@ def _in_parallel(found: Findings, result: dict, witnessed, damage, head: tuple) 
     _steps(found, damage, [("event", lambda: _anchor(found, result, witnessed))])
     rows = Findings()
     _finish(procs[1], "rows", rows, result)
-    for item in mine.items:
-        found.add(item["request"], item["table"], item["what"])
+    found.extend(mine.items, mine.said)
     _finish(procs[2], "replay 1 2", found, result)
     result["requests"] += requests
-    for item in rows.items:
-        found.add(item["request"], item["table"], item["what"])
+    found.extend(rows.items, rows.said)
     _name_rows(found, result.pop("candidates", []))
 
 
@@ -278,11 +430,12 @@ def _integrity(found: Findings, result: dict) -> None:
     result["integrity"] = "ok" if rows == ["ok"] else "damaged"
     if rows != ["ok"]:
         for line in rows:
-            found.add(None, "database", f"SQLite's integrity check: {line}")
+            found.add(None, "database", N_("SQLite's integrity check: {line}"), line=line)
 
 
 def _chain(found: Findings, result: dict, seals: _Seals | None, since) -> None:
-    chain = verify_chain(seals.add if seals is not None else None, since)
+    with _english_ledger():
+        chain = verify_chain(seals.add if seals is not None else None, since)
     if seals is not None:
         seals.flush()
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])
@@ -301,15 +454,17 @@ def _anchor(found: Findings, result: dict, witnessed: tuple[int, str] | None) ->
     if count == 0:
         state["ok"] = digest == GENESIS
         if not state["ok"]:
-            found.add(None, "event", f"the anchor 0:{digest[:16]}… is not the empty ledger's (0:{GENESIS[:16]}…)")
+            found.add(None, "event", N_("the anchor 0:{digest}… is not the empty ledger's (0:{genesis}…)"),
+                      digest=digest[:16], genesis=GENESIS[:16])
         return
     eid, value = witnessed_event(count, digest)
     if eid is None:
-        found.add(None, "event", f"the anchor witnessed {count} events, the ledger holds {result['events']}: "
-                                 "events were removed")
+        found.add(None, "event", N_("the anchor witnessed {count} events, the ledger holds {events}: "
+                                    "events were removed"), count=count, events=result["events"])
     elif value is None:
-        found.add(None, "event", f"event {eid} (the {count}th) is not the one the anchor witnessed "
-                                 f"({digest[:16]}…): the history up to it was rewritten")
+        found.add(None, "event", N_("event {id} (the {count}th) is not the one the anchor witnessed "
+                                    "({digest}…): the history up to it was rewritten"),
+                  id=eid, count=count, digest=digest[:16])
     else:
         state["ok"] = True
 
@@ -353,7 +508,8 @@ class _Seals:
             try:
                 self._take(seals[n] if seals is not None else json.loads(text))
             except (ValueError, TypeError, AttributeError) as exc:
-                self.found.add(None, "row_seal", f"the seal of event {eid} cannot be read ({exc.__class__.__name__})")
+                self.found.add(None, "row_seal", N_("the seal of event {id} cannot be read ({error})"), id=eid,
+                               error=exc.__class__.__name__)
 
     def _take(self, seal: dict) -> None:
         # ids stay text, as the seal writes them: a row's id is looked up as str(id)
@@ -384,10 +540,14 @@ def _rows(found: Findings, result: dict, seals: _Seals, since) -> None:
 
 def _read_seals(found: Findings, seals: _Seals, since=None) -> None:
     """The chained seals in event order, read directly (when the chain is checked elsewhere: --jobs)."""
-    for eid, text in db.execute_sql("SELECT s.event_id, s.rows FROM row_seal s JOIN event e ON e.id = s.event_id "
-                                    "ORDER BY s.event_id"):
-        seals.add(eid, text)
-    seals.flush()
+    cursor = db.execute_sql("SELECT s.event_id, s.rows FROM row_seal s JOIN event e ON e.id = s.event_id "
+                            "ORDER BY s.event_id")
+    while True:
+        chunk = cursor.fetchmany(4096)
+        if not chunk:
+            break
+        seals._batch.extend(chunk)
+        seals.flush()
     seals.read = True
 
 
@@ -409,7 +569,7 @@ def _digests(rows: list) -> list[str]:
 def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
     """(table, 'changed'|'inserted'|'deleted', row id, request number) of each sealed row that differs from
     its last seal, in the order the audit names them; and how many rows were compared."""
-    numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+    numbers = _Numbers()
     checked = 0
     out = []
     for table in SEALED_TABLES:
@@ -424,6 +584,8 @@ def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
         checked += len(rows)
         keys = list(map(str, map(itemgetter(0), rows)))
         have = dict(zip(keys, _digests(rows)))
+        if have == want:
+            continue  # (the common case: every row as its last seal left it)
         differ = {k for k, _ in have.items() - want.items()}
         if differ:
             for key, row in zip(keys, rows):
@@ -440,6 +602,18 @@ def _row_candidates(seals: dict, start: dict | None, since) -> tuple[list, int]:
     return out, checked
 
 
+class _Numbers:
+    """request id -> registration number, read when first asked (only a finding asks)."""
+
+    def __init__(self):
+        self._map: dict | None = None
+
+    def get(self, rid, default=None):
+        if self._map is None:
+            self._map = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
+        return self._map.get(rid, default)
+
+
 def _name_rows(found: Findings, candidates: list) -> None:
     """The findings of `_row_candidates`, less what the replay has named already."""
     for table, how, rid, number in candidates:
@@ -447,15 +621,17 @@ def _name_rows(found: Findings, candidates: list) -> None:
         if how == "deleted":
             if any(t == shown for _, t in found.named):
                 continue  # the replay has named this table's missing rows already
-            found.add(number, shown, f"{name} {rid} was written by a change but its row is missing (deleted)")
+            found.add(number, shown, N_("{row} {id} was written by a change but its row is missing (deleted)"),
+                      row=_Word(name), id=rid)
             continue
         if (number, shown) in found.named and number is not None:
             continue  # the replay has named what differs in it already
         if how == "inserted":
-            found.add(number, shown, f"{name} {rid!r} was written by no change (a row inserted behind pd's back)")
+            found.add(number, shown, N_("{row} {id} was written by no change (a row inserted behind pd's back)"),
+                      row=_Word(name), id=repr(rid))
         else:
-            found.add(number, shown, f"{name} {rid} is not what the change that last wrote it left "
-                                     "(changed behind pd's back)")
+            found.add(number, shown, N_("{row} {id} is not what the change that last wrote it left "
+                                        "(changed behind pd's back)"), row=_Word(name), id=rid)
 
 
 def _above(rid, top: int) -> bool:
@@ -485,16 +661,43 @@ _NO_DATA: dict = {}
 
 
 class _Raw:
-    """An instant from event data (ISO text with an offset) as the driver returns the column."""
+    """An instant from event data (ISO text with an offset) as the driver returns the column; each text
+    converted once (a desk's deadlines repeat: the end of a working day)."""
 
     def __init__(self, sqlite: bool):
         self.sqlite = sqlite
+        self.seen: dict[str, Any] = {}
 
     def __call__(self, text) -> Any:
         if not text:
             return None
+        value = self.seen.get(text) if type(text) is str else None
+        if value is not None:
+            return value
         dt = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
-        return dt.isoformat(" ") if self.sqlite else dt
+        value = dt.isoformat(" ") if self.sqlite else dt
+        if len(self.seen) < 100_000:
+            self.seen[text] = value
+        return value
+
+
+# The kinds whose mails depend on more than (kind, from status, to status): conversation.mails_for reads
+# their actor or data. The mails of every other event are looked up once per (kind, from, to).
+_MAILS_BY_DATA = frozenset({"resumed", "reassigned", "mail_received"})
+_scan = json.decoder.JSONDecoder().scan_once  # json.loads' own scanner (C), without its per-call Python
+
+
+def _data(text):
+    """json.loads(text or "{}") of an event's data: the C scanner at once when the text is one whole JSON
+    value, else json.loads itself (the same value, or the same exception)."""
+    if text:
+        try:
+            value, end = _scan(text, 0)
+        except Exception:  # noqa: BLE001 - json.loads says what is wrong
+            return json.loads(text)
+        if end == len(text):
+            return value
+    return json.loads(text or "{}")
 
 
 def _same(field: str, row_value, expected) -> bool:
@@ -510,7 +713,7 @@ def _same(field: str, row_value, expected) -> bool:
 
 def _shown(value, field: str | None = None) -> str:
     if value is None:
-        return "nothing"
+        return _Word("nothing")
     if field in _INSTANTS and isinstance(value, (str, datetime)):
         try:
 
@@ -564,7 +767,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
     replays: dict[int, _Open] = {}
     assignments: dict[int, dict] = {}  # id -> the row its events describe
     escalations: dict[tuple, dict] = {}
-    mails: dict[tuple, list] = defaultdict(list)  # (request id, at) -> mail kinds the change queued
+    mails: dict[tuple, list] = {}  # (request id, at) -> mail kinds the change queued
     skipped: dict[tuple, list] = defaultdict(list)  # … and those it recorded as not queued
     desk_notices: Counter = Counter()
     cause: dict[tuple, int] = {}  # (request id, at) -> an event id of that change, to name it
@@ -572,66 +775,85 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
 
     cursor = db.execute_sql("SELECT id, request_id, at, actor, kind, from_status, to_status, data FROM event"
                             + _where("request_id", scope, part) + " ORDER BY id")
-    for eid, rid, at, actor, kind, frm, to, text in cursor:
-        data = _NO_DATA
-        if kind in _DATA_KINDS:
+    data_kinds, by_data, known = _DATA_KINDS, _MAILS_BY_DATA, {}  # known: (kind, from, to) -> its mails
+    while True:
+        chunk = cursor.fetchmany(4096)
+        if not chunk:
+            break
+        for eid, rid, at, actor, kind, frm, to, text in chunk:
+            data = _NO_DATA
+            if kind in data_kinds:
+                try:
+                    data = _data(text)
+                    if type(data) is not dict:
+                        raise TypeError("not an object")
+                except (ValueError, TypeError) as exc:
+                    found.add(numbers.get(rid), "event", N_("event {id} cannot be replayed: its data is damaged "
+                                                            "({error})"),
+                              id=eid, error=_detail(exc))
+                    continue
+            if kind in by_data:
+                causes = [mail for _, mail in mails_for(kind, from_status=frm, to_status=to, actor=actor, data=data)]
+            else:
+                causes = known.get((kind, frm, to))
+                if causes is None:
+                    causes = known[(kind, frm, to)] = [mail for _, mail in mails_for(
+                        kind, from_status=frm, to_status=to, actor=actor, data=data)]
+            if causes:
+                key = (rid, at)
+                have = mails.get(key)
+                if have is None:
+                    mails[key] = list(causes)
+                    cause[key] = eid
+                else:
+                    have.extend(causes)
+            elif kind == "mail_skipped":
+                key = (rid, at)
+                skipped[key].append(data.get("kind"))
+                if data.get("kind") != "desk_notice":
+                    desk_notices[key] += 1
+            elif kind == "report_sent":  # an institution's report, or the Centre's overview
+                key = (rid, at)
+                mails.setdefault(key, []).append(data.get("kind", "monthly_report"))
+                cause.setdefault(key, eid)
+            elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
+                desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
+            if rid is None:
+                continue
+            r = replays.get(rid)
+            if r is None:
+                if rid not in requests:
+                    if rid not in missing_rows:
+                        missing_rows.add(rid)
+                        found.add(None, "request", N_("events (from event {event}) belong to request id {id}, "
+                                                      "whose row is missing"), event=eid, id=rid)
+                    continue
+                r = replays[rid] = _Open()
+                if kind != "registered":
+                    found.add(numbers[rid], "event", N_("its history starts with {kind} (event {id}), not registered"),
+                              kind=kind, id=eid)
             try:
-                data = json.loads(text or "{}")
-                if type(data) is not dict:
-                    raise TypeError("not an object")
-            except (ValueError, TypeError) as exc:
-                found.add(numbers.get(rid), "event", f"event {eid} cannot be replayed: its data is damaged "
-                                                     f"({exc.__class__.__name__}: {str(exc)[:80]})")
-                continue
-        causes = [mail for _, mail in mails_for(kind, from_status=frm, to_status=to, actor=actor, data=data)]
-        if causes:
-            key = (rid, at)
-            mails[key].extend(causes)
-            cause.setdefault(key, eid)
-        elif kind == "mail_skipped":
-            key = (rid, at)
-            skipped[key].append(data.get("kind"))
-            if data.get("kind") != "desk_notice":
-                desk_notices[key] += 1
-        elif kind == "report_sent":  # an institution's report, or the Centre's overview
-            key = (rid, at)
-            mails[key].append(data.get("kind", "monthly_report"))
-            cause.setdefault(key, eid)
-        elif kind == "mail_bounced" and data.get("kind") != "desk_notice":
-            desk_notices[(rid, at)] += 1  # the desk is told of a bounced mail (SPEC 13)
-        if rid is None:
-            continue
-        r = replays.get(rid)
-        if r is None:
-            if rid not in requests:
-                if rid not in missing_rows:
-                    missing_rows.add(rid)
-                    found.add(None, "request", f"events (from event {eid}) belong to request id {rid}, "
-                                               "whose row is missing")
-                continue
-            r = replays[rid] = _Open()
-            if kind != "registered":
-                found.add(numbers[rid], "event", f"its history starts with {kind} (event {eid}), not registered")
-        try:
-            _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
-        except (ValueError, TypeError, AttributeError, KeyError) as exc:
-            found.add(numbers[rid], "event", f"event {eid} cannot be replayed: its data is damaged "
-                                             f"({exc.__class__.__name__}: {str(exc)[:80]})")
+                _apply(r, eid, kind, at, actor, to, data, assignments, escalations, rid, raw)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                found.add(numbers[rid], "event", N_("event {id} cannot be replayed: its data is damaged ({error})"),
+                          id=eid, error=_detail(exc))
 
     # every request row against its replay: the whole row at once, field by field only when it differs
     described = REPLAYED.index("description")
+    replayed = itemgetter(*REPLAYED)
     for rid, row in requests.items():
         number = row[1]
         r = replays.get(rid)
         if r is None:
-            found.add(number, "request", "no event registered it (a row inserted behind pd's back)")
+            found.add(number, "request", N_("no event registered it (a row inserted behind pd's back)"))
             continue
         state = r.state
-        actual = list(row[2:])
-        actual[described] = text_sha256(actual[described]) if isinstance(actual[described], str) else None
+        text = row[2 + described]
+        actual = row[2:2 + described] + (text_sha256(text) if isinstance(text, str) else None,) \
+            + row[3 + described:]
         for f in r.unchecked:
             state[f] = actual[REPLAYED.index(f)]
-        expected = [state[f] for f in REPLAYED]
+        expected = replayed(state)
         if actual == expected:
             continue
         for i, f in enumerate(REPLAYED):
@@ -640,18 +862,25 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
             except (TypeError, ValueError):  # a value of another type than its column's
                 same = False
             if not same:
-                what = "description: the text is not the one registered" if f == "description" else \
-                    f"{f}: the row says {_shown(actual[i], f)}, its events say {_shown(expected[i], f)}"
-                found.add(number, "request", what)
+                if f == "description":
+                    found.add(number, "request", N_("description: the text is not the one registered"))
+                else:
+                    found.add(number, "request", N_("{field}: the row says {row}, its events say {events}"), field=f,
+                              row=_shown(actual[i], f), events=_shown(expected[i], f))
 
     # assignments, both ways
     for a in db.execute_sql("SELECT " + ", ".join(_ASSIGNMENT_COLUMNS) + " FROM assignment"
                             + _where("request_id", scope, part)):
+        want = assignments.get(a[0])
+        if want is not None and tuple(want.values()) == a[1:]:  # (the common case: the whole row at once)
+            del assignments[a[0]]
+            continue
         a = dict(zip(_ASSIGNMENT_COLUMNS, a))
         number = numbers.get(a["request_id"], f"request id {a['request_id']}")
         want = assignments.pop(a["id"], None)
         if want is None or want["request"] != a["request_id"]:
-            found.add(number, "assignment", f"assignment {a['id']} (to {a['expert']}) was made by no event")
+            found.add(number, "assignment", N_("assignment {id} (to {expert}) was made by no event"), id=a["id"],
+                      expert=a["expert"])
             continue
         for f, v in want.items():
             if f == "request":
@@ -661,11 +890,13 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
             except (TypeError, ValueError):
                 same = False
             if not same:
-                found.add(number, "assignment", f"assignment {a['id']} {f}: the row says {_shown(a[f], f)}, "
-                                                f"its events say {_shown(v, f)}")
+                found.add(number, "assignment", N_("assignment {id} {field}: the row says {row}, its events say "
+                                                   "{events}"), id=a["id"], field=f, row=_shown(a[f], f),
+                          events=_shown(v, f))
     for aid, want in assignments.items():
         found.add(numbers.get(want["request"]), "assignment",
-                  f"assignment {aid} (to {want['expert']}) is recorded in the events but its row is missing")
+                  N_("assignment {id} (to {expert}) is recorded in the events but its row is missing"), id=aid,
+                  expert=want["expert"])
 
     # escalations, both ways
     for eid_, req, reason, akey, level, actor, manager, note, assignment in db.execute_sql(
@@ -675,27 +906,38 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
         number = numbers.get(req, f"request id {req}")
         want = escalations.pop((req, reason, akey, level), None)
         if want is None:
-            found.add(number, "escalation", f"escalation {eid_} ({reason}, level {level}) was made by no event")
+            found.add(number, "escalation", N_("escalation {id} ({reason}, level {level}) was made by no event"),
+                      id=eid_, reason=reason, level=level)
             continue
         for f in ("actor", "manager", "note", "assignment"):
             if e[f] != want[f]:
-                found.add(number, "escalation", f"escalation {eid_} {f}: the row says {_shown(e[f])}, its "
-                                                f"event says {_shown(want[f])}")
+                found.add(number, "escalation", N_("escalation {id} {field}: the row says {row}, its event says "
+                                                   "{events}"), id=eid_, field=f, row=_shown(e[f]),
+                          events=_shown(want[f]))
     for k, want in escalations.items():
-        found.add(numbers.get(k[0]), "escalation", f"the escalation of event {want['event']} ({k[1]}, level "
-                                                   f"{k[3]}) has no row")
+        found.add(numbers.get(k[0]), "escalation", N_("the escalation of event {event} ({reason}, level {level}) "
+                                                      "has no row"), event=want["event"], reason=k[1], level=k[3])
 
     # the outbox, both ways: each change's mails
-    rows: dict[tuple, list] = defaultdict(list)
+    rows: dict[tuple, list] = {}
     for mid, req, kind, created in db.execute_sql("SELECT id, request_id, kind, created_at FROM outbox_message"
                                                   + _where("request_id", scope, part)):
-        rows[(req, created)].append((mid, kind))
-    for key in rows.keys() | mails.keys() | skipped.keys():
-        have = rows.get(key, ())
+        key = (req, created)
+        have = rows.get(key)
+        if have is None:
+            rows[key] = [(mid, kind)]
+        else:
+            have.append((mid, kind))
+    for key, have in rows.items():  # the common case at once: a change's rows are the mails it queued
+        queued = mails.get(key)
+        if queued is not None and len(have) == len(queued) and key not in skipped and key not in desk_notices:
+            kinds = [k for _, k in have]
+            if kinds == queued or sorted(kinds) == sorted(queued):
+                del mails[key]
+                rows[key] = None
+    for key in {k for k, v in rows.items() if v is not None} | mails.keys() | skipped.keys():
+        have = rows.get(key) or ()
         queued = mails.get(key, ())
-        if len(have) == len(queued) and key not in skipped and not desk_notices.get(key) \
-                and sorted(k for _, k in have) == sorted(queued):
-            continue  # (the common case, at once)
         number = numbers.get(key[0]) if key[0] is not None else None
         have_kinds = Counter(kind for _, kind in have)
         want = Counter(queued)
@@ -705,11 +947,10 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
             allowed = desk_notices[key] if kind == "desk_notice" else want[kind]
             if have_kinds[kind] > max(allowed, 0):
                 ids = [i for i, k in have if k == kind]
-                found.add(number, "outbox", f"message{'s' if len(ids) > 1 else ''} "
-                                            f"{', '.join(map(str, ids))} ({kind}) queued by no event")
+                found.add(number, "outbox", _Plural("queued"), n=len(ids), ids=", ".join(map(str, ids)), kind=kind)
             elif kind != "desk_notice" and have_kinds[kind] < want[kind]:
-                found.add(number, "outbox", f"event {cause.get(key)} queued a message ({kind}); the outbox "
-                                            "has none (a row was deleted)")
+                found.add(number, "outbox", N_("event {id} queued a message ({kind}); the outbox has none (a row "
+                                               "was deleted)"), id=cause.get(key), kind=kind)
 
     # registration numbers: gap-free and not behind their sequence
     if part is not None and part[0] != 0:
@@ -720,24 +961,26 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
         year, sep, seq = number.partition("-") if isinstance(number, str) else ("", "", "")
         if not (sep and len(year) == 4 and year.isascii() and year.isdigit() and len(seq) == 6 and seq.isascii()
                 and seq.isdigit() and int(seq) > 0):
-            found.add(None, "request", f"request id {rid}: its number {_shown(number)} is not a registration "
-                                       "number (YYYY-NNNNNN)")
+            found.add(None, "request", N_("request id {id}: its number {number} is not a registration number "
+                                          "(YYYY-NNNNNN)"), id=rid, number=_shown(number))
             continue
         by_year[int(year)].append(int(seq))
     for year, seqs in sorted(by_year.items()):
         seqs.sort()
         top = last.get(year, 0)
         if not isinstance(top, int):
-            found.add(None, "number_sequence", f"the sequence of {year} holds {_shown(top)}, not a number")
+            found.add(None, "number_sequence", N_("the sequence of {year} holds {value}, not a number"), year=year,
+                      value=_shown(top))
             continue
         if seqs[-1] > top:
             found.add(f"{year}-{seqs[-1]:06d}", "number_sequence",
-                      f"numbers of {year} reach {seqs[-1]} but the sequence stands at {top}: "
-                      "the next registration would be given a number already issued")
+                      N_("numbers of {year} reach {last} but the sequence stands at {top}: the next registration "
+                         "would be given a number already issued"), year=year, last=seqs[-1], top=top)
         gaps = sorted(set(range(1, min(max(top, seqs[-1]), 999_999) + 1)) - set(seqs))
         if gaps:
             shown = ", ".join(f"{year}-{g:06d}" for g in gaps[:10]) + (" …" if len(gaps) > 10 else "")
-            found.add(None, "request", f"{len(gaps)} issued number(s) of {year} have no row: {shown}")
+            found.add(None, "request", N_("{n} issued number(s) of {year} have no row: {numbers}"), n=len(gaps),
+                      year=year, numbers=shown)
 
 
 def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assignments: dict, escalations: dict,
@@ -746,10 +989,16 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
     s = r.state
     if to_status is not None:
         s["status"] = to_status
-    if kind == "registered":
-        s.update(registered_at=at, registered_by=actor, status="registered")
-        for f in ("service", "channel", "urgent", "institution", "catalog_version", "contacts_version"):
-            s[f] = data.get(f)
+    if kind == "accepted":  # (the kinds in about the order of how often they come)
+        s["accepted_at"] = at
+    elif kind == "closed":
+        s["closed_at"] = at
+    elif kind == "registered":
+        s["registered_at"], s["registered_by"], s["status"] = at, actor, "registered"
+        get = data.get
+        s["service"], s["channel"], s["urgent"], s["institution"], s["catalog_version"], s["contacts_version"] = \
+            get("service"), get("channel"), get("urgent"), get("institution"), get("catalog_version"), \
+            get("contacts_version")
         unchecked = list(r.unchecked)
         if "received_at" in data:
             s["received_at"] = raw(data["received_at"])
@@ -760,9 +1009,9 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
         r.unchecked = tuple(unchecked)
     elif kind == "refused":
         s.update(refusal_reason=data.get("reason"), closed_at=at)
-    elif kind in ("assigned", "reassigned"):
-        s.update(expert=data.get("expert"), response_due=raw(data.get("response_due")),
-                 resolution_due=raw(data.get("resolution_due")), accepted_at=None)
+    elif kind == "assigned" or kind == "reassigned":
+        s["expert"], s["response_due"], s["resolution_due"], s["accepted_at"] = \
+            data.get("expert"), raw(data.get("response_due")), raw(data.get("resolution_due")), None
         if r.open_assignment is not None and r.open_assignment in assignments:
             prev = assignments[r.open_assignment]
             prev.update(ended_at=at, ended_reason="reassigned" if kind == "reassigned" else "rejected")
@@ -773,8 +1022,6 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
                                 "resolution_due": s["resolution_due"], "base_resolution_due": s["resolution_due"],
                                 "reason": data.get("reason"), "ended_at": None, "ended_reason": None}
             r.open_assignment = r.last_assignment = aid
-    elif kind == "accepted":
-        s["accepted_at"] = at
     elif kind == "rejected":
         _end(r, assignments, at, "rejected")
     elif kind == "waiting":
@@ -789,10 +1036,8 @@ def _apply(r: _Open, eid: int, kind: str, at, actor, to_status, data: dict, assi
         s.update(delay_reason=data.get("delay_reason"), planned_date=data.get("planned_date"),
                  delay_reported_at=s["delay_reported_at"] or at)
     elif kind == "resolved":
-        s.update(resolved_at=at, result=data.get("result"))
+        s["resolved_at"], s["result"] = at, data.get("result")
         _end(r, assignments, at, "resolved")
-    elif kind == "closed":
-        s["closed_at"] = at
     elif kind == "reopened":
         s.update(resolved_at=None, result=None)
         last = assignments.get(r.last_assignment)

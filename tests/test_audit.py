@@ -49,7 +49,7 @@ def test_a_changed_event_is_named(pd, ledger):
     assert "Viss kārtībā" in sql(path, "SELECT data FROM event WHERE id = ?", resolved["id"])[0][0]
     r = pd("audit", "verify")
     assert r.exit_code == 7
-    assert f"event {resolved['id']}" in r.stderr and "Traceback" not in r.stderr
+    assert f"notikums {resolved['id']}" in r.stderr and "Traceback" not in r.stderr  # (--json: English)
     d = pd("audit", "verify", "--json")
     assert d.exit_code == 7
     j = d.json()
@@ -63,7 +63,7 @@ def test_any_changed_column_is_found(pd, ledger, column, value):
     accepted = [e for e in events if e["kind"] == "accepted"][0]
     sql(path, f"UPDATE event SET {column} = ? WHERE id = ?", value, accepted["id"])
     r = pd("audit", "verify")
-    assert r.exit_code == 7 and f"event {accepted['id']}" in r.stderr
+    assert r.exit_code == 7 and f"notikums {accepted['id']}" in r.stderr
 
 
 def test_a_rehashed_change_still_breaks_the_link(pd, ledger):
@@ -74,7 +74,7 @@ def test_a_rehashed_change_still_breaks_the_link(pd, ledger):
     nxt = sql(path, "SELECT MIN(id) FROM event WHERE id > ?", note["id"])[0][0]
     r = pd("audit", "verify")
     assert r.exit_code == 7
-    assert f"event {note['id']}" in r.stderr or f"event {nxt}" in r.stderr
+    assert f"notikums {note['id']}" in r.stderr or f"notikums {nxt}" in r.stderr
 
 
 def test_a_deleted_last_event_is_found(pd, ledger):
@@ -83,7 +83,7 @@ def test_a_deleted_last_event_is_found(pd, ledger):
     sql(path, "DELETE FROM event WHERE id = ?", last)
     r = pd("audit", "verify")
     assert r.exit_code == 7
-    assert "removed" in r.stderr and str(last) in r.stderr
+    assert "dzēsti" in r.stderr and str(last) in r.stderr
     assert pd("audit", "verify", "--json").json()["ok"] is False
 
 
@@ -94,12 +94,12 @@ def test_a_deleted_middle_event_is_found(pd, ledger):
     sql(path, "DELETE FROM event WHERE id = ?", note["id"])
     r = pd("audit", "verify")
     assert r.exit_code == 7
-    assert f"event {nxt}" in r.stderr
+    assert f"notikums {nxt}" in r.stderr
 
 
 def test_a_renumbered_request_breaks_its_events(pd, ledger):
     path, events = ledger
     sql(path, "UPDATE request SET number = '2026-000999' WHERE number = '2026-000001'")
     r = pd("audit", "verify")
-    assert r.exit_code == 7 and f"event {events[0]['id']}" in r.stderr
+    assert r.exit_code == 7 and f"notikums {events[0]['id']}" in r.stderr
 

@@ -46,7 +46,7 @@ def test_a_status_set_to_closed_in_the_file_is_named(pd, history):
     db.execute("UPDATE request SET status = 'closed' WHERE number = ?", n["working"])
     r = pd("audit", "verify")
     assert r.exit_code == 7 and "Traceback" not in r.stderr
-    line = f"{n['working']} request: status: the row says 'closed', its events say 'in_progress'"
+    line = f"{n['working']} pieteikums: status: rindā ir 'closed', bet pēc notikumiem jābūt 'in_progress'"
     assert line in r.stdout and line in r.stderr
     code, d = verify(pd)
     assert d["ok"] is False and {"request": n["working"], "table": "request",
@@ -192,7 +192,7 @@ def test_a_chain_rehashed_from_the_start_is_caught_only_with_the_anchor(pd, hist
     assert code == 7 and d["anchor"] == {"given": witness, "ok": False}
     assert [f["table"] for f in d["findings"]] == ["event"] and f"the {count}th" in d["findings"][0]["what"]
     r = pd("audit", "verify", "--anchor", witness)
-    assert r.exit_code == 7 and "rewritten" in r.stderr
+    assert r.exit_code == 7 and "pārrakstīta" in r.stderr
 
 
 def test_the_anchor_proves_a_prefix_while_the_ledger_grows(pd, history):
@@ -250,5 +250,5 @@ def test_random_bytes_over_a_page_mid_file_are_caught(pd_env, tmp_path):
     assert d["ok"] is False and d["integrity"] == "damaged"
     assert any(f["table"] == "database" and "integrity check" in f["what"] for f in d["findings"])
     r = run_pd("audit", "verify", env=env)
-    assert r.returncode == 7 and "Traceback" not in r.stderr and "integrity check" in r.stderr
+    assert r.returncode == 7 and "Traceback" not in r.stderr and "integritātes pārbaude" in r.stderr
     os.remove(path)

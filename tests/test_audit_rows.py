@@ -69,6 +69,12 @@ EDITS = {
 }
 
 
+# The tables as `pd audit verify` names them to a person under PD_LANG=lv (--json keeps the table's own name).
+LATVIAN = {"request": "pieteikums", "assignment": "nodošana ekspertam", "escalation": "eskalācija",
+           "outbox": "izejošais pasts", "pause": "pauze", "inbound_message": "ienākošā vēstule",
+           "intake_item": "ienākošo vēstuļu rinda", "config_snapshot": "konfigurācija", "event": "notikums"}
+
+
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_each_table_edited_behind_pds_back_is_named(pd, ledger_rows, edit):
     db, n = ledger_rows
@@ -80,7 +86,7 @@ def test_each_table_edited_behind_pds_back_is_named(pd, ledger_rows, edit):
     assert code == 7 and d["ok"] is False
     assert table in {f["table"] for f in d["findings"]}, d["problems"]
     r = pd("audit", "verify")
-    assert r.exit_code == 7 and f"{table}: " in r.stdout and r.stderr.startswith("Kļūda: audits atrada")
+    assert r.exit_code == 7 and f"{LATVIAN[table]}: " in r.stdout and r.stderr.startswith("Kļūda: audits atrada")
 
 
 def test_a_row_inserted_behind_pds_back_is_named(pd, ledger_rows):
@@ -283,9 +289,9 @@ def test_a_wrong_since_anchor_is_a_finding(pd, ledger_rows):
     count, digest = pd.ok("audit", "anchor").stdout.strip().split(":")
     wrong = f"{count}:{'0' * 63}1"
     code, d = verify(pd, "--since", wrong)
-    assert code == 7 and d["findings"][0]["table"] == "event" and "enkurs" in d["findings"][0]["what"]
+    assert code == 7 and d["findings"][0]["table"] == "event" and "anchor" in d["findings"][0]["what"]
     code, d = verify(pd, "--since", f"{int(count) + 50}:{digest}")
-    assert code == 7 and "mazāk" in d["findings"][0]["what"]
+    assert code == 7 and "fewer" in d["findings"][0]["what"]  # (--json: English in every language)
     r = pd("audit", "verify", "--since", "nonsense")
     assert r.exit_code == 3 and r.stderr.startswith("Kļūda: --since")
 
@@ -402,3 +408,37 @@ def test_the_audit_in_worker_processes_finds_what_one_process_finds(pd, ledger_r
     serial = audit.verify_ledger(settings)
     assert parallel["ok"] is False and table in {f["table"] for f in parallel["findings"]}
     assert sorted(parallel["problems"]) == sorted(serial["problems"])
+
+
+def test_findings_are_said_in_latvian_and_json_stays_english(pd, ledger_rows, monkeypatch):
+    """SPEC 12: a person reads the audit's findings in the desk's language, each table named in Latvian;
+    --json is the same bytes in every language (English finding texts, as scripts read them)."""
+    from tests.english import english
+
+    db, n = ledger_rows
+    db.execute("UPDATE outbox_message SET subject = subject || ' (mainīts)' WHERE status = 'pending'")
+    db.execute("UPDATE request SET status = 'closed' WHERE number = ?", n["late"])
+    db.execute("DELETE FROM pause")
+    db.execute("UPDATE event SET data = '{' WHERE id = (SELECT MAX(id) FROM event WHERE kind = 'assigned')")
+    r = pd("audit", "verify")
+    assert r.exit_code == 7 and "Traceback" not in r.stderr
+    said = r.stdout + r.stderr
+    for table in ("pieteikums", "izejošais pasts", "pauze", "notikums"):
+        assert f"{table}: " in r.stdout, r.stdout
+    assert f"{n['late']} pieteikums: status: rindā ir 'closed', bet pēc notikumiem jābūt 'assigned'" in r.stdout
+    # "Error:" is pd's prefix of every error (pd.cli); columns and mail kinds are named as the tables hold them
+    from pd.audit import REPLAYED
+    from pd.conversation import TABLE
+
+    codes = {word for _, kind in sum(TABLE.values(), ()) for word in kind.split("_")}
+    assert english(said, allow=frozenset({"error", *REPLAYED, *codes})) == [], said
+    lv = pd("audit", "verify", "--json")
+    monkeypatch.setenv("PD_LANG", "en")
+    en = pd("audit", "verify", "--json")
+    assert lv.exit_code == en.exit_code == 7 and lv.stdout == en.stdout
+    d = json.loads(en.stdout)
+    assert {"request": n["late"], "table": "request",
+            "what": "status: the row says 'closed', its events say 'assigned'"} in d["findings"]
+    assert "outbox" in {f["table"] for f in d["findings"]} and all(f["what"].isascii() for f in d["findings"])
+    r = pd("audit", "verify")
+    assert f"{n['late']} request: status: the row says 'closed', its events say 'assigned'" in r.stdout

@@ -267,10 +267,10 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
         if since:
             out(_("Checked what came after event {n} (the anchor given to --since).").format(n=since.split(":")[0]))
     else:
-        for line in result["problems"]:
+        for line in result.shown():
             out(line)
     if not result["ok"]:
-        problems = result["problems"]
+        problems = result.shown()  # (in the desk's language; --json keeps them in English)
         if len(problems) == 1:
             raise ConfigError(_("audit found 1 problem: {problem}").format(problem=problems[0]))
         n = len(problems)

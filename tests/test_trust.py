@@ -270,7 +270,7 @@ def test_database_roles_cannot_change_what_is_in_force(pd, pd_env):
         con.close()
         # an admin in contacts whose login role lacks pd_admin: the server refuses, pd says what to grant
         r = pd("contacts", "publish", str(mine), env=as_admin)
-        assert r.exit_code == 6 and "grant the login role pd_admin" in r.stderr, r.stderr
+        assert r.exit_code == 6 and "piešķiriet lomu pd_admin" in r.stderr, r.stderr
         assert settings_rows(owner_url)["contacts"] == "2026.3"
         # with pd_admin the admin's role publishes, and the event names it
         pg_admin(PG_URL, f"GRANT pd_admin TO {admin_role}")

@@ -96,12 +96,17 @@ class Catalog(_gettext.NullTranslations):
         self._originals = struct.unpack_from(f"{order}{2 * n}I", data, originals)  # (length, offset) pairs
         self._translations = struct.unpack_from(f"{order}{2 * n}I", data, translations)
         self._found: dict[bytes, str | None] = {}
-        self.plural = lambda n: int(n != 1)
-        header = self._lookup(b"")
-        for line in (header or "").splitlines():
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "plural-forms":
-                self.plural = _gettext.c2py(value.split(";")[1].split("plural=")[1])
+        self._plural = None  # compiled from the header on the first count (gettext.c2py compiles Python)
+
+    def plural(self, n: int) -> int:
+        """The index of the form for ``n``, by the catalog's Plural-Forms."""
+        if self._plural is None:
+            self._plural = lambda n: int(n != 1)
+            for line in (self._lookup(b"") or "").splitlines():
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "plural-forms":
+                    self._plural = _gettext.c2py(value.split(";")[1].split("plural=")[1])
+        return self._plural(n)
 
     def _key(self, i: int) -> bytes:
         length, offset = self._originals[2 * i], self._originals[2 * i + 1]

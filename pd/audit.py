@@ -141,7 +141,7 @@ class _Plural(str):
 
 
 class _Said(str):
-    """A text the ledger's chain check said in English (`_english_ledger`), with its msgid and values."""
+    """A text the ledger's chain check said in English (`_english`), with its msgid and values."""
 
     msgid: str = ""
     plural: tuple[str, str] | None = None
@@ -203,34 +203,12 @@ def _say(what, values: dict, lang: str) -> str:
                           v.short if type(v) is _Detail and lang != "en" else v for k, v in values.items()})
 
 
-@contextmanager
-def _english_ledger():
-    """pd.ledger's verify_chain says its problems in English here (--json), each remembering its msgid and
-    values (_Said), so that a person is told them in the desk's language (`_say`)."""
-    from . import ledger  # (the module itself, whose names are swapped for the call: pd.ledger is imported above)
-
-    class Msgid(str):
-        plural: tuple[str, str] | None = None
-
-        def format(self, *args, **values):
-            said = _Said(str.format(self, *args, **values))
-            said.msgid, said.plural, said.values = str(self), self.plural, values
-            return said
-
-    def english(msgid: str) -> str:
-        return Msgid(msgid)
-
-    def english_n(singular: str, plural: str, n: int) -> str:
-        msgid = Msgid(singular if n == 1 else plural)
-        msgid.plural = (singular, plural)
-        return msgid
-
-    saved = ledger._, ledger.ngettext
-    ledger._, ledger.ngettext = english, english_n
-    try:
-        yield
-    finally:
-        ledger._, ledger.ngettext = saved
+def _english(msgid: str, plural: str | None = None, **values) -> _Said:
+    """verify_chain's words here: English (--json), each remembering its msgid and values (_Said), so that
+    a person is told them in the desk's language (`_say`)."""
+    said = _Said((msgid if plural is None or values["n"] == 1 else plural).format(**values))
+    said.msgid, said.plural, said.values = msgid, (msgid, plural) if plural else None, values
+    return said
 
 
 def verify_ledger(settings, anchor_text: str | None = None, since_text: str | None = None) -> dict[str, Any]:
@@ -434,8 +412,7 @@ def _integrity(found: Findings, result: dict) -> None:
 
 
 def _chain(found: Findings, result: dict, seals: _Seals | None, since) -> None:
-    with _english_ledger():
-        chain = verify_chain(seals.add if seals is not None else None, since)
+    chain = verify_chain(seals.add if seals is not None else None, since, say=_english)
     if seals is not None:
         seals.flush()
     result.update(events=chain["events"], last_event=chain["last_event"], head=chain["head"])

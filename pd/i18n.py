@@ -14,9 +14,9 @@ message id is the text. The language is ``PD_LANG`` (``lv`` by default); a funct
 speaks for someone else (a mail in the recipient's language, a report with ``--lang``) asks
 ``translator(lang)`` or ``gettext_in(lang, …)`` instead.
 
-Click and Typer say their own words ("Usage:", "Options", "Missing argument …") through the
-standard ``gettext.gettext``; ``use()`` points that at the same catalog, so they speak the
-desk's language too.
+Typer says its own words ("Arguments", "default: …") through the standard ``gettext.gettext``;
+``language()`` points that at the same catalog. Typer's copy of Click ("Usage:", "Missing argument
+…") does not use gettext: pd/cli.py says those words with msgids of its own.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ LOCALEDIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")
 
 _translators: dict[str, _gettext.NullTranslations] = {}
 _chosen: str | None = None  # use(); else PD_LANG, read when asked (a pd.env read later counts)
-_bound: str | None = None   # the language Click's gettext was pointed at
+_bound: str | None = None   # the language gettext.gettext (Typer's words) was pointed at
 
 
 def language() -> str:
@@ -53,7 +53,7 @@ def use(lang: str | None) -> None:
 
 
 def _bind_click(lang: str) -> None:
-    """Click and Typer call ``gettext.gettext``: the 'pd' domain, in ``lang``."""
+    """Typer calls ``gettext.gettext``: the 'pd' domain, in ``lang``."""
     global _bound
     _bound = lang
     _gettext.bindtextdomain(DOMAIN, LOCALEDIR)
@@ -188,3 +188,8 @@ def pgettext_in(lang: str, context: str, message: str) -> str:
 def N_(message: str) -> str:
     """Marks ``message`` for the catalog where it is defined; it is translated where shown."""
     return message
+
+
+def NN_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a counted message (its two English forms) for the catalog; ``ngettext`` where shown."""
+    return singular, plural

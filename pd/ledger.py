@@ -33,7 +33,7 @@ from .db.connection import (  # noqa: F401
 )
 from .db.models import Event, LedgerHead, NumberSequence, RowSeal
 from .errors import ConfigError
-from .i18n import _, ngettext
+from .i18n import N_, NN_, _, ngettext
 
 GENESIS = "0" * 64
 
@@ -303,14 +303,20 @@ def stored_instant(value) -> datetime:
 EVENT_COLUMNS = "id, request_id, at, actor, on_behalf_of, via, kind, from_status, to_status, data, prev_hash, hash"
 
 
-def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str, Any]:
+def said(msgid: str, plural: str | None = None, **values: Any) -> str:
+    """A problem the chain check found, in the desk's language (the default `say` of verify_chain)."""
+    return (ngettext(msgid, plural, values["n"]) if plural else _(msgid)).format(**values)
+
+
+def verify_chain(on_seal=None, since: tuple[int, str] | None = None, say=said) -> dict[str, Any]:
     """Recompute the chain; report the first row changed, removed or inserted.
 
     Each event's seal (the rows its change wrote) is chained after it; `on_seal(event_id, text)` is
     given each seal of a chained event, in order (after a break too: the rows still get compared).
     `since` = (EVENTS, SHA256), an anchor trusted: only the events after the EVENTS-th are checked.
     A row too damaged to read is a problem, not an exception. Reads through a plain cursor (the
-    model layer costs more than the hashing) and hashes exactly what `hashed_fields` hashes."""
+    model layer costs more than the hashing) and hashes exactly what `hashed_fields` hashes.
+    `say(msgid, plural=None, **values)` words each problem (pd audit verify keeps its msgid and values)."""
     numbers = dict(db.execute_sql("SELECT id, number FROM request").fetchall())
     prev = GENESIS
     count = 0
@@ -318,7 +324,7 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
     problems: list[str] = []
     after = 0
     if since is not None:
-        start = _since(since, problems)
+        start = _since(since, problems, say)
         if start is None:
             return {"ok": False, "events": 0, "last_event": 0, "head": None, "problems": problems, "seals": 0}
         count, after, prev = start
@@ -338,8 +344,8 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
         if broken:
             continue
         if prev_hash != prev:
-            problems.append(_("event {id}: its link to the previous event is broken (a row before it was changed "
-                              "or removed)").format(id=eid))
+            problems.append(say(N_("event {id}: its link to the previous event is broken (a row before it was "
+                                   "changed or removed)"), id=eid))
             broken = True
             continue
         number = numbers.get(rid) if rid else None
@@ -352,7 +358,7 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
         except Exception:  # noqa: BLE001 - a value of the wrong type or form: the row was changed
             ok = False
         if not ok:
-            problems.append(_("event {id}: its content does not match its hash (the row was changed)").format(id=eid))
+            problems.append(say(N_("event {id}: its content does not match its hash (the row was changed)"), id=eid))
             broken = True
             continue
         prev = seal_hash(digest, seal) if seal is not None and isinstance(seal, str) else digest
@@ -360,16 +366,16 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None) -> dict[str
     cursor.close()
     head = LedgerHead.select(LedgerHead.last_event_id, LedgerHead.last_hash).where(LedgerHead.id == 1).tuples().first()
     if not broken and head is not None and (head[0] != last_id or head[1] != prev):
-        problems.append(_("the chain ends at event {last} but the ledger recorded {recorded}: events were removed "
-                          "from the end, or the last change's rows were rewritten").format(last=last_id,
-                                                                                          recorded=head[0]))
+        problems.append(say(N_("the chain ends at event {last} but the ledger recorded {recorded}: events were "
+                               "removed from the end, or the last change's rows were rewritten"),
+                            last=last_id, recorded=head[0]))
     total = db.execute_sql(f"SELECT COUNT(*) FROM row_seal WHERE event_id > {int(after)}").fetchone()[0] \
         if sealed else 0
     if total != seals:
-        problems.append(ngettext("{n} row seal belongs to no event (its event was removed, or it was inserted "
+        problems.append(say(*NN_("{n} row seal belongs to no event (its event was removed, or it was inserted "
                                  "behind pd's back)",
                                  "{n} row seals belong to no event (their event was removed, or they were "
-                                 "inserted behind pd's back)", total - seals).format(n=total - seals))
+                                 "inserted behind pd's back)"), n=total - seals))
     return {"ok": not problems, "events": count, "last_event": last_id, "head": prev, "problems": problems,
             "seals": seals}
 
@@ -419,22 +425,21 @@ def witnessed(count: int, digest: str) -> tuple[int | None, str | None]:
     return (row[0], value) if digest in (value, row[1]) else (row[0], None)
 
 
-def _since(anchor: tuple[int, str], problems: list[str]) -> tuple[int, int, str] | None:
+def _since(anchor: tuple[int, str], problems: list[str], say=said) -> tuple[int, int, str] | None:
     count, digest = anchor
     if count == 0:
         if digest != GENESIS:
-            problems.append(_("the anchor 0:{digest}… is not the empty ledger's").format(digest=digest[:16]))
+            problems.append(say(N_("the anchor 0:{digest}… is not the empty ledger's"), digest=digest[:16]))
             return None
         return 0, 0, GENESIS
     eid, value = witnessed(count, digest)
     if eid is None:
-        problems.append(_("the anchor {count}:{digest}… names event number {count}; the ledger holds fewer: "
-                          "events were removed").format(count=count, digest=digest[:16]))
+        problems.append(say(N_("the anchor {count}:{digest}… names event number {count}; the ledger holds fewer: "
+                               "events were removed"), count=count, digest=digest[:16]))
         return None
     if value is None:
-        problems.append(_("event {id} (number {count} in the chain) is not the one the anchor {count}:{digest}… "
-                          "witnessed: the history up to it was rewritten, or the anchor is not this ledger's").format(
-            id=eid, count=count, digest=digest[:16]))
-
+        problems.append(say(N_("event {id} (number {count} in the chain) is not the one the anchor "
+                               "{count}:{digest}… witnessed: the history up to it was rewritten, or the anchor is "
+                               "not this ledger's"), id=eid, count=count, digest=digest[:16]))
         return None
     return count, eid, value

@@ -9,8 +9,9 @@ Where the strings are:
 - pd's code: ``_()``, ``N_()``, ``ngettext()``, ``pgettext()`` and their ``*_in(lang, …)`` forms;
 - pd's help: every command's docstring and every option's ``help=``, read from the commands as
   Typer builds them (so the msgid is exactly the text Click will ask for);
-- Click's and Typer's own words ("Usage:", "Options", "Missing argument …"), extracted from
-  their installed sources: they call ``gettext.gettext``, which pd.i18n points at this catalog.
+- Typer's own words (typer/core.py: "Arguments", "default: …"), extracted from its installed source:
+  it calls ``gettext.gettext``, which pd.i18n points at this catalog. Click's words (Typer's copy of
+  Click does not use gettext) are pd/cli.py's own msgids.
 
 tests/test_i18n.py runs ``problems()``: a string a person sees with no Latvian fails the suite.
 """
@@ -32,14 +33,15 @@ LOCALE = ROOT / "pd" / "locale"
 POT = LOCALE / "pd.pot"
 LANGS = ("lv",)
 KEYWORDS = {
-    "_": None, "N_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
+    "_": None, "N_": None, "NN_": (1, 2), "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
     "gettext_in": (2,), "ngettext_in": (2, 3), "pgettext_in": ((2, "c"), 3),
 }
 KEYWORDS["NP_"] = ((1, "c"), 2)  # pd.report.rows.NP_: a table's (context, msgid)
-# Click's and Typer's modules whose words reach a person at a terminal
+# Typer's module whose words reach a person through gettext ("Arguments", "[default: …]", "required").
+# Typer 0.28 runs its own copy of Click (typer._click), whose words are English literals: pd/cli.py
+# says them itself, with msgids of its own; the separately installed click package is never imported.
 LIBRARIES = {
-    "click": ["core.py", "decorators.py", "exceptions.py", "formatting.py", "parser.py", "termui.py", "types.py"],
-    "typer": ["core.py", "main.py"],
+    "typer": ["core.py"],
 }
 PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([a-z_]+\)[sd]|%[sd]")
 

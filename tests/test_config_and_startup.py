@@ -7,7 +7,7 @@ import sys
 
 from tests.conftest import run_pd
 
-HEAVY = ("peewee", "openpyxl", "smtplib", "email.message", "yaml", "holidays", "rich.console", "psycopg2")
+HEAVY = ("peewee", "openpyxl", "smtplib", "email.message", "yaml", "holidays", "rich.console", "psycopg2", "orjson")
 
 
 def _loaded_after(code: str, env: dict) -> list[str]:

@@ -97,6 +97,7 @@ while not os.path.exists(stop) and time.monotonic() < end:
     code = 0 if code is None else int(code)
     print(json.dumps({"cmd": args[0], "code": code, "s": time.perf_counter() - t0,
                       "err": err.getvalue().strip()[-300:], "out": len(buf.getvalue())}), flush=True)
+    open(stop + ".ran." + args[0], "a").close()  # (the desks start once each loop has run)
     time.sleep(0.05)
 """
 
@@ -129,15 +130,20 @@ def run_load(pd_env: dict, workdir: Path, *, workers: int, commands: int, max_se
     later = _working_instant_a_month_on()
     env = _env(pd_env, PD_MAIL_DIR=str(mail_dir))
     t0 = time.monotonic()
-    desks = [subprocess.Popen([sys.executable, "-c", WORKER, str(w), *PAIRS[w % len(PAIRS)], str(commands)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for w in range(workers)]
     # cron's escalation loop plays "a month on": its clock reads that time (a later --now is for --dry-run only)
     loops = [subprocess.Popen([sys.executable, "-c", LOOP, str(stop), str(max_seconds), *args],
                               env=clock_env(later, {**env, "PD_USER": "system"}) if args[0] == "escalate-overdue"
                               else {**env, "PD_USER": "system"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
              for args in (["escalate-overdue", "--no-send", "--json", "--now", later], ["mail", "send", "--json"])]
+    # the desks start once each loop has run (its first run pays its start-up): they then work beside the loops
+    ran = [Path(f"{stop}.ran.{name}") for name in ("escalate-overdue", "mail")]
+    deadline = time.monotonic() + max_seconds
+    while not all(p.exists() for p in ran) and time.monotonic() < deadline and all(p.poll() is None for p in loops):
+        time.sleep(0.05)
+    desks = [subprocess.Popen([sys.executable, "-c", WORKER, str(w), *PAIRS[w % len(PAIRS)], str(commands)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for w in range(workers)]
     outputs = []
     try:
         for p in desks:

@@ -42,7 +42,7 @@ from .db import migrations
 from .db.connection import db, is_sqlite, open_database, translate_errors
 from .db.models import Event, LedgerHead
 from .errors import ConfigError, InvalidInput
-from .i18n import N_, _, gettext_in, language, ngettext_in, pgettext_in
+from .i18n import N_, NP_, _, gettext_in, language, ngettext_in, pgettext_in
 from .latvian import format_dt
 from .ledger import (
     GENESIS,
@@ -139,11 +139,6 @@ def _detail(exc: Exception) -> _Detail:
 
 class _Field(str):
     """A column a finding names: said as a person calls it (--json keeps the column's own name)."""
-
-
-def NP_(context: str, message: str) -> str:
-    """Marks ``message`` for the catalog with a context (scripts/i18n.py's NP_ keyword)."""
-    return message
 
 
 # The columns the replay compares, as a person calls them (context "audit field"; an unknown one as it is).
@@ -246,10 +241,19 @@ def _say(what, values: dict, lang: str) -> str:
         text = gettext_in(lang, what)
     if not values:
         return text
-    return text.format(**{k: _WORDS[v](lang) if type(v) is _Word and v in _WORDS else
-                          v.short if type(v) is _Detail and lang != "en" else
-                          pgettext_in(lang, "audit field", _FIELDS[v]) if type(v) is _Field and v in _FIELDS
-                          and lang != "en" else v for k, v in values.items()})
+    return text.format(**{k: _value(v, lang) for k, v in values.items()})
+
+
+def _value(v, lang: str):
+    """A finding's value in `lang`: a word or a column as a person says it, a detail's kind only (not in
+    English, which --json keeps whole), anything else as it is."""
+    if type(v) is _Word and v in _WORDS:
+        return _WORDS[v](lang)
+    if lang != "en" and type(v) is _Detail:
+        return v.short
+    if lang != "en" and type(v) is _Field and v in _FIELDS:
+        return pgettext_in(lang, *_FIELDS[v])
+    return v
 
 
 def _english(msgid: str, plural: str | None = None, **values) -> _Said:

@@ -190,6 +190,12 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Marks ``message`` for the catalog with a context, where one English word has two Latvian ones
+    ("Received": a request's column "Saņemts", a count "Saņemti"); ``pgettext_in(lang, *entry)`` where shown."""
+    return context, message
+
+
 def NN_(singular: str, plural: str) -> tuple[str, str]:
     """Marks a counted message (its two English forms) for the catalog; ``ngettext`` where shown."""
     return singular, plural

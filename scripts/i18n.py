@@ -36,7 +36,7 @@ KEYWORDS = {
     "_": None, "N_": None, "NN_": (1, 2), "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
     "gettext_in": (2,), "ngettext_in": (2, 3), "pgettext_in": ((2, "c"), 3),
 }
-KEYWORDS["NP_"] = ((1, "c"), 2)  # pd.report.rows.NP_: a table's (context, msgid)
+KEYWORDS["NP_"] = ((1, "c"), 2)  # pd.i18n.NP_: (context, msgid)
 # Typer's module whose words reach a person through gettext ("Arguments", "[default: …]", "required").
 # Typer 0.28 runs its own copy of Click (typer._click), whose words are English literals: pd/cli.py
 # says them itself, with msgids of its own; the separately installed click package is never imported.

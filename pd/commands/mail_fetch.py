@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..i18n import _, ngettext
+from ..i18n import NN_, _, ngettext
 from .common import Json, emit_json, out, say, state
 from .mail import mail_app
 
@@ -130,20 +130,17 @@ def mail_fetch(
             n).format(n=n, folder=cfg.folder))
 
 
+# Each action's count in the summary of a fetch ('3 new', '1 follow-up' …).
+_COUNTS = {
+    "new": NN_("{n} new", "{n} new"),
+    "follow_up": NN_("{n} follow-up", "{n} follow-ups"),
+    "duplicate": NN_("{n} duplicate", "{n} duplicates"),
+    "automatic": NN_("{n} automatic", "{n} automatic"),
+    "bounce": NN_("{n} delivery report", "{n} delivery reports"),
+    "quarantined": NN_("{n} in quarantine", "{n} in quarantine"),
+}
+
+
 def _count(action: str, n: int) -> str:
-    """'3 new', '1 follow-up' … in the summary of a fetch."""
-    if action == "new":
-        text = ngettext("{n} new", "{n} new", n)
-    elif action == "follow_up":
-        text = ngettext("{n} follow-up", "{n} follow-ups", n)
-    elif action == "duplicate":
-        text = ngettext("{n} duplicate", "{n} duplicates", n)
-    elif action == "automatic":
-        text = ngettext("{n} automatic", "{n} automatic", n)
-    elif action == "bounce":
-        text = ngettext("{n} delivery report", "{n} delivery reports", n)
-    elif action == "quarantined":
-        text = ngettext("{n} in quarantine", "{n} in quarantine", n)
-    else:
-        return f"{n} {action}"
-    return text.format(n=n)
+    forms = _COUNTS.get(action)
+    return ngettext(*forms, n).format(n=n) if forms else f"{n} {action}"

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from pd.i18n import N_, gettext_in, pgettext_in
+from pd.i18n import N_, NP_, gettext_in, pgettext_in
 from pd.latvian import CHANNEL_LABELS, ESCALATION_REASON_LABELS, STATUS_LABELS, YES_NO, label
 
 UTC = timezone.utc
@@ -96,12 +96,6 @@ class ReportMeta:
     lang: str = "lv"
     fingerprint: str = ""
     anchor: str = ""  # pd.audit.anchor() when the report was made: EVENTS:SHA256
-
-
-def NP_(context: str, message: str) -> tuple[str, str]:
-    """Marks ``message`` for the catalog with a context, where one English word has two Latvian ones
-    ("Received": a request's column "Saņemts", a count "Saņemti"); ``tr`` translates it."""
-    return context, message
 
 
 def tr(lang: str, entry: str | tuple[str, str]) -> str:

@@ -71,7 +71,7 @@ from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.constants import SHEET_MAIN_NS
 from openpyxl.xml.functions import xmlfile
 
-from ..i18n import N_, gettext_in
+from ..i18n import N_, NP_, gettext_in
 from .csv_json import holder
 from .files import private_file
 from .measures import AGE_BUCKETS, SummaryBuilder, combine_summaries
@@ -84,7 +84,6 @@ from .rows import (
     STATUSES,
     ReportMeta,
     ReportRow,
-    NP_,
     calendar_label,
     clean_text,
     formatter,

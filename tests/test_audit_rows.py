@@ -451,3 +451,36 @@ def test_findings_are_said_in_latvian_and_json_stays_english(pd, ledger_rows, mo
     assert "outbox" in {f["table"] for f in d["findings"]}
     r = pd("audit", "verify")
     assert f"{n['late']} request: status: the row says 'closed', its events say 'assigned'" in r.stdout
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_findings_on_a_terminal_wrap_whole_words_and_piped_stay_one_line_each(pd, pd_env, ledger_rows, width):
+    """On a terminal each finding wraps at whole words under itself (never a word cut at the edge); piped,
+    as cron mails it, each finding is one line."""
+    import sys
+
+    import pexpect
+
+    from tests.conftest import subprocess_env
+
+    db, n = ledger_rows
+    db.execute("UPDATE request SET status = 'closed' WHERE number = ?", n["late"])
+    db.execute("UPDATE assignment SET reason = 'pārrakstīts ar garu paskaidrojumu, kas neietilpst vienā rindā' "
+               "WHERE id = (SELECT MIN(id) FROM assignment)")
+    piped = pd("audit", "verify")
+    assert piped.exit_code == 7
+    findings = piped.stdout.splitlines()
+    assert len(findings) >= 2 and any(len(f) > 80 for f in findings)
+    env = subprocess_env(pd_env)
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    child = pexpect.spawn(sys.executable, ["-m", "pd", "audit", "verify"], env=env, encoding="utf-8", timeout=60,
+                          dimensions=(60, width))
+    screen = child.read().replace("\r\n", "\n")
+    child.close()
+    assert child.exitstatus == 7, screen
+    lines = [line for line in screen.splitlines() if not line.startswith("Kļūda:")]
+    assert all(len(line) <= width for line in lines), screen
+    # the lines of each finding, joined at their breaks, are the finding as piped: no word was cut
+    joined = "\n".join(lines).replace("\n  ", " ").splitlines()
+    assert joined == findings, screen

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..i18n import _, ngettext, pgettext
-from .common import Json, emit_json, out, say, state
+from .common import Json, emit_json, is_terminal, out, say, state
 
 db_app = typer.Typer(help="The ledger: schema upgrades, backup and restore.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail (SPEC 10).", no_args_is_help=True)
@@ -267,8 +267,16 @@ def audit_verify(ctx: typer.Context, as_json: Json = False,
         if since:
             out(_("Checked what came after event {n} (the anchor given to --since).").format(n=since.split(":")[0]))
     else:
+        from .layout import terminal_width, wrap
+
         for line in result.shown():
-            out(line)
+            if not is_terminal():  # a pipe, a mail from cron: one line per finding
+                out(line)
+                continue
+            lines = wrap(line, max(terminal_width() - 2, 30)) or [""]
+            out(lines[0])
+            for more in lines[1:]:
+                out("  " + more)  # whole words under the finding, never a word broken at the edge
     if not result["ok"]:
         problems = result.shown()  # (in the desk's language; --json keeps them in English)
         if len(problems) == 1:
